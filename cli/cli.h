@@ -1,0 +1,26 @@
+/* nnfirm command-line front-ends: shared conventions (SPEC §5).
+ *
+ * Each command lives in cli/cmd_<name>.c as `int cmd_<name>(int argc, char **argv)`
+ * and is listed in cli/commands.def. Commands are thin: parse options, call
+ * the library, print. Exit codes: 0 ok, 1 internal failure, 2 bad input/usage.
+ */
+#ifndef NNFIRM_CLI_H
+#define NNFIRM_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "nnfirm/error.h"
+
+#define CMD(name, summary) int cmd_##name(int argc, char **argv);
+#include "commands.def"
+#undef CMD
+
+/* Prints "nnfirm <cmd>: <msg>" to stderr and returns the error's code. */
+int cli_report(const char *cmd, const nf_error *err);
+/* Usage error: prints the message and a hint to --help; returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* True when argv holds -h/--help anywhere before a "--". */
+bool cli_wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Builds nnfirm and runs the whole test suite twice: a normal optimized build,
+# then an AddressSanitizer + UndefinedBehaviorSanitizer build (any report
+# fails). Ends with CTest's summary line.
+set -eu
+cd "$(dirname "$0")/.."
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+run_suite() { # <build dir> <cmake args...>
+  dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
+  cmake --build "$dir" -j "$JOBS"
+  ctest --test-dir "$dir" --output-on-failure -j "$JOBS"
+}
+
+mkdir -p build build-asan
+echo "== pass 1: release build ==" >&2
+run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+echo "== pass 2: ASan + UBSan build ==" >&2
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  NNFIRM_SANITIZED=1 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DNNFIRM_SANITIZE=ON
