@@ -1,0 +1,139 @@
+/* nnfirm — the model graph shared by training, import and conversion.
+ *
+ * A model is a linear chain of layers from n_features inputs to n_outputs
+ * class scores (the networks of the jet-tagging flow are chains; a Keras
+ * functional model is accepted when it is one). Activations fused into a
+ * framework's Dense are split into their own Activation layer named
+ * "<dense>_<activation>" (hls4ml's naming), so a Dense always outputs its
+ * pre-activation value.
+ *
+ * Weights are float32 (what the frameworks store). Dense kernels use Keras'
+ * layout: kernel[i * n_out + j] connects input i to output j.
+ */
+#ifndef NNFIRM_MODEL_H
+#define NNFIRM_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "nnfirm/error.h"
+
+enum { NF_NAME_MAX = 64 };
+
+typedef enum {
+  NF_LAYER_DENSE,
+  NF_LAYER_BATCHNORM,
+  NF_LAYER_ACTIVATION,
+  NF_LAYER_DROPOUT, /* identity at inference */
+} nf_layer_kind;
+
+typedef enum {
+  NF_ACT_LINEAR,
+  NF_ACT_RELU,
+  NF_ACT_LEAKY_RELU, /* slope act_alpha below zero */
+  NF_ACT_TANH,
+  NF_ACT_SIGMOID,
+  NF_ACT_SOFTMAX,
+} nf_activation;
+
+/* QKeras quantizers (QKeras' forward semantics). They describe how a
+ * quantization-aware model rounds its weights and activations; conversion
+ * turns them into the design's fixed-point types. */
+typedef enum {
+  NF_QUANT_NONE,
+  NF_QUANT_BITS,    /* quantized_bits(bits, integer, symmetric, keep_negative, alpha) */
+  NF_QUANT_RELU,    /* quantized_relu(bits, integer) */
+  NF_QUANT_BINARY,  /* binary(alpha): ±1 (or ±alpha) */
+  NF_QUANT_TERNARY, /* ternary(alpha, threshold): -1, 0, +1 */
+} nf_quant_kind;
+
+typedef struct nf_quantizer {
+  nf_quant_kind kind;
+  int bits;
+  int integer;
+  bool symmetric;
+  bool keep_negative;
+  double alpha;     /* 1 when QKeras' alpha is None/1; for binary/ternary the scale */
+  double threshold; /* ternary; 0 = QKeras' default */
+} nf_quantizer;
+
+typedef struct nf_layer {
+  char name[NF_NAME_MAX];
+  nf_layer_kind kind;
+  int n_in, n_out;
+
+  /* Dense */
+  float *kernel;  /* [n_in][n_out] */
+  float *bias;    /* [n_out]; NULL means no bias (use_bias=False) */
+  uint8_t *mask;  /* [n_in][n_out] pruning mask (1 keep, 0 pruned); NULL = dense */
+  nf_quantizer kernel_q, bias_q;
+
+  /* BatchNormalization (n_in == n_out): y = gamma (x - mean) / sqrt(var + eps) + beta */
+  float *gamma, *beta, *moving_mean, *moving_var;
+  float epsilon;
+
+  /* Activation */
+  nf_activation act;
+  float act_alpha;     /* leaky ReLU slope */
+  nf_quantizer act_q;  /* QActivation / quantized_relu on the output */
+
+  /* Dropout */
+  float rate;
+} nf_layer;
+
+typedef struct nf_model {
+  int n_features;
+  int n_outputs;        /* n_out of the last layer */
+  int n_layers;
+  int cap_layers;
+  nf_layer *layers;
+  char **feature_names; /* [n_features] or NULL */
+  char **class_names;   /* [n_outputs] or NULL */
+  /* Input standardization fitted at training (x' = (x - mean) / scale),
+   * applied before the first layer; NULL for models that take features as
+   * given (imported ones). */
+  float *scaler_mean, *scaler_scale;
+  char source[256];     /* provenance, e.g. "keras:KERAS_3layer.json" */
+} nf_model;
+
+/* ---- Building ------------------------------------------------------------ */
+nf_model *nf_model_new(int n_features, nf_error *err);
+void nf_model_free(nf_model *m);
+/* Each add_* appends a layer taking the current output width as n_in and
+ * allocates its parameters (zeroed; BN gamma/var = 1). Returns NULL on error. */
+nf_layer *nf_model_add_dense(nf_model *m, const char *name, int n_out, bool use_bias, nf_error *err);
+nf_layer *nf_model_add_batchnorm(nf_model *m, const char *name, float epsilon, nf_error *err);
+nf_layer *nf_model_add_activation(nf_model *m, const char *name, nf_activation act, nf_error *err);
+nf_layer *nf_model_add_dropout(nf_model *m, const char *name, float rate, nf_error *err);
+int nf_model_set_class_names(nf_model *m, const char *const *names, int n, nf_error *err);
+int nf_model_set_feature_names(nf_model *m, const char *const *names, int n, nf_error *err);
+int nf_model_set_scaler(nf_model *m, const float *mean, const float *scale, nf_error *err);
+nf_model *nf_model_clone(const nf_model *m, nf_error *err);
+
+/* Index of the layer with that name, or -1. */
+int nf_model_find_layer(const nf_model *m, const char *name);
+/* Checks shapes chain and parameters are finite; errors name the layer. */
+int nf_model_validate(const nf_model *m, nf_error *err);
+
+const char *nf_layer_kind_name(nf_layer_kind k);    /* "Dense", "BatchNormalization", … */
+const char *nf_activation_name(nf_activation a);    /* "relu", "softmax", … */
+int nf_activation_parse(const char *s, nf_activation *out); /* Keras names; 0 or NF_EINPUT */
+/* Parameter counts as Keras reports them (BN moving stats are non-trainable). */
+void nf_layer_param_count(const nf_layer *l, long *trainable, long *non_trainable);
+
+/* ---- Float inference ---------------------------------------------------- */
+/* Forward pass in double precision over n rows of x [n][n_features]; writes
+ * the output of layer `upto` (-1 = last) into out [n][that layer's n_out].
+ * apply_scaler: standardize inputs with the model's scaler first. */
+int nf_model_forward(const nf_model *m, const float *x, long n, int upto, bool apply_scaler, double *out,
+                     nf_error *err);
+/* QKeras' forward value of a quantizer (what a QAT model computes). */
+double nf_quantizer_apply(const nf_quantizer *q, double x);
+
+/* ---- Native file format (.nnf) ------------------------------------------- */
+int nf_model_save(const nf_model *m, const char *path, nf_error *err);
+int nf_model_load(const char *path, nf_model **out, nf_error *err);
+/* Keras-summary()-style table: layer, type, output shape, params. */
+void nf_model_summary(const nf_model *m, FILE *out);
+
+#endif

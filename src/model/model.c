@@ -1,0 +1,307 @@
+/* The model graph: construction, lookup, validation, parameter counts. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnfirm/model.h"
+
+nf_model *nf_model_new(int n_features, nf_error *err) {
+  if (n_features < 1) {
+    nf_fail(err, NF_EINPUT, "a model needs at least one input feature (got %d)", n_features);
+    return NULL;
+  }
+  nf_model *m = nf_calloc(1, sizeof *m, err);
+  if (!m) return NULL;
+  m->n_features = m->n_outputs = n_features;
+  return m;
+}
+
+static void free_names(char **names, int n) {
+  if (!names) return;
+  for (int i = 0; i < n; i++) free(names[i]);
+  free(names);
+}
+
+static void free_layer(nf_layer *l) {
+  free(l->kernel);
+  free(l->bias);
+  free(l->mask);
+  free(l->gamma);
+  free(l->beta);
+  free(l->moving_mean);
+  free(l->moving_var);
+}
+
+void nf_model_free(nf_model *m) {
+  if (!m) return;
+  for (int i = 0; i < m->n_layers; i++) free_layer(&m->layers[i]);
+  free(m->layers);
+  free_names(m->feature_names, m->n_features);
+  free_names(m->class_names, m->n_outputs);
+  free(m->scaler_mean);
+  free(m->scaler_scale);
+  free(m);
+}
+
+static nf_layer *append_layer(nf_model *m, const char *name, nf_layer_kind kind, int n_out, nf_error *err) {
+  if (!name || !*name || strlen(name) >= NF_NAME_MAX) {
+    nf_fail(err, NF_EINPUT, "layer name '%s' is empty or longer than %d characters", name ? name : "",
+            NF_NAME_MAX - 1);
+    return NULL;
+  }
+  if (nf_model_find_layer(m, name) >= 0) {
+    nf_fail(err, NF_EINPUT, "duplicate layer name '%s'", name);
+    return NULL;
+  }
+  if (m->class_names) { /* class names describe the old output width */
+    free_names(m->class_names, m->n_outputs);
+    m->class_names = NULL;
+  }
+  if (m->n_layers == m->cap_layers) {
+    int cap = m->cap_layers ? 2 * m->cap_layers : 8;
+    nf_layer *nl = nf_realloc(m->layers, (size_t)cap * sizeof *nl, err);
+    if (!nl) return NULL;
+    m->layers = nl;
+    m->cap_layers = cap;
+  }
+  nf_layer *l = &m->layers[m->n_layers];
+  memset(l, 0, sizeof *l);
+  snprintf(l->name, sizeof l->name, "%s", name);
+  l->kind = kind;
+  l->n_in = m->n_outputs;
+  l->n_out = n_out;
+  m->n_layers++;
+  m->n_outputs = n_out;
+  return l;
+}
+
+static void drop_last_layer(nf_model *m) {
+  nf_layer *l = &m->layers[--m->n_layers];
+  m->n_outputs = l->n_in;
+  free_layer(l);
+}
+
+nf_layer *nf_model_add_dense(nf_model *m, const char *name, int n_out, bool use_bias, nf_error *err) {
+  if (n_out < 1) {
+    nf_fail(err, NF_EINPUT, "layer '%s': Dense needs at least one unit (got %d)", name, n_out);
+    return NULL;
+  }
+  nf_layer *l = append_layer(m, name, NF_LAYER_DENSE, n_out, err);
+  if (!l) return NULL;
+  l->kernel = nf_calloc((size_t)l->n_in * n_out, sizeof(float), err);
+  if (l->kernel && use_bias) l->bias = nf_calloc((size_t)n_out, sizeof(float), err);
+  if (!l->kernel || (use_bias && !l->bias)) {
+    drop_last_layer(m);
+    return NULL;
+  }
+  return l;
+}
+
+nf_layer *nf_model_add_batchnorm(nf_model *m, const char *name, float epsilon, nf_error *err) {
+  nf_layer *l = append_layer(m, name, NF_LAYER_BATCHNORM, m->n_outputs, err);
+  if (!l) return NULL;
+  size_t n = (size_t)l->n_out;
+  l->epsilon = epsilon;
+  l->gamma = nf_calloc(n, sizeof(float), err);
+  l->beta = nf_calloc(n, sizeof(float), err);
+  l->moving_mean = nf_calloc(n, sizeof(float), err);
+  l->moving_var = nf_calloc(n, sizeof(float), err);
+  if (!l->gamma || !l->beta || !l->moving_mean || !l->moving_var) {
+    drop_last_layer(m);
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++) l->gamma[i] = l->moving_var[i] = 1.0f;
+  return l;
+}
+
+nf_layer *nf_model_add_activation(nf_model *m, const char *name, nf_activation act, nf_error *err) {
+  nf_layer *l = append_layer(m, name, NF_LAYER_ACTIVATION, m->n_outputs, err);
+  if (l) l->act = act;
+  return l;
+}
+
+nf_layer *nf_model_add_dropout(nf_model *m, const char *name, float rate, nf_error *err) {
+  if (!(rate >= 0 && rate < 1)) {
+    nf_fail(err, NF_EINPUT, "layer '%s': dropout rate %g outside [0, 1)", name, rate);
+    return NULL;
+  }
+  nf_layer *l = append_layer(m, name, NF_LAYER_DROPOUT, m->n_outputs, err);
+  if (l) l->rate = rate;
+  return l;
+}
+
+static int copy_names(char ***dst, const char *const *names, int n, nf_error *err) {
+  char **out = nf_calloc((size_t)n, sizeof *out, err);
+  if (!out) return NF_EINTERNAL;
+  for (int i = 0; i < n; i++) {
+    out[i] = nf_strdup(names[i], err);
+    if (!out[i]) {
+      free_names(out, n);
+      return NF_EINTERNAL;
+    }
+  }
+  *dst = out;
+  return NF_OK;
+}
+
+int nf_model_set_class_names(nf_model *m, const char *const *names, int n, nf_error *err) {
+  if (n != m->n_outputs)
+    return nf_fail(err, NF_EINPUT, "%d class names for a model with %d outputs", n, m->n_outputs);
+  free_names(m->class_names, m->n_outputs);
+  m->class_names = NULL;
+  return copy_names(&m->class_names, names, n, err);
+}
+
+int nf_model_set_feature_names(nf_model *m, const char *const *names, int n, nf_error *err) {
+  if (n != m->n_features)
+    return nf_fail(err, NF_EINPUT, "%d feature names for a model with %d inputs", n, m->n_features);
+  free_names(m->feature_names, m->n_features);
+  m->feature_names = NULL;
+  return copy_names(&m->feature_names, names, n, err);
+}
+
+int nf_model_set_scaler(nf_model *m, const float *mean, const float *scale, nf_error *err) {
+  size_t n = (size_t)m->n_features;
+  float *mu = nf_malloc(n * sizeof(float), err), *sc = nf_malloc(n * sizeof(float), err);
+  if (!mu || !sc) {
+    free(mu);
+    free(sc);
+    return NF_EINTERNAL;
+  }
+  memcpy(mu, mean, n * sizeof(float));
+  memcpy(sc, scale, n * sizeof(float));
+  free(m->scaler_mean);
+  free(m->scaler_scale);
+  m->scaler_mean = mu;
+  m->scaler_scale = sc;
+  return NF_OK;
+}
+
+static float *dup_floats(const float *p, size_t n, bool *ok, nf_error *err) {
+  if (!p) return NULL;
+  float *q = nf_malloc(n * sizeof(float), err);
+  if (!q) *ok = false;
+  else memcpy(q, p, n * sizeof(float));
+  return q;
+}
+
+nf_model *nf_model_clone(const nf_model *src, nf_error *err) {
+  nf_model *m = nf_model_new(src->n_features, err);
+  if (!m) return NULL;
+  bool ok = true;
+  m->layers = nf_calloc((size_t)(src->n_layers ? src->n_layers : 1), sizeof(nf_layer), err);
+  if (!m->layers) ok = false;
+  for (int i = 0; ok && i < src->n_layers; i++) {
+    const nf_layer *s = &src->layers[i];
+    nf_layer *d = &m->layers[i];
+    *d = *s;
+    d->kernel = d->bias = d->gamma = d->beta = d->moving_mean = d->moving_var = NULL;
+    d->mask = NULL;
+    m->n_layers = i + 1;
+    size_t nk = (size_t)s->n_in * s->n_out, no = (size_t)s->n_out;
+    d->kernel = dup_floats(s->kernel, nk, &ok, err);
+    d->bias = dup_floats(s->bias, no, &ok, err);
+    d->gamma = dup_floats(s->gamma, no, &ok, err);
+    d->beta = dup_floats(s->beta, no, &ok, err);
+    d->moving_mean = dup_floats(s->moving_mean, no, &ok, err);
+    d->moving_var = dup_floats(s->moving_var, no, &ok, err);
+    if (s->mask) {
+      d->mask = nf_malloc(nk, err);
+      if (d->mask) memcpy(d->mask, s->mask, nk);
+      else ok = false;
+    }
+  }
+  m->cap_layers = src->n_layers;
+  m->n_outputs = src->n_outputs;
+  if (ok && src->feature_names)
+    ok = !nf_model_set_feature_names(m, (const char *const *)src->feature_names, src->n_features, err);
+  if (ok && src->class_names)
+    ok = !nf_model_set_class_names(m, (const char *const *)src->class_names, src->n_outputs, err);
+  if (ok && src->scaler_mean) ok = !nf_model_set_scaler(m, src->scaler_mean, src->scaler_scale, err);
+  memcpy(m->source, src->source, sizeof m->source);
+  if (!ok) {
+    nf_model_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+int nf_model_find_layer(const nf_model *m, const char *name) {
+  for (int i = 0; i < m->n_layers; i++)
+    if (!strcmp(m->layers[i].name, name)) return i;
+  return -1;
+}
+
+static bool all_finite(const float *p, size_t n) {
+  if (!p) return true;
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(p[i])) return false;
+  return true;
+}
+
+int nf_model_validate(const nf_model *m, nf_error *err) {
+  if (m->n_layers == 0) return nf_fail(err, NF_EINPUT, "model has no layers");
+  int width = m->n_features;
+  for (int i = 0; i < m->n_layers; i++) {
+    const nf_layer *l = &m->layers[i];
+    if (l->n_in != width)
+      return nf_fail(err, NF_EINPUT, "layer '%s' expects %d inputs but receives %d", l->name, l->n_in, width);
+    if (l->kind != NF_LAYER_DENSE && l->n_out != l->n_in)
+      return nf_fail(err, NF_EINPUT, "layer '%s' (%s) must keep its width", l->name, nf_layer_kind_name(l->kind));
+    size_t nk = (size_t)l->n_in * l->n_out, no = (size_t)l->n_out;
+    if (l->kind == NF_LAYER_DENSE && (!l->kernel || !all_finite(l->kernel, nk) || !all_finite(l->bias, no)))
+      return nf_fail(err, NF_EINPUT, "layer '%s': missing or non-finite weights", l->name);
+    if (l->kind == NF_LAYER_BATCHNORM) {
+      if (!l->gamma || !l->beta || !l->moving_mean || !l->moving_var || !all_finite(l->gamma, no) ||
+          !all_finite(l->beta, no) || !all_finite(l->moving_mean, no) || !all_finite(l->moving_var, no))
+        return nf_fail(err, NF_EINPUT, "layer '%s': missing or non-finite batch-norm parameters", l->name);
+      for (size_t j = 0; j < no; j++)
+        if (l->moving_var[j] + l->epsilon <= 0)
+          return nf_fail(err, NF_EINPUT, "layer '%s': variance + epsilon is not positive", l->name);
+    }
+    width = l->n_out;
+  }
+  if (width != m->n_outputs)
+    return nf_fail(err, NF_EINTERNAL, "model output width %d disagrees with last layer %d", m->n_outputs, width);
+  return NF_OK;
+}
+
+const char *nf_layer_kind_name(nf_layer_kind k) {
+  switch (k) {
+  case NF_LAYER_DENSE: return "Dense";
+  case NF_LAYER_BATCHNORM: return "BatchNormalization";
+  case NF_LAYER_ACTIVATION: return "Activation";
+  case NF_LAYER_DROPOUT: return "Dropout";
+  }
+  return "?";
+}
+
+static const char *const ACT_NAMES[] = {"linear", "relu", "leaky_relu", "tanh", "sigmoid", "softmax"};
+
+const char *nf_activation_name(nf_activation a) {
+  return (unsigned)a < sizeof ACT_NAMES / sizeof ACT_NAMES[0] ? ACT_NAMES[a] : "?";
+}
+
+int nf_activation_parse(const char *s, nf_activation *out) {
+  for (unsigned i = 0; i < sizeof ACT_NAMES / sizeof ACT_NAMES[0]; i++)
+    if (!strcmp(s, ACT_NAMES[i])) {
+      *out = (nf_activation)i;
+      return NF_OK;
+    }
+  if (!strcmp(s, "LeakyReLU")) {
+    *out = NF_ACT_LEAKY_RELU;
+    return NF_OK;
+  }
+  return NF_EINPUT;
+}
+
+void nf_layer_param_count(const nf_layer *l, long *trainable, long *non_trainable) {
+  long t = 0, nt = 0;
+  if (l->kind == NF_LAYER_DENSE) t = (long)l->n_in * l->n_out + (l->bias ? l->n_out : 0);
+  if (l->kind == NF_LAYER_BATCHNORM) {
+    t = 2L * l->n_out;
+    nt = 2L * l->n_out;
+  }
+  if (trainable) *trainable = t;
+  if (non_trainable) *non_trainable = nt;
+}
