@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="
-  build-essential cmake ninja-build pkg-config clang
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libgmp-dev
   libhdf5-dev
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Builds nnfirm and runs the whole test suite twice: a normal optimized build,
-# then an AddressSanitizer + UndefinedBehaviorSanitizer build (any report
-# fails). Ends with CTest's summary line.
+# Builds nnfirm and runs the whole test suite twice: an optimized gcc build,
+# then a clang AddressSanitizer + UndefinedBehaviorSanitizer build (any report
+# fails) that also runs each libFuzzer harness for a bounded time. Ends with
+# CTest's summary line.
 set -eu
 cd "$(dirname "$0")/.."
 JOBS=$(nproc 2>/dev/null || echo 2)
@@ -16,6 +17,7 @@ run_suite() { # <build dir> <cmake args...>
 mkdir -p build build-asan
 echo "== pass 1: release build ==" >&2
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-echo "== pass 2: ASan + UBSan build ==" >&2
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  NNFIRM_SANITIZED=1 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DNNFIRM_SANITIZE=ON
+echo "== pass 2: clang, ASan + UBSan, with the libFuzzer harnesses ==" >&2
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  NNFIRM_SANITIZED=1 run_suite build-asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+  -DNNFIRM_SANITIZE=ON -DNNFIRM_FUZZ=ON
