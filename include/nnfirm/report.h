@@ -52,4 +52,23 @@ typedef struct nf_box_row {
 } nf_box_row;
 int nf_plot_boxes(const char *path, const nf_plot_opts *o, const nf_box_row *rows, int n_rows, nf_error *err);
 
+/* ---- HTML report ------------------------------------------------------------
+ * A self-contained page: text, tables and PNG figures embedded as data: URLs,
+ * so index.html can be mailed or archived alone. */
+typedef struct nf_html nf_html;
+
+nf_html *nf_html_begin(const char *title, nf_error *err);
+void nf_html_heading(nf_html *h, int level, const char *text);
+/* Paragraph; the formatted text is HTML-escaped. */
+void nf_html_paragraph(nf_html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Table of rows x cols cells (row-major); row 0 is the header. */
+void nf_html_table(nf_html *h, const char *caption, int rows, int cols, const char *const *cells);
+/* Embeds a PNG file; a missing file is an error (the report must not lie). */
+int nf_html_image(nf_html *h, const char *png_path, const char *caption, nf_error *err);
+/* Raw, trusted HTML (e.g. a <pre> block built by the caller, already escaped). */
+void nf_html_raw(nf_html *h, const char *html);
+/* Writes the page atomically. Reports any earlier out-of-memory. */
+int nf_html_write(nf_html *h, const char *path, nf_error *err);
+void nf_html_free(nf_html *h);
+
 #endif
