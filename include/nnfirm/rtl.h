@@ -1,0 +1,122 @@
+/* nnfirm — Verilog firmware generator, testbench and co-simulation.
+ *
+ * The generator works on an explicit description of a fixed-point network
+ * (nf_rtl_net: integer weight/bias codes and the per-layer types of SPEC §3),
+ * so it does not depend on how the conversion stage stores its design. The
+ * emitted RTL computes exactly the bits of SPEC §3:
+ *
+ *   acc_j = (accum_t) b_j;  acc_j = (accum_t)(acc_j + (accum_t)(x_i * w_ij));
+ *   y_j = (result_t) acc_j
+ *
+ * Constant products are canonical-signed-digit shift-and-add trees with every
+ * adder as wide as the exact range of its value; products shared between
+ * outputs (same input, same odd weight magnitude) are computed once. When
+ * accum_t keeps all product bits, the products are added in one balanced
+ * tree and wrapped at the end (two's-complement wrap commutes with
+ * addition); when it drops bits, each product is first computed exactly and
+ * then quantized as accum_t prescribes. Saturating accumulators are accepted
+ * when no partial sum of the sequential order can overflow (checked from the
+ * value ranges); otherwise the generator refuses with a message.
+ *
+ * Pipelining (delay model, documented in docs/firmware.md): one adder level
+ * costs NF_RTL_ADDER_NS nanoseconds; a register stage is placed every
+ * floor((ClockPeriod - NF_RTL_MARGIN_NS) / NF_RTL_ADDER_NS) adder levels
+ * (at least one). Each Dense layer ends in an output register.
+ */
+#ifndef NNFIRM_RTL_H
+#define NNFIRM_RTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "nnfirm/error.h"
+#include "nnfirm/fixed.h"
+
+#define NF_RTL_ADDER_NS 1.0
+#define NF_RTL_MARGIN_NS 0.5
+
+typedef enum { NF_RTL_DENSE, NF_RTL_RELU } nf_rtl_kind;
+
+typedef struct nf_rtl_layer {
+  nf_rtl_kind kind;
+  char name[64];           /* module name suffix; [A-Za-z0-9_] */
+  int n_in, n_out;         /* ReLU: n_in == n_out */
+  const int64_t *weights;  /* Dense: [n_in][n_out] codes of weight_t */
+  const int64_t *bias;     /* Dense: [n_out] codes of bias_t (NULL = zero) */
+  nf_fixed_type input_t, weight_t, bias_t, accum_t, result_t; /* ReLU: input_t, result_t */
+  int reuse;               /* ReuseFactor (Dense); <= 1 means fully parallel */
+} nf_rtl_layer;
+
+typedef struct nf_rtl_net {
+  const char *top;          /* top module name (the project name) */
+  int n_layers;
+  const nf_rtl_layer *layers;
+  double clock_period_ns;   /* 0 = 5 ns */
+} nf_rtl_net;
+
+/* What the generator produced: interface widths and timing. */
+typedef struct nf_rtl_info {
+  int n_in, n_out;
+  int wi, wo;        /* bits per input feature / per output value */
+  bool out_signed;   /* output codes are two's complement (else unsigned) */
+  int latency;       /* cycles from in_valid to out_valid */
+  int ii;            /* initiation interval in cycles */
+  int levels_per_stage;
+  long adders;       /* adders emitted (all layers) */
+} nf_rtl_info;
+
+/* Checks the network is one the generator supports (shapes chain, types,
+ * saturation cannot change the sequential sum). Errors name the layer. */
+int nf_rtl_check(const nf_rtl_net *net, nf_error *err);
+
+/* Writes <rtl_dir>/<top>.v (all modules of the design, one per layer plus
+ * the top) atomically; rtl_dir must exist. Fills info. */
+int nf_rtl_generate(const nf_rtl_net *net, const char *rtl_dir, nf_rtl_info *info, nf_error *err);
+
+/* Computes the interface/timing figures without writing anything. */
+int nf_rtl_plan(const nf_rtl_net *net, nf_rtl_info *info, nf_error *err);
+
+/* Reference semantics of SPEC §3 on the explicit network (sequential
+ * accumulation with nf_fixed casts), for self-checks: in [n_in] input codes,
+ * out [n_out] output codes. Uses no RTL. */
+int nf_rtl_reference(const nf_rtl_net *net, const int64_t *in, int64_t *out, nf_error *err);
+
+/* Writes <tb_dir>/tb_<top>.v, a testbench that reads input rows (one hex
+ * word per line, feature k at bits [k*Wi +: Wi]) from the file named by
+ * +in=PATH, applies them every `ii` cycles, and logs "I <cycle>" for each
+ * accepted row and "O <cycle> <hex>" for each output to +out=PATH. */
+int nf_rtl_write_testbench(const char *top, const nf_rtl_info *info, const char *tb_dir, nf_error *err);
+
+/* ---- Co-simulation ---------------------------------------------------------- */
+typedef enum { NF_SIM_VERILATOR, NF_SIM_IVERILOG } nf_simulator;
+
+typedef struct nf_cosim_opts {
+  const char *rtl_dir;      /* every *.v in it is compiled */
+  const char *tb_dir;       /* holds tb_<top>.v */
+  const char *top;
+  const char *work_dir;     /* existing scratch directory (build, vectors) */
+  nf_simulator simulator;
+  const nf_rtl_info *info;
+  long n_rows;
+  const int64_t *in_codes;  /* [n_rows][n_in] */
+  const int64_t *expected;  /* [n_rows][n_out] codes from the emulator */
+  bool quiet;
+} nf_cosim_opts;
+
+typedef struct nf_cosim_result {
+  long rows, outputs, mismatches;
+  long first_bad_row, first_bad_output;   /* -1 when none */
+  int64_t first_bad_got, first_bad_want;
+  int latency;         /* measured: cycles from first in_valid to first out_valid */
+  double ii;           /* measured: mean cycles between consecutive outputs */
+  double build_seconds, sim_seconds, rows_per_second;
+} nf_cosim_result;
+
+/* Builds and runs the simulation; mismatches are a result, not an error.
+ * Errors: NF_EINPUT when the simulator is missing or the RTL does not build
+ * (the message quotes the simulator's first error line). */
+int nf_cosim_run(const nf_cosim_opts *o, nf_cosim_result *r, nf_error *err);
+
+const char *nf_simulator_name(nf_simulator s);
+int nf_simulator_parse(const char *s, nf_simulator *out, nf_error *err);
+
+#endif

@@ -1,0 +1,229 @@
+/* Dense layer, fully parallel (II = 1): constant products as CSD shift-add
+ * trees shared between outputs, balanced adder trees, pipeline registers
+ * every `k` adder levels, then the accum_t and result_t casts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+
+typedef struct group {
+  rtl_term *t;
+  int n;
+} group;
+
+/* Reduces every group to one term, level by level, so that all groups cross
+ * a pipeline register at the same level and stay aligned in time. A register
+ * is placed after every k-th level unless nothing follows it (the caller's
+ * output register then serves). */
+static void reduce(rtl_gen *g, group *gs, int ng, int k, int *level, int *stages, bool more_after) {
+  for (;;) {
+    bool any = false;
+    for (int q = 0; q < ng; q++) any |= gs[q].n > 1;
+    if (!any || g->oom) return;
+    for (int q = 0; q < ng; q++) {
+      group *gr = &gs[q];
+      if (gr->n < 2) continue;
+      int m = 0;
+      for (int i = 0; i + 1 < gr->n; i += 2) gr->t[m++] = rtl_add(g, gr->t[i], gr->t[i + 1]);
+      if (gr->n & 1) gr->t[m++] = gr->t[gr->n - 1];
+      gr->n = m;
+    }
+    (*level)++;
+    bool still = more_after;
+    for (int q = 0; q < ng; q++) still |= gs[q].n > 1;
+    if (*level % k == 0 && still) {
+      for (int q = 0; q < ng; q++)
+        for (int i = 0; i < gs[q].n; i++)
+          if (gs[q].t[i].sig >= 0) gs[q].t[i].sig = rtl_register(g, gs[q].t[i].sig);
+      (*stages)++;
+    }
+  }
+}
+
+/* Canonical signed digits of c (c != 0): count written to *n, digit d at
+ * shift s means c = sum d_s 2^s. */
+static int csd(nf_code c, int *shift, int *digit) {
+  int n = 0, s = 0;
+  while (c != 0) {
+    if (c & 1) {
+      int d = (c & 3) == 1 ? 1 : -1; /* ...01 -> +1, ...11 -> -1 (then carry) */
+      shift[n] = s;
+      digit[n++] = d;
+      c -= d;
+    }
+    c >>= 1;
+    s++;
+  }
+  return n;
+}
+
+/* A product key: input i times the signed constant c. */
+typedef struct pkey {
+  int i;
+  nf_code c;
+  rtl_term root;
+} pkey;
+
+typedef struct wplan {
+  int key;      /* index into keys */
+  int shift;    /* exact path: term shift; -1: materialized path */
+  int sign;     /* exact path: sign of the weight */
+  int frac;     /* mat path: frac bits of x*c */
+} wplan;
+
+static int find_key(pkey *keys, int nk, int first_of_input, int i, nf_code c) {
+  for (int q = first_of_input; q < nk; q++)
+    if (keys[q].i == i && keys[q].c == c) return q;
+  return -1;
+}
+
+int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, int *latency) {
+  const int n_in = L->n_in, n_out = L->n_out;
+  const nf_fixed_type *ti = &L->input_t, *ta = &L->accum_t;
+  const int fi = nf_fixed_frac_bits(ti), fw = nf_fixed_frac_bits(&L->weight_t), fp = fi + fw;
+  const int fa = nf_fixed_frac_bits(ta);
+  const bool acc_wraps = ta->o == NF_O_WRAP;
+  nf_code xlo = nf_fixed_min_code(ti), xhi = nf_fixed_max_code(ti);
+  nf_code alo = nf_fixed_min_code(ta), ahi = nf_fixed_max_code(ta);
+
+  int *xs = nf_calloc((size_t)n_in, sizeof *xs, g->err);
+  pkey *keys = nf_calloc((size_t)n_in * n_out + 1, sizeof *keys, g->err);
+  wplan *plan = nf_calloc((size_t)n_in * n_out + 1, sizeof *plan, g->err);
+  /* phase 1 needs up to 65 digits per product (128-bit codes), phase 2 one leaf per product + bias */
+  rtl_term *leaves = nf_calloc((size_t)n_in * n_out * 65 + (size_t)n_out + 1, sizeof *leaves, g->err);
+  group *gs = nf_calloc((size_t)n_in * n_out + (size_t)n_out + 1, sizeof *gs, g->err);
+  int *cast_sig = nf_calloc((size_t)n_in * n_out + 1, sizeof *cast_sig, g->err);
+  if (!xs || !keys || !plan || !leaves || !gs || !cast_sig) {
+    free(xs), free(keys), free(plan), free(leaves), free(gs), free(cast_sig);
+    return NF_EINTERNAL;
+  }
+
+  for (int i = 0; i < n_in; i++) {
+    xs[i] = rtl_new_sig(g, xlo, xhi);
+    fprintf(g->fp, "  wire signed [%d:0] s%d = $signed(%sin_data[%d +: %d]%s);\n", g->sigs[xs[i]].width - 1, xs[i],
+            ti->is_signed ? "" : "{1'b0, ", i * ti->width, ti->width, ti->is_signed ? "" : "}");
+  }
+
+  /* Plan every nonzero product: exact (a shifted, signed share of x*o) or
+   * materialized (x*c computed, then quantized as accum_t says). */
+  int nk = 0;
+  for (int i = 0; i < n_in; i++) {
+    int first = nk;
+    for (int j = 0; j < n_out; j++) {
+      nf_code w = L->weights[(size_t)i * n_out + j];
+      wplan *p = &plan[(size_t)i * n_out + j];
+      p->key = -1;
+      if (w == 0) continue;
+      int e = 0;
+      nf_code o = w < 0 ? -w : w;
+      while (!(o & 1)) o >>= 1, e++;
+      int drop = fp - e - fa; /* bits accum_t drops from x*(+-o) at frac fp-e */
+      nf_code plo = w > 0 ? xlo * w : xhi * w, phi = w > 0 ? xhi * w : xlo * w;
+      nf_code clo, chi;
+      rtl_cast_range(plo, phi, fp, ta, false, &clo, &chi);
+      bool exact = drop <= 0 && (acc_wraps || (clo >= alo && chi <= ahi));
+      nf_code c = exact ? o : (w < 0 ? -o : o);
+      int q = find_key(keys, nk, first, i, c);
+      if (q < 0) {
+        q = nk++;
+        keys[q].i = i;
+        keys[q].c = c;
+      }
+      p->key = q;
+      p->shift = exact ? -drop : -1;
+      p->sign = w < 0 ? -1 : 1;
+      p->frac = fp - e;
+    }
+  }
+
+  /* Phase 1: the distinct products, each a CSD shift-add tree of x_i. */
+  int level = 0, stages = 0, nl = 0;
+  for (int q = 0; q < nk; q++) {
+    int sh[132], dg[132];
+    nf_code c = keys[q].c;
+    int nd = csd(c < 0 ? -c : c, sh, dg);
+    gs[q].t = &leaves[nl];
+    for (int d = 0; d < nd; d++)
+      leaves[nl++] = (rtl_term){.sig = xs[keys[q].i], .shift = sh[d], .sign = c < 0 ? -dg[d] : dg[d]};
+    gs[q].n = nd;
+  }
+  reduce(g, gs, nk, k, &level, &stages, true);
+  for (int q = 0; q < nk; q++) keys[q].root = gs[q].t[0];
+
+  /* Phase 2: per output, bias plus the (cast) products, one balanced tree. */
+  nl = 0;
+  for (int j = 0; j < n_out; j++) {
+    gs[j].t = &leaves[nl];
+    gs[j].n = 0;
+    nf_code b = L->bias ? L->bias[j] : 0;
+    nf_code bacc = nf_fixed_cast_code(ta, b, nf_fixed_frac_bits(&L->bias_t));
+    if (bacc != 0) leaves[nl++] = (rtl_term){.sig = -1, .sign = 1, .cval = bacc}, gs[j].n++;
+    for (int i = 0; i < n_in; i++) {
+      size_t ij = (size_t)i * n_out + j;
+      wplan *p = &plan[ij];
+      if (p->key < 0) continue;
+      rtl_term t = keys[p->key].root;
+      if (p->shift >= 0) {
+        t.sign *= p->sign;
+        t.shift += p->shift;
+      } else {
+        /* identical weights of one input share the cast product */
+        int s = -1;
+        for (int jj = 0; jj < j && s < 0; jj++)
+          if (plan[(size_t)i * n_out + jj].key == p->key && plan[(size_t)i * n_out + jj].frac == p->frac &&
+              plan[(size_t)i * n_out + jj].shift < 0)
+            s = cast_sig[(size_t)i * n_out + jj];
+        if (s < 0) s = rtl_cast(g, rtl_materialize(g, t), p->frac, ta, !acc_wraps);
+        cast_sig[ij] = s;
+        t = (rtl_term){.sig = s, .shift = 0, .sign = 1};
+      }
+      leaves[nl++] = t;
+      gs[j].n++;
+    }
+    if (gs[j].n == 0) leaves[nl++] = (rtl_term){.sig = -1, .sign = 1, .cval = 0}, gs[j].n = 1;
+  }
+  reduce(g, gs, n_out, k, &level, &stages, false);
+
+  /* Casts to accum_t (wrap, or nothing when it cannot overflow) and result_t,
+   * then the output register. */
+  const nf_fixed_type *tr = &L->result_t;
+  for (int j = 0; j < n_out && !g->oom; j++) {
+    int v = rtl_materialize(g, gs[j].t[0]);
+    int acc = rtl_cast(g, v, fa, ta, true);
+    int y = rtl_cast(g, acc, fa, tr, true);
+    fprintf(g->fp, "  reg [%d:0] y%d; always @(posedge clk) y%d <= s%d[%d:0];\n", tr->width - 1, j, j, y,
+            tr->width - 1);
+    fprintf(g->fp, "  assign out_data[%d +: %d] = y%d;\n", j * tr->width, tr->width, j);
+    g->regs += tr->width;
+  }
+  stages++;
+  *latency = stages;
+  fprintf(g->fp, "  reg [%d:0] valid_pipe;\n", stages - 1);
+  if (stages == 1)
+    fprintf(g->fp, "  always @(posedge clk) valid_pipe <= rst ? 1'b0 : in_valid;\n");
+  else
+    fprintf(g->fp, "  always @(posedge clk) valid_pipe <= rst ? %d'd0 : {valid_pipe[%d:0], in_valid};\n", stages,
+            stages - 2);
+  fprintf(g->fp, "  assign out_valid = valid_pipe[%d];\n", stages - 1);
+  (void)top;
+  free(xs), free(keys), free(plan), free(leaves), free(gs), free(cast_sig);
+  return g->oom ? NF_EINTERNAL : NF_OK;
+}
+
+int rtl_emit_relu(rtl_gen *g, const char *top, const nf_rtl_layer *L) {
+  const nf_fixed_type *ti = &L->input_t, *tr = &L->result_t;
+  nf_code xlo = nf_fixed_min_code(ti), xhi = nf_fixed_max_code(ti);
+  for (int i = 0; i < L->n_in && !g->oom; i++) {
+    int x = rtl_new_sig(g, xlo, xhi);
+    fprintf(g->fp, "  wire signed [%d:0] s%d = $signed(%sin_data[%d +: %d]%s);\n", g->sigs[x].width - 1, x,
+            ti->is_signed ? "" : "{1'b0, ", i * ti->width, ti->width, ti->is_signed ? "" : "}");
+    int m = rtl_new_sig(g, xlo < 0 ? 0 : xlo, xhi < 0 ? 0 : xhi);
+    fprintf(g->fp, "  wire signed [%d:0] s%d = s%d[%d] ? %d'sd0 : s%d;\n", g->sigs[m].width - 1, m, x,
+            g->sigs[x].width - 1, g->sigs[m].width, x);
+    int y = rtl_cast(g, m, nf_fixed_frac_bits(ti), tr, true);
+    fprintf(g->fp, "  assign out_data[%d +: %d] = s%d[%d:0];\n", i * tr->width, tr->width, y, tr->width - 1);
+  }
+  fprintf(g->fp, "  assign out_valid = in_valid;\n");
+  (void)top;
+  return g->oom ? NF_EINTERNAL : NF_OK;
+}

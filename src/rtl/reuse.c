@@ -1,0 +1,174 @@
+/* Dense layer with ReuseFactor R > 1 (II = R): the inputs are latched, and in
+ * each of R cycles a chunk of ceil(n_in / R) inputs goes through shared
+ * multipliers (input and weight selected by the cycle count), a balanced
+ * adder tree per output, and an accumulator. Products are exact, then
+ * quantized as accum_t says, so the order of the sum does not matter (wrap
+ * commutes with addition; saturation was proved impossible by nf_rtl_check). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+
+static int bits_for(int n) {
+  int b = 1;
+  while ((1 << b) < n) b++;
+  return b;
+}
+
+typedef struct grp {
+  rtl_term *t;
+  int n;
+} grp;
+
+static void reduce_all(rtl_gen *g, grp *gs, int ng, int k, int *stages) {
+  int level = 0;
+  for (;;) {
+    bool any = false;
+    for (int q = 0; q < ng; q++) any |= gs[q].n > 1;
+    if (!any || g->oom) return;
+    for (int q = 0; q < ng; q++) {
+      if (gs[q].n < 2) continue;
+      int m = 0;
+      for (int i = 0; i + 1 < gs[q].n; i += 2) gs[q].t[m++] = rtl_add(g, gs[q].t[i], gs[q].t[i + 1]);
+      if (gs[q].n & 1) gs[q].t[m++] = gs[q].t[gs[q].n - 1];
+      gs[q].n = m;
+    }
+    level++;
+    bool still = false;
+    for (int q = 0; q < ng; q++) still |= gs[q].n > 1;
+    if (level % k == 0 && still) {
+      for (int q = 0; q < ng; q++)
+        for (int i = 0; i < gs[q].n; i++)
+          if (gs[q].t[i].sig >= 0) gs[q].t[i].sig = rtl_register(g, gs[q].t[i].sig);
+      (*stages)++;
+    }
+  }
+}
+
+int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, int *latency) {
+  (void)top;
+  const int n_in = L->n_in, n_out = L->n_out, R = L->reuse;
+  const int C = (n_in + R - 1) / R, cb = bits_for(R);
+  const nf_fixed_type *ti = &L->input_t, *ta = &L->accum_t, *tr = &L->result_t;
+  const int fp = nf_fixed_frac_bits(ti) + nf_fixed_frac_bits(&L->weight_t), fa = nf_fixed_frac_bits(ta);
+  const bool wraps = ta->o == NF_O_WRAP;
+  nf_code xlo = nf_fixed_min_code(ti), xhi = nf_fixed_max_code(ti);
+  FILE *outer = g->fp;
+
+  fprintf(outer, "  reg [%d:0] xr; reg busy; reg [%d:0] cnt;\n", n_in * ti->width - 1, cb - 1);
+  fprintf(outer, "  always @(posedge clk) begin\n"
+                 "    if (in_valid) xr <= in_data;\n"
+                 "    if (rst) begin busy <= 1'b0; cnt <= %d'd0; end\n"
+                 "    else if (in_valid) begin busy <= 1'b1; cnt <= %d'd0; end\n"
+                 "    else if (busy) begin if (cnt == %d'd%d) busy <= 1'b0; else cnt <= cnt + %d'd1; end\n"
+                 "  end\n",
+          cb, cb, cb, R - 1, cb);
+
+  /* chunk selectors: cycle t feeds inputs t*C .. t*C+C-1 */
+  int *xsel = nf_calloc((size_t)C, sizeof *xsel, g->err);
+  rtl_term *leaves = nf_calloc((size_t)n_out * C + 1, sizeof *leaves, g->err);
+  grp *gs = nf_calloc((size_t)n_out + 1, sizeof *gs, g->err);
+  char *body = NULL;
+  size_t body_len = 0;
+  FILE *mem = open_memstream(&body, &body_len);
+  if (!xsel || !leaves || !gs || !mem) {
+    if (mem) fclose(mem);
+    free(body), free(xsel), free(leaves), free(gs);
+    return nf_fail_oom(g->err, "reuse layer");
+  }
+  for (int c = 0; c < C; c++) {
+    xsel[c] = rtl_new_sig(g, xlo < 0 ? xlo : 0, xhi > 0 ? xhi : 0);
+    int w = g->sigs[xsel[c]].width;
+    fprintf(outer, "  reg signed [%d:0] s%d;\n  always @* case (cnt)\n", w - 1, xsel[c]);
+    for (int t = 0; t < R; t++) {
+      int i = t * C + c;
+      if (i < n_in)
+        fprintf(outer, "    %d'd%d: s%d = $signed(%sxr[%d +: %d]%s);\n", cb, t, xsel[c], ti->is_signed ? "" : "{1'b0, ",
+                i * ti->width, ti->width, ti->is_signed ? "" : "}");
+    }
+    fprintf(outer, "    default: s%d = %d'sd0;\n  endcase\n", xsel[c], w);
+  }
+
+  /* shared multipliers, products cast to accum_t, then registered */
+  g->fp = mem;
+  for (int j = 0; j < n_out; j++) {
+    gs[j].t = &leaves[(size_t)j * C];
+    for (int c = 0; c < C; c++) {
+      nf_code wlo = 0, whi = 0, plo = 0, phi = 0;
+      bool any = false;
+      for (int t = 0; t < R; t++) {
+        int i = t * C + c;
+        nf_code w = i < n_in ? L->weights[(size_t)i * n_out + j] : 0;
+        if (w == 0) continue;
+        any = true;
+        nf_code a = w > 0 ? xlo * w : xhi * w, b = w > 0 ? xhi * w : xlo * w;
+        wlo = w < wlo ? w : wlo, whi = w > whi ? w : whi;
+        plo = a < plo ? a : plo, phi = b > phi ? b : phi;
+      }
+      if (!any) continue;
+      int ws = rtl_new_sig(g, wlo, whi), wsw = g->sigs[ws].width;
+      fprintf(outer, "  reg signed [%d:0] s%d;\n  always @* case (cnt)\n", wsw - 1, ws);
+      for (int t = 0; t < R; t++) {
+        int i = t * C + c;
+        nf_code w = i < n_in ? L->weights[(size_t)i * n_out + j] : 0;
+        char lit[64];
+        rtl_literal(lit, sizeof lit, w, wsw);
+        if (w) fprintf(outer, "    %d'd%d: s%d = %s;\n", cb, t, ws, lit);
+      }
+      fprintf(outer, "    default: s%d = %d'sd0;\n  endcase\n", ws, wsw);
+      int p = rtl_new_sig(g, plo, phi);
+      fprintf(mem, "  wire signed [%d:0] s%d = s%d * s%d;\n", g->sigs[p].width - 1, p, xsel[c], ws);
+      int q = rtl_cast(g, p, fp, ta, !wraps);
+      int r = rtl_register(g, q);
+      gs[j].t[gs[j].n++] = (rtl_term){.sig = r, .shift = 0, .sign = 1};
+    }
+    if (gs[j].n == 0) gs[j].t[gs[j].n++] = (rtl_term){.sig = -1, .sign = 1, .cval = 0};
+  }
+  int stages = 1; /* the product register */
+  reduce_all(g, gs, n_out, k, &stages);
+
+  /* accumulators: bias first, then one chunk sum per cycle */
+  for (int j = 0; j < n_out && !g->oom; j++) {
+    int v = rtl_materialize(g, gs[j].t[0]);
+    nf_code b = L->bias ? L->bias[j] : 0;
+    nf_code bacc = nf_fixed_cast_code(ta, b, nf_fixed_frac_bits(&L->bias_t));
+    nf_code lo = bacc + R * (g->sigs[v].lo < 0 ? g->sigs[v].lo : 0);
+    nf_code hi = bacc + R * (g->sigs[v].hi > 0 ? g->sigs[v].hi : 0);
+    int acc = rtl_new_sig(g, lo < bacc ? lo : bacc, hi > bacc ? hi : bacc);
+    char lit[64];
+    rtl_literal(lit, sizeof lit, bacc, g->sigs[acc].width);
+    fprintf(mem, "  reg signed [%d:0] s%d;\n", g->sigs[acc].width - 1, acc);
+    fprintf(mem, "  always @(posedge clk) if (vt[%d]) s%d <= (tt%d == %d'd0 ? %s : s%d) + s%d;\n", stages - 1, acc,
+            stages - 1, cb, lit, acc, v);
+    int a = rtl_cast(g, acc, fa, ta, true);
+    int y = rtl_cast(g, a, fa, tr, true);
+    fprintf(mem, "  reg [%d:0] y%d; always @(posedge clk) if (done) y%d <= s%d[%d:0];\n", tr->width - 1, j, j, y,
+            tr->width - 1);
+    fprintf(mem, "  assign out_data[%d +: %d] = y%d;\n", j * tr->width, tr->width, j);
+    g->regs += tr->width;
+  }
+  g->fp = outer;
+  if (fclose(mem) != 0 || g->oom) {
+    free(body), free(xsel), free(leaves), free(gs);
+    return g->oom ? NF_EINTERNAL : nf_fail(g->err, NF_EINTERNAL, "cannot buffer the generated Verilog");
+  }
+
+  /* valid and cycle-tag pipelines, stage 0 = the multiplier inputs */
+  fprintf(outer, "  reg [%d:0] vt;\n", stages - 1);
+  for (int s = 0; s < stages; s++) fprintf(outer, "  reg [%d:0] tt%d;\n", cb - 1, s);
+  fprintf(outer, "  always @(posedge clk) begin\n    vt[0] <= rst ? 1'b0 : busy; tt0 <= cnt;\n");
+  for (int s = 1; s < stages; s++)
+    fprintf(outer, "    vt[%d] <= rst ? 1'b0 : vt[%d]; tt%d <= tt%d;\n", s, s - 1, s, s - 1);
+  fprintf(outer, "  end\n  reg done, ovalid;\n"
+                 "  always @(posedge clk) begin done <= rst ? 1'b0 : (vt[%d] && tt%d == %d'd%d); "
+                 "ovalid <= rst ? 1'b0 : done; end\n  assign out_valid = ovalid;\n",
+          stages - 1, stages - 1, cb, R - 1);
+  fwrite(body, 1, body_len, outer);
+  free(body), free(xsel), free(leaves), free(gs);
+  /* input latch (1) + products and tree (stages) + R chunks into the
+   * accumulator + output register (1) */
+  *latency = 1 + stages + R + 1;
+  return NF_OK;
+}
