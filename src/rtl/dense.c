@@ -62,6 +62,8 @@ typedef struct pkey {
   int i;
   nf_code c;
   rtl_term root;
+  int alias; /* key of x*(-c) whose negation this is, else -1 */
+  int mat;   /* signal holding x*c exactly once needed, else -1 */
 } pkey;
 
 typedef struct wplan {
@@ -128,6 +130,7 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
         q = nk++;
         keys[q].i = i;
         keys[q].c = c;
+        keys[q].alias = keys[q].mat = -1;
       }
       p->key = q;
       p->shift = exact ? -drop : -1;
@@ -136,9 +139,19 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
     }
   }
 
+  /* x*(-c) when x*c is built anyway: one negation instead of a second tree */
+  for (int q = 0; q < nk; q++)
+    if (keys[q].c < 0)
+      for (int p = 0; p < nk; p++)
+        if (keys[p].i == keys[q].i && keys[p].c == -keys[q].c) keys[q].alias = p;
+
   /* Phase 1: the distinct products, each a CSD shift-add tree of x_i. */
   int level = 0, stages = 0, nl = 0;
   for (int q = 0; q < nk; q++) {
+    if (keys[q].alias >= 0) {
+      gs[q].n = 0;
+      continue;
+    }
     int sh[132], dg[132];
     nf_code c = keys[q].c;
     int nd = csd(c < 0 ? -c : c, sh, dg);
@@ -148,7 +161,13 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
     gs[q].n = nd;
   }
   reduce(g, gs, nk, k, &level, &stages, true);
-  for (int q = 0; q < nk; q++) keys[q].root = gs[q].t[0];
+  for (int q = 0; q < nk; q++)
+    if (keys[q].alias < 0) keys[q].root = gs[q].t[0];
+  for (int q = 0; q < nk; q++)
+    if (keys[q].alias >= 0) {
+      keys[q].root = keys[keys[q].alias].root;
+      keys[q].root.sign = -keys[q].root.sign;
+    }
 
   /* Phase 2: per output, bias plus the (cast) products, one balanced tree. */
   nl = 0;
@@ -170,10 +189,12 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
         /* identical weights of one input share the cast product */
         int s = -1;
         for (int jj = 0; jj < j && s < 0; jj++)
-          if (plan[(size_t)i * n_out + jj].key == p->key && plan[(size_t)i * n_out + jj].frac == p->frac &&
-              plan[(size_t)i * n_out + jj].shift < 0)
+          if (L->weights[(size_t)i * n_out + jj] == L->weights[ij] && plan[(size_t)i * n_out + jj].shift < 0)
             s = cast_sig[(size_t)i * n_out + jj];
-        if (s < 0) s = rtl_cast(g, rtl_materialize(g, t), p->frac, ta, !acc_wraps);
+        if (s < 0) {
+          if (keys[p->key].mat < 0) keys[p->key].mat = rtl_materialize(g, t);
+          s = rtl_cast(g, keys[p->key].mat, p->frac, ta, !acc_wraps);
+        }
         cast_sig[ij] = s;
         t = (rtl_term){.sig = s, .shift = 0, .sign = 1};
       }
