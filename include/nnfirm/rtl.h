@@ -119,4 +119,34 @@ int nf_cosim_run(const nf_cosim_opts *o, nf_cosim_result *r, nf_error *err);
 const char *nf_simulator_name(nf_simulator s);
 int nf_simulator_parse(const char *s, nf_simulator *out, nf_error *err);
 
+/* ---- Projects ------------------------------------------------------------------
+ * A project directory (written by 'nnfirm convert') holds rtl/ (the design),
+ * tb/ (the testbench and tb/design.json: the network the RTL was generated
+ * from, with a checksum of every RTL file, so that co-simulation can tell a
+ * hand-edited or incomplete project from a generated one). */
+struct cJSON;
+
+/* Writes <project>/rtl/ and <project>/tb/ (creating them). The caller makes
+ * the project appear atomically (nf_outdir_*). */
+int nf_rtl_write_project(const nf_rtl_net *net, const char *project_dir, nf_rtl_info *info, nf_error *err);
+
+/* Adds the firmware figures to a manifest object: "Wi", "Wo", "latency_cycles",
+ * "II", "n_inputs", "n_outputs", "top". For the owner of manifest.json. */
+int nf_rtl_manifest_add(const nf_rtl_info *info, const char *top, struct cJSON *manifest, nf_error *err);
+
+/* A loaded project: the network (owning its arrays) and its figures. */
+typedef struct nf_rtl_project {
+  nf_rtl_net net;
+  nf_rtl_layer *layers;
+  int64_t **arrays;
+  int n_arrays;
+  char top[128];
+  nf_rtl_info info;
+} nf_rtl_project;
+
+/* Reads <project>/tb/design.json and checks the RTL files against their
+ * checksums. Errors (NF_EINPUT) name the missing or modified file. */
+int nf_rtl_load_project(const char *project_dir, nf_rtl_project *p, nf_error *err);
+void nf_rtl_project_free(nf_rtl_project *p);
+
 #endif

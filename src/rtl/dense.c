@@ -102,8 +102,8 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
 
   for (int i = 0; i < n_in; i++) {
     xs[i] = rtl_new_sig(g, xlo, xhi);
-    fprintf(g->fp, "  wire signed [%d:0] s%d = $signed(%sin_data[%d +: %d]%s);\n", g->sigs[xs[i]].width - 1, xs[i],
-            ti->is_signed ? "" : "{1'b0, ", i * ti->width, ti->width, ti->is_signed ? "" : "}");
+    fprintf(g->fp, "  wire signed [%d:0] s%d = %sin_data[%d +: %d]%s;\n", g->sigs[xs[i]].width - 1, xs[i],
+            ti->is_signed ? "$signed(" : "{1'b0, ", i * ti->width, ti->width, ti->is_signed ? ")" : "}");
   }
 
   /* Plan every nonzero product: exact (a shifted, signed share of x*o) or
@@ -212,8 +212,8 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
     int v = rtl_materialize(g, gs[j].t[0]);
     int acc = rtl_cast(g, v, fa, ta, true);
     int y = rtl_cast(g, acc, fa, tr, true);
-    fprintf(g->fp, "  reg [%d:0] y%d; always @(posedge clk) y%d <= s%d[%d:0];\n", tr->width - 1, j, j, y,
-            tr->width - 1);
+    /* assignment sign-extends or truncates to the code width (the value fits) */
+    fprintf(g->fp, "  reg [%d:0] y%d; always @(posedge clk) y%d <= s%d;\n", tr->width - 1, j, j, y);
     fprintf(g->fp, "  assign out_data[%d +: %d] = y%d;\n", j * tr->width, tr->width, j);
     g->regs += tr->width;
   }
@@ -236,13 +236,15 @@ int rtl_emit_relu(rtl_gen *g, const char *top, const nf_rtl_layer *L) {
   nf_code xlo = nf_fixed_min_code(ti), xhi = nf_fixed_max_code(ti);
   for (int i = 0; i < L->n_in && !g->oom; i++) {
     int x = rtl_new_sig(g, xlo, xhi);
-    fprintf(g->fp, "  wire signed [%d:0] s%d = $signed(%sin_data[%d +: %d]%s);\n", g->sigs[x].width - 1, x,
-            ti->is_signed ? "" : "{1'b0, ", i * ti->width, ti->width, ti->is_signed ? "" : "}");
+    fprintf(g->fp, "  wire signed [%d:0] s%d = %sin_data[%d +: %d]%s;\n", g->sigs[x].width - 1, x,
+            ti->is_signed ? "$signed(" : "{1'b0, ", i * ti->width, ti->width, ti->is_signed ? ")" : "}");
     int m = rtl_new_sig(g, xlo < 0 ? 0 : xlo, xhi < 0 ? 0 : xhi);
-    fprintf(g->fp, "  wire signed [%d:0] s%d = s%d[%d] ? %d'sd0 : s%d;\n", g->sigs[m].width - 1, m, x,
-            g->sigs[x].width - 1, g->sigs[m].width, x);
+    /* a comparison, not the sign bit: Verilator 5.006 mis-optimizes the
+     * bit-select form feeding a rounding cast (found by co-simulation) */
+    fprintf(g->fp, "  wire signed [%d:0] s%d = (s%d < %d'sd0) ? %d'sd0 : s%d;\n", g->sigs[m].width - 1, m, x,
+            g->sigs[x].width, g->sigs[m].width, x);
     int y = rtl_cast(g, m, nf_fixed_frac_bits(ti), tr, true);
-    fprintf(g->fp, "  assign out_data[%d +: %d] = s%d[%d:0];\n", i * tr->width, tr->width, y, tr->width - 1);
+    fprintf(g->fp, "  assign out_data[%d +: %d] = s%d;\n", i * tr->width, tr->width, y);
   }
   fprintf(g->fp, "  assign out_valid = in_valid;\n");
   (void)top;

@@ -272,8 +272,15 @@ int rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflo
     } else {
       char up[600];
       round_expr(up, sizeof up, t->q, e, we, drop);
-      fprintf(g->fp, "  wire signed [%d:0] s%d = $signed(s%d[%d:%d]) + $signed({1'b0, %s});\n", g->sigs[q].width - 1,
-              q, e, we - 1, drop, up);
+      /* the round-up bit as a zero-extended wire of the sum's full width:
+       * Verilator 5.006 miscomputes narrower forms in some contexts (found by
+       * co-simulation against Icarus) */
+      int inc = rtl_new_sig(g, 0, 1);
+      if (g->oom) return 0;
+      g->sigs[inc].width = g->sigs[q].width;
+      fprintf(g->fp, "  wire signed [%d:0] s%d = {%d'd0, %s};\n", g->sigs[inc].width - 1, inc, g->sigs[inc].width - 1, up);
+      fprintf(g->fp, "  wire signed [%d:0] s%d = $signed(s%d[%d:%d]) + s%d;\n", g->sigs[q].width - 1, q, e, we - 1,
+              drop, inc);
       g->adders++;
     }
   }
@@ -296,7 +303,7 @@ int rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflo
     if (t->is_signed)
       fprintf(g->fp, "  wire signed [%d:0] s%d = $signed(s%d[%d:0]);\n", wo - 1, out, src, t->width - 1);
     else
-      fprintf(g->fp, "  wire signed [%d:0] s%d = $signed({1'b0, s%d[%d:0]});\n", wo - 1, out, src, t->width - 1);
+      fprintf(g->fp, "  wire signed [%d:0] s%d = {1'b0, s%d[%d:0]};\n", wo - 1, out, src, t->width - 1);
     return out;
   }
   nf_code mn = tlo, mx = thi;

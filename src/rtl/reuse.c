@@ -85,8 +85,8 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
     for (int t = 0; t < R; t++) {
       int i = t * C + c;
       if (i < n_in)
-        fprintf(outer, "    %d'd%d: s%d = $signed(%sxr[%d +: %d]%s);\n", cb, t, xsel[c], ti->is_signed ? "" : "{1'b0, ",
-                i * ti->width, ti->width, ti->is_signed ? "" : "}");
+        fprintf(outer, "    %d'd%d: s%d = %sxr[%d +: %d]%s;\n", cb, t, xsel[c], ti->is_signed ? "$signed(" : "{1'b0, ",
+                i * ti->width, ti->width, ti->is_signed ? ")" : "}");
     }
     fprintf(outer, "    default: s%d = %d'sd0;\n  endcase\n", xsel[c], w);
   }
@@ -144,8 +144,7 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
             stages - 1, cb, lit, acc, v);
     int a = rtl_cast(g, acc, fa, ta, true);
     int y = rtl_cast(g, a, fa, tr, true);
-    fprintf(mem, "  reg [%d:0] y%d; always @(posedge clk) if (done) y%d <= s%d[%d:0];\n", tr->width - 1, j, j, y,
-            tr->width - 1);
+    fprintf(mem, "  reg [%d:0] y%d; always @(posedge clk) if (done) y%d <= s%d;\n", tr->width - 1, j, j, y);
     fprintf(mem, "  assign out_data[%d +: %d] = y%d;\n", j * tr->width, tr->width, j);
     g->regs += tr->width;
   }
