@@ -85,7 +85,6 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
   const int fi = nf_fixed_frac_bits(ti), fw = nf_fixed_frac_bits(&L->weight_t), fp = fi + fw;
   const int fa = nf_fixed_frac_bits(ta);
   const bool acc_wraps = ta->o == NF_O_WRAP;
-  nf_code xlo = nf_fixed_min_code(ti), xhi = nf_fixed_max_code(ti);
   nf_code alo = nf_fixed_min_code(ta), ahi = nf_fixed_max_code(ta);
 
   int *xs = nf_calloc((size_t)n_in, sizeof *xs, g->err);
@@ -101,7 +100,7 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
   }
 
   for (int i = 0; i < n_in; i++) {
-    xs[i] = rtl_new_sig(g, xlo, xhi);
+    xs[i] = rtl_new_sig(g, rtl_in_lo(g, i, ti), rtl_in_hi(g, i, ti));
     fprintf(g->fp, "  wire signed [%d:0] s%d = %sin_data[%d +: %d]%s;\n", g->sigs[xs[i]].width - 1, xs[i],
             ti->is_signed ? "$signed(" : "{1'b0, ", i * ti->width, ti->width, ti->is_signed ? ")" : "}");
   }
@@ -120,7 +119,8 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
       nf_code o = w < 0 ? -w : w;
       while (!(o & 1)) o >>= 1, e++;
       int drop = fp - e - fa; /* bits accum_t drops from x*(+-o) at frac fp-e */
-      nf_code plo = w > 0 ? xlo * w : xhi * w, phi = w > 0 ? xhi * w : xlo * w;
+      nf_code ilo = g->sigs[xs[i]].lo, ihi = g->sigs[xs[i]].hi;
+      nf_code plo = w > 0 ? ilo * w : ihi * w, phi = w > 0 ? ihi * w : ilo * w;
       nf_code clo, chi;
       rtl_cast_range(plo, phi, fp, ta, false, &clo, &chi);
       bool exact = drop <= 0 && (acc_wraps || (clo >= alo && chi <= ahi));
@@ -216,6 +216,7 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
     fprintf(g->fp, "  reg [%d:0] y%d; always @(posedge clk) y%d <= s%d;\n", tr->width - 1, j, j, y);
     fprintf(g->fp, "  assign out_data[%d +: %d] = y%d;\n", j * tr->width, tr->width, j);
     g->regs += tr->width;
+    rtl_out_range(g, j, y);
   }
   stages++;
   *latency = stages;
@@ -233,9 +234,9 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
 
 int rtl_emit_relu(rtl_gen *g, const char *top, const nf_rtl_layer *L) {
   const nf_fixed_type *ti = &L->input_t, *tr = &L->result_t;
-  nf_code xlo = nf_fixed_min_code(ti), xhi = nf_fixed_max_code(ti);
   for (int i = 0; i < L->n_in && !g->oom; i++) {
-    int x = rtl_new_sig(g, xlo, xhi);
+    int x = rtl_new_sig(g, rtl_in_lo(g, i, ti), rtl_in_hi(g, i, ti));
+    nf_code xlo = g->sigs[x].lo, xhi = g->sigs[x].hi;
     fprintf(g->fp, "  wire signed [%d:0] s%d = %sin_data[%d +: %d]%s;\n", g->sigs[x].width - 1, x,
             ti->is_signed ? "$signed(" : "{1'b0, ", i * ti->width, ti->width, ti->is_signed ? ")" : "}");
     int m = rtl_new_sig(g, xlo < 0 ? 0 : xlo, xhi < 0 ? 0 : xhi);
@@ -245,6 +246,7 @@ int rtl_emit_relu(rtl_gen *g, const char *top, const nf_rtl_layer *L) {
             g->sigs[x].width, g->sigs[m].width, x);
     int y = rtl_cast(g, m, nf_fixed_frac_bits(ti), tr, true);
     fprintf(g->fp, "  assign out_data[%d +: %d] = s%d;\n", i * tr->width, tr->width, y);
+    rtl_out_range(g, i, y);
   }
   fprintf(g->fp, "  assign out_valid = in_valid;\n");
   (void)top;

@@ -21,7 +21,22 @@ typedef struct rtl_gen {
   long regs;       /* register bits emitted */
   bool oom;
   nf_error *err;
+  /* Value ranges between layers: on entry to an emitter the codes its inputs
+   * can take (from the previous layer; NULL = the input type's range), on
+   * return the codes its outputs can take. Narrower than the types when,
+   * e.g., a ReLU feeds a Dense: its adders then drop the sign bit. */
+  nf_code *range_lo, *range_hi;
 } rtl_gen;
+
+static inline nf_code rtl_in_lo(const rtl_gen *g, int i, const nf_fixed_type *t) {
+  return g->range_lo ? g->range_lo[i] : nf_fixed_min_code(t);
+}
+static inline nf_code rtl_in_hi(const rtl_gen *g, int i, const nf_fixed_type *t) {
+  return g->range_hi ? g->range_hi[i] : nf_fixed_max_code(t);
+}
+static inline void rtl_out_range(rtl_gen *g, int j, int sig) {
+  if (g->range_lo) g->range_lo[j] = g->sigs[sig].lo, g->range_hi[j] = g->sigs[sig].hi;
+}
 
 /* A term of a sum: sign * (sig << shift); sig < 0 means the constant cval. */
 typedef struct rtl_term {

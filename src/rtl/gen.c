@@ -104,12 +104,12 @@ static void write_header(FILE *fp, const char *top, const nf_rtl_layer *L, int l
 }
 
 /* Generates one layer's body into memory; returns its latency. */
-static int layer_body(const nf_rtl_net *net, const nf_rtl_layer *L, int k, char **body, int *latency, long *adders,
-                      nf_error *err) {
+static int layer_body(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_code *lo, nf_code *hi, char **body,
+                      int *latency, long *adders, nf_error *err) {
   size_t len = 0;
   FILE *mem = open_memstream(body, &len);
   if (!mem) return nf_fail_oom(err, "Verilog text");
-  rtl_gen g = {.fp = mem, .err = err};
+  rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi};
   int rc = NF_OK;
   *latency = 0;
   if (L->kind == NF_RTL_RELU) rc = rtl_emit_relu(&g, net->top, L);
@@ -127,10 +127,10 @@ static int layer_body(const nf_rtl_net *net, const nf_rtl_layer *L, int k, char 
   return rc;
 }
 
-static int write_layer(const nf_rtl_net *net, const nf_rtl_layer *L, int k, const char *rtl_dir, int *latency,
-                       long *adders, nf_error *err) {
+static int write_layer(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_code *lo, nf_code *hi,
+                       const char *rtl_dir, int *latency, long *adders, nf_error *err) {
   char *body = NULL;
-  int rc = layer_body(net, L, k, &body, latency, adders, err);
+  int rc = layer_body(net, L, k, lo, hi, &body, latency, adders, err);
   if (rc) return rc;
   if (!rtl_dir) {
     free(body);
@@ -189,15 +189,30 @@ static int run(const nf_rtl_net *net, const char *rtl_dir, nf_rtl_info *info, nf
   info->out_signed = last->result_t.is_signed;
   info->ii = 1;
   info->levels_per_stage = rtl_levels_per_stage(net->clock_period_ns);
+  int width = 0;
+  for (int l = 0; l < net->n_layers; l++) {
+    if (net->layers[l].n_in > width) width = net->layers[l].n_in;
+    if (net->layers[l].n_out > width) width = net->layers[l].n_out;
+  }
+  nf_code *lo = nf_calloc((size_t)width, sizeof *lo, err), *hi = nf_calloc((size_t)width, sizeof *hi, err);
+  if (!lo || !hi) {
+    free(lo), free(hi);
+    return NF_EINTERNAL;
+  }
+  for (int i = 0; i < first->n_in; i++) lo[i] = nf_fixed_min_code(&first->input_t), hi[i] = nf_fixed_max_code(&first->input_t);
   for (int l = 0; l < net->n_layers; l++) {
     int lat = 0;
     long adders = 0;
-    rc = write_layer(net, &net->layers[l], info->levels_per_stage, rtl_dir, &lat, &adders, err);
-    if (rc) return rc;
+    rc = write_layer(net, &net->layers[l], info->levels_per_stage, lo, hi, rtl_dir, &lat, &adders, err);
+    if (rc) {
+      free(lo), free(hi);
+      return rc;
+    }
     info->latency += lat;
     info->adders += adders;
     if (net->layers[l].kind == NF_RTL_DENSE && net->layers[l].reuse > info->ii) info->ii = net->layers[l].reuse;
   }
+  free(lo), free(hi);
   return rtl_dir ? write_top(net, info, rtl_dir, err) : NF_OK;
 }
 

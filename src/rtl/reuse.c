@@ -54,7 +54,6 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
   const nf_fixed_type *ti = &L->input_t, *ta = &L->accum_t, *tr = &L->result_t;
   const int fp = nf_fixed_frac_bits(ti) + nf_fixed_frac_bits(&L->weight_t), fa = nf_fixed_frac_bits(ta);
   const bool wraps = ta->o == NF_O_WRAP;
-  nf_code xlo = nf_fixed_min_code(ti), xhi = nf_fixed_max_code(ti);
   FILE *outer = g->fp;
 
   fprintf(outer, "  reg [%d:0] xr; reg busy; reg [%d:0] cnt;\n", n_in * ti->width - 1, cb - 1);
@@ -79,7 +78,14 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
     return nf_fail_oom(g->err, "reuse layer");
   }
   for (int c = 0; c < C; c++) {
-    xsel[c] = rtl_new_sig(g, xlo < 0 ? xlo : 0, xhi > 0 ? xhi : 0);
+    nf_code lo = 0, hi = 0; /* the union of the chunk's input ranges, and 0 */
+    for (int t = 0; t < R; t++) {
+      int i = t * C + c;
+      if (i >= n_in) continue;
+      nf_code a = rtl_in_lo(g, i, ti), b = rtl_in_hi(g, i, ti);
+      lo = a < lo ? a : lo, hi = b > hi ? b : hi;
+    }
+    xsel[c] = rtl_new_sig(g, lo, hi);
     int w = g->sigs[xsel[c]].width;
     fprintf(outer, "  reg signed [%d:0] s%d;\n  always @* case (cnt)\n", w - 1, xsel[c]);
     for (int t = 0; t < R; t++) {
@@ -103,6 +109,7 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
         nf_code w = i < n_in ? L->weights[(size_t)i * n_out + j] : 0;
         if (w == 0) continue;
         any = true;
+        nf_code xlo = rtl_in_lo(g, i, ti), xhi = rtl_in_hi(g, i, ti);
         nf_code a = w > 0 ? xlo * w : xhi * w, b = w > 0 ? xhi * w : xlo * w;
         wlo = w < wlo ? w : wlo, whi = w > whi ? w : whi;
         plo = a < plo ? a : plo, phi = b > phi ? b : phi;
@@ -146,6 +153,7 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
     int y = rtl_cast(g, a, fa, tr, true);
     fprintf(mem, "  reg [%d:0] y%d; always @(posedge clk) if (done) y%d <= s%d;\n", tr->width - 1, j, j, y);
     fprintf(mem, "  assign out_data[%d +: %d] = y%d;\n", j * tr->width, tr->width, j);
+    rtl_out_range(g, j, y);
     g->regs += tr->width;
   }
   g->fp = outer;
