@@ -1,8 +1,9 @@
 /* Writes the RTL of a jet-tagger-shaped network (16-64-32-32-5, ReLU between)
- * with random weights of a given type into DIR/rtl, for measuring RTL styles
- * with 'nnfirm synth DIR' before real converted models are at hand.
+ * with random weights of a given type as a project DIR (rtl/, tb/), for
+ * measuring RTL styles with 'nnfirm synth DIR' and simulation speed with
+ * 'nnfirm cosim DIR' before real converted models are at hand.
  *
- *   bench_rtl_jet DIR [TYPE [WEIGHT_TYPE [ZERO_FRAC [REUSE [CLOCK_NS]]]]]
+ *   bench_rtl_jet DIR [TYPE [WEIGHT_TYPE [ZERO_FRAC [REUSE [CLOCK_NS [RELU_TYPE]]]]]]
  *
  * TYPE is used for input/bias/accum/result (default ap_fixed<16,6>). */
 #include <stdio.h>
@@ -15,7 +16,7 @@
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: bench_rtl_jet DIR [TYPE [WEIGHT_TYPE [ZERO_FRAC [REUSE [CLOCK_NS]]]]]\n");
+    fprintf(stderr, "usage: bench_rtl_jet DIR [TYPE [WEIGHT_TYPE [ZERO_FRAC [REUSE [CLOCK_NS [RELU_TYPE]]]]]]\n");
     return 2;
   }
   const char *ts = argc > 2 ? argv[2] : "ap_fixed<16,6>", *ws = argc > 3 ? argv[3] : ts;
@@ -23,8 +24,9 @@ int main(int argc, char **argv) {
   int reuse = argc > 5 ? atoi(argv[5]) : 1;
   double clk = argc > 6 ? atof(argv[6]) : 5.0;
   nf_error err = {0};
-  nf_fixed_type t, w;
-  if (nf_fixed_type_parse(ts, &t, &err) || nf_fixed_type_parse(ws, &w, &err)) {
+  nf_fixed_type t, w, rt;
+  if (nf_fixed_type_parse(ts, &t, &err) || nf_fixed_type_parse(ws, &w, &err) ||
+      nf_fixed_type_parse(argc > 7 ? argv[7] : ts, &rt, &err)) {
     fprintf(stderr, "%s\n", err.msg);
     return 2;
   }
@@ -49,21 +51,20 @@ int main(int argc, char **argv) {
       wt[i] = (int64_t)c;
     }
     for (int j = 0; j < b; j++) bi[j] = (int64_t)(nf_rng_normal(&r) * 0.1 * scale);
-    layers[n] = (nf_rtl_layer){.kind = NF_RTL_DENSE, .n_in = a, .n_out = b, .weights = wt, .bias = bi, .input_t = t,
+    layers[n] = (nf_rtl_layer){.kind = NF_RTL_DENSE, .n_in = a, .n_out = b, .weights = wt, .bias = bi,
+                               .input_t = l ? rt : t,
                                .weight_t = w, .bias_t = t, .accum_t = t, .result_t = t, .reuse = reuse};
     snprintf(layers[n].name, sizeof layers[n].name, "fc%d", l + 1);
     n++;
     if (l < 3) {
-      layers[n] = (nf_rtl_layer){.kind = NF_RTL_RELU, .n_in = b, .n_out = b, .input_t = t, .result_t = t};
+      layers[n] = (nf_rtl_layer){.kind = NF_RTL_RELU, .n_in = b, .n_out = b, .input_t = t, .result_t = rt};
       snprintf(layers[n].name, sizeof layers[n].name, "relu%d", l + 1);
       n++;
     }
   }
   nf_rtl_net net = {.top = "myproject", .n_layers = n, .layers = layers, .clock_period_ns = clk};
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s/rtl", argv[1]);
   nf_rtl_info info;
-  if (nf_mkdir_p(dir, &err) || nf_rtl_generate(&net, dir, &info, &err)) {
+  if (nf_rtl_write_project(&net, argv[1], &info, &err)) {
     fprintf(stderr, "%s\n", err.msg);
     return err.code ? err.code : 1;
   }
