@@ -3,7 +3,9 @@
  * measuring RTL styles with 'nnfirm synth DIR' and simulation speed with
  * 'nnfirm cosim DIR' before real converted models are at hand.
  *
- *   bench_rtl_jet DIR [TYPE [WEIGHT_TYPE [ZERO_FRAC [REUSE [CLOCK_NS [RELU_TYPE]]]]]]
+ *   bench_rtl_jet DIR [TYPE [WEIGHT_TYPE [ZERO_FRAC [REUSE [CLOCK_NS [RELU_TYPE [STYLE]]]]]]]
+ *
+ * STYLE: 0 default, 1 no product sharing, 2 `x * c` products (NF_RTL_STYLE_*).
  *
  * TYPE is used for input/bias/accum/result (default ap_fixed<16,6>). */
 #include <stdio.h>
@@ -62,7 +64,8 @@ int main(int argc, char **argv) {
       n++;
     }
   }
-  nf_rtl_net net = {.top = "myproject", .n_layers = n, .layers = layers, .clock_period_ns = clk};
+  nf_rtl_net net = {.top = "myproject", .n_layers = n, .layers = layers, .clock_period_ns = clk,
+                    .style = argc > 8 ? (unsigned)atoi(argv[8]) : 0};
   nf_rtl_info info;
   if (nf_rtl_write_project(&net, argv[1], &info, &err)) {
     fprintf(stderr, "%s\n", err.msg);

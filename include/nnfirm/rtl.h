@@ -51,7 +51,14 @@ typedef struct nf_rtl_net {
   int n_layers;
   const nf_rtl_layer *layers;
   double clock_period_ns;   /* 0 = 5 ns */
+  unsigned style;           /* 0 = the default (best measured); NF_RTL_STYLE_* for comparisons */
 } nf_rtl_net;
+
+/* Alternative RTL styles, kept to measure against (bench/bench_rtl_jet). */
+enum {
+  NF_RTL_STYLE_NO_SHARE = 1, /* one product per weight, no sharing between outputs */
+  NF_RTL_STYLE_MUL = 2,      /* constant products as `x * c`, left to Yosys */
+};
 
 /* What the generator produced: interface widths and timing. */
 typedef struct nf_rtl_info {

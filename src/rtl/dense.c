@@ -125,7 +125,7 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
       rtl_cast_range(plo, phi, fp, ta, false, &clo, &chi);
       bool exact = drop <= 0 && (acc_wraps || (clo >= alo && chi <= ahi));
       nf_code c = exact ? o : (w < 0 ? -o : o);
-      int q = find_key(keys, nk, first, i, c);
+      int q = g->style & NF_RTL_STYLE_NO_SHARE ? -1 : find_key(keys, nk, first, i, c);
       if (q < 0) {
         q = nk++;
         keys[q].i = i;
@@ -141,7 +141,7 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
 
   /* x*(-c) when x*c is built anyway: one negation instead of a second tree */
   for (int q = 0; q < nk; q++)
-    if (keys[q].c < 0)
+    if (keys[q].c < 0 && !(g->style & NF_RTL_STYLE_NO_SHARE))
       for (int p = 0; p < nk; p++)
         if (keys[p].i == keys[q].i && keys[p].c == -keys[q].c) keys[q].alias = p;
 
@@ -154,6 +154,18 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
     }
     int sh[132], dg[132];
     nf_code c = keys[q].c;
+    if (g->style & NF_RTL_STYLE_MUL) {
+      const rtl_sig *x = &g->sigs[xs[keys[q].i]];
+      nf_code lo = c > 0 ? x->lo * c : x->hi * c, hi = c > 0 ? x->hi * c : x->lo * c;
+      int p = rtl_new_sig(g, lo, hi);
+      char lit[64];
+      rtl_literal(lit, sizeof lit, c, rtl_signed_width(c, c));
+      fprintf(g->fp, "  wire signed [%d:0] s%d = s%d * %s;\n", g->sigs[p].width - 1, p, xs[keys[q].i], lit);
+      gs[q].t = &leaves[nl];
+      leaves[nl++] = (rtl_term){.sig = p, .shift = 0, .sign = 1};
+      gs[q].n = 1;
+      continue;
+    }
     int nd = csd(c < 0 ? -c : c, sh, dg);
     gs[q].t = &leaves[nl];
     for (int d = 0; d < nd; d++)

@@ -26,6 +26,7 @@ typedef struct rtl_gen {
    * return the codes its outputs can take. Narrower than the types when,
    * e.g., a ReLU feeds a Dense: its adders then drop the sign bit. */
   nf_code *range_lo, *range_hi;
+  unsigned style; /* NF_RTL_STYLE_* */
 } rtl_gen;
 
 static inline nf_code rtl_in_lo(const rtl_gen *g, int i, const nf_fixed_type *t) {

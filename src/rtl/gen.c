@@ -109,7 +109,7 @@ static int layer_body(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_co
   size_t len = 0;
   FILE *mem = open_memstream(body, &len);
   if (!mem) return nf_fail_oom(err, "Verilog text");
-  rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi};
+  rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi, .style = net->style};
   int rc = NF_OK;
   *latency = 0;
   if (L->kind == NF_RTL_RELU) rc = rtl_emit_relu(&g, net->top, L);
