@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
-  libgmp-dev
+  libgmp-dev zlib1g-dev
   libhdf5-dev
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev
   libcjson-dev libyaml-dev

@@ -1,0 +1,33 @@
+/* Shared between the Keras config reader and the HDF5 weight readers. */
+#ifndef NNFIRM_IMPORT_INTERNAL_H
+#define NNFIRM_IMPORT_INTERNAL_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "nnfirm/import.h"
+#include "nnfirm/util.h"
+
+typedef enum { KERAS_W_DENSE, KERAS_W_BATCHNORM } keras_weight_kind;
+
+/* A layer of the config that owns weights, to be filled from HDF5. */
+typedef struct keras_pending {
+  char name[NF_NAME_MAX]; /* the Keras layer name (HDF5 group) */
+  int layer;              /* index in the model */
+  keras_weight_kind kind;
+  bool has_gamma, has_beta; /* BatchNormalization scale / center */
+} keras_pending;
+
+int keras_build_from_config(const cJSON *root, const char *origin, nf_model **out, keras_pending **pending,
+                            int *n_pending, nf_error *err);
+
+/* Fills the pending layers' weights from an open HDF5 file: Keras 2 layout
+ * (root or "model_weights" group, per-layer "weight_names" attribute) or
+ * Keras 3 layout ("layers/<name>/vars/<i>"). */
+int keras_load_weights(long long file_id, const char *path, nf_model *m, const keras_pending *p, int n,
+                       nf_error *err);
+
+/* The root attribute "model_config" of a full-model .h5 (JSON text). */
+int keras_h5_model_config(long long file_id, const char *path, char **json, nf_error *err);
+
+#endif

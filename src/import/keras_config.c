@@ -1,0 +1,329 @@
+/* Keras model configs (JSON) into the model graph: Sequential and linear
+ * Functional models, Keras 2 and Keras 3 spellings, QKeras layers. Weights
+ * are filled in afterwards by the HDF5 readers (keras_weights.c). */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "import_internal.h"
+
+static const cJSON *get(const cJSON *o, const char *key) { return cJSON_GetObjectItemCaseSensitive(o, key); }
+
+static const char *get_str(const cJSON *o, const char *key) {
+  const cJSON *v = get(o, key);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool get_num(const cJSON *o, const char *key, double *out) {
+  const cJSON *v = get(o, key);
+  if (cJSON_IsNumber(v)) *out = v->valuedouble;
+  else if (cJSON_IsBool(v)) *out = cJSON_IsTrue(v);
+  else return false;
+  return true;
+}
+
+static bool get_bool(const cJSON *o, const char *key, bool dflt) {
+  double v;
+  return get_num(o, key, &v) ? v != 0 : dflt;
+}
+
+/* The list of layer objects of a Sequential / Functional config. */
+static const cJSON *layer_list(const cJSON *root, const char **class_name) {
+  *class_name = get_str(root, "class_name");
+  const cJSON *cfg = get(root, "config");
+  if (cJSON_IsArray(cfg)) return cfg; /* very old Sequential: config is the list */
+  return get(cfg, "layers");
+}
+
+/* Input width from InputLayer / batch_input_shape / batch_shape [None, n]. */
+static int input_width(const cJSON *cfg) {
+  const char *keys[] = {"batch_input_shape", "batch_shape", "input_shape"};
+  for (int k = 0; k < 3; k++) {
+    const cJSON *shape = get(cfg, keys[k]);
+    if (!cJSON_IsArray(shape)) continue;
+    int n = cJSON_GetArraySize(shape);
+    const cJSON *last = cJSON_GetArrayItem(shape, n - 1);
+    if (n >= 1 && cJSON_IsNumber(last)) {
+      /* Every non-batch dimension but the last must be 1 for an MLP input. */
+      long width = 1;
+      for (int i = k == 2 ? 0 : 1; i < n; i++) {
+        const cJSON *d = cJSON_GetArrayItem(shape, i);
+        if (!cJSON_IsNumber(d)) return -1;
+        width *= (long)d->valuedouble;
+      }
+      return width > 0 && width < 1000000 ? (int)width : -1;
+    }
+  }
+  return 0;
+}
+
+/* ---- QKeras quantizers ------------------------------------------------------
+ * Either {"class_name": "quantized_bits", "config": {...}} or the string form
+ * "quantized_bits(6, 0, alpha=1)". */
+static int parse_quantizer_args(const char *s, nf_quantizer *q, const char *where, nf_error *err) {
+  const char *open = strchr(s, '(');
+  size_t name_len = open ? (size_t)(open - s) : strlen(s);
+  char name[48];
+  snprintf(name, sizeof name, "%.*s", (int)(name_len < 47 ? name_len : 47), s);
+  static const char *const POS_BITS[] = {"bits", "integer", "symmetric", "keep_negative", "alpha"};
+  static const char *const POS_RELU[] = {"bits", "integer"};
+  static const char *const POS_ALPHA[] = {"alpha", "threshold"};
+  const char *const *pos;
+  int npos;
+  memset(q, 0, sizeof *q);
+  q->alpha = 1;
+  if (!strcmp(name, "quantized_bits")) {
+    q->kind = NF_QUANT_BITS, pos = POS_BITS, npos = 5;
+    q->bits = 8;
+    q->keep_negative = true;
+  } else if (!strcmp(name, "quantized_relu")) {
+    q->kind = NF_QUANT_RELU, pos = POS_RELU, npos = 2;
+    q->bits = 8;
+  } else if (!strcmp(name, "binary")) {
+    q->kind = NF_QUANT_BINARY, pos = POS_ALPHA, npos = 1;
+  } else if (!strcmp(name, "ternary")) {
+    q->kind = NF_QUANT_TERNARY, pos = POS_ALPHA, npos = 2;
+  } else {
+    return nf_fail(err, NF_EINPUT, "%s: unsupported quantizer '%s' (supported: quantized_bits, quantized_relu, "
+                                   "binary, ternary)", where, name);
+  }
+  if (!open) return NF_OK;
+  char args[256];
+  snprintf(args, sizeof args, "%s", open + 1);
+  char *close = strrchr(args, ')');
+  if (!close) return nf_fail(err, NF_EINPUT, "%s: quantizer '%s' lacks ')'", where, s);
+  *close = '\0';
+  int index = 0;
+  for (char *tok = strtok(args, ","); tok; tok = strtok(NULL, ","), index++) {
+    while (isspace((unsigned char)*tok)) tok++;
+    char *eq = strchr(tok, '=');
+    const char *key = index < npos ? pos[index] : "?";
+    char *val = tok;
+    if (eq) {
+      *eq = '\0';
+      key = tok;
+      val = eq + 1;
+      for (char *e = eq - 1; e >= tok && isspace((unsigned char)*e); e--) *e = '\0';
+    }
+    while (isspace((unsigned char)*val)) val++;
+    double v;
+    if (!strcmp(val, "None")) continue;
+    if (!strcmp(val, "True") || !strcmp(val, "False")) v = !strcmp(val, "True");
+    else if (!nf_parse_double(val, &v)) {
+      char *end = val + strlen(val);
+      while (end > val && isspace((unsigned char)end[-1])) *--end = '\0';
+      if (!nf_parse_double(val, &v))
+        return nf_fail(err, NF_EINPUT, "%s: quantizer argument %s='%s' is not a number (alpha='auto' "
+                                       "scales are not supported)", where, key, val);
+    }
+    if (!strcmp(key, "bits")) q->bits = (int)v;
+    else if (!strcmp(key, "integer")) q->integer = (int)v;
+    else if (!strcmp(key, "symmetric")) q->symmetric = v != 0;
+    else if (!strcmp(key, "keep_negative")) q->keep_negative = v != 0;
+    else if (!strcmp(key, "alpha")) q->alpha = v;
+    else if (!strcmp(key, "threshold")) q->threshold = v;
+  }
+  return NF_OK;
+}
+
+static int check_quantizer(const nf_quantizer *q, const char *where, nf_error *err) {
+  if ((q->kind == NF_QUANT_BITS || q->kind == NF_QUANT_RELU) &&
+      (q->bits < 1 || q->bits > 32 || q->integer > q->bits || q->integer < -32))
+    return nf_fail(err, NF_EINPUT, "%s: inconsistent quantizer (bits=%d, integer=%d)", where, q->bits, q->integer);
+  if (!(q->alpha > 0)) return nf_fail(err, NF_EINPUT, "%s: quantizer alpha must be positive", where);
+  return NF_OK;
+}
+
+static int parse_quantizer(const cJSON *v, nf_quantizer *q, const char *where, nf_error *err) {
+  memset(q, 0, sizeof *q);
+  if (!v || cJSON_IsNull(v)) return NF_OK;
+  int rc;
+  if (cJSON_IsString(v)) {
+    rc = parse_quantizer_args(v->valuestring, q, where, err);
+  } else {
+    const char *cls = get_str(v, "class_name");
+    if (!cls) return nf_fail(err, NF_EINPUT, "%s: quantizer without class_name", where);
+    rc = parse_quantizer_args(cls, q, where, err);
+    const cJSON *c = get(v, "config");
+    double d;
+    if (!rc && c) {
+      if (get_num(c, "bits", &d)) q->bits = (int)d;
+      if (get_num(c, "integer", &d)) q->integer = (int)d;
+      if (get_num(c, "symmetric", &d)) q->symmetric = d != 0;
+      if (get_num(c, "keep_negative", &d)) q->keep_negative = d != 0;
+      if (get_num(c, "threshold", &d)) q->threshold = d;
+      const cJSON *alpha = get(c, "alpha");
+      if (cJSON_IsNumber(alpha)) q->alpha = alpha->valuedouble;
+      else if (cJSON_IsString(alpha))
+        rc = nf_fail(err, NF_EINPUT, "%s: quantizer alpha='%s' (per-channel scales) is not supported", where,
+                     alpha->valuestring);
+      if (!rc && (get_num(c, "negative_slope", &d) && d != 0))
+        rc = nf_fail(err, NF_EINPUT, "%s: quantized_relu with negative_slope is not supported", where);
+      if (!rc && (get_num(c, "use_sigmoid", &d) && d != 0))
+        rc = nf_fail(err, NF_EINPUT, "%s: quantized_relu with use_sigmoid is not supported", where);
+    }
+  }
+  return rc ? rc : check_quantizer(q, where, err);
+}
+
+/* ---- Layers -------------------------------------------------------------- */
+
+static int add_activation_layer(nf_model *m, const char *name, const char *act, const char *where, nf_error *err) {
+  nf_activation a;
+  if (nf_activation_parse(act, &a)) {
+    return nf_fail(err, NF_EINPUT, "%s: unsupported activation '%s' (supported: linear, relu, leaky_relu, tanh, "
+                                   "sigmoid, softmax)", where, act);
+  }
+  return nf_model_add_activation(m, name, a, err) ? NF_OK : NF_EINPUT;
+}
+
+static int add_dense(nf_model *m, const char *name, const cJSON *cfg, bool quantized, const char *where,
+                     keras_pending *pend, nf_error *err) {
+  double units;
+  if (!get_num(cfg, "units", &units) || units < 1 || units > 1e6)
+    return nf_fail(err, NF_EINPUT, "%s: Dense without a valid 'units'", where);
+  nf_layer *l = nf_model_add_dense(m, name, (int)units, get_bool(cfg, "use_bias", true), err);
+  if (!l) return err->code;
+  pend->layer = m->n_layers - 1;
+  int rc = NF_OK;
+  if (quantized) {
+    rc = parse_quantizer(get(cfg, "kernel_quantizer"), &l->kernel_q, where, err);
+    if (!rc) rc = parse_quantizer(get(cfg, "bias_quantizer"), &l->bias_q, where, err);
+  }
+  const char *act = get_str(cfg, "activation");
+  if (!rc && act && strcmp(act, "linear")) {
+    char aname[NF_NAME_MAX * 2];
+    snprintf(aname, sizeof aname, "%s_%s", name, act);
+    rc = add_activation_layer(m, aname, act, where, err);
+  }
+  return rc;
+}
+
+static int add_qactivation(nf_model *m, const char *name, const cJSON *cfg, const char *where, nf_error *err) {
+  const cJSON *a = get(cfg, "activation");
+  nf_quantizer q;
+  if (cJSON_IsString(a) && strchr(a->valuestring, '(') == NULL &&
+      strcmp(a->valuestring, "quantized_relu") && strcmp(a->valuestring, "quantized_bits"))
+    return add_activation_layer(m, name, a->valuestring, where, err);
+  int rc = parse_quantizer(a, &q, where, err);
+  if (rc) return rc;
+  nf_layer *l = nf_model_add_activation(m, name, q.kind == NF_QUANT_RELU ? NF_ACT_RELU : NF_ACT_LINEAR, err);
+  if (!l) return err->code;
+  l->act_q = q;
+  return NF_OK;
+}
+
+int keras_build_from_config(const cJSON *root, const char *origin, nf_model **out, keras_pending **pending,
+                            int *n_pending, nf_error *err) {
+  const char *model_class;
+  const cJSON *layers = layer_list(root, &model_class);
+  if (!cJSON_IsArray(layers) || cJSON_GetArraySize(layers) == 0)
+    return nf_fail(err, NF_EINPUT, "%s: not a Keras model config (no layer list)", origin);
+  int count = cJSON_GetArraySize(layers);
+  keras_pending *pend = nf_calloc((size_t)count, sizeof *pend, err);
+  if (!pend) return NF_EINTERNAL;
+  nf_model *m = NULL;
+  int np = 0, rc = NF_OK;
+  const cJSON *layer;
+  cJSON_ArrayForEach(layer, layers) {
+    const char *cls = get_str(layer, "class_name");
+    const cJSON *cfg = get(layer, "config");
+    const char *name = get_str(cfg, "name");
+    char where[512];
+    snprintf(where, sizeof where, "%s: layer '%s' (%s)", origin, name ? name : "?", cls ? cls : "?");
+    if (!cls || !cJSON_IsObject(cfg) || !name) {
+      rc = nf_fail(err, NF_EINPUT, "%s: malformed layer entry", where);
+      break;
+    }
+    const cJSON *inbound = get(layer, "inbound_nodes");
+    if (cJSON_IsArray(inbound) && cJSON_GetArraySize(inbound) > 1) {
+      rc = nf_fail(err, NF_EINPUT, "%s: shared layers are not supported", where);
+      break;
+    }
+    if (!m) {
+      int width = input_width(cfg);
+      if (width <= 0) {
+        rc = nf_fail(err, NF_EINPUT, "%s: cannot tell the model's input width (need a 1-D input shape)", where);
+        break;
+      }
+      if (!(m = nf_model_new(width, err))) {
+        rc = err->code;
+        break;
+      }
+    }
+    keras_pending *p = &pend[np];
+    memset(p, 0, sizeof *p);
+    p->layer = -1;
+    snprintf(p->name, sizeof p->name, "%s", name);
+    if (!strcmp(cls, "InputLayer") || !strcmp(cls, "Flatten") || !strcmp(cls, "Reshape")) {
+      continue; /* no-ops for a 1-D input */
+    } else if (!strcmp(cls, "Dense") || !strcmp(cls, "QDense")) {
+      rc = add_dense(m, name, cfg, cls[0] == 'Q', where, p, err);
+      p->kind = KERAS_W_DENSE;
+    } else if (!strcmp(cls, "BatchNormalization")) {
+      double eps = 1e-3;
+      get_num(cfg, "epsilon", &eps);
+      if (!nf_model_add_batchnorm(m, name, (float)eps, err)) rc = err->code;
+      p->layer = m->n_layers - 1;
+      p->kind = KERAS_W_BATCHNORM;
+      p->has_gamma = get_bool(cfg, "scale", true);
+      p->has_beta = get_bool(cfg, "center", true);
+    } else if (!strcmp(cls, "Activation")) {
+      const char *act = get_str(cfg, "activation");
+      rc = act ? add_activation_layer(m, name, act, where, err)
+               : nf_fail(err, NF_EINPUT, "%s: Activation without 'activation'", where);
+    } else if (!strcmp(cls, "QActivation")) {
+      rc = add_qactivation(m, name, cfg, where, err);
+    } else if (!strcmp(cls, "ReLU") || !strcmp(cls, "LeakyReLU") || !strcmp(cls, "Softmax")) {
+      double slope = 0;
+      if (!get_num(cfg, "negative_slope", &slope) && !strcmp(cls, "LeakyReLU") && !get_num(cfg, "alpha", &slope))
+        slope = 0.3; /* Keras 2's LeakyReLU default */
+      double maxv;
+      if (get_num(cfg, "max_value", &maxv)) {
+        rc = nf_fail(err, NF_EINPUT, "%s: ReLU with max_value is not supported", where);
+        break;
+      }
+      nf_activation a = !strcmp(cls, "Softmax") ? NF_ACT_SOFTMAX : slope != 0 ? NF_ACT_LEAKY_RELU : NF_ACT_RELU;
+      nf_layer *l = nf_model_add_activation(m, name, a, err);
+      if (!l) rc = err->code;
+      else l->act_alpha = (float)slope;
+    } else if (!strcmp(cls, "Dropout")) {
+      double rate = 0;
+      get_num(cfg, "rate", &rate);
+      if (!nf_model_add_dropout(m, name, (float)rate, err)) rc = err->code;
+    } else {
+      rc = nf_fail(err, NF_EINPUT, "%s: unsupported layer class '%s' (supported: InputLayer, Dense, QDense, "
+                                   "Activation, QActivation, BatchNormalization, Dropout, Flatten, ReLU, "
+                                   "LeakyReLU, Softmax)", where, cls);
+    }
+    if (rc) {
+      if (!strstr(err->msg, origin)) nf_fail_context(err, "%s", where);
+      break;
+    }
+    if (p->layer >= 0) np++;
+  }
+  if (!rc && (!m || m->n_layers == 0)) rc = nf_fail(err, NF_EINPUT, "%s: the model has no layers", origin);
+  if (rc) {
+    nf_model_free(m);
+    free(pend);
+    return rc;
+  }
+  snprintf(m->source, sizeof m->source, "keras:%s", origin);
+  *out = m;
+  *pending = pend;
+  *n_pending = np;
+  return NF_OK;
+}
+
+int nf_import_keras_config_text(const char *json, size_t len, const char *origin, nf_model **out, nf_error *err) {
+  cJSON *root = cJSON_ParseWithLength(json, len);
+  if (!root) return nf_fail(err, NF_EINPUT, "%s: not valid JSON (near byte %ld)", origin,
+                            (long)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - json : 0));
+  keras_pending *pend = NULL;
+  int np = 0;
+  int rc = keras_build_from_config(root, origin, out, &pend, &np, err);
+  free(pend);
+  cJSON_Delete(root);
+  return rc;
+}

@@ -1,0 +1,351 @@
+/* The native model file (.nnf): everything needed to predict in one file.
+ *
+ * Layout (all integers little-endian, floats as IEEE-754 bit patterns):
+ *   "NNFIRMv\x1a"  magic (8 bytes)
+ *   u32 version    (NF_MODEL_FORMAT_VERSION; a newer file is refused)
+ *   u32 payload length, u32 CRC-32 of the payload (zlib's crc32)
+ *   payload: model header, names, scaler, then each layer's fields/arrays.
+ * Every read is bounds-checked so a truncated or hostile file is an error,
+ * never a crash. */
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "nnfirm/model.h"
+#include "nnfirm/util.h"
+
+enum { NF_MODEL_FORMAT_VERSION = 1 };
+static const char MAGIC[8] = {'N', 'N', 'F', 'I', 'R', 'M', 'v', 0x1a};
+
+/* ---- Writing ---------------------------------------------------------------- */
+typedef struct {
+  unsigned char *p;
+  size_t len, cap;
+  bool oom;
+} wbuf;
+
+static void put_bytes(wbuf *b, const void *src, size_t n) {
+  if (b->oom) return;
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (b->len + n > cap) cap *= 2;
+    unsigned char *np = realloc(b->p, cap);
+    if (!np) {
+      b->oom = true;
+      return;
+    }
+    b->p = np;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, src, n);
+  b->len += n;
+}
+
+static void put_u32(wbuf *b, uint32_t v) {
+  unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
+  put_bytes(b, x, 4);
+}
+
+static void put_u64(wbuf *b, uint64_t v) {
+  put_u32(b, (uint32_t)v);
+  put_u32(b, (uint32_t)(v >> 32));
+}
+
+static void put_f32(wbuf *b, float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  put_u32(b, u);
+}
+
+static void put_f64(wbuf *b, double d) {
+  uint64_t u;
+  memcpy(&u, &d, 8);
+  put_u64(b, u);
+}
+
+static void put_str(wbuf *b, const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  put_u32(b, (uint32_t)n);
+  put_bytes(b, s, n);
+}
+
+static void put_floats(wbuf *b, const float *a, size_t n) {
+  put_u32(b, a ? 1 : 0);
+  for (size_t i = 0; a && i < n; i++) put_f32(b, a[i]);
+}
+
+/* A name list is stored as its count (0 = none) and the strings. */
+static void put_names(wbuf *b, char **names, int n) {
+  put_u32(b, names ? (uint32_t)n : 0);
+  for (int i = 0; names && i < n; i++) put_str(b, names[i]);
+}
+
+static void put_quantizer(wbuf *b, const nf_quantizer *q) {
+  put_u32(b, (uint32_t)q->kind);
+  put_u32(b, (uint32_t)q->bits);
+  put_u32(b, (uint32_t)q->integer);
+  put_u32(b, (uint32_t)q->symmetric | (uint32_t)q->keep_negative << 1);
+  put_f64(b, q->alpha);
+  put_f64(b, q->threshold);
+}
+
+static void put_layer(wbuf *b, const nf_layer *l) {
+  size_t nk = (size_t)l->n_in * l->n_out, no = (size_t)l->n_out;
+  put_str(b, l->name);
+  put_u32(b, (uint32_t)l->kind);
+  put_u32(b, (uint32_t)l->n_in);
+  put_u32(b, (uint32_t)l->n_out);
+  put_u32(b, (uint32_t)l->act);
+  put_f32(b, l->act_alpha);
+  put_f32(b, l->rate);
+  put_f32(b, l->epsilon);
+  put_quantizer(b, &l->kernel_q);
+  put_quantizer(b, &l->bias_q);
+  put_quantizer(b, &l->act_q);
+  put_floats(b, l->kernel, nk);
+  put_floats(b, l->bias, no);
+  put_u32(b, l->mask ? 1 : 0);
+  if (l->mask) put_bytes(b, l->mask, nk);
+  put_floats(b, l->gamma, no);
+  put_floats(b, l->beta, no);
+  put_floats(b, l->moving_mean, no);
+  put_floats(b, l->moving_var, no);
+}
+
+int nf_model_save(const nf_model *m, const char *path, nf_error *err) {
+  int rc = nf_model_validate(m, err);
+  if (rc) return nf_fail_context(err, "%s: not saving an invalid model", path);
+  wbuf pay = {0};
+  put_u32(&pay, (uint32_t)m->n_features);
+  put_u32(&pay, (uint32_t)m->n_layers);
+  put_names(&pay, m->feature_names, m->n_features);
+  put_names(&pay, m->class_names, m->n_outputs);
+  put_floats(&pay, m->scaler_mean, (size_t)m->n_features);
+  put_floats(&pay, m->scaler_scale, (size_t)m->n_features);
+  put_str(&pay, m->source);
+  for (int i = 0; i < m->n_layers; i++) put_layer(&pay, &m->layers[i]);
+  wbuf file = {0};
+  put_bytes(&file, MAGIC, sizeof MAGIC);
+  put_u32(&file, NF_MODEL_FORMAT_VERSION);
+  put_u32(&file, (uint32_t)pay.len);
+  put_u32(&file, (uint32_t)crc32(0L, pay.p, (uInt)pay.len));
+  put_bytes(&file, pay.p, pay.len);
+  if (pay.oom || file.oom) rc = nf_fail_oom(err, "model file image");
+  else rc = nf_write_file_atomic(path, file.p, file.len, err);
+  free(pay.p);
+  free(file.p);
+  return rc;
+}
+
+/* ---- Reading ---------------------------------------------------------------- */
+typedef struct {
+  const unsigned char *p;
+  size_t len, pos;
+  bool bad;
+} rbuf;
+
+static bool take(rbuf *b, void *dst, size_t n) {
+  if (b->bad || n > b->len - b->pos) {
+    b->bad = true;
+    return false;
+  }
+  memcpy(dst, b->p + b->pos, n);
+  b->pos += n;
+  return true;
+}
+
+static uint32_t get_u32(rbuf *b) {
+  unsigned char x[4] = {0};
+  take(b, x, 4);
+  return (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
+}
+
+static float get_f32(rbuf *b) {
+  uint32_t u = get_u32(b);
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+static double get_f64(rbuf *b) {
+  uint64_t lo = get_u32(b), hi = get_u32(b);
+  uint64_t u = lo | hi << 32;
+  double d;
+  memcpy(&d, &u, 8);
+  return d;
+}
+
+static void get_str(rbuf *b, char *dst, size_t cap) {
+  uint32_t n = get_u32(b);
+  if (n >= cap) {
+    b->bad = true;
+    dst[0] = '\0';
+    return;
+  }
+  take(b, dst, n);
+  dst[b->bad ? 0 : n] = '\0';
+}
+
+/* Reads an optional float array into a freshly allocated (or existing) buffer. */
+static int get_floats(rbuf *b, float **dst, size_t n, nf_error *err) {
+  uint32_t present = get_u32(b);
+  if (present > 1) b->bad = true;
+  if (b->bad) return NF_OK;
+  if (!present) {
+    free(*dst);
+    *dst = NULL;
+    return NF_OK;
+  }
+  if (n > (b->len - b->pos) / 4) {
+    b->bad = true;
+    return NF_OK;
+  }
+  if (!*dst && !(*dst = nf_malloc(n * sizeof(float), err))) return NF_EINTERNAL;
+  for (size_t i = 0; i < n; i++) (*dst)[i] = get_f32(b);
+  return NF_OK;
+}
+
+/* Reads a stored name list; *names is NULL when the file has none. */
+static int get_names(rbuf *b, char ***names, uint32_t *count, nf_error *err) {
+  *names = NULL;
+  *count = get_u32(b);
+  if (b->bad || *count == 0) return NF_OK;
+  if (*count > 1000000 || *count > (b->len - b->pos) / 4) {
+    b->bad = true;
+    return NF_OK;
+  }
+  char **list = nf_calloc(*count, sizeof *list, err);
+  if (!list) return NF_EINTERNAL;
+  char buf[256];
+  for (uint32_t i = 0; i < *count && !b->bad; i++) {
+    get_str(b, buf, sizeof buf);
+    if (!(list[i] = nf_strdup(buf, err))) {
+      for (uint32_t k = 0; k < i; k++) free(list[k]);
+      free(list);
+      return NF_EINTERNAL;
+    }
+  }
+  *names = list;
+  return NF_OK;
+}
+
+static void free_name_list(char **names, uint32_t n) {
+  for (uint32_t i = 0; names && i < n; i++) free(names[i]);
+  free(names);
+}
+
+static void get_quantizer(rbuf *b, nf_quantizer *q) {
+  q->kind = (nf_quant_kind)get_u32(b);
+  q->bits = (int32_t)get_u32(b);
+  q->integer = (int32_t)get_u32(b);
+  uint32_t flags = get_u32(b);
+  q->symmetric = flags & 1;
+  q->keep_negative = (flags >> 1) & 1;
+  q->alpha = get_f64(b);
+  q->threshold = get_f64(b);
+  if ((unsigned)q->kind > NF_QUANT_TERNARY) b->bad = true;
+}
+
+static int get_layer(rbuf *b, nf_model *m, const char *path, nf_error *err) {
+  char name[NF_NAME_MAX];
+  get_str(b, name, sizeof name);
+  uint32_t kind = get_u32(b), n_in = get_u32(b), n_out = get_u32(b), act = get_u32(b);
+  if (b->bad) return NF_OK;
+  if (kind > NF_LAYER_DROPOUT || act > NF_ACT_SOFTMAX || n_in != (uint32_t)m->n_outputs || n_out == 0 ||
+      n_out > 1000000 || (uint64_t)n_in * n_out > (b->len - b->pos))
+    return nf_fail(err, NF_EINPUT, "%s: layer '%s' has an invalid header", path, name);
+  nf_layer *l = NULL;
+  switch ((nf_layer_kind)kind) {
+  case NF_LAYER_DENSE: l = nf_model_add_dense(m, name, (int)n_out, true, err); break;
+  case NF_LAYER_BATCHNORM: l = nf_model_add_batchnorm(m, name, 0, err); break;
+  case NF_LAYER_ACTIVATION: l = nf_model_add_activation(m, name, (nf_activation)act, err); break;
+  case NF_LAYER_DROPOUT: l = nf_model_add_dropout(m, name, 0, err); break;
+  }
+  if (!l) return nf_fail_context(err, "%s", path);
+  if (l->n_out != (int)n_out) return nf_fail(err, NF_EINPUT, "%s: layer '%s' changes width", path, name);
+  l->act = (nf_activation)act;
+  l->act_alpha = get_f32(b);
+  l->rate = get_f32(b);
+  l->epsilon = get_f32(b);
+  get_quantizer(b, &l->kernel_q);
+  get_quantizer(b, &l->bias_q);
+  get_quantizer(b, &l->act_q);
+  size_t nk = (size_t)n_in * n_out, no = n_out;
+  int rc = get_floats(b, &l->kernel, nk, err);
+  if (!rc) rc = get_floats(b, &l->bias, no, err);
+  uint32_t has_mask = b->bad ? 0 : get_u32(b);
+  if (!rc && has_mask == 1) {
+    if (!(l->mask = nf_malloc(nk, err))) return NF_EINTERNAL;
+    take(b, l->mask, nk);
+  } else if (has_mask > 1) {
+    b->bad = true;
+  }
+  if (!rc) rc = get_floats(b, &l->gamma, no, err);
+  if (!rc) rc = get_floats(b, &l->beta, no, err);
+  if (!rc) rc = get_floats(b, &l->moving_mean, no, err);
+  if (!rc) rc = get_floats(b, &l->moving_var, no, err);
+  return rc;
+}
+
+static int parse_payload(rbuf *b, const char *path, nf_model **out, nf_error *err) {
+  uint32_t n_features = get_u32(b), n_layers = get_u32(b);
+  if (b->bad || n_features == 0 || n_features > 1000000 || n_layers > 10000)
+    return nf_fail(err, NF_EINPUT, "%s: invalid model header", path);
+  nf_model *m = nf_model_new((int)n_features, err);
+  if (!m) return NF_EINTERNAL;
+  char **feat = NULL, **cls = NULL;
+  uint32_t n_feat = 0, n_cls = 0;
+  float *mean = NULL, *scale = NULL;
+  int rc = get_names(b, &feat, &n_feat, err);
+  if (!rc) rc = get_names(b, &cls, &n_cls, err);
+  if (!rc) rc = get_floats(b, &mean, n_features, err);
+  if (!rc) rc = get_floats(b, &scale, n_features, err);
+  if (!rc) get_str(b, m->source, sizeof m->source);
+  for (uint32_t i = 0; i < n_layers && !rc && !b->bad; i++) rc = get_layer(b, m, path, err);
+  if (!rc && !b->bad && b->pos != b->len) rc = nf_fail(err, NF_EINPUT, "%s: trailing bytes after the last layer", path);
+  if (!rc && b->bad) rc = nf_fail(err, NF_EINPUT, "%s: truncated or malformed model data", path);
+  if (!rc && feat && (rc = nf_model_set_feature_names(m, (const char *const *)feat, (int)n_feat, err)))
+    nf_fail_context(err, "%s", path);
+  if (!rc && cls && (rc = nf_model_set_class_names(m, (const char *const *)cls, (int)n_cls, err)))
+    nf_fail_context(err, "%s", path);
+  if (!rc && (mean != NULL) != (scale != NULL)) rc = nf_fail(err, NF_EINPUT, "%s: half a scaler", path);
+  if (!rc && mean) rc = nf_model_set_scaler(m, mean, scale, err);
+  if (!rc && (rc = nf_model_validate(m, err))) nf_fail_context(err, "%s", path);
+  free_name_list(feat, n_feat);
+  free_name_list(cls, n_cls);
+  free(mean);
+  free(scale);
+  if (rc) {
+    nf_model_free(m);
+    return rc;
+  }
+  *out = m;
+  return NF_OK;
+}
+
+int nf_model_load(const char *path, nf_model **out, nf_error *err) {
+  char *data = NULL;
+  size_t len = 0;
+  int rc = nf_read_file(path, &data, &len, err);
+  if (rc) return rc;
+  rbuf b = {(const unsigned char *)data, len, 0, false};
+  char magic[8];
+  if (!take(&b, magic, 8) || memcmp(magic, MAGIC, 8) != 0) {
+    free(data);
+    return nf_fail(err, NF_EINPUT, "%s: not an nnfirm model file (bad magic)", path);
+  }
+  uint32_t version = get_u32(&b), plen = get_u32(&b), crc = get_u32(&b);
+  if (!b.bad && version > NF_MODEL_FORMAT_VERSION)
+    rc = nf_fail(err, NF_EINPUT, "%s: model format version %u is newer than this nnfirm reads (%d); upgrade nnfirm",
+                 path, version, NF_MODEL_FORMAT_VERSION);
+  else if (b.bad || version == 0 || plen != len - b.pos)
+    rc = nf_fail(err, NF_EINPUT, "%s: truncated model file (%zu bytes)", path, len);
+  else if (crc32(0L, b.p + b.pos, (uInt)plen) != crc)
+    rc = nf_fail(err, NF_EINPUT, "%s: model file is corrupt (checksum mismatch)", path);
+  if (!rc) {
+    rbuf pay = {b.p + b.pos, plen, 0, false};
+    rc = parse_payload(&pay, path, out, err);
+  }
+  free(data);
+  return rc;
+}
