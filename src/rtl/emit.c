@@ -277,7 +277,7 @@ int rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflo
        * co-simulation against Icarus) */
       int inc = rtl_new_sig(g, 0, 1);
       if (g->oom) return 0;
-      g->sigs[inc].width = g->sigs[q].width;
+      g->sigs[inc].width = g->sigs[q].width < 2 ? 2 : g->sigs[q].width;
       fprintf(g->fp, "  wire signed [%d:0] s%d = {%d'd0, %s};\n", g->sigs[inc].width - 1, inc, g->sigs[inc].width - 1, up);
       fprintf(g->fp, "  wire signed [%d:0] s%d = $signed(s%d[%d:%d]) + s%d;\n", g->sigs[q].width - 1, q, e, we - 1,
               drop, inc);
