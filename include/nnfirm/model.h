@@ -94,6 +94,7 @@ typedef struct nf_model {
    * given (imported ones). */
   float *scaler_mean, *scaler_scale;
   char source[256];     /* provenance, e.g. "keras:KERAS_3layer.json" */
+  char input_name[NF_NAME_MAX]; /* the input layer's name ("input" unless the source names it) */
 } nf_model;
 
 /* ---- Building ------------------------------------------------------------ */

@@ -251,12 +251,14 @@ int keras_build_from_config(const cJSON *root, const char *origin, nf_model **ou
         rc = err->code;
         break;
       }
+      snprintf(m->input_name, sizeof m->input_name, "%.50s_input", name);
     }
     keras_pending *p = &pend[np];
     memset(p, 0, sizeof *p);
     p->layer = -1;
     snprintf(p->name, sizeof p->name, "%s", name);
     if (!strcmp(cls, "InputLayer") || !strcmp(cls, "Flatten") || !strcmp(cls, "Reshape")) {
+      if (!strcmp(cls, "InputLayer")) snprintf(m->input_name, sizeof m->input_name, "%s", name);
       continue; /* no-ops for a 1-D input */
     } else if (!strcmp(cls, "Dense") || !strcmp(cls, "QDense")) {
       rc = add_dense(m, name, cfg, cls[0] == 'Q', where, p, err);

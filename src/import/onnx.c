@@ -289,7 +289,10 @@ int nf_import_onnx_bytes(const void *data, size_t len, const char *origin, nf_mo
       if (width < 1) rc = nf_fail(err, NF_EINPUT, "%s: graph input '%s' has no fixed feature width", origin,
                                   g->input[i]->name);
       else if (!(c.m = nf_model_new(width, err))) rc = NF_EINTERNAL;
-      else c.current = g->input[i]->name;
+      else {
+        c.current = g->input[i]->name;
+        snprintf(c.m->input_name, sizeof c.m->input_name, "%.63s", c.current);
+      }
     }
   if (!rc && !c.current) rc = nf_fail(err, NF_EINPUT, "%s: ONNX graph has no data input", origin);
   for (size_t i = 0; !rc && i < g->n_node; i++) rc = do_node(&c, g->node[i], (int)i);

@@ -13,6 +13,7 @@ nf_model *nf_model_new(int n_features, nf_error *err) {
   nf_model *m = nf_calloc(1, sizeof *m, err);
   if (!m) return NULL;
   m->n_features = m->n_outputs = n_features;
+  snprintf(m->input_name, sizeof m->input_name, "input");
   return m;
 }
 
@@ -219,6 +220,7 @@ nf_model *nf_model_clone(const nf_model *src, nf_error *err) {
     ok = !nf_model_set_class_names(m, (const char *const *)src->class_names, src->n_outputs, err);
   if (ok && src->scaler_mean) ok = !nf_model_set_scaler(m, src->scaler_mean, src->scaler_scale, err);
   memcpy(m->source, src->source, sizeof m->source);
+  memcpy(m->input_name, src->input_name, sizeof m->input_name);
   if (!ok) {
     nf_model_free(m);
     return NULL;

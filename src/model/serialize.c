@@ -123,6 +123,7 @@ int nf_model_save(const nf_model *m, const char *path, nf_error *err) {
   put_floats(&pay, m->scaler_mean, (size_t)m->n_features);
   put_floats(&pay, m->scaler_scale, (size_t)m->n_features);
   put_str(&pay, m->source);
+  put_str(&pay, m->input_name);
   for (int i = 0; i < m->n_layers; i++) put_layer(&pay, &m->layers[i]);
   wbuf file = {0};
   put_bytes(&file, MAGIC, sizeof MAGIC);
@@ -301,6 +302,7 @@ static int parse_payload(rbuf *b, const char *path, nf_model **out, nf_error *er
   if (!rc) rc = get_floats(b, &mean, n_features, err);
   if (!rc) rc = get_floats(b, &scale, n_features, err);
   if (!rc) get_str(b, m->source, sizeof m->source);
+  if (!rc) get_str(b, m->input_name, sizeof m->input_name);
   for (uint32_t i = 0; i < n_layers && !rc && !b->bad; i++) rc = get_layer(b, m, path, err);
   if (!rc && !b->bad && b->pos != b->len) rc = nf_fail(err, NF_EINPUT, "%s: trailing bytes after the last layer", path);
   if (!rc && b->bad) rc = nf_fail(err, NF_EINPUT, "%s: truncated or malformed model data", path);

@@ -1,0 +1,101 @@
+/* nnfirm — conversion: an hls4ml-style configuration turns a model graph
+ * into a fixed-point design (SPEC §3), which the emulator runs bit for bit
+ * and the RTL generator turns into Verilog.
+ *
+ * Configuration keys are hls4ml's (JSON or YAML; an hls4ml project file's
+ * HLSConfig section is accepted too):
+ *   Model:     {Precision, ReuseFactor, Strategy}
+ *   LayerType: {Dense: {...}, Activation: {...}, Softmax: {...}}
+ *   LayerName: {fc1: {Precision: {weight, bias, result, accum}, ReuseFactor}}
+ *   IOType, ClockPeriod, Part, ProjectName, Softmax (true: in hardware)
+ * Precision is one type string (every variable) or a per-variable map; the
+ * value "auto" derives the type from calibration data. Resolution order:
+ * built-in default ap_fixed<16,6> → QKeras quantizers → Model → LayerType →
+ * LayerName. */
+#ifndef NNFIRM_CONVERT_H
+#define NNFIRM_CONVERT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "nnfirm/error.h"
+#include "nnfirm/fixed.h"
+#include "nnfirm/model.h"
+
+/* ---- Configuration -------------------------------------------------------- */
+typedef struct nf_config nf_config;
+
+/* Parses JSON or YAML (by extension; content sniffed otherwise). */
+int nf_config_load(const char *path, nf_config **out, nf_error *err);
+int nf_config_parse(const char *text, size_t len, const char *origin, nf_config **out, nf_error *err);
+/* The default configuration: ap_fixed<16,6> everywhere, ReuseFactor 1. */
+nf_config *nf_config_default(nf_error *err);
+void nf_config_free(nf_config *c);
+
+/* Checks every key is known and every LayerName names a layer of m (the
+ * error lists the valid names). */
+int nf_config_validate(const nf_config *c, const nf_model *m, nf_error *err);
+
+typedef enum { NF_GRAN_MODEL, NF_GRAN_TYPE, NF_GRAN_NAME } nf_granularity;
+/* A starting configuration for m, as hls4ml's config_from_keras_model:
+ * QKeras quantizers become exact types. Returns JSON text (caller frees). */
+char *nf_config_generate(const nf_model *m, nf_granularity g, nf_error *err);
+
+/* ---- Design ---------------------------------------------------------------- */
+typedef enum { NF_DL_DENSE, NF_DL_ACTIVATION } nf_dl_kind;
+
+typedef struct nf_softmax_tables {
+  int table_size;
+  nf_fixed_type exp_t, inv_t;
+  int64_t *exp_table; /* [table_size] codes of exp_t */
+  int64_t *inv_table; /* [table_size] codes of inv_t */
+} nf_softmax_tables;
+
+typedef struct nf_design_layer {
+  char name[NF_NAME_MAX];  /* the source model's layer name */
+  nf_dl_kind kind;
+  int n_in, n_out;
+  nf_fixed_type input_t;   /* = the previous layer's result_t */
+  nf_fixed_type result_t;
+  /* Dense (+ folded BatchNormalization) */
+  nf_fixed_type weight_t, bias_t, accum_t;
+  int64_t *weights;        /* [n_in][n_out] codes of weight_t */
+  int64_t *bias;           /* [n_out] codes of bias_t */
+  int reuse_factor;
+  /* Activation */
+  nf_activation act;
+  float act_alpha;
+  nf_softmax_tables softmax;
+} nf_design_layer;
+
+typedef struct nf_design {
+  char project[NF_NAME_MAX]; /* top module name, default "myproject" */
+  int n_inputs, n_outputs;
+  nf_fixed_type input_t;
+  int n_layers;
+  nf_design_layer *layers;
+  /* Layers [0, n_hw) are in hardware; a trailing softmax is not unless the
+   * configuration says Softmax: true (argmax of the logits decides). */
+  int n_hw;
+  float *scaler_mean, *scaler_scale; /* the model's input standardization, or NULL */
+  char **class_names;                /* [n_outputs] or NULL */
+  char strategy[16];
+  char io_type[24];
+  char part[64];
+  double clock_period_ns;
+} nf_design;
+
+/* Builds the design: folds BatchNormalization into the preceding Dense
+ * (double precision), drops Dropout, resolves precisions, quantizes weights
+ * and biases with their types' own Q/O modes, builds softmax tables.
+ * calib (may be NULL) serves "auto" precisions: rows of raw features. */
+int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, long n_calib, nf_design **out,
+                    nf_error *err);
+void nf_design_free(nf_design *d);
+int nf_design_find_layer(const nf_design *d, const char *name);
+
+/* A project directory: manifest.json, config.json (resolved), weights.json
+ * (quantized codes), plus rtl/ and tb/ from the firmware stage. */
+int nf_design_save(const nf_design *d, const char *dir, nf_error *err);
+int nf_design_load(const char *dir, nf_design **out, nf_error *err);
+
+#endif

@@ -1,0 +1,36 @@
+/* Inside the conversion stage: the parsed configuration and the precision
+ * look-ups that the design builder uses. */
+#ifndef NNFIRM_CONVERT_INTERNAL_H
+#define NNFIRM_CONVERT_INTERNAL_H
+
+#include <cjson/cJSON.h>
+
+#include "nnfirm/convert.h"
+
+struct nf_config {
+  cJSON *root;       /* the whole file */
+  const cJSON *hls;  /* the object holding Model / LayerType / LayerName */
+  char origin[1024];
+};
+
+typedef enum { VAR_WEIGHT, VAR_BIAS, VAR_RESULT, VAR_ACCUM, N_VARS } precision_var;
+extern const char *const PRECISION_VAR_NAMES[N_VARS];
+
+/* Rejects unknown keys anywhere in the configuration (messages list the
+ * valid ones). */
+int config_check_keys(const nf_config *c, nf_error *err);
+
+/* The type string configured for (layer name, layer type, variable), most
+ * specific first: LayerName, LayerType, Model. NULL when none says. */
+const char *config_precision(const nf_config *c, const char *name, const char *type, precision_var v);
+/* Same look-up for a numeric/string setting (ReuseFactor, table_size, …). */
+const cJSON *config_setting(const nf_config *c, const char *name, const char *type, const char *key);
+/* A top-level setting (IOType, ClockPeriod, Part, ProjectName, Softmax). */
+const cJSON *config_global(const nf_config *c, const char *key);
+/* Model.Precision for a variable (NULL when unset). */
+const char *config_model_precision(const nf_config *c, precision_var v);
+
+/* hls4ml's layer type of a model layer, as used under LayerType. */
+const char *config_layer_type(const nf_layer *l);
+
+#endif

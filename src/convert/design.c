@@ -1,0 +1,288 @@
+/* From model graph + configuration to the fixed-point design: the passes
+ * (BatchNormalization folding, dropout removal, precision resolution, auto
+ * precision, weight quantization). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert_internal.h"
+#include "nnfirm/util.h"
+
+static const char DEFAULT_TYPE[] = "ap_fixed<16,6>";
+
+/* The fixed type QKeras' quantizer describes (hls4ml's reading of it). */
+static bool quantizer_type(const nf_quantizer *q, nf_fixed_type *t) {
+  switch (q->kind) {
+  case NF_QUANT_NONE: return false;
+  case NF_QUANT_BITS:
+    *t = nf_fixed_type_make(q->bits, q->integer + (q->keep_negative ? 1 : 0), q->keep_negative);
+    break;
+  case NF_QUANT_RELU: *t = nf_fixed_type_make(q->bits, q->integer, false); break;
+  case NF_QUANT_BINARY:
+  case NF_QUANT_TERNARY: *t = nf_fixed_type_make(2, 2, true); break;
+  }
+  /* Activations round half to even and clip, as QKeras does. */
+  t->q = NF_Q_RND_CONV;
+  t->o = NF_O_SAT;
+  return true;
+}
+
+typedef struct {
+  const nf_config *c;
+  const nf_model *m;
+  const float *calib;
+  long n_calib;
+  nf_error *err;
+} build_ctx;
+
+/* Largest |value| a layer outputs on the calibration rows (float model). */
+static int observed_max(build_ctx *b, int layer, double *out) {
+  if (!b->calib || b->n_calib <= 0)
+    return nf_fail(b->err, NF_EINPUT, "layer '%s': precision 'auto' needs calibration data (--data)",
+                   b->m->layers[layer].name);
+  long n = b->n_calib;
+  int w = b->m->layers[layer].n_out;
+  double *y = nf_malloc((size_t)n * w * sizeof *y, b->err);
+  if (!y) return NF_EINTERNAL;
+  int rc = nf_model_forward(b->m, b->calib, n, layer, true, y, b->err);
+  double mx = 0;
+  for (long i = 0; !rc && i < n * w; i++) mx = fmax(mx, fabs(y[i]));
+  free(y);
+  *out = mx;
+  return rc;
+}
+
+/* 'auto': keep the default width, choose integer bits for the range plus a
+ * sign bit (so the largest observed value fits without overflow). */
+static nf_fixed_type auto_type(double max_abs) {
+  int ibits = max_abs > 0 ? (int)ceil(log2(max_abs * (1 + 1e-9))) + 1 : 1;
+  if (ibits < 1) ibits = 1;
+  return nf_fixed_type_make(16, ibits, true);
+}
+
+/* Resolves one variable's type: default → Model → QKeras → LayerType → LayerName.
+ * range: the values it must hold when 'auto' (NAN = ask the calibration). */
+static int resolve(build_ctx *b, const char *name, const char *type, precision_var v, const nf_quantizer *q,
+                   int layer, const float *values, size_t n_values, nf_fixed_type *out) {
+  const char *s = config_model_precision(b->c, v);
+  const char *specific = config_precision(b->c, name, type, v);
+  nf_fixed_type t;
+  int rc = nf_fixed_type_parse(DEFAULT_TYPE, &t, b->err);
+  if (!rc && s && strcmp(s, "auto")) rc = nf_fixed_type_parse(s, &t, b->err);
+  if (!rc && q) quantizer_type(q, &t);
+  if (!rc && specific) s = specific;
+  if (!rc && s && specific && strcmp(s, "auto")) rc = nf_fixed_type_parse(s, &t, b->err);
+  if (rc) return nf_fail_context(b->err, "%s: layer '%s' %s", b->c->origin, name, PRECISION_VAR_NAMES[v]);
+  if (s && !strcmp(s, "auto")) {
+    double mx = 0;
+    if (values) {
+      for (size_t i = 0; i < n_values; i++) mx = fmax(mx, fabs(values[i]));
+    } else if ((rc = observed_max(b, layer, &mx))) {
+      return rc;
+    }
+    t = auto_type(mx);
+  }
+  *out = t;
+  return NF_OK;
+}
+
+static int quantize_array(const nf_fixed_type *t, const double *v, size_t n, int64_t *out, const char *layer,
+                          nf_error *err) {
+  for (size_t i = 0; i < n; i++) {
+    nf_code k;
+    if (nf_fixed_from_double(t, v[i], &k, err)) return nf_fail_context(err, "layer '%s'", layer);
+    out[i] = (int64_t)k;
+  }
+  return NF_OK;
+}
+
+/* Dense (+ the BatchNormalization right after it, folded in double). */
+static int build_dense(build_ctx *b, int li, const nf_layer *bn, nf_design_layer *d) {
+  const nf_layer *l = &b->m->layers[li];
+  size_t nk = (size_t)l->n_in * l->n_out, no = (size_t)l->n_out;
+  double *w = nf_malloc(nk * sizeof *w, b->err), *bias = nf_calloc(no, sizeof *bias, b->err);
+  float *wf = nf_malloc(nk * sizeof *wf, b->err);
+  d->weights = nf_malloc(nk * sizeof *d->weights, b->err);
+  d->bias = nf_malloc(no * sizeof *d->bias, b->err);
+  int rc = (!w || !bias || !wf || !d->weights || !d->bias) ? NF_EINTERNAL : NF_OK;
+  for (size_t k = 0; !rc && k < nk; k++) {
+    bool pruned = l->mask && !l->mask[k];
+    w[k] = pruned ? 0.0 : nf_quantizer_apply(&l->kernel_q, l->kernel[k]);
+  }
+  for (size_t j = 0; !rc && l->bias && j < no; j++) bias[j] = nf_quantizer_apply(&l->bias_q, l->bias[j]);
+  if (!rc && bn) {
+    for (size_t j = 0; j < no; j++) {
+      double s = (double)bn->gamma[j] / sqrt((double)bn->moving_var[j] + (double)bn->epsilon);
+      for (size_t i = 0; i < (size_t)l->n_in; i++) w[i * no + j] *= s;
+      bias[j] = (bias[j] - bn->moving_mean[j]) * s + bn->beta[j];
+    }
+  }
+  for (size_t k = 0; !rc && k < nk; k++) wf[k] = (float)w[k];
+  const char *type = "Dense";
+  /* A folded BatchNormalization changes the weights: QKeras types no longer describe them. */
+  if (!rc) rc = resolve(b, l->name, type, VAR_WEIGHT, bn ? NULL : &l->kernel_q, li, wf, nk, &d->weight_t);
+  float *bf = (float *)wf; /* reuse as float view of the biases */
+  for (size_t j = 0; !rc && j < no; j++) bf[j] = (float)bias[j];
+  if (!rc) rc = resolve(b, l->name, type, VAR_BIAS, bn ? NULL : &l->bias_q, li, bf, no, &d->bias_t);
+  if (!rc) rc = resolve(b, l->name, type, VAR_RESULT, NULL, bn ? li + 1 : li, NULL, 0, &d->result_t);
+  if (!rc) rc = resolve(b, l->name, type, VAR_ACCUM, NULL, bn ? li + 1 : li, NULL, 0, &d->accum_t);
+  if (!rc) rc = quantize_array(&d->weight_t, w, nk, d->weights, l->name, b->err);
+  if (!rc) rc = quantize_array(&d->bias_t, bias, no, d->bias, l->name, b->err);
+  const cJSON *rf = config_setting(b->c, l->name, type, "ReuseFactor");
+  d->reuse_factor = cJSON_IsNumber(rf) ? (int)rf->valuedouble : 1;
+  if (!rc && (d->reuse_factor < 1 || (l->n_in * l->n_out) % d->reuse_factor != 0))
+    rc = nf_fail(b->err, NF_EINPUT, "%s: layer '%s': ReuseFactor %d must divide n_in*n_out = %d", b->c->origin,
+                 l->name, d->reuse_factor, l->n_in * l->n_out);
+  free(w);
+  free(bias);
+  free(wf);
+  return rc;
+}
+
+static int build_activation(build_ctx *b, int li, nf_design_layer *d) {
+  const nf_layer *l = &b->m->layers[li];
+  d->act = l->act;
+  d->act_alpha = l->act_alpha;
+  if (l->act != NF_ACT_RELU && l->act != NF_ACT_LINEAR)
+    return nf_fail(b->err, NF_EINPUT, "layer '%s': activation %s is not supported in fixed point yet (relu, linear; "
+                                      "a final softmax is left out of hardware)", l->name, nf_activation_name(l->act));
+  const nf_quantizer *q = l->act_q.kind != NF_QUANT_NONE ? &l->act_q : NULL;
+  return resolve(b, l->name, config_layer_type(l), VAR_RESULT, q, li, NULL, 0, &d->result_t);
+}
+
+static int read_globals(const nf_config *c, nf_design *d, nf_error *err) {
+  const cJSON *v;
+  snprintf(d->project, sizeof d->project, "myproject");
+  snprintf(d->strategy, sizeof d->strategy, "Latency");
+  snprintf(d->io_type, sizeof d->io_type, "io_parallel");
+  snprintf(d->part, sizeof d->part, "xcvu9p");
+  d->clock_period_ns = 5.0;
+  if (cJSON_IsString(v = config_global(c, "ProjectName"))) {
+    for (const char *p = v->valuestring; *p; p++)
+      if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (p != v->valuestring && *p >= '0' && *p <= '9')))
+        return nf_fail(err, NF_EINPUT, "%s: ProjectName '%s' is not a Verilog identifier", c->origin, v->valuestring);
+    snprintf(d->project, sizeof d->project, "%s", v->valuestring);
+  }
+  if (cJSON_IsString(v = config_global(c, "Part"))) snprintf(d->part, sizeof d->part, "%s", v->valuestring);
+  if ((v = config_global(c, "ClockPeriod"))) {
+    if (!cJSON_IsNumber(v) || v->valuedouble <= 0 || v->valuedouble > 1000)
+      return nf_fail(err, NF_EINPUT, "%s: ClockPeriod must be a positive number of nanoseconds", c->origin);
+    d->clock_period_ns = v->valuedouble;
+  }
+  if ((v = config_global(c, "IOType"))) {
+    if (!cJSON_IsString(v) || strcmp(v->valuestring, "io_parallel"))
+      return nf_fail(err, NF_EINPUT, "%s: IOType '%s' is not supported (only io_parallel)", c->origin,
+                     cJSON_IsString(v) ? v->valuestring : "?");
+  }
+  const cJSON *model = cJSON_GetObjectItemCaseSensitive(c->hls, "Model");
+  if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(model, "Strategy")))
+    snprintf(d->strategy, sizeof d->strategy, "%s", v->valuestring);
+  if (cJSON_IsTrue(config_global(c, "Softmax")))
+    return nf_fail(err, NF_EINPUT, "%s: Softmax: true (softmax tables in hardware) is not supported yet; the "
+                                   "design ends at the logits and argmax decides", c->origin);
+  return NF_OK;
+}
+
+int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, long n_calib, nf_design **out,
+                    nf_error *err) {
+  int rc = nf_model_validate(m, err);
+  if (!rc) rc = nf_config_validate(c, m, err);
+  if (rc) return rc;
+  nf_design *d = nf_calloc(1, sizeof *d, err);
+  if (!d) return NF_EINTERNAL;
+  d->layers = nf_calloc((size_t)m->n_layers, sizeof *d->layers, err);
+  if (!d->layers) {
+    free(d);
+    return NF_EINTERNAL;
+  }
+  build_ctx b = {c, m, calib, n_calib, err};
+  rc = read_globals(c, d, err);
+  d->n_inputs = m->n_features;
+  if (!rc) rc = resolve(&b, m->input_name, "Input", VAR_RESULT, NULL, -1, NULL, 0, &d->input_t);
+  if (!rc && config_precision(c, m->input_name, "Input", VAR_RESULT) &&
+      !strcmp(config_precision(c, m->input_name, "Input", VAR_RESULT), "auto")) {
+    double mx = 0; /* the input's own range: the standardized calibration features */
+    for (long i = 0; calib && i < n_calib * m->n_features; i++) {
+      int f = (int)(i % m->n_features);
+      double v = m->scaler_mean ? (calib[i] - m->scaler_mean[f]) / m->scaler_scale[f] : calib[i];
+      mx = fmax(mx, fabs(v));
+    }
+    d->input_t = auto_type(mx);
+  }
+  nf_fixed_type prev = d->input_t;
+  for (int li = 0; !rc && li < m->n_layers; li++) {
+    const nf_layer *l = &m->layers[li];
+    if (l->kind == NF_LAYER_DROPOUT) continue;
+    if (l->kind == NF_LAYER_ACTIVATION && l->act == NF_ACT_SOFTMAX && li == m->n_layers - 1) {
+      break; /* argmax of the logits decides; softmax is left out of hardware */
+    }
+    if (l->kind == NF_LAYER_BATCHNORM) {
+      rc = nf_fail(err, NF_EINPUT, "layer '%s': a BatchNormalization that does not follow a Dense cannot be "
+                                   "folded (not supported)", l->name);
+      break;
+    }
+    nf_design_layer *dl = &d->layers[d->n_layers++]; /* counted now: freed on error */
+    snprintf(dl->name, sizeof dl->name, "%s", l->name);
+    dl->n_in = l->n_in;
+    dl->n_out = l->n_out;
+    dl->input_t = prev;
+    if (l->kind == NF_LAYER_DENSE) {
+      dl->kind = NF_DL_DENSE;
+      const nf_layer *bn = li + 1 < m->n_layers && m->layers[li + 1].kind == NF_LAYER_BATCHNORM ? &m->layers[li + 1] : NULL;
+      rc = build_dense(&b, li, bn, dl);
+      if (bn) li++;
+    } else {
+      dl->kind = NF_DL_ACTIVATION;
+      rc = build_activation(&b, li, dl);
+    }
+    prev = dl->result_t;
+  }
+  if (!rc && d->n_layers == 0) rc = nf_fail(err, NF_EINPUT, "the model has no layer to put in hardware");
+  if (!rc) {
+    d->n_hw = d->n_layers;
+    d->n_outputs = d->layers[d->n_layers - 1].n_out;
+    if (m->scaler_mean) {
+      size_t n = (size_t)m->n_features * sizeof(float);
+      d->scaler_mean = nf_malloc(n, err);
+      d->scaler_scale = nf_malloc(n, err);
+      if (!d->scaler_mean || !d->scaler_scale) rc = NF_EINTERNAL;
+      else {
+        memcpy(d->scaler_mean, m->scaler_mean, n);
+        memcpy(d->scaler_scale, m->scaler_scale, n);
+      }
+    }
+    if (!rc && m->class_names && m->n_outputs == d->n_outputs) {
+      d->class_names = nf_calloc((size_t)d->n_outputs, sizeof(char *), err);
+      for (int i = 0; d->class_names && i < d->n_outputs; i++) d->class_names[i] = strdup(m->class_names[i]);
+    }
+  }
+  if (rc) {
+    nf_design_free(d);
+    return rc;
+  }
+  *out = d;
+  return NF_OK;
+}
+
+void nf_design_free(nf_design *d) {
+  if (!d) return;
+  for (int i = 0; i < d->n_layers; i++) {
+    free(d->layers[i].weights);
+    free(d->layers[i].bias);
+    free(d->layers[i].softmax.exp_table);
+    free(d->layers[i].softmax.inv_table);
+  }
+  /* Layers past n_layers may hold a partly built one after an error. */
+  free(d->layers);
+  free(d->scaler_mean);
+  free(d->scaler_scale);
+  for (int i = 0; d->class_names && i < d->n_outputs; i++) free(d->class_names[i]);
+  free(d->class_names);
+  free(d);
+}
+
+int nf_design_find_layer(const nf_design *d, const char *name) {
+  for (int i = 0; i < d->n_layers; i++)
+    if (!strcmp(d->layers[i].name, name)) return i;
+  return -1;
+}
