@@ -98,4 +98,8 @@ int nf_design_find_layer(const nf_design *d, const char *name);
 int nf_design_save(const nf_design *d, const char *dir, nf_error *err);
 int nf_design_load(const char *dir, nf_design **out, nf_error *err);
 
+/* The hardware part of the design as the firmware generator's network
+ * (layers point into d; free *layers only). Declared in rtl terms in
+ * nnfirm/rtl.h users: see src/convert/to_rtl.c. */
+
 #endif

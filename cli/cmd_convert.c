@@ -1,0 +1,126 @@
+/* nnfirm convert MODEL --config CFG -o PROJECT: the fixed-point design,
+ * its RTL and testbench, in a project directory written whole or not at all. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "nnfirm/convert.h"
+#include "nnfirm/data.h"
+#include "nnfirm/import.h"
+#include "nnfirm/rtl.h"
+#include "nnfirm/util.h"
+
+int nf_design_rtl_net(const nf_design *d, nf_rtl_net *net, nf_rtl_layer **layers, nf_error *err);
+
+static const char USAGE[] =
+    "usage: nnfirm convert MODEL [--weights W.h5] [--config CFG] [--data CALIB.csv] -o PROJECT [--no-rtl]\n\n"
+    "Turns the model into a fixed-point design (hls4ml configuration keys, JSON or YAML;\n"
+    "default: ap_fixed<16,6> everywhere) and writes PROJECT/: design.json (types and exact\n"
+    "weight codes), config.json (the configuration used), manifest.json (interface widths,\n"
+    "latency, II), rtl/ (Verilog) and tb/ (testbench). Replaces PROJECT whole.\n\n"
+    "  --data FILE   calibration rows (CSV of features) for 'auto' precisions\n"
+    "  --no-rtl      the design only (no rtl/ or tb/)\n"
+    "Then: nnfirm cosim PROJECT --input X.csv ; nnfirm synth PROJECT\n";
+
+static char *manifest_text(const nf_design *d, const char *model_path, const nf_rtl_info *info, nf_error *err) {
+  cJSON *m = cJSON_CreateObject();
+  char t[96];
+  nf_fixed_type_format(&d->input_t, t, sizeof t);
+  bool ok = m && cJSON_AddStringToObject(m, "project_name", d->project) && cJSON_AddStringToObject(m, "model", model_path) &&
+            cJSON_AddStringToObject(m, "part", d->part) && cJSON_AddNumberToObject(m, "clock_period_ns", d->clock_period_ns) &&
+            cJSON_AddStringToObject(m, "strategy", d->strategy) && cJSON_AddStringToObject(m, "io_type", d->io_type) &&
+            cJSON_AddStringToObject(m, "input_t", t) && cJSON_AddNumberToObject(m, "layers", d->n_layers);
+  nf_fixed_type_format(&d->layers[d->n_hw - 1].result_t, t, sizeof t);
+  ok = ok && cJSON_AddStringToObject(m, "output_t", t);
+  if (ok && info) ok = !nf_rtl_manifest_add(info, d->project, m, err);
+  char *s = ok ? cJSON_Print(m) : NULL;
+  cJSON_Delete(m);
+  if (!s && err && !err->code) nf_fail_oom(err, "manifest");
+  return s;
+}
+
+static int write_project(const nf_design *d, const char *model_path, const char *cfg_text, const char *dir, bool rtl,
+                         nf_error *err) {
+  int rc = nf_design_save(d, dir, err);
+  nf_rtl_info info;
+  if (!rc && rtl) {
+    nf_rtl_net net;
+    nf_rtl_layer *layers = NULL;
+    rc = nf_design_rtl_net(d, &net, &layers, err);
+    if (!rc) rc = nf_rtl_write_project(&net, dir, &info, err);
+    free(layers);
+  }
+  char *manifest = rc ? NULL : manifest_text(d, model_path, rtl ? &info : NULL, err);
+  char path[4200];
+  if (!rc && !manifest) rc = NF_EINTERNAL;
+  if (!rc) {
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    rc = nf_write_file_atomic(path, manifest, strlen(manifest), err);
+  }
+  if (!rc) {
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    rc = nf_write_file_atomic(path, cfg_text, strlen(cfg_text), err);
+  }
+  free(manifest);
+  return rc;
+}
+
+int cmd_convert(int argc, char **argv) {
+  static const struct option opts[] = {{"config", required_argument, 0, 'c'}, {"output", required_argument, 0, 'o'},
+                                       {"weights", required_argument, 0, 'w'}, {"data", required_argument, 0, 'd'},
+                                       {"no-rtl", no_argument, 0, 'n'}, {"help", no_argument, 0, 'h'}, {0}};
+  const char *cfg_path = NULL, *out = NULL, *weights = NULL, *data = NULL;
+  bool rtl = true;
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "c:o:w:d:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'c': cfg_path = optarg; break;
+    case 'o': out = optarg; break;
+    case 'w': weights = optarg; break;
+    case 'd': data = optarg; break;
+    case 'n': rtl = false; break;
+    case 'h': fputs(USAGE, stdout); return 0;
+    default: return cli_usage_error("convert", "unknown option");
+    }
+  }
+  if (optind != argc - 1) return cli_usage_error("convert", "expected one MODEL argument");
+  if (!out) return cli_usage_error("convert", "-o PROJECT is required");
+  nf_error err = {0};
+  nf_model *m = NULL;
+  nf_config *cfg = NULL;
+  nf_design *d = NULL;
+  float *calib = NULL;
+  long n_calib = 0;
+  int cols = 0;
+  char *cfg_text = NULL, *tmp = NULL;
+  int rc = nf_model_open(argv[optind], weights, &m, &err);
+  if (!rc && cfg_path) rc = nf_read_file(cfg_path, &cfg_text, NULL, &err);
+  if (!rc && cfg_path) rc = nf_config_parse(cfg_text, strlen(cfg_text), cfg_path, &cfg, &err);
+  if (!rc && !cfg_path) {
+    cfg = nf_config_default(&err);
+    cfg_text = strdup("{\"Model\": {\"Precision\": \"ap_fixed<16,6>\", \"ReuseFactor\": 1, \"Strategy\": \"Latency\"}}\n");
+    if (!cfg || !cfg_text) rc = NF_EINTERNAL;
+  }
+  if (!rc && data) rc = nf_data_load_matrix(data, &calib, &n_calib, &cols, &err);
+  if (!rc && data && cols != m->n_features)
+    rc = nf_fail(&err, NF_EINPUT, "%s: %d columns, the model takes %d features", data, cols, m->n_features);
+  if (!rc) rc = nf_design_build(m, cfg, calib, n_calib, &d, &err);
+  if (!rc) rc = nf_outdir_begin(out, &tmp, &err);
+  if (!rc) rc = write_project(d, argv[optind], cfg_text, tmp, rtl, &err);
+  if (!rc) rc = nf_outdir_commit(tmp, out, &err);
+  else if (tmp) nf_outdir_abort(tmp);
+  if (!rc) {
+    printf("wrote %s: %d layers, input %d features, output %d values%s\n", out, d->n_layers, d->n_inputs,
+           d->n_outputs, rtl ? " (rtl/, tb/)" : "");
+  }
+  free(tmp);
+  free(cfg_text);
+  free(calib);
+  nf_design_free(d);
+  nf_config_free(cfg);
+  nf_model_free(m);
+  return rc ? cli_report("convert", &err) : 0;
+}

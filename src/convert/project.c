@@ -1,0 +1,224 @@
+/* Saving and loading a design in a project directory: design.json holds
+ * every layer's types and integer codes (exact, as decimal text), so the
+ * emulator can run a project without the source model. */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnfirm/convert.h"
+#include "nnfirm/util.h"
+
+static char *codes_text(const int64_t *v, long n) {
+  char *s = malloc((size_t)n * 22 + 1);
+  if (!s) return NULL;
+  size_t off = 0;
+  s[0] = '\0';
+  for (long i = 0; i < n; i++) off += (size_t)sprintf(s + off, i ? " %" PRId64 : "%" PRId64, v[i]);
+  return s;
+}
+
+static bool add_type(cJSON *o, const char *key, const nf_fixed_type *t) {
+  char buf[96];
+  nf_fixed_type_format(t, buf, sizeof buf);
+  return cJSON_AddStringToObject(o, key, buf) != NULL;
+}
+
+static cJSON *layer_json(const nf_design_layer *l) {
+  cJSON *o = cJSON_CreateObject();
+  bool ok = o && cJSON_AddStringToObject(o, "name", l->name) &&
+            cJSON_AddStringToObject(o, "kind", l->kind == NF_DL_DENSE ? "Dense" : "Activation") &&
+            cJSON_AddNumberToObject(o, "n_in", l->n_in) && cJSON_AddNumberToObject(o, "n_out", l->n_out) &&
+            add_type(o, "input_t", &l->input_t) && add_type(o, "result_t", &l->result_t);
+  if (ok && l->kind == NF_DL_DENSE) {
+    char *w = codes_text(l->weights, (long)l->n_in * l->n_out), *b = codes_text(l->bias, l->n_out);
+    ok = w && b && add_type(o, "weight_t", &l->weight_t) && add_type(o, "bias_t", &l->bias_t) &&
+         add_type(o, "accum_t", &l->accum_t) && cJSON_AddNumberToObject(o, "reuse_factor", l->reuse_factor) &&
+         cJSON_AddStringToObject(o, "weights", w) && cJSON_AddStringToObject(o, "bias", b);
+    free(w);
+    free(b);
+  } else if (ok) {
+    ok = cJSON_AddStringToObject(o, "activation", nf_activation_name(l->act)) != NULL;
+  }
+  if (!ok) {
+    cJSON_Delete(o);
+    return NULL;
+  }
+  return o;
+}
+
+static cJSON *floats_json(const float *v, int n) {
+  cJSON *a = cJSON_CreateArray();
+  for (int i = 0; a && i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
+  return a;
+}
+
+int nf_design_save(const nf_design *d, const char *dir, nf_error *err) {
+  cJSON *o = cJSON_CreateObject(), *layers = cJSON_CreateArray();
+  bool ok = o && layers && cJSON_AddNumberToObject(o, "format", 1) && cJSON_AddStringToObject(o, "project", d->project) &&
+            cJSON_AddNumberToObject(o, "n_inputs", d->n_inputs) && add_type(o, "input_t", &d->input_t) &&
+            cJSON_AddStringToObject(o, "strategy", d->strategy) && cJSON_AddStringToObject(o, "io_type", d->io_type) &&
+            cJSON_AddStringToObject(o, "part", d->part) && cJSON_AddNumberToObject(o, "clock_period_ns", d->clock_period_ns);
+  if (ok && d->scaler_mean) {
+    cJSON_AddItemToObject(o, "scaler_mean", floats_json(d->scaler_mean, d->n_inputs));
+    cJSON_AddItemToObject(o, "scaler_scale", floats_json(d->scaler_scale, d->n_inputs));
+  }
+  if (ok && d->class_names) {
+    cJSON *names = cJSON_CreateStringArray((const char *const *)d->class_names, d->n_outputs);
+    ok = names && cJSON_AddItemToObject(o, "class_names", names);
+  }
+  for (int i = 0; ok && i < d->n_layers; i++) {
+    cJSON *l = layer_json(&d->layers[i]);
+    ok = l && cJSON_AddItemToArray(layers, l);
+  }
+  if (ok) ok = cJSON_AddItemToObject(o, "layers", layers);
+  else cJSON_Delete(layers);
+  char *text = ok ? cJSON_Print(o) : NULL;
+  cJSON_Delete(o);
+  if (!text) return nf_fail_oom(err, "design.json");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/design.json", dir);
+  int rc = nf_write_file_atomic(path, text, strlen(text), err);
+  free(text);
+  return rc;
+}
+
+/* ---- Loading ------------------------------------------------------------------ */
+typedef struct {
+  const char *path;
+  nf_error *err;
+} loader;
+
+static int get_type(loader *L, const cJSON *o, const char *key, nf_fixed_type *t, const char *where) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  if (!cJSON_IsString(v)) return nf_fail(L->err, NF_EINPUT, "%s: %s: missing '%s'", L->path, where, key);
+  if (nf_fixed_type_parse(v->valuestring, t, L->err)) return nf_fail_context(L->err, "%s: %s.%s", L->path, where, key);
+  return NF_OK;
+}
+
+static int get_int(loader *L, const cJSON *o, const char *key, int lo, int hi, int *out, const char *where) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi || v->valuedouble != (int)v->valuedouble)
+    return nf_fail(L->err, NF_EINPUT, "%s: %s: '%s' must be an integer in %d..%d", L->path, where, key, lo, hi);
+  *out = (int)v->valuedouble;
+  return NF_OK;
+}
+
+static int get_codes(loader *L, const cJSON *o, const char *key, long n, const nf_fixed_type *t, int64_t **out,
+                     const char *where) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  if (!cJSON_IsString(v)) return nf_fail(L->err, NF_EINPUT, "%s: %s: missing '%s'", L->path, where, key);
+  int64_t *a = nf_malloc((size_t)(n ? n : 1) * sizeof *a, L->err);
+  if (!a) return NF_EINTERNAL;
+  const char *s = v->valuestring;
+  for (long i = 0; i < n; i++) {
+    char *end;
+    long long x = strtoll(s, &end, 10);
+    if (end == s || x < (long long)nf_fixed_min_code(t) || x > (long long)nf_fixed_max_code(t)) {
+      free(a);
+      return nf_fail(L->err, NF_EINPUT, "%s: %s: '%s' entry %ld is missing or outside its type", L->path, where, key, i);
+    }
+    a[i] = x;
+    s = end;
+  }
+  *out = a;
+  return NF_OK;
+}
+
+static int load_layer(loader *L, const cJSON *o, nf_design_layer *l, int width) {
+  const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name"), *kind = cJSON_GetObjectItemCaseSensitive(o, "kind");
+  if (!cJSON_IsString(name) || !cJSON_IsString(kind) || strlen(name->valuestring) >= NF_NAME_MAX)
+    return nf_fail(L->err, NF_EINPUT, "%s: a layer lacks its name or kind", L->path);
+  snprintf(l->name, sizeof l->name, "%s", name->valuestring);
+  char where[NF_NAME_MAX + 16];
+  snprintf(where, sizeof where, "layer '%s'", l->name);
+  int rc = get_int(L, o, "n_in", 1, 1 << 20, &l->n_in, where);
+  if (!rc) rc = get_int(L, o, "n_out", 1, 1 << 20, &l->n_out, where);
+  if (!rc && l->n_in != width) rc = nf_fail(L->err, NF_EINPUT, "%s: %s takes %d inputs, receives %d", L->path, where, l->n_in, width);
+  if (!rc) rc = get_type(L, o, "input_t", &l->input_t, where);
+  if (!rc) rc = get_type(L, o, "result_t", &l->result_t, where);
+  if (rc) return rc;
+  if (!strcmp(kind->valuestring, "Dense")) {
+    l->kind = NF_DL_DENSE;
+    rc = get_type(L, o, "weight_t", &l->weight_t, where);
+    if (!rc) rc = get_type(L, o, "bias_t", &l->bias_t, where);
+    if (!rc) rc = get_type(L, o, "accum_t", &l->accum_t, where);
+    if (!rc) rc = get_int(L, o, "reuse_factor", 1, 1 << 20, &l->reuse_factor, where);
+    if (!rc) rc = get_codes(L, o, "weights", (long)l->n_in * l->n_out, &l->weight_t, &l->weights, where);
+    if (!rc) rc = get_codes(L, o, "bias", l->n_out, &l->bias_t, &l->bias, where);
+    return rc;
+  }
+  const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "activation");
+  l->kind = NF_DL_ACTIVATION;
+  if (!cJSON_IsString(act) || nf_activation_parse(act->valuestring, &l->act) || l->n_in != l->n_out)
+    return nf_fail(L->err, NF_EINPUT, "%s: %s: not a valid activation layer", L->path, where);
+  return NF_OK;
+}
+
+static int load_floats(loader *L, const cJSON *o, const char *key, int n, float **out) {
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+  if (!a) return NF_OK;
+  if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n)
+    return nf_fail(L->err, NF_EINPUT, "%s: '%s' must be an array of %d numbers", L->path, key, n);
+  float *v = nf_malloc((size_t)n * sizeof *v, L->err);
+  if (!v) return NF_EINTERNAL;
+  for (int i = 0; i < n; i++) {
+    const cJSON *x = cJSON_GetArrayItem(a, i);
+    if (!cJSON_IsNumber(x)) {
+      free(v);
+      return nf_fail(L->err, NF_EINPUT, "%s: '%s'[%d] is not a number", L->path, key, i);
+    }
+    v[i] = (float)x->valuedouble;
+  }
+  *out = v;
+  return NF_OK;
+}
+
+int nf_design_load(const char *dir, nf_design **out, nf_error *err) {
+  char path[4096], *text;
+  snprintf(path, sizeof path, "%s/design.json", dir);
+  int rc = nf_read_file(path, &text, NULL, err);
+  if (rc) return nf_fail(err, NF_EINPUT, "%s: not a project written by 'nnfirm convert' (no design.json)", dir);
+  cJSON *o = cJSON_Parse(text);
+  free(text);
+  loader L = {path, err};
+  if (!o) return nf_fail(err, NF_EINPUT, "%s: not valid JSON (edited by hand?)", path);
+  nf_design *d = nf_calloc(1, sizeof *d, err);
+  const cJSON *layers = cJSON_GetObjectItemCaseSensitive(o, "layers");
+  int n = cJSON_GetArraySize(layers);
+  rc = !d ? NF_EINTERNAL : NF_OK;
+  if (!rc && (!cJSON_IsArray(layers) || n < 1 || n > 10000)) rc = nf_fail(err, NF_EINPUT, "%s: no layers", path);
+  if (!rc && !(d->layers = nf_calloc((size_t)n, sizeof *d->layers, err))) rc = NF_EINTERNAL;
+  if (!rc) rc = get_int(&L, o, "n_inputs", 1, 1 << 20, &d->n_inputs, "design");
+  if (!rc) rc = get_type(&L, o, "input_t", &d->input_t, "design");
+  const cJSON *proj = cJSON_GetObjectItemCaseSensitive(o, "project");
+  if (!rc) snprintf(d->project, sizeof d->project, "%s", cJSON_IsString(proj) ? proj->valuestring : "myproject");
+  int width = d ? d->n_inputs : 0;
+  for (int i = 0; !rc && i < n; i++) {
+    d->n_layers = i + 1;
+    rc = load_layer(&L, cJSON_GetArrayItem(layers, i), &d->layers[i], width);
+    width = d->layers[i].n_out;
+  }
+  if (!rc) {
+    d->n_hw = d->n_layers;
+    d->n_outputs = width;
+    rc = load_floats(&L, o, "scaler_mean", d->n_inputs, &d->scaler_mean);
+    if (!rc) rc = load_floats(&L, o, "scaler_scale", d->n_inputs, &d->scaler_scale);
+    if (!rc && !d->scaler_mean != !d->scaler_scale) rc = nf_fail(err, NF_EINPUT, "%s: half a scaler", path);
+    const cJSON *names = cJSON_GetObjectItemCaseSensitive(o, "class_names");
+    if (!rc && cJSON_IsArray(names) && cJSON_GetArraySize(names) == d->n_outputs) {
+      d->class_names = nf_calloc((size_t)d->n_outputs, sizeof(char *), err);
+      for (int i = 0; d->class_names && i < d->n_outputs; i++) {
+        const cJSON *s = cJSON_GetArrayItem(names, i);
+        d->class_names[i] = strdup(cJSON_IsString(s) ? s->valuestring : "?");
+      }
+    }
+  }
+  cJSON_Delete(o);
+  if (rc) {
+    nf_design_free(d);
+    return rc;
+  }
+  *out = d;
+  return NF_OK;
+}
