@@ -1,0 +1,75 @@
+# nnfirm predict --config / convert: the independent fixed-point references
+# reproduced digit for digit, and bad configurations refused cleanly.
+. "$(dirname "$0")/lib.sh"
+K="$SHARED/models/keras"
+head -50 "$SHARED/refs/inputs16.csv" > "$T/in50.csv"
+
+# Exact last-Dense outputs under ap_fixed<16,6> everywhere (BN folded).
+for m in KERAS_3layer KERAS_3layer_batch_norm; do
+  expect_status 0 "$m fixed predict" -- "$NNFIRM" predict "$K/$m.json" --input "$T/in50.csv" --config default \
+    --layer output_softmax -o "$T/$m.csv"
+  cmp -s "$T/$m.csv" "$SHARED/refs/$m.fixed16_6.logits.csv" && pass || fail "$m: logits differ from refs: $(diff "$T/$m.csv" "$SHARED/refs/$m.fixed16_6.logits.csv" | head -3)"
+  # The literal SPEC §3 path gives the same bits as the fast path.
+  NNFIRM_EMULATE_EXACT=1 "$NNFIRM" predict "$K/$m.json" --input "$T/in50.csv" --config default --layer output_softmax > "$T/exact.csv"
+  cmp -s "$T/exact.csv" "$T/$m.csv" && pass || fail "$m: exact and fast emulator paths differ"
+done
+
+# The same through YAML and JSON configurations naming the layers.
+cat > "$T/cfg.yml" <<'Y'
+Model:
+  Precision: ap_fixed<16,6>
+  ReuseFactor: 1
+LayerName:
+  input_1: {Precision: {result: "ap_fixed<16,6>"}}
+  fc1_relu: {Precision: {weight: "ap_fixed<16,6>", bias: "ap_fixed<16,6>"}}
+Y
+expect_status 0 "yaml config" -- "$NNFIRM" predict "$K/KERAS_3layer.json" --input "$T/in50.csv" --config "$T/cfg.yml" --layer output_softmax -o "$T/y.csv"
+cmp -s "$T/y.csv" "$SHARED/refs/KERAS_3layer.fixed16_6.logits.csv" && pass || fail "yaml config result differs"
+
+# QKeras with a precise input and accumulator: the emulator's argmax equals
+# QKeras' float forward pass on every reference row.
+cat > "$T/q.yml" <<'Y'
+Model:
+  Precision: {result: "ap_fixed<32,10>", accum: "ap_fixed<40,10>"}
+LayerName:
+  fc1_input: {Precision: {result: "ap_fixed<32,6,AP_RND_CONV,AP_SAT>"}}
+Y
+expect_status 0 "qkeras predict" -- "$NNFIRM" predict "$K/qkeras_3layer.json" --input "$SHARED/refs/inputs16.csv" --config "$T/q.yml" -o "$T/q.csv"
+argmax='{m=1; for(i=2;i<=NF;i++) if ($i+0 > $m+0) m=i; print m}'
+awk -F, "$argmax" "$T/q.csv" > "$T/qa"; awk -F, "$argmax" "$SHARED/refs/qkeras_3layer.float.csv" > "$T/ra"
+agree=$(paste "$T/qa" "$T/ra" | awk '$1==$2' | wc -l)
+[ "$agree" -ge 199 ] && pass || fail "qkeras argmax agreement $agree/200 < 99.5%"
+# With hls4ml's own shipped configuration (16-bit input, <16,6> accumulator).
+"$NNFIRM" predict "$K/qkeras_3layer.json" --input "$SHARED/refs/inputs16.csv" --config "$K/qkeras_3layer_config.yml" -o "$T/q2.csv" || fail "shipped qkeras config"
+awk -F, "$argmax" "$T/q2.csv" > "$T/qa2"
+agree2=$(paste "$T/qa2" "$T/ra" | awk '$1==$2' | wc -l)
+[ "$agree2" -ge 190 ] && pass || fail "qkeras shipped-config argmax agreement $agree2/200"
+
+# Bad configurations: exit 2, message names the problem, nothing written.
+printf 'LayerName:\n  fc9: {ReuseFactor: 1}\n' > "$T/bad1.yml"
+expect_status 2 "unknown layer" -- "$NNFIRM" predict "$K/KERAS_3layer.json" --input "$T/in50.csv" --config "$T/bad1.yml" -o "$T/never.csv"
+expect_err_contains "fc9" "unknown layer named"
+expect_err_contains "fc1_relu" "valid layers listed"
+expect_no_file "$T/never.csv" "no output after a bad config"
+printf 'Model:\n  Precison: ap_fixed<8,3>\n' > "$T/bad2.yml"
+expect_status 2 "unknown key" -- "$NNFIRM" predict "$K/KERAS_3layer.json" --input "$T/in50.csv" --config "$T/bad2.yml"
+expect_err_contains "Precison" "unknown key named"
+printf 'Model:\n  Precision: [unclosed\n' > "$T/bad3.yml"
+expect_status 2 "malformed yaml" -- "$NNFIRM" predict "$K/KERAS_3layer.json" --input "$T/in50.csv" --config "$T/bad3.yml"
+expect_err_contains "bad3.yml:" "yaml error names the file and line"
+printf '{"Model": {"Precision": "ap_fixed<8,3>",}' > "$T/bad4.json"
+expect_status 2 "malformed json" -- "$NNFIRM" predict "$K/KERAS_3layer.json" --input "$T/in50.csv" --config "$T/bad4.json"
+printf 'Model:\n  Precision: ap_fixed<0,3>\n' > "$T/bad5.yml"
+expect_status 2 "bad type" -- "$NNFIRM" predict "$K/KERAS_3layer.json" --input "$T/in50.csv" --config "$T/bad5.yml"
+expect_err_contains "width 0 out of range" "bad type message"
+expect_status 2 "unknown --layer" -- "$NNFIRM" predict "$K/KERAS_3layer.json" --input "$T/in50.csv" --config default --layer nope
+printf '1,2,3\n' > "$T/narrow.csv"
+expect_status 2 "wrong column count" -- "$NNFIRM" predict "$K/KERAS_3layer.json" --input "$T/narrow.csv"
+expect_err_contains "3 columns" "column count message"
+
+# convert: a whole project, or nothing.
+expect_status 0 "convert" -- "$NNFIRM" convert "$K/KERAS_3layer.json" -o "$T/proj" --no-rtl
+[ -f "$T/proj/design.json" ] && [ -f "$T/proj/manifest.json" ] && pass || fail "project files missing"
+expect_status 2 "convert with a bad config" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/bad1.yml" -o "$T/proj2"
+expect_no_file "$T/proj2" "failed convert leaves no project"
+finish
