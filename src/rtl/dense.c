@@ -12,10 +12,10 @@ typedef struct group {
 } group;
 
 /* Reduces every group to one term, level by level, so that all groups cross
- * a pipeline register at the same level and stay aligned in time. A register
- * is placed after every k-th level unless nothing follows it (the caller's
- * output register then serves). */
-static void reduce(rtl_gen *g, group *gs, int ng, int k, int *level, int *stages, bool more_after) {
+ * a pipeline register at the same level and stay aligned in time. Registers
+ * go where g->reg_at says; the first pass (reg_at all false) records the
+ * live bits after each level in g->level_bits. */
+static void reduce(rtl_gen *g, group *gs, int ng, int *level, int *stages) {
   for (;;) {
     bool any = false;
     for (int q = 0; q < ng; q++) any |= gs[q].n > 1;
@@ -29,9 +29,19 @@ static void reduce(rtl_gen *g, group *gs, int ng, int k, int *level, int *stages
       gr->n = m;
     }
     (*level)++;
-    bool still = more_after;
-    for (int q = 0; q < ng; q++) still |= gs[q].n > 1;
-    if (*level % k == 0 && still) {
+    if (*level >= RTL_MAX_LEVELS) {
+      nf_fail(g->err, NF_EINTERNAL, "adder tree deeper than %d levels", RTL_MAX_LEVELS);
+      g->oom = true;
+      return;
+    }
+    if (g->level_bits) {
+      long bits = 0;
+      for (int q = 0; q < ng; q++)
+        for (int i = 0; i < gs[q].n; i++)
+          if (gs[q].t[i].sig >= 0) bits += g->sigs[gs[q].t[i].sig].width;
+      g->level_bits[*level] = bits;
+    }
+    if (g->reg_at && g->reg_at[*level]) {
       for (int q = 0; q < ng; q++)
         for (int i = 0; i < gs[q].n; i++)
           if (gs[q].t[i].sig >= 0) gs[q].t[i].sig = rtl_register(g, gs[q].t[i].sig);
@@ -79,7 +89,7 @@ static int find_key(pkey *keys, int nk, int first_of_input, int i, nf_code c) {
   return -1;
 }
 
-int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, int *latency) {
+static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
   const int n_in = L->n_in, n_out = L->n_out;
   const nf_fixed_type *ti = &L->input_t, *ta = &L->accum_t;
   const int fi = nf_fixed_frac_bits(ti), fw = nf_fixed_frac_bits(&L->weight_t), fp = fi + fw;
@@ -172,7 +182,7 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
       leaves[nl++] = (rtl_term){.sig = xs[keys[q].i], .shift = sh[d], .sign = c < 0 ? -dg[d] : dg[d]};
     gs[q].n = nd;
   }
-  reduce(g, gs, nk, k, &level, &stages, true);
+  reduce(g, gs, nk, &level, &stages);
   for (int q = 0; q < nk; q++)
     if (keys[q].alias < 0) keys[q].root = gs[q].t[0];
   for (int q = 0; q < nk; q++)
@@ -215,7 +225,8 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
     }
     if (gs[j].n == 0) leaves[nl++] = (rtl_term){.sig = -1, .sign = 1, .cval = 0}, gs[j].n = 1;
   }
-  reduce(g, gs, n_out, k, &level, &stages, false);
+  reduce(g, gs, n_out, &level, &stages);
+  g->levels = level;
 
   /* Casts to accum_t (wrap, or nothing when it cannot overflow) and result_t,
    * then the output register. */
@@ -239,9 +250,59 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
     fprintf(g->fp, "  always @(posedge clk) valid_pipe <= rst ? %d'd0 : {valid_pipe[%d:0], in_valid};\n", stages,
             stages - 2);
   fprintf(g->fp, "  assign out_valid = valid_pipe[%d];\n", stages - 1);
-  (void)top;
   free(xs), free(keys), free(plan), free(leaves), free(gs), free(cast_sig);
   return g->oom ? NF_EINTERNAL : NF_OK;
+}
+
+/* Chooses the register levels: at most k adder levels between registers
+ * (the previous layer's output register at level 0, this layer's at level
+ * D); among such placements, the fewest stages (latency), then the one
+ * registering the fewest bits. Trees
+ * narrow as they go, so this usually means registering late. Dynamic
+ * programming over the levels: best[L] = cheapest placement ending with a
+ * register after level L. */
+static void place_registers(const long *bits, int depth, int k, bool *reg_at) {
+  long best[RTL_MAX_LEVELS];
+  int from[RTL_MAX_LEVELS];
+  best[0] = 0;
+  from[0] = -1;
+  for (int l = 1; l <= depth; l++) {
+    best[l] = -1;
+    for (int p = l - k < 0 ? 0 : l - k; p < l; p++)
+      if (best[p] >= 0 && (best[l] < 0 || best[p] < best[l])) best[l] = best[p], from[l] = p;
+    /* fewest stages first (latency), then fewest bits */
+    if (best[l] >= 0 && l < depth) best[l] += bits[l] + ((long)1 << 40);
+  }
+  memset(reg_at, 0, RTL_MAX_LEVELS * sizeof *reg_at);
+  for (int l = from[depth]; l > 0; l = from[l]) reg_at[l] = true;
+}
+
+int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, int *latency) {
+  (void)top;
+  /* pass 1, into nowhere: the adder levels and the bits alive after each */
+  size_t n_ranges = (size_t)(L->n_in > L->n_out ? L->n_in : L->n_out);
+  nf_code *lo = nf_calloc(n_ranges, sizeof *lo, g->err), *hi = nf_calloc(n_ranges, sizeof *hi, g->err);
+  long *bits = nf_calloc(RTL_MAX_LEVELS, sizeof *bits, g->err);
+  bool *none = nf_calloc(RTL_MAX_LEVELS, sizeof *none, g->err), *reg_at = nf_calloc(RTL_MAX_LEVELS, sizeof *reg_at, g->err);
+  FILE *null = fopen("/dev/null", "w");
+  int rc = !lo || !hi || !bits || !none || !reg_at ? NF_EINTERNAL : !null ? nf_fail(g->err, NF_EINTERNAL, "/dev/null: cannot open") : NF_OK;
+  if (!rc) {
+    if (g->range_lo) memcpy(lo, g->range_lo, n_ranges * sizeof *lo), memcpy(hi, g->range_hi, n_ranges * sizeof *hi);
+    rtl_gen g1 = {.fp = null, .err = g->err, .range_lo = g->range_lo ? lo : NULL, .range_hi = g->range_hi ? hi : NULL,
+                  .style = g->style, .level_bits = bits, .reg_at = none};
+    int lat;
+    rc = emit_dense(&g1, L, &lat);
+    free(g1.sigs);
+    if (!rc) place_registers(bits, g1.levels, k, reg_at);
+  }
+  if (null) fclose(null);
+  if (!rc) {
+    g->reg_at = reg_at;
+    rc = emit_dense(g, L, latency);
+    g->reg_at = NULL;
+  }
+  free(lo), free(hi), free(bits), free(none), free(reg_at);
+  return rc;
 }
 
 int rtl_emit_relu(rtl_gen *g, const char *top, const nf_rtl_layer *L) {

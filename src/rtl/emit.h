@@ -27,7 +27,15 @@ typedef struct rtl_gen {
    * e.g., a ReLU feeds a Dense: its adders then drop the sign bit. */
   nf_code *range_lo, *range_hi;
   unsigned style; /* NF_RTL_STYLE_* */
+  /* Register placement (Dense, II = 1): a first pass records the live bits
+   * after every adder level; the second places registers at the levels
+   * chosen from them (reg_at). */
+  long *level_bits;
+  const bool *reg_at;
+  int levels; /* adder levels of the last layer emitted */
 } rtl_gen;
+
+enum { RTL_MAX_LEVELS = 256 };
 
 static inline nf_code rtl_in_lo(const rtl_gen *g, int i, const nf_fixed_type *t) {
   return g->range_lo ? g->range_lo[i] : nf_fixed_min_code(t);
