@@ -10,6 +10,7 @@
  *    machine integers and be wrapped to W bits once at the end. The inner
  *    loop is a multiply-shift-add over contiguous weights: vectorized. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,21 @@ static int64_t wrap_to(const nf_fixed_type *t, int64_t v) {
   return (int64_t)u;
 }
 
+/* A cast of a 64-bit code: inline for the common modes (a shift for AP_TRN,
+ * wrap or clamp for AP_WRAP / AP_SAT), the general 128-bit cast otherwise. */
+static inline int64_t cast64(const nf_fixed_type *to, int64_t v, int from_frac) {
+  int shift = from_frac - nf_fixed_frac_bits(to);
+  if (shift < 0 || shift > 62 || to->width > 62 || (shift > 0 && to->q != NF_Q_TRN) ||
+      (to->o != NF_O_WRAP && to->o != NF_O_SAT))
+    return (int64_t)nf_fixed_cast_code(to, v, from_frac);
+  int64_t q = v >> shift; /* floor */
+  int64_t hi = to->is_signed ? (INT64_C(1) << (to->width - 1)) - 1 : (INT64_C(1) << to->width) - 1;
+  int64_t lo = to->is_signed ? -hi - 1 : 0;
+  if (q >= lo && q <= hi) return q;
+  if (to->o == NF_O_SAT) return q > hi ? hi : lo;
+  return wrap_to(to, q);
+}
+
 __attribute__((target_clones("avx2", "default")))
 static void mac_narrow(const int32_t *w, int32_t x, int shift, int n, uint32_t *acc) {
   /* acc[j] += floor(x * w[j] / 2^shift), wrapping mod 2^32 */
@@ -60,7 +76,7 @@ static void dense_fast(const nf_design_layer *d, const fast_plan *p, const int32
       if (x[i]) mac_narrow(w32 + (size_t)i * n_out, (int32_t)x[i], p->shift, n_out, acc);
     for (int j = 0; j < n_out; j++) {
       int64_t a = wrap_to(&d->accum_t, (int32_t)acc[j]);
-      y[j] = (int64_t)nf_fixed_cast(&d->result_t, a, &d->accum_t);
+      y[j] = cast64(&d->result_t, a, nf_fixed_frac_bits(&d->accum_t));
     }
     return;
   }
@@ -76,7 +92,7 @@ static void dense_fast(const nf_design_layer *d, const fast_plan *p, const int32
   }
   for (int j = 0; j < n_out; j++) {
     int64_t a = wrap_to(&d->accum_t, (int64_t)acc[j]);
-    y[j] = (int64_t)nf_fixed_cast(&d->result_t, a, &d->accum_t);
+    y[j] = cast64(&d->result_t, a, nf_fixed_frac_bits(&d->accum_t));
   }
 }
 
@@ -95,9 +111,11 @@ static void dense_exact(const nf_design_layer *d, const int64_t *x, int64_t *y) 
 }
 
 static void activation(const nf_design_layer *d, const int64_t *x, int64_t *y) {
+  int from = nf_fixed_frac_bits(&d->input_t);
+  bool same = nf_fixed_type_equal(&d->input_t, &d->result_t);
   for (int j = 0; j < d->n_out; j++) {
     int64_t v = d->act == NF_ACT_RELU && x[j] < 0 ? 0 : x[j];
-    y[j] = (int64_t)nf_fixed_cast(&d->result_t, v, &d->input_t);
+    y[j] = same ? v : cast64(&d->result_t, v, from);
   }
 }
 
