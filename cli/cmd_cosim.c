@@ -4,17 +4,21 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "nnfirm/convert.h"
+#include "nnfirm/emulate.h"
 #include "nnfirm/rtl.h"
 #include "nnfirm/util.h"
 
 static const char USAGE[] =
     "usage: nnfirm cosim PROJECT --input X.csv [--simulator verilator|iverilog] [--rows N] [--json] [--quiet]\n\n"
     "Co-simulates PROJECT/rtl with the testbench in PROJECT/tb: every row of X.csv (the first\n"
-    "n_inputs columns; a header line is skipped) is quantized to the input type, applied back\n"
-    "to back at the design's initiation interval, and every output code is compared with the\n"
-    "bit-accurate model. Reports mismatches (0 required), latency and II measured in the\n"
+    "n_inputs columns; a header line is skipped) goes through the emulator's input path\n"
+    "(the model's scaler, then the input type), is applied back to back at the design's\n"
+    "initiation interval, and every output code is compared with the bit-accurate emulator\n"
+    "(nnfirm predict's). Reports mismatches (0 required), latency and II measured in the\n"
     "simulation, and simulation speed. Writes PROJECT/cosim/ (report.json, logs) whole.\n\n"
     "  --input X.csv     input rows (required)\n"
     "  --simulator S     verilator (default) or iverilog\n"
@@ -42,17 +46,18 @@ static int split_csv(char *line, char **fields, int max) {
   return n;
 }
 
-/* Reads rows of at least n_in numbers; each is parsed as a double and cast to
- * the input type (SPEC §3). */
-static int read_inputs(const char *path, const nf_fixed_type *t, int n_in, long max_rows, int64_t **codes, long *rows,
-                       nf_error *err) {
+/* Reads rows of at least n_in numbers: raw values (for the emulator's input
+ * path) and, parsed as double, their codes of type t (SPEC §3, no scaler). */
+static int read_inputs(const char *path, const nf_fixed_type *t, int n_in, long max_rows, int64_t **codes,
+                       float **raw, long *rows, nf_error *err) {
   char *text;
   int rc = nf_read_file(path, &text, NULL, err);
   if (rc) return nf_fail(err, NF_EINPUT, "%s: cannot read the input rows", path);
   long cap = 1024, n = 0, line_no = 0;
   int64_t *v = nf_malloc((size_t)cap * n_in * sizeof *v, err);
+  float *x = nf_malloc((size_t)cap * n_in * sizeof *x, err);
   char **fields = nf_malloc(4096 * sizeof *fields, err);
-  for (char *line = text, *next; !rc && v && fields && line && *line; line = next) {
+  for (char *line = text, *next; !rc && v && x && fields && line && *line; line = next) {
     next = strchr(line, '\n');
     if (next) *next++ = '\0';
     line_no++;
@@ -66,36 +71,41 @@ static int read_inputs(const char *path, const nf_fixed_type *t, int n_in, long 
       break;
     }
     if (n == cap) {
-      int64_t *nv = nf_realloc(v, (size_t)(cap *= 2) * n_in * sizeof *v, err);
-      if (!nv) {
+      cap *= 2;
+      int64_t *nv = nf_realloc(v, (size_t)cap * n_in * sizeof *v, err);
+      if (nv) v = nv;
+      float *nx = nv ? nf_realloc(x, (size_t)cap * n_in * sizeof *x, err) : NULL;
+      if (nx) x = nx;
+      if (!nv || !nx) {
         rc = NF_EINTERNAL;
         break;
       }
-      v = nv;
     }
     for (int k = 0; k < n_in && !rc; k++) {
       nf_code c;
       if (!nf_parse_double(fields[k], &d) || nf_fixed_from_double(t, d, &c, err))
         rc = nf_fail(err, NF_EINPUT, "%s:%ld: column %d: '%s' is not a finite number", path, line_no, k + 1, fields[k]);
       else
-        v[(size_t)n * n_in + k] = (int64_t)c;
+        v[(size_t)n * n_in + k] = (int64_t)c, x[(size_t)n * n_in + k] = (float)d;
     }
     n++;
   }
   free(text);
   free(fields);
-  if (!rc && (!v)) rc = NF_EINTERNAL;
+  if (!rc && (!v || !x)) rc = NF_EINTERNAL;
   if (!rc && n == 0) rc = nf_fail(err, NF_EINPUT, "%s: no input rows", path);
   if (rc) {
-    free(v);
+    free(v), free(x);
     return rc;
   }
   *codes = v;
+  *raw = x;
   *rows = n;
   return NF_OK;
 }
 
-static char *result_json(const nf_rtl_project *p, nf_simulator sim, const nf_cosim_result *r) {
+static char *result_json(const nf_rtl_project *p, nf_simulator sim, const nf_cosim_result *r, const char *against,
+                         long ref_disagree) {
   cJSON *o = cJSON_CreateObject();
   if (!o) return NULL;
   cJSON_AddStringToObject(o, "top", p->top);
@@ -103,6 +113,8 @@ static char *result_json(const nf_rtl_project *p, nf_simulator sim, const nf_cos
   cJSON_AddNumberToObject(o, "rows", (double)r->rows);
   cJSON_AddNumberToObject(o, "outputs_compared", (double)r->outputs * p->info.n_out);
   cJSON_AddNumberToObject(o, "mismatches", (double)r->mismatches);
+  cJSON_AddStringToObject(o, "expected_from", against);
+  cJSON_AddNumberToObject(o, "reference_disagreements", (double)ref_disagree);
   if (r->mismatches) {
     cJSON_AddNumberToObject(o, "first_mismatch_row", (double)r->first_bad_row);
     cJSON_AddNumberToObject(o, "first_mismatch_output", (double)r->first_bad_output);
@@ -117,6 +129,43 @@ static char *result_json(const nf_rtl_project *p, nf_simulator sim, const nf_cos
   char *s = cJSON_Print(o);
   cJSON_Delete(o);
   return s;
+}
+
+/* The expected output codes. In a converted project (PROJECT/design.json)
+ * they come from the emulator, with the emulator's input path (scaler, input
+ * type) giving the input codes too; the RTL generator's own SPEC §3
+ * reference is computed alongside as a cross-check. Projects written by the
+ * RTL stage alone (bench) use that reference. */
+static int expected_outputs(const char *project, const nf_rtl_project *p, const float *raw, long rows, int64_t *in,
+                            int64_t *want, const char **against, long *ref_disagree, bool quiet, nf_error *err) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/design.json", project);
+  nf_design *d = NULL;
+  int rc = NF_OK;
+  if (access(path, F_OK) == 0) {
+    rc = nf_design_load(project, &d, err);
+    if (!rc && (d->n_inputs != p->info.n_in || d->n_hw < 1 || d->layers[d->n_hw - 1].n_out != p->info.n_out))
+      rc = nf_fail(err, NF_EINPUT, "%s: design.json and tb/design.json describe different networks (edited by hand?)",
+                   project);
+    if (!rc) rc = nf_emulate_inputs(d, raw, rows, in, err);
+    if (!rc) rc = nf_emulate(d, in, rows, d->n_hw - 1, want, err);
+    if (!rc) *against = "emulator";
+  }
+  int64_t *ref = rc ? NULL : nf_malloc((size_t)p->info.n_out * sizeof *ref, err);
+  if (!rc && !ref) rc = NF_EINTERNAL;
+  nf_progress bar;
+  nf_progress_begin(&bar, "reference", rows, quiet);
+  for (long i = 0; i < rows && !rc; i++) {
+    int64_t *dst = d ? ref : want + (size_t)i * p->info.n_out;
+    rc = nf_rtl_reference(&p->net, in + (size_t)i * p->info.n_in, dst, err);
+    if (d)
+      for (int k = 0; k < p->info.n_out; k++) *ref_disagree += ref[k] != want[(size_t)i * p->info.n_out + k];
+    if (i % 256 == 0) nf_progress_update(&bar, i, NULL);
+  }
+  nf_progress_end(&bar);
+  free(ref);
+  nf_design_free(d);
+  return rc;
 }
 
 int cmd_cosim(int argc, char **argv) {
@@ -154,16 +203,13 @@ int cmd_cosim(int argc, char **argv) {
   int rc = nf_rtl_load_project(project, &p, &err);
   if (rc) return cli_report("cosim", &err);
   int64_t *in = NULL, *want = NULL;
-  long rows = 0;
-  rc = read_inputs(input, &p.layers[0].input_t, p.info.n_in, max_rows, &in, &rows, &err);
+  float *raw = NULL;
+  long rows = 0, ref_disagree = 0;
+  const char *against = "SPEC 3 reference (no converted design in the project)";
+  rc = read_inputs(input, &p.layers[0].input_t, p.info.n_in, max_rows, &in, &raw, &rows, &err);
   if (!rc && !(want = nf_malloc((size_t)rows * p.info.n_out * sizeof *want, &err))) rc = NF_EINTERNAL;
-  nf_progress bar;
-  nf_progress_begin(&bar, "emulate", rows, quiet);
-  for (long i = 0; i < rows && !rc; i++) {
-    rc = nf_rtl_reference(&p.net, in + (size_t)i * p.info.n_in, want + (size_t)i * p.info.n_out, &err);
-    if (i % 256 == 0) nf_progress_update(&bar, i, NULL);
-  }
-  nf_progress_end(&bar);
+  if (!rc) rc = expected_outputs(project, &p, raw, rows, in, want, &against, &ref_disagree, quiet, &err);
+  free(raw);
 
   char out_dir[4096], *tmp = NULL, *text = NULL;
   snprintf(out_dir, sizeof out_dir, "%s/cosim", project);
@@ -178,7 +224,7 @@ int cmd_cosim(int argc, char **argv) {
                        .info = &p.info, .n_rows = rows, .in_codes = in, .expected = want, .quiet = quiet};
     rc = nf_cosim_run(&o, &r, &err);
   }
-  if (!rc && !(text = result_json(&p, sim, &r))) rc = nf_fail_oom(&err, "report");
+  if (!rc && !(text = result_json(&p, sim, &r, against, ref_disagree))) rc = nf_fail_oom(&err, "report");
   if (!rc) {
     char path[4200];
     snprintf(path, sizeof path, "%s/report.json", tmp);
@@ -197,11 +243,14 @@ int cmd_cosim(int argc, char **argv) {
   }
   if (json) puts(text);
   else {
-    printf("%s (%s): %ld rows, %ld outputs compared, %ld mismatches\n", p.top, nf_simulator_name(sim), r.rows,
-           r.outputs * p.info.n_out, r.mismatches);
+    printf("%s (%s): %ld rows, %ld outputs compared with the %s, %ld mismatches\n", p.top, nf_simulator_name(sim),
+           r.rows, r.outputs * p.info.n_out, strncmp(against, "emulator", 8) ? "reference" : "emulator", r.mismatches);
     printf("latency %d cycles (generator: %d), II %.2f (generator: %d); build %.1f s, simulation %.2f s (%.0f rows/s)\n",
            r.latency, p.info.latency, r.ii, p.info.ii, r.build_seconds, r.sim_seconds, r.rows_per_second);
   }
+  if (ref_disagree)
+    fprintf(stderr, "nnfirm cosim: warning: the emulator and the RTL generator's SPEC 3 reference disagree on %ld "
+                    "output codes\n", ref_disagree);
   if (r.mismatches)
     fprintf(stderr, "nnfirm cosim: %ld mismatches; first at row %ld, output %ld: RTL %lld, expected %lld\n",
             r.mismatches, r.first_bad_row, r.first_bad_output, (long long)r.first_bad_got, (long long)r.first_bad_want);
