@@ -134,6 +134,8 @@ double nf_quantizer_apply(const nf_quantizer *q, double x);
 /* ---- Native file format (.nnf) ------------------------------------------- */
 int nf_model_save(const nf_model *m, const char *path, nf_error *err);
 int nf_model_load(const char *path, nf_model **out, nf_error *err);
+/* The same from memory (the fuzz harness); origin names the source in errors. */
+int nf_model_load_bytes(const void *bytes, size_t len, const char *origin, nf_model **out, nf_error *err);
 /* Keras-summary()-style table: layer, type, output shape, params. */
 void nf_model_summary(const nf_model *m, FILE *out);
 

@@ -62,7 +62,7 @@ typedef struct nf_train_opts {
   double lr_factor;    /* default 0.5 */
   double min_lr;       /* default 1e-7 */
   uint64_t seed;
-  int threads;         /* 0 = OpenMP default (capped at 2 partitions of a batch for determinism) */
+  int threads;         /* partitions of each matrix product; 0 = 1 (fastest for small models) */
   /* Called after every epoch (progress display, checkpointing). Return
    * nonzero to stop training. */
   int (*on_epoch)(const nf_epoch_stats *s, const nf_model *best, bool improved, void *ctx);

@@ -7,6 +7,7 @@
  *   payload: model header, names, scaler, then each layer's fields/arrays.
  * Every read is bounds-checked so a truncated or hostile file is an error,
  * never a crash. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -245,6 +246,8 @@ static void get_quantizer(rbuf *b, nf_quantizer *q) {
   q->alpha = get_f64(b);
   q->threshold = get_f64(b);
   if ((unsigned)q->kind > NF_QUANT_TERNARY) b->bad = true;
+  /* QKeras' widths are small; anything else is a damaged file */
+  if (q->kind != NF_QUANT_NONE && (q->bits < 1 || q->bits > 64 || q->integer < -64 || q->integer > 64)) b->bad = true;
 }
 
 static int get_layer(rbuf *b, nf_model *m, const char *path, nf_error *err) {
@@ -268,6 +271,8 @@ static int get_layer(rbuf *b, nf_model *m, const char *path, nf_error *err) {
   l->act_alpha = get_f32(b);
   l->rate = get_f32(b);
   l->epsilon = get_f32(b);
+  if (!b->bad && (!(l->rate >= 0 && l->rate < 1) || !isfinite(l->act_alpha) || !isfinite(l->epsilon)))
+    return nf_fail(err, NF_EINPUT, "%s: layer '%s' has an invalid rate, slope or epsilon", path, name);
   get_quantizer(b, &l->kernel_q);
   get_quantizer(b, &l->bias_q);
   get_quantizer(b, &l->act_q);
@@ -325,17 +330,13 @@ static int parse_payload(rbuf *b, const char *path, nf_model **out, nf_error *er
   return NF_OK;
 }
 
-int nf_model_load(const char *path, nf_model **out, nf_error *err) {
-  char *data = NULL;
-  size_t len = 0;
-  int rc = nf_read_file(path, &data, &len, err);
-  if (rc) return rc;
-  rbuf b = {(const unsigned char *)data, len, 0, false};
+int nf_model_load_bytes(const void *bytes, size_t len, const char *path, nf_model **out, nf_error *err) {
+  int rc = NF_OK;
+  *out = NULL;
+  rbuf b = {(const unsigned char *)bytes, len, 0, false};
   char magic[8];
-  if (!take(&b, magic, 8) || memcmp(magic, MAGIC, 8) != 0) {
-    free(data);
+  if (!take(&b, magic, 8) || memcmp(magic, MAGIC, 8) != 0)
     return nf_fail(err, NF_EINPUT, "%s: not an nnfirm model file (bad magic)", path);
-  }
   uint32_t version = get_u32(&b), plen = get_u32(&b), crc = get_u32(&b);
   if (!b.bad && version > NF_MODEL_FORMAT_VERSION)
     rc = nf_fail(err, NF_EINPUT, "%s: model format version %u is newer than this nnfirm reads (%d); upgrade nnfirm",
@@ -348,6 +349,15 @@ int nf_model_load(const char *path, nf_model **out, nf_error *err) {
     rbuf pay = {b.p + b.pos, plen, 0, false};
     rc = parse_payload(&pay, path, out, err);
   }
+  return rc;
+}
+
+int nf_model_load(const char *path, nf_model **out, nf_error *err) {
+  char *data = NULL;
+  size_t len = 0;
+  int rc = nf_read_file(path, &data, &len, err);
+  if (rc) return rc;
+  rc = nf_model_load_bytes(data, len, path, out, err);
   free(data);
   return rc;
 }

@@ -3,8 +3,8 @@
 
 #include "nnfirm/model.h"
 
-static void rule(FILE *out, char c) {
-  for (int i = 0; i < 78; i++) fputc(c, out);
+static void rule(FILE *out, char c, int width) {
+  for (int i = 0; i < width; i++) fputc(c, out);
   fputc('\n', out);
 }
 
@@ -21,13 +21,27 @@ static void describe_quantizer(const nf_quantizer *q, char *buf, size_t n) {
   }
 }
 
+/* The first column is as wide as the longest "name (Type)", so imported
+ * models with hls4ml's long split-activation names stay aligned. */
+static int name_width(const nf_model *m) {
+  int w = (int)strlen(m->input_name) + (int)strlen(" (InputLayer)");
+  for (int i = 0; i < m->n_layers; i++) {
+    int n = (int)(strlen(m->layers[i].name) + strlen(nf_layer_kind_name(m->layers[i].kind)) + 3);
+    if (n > w) w = n;
+  }
+  return w < 28 ? 28 : w;
+}
+
 void nf_model_summary(const nf_model *m, FILE *out) {
-  fprintf(out, "Model: %s\n", m->source[0] ? m->source : "(unnamed)");
-  rule(out, '_');
-  fprintf(out, "%-28s %-22s %-14s %10s\n", "Layer (type)", "Details", "Output Shape", "Param #");
-  rule(out, '=');
-  fprintf(out, "%-28s %-22s (None, %d)%*s%10d\n", "input (InputLayer)", m->scaler_mean ? "standardized" : "",
-          m->n_features, m->n_features < 10 ? 5 : m->n_features < 100 ? 4 : 3, "", 0);
+  int nw = name_width(m), width = nw + 1 + 22 + 1 + 14 + 1 + 10;
+  char name[NF_NAME_MAX + 32], shape[32];
+  fprintf(out, "Model: \"%s\"\n", m->source[0] ? m->source : "(unnamed)");
+  rule(out, '_', width);
+  fprintf(out, "%-*s %-22s %-14s %10s\n", nw, "Layer (type)", "Details", "Output Shape", "Param #");
+  rule(out, '=', width);
+  snprintf(name, sizeof name, "%s (InputLayer)", m->input_name);
+  snprintf(shape, sizeof shape, "(None, %d)", m->n_features);
+  fprintf(out, "%-*s %-22s %-14s %10d\n", nw, name, m->scaler_mean ? "standardized" : "", shape, 0);
   long total = 0, non_trainable = 0, zeros = 0, weights = 0;
   for (int i = 0; i < m->n_layers; i++) {
     const nf_layer *l = &m->layers[i];
@@ -35,7 +49,7 @@ void nf_model_summary(const nf_model *m, FILE *out) {
     nf_layer_param_count(l, &t, &nt);
     total += t + nt;
     non_trainable += nt;
-    char name[NF_NAME_MAX + 32], details[64] = "", q[48];
+    char details[64] = "", q[48];
     snprintf(name, sizeof name, "%s (%s)", l->name, nf_layer_kind_name(l->kind));
     if (l->kind == NF_LAYER_ACTIVATION) {
       describe_quantizer(&l->act_q, q, sizeof q);
@@ -50,14 +64,15 @@ void nf_model_summary(const nf_model *m, FILE *out) {
       weights += (long)l->n_in * l->n_out;
     } else if (l->kind == NF_LAYER_DROPOUT) {
       snprintf(details, sizeof details, "rate %.2f", l->rate);
+    } else if (l->kind == NF_LAYER_BATCHNORM) {
+      snprintf(details, sizeof details, "eps %g", l->epsilon);
     }
-    char shape[32];
     snprintf(shape, sizeof shape, "(None, %d)", l->n_out);
-    fprintf(out, "%-28s %-22s %-14s %10ld\n", name, details, shape, t + nt);
+    fprintf(out, "%-*s %-22s %-14s %10ld\n", nw, name, details, shape, t + nt);
   }
-  rule(out, '=');
+  rule(out, '=', width);
   fprintf(out, "Total params: %ld\nTrainable params: %ld\nNon-trainable params: %ld\n", total, total - non_trainable,
           non_trainable);
   if (weights) fprintf(out, "Dense weight sparsity: %.1f%% (%ld of %ld zero)\n", 100.0 * zeros / weights, zeros, weights);
-  rule(out, '_');
+  rule(out, '_', width);
 }
