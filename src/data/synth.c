@@ -89,7 +89,7 @@ static void observables(nf_rng *r, const jet_latent *j, float *f) {
   double prongy = 1.0 - 0.75 * j->prong2 - 0.35 * j->prong3;
   double c1_b0 = 0.12 + 0.30 * j->rad + 0.8 * rho + 0.04 * soft + 0.03 * nf_rng_normal(r);
   double c1_b1 = rho * rho * (0.9 + 0.25 * j->rad) * exp(0.12 * nf_rng_normal(r)) + 0.002 * j->rad;
-  double c1_b2 = c1_b1 * rho * (1.1 + 0.3 * nf_rng_normal(r)) + 1e-4 * fabs(nf_rng_normal(r));
+  double c1_b2 = fmax(1e-6, c1_b1 * rho * (1.1 + 0.3 * nf_rng_normal(r))) + 1e-4 * fabs(nf_rng_normal(r));
   double c2_b1 = clampd(0.08 + 0.28 * prongy + 0.08 * j->rad + 0.035 * soft + 0.03 * nf_rng_normal(r), 0.005, 0.6);
   double c2_b2 = clampd(c2_b1 * (0.55 + 0.25 * prongy) + 0.02 * nf_rng_normal(r), 0.001, 0.5);
   double d2_b1 = exp(log(1.0 + 3.0 * prongy + 0.8 * j->rad) + 0.25 * nf_rng_normal(r) + 0.05 * soft);
