@@ -19,6 +19,17 @@
 #include "nnfirm/error.h"
 #include "nnfirm/model.h"
 
+/* The embedded default data set of `nnfirm train` / `nnfirm eval` without
+ * --data: synthetic jets, this many rows, this generator seed. */
+#define NF_TRAIN_DEFAULT_ROWS 200000L
+#define NF_TRAIN_DEFAULT_DATA_SEED 20260101ULL
+/* The stratified split (train / validation / test) train makes, with its own
+ * fixed seed so that `nnfirm eval --split test` finds the same test rows
+ * whatever the training seed was. */
+#define NF_TRAIN_SPLIT_SEED 7ULL
+#define NF_TRAIN_DEFAULT_VAL_FRAC 0.2
+#define NF_TRAIN_DEFAULT_TEST_FRAC 0.2
+
 /* ---- Building ------------------------------------------------------------ */
 /* The tutorial's MLP: n_features -> hidden[0] -> ... -> n_classes, each
  * hidden Dense followed by (BatchNormalization if batchnorm,) ReLU (and
