@@ -1,0 +1,47 @@
+# nnfirm import / model show on every shared model: parameter counts, the
+# .nnf round trip giving the same predictions, unsupported models refused.
+. "$(dirname "$0")/lib.sh"
+K="$SHARED/models/keras"; O="$SHARED/models/onnx"; X="$SHARED/refs/inputs16.csv"
+
+check_params() { # <model> <expected total> [weights]
+  if [ -n "${3:-}" ]; then "$NNFIRM" model show "$1" --weights "$3" > "$T/show" 2>"$T/err"; else "$NNFIRM" model show "$1" > "$T/show" 2>"$T/err"; fi
+  grep -q "Total params: $2\$" "$T/show" && pass || fail "$1: expected $2 params: $(grep Total "$T/show") $(cat "$T/err")"
+}
+check_params "$K/KERAS_3layer.json" 4389
+check_params "$K/KERAS_3layer_batch_norm.json" 4921
+check_params "$K/qkeras_3layer.json" 4389
+check_params "$O/three_layer_keras.onnx" 4389
+check_params "$O/three_layer_pytorch.onnx" 4389
+
+# Import to .nnf: same float predictions, bit for bit (float32 weights kept).
+for m in "$K/KERAS_3layer.json" "$K/qkeras_3layer.json" "$O/three_layer_bn_pytorch.onnx"; do
+  expect_status 0 "import $m" -- "$NNFIRM" import "$m" -o "$T/m.nnf"
+  "$NNFIRM" predict "$m" --input "$X" -o "$T/a.csv" && "$NNFIRM" predict "$T/m.nnf" --input "$X" -o "$T/b.csv" || fail "predict $m"
+  cmp -s "$T/a.csv" "$T/b.csv" && pass || fail "$m: .nnf predictions differ from the source model's"
+done
+# The pruned weights through --weights.
+expect_status 0 "import with --weights" -- "$NNFIRM" import "$K/KERAS_3layer.json" --weights "$K/KERAS_3layer_70pruned_retrained_weights.h5" -o "$T/p.nnf"
+expect_status 0 "show pruned" -- "$NNFIRM" model show "$T/p.nnf"
+grep -q "sparsity" "$T/out" && pass || fail "pruned model shows no sparsity line"
+
+# Unsupported or broken models: exit 2, the layer and class named, no output.
+expect_status 2 "Conv2D model" -- "$NNFIRM" import "$K/jetTagger_Conv2D_Small.json" -o "$T/c.nnf"
+expect_err_contains "Conv2D" "Conv2D named"
+expect_no_file "$T/c.nnf" "no output for an unsupported model"
+expect_status 2 "conv1d onnx" -- "$NNFIRM" import "$O/conv1d_small_keras.onnx" -o "$T/c.nnf"
+expect_err_contains "unsupported operator" "ONNX operator named"
+sed 's/"units": 64/"units": 65/' "$K/KERAS_3layer.json" > "$T/wrong.json"
+expect_status 2 "wrong shape" -- "$NNFIRM" import "$T/wrong.json" --weights "$K/KERAS_3layer_weights.h5" -o "$T/w.nnf"
+expect_err_contains "fc1_relu" "wrong shape names the layer"
+sed 's/"fc2_relu"/"fc9"/g' "$K/KERAS_3layer.json" > "$T/missing.json"
+expect_status 2 "missing weights" -- "$NNFIRM" import "$T/missing.json" --weights "$K/KERAS_3layer_weights.h5" -o "$T/w.nnf"
+expect_err_contains "fc9" "missing weights name the layer"
+head -c 1000 "$O/three_layer_keras.onnx" > "$T/cut.onnx"
+expect_status 2 "truncated onnx" -- "$NNFIRM" import "$T/cut.onnx" -o "$T/w.nnf"
+head -c 3000 "$K/KERAS_3layer_weights.h5" > "$T/cut.h5"
+expect_status 2 "truncated h5" -- "$NNFIRM" import "$K/KERAS_3layer.json" --weights "$T/cut.h5" -o "$T/w.nnf"
+printf '{"class_name": "Sequential", "config": {"layers": [' > "$T/bad.json"
+expect_status 2 "malformed json" -- "$NNFIRM" import "$T/bad.json" --weights "$K/KERAS_3layer_weights.h5" -o "$T/w.nnf"
+expect_no_file "$T/w.nnf" "no output after failures"
+expect_status 2 "no -o" -- "$NNFIRM" import "$K/KERAS_3layer.json"
+finish
