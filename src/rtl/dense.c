@@ -42,6 +42,7 @@ static void reduce(rtl_gen *g, group *gs, int ng, int *level, int *stages) {
       g->level_bits[*level] = bits;
     }
     if (g->reg_at && g->reg_at[*level]) {
+      fprintf(g->fp, "  // ---- pipeline registers after adder level %d ----\n", *level);
       for (int q = 0; q < ng; q++)
         for (int i = 0; i < gs[q].n; i++)
           if (gs[q].t[i].sig >= 0) gs[q].t[i].sig = rtl_register(g, gs[q].t[i].sig);
@@ -109,6 +110,7 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
     return NF_EINTERNAL;
   }
 
+  fprintf(g->fp, "  // inputs (codes of input_t; widths from the values they can take)\n");
   for (int i = 0; i < n_in; i++) {
     xs[i] = rtl_new_sig(g, rtl_in_lo(g, i, ti), rtl_in_hi(g, i, ti));
     fprintf(g->fp, "  wire signed [%d:0] s%d = %sin_data[%d +: %d]%s;\n", g->sigs[xs[i]].width - 1, xs[i],
@@ -157,6 +159,8 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
 
   /* Phase 1: the distinct products, each a CSD shift-add tree of x_i. */
   int level = 0, stages = 0, nl = 0;
+  fprintf(g->fp, "  // products x_i * c: canonical-signed-digit shift-add trees, one per input and odd |c|,\n"
+                 "  // shared by every output that uses them\n");
   for (int q = 0; q < nk; q++) {
     if (keys[q].alias >= 0) {
       gs[q].n = 0;
@@ -193,6 +197,8 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
 
   /* Phase 2: per output, bias plus the (cast) products, one balanced tree. */
   nl = 0;
+  fprintf(g->fp, "  // one balanced adder tree per output: accum_t bias + products%s\n",
+          fp > fa ? " (each first quantized to accum_t, which drops bits)" : " (exact in accum_t)");
   for (int j = 0; j < n_out; j++) {
     gs[j].t = &leaves[nl];
     gs[j].n = 0;
@@ -231,6 +237,7 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
   /* Casts to accum_t (wrap, or nothing when it cannot overflow) and result_t,
    * then the output register. */
   const nf_fixed_type *tr = &L->result_t;
+  fprintf(g->fp, "  // casts to accum_t and result_t, output registers\n");
   for (int j = 0; j < n_out && !g->oom; j++) {
     int v = rtl_materialize(g, gs[j].t[0]);
     int acc = rtl_cast(g, v, fa, ta, true);
