@@ -49,7 +49,7 @@ static jet_latent draw_latent(nf_rng *r, int cls) {
   case CLASS_Q: {
     /* Falling groomed-mass continuum; gluon jets are wider, hence heavier. */
     double scale = cls == CLASS_G ? 34.0 : 25.0;
-    j.mass = 3.0 + scale * -log(1.0 - 0.985 * u) * (0.85 + 0.3 * nf_rng_uniform(r));
+    j.mass = 3.0 + scale * -log(1.0 - u) * (0.85 + 0.3 * nf_rng_uniform(r)); /* uncapped tail under the top peak */
     j.rad = (cls == CLASS_G ? 0.66 : 0.38) + 0.15 * nf_rng_normal(r);
     j.prong2 = clampd(0.14 + 0.12 * nf_rng_normal(r) + 0.25 * (j.mass > 60) * nf_rng_uniform(r), 0, 1);
     j.prong3 = clampd(0.08 + 0.08 * nf_rng_normal(r), 0, 1);
@@ -67,7 +67,7 @@ static jet_latent draw_latent(nf_rng *r, int cls) {
   }
   default: { /* top: a fraction is groomed down to the W subjet */
     bool w_only = u < 0.15;
-    j.mass = w_only ? 80.4 * (1 + 0.12 * nf_rng_normal(r)) : 173.0 * (1 + 0.09 * nf_rng_normal(r));
+    j.mass = w_only ? 80.4 * (1 + 0.12 * nf_rng_normal(r)) : 173.0 * (1 + 0.11 * nf_rng_normal(r));
     j.rad = 0.50 + 0.16 * nf_rng_normal(r);
     j.prong2 = clampd((w_only ? 0.62 : 0.42) + 0.17 * nf_rng_normal(r), 0, 1);
     j.prong3 = clampd((w_only ? 0.30 : 0.66) + 0.17 * nf_rng_normal(r), 0, 1);
