@@ -101,8 +101,15 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
   int *xs = nf_calloc((size_t)n_in, sizeof *xs, g->err);
   pkey *keys = nf_calloc((size_t)n_in * n_out + 1, sizeof *keys, g->err);
   wplan *plan = nf_calloc((size_t)n_in * n_out + 1, sizeof *plan, g->err);
-  /* phase 1 needs up to 65 digits per product (128-bit codes), phase 2 one leaf per product + bias */
-  rtl_term *leaves = nf_calloc((size_t)n_in * n_out * 65 + (size_t)n_out + 1, sizeof *leaves, g->err);
+  /* phase 1 needs one leaf per CSD digit of each weight (at most; shared
+   * products need fewer), phase 2 one per product plus the bias */
+  size_t n_leaves = (size_t)n_out + 1;
+  for (size_t q = 0; q < (size_t)n_in * n_out; q++) {
+    int sh[132], dg[132];
+    nf_code w = L->weights[q];
+    n_leaves += 1 + (w ? (size_t)csd(w < 0 ? -w : w, sh, dg) : 0);
+  }
+  rtl_term *leaves = nf_calloc(n_leaves, sizeof *leaves, g->err);
   group *gs = nf_calloc((size_t)n_in * n_out + (size_t)n_out + 1, sizeof *gs, g->err);
   int *cast_sig = nf_calloc((size_t)n_in * n_out + 1, sizeof *cast_sig, g->err);
   if (!xs || !keys || !plan || !leaves || !gs || !cast_sig) {
