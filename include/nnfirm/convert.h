@@ -37,8 +37,9 @@ int nf_config_validate(const nf_config *c, const nf_model *m, nf_error *err);
 
 typedef enum { NF_GRAN_MODEL, NF_GRAN_TYPE, NF_GRAN_NAME } nf_granularity;
 /* A starting configuration for m, as hls4ml's config_from_keras_model:
- * QKeras quantizers become exact types. Returns JSON text (caller frees). */
-char *nf_config_generate(const nf_model *m, nf_granularity g, nf_error *err);
+ * QKeras quantizers become exact types; auto_precision writes "auto" for
+ * data-dependent types. Returns JSON text (caller frees). */
+char *nf_config_generate(const nf_model *m, nf_granularity g, bool auto_precision, nf_error *err);
 
 /* ---- Design ---------------------------------------------------------------- */
 typedef enum { NF_DL_DENSE, NF_DL_ACTIVATION } nf_dl_kind;

@@ -77,9 +77,9 @@ static int resolve(build_ctx *b, const char *name, const char *type, precision_v
     double mx = 0;
     if (values) {
       for (size_t i = 0; i < n_values; i++) mx = fmax(mx, fabs(values[i]));
-    } else if ((rc = observed_max(b, layer, &mx))) {
+    } else if (layer >= 0 && (rc = observed_max(b, layer, &mx))) {
       return rc;
-    }
+    } /* layer < 0: the input, whose range the caller measures itself */
     t = auto_type(mx);
   }
   *out = t;

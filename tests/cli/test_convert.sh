@@ -72,4 +72,21 @@ expect_status 0 "convert" -- "$NNFIRM" convert "$K/KERAS_3layer.json" -o "$T/pro
 [ -f "$T/proj/design.json" ] && [ -f "$T/proj/manifest.json" ] && pass || fail "project files missing"
 expect_status 2 "convert with a bad config" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/bad1.yml" -o "$T/proj2"
 expect_no_file "$T/proj2" "failed convert leaves no project"
+# nnfirm config: hls4ml-style starting configurations.
+expect_status 0 "config by name (qkeras)" -- "$NNFIRM" config "$K/qkeras_3layer.json" --granularity name -o "$T/qc.json"
+grep -q '"weight":[[:space:]]*"ap_fixed<6,1,AP_RND_CONV,AP_SAT>"' "$T/qc.json" && pass || fail "QKeras weight type not derived"
+grep -q '"result":[[:space:]]*"ap_ufixed<6,0,AP_RND_CONV,AP_SAT>"' "$T/qc.json" && pass || fail "quantized_relu type not derived"
+expect_status 0 "generated config converts" -- "$NNFIRM" predict "$K/qkeras_3layer.json" --config "$T/qc.json" --input "$T/in50.csv"
+for g in model type; do
+  expect_status 0 "config $g" -- "$NNFIRM" config "$K/KERAS_3layer.json" --granularity $g -o "$T/c_$g.yml"
+  expect_status 0 "config $g usable" -- "$NNFIRM" predict "$K/KERAS_3layer.json" --config "$T/c_$g.yml" --input "$T/in50.csv" --layer output_softmax -o "$T/c_$g.csv"
+  cmp -s "$T/c_$g.csv" "$SHARED/refs/KERAS_3layer.fixed16_6.logits.csv" && pass || fail "config $g is not the <16,6> default"
+done
+expect_status 2 "bad granularity" -- "$NNFIRM" config "$K/KERAS_3layer.json" --granularity layer
+# auto precision from calibration data: types follow the observed ranges.
+expect_status 0 "config --auto" -- "$NNFIRM" config "$K/KERAS_3layer.json" --auto -o "$T/auto.json"
+expect_status 2 "auto without data" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/auto.json" -o "$T/pa" --no-rtl
+expect_err_contains "calibration" "auto without data says why"
+expect_status 0 "auto with data" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/auto.json" --data "$SHARED/refs/inputs16.csv" -o "$T/pa" --no-rtl
+grep -q '"input_t":[[:space:]]*"ap_fixed<16,4>"' "$T/pa/design.json" && pass || fail "auto input type (|x| < 8 needs 4 integer bits)"
 finish

@@ -1,0 +1,94 @@
+/* A starting configuration for a model, as hls4ml's config_from_keras_model
+ * writes it: model-wide defaults, per layer type, or per layer name with
+ * QKeras quantizers turned into their exact types. JSON text (JSON is also
+ * valid YAML, so the file works under either extension). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert_internal.h"
+
+static const char DEFAULT_TYPE[] = "ap_fixed<16,6>";
+
+static bool add_type_str(cJSON *o, const char *key, const char *type) { return cJSON_AddStringToObject(o, key, type) != NULL; }
+
+/* The hls4ml-style type string of a QKeras quantizer, or NULL. */
+static const char *quantizer_string(const nf_quantizer *q, char *buf, size_t n) {
+  switch (q->kind) {
+  case NF_QUANT_NONE: return NULL;
+  case NF_QUANT_BITS:
+    snprintf(buf, n, q->keep_negative ? "ap_fixed<%d,%d,AP_RND_CONV,AP_SAT>" : "ap_ufixed<%d,%d,AP_RND_CONV,AP_SAT>",
+             q->bits, q->integer + (q->keep_negative ? 1 : 0));
+    return buf;
+  case NF_QUANT_RELU: snprintf(buf, n, "ap_ufixed<%d,%d,AP_RND_CONV,AP_SAT>", q->bits, q->integer); return buf;
+  case NF_QUANT_BINARY:
+  case NF_QUANT_TERNARY: snprintf(buf, n, "ap_fixed<2,2>"); return buf;
+  }
+  return NULL;
+}
+
+static cJSON *layer_entry(const nf_layer *l, bool auto_result) {
+  cJSON *e = cJSON_CreateObject(), *p = cJSON_CreateObject();
+  if (!e || !p) {
+    cJSON_Delete(e);
+    cJSON_Delete(p);
+    return NULL;
+  }
+  char q[96];
+  const char *res = auto_result ? "auto" : DEFAULT_TYPE;
+  bool ok = true;
+  if (l->kind == NF_LAYER_DENSE) {
+    const char *w = quantizer_string(&l->kernel_q, q, sizeof q);
+    ok = add_type_str(p, "weight", w ? w : DEFAULT_TYPE);
+    const char *b = quantizer_string(&l->bias_q, q, sizeof q);
+    ok = ok && add_type_str(p, "bias", b ? b : DEFAULT_TYPE) && add_type_str(p, "result", res) &&
+         add_type_str(p, "accum", auto_result ? "auto" : DEFAULT_TYPE);
+    ok = ok && cJSON_AddNumberToObject(e, "ReuseFactor", 1);
+  } else {
+    const char *a = quantizer_string(&l->act_q, q, sizeof q);
+    ok = add_type_str(p, "result", a ? a : res);
+    if (ok && l->kind == NF_LAYER_ACTIVATION && l->act == NF_ACT_SOFTMAX)
+      ok = cJSON_AddNumberToObject(e, "table_size", 1024) &&
+           add_type_str(e, "exp_table_t", "ap_fixed<18,8,AP_RND,AP_SAT>") &&
+           add_type_str(e, "inv_table_t", "ap_fixed<18,8,AP_RND,AP_SAT>");
+  }
+  if (!ok || !cJSON_AddItemToObject(e, "Precision", p)) {
+    cJSON_Delete(e);
+    return NULL;
+  }
+  return e;
+}
+
+char *nf_config_generate(const nf_model *m, nf_granularity g, bool auto_precision, nf_error *err) {
+  cJSON *root = cJSON_CreateObject(), *model = cJSON_CreateObject();
+  bool ok = root && model && add_type_str(model, "Precision", DEFAULT_TYPE) &&
+            cJSON_AddNumberToObject(model, "ReuseFactor", 1) && add_type_str(model, "Strategy", "Latency") &&
+            cJSON_AddItemToObject(root, "Model", model);
+  if (!ok) cJSON_Delete(model);
+  if (ok && g == NF_GRAN_TYPE) {
+    cJSON *types = cJSON_CreateObject(), *dense = cJSON_CreateObject(), *act = cJSON_CreateObject();
+    cJSON *dp = cJSON_CreateObject();
+    ok = types && dense && act && dp && add_type_str(dp, "weight", DEFAULT_TYPE) && add_type_str(dp, "bias", DEFAULT_TYPE) &&
+         add_type_str(dp, "result", DEFAULT_TYPE) && add_type_str(dp, "accum", DEFAULT_TYPE) &&
+         cJSON_AddItemToObject(dense, "Precision", dp) && cJSON_AddNumberToObject(dense, "ReuseFactor", 1) &&
+         add_type_str(act, "Precision", DEFAULT_TYPE) && cJSON_AddItemToObject(types, "Dense", dense) &&
+         cJSON_AddItemToObject(types, "Activation", act) && cJSON_AddItemToObject(root, "LayerType", types);
+  }
+  if (ok && g == NF_GRAN_NAME) {
+    cJSON *names = cJSON_CreateObject(), *in = cJSON_CreateObject(), *ip = cJSON_CreateObject();
+    ok = names && in && ip && add_type_str(ip, "result", auto_precision ? "auto" : DEFAULT_TYPE) &&
+         cJSON_AddItemToObject(in, "Precision", ip) && cJSON_AddItemToObject(names, m->input_name, in);
+    for (int i = 0; ok && i < m->n_layers; i++) {
+      const nf_layer *l = &m->layers[i];
+      if (l->kind == NF_LAYER_DROPOUT || l->kind == NF_LAYER_BATCHNORM) continue; /* removed / folded */
+      cJSON *e = layer_entry(l, auto_precision);
+      ok = e && cJSON_AddItemToObject(names, l->name, e);
+    }
+    ok = ok && cJSON_AddItemToObject(root, "LayerName", names);
+  }
+  ok = ok && add_type_str(root, "IOType", "io_parallel") && cJSON_AddNumberToObject(root, "ClockPeriod", 5) &&
+       add_type_str(root, "Part", "xcvu9p") && add_type_str(root, "ProjectName", "myproject");
+  char *text = ok ? cJSON_Print(root) : NULL;
+  cJSON_Delete(root);
+  if (!text) nf_fail_oom(err, "configuration");
+  return text;
+}
