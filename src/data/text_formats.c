@@ -173,28 +173,23 @@ int data_load_csv(const char *path, char *text, nf_dataset *ds, nf_error *err) {
 }
 
 /* ---- ARFF (OpenML's hls4ml_lhc_jets_hlf) ------------------------------------ */
-static char *arff_token(char **p) {
+/* Next ARFF token (a quoted string, or text up to whitespace or '{') copied
+ * into buf; NULL when there is none or it does not fit. */
+static char *arff_token(char **p, char *buf, size_t cap) {
   while (isspace((unsigned char)**p)) (*p)++;
   if (!**p) return NULL;
-  char *start = *p;
-  if (*start == '\'' || *start == '"') {
-    char q = *start++;
-    char *end = strchr(start, q);
-    if (!end) return NULL;
-    *end = '\0';
-    *p = end + 1;
-    return start;
+  size_t n = 0;
+  if (**p == '\'' || **p == '"') {
+    char q = *(*p)++;
+    while (**p && **p != q && n + 1 < cap) buf[n++] = *(*p)++;
+    if (**p != q) return NULL;
+    (*p)++;
+  } else {
+    while (**p && !isspace((unsigned char)**p) && **p != '{' && n + 1 < cap) buf[n++] = *(*p)++;
+    if (**p && !isspace((unsigned char)**p) && **p != '{') return NULL;
   }
-  while (**p && !isspace((unsigned char)**p) && **p != '{') (*p)++;
-  if (**p && **p != '{') *(*p)++ = '\0';
-  else if (**p == '{') {
-    /* "name{...}" without a space: cut before the brace */
-    size_t len = (size_t)(*p - start);
-    memmove(start - 1, start, len);
-    start[len - 1] = '\0';
-    return start - 1;
-  }
-  return start;
+  buf[n] = '\0';
+  return n ? buf : NULL;
 }
 
 int data_load_arff(const char *path, char *text, nf_dataset *ds, nf_error *err) {
@@ -202,7 +197,9 @@ int data_load_arff(const char *path, char *text, nf_dataset *ds, nf_error *err) 
   int rc = data_builder_init(&b, err);
   csv_layout L = {0};
   char *names[256];
+  char (*name_store)[128] = nf_malloc(256 * sizeof *name_store, err);
   int n_attr = 0;
+  if (!name_store) rc = NF_EINTERNAL;
   bool in_data = false;
   long line = 0;
   char *f[257];
@@ -230,7 +227,7 @@ int data_load_arff(const char *path, char *text, nf_dataset *ds, nf_error *err) 
         break;
       }
       char *q = s + 10;
-      char *name = arff_token(&q);
+      char *name = n_attr < 255 ? arff_token(&q, name_store[n_attr], sizeof name_store[n_attr]) : NULL;
       while (q && isspace((unsigned char)*q)) q++;
       if (!name || n_attr >= 255) {
         rc = nf_fail(err, NF_EINPUT, "%s:%ld: malformed @attribute", path, line);
@@ -246,7 +243,8 @@ int data_load_arff(const char *path, char *text, nf_dataset *ds, nf_error *err) 
         }
         names[n_attr] = "class";
       } else {
-        char *type = arff_token(&q);
+        char type_buf[32];
+        char *type = arff_token(&q, type_buf, sizeof type_buf);
         if (!type || (strcasecmp(type, "numeric") && strcasecmp(type, "real") && strcasecmp(type, "integer"))) {
           rc = nf_fail(err, NF_EINPUT, "%s:%ld: attribute '%s' has unsupported type '%s'", path, line, name,
                        type ? type : "");
@@ -267,6 +265,7 @@ int data_load_arff(const char *path, char *text, nf_dataset *ds, nf_error *err) 
     rc = take_row(&b, f, n, &L, path, line, err);
   }
   if (!rc && !in_data) rc = nf_fail(err, NF_EINPUT, "%s: no @data section (truncated?)", path);
+  free(name_store);
   return data_builder_finish(&b, rc, path, ds, err);
 }
 

@@ -30,4 +30,7 @@ int keras_load_weights(long long file_id, const char *path, nf_model *m, const k
 /* The root attribute "model_config" of a full-model .h5 (JSON text). */
 int keras_h5_model_config(long long file_id, const char *path, char **json, nf_error *err);
 
+/* A full-model .h5 from memory (for the fuzz harness). */
+int keras_h5_from_image(const void *data, size_t len, const char *origin, nf_model **out, nf_error *err);
+
 #endif

@@ -66,6 +66,24 @@ int nf_import_keras_json(const char *json_path, const char *weights_path, nf_mod
   return rc;
 }
 
+/* A full-model .h5 held in memory (the fuzz harness's way in). */
+int keras_h5_from_image(const void *data, size_t len, const char *origin, nf_model **out, nf_error *err) {
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  if (len < 8) return nf_fail(err, NF_EINPUT, "%s: not an HDF5 file", origin);
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_fapl_core(fapl, 1 << 16, 0);
+  H5Pset_file_image(fapl, (void *)data, len);
+  hid_t f = H5Fopen("fuzz-image.h5", H5F_ACC_RDONLY, fapl);
+  H5Pclose(fapl);
+  if (f < 0) return nf_fail(err, NF_EINPUT, "%s: not a readable HDF5 image", origin);
+  char *json = NULL;
+  int rc = keras_h5_model_config((long long)f, origin, &json, err);
+  if (!rc) rc = build_and_fill(json, strlen(json), origin, f, origin, out, err);
+  free(json);
+  H5Fclose(f);
+  return rc;
+}
+
 int nf_import_keras_h5(const char *path, nf_model **out, nf_error *err) {
   hid_t f;
   int rc = open_h5(path, &f, err);

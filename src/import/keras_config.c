@@ -3,6 +3,7 @@
  * are filled in afterwards by the HDF5 readers (keras_weights.c). */
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,11 @@ static bool get_num(const cJSON *o, const char *key, double *out) {
   else return false;
   return true;
 }
+
+/* Doubles from JSON become C integers/floats only inside a sane range
+ * (converting an out-of-range double is undefined behaviour in C). */
+static int to_int(double d, int lo, int hi, int dflt) { return d >= lo && d <= hi ? (int)d : dflt; }
+static float to_float(double d) { return d > -1e30 && d < 1e30 ? (float)d : NAN; }
 
 static bool get_bool(const cJSON *o, const char *key, bool dflt) {
   double v;
@@ -49,8 +55,9 @@ static int input_width(const cJSON *cfg) {
       long width = 1;
       for (int i = k == 2 ? 0 : 1; i < n; i++) {
         const cJSON *d = cJSON_GetArrayItem(shape, i);
-        if (!cJSON_IsNumber(d)) return -1;
+        if (!cJSON_IsNumber(d) || !(d->valuedouble >= 1 && d->valuedouble <= 1e6)) return -1;
         width *= (long)d->valuedouble;
+        if (width > 1000000) return -1;
       }
       return width > 0 && width < 1000000 ? (int)width : -1;
     }
@@ -117,8 +124,8 @@ static int parse_quantizer_args(const char *s, nf_quantizer *q, const char *wher
         return nf_fail(err, NF_EINPUT, "%s: quantizer argument %s='%s' is not a number (alpha='auto' "
                                        "scales are not supported)", where, key, val);
     }
-    if (!strcmp(key, "bits")) q->bits = (int)v;
-    else if (!strcmp(key, "integer")) q->integer = (int)v;
+    if (!strcmp(key, "bits")) q->bits = to_int(v, -1000, 1000, -1);
+    else if (!strcmp(key, "integer")) q->integer = to_int(v, -1000, 1000, 1000);
     else if (!strcmp(key, "symmetric")) q->symmetric = v != 0;
     else if (!strcmp(key, "keep_negative")) q->keep_negative = v != 0;
     else if (!strcmp(key, "alpha")) q->alpha = v;
@@ -148,8 +155,8 @@ static int parse_quantizer(const cJSON *v, nf_quantizer *q, const char *where, n
     const cJSON *c = get(v, "config");
     double d;
     if (!rc && c) {
-      if (get_num(c, "bits", &d)) q->bits = (int)d;
-      if (get_num(c, "integer", &d)) q->integer = (int)d;
+      if (get_num(c, "bits", &d)) q->bits = to_int(d, -1000, 1000, -1);
+      if (get_num(c, "integer", &d)) q->integer = to_int(d, -1000, 1000, 1000);
       if (get_num(c, "symmetric", &d)) q->symmetric = d != 0;
       if (get_num(c, "keep_negative", &d)) q->keep_negative = d != 0;
       if (get_num(c, "threshold", &d)) q->threshold = d;
@@ -266,6 +273,10 @@ int keras_build_from_config(const cJSON *root, const char *origin, nf_model **ou
     } else if (!strcmp(cls, "BatchNormalization")) {
       double eps = 1e-3;
       get_num(cfg, "epsilon", &eps);
+      if (!(eps > 0 && eps < 1)) {
+        rc = nf_fail(err, NF_EINPUT, "%s: epsilon %g outside (0, 1)", where, eps);
+        break;
+      }
       if (!nf_model_add_batchnorm(m, name, (float)eps, err)) rc = err->code;
       p->layer = m->n_layers - 1;
       p->kind = KERAS_W_BATCHNORM;
@@ -289,11 +300,11 @@ int keras_build_from_config(const cJSON *root, const char *origin, nf_model **ou
       nf_activation a = !strcmp(cls, "Softmax") ? NF_ACT_SOFTMAX : slope != 0 ? NF_ACT_LEAKY_RELU : NF_ACT_RELU;
       nf_layer *l = nf_model_add_activation(m, name, a, err);
       if (!l) rc = err->code;
-      else l->act_alpha = (float)slope;
+      else l->act_alpha = to_float(slope);
     } else if (!strcmp(cls, "Dropout")) {
       double rate = 0;
       get_num(cfg, "rate", &rate);
-      if (!nf_model_add_dropout(m, name, (float)rate, err)) rc = err->code;
+      if (!nf_model_add_dropout(m, name, to_float(rate), err)) rc = err->code;
     } else {
       rc = nf_fail(err, NF_EINPUT, "%s: unsupported layer class '%s' (supported: InputLayer, Dense, QDense, "
                                    "Activation, QActivation, BatchNormalization, Dropout, Flatten, ReLU, "

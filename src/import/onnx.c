@@ -128,6 +128,8 @@ static void layer_name(const Onnx__NodeProto *n, int index, char *buf, size_t le
 
 /* Gemm: Y = alpha * A * op(B) + beta * C, with A the activation. */
 static int do_gemm(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
+  if (n->n_input < 2 || !n->input[0] || strcmp(n->input[0], c->current))
+    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': Gemm must take the activation as input A", c->origin, name);
   if (attr_int(n, "transA", 0)) return nf_fail(c->err, NF_EINPUT, "%s: node '%s': Gemm with transA=1 on the "
                                                                     "activation is not supported", c->origin, name);
   const Onnx__TensorProto *B = n->n_input > 1 ? find_const(c, n->input[1]) : NULL;
@@ -137,6 +139,7 @@ static int do_gemm(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
   bool transB = attr_int(n, "transB", 0) != 0;
   double alpha = attr_float(n, "alpha", 1.0), beta = attr_float(n, "beta", 1.0);
   long n_in = (long)(transB ? B->dims[1] : B->dims[0]), n_out = (long)(transB ? B->dims[0] : B->dims[1]);
+  if (n_out < 1 || n_out > (1 << 20)) return nf_fail(c->err, NF_EINPUT, "%s: node '%s': bad weight shape", c->origin, name);
   if (n_in != c->m->n_outputs)
     return nf_fail(c->err, NF_EINPUT, "%s: node '%s': Gemm expects %ld inputs but receives %d", c->origin, name, n_in,
                    c->m->n_outputs);
@@ -154,10 +157,11 @@ static int do_gemm(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
 }
 
 static int do_matmul(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
-  const Onnx__TensorProto *W = n->n_input > 1 ? find_const(c, n->input[1]) : NULL;
-  if (!W || W->n_dims != 2 || strcmp(n->input[0], c->current))
+  const Onnx__TensorProto *W = n->n_input == 2 ? find_const(c, n->input[1]) : NULL;
+  if (!W || W->n_dims != 2 || !n->input[0] || strcmp(n->input[0], c->current))
     return nf_fail(c->err, NF_EINPUT, "%s: node '%s': MatMul must multiply the activation by a constant 2-D "
                                       "initializer", c->origin, name);
+  if (W->dims[1] < 1 || W->dims[1] > (1 << 20)) return nf_fail(c->err, NF_EINPUT, "%s: node '%s': bad weight shape", c->origin, name);
   if (W->dims[0] != c->m->n_outputs)
     return nf_fail(c->err, NF_EINPUT, "%s: node '%s': MatMul expects %lld inputs but receives %d", c->origin, name,
                    (long long)W->dims[0], c->m->n_outputs);
@@ -168,6 +172,8 @@ static int do_matmul(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
 }
 
 static int do_add(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
+  if (n->n_input != 2 || !n->input[0] || !n->input[1])
+    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': Add needs exactly two inputs", c->origin, name);
   const char *other = !strcmp(n->input[0], c->current) ? n->input[1] : n->input[0];
   const Onnx__TensorProto *b = find_const(c, other);
   if (c->pending_add < 0 || !b)
