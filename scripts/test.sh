@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds nnfirm and runs the whole test suite twice: an optimized gcc build,
-# then a clang AddressSanitizer + UndefinedBehaviorSanitizer build (any report
-# fails) that also runs each libFuzzer harness for a bounded time. Ends with
-# CTest's summary line.
+# then a clang AddressSanitizer + UndefinedBehaviorSanitizer build that also
+# runs each libFuzzer harness for a bounded time. Any sanitizer report fails;
+# only third-party library leaks are suppressed, by name, in
+# scripts/lsan.supp. Ends with CTest's summary line.
 set -eu
 cd "$(dirname "$0")/.."
 JOBS=$(nproc 2>/dev/null || echo 2)
@@ -18,6 +19,7 @@ mkdir -p build build-asan
 echo "== pass 1: release build ==" >&2
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== pass 2: clang, ASan + UBSan, with the libFuzzer harnesses ==" >&2
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions="$PWD/scripts/lsan.supp" \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   NNFIRM_SANITIZED=1 run_suite build-asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
   -DNNFIRM_SANITIZE=ON -DNNFIRM_FUZZ=ON

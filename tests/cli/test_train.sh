@@ -10,7 +10,7 @@ in_range() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v >=
 
 if [ -n "${NNFIRM_SANITIZED:-}" ]; then
   # ~10x slower under ASan: a smaller run, still asserted (a weaker band).
-  ROWS=40000 EPOCHS=8 LO=0.70 HI=0.79
+  ROWS=40000 EPOCHS=12 LO=0.70 HI=0.79
 else
   ROWS=200000 EPOCHS=30 LO=0.74 HI=0.78
 fi
