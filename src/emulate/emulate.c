@@ -69,6 +69,9 @@ static void mac_narrow(const int32_t *w, int32_t x, int shift, int n, uint32_t *
 static void dense_fast(const nf_design_layer *d, const fast_plan *p, const int32_t *w32, const int64_t *x,
                        int64_t *y, int64_t *bias_acc, void *scratch) {
   int n_in = d->n_in, n_out = d->n_out;
+  /* With accum_t == result_t (hls4ml's default) the result cast is the identity. */
+  bool same = nf_fixed_type_equal(&d->accum_t, &d->result_t);
+  int fa = nf_fixed_frac_bits(&d->accum_t);
   if (p->narrow) {
     uint32_t *acc = scratch;
     for (int j = 0; j < n_out; j++) acc[j] = (uint32_t)bias_acc[j];
@@ -76,7 +79,7 @@ static void dense_fast(const nf_design_layer *d, const fast_plan *p, const int32
       if (x[i]) mac_narrow(w32 + (size_t)i * n_out, (int32_t)x[i], p->shift, n_out, acc);
     for (int j = 0; j < n_out; j++) {
       int64_t a = wrap_to(&d->accum_t, (int32_t)acc[j]);
-      y[j] = cast64(&d->result_t, a, nf_fixed_frac_bits(&d->accum_t));
+      y[j] = same ? a : cast64(&d->result_t, a, fa);
     }
     return;
   }
@@ -92,7 +95,7 @@ static void dense_fast(const nf_design_layer *d, const fast_plan *p, const int32
   }
   for (int j = 0; j < n_out; j++) {
     int64_t a = wrap_to(&d->accum_t, (int64_t)acc[j]);
-    y[j] = cast64(&d->result_t, a, nf_fixed_frac_bits(&d->accum_t));
+    y[j] = same ? a : cast64(&d->result_t, a, fa);
   }
 }
 
