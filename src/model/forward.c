@@ -14,19 +14,30 @@ static int max_width(const nf_model *m) {
   return w;
 }
 
-/* y[n_out] = x[n_in] · kernel + bias, with the layer's quantizers and mask. */
-static void dense_forward(const nf_layer *l, const double *x, double *y) {
-  for (int j = 0; j < l->n_out; j++) {
-    double b = l->bias ? nf_quantizer_apply(&l->bias_q, l->bias[j]) : 0.0;
-    y[j] = b;
-  }
+/* A Dense layer's weights as the forward pass uses them: quantized by the
+ * layer's QKeras quantizers and masked, once per call rather than per row. */
+typedef struct {
+  double *kernel; /* [n_in][n_out] */
+  double *bias;   /* [n_out] */
+} dense_eff;
+
+static int dense_prepare(const nf_layer *l, dense_eff *e) {
+  size_t nk = (size_t)l->n_in * l->n_out;
+  e->kernel = malloc(nk * sizeof *e->kernel);
+  e->bias = malloc((size_t)l->n_out * sizeof *e->bias);
+  if (!e->kernel || !e->bias) return NF_EINTERNAL;
+  for (size_t k = 0; k < nk; k++)
+    e->kernel[k] = l->mask && !l->mask[k] ? 0.0 : nf_quantizer_apply(&l->kernel_q, l->kernel[k]);
+  for (int j = 0; j < l->n_out; j++) e->bias[j] = l->bias ? nf_quantizer_apply(&l->bias_q, l->bias[j]) : 0.0;
+  return NF_OK;
+}
+
+/* y[n_out] = x[n_in] · kernel + bias */
+static void dense_forward(const nf_layer *l, const dense_eff *e, const double *x, double *y) {
+  memcpy(y, e->bias, (size_t)l->n_out * sizeof *y);
   for (int i = 0; i < l->n_in; i++) {
-    const float *row = l->kernel + (size_t)i * l->n_out;
-    const uint8_t *mrow = l->mask ? l->mask + (size_t)i * l->n_out : NULL;
-    for (int j = 0; j < l->n_out; j++) {
-      if (mrow && !mrow[j]) continue;
-      y[j] += x[i] * nf_quantizer_apply(&l->kernel_q, row[j]);
-    }
+    const double *row = e->kernel + (size_t)i * l->n_out;
+    for (int j = 0; j < l->n_out; j++) y[j] += x[i] * row[j];
   }
 }
 
@@ -64,9 +75,9 @@ static void activation_forward(const nf_layer *l, const double *x, double *y) {
     for (int j = 0; j < n; j++) y[j] = nf_quantizer_apply(&l->act_q, y[j]);
 }
 
-static void layer_forward(const nf_layer *l, const double *x, double *y) {
+static void layer_forward(const nf_layer *l, const dense_eff *e, const double *x, double *y) {
   switch (l->kind) {
-  case NF_LAYER_DENSE: dense_forward(l, x, y); break;
+  case NF_LAYER_DENSE: dense_forward(l, e, x, y); break;
   case NF_LAYER_BATCHNORM: batchnorm_forward(l, x, y); break;
   case NF_LAYER_ACTIVATION: activation_forward(l, x, y); break;
   case NF_LAYER_DROPOUT: memcpy(y, x, (size_t)l->n_out * sizeof *y); break;
@@ -79,9 +90,13 @@ int nf_model_forward(const nf_model *m, const float *x, long n, int upto, bool a
   if (upto >= m->n_layers) return nf_fail(err, NF_EINPUT, "layer index %d out of range", upto);
   int w = max_width(m), n_out = m->layers[upto].n_out;
   int status = NF_OK;
-#pragma omp parallel
+  dense_eff *eff = calloc((size_t)upto + 1, sizeof *eff);
+  if (!eff) return nf_fail_oom(err, "forward pass");
+  for (int li = 0; li <= upto && !status; li++)
+    if (m->layers[li].kind == NF_LAYER_DENSE) status = dense_prepare(&m->layers[li], &eff[li]);
+#pragma omp parallel if (status == NF_OK)
   {
-    double *a = malloc((size_t)w * sizeof *a), *b = malloc((size_t)w * sizeof *b);
+    double *a = status ? NULL : malloc((size_t)w * sizeof *a), *b = status ? NULL : malloc((size_t)w * sizeof *b);
     if (!a || !b) {
 #pragma omp atomic write
       status = NF_EINTERNAL;
@@ -97,7 +112,7 @@ int nf_model_forward(const nf_model *m, const float *x, long n, int upto, bool a
       }
       double *cur = a, *next = b;
       for (int li = 0; li <= upto; li++) {
-        layer_forward(&m->layers[li], cur, next);
+        layer_forward(&m->layers[li], &eff[li], cur, next);
         double *t = cur;
         cur = next;
         next = t;
@@ -107,6 +122,11 @@ int nf_model_forward(const nf_model *m, const float *x, long n, int upto, bool a
     free(a);
     free(b);
   }
+  for (int li = 0; li <= upto; li++) {
+    free(eff[li].kernel);
+    free(eff[li].bias);
+  }
+  free(eff);
   if (status) return nf_fail(err, status, "out of memory in forward pass");
   return NF_OK;
 }
