@@ -15,6 +15,10 @@
 #include "commands.def"
 #undef CMD
 
+/* nnfirm eval on a project directory (cli/eval_project.c). */
+int eval_project(const char *project, const char *data_path, bool test_only, double val_frac, double test_frac,
+                 long rows, bool json, const char *plots);
+
 /* Prints "nnfirm <cmd>: <msg>" to stderr and returns the error's code. */
 int cli_report(const char *cmd, const nf_error *err);
 /* Usage error: prints the message and a hint to --help; returns 2. */

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "nnfirm/data.h"
@@ -232,6 +233,9 @@ int cmd_eval(int argc, char **argv) {
   else if (split_s && !strcmp(split_s, "all")) test_only = false;
   else if (split_s) return cli_usage_error("eval", "--split '%s': expected all or test", split_s);
   const char *model_path = argv[optind], *data_name = data_path ? data_path : "synthetic jets (default)";
+  struct stat st; /* a project directory from 'nnfirm convert': evaluate bit-accurately */
+  if (stat(model_path, &st) == 0 && S_ISDIR(st.st_mode))
+    return eval_project(model_path, data_path, test_only, val_frac, test_frac, (long)rows, json, plots);
 
   nf_error err = {0};
   nf_model *m = NULL;
