@@ -2,8 +2,8 @@
 # The main job on its embedded default: the jet-tagging flow end to end on
 # synthetic jets (no download, no vendor tools).
 #   data -> float training -> evaluation (ROC, confusion) -> fixed-point
-#   conversion (bit-accurate emulation) -> Verilog -> co-simulation (0
-#   mismatches) -> Yosys synthesis (LUT / FF on a VU9P)
+#   conversion -> bit-accurate evaluation and bit-width scan -> Verilog ->
+#   co-simulation (0 mismatches) -> Yosys synthesis (LUT / FF on a VU9P)
 # Outputs go to $OUT (default nnfirm-out/). Takes a few minutes on 2 cores.
 set -eu
 cd "$(dirname "$0")/.."
@@ -28,15 +28,14 @@ step "evaluate on the held-out test split (ROC curves and confusion matrix in $O
 
 step "convert to fixed point (examples/jet_fixed.yml) and write Verilog"
 "$N" convert "$OUT/jet.nnf" --config examples/jet_fixed.yml -o "$OUT/project"
+
+step "bit-accurate evaluation of the design next to the float model (ROC float vs fixed in $OUT/plots)"
+"$N" eval "$OUT/project" --data "$OUT/jets.h5" --split test --plots "$OUT/plots"
+
+step "bit-width scan: accuracy of ap_fixed<W,I> everywhere ($OUT/scan/scan.png)"
+"$N" scan "$OUT/jet.nnf" --data "$OUT/jets.h5" --split test --bits 6:16 -o "$OUT/scan"
 "$N" data synth -n 2000 --seed 99 -o "$OUT/sample.csv"
 cut -d, -f1-16 "$OUT/sample.csv" > "$OUT/sample_features.csv"
-"$N" predict "$OUT/jet.nnf" --input "$OUT/sample_features.csv" -o "$OUT/float_probs.csv"
-"$N" predict "$OUT/jet.nnf" --config examples/jet_fixed.yml --input "$OUT/sample_features.csv" -o "$OUT/fixed_logits.csv"
-# Agreement of the fixed-point decision (argmax of the logits) with the float one.
-argmax='{m=1; for(i=2;i<=NF;i++) if ($i+0 > $m+0) m=i; print m}'
-awk -F, "$argmax" "$OUT/float_probs.csv" > "$OUT/float_argmax"
-awk -F, "$argmax" "$OUT/fixed_logits.csv" > "$OUT/fixed_argmax"
-paste "$OUT/float_argmax" "$OUT/fixed_argmax" | awk '{same += $1 == $2} END {printf "fixed-point decision equals float on %d of %d jets (%.2f%%)\n", same, NR, 100 * same / NR}'
 
 step "co-simulate the RTL against the bit-accurate emulator (Verilator)"
 "$N" cosim "$OUT/project" --input "$OUT/sample_features.csv" --rows 500 --quiet
