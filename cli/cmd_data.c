@@ -11,7 +11,8 @@
 
 static const char USAGE[] =
     "usage: nnfirm data synth [-n N] [--seed S] -o FILE     synthetic jets (.csv or .h5)\n"
-    "       nnfirm data info FILE [--json]                  rows, features, classes, statistics\n\n"
+    "       nnfirm data info FILE [--json]                  rows, features, classes, statistics\n"
+    "       nnfirm data plot FILE -o DIR                    per-feature histograms by class (PNG)\n\n"
     "Data files: .csv (header optional; a 'class' column g/q/w/z/t or 0..4, or one-hot\n"
     "j_g..j_t), .arff (OpenML hls4ml_lhc_jets_hlf), .h5 (hls4ml 'jets' + 'jetFeatureNames',\n"
     "or nnfirm's 'features' + 'labels'). Classes are always ordered g, q, w, z, t.\n";
@@ -107,6 +108,28 @@ static int data_info(int argc, char **argv) {
   return 0;
 }
 
+static int data_plot(int argc, char **argv) {
+  static const struct option opts[] = {{"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0}};
+  const char *out = NULL;
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    if (c == 'o') out = optarg;
+    else if (c == 'h') {
+      fputs(USAGE, stdout);
+      return 0;
+    } else return cli_usage_error("data plot", "unknown option");
+  }
+  if (optind != argc - 1 || !out) return cli_usage_error("data plot", "expected FILE and -o DIR");
+  nf_error err = {0};
+  nf_dataset ds;
+  int rc = nf_data_load(argv[optind], &ds, &err);
+  if (!rc) rc = nf_data_plot(&ds, out, &err);
+  if (!rc) printf("wrote %d histograms to %s/\n", ds.n_features, out);
+  if (!rc) nf_dataset_free(&ds);
+  return rc ? cli_report("data plot", &err) : 0;
+}
+
 int cmd_data(int argc, char **argv) {
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(USAGE, argc < 2 ? stderr : stdout);
@@ -114,5 +137,6 @@ int cmd_data(int argc, char **argv) {
   }
   if (!strcmp(argv[1], "synth")) return data_synth(argc - 1, argv + 1);
   if (!strcmp(argv[1], "info")) return data_info(argc - 1, argv + 1);
-  return cli_usage_error("data", "unknown subcommand '%s' (synth, info)", argv[1]);
+  if (!strcmp(argv[1], "plot")) return data_plot(argc - 1, argv + 1);
+  return cli_usage_error("data", "unknown subcommand '%s' (synth, info, plot)", argv[1]);
 }

@@ -57,7 +57,7 @@ static double safe_log10(double v) { return log10(v > 1e-300 ? v : 1e-300); }
 static void frame(const nf_plot_opts *o, double x0, double x1, double y0, double y1) {
   plcol0(15);
   pladv(0);
-  plvpor(0.11, 0.95, 0.11, 0.92);
+  plvpor(0.12, 0.95, 0.11, 0.88); /* room above for an axis exponent label */
   plwind(x0, x1, y0, y1);
   plschr(0, 0.85);
   plbox(o->logx ? "bcnstl" : "bcnst", 0, 0, o->logy ? "bcnstvl" : "bcnstv", 0, 0);

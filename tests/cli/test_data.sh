@@ -59,4 +59,13 @@ expect_status 2 "arff without @data" -- "$NNFIRM" data info "$T/nodata.arff"
 expect_status 2 "bad -n" -- "$NNFIRM" data synth -n zero -o "$T/x.csv"
 expect_status 2 "bad output format" -- "$NNFIRM" data synth -n 10 -o "$T/x.txt"
 expect_no_file "$T/x.txt" "no output for a bad format"
+# data plot: one valid PNG histogram per feature, written whole.
+expect_status 0 "data plot" -- "$NNFIRM" data plot "$T/a.h5" -o "$T/plots"
+n=$(ls "$T/plots"/*.png 2>/dev/null | wc -l)
+expect_eq "$n" "16" "16 feature histograms"
+for f in "$T/plots/j_mass_mmdt.png" "$T/plots/j_multiplicity.png"; do
+  [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = "211PNG" ] && [ "$(wc -c < "$f")" -gt 5000 ] && pass || fail "$f is not a plausible PNG"
+done
+expect_status 2 "data plot of a bad file" -- "$NNFIRM" data plot "$T/bad1.csv" -o "$T/plots2"
+expect_no_file "$T/plots2" "no plot directory after a failure"
 finish
