@@ -20,6 +20,8 @@ int data_class_index(const char *label);
 int data_load_csv(const char *path, char *text, nf_dataset *ds, nf_error *err);
 int data_load_arff(const char *path, char *text, nf_dataset *ds, nf_error *err);
 int data_save_csv(const char *path, const nf_dataset *ds, nf_error *err);
+int data_load_npy(const char *path, nf_dataset *ds, nf_error *err);
+int data_save_npy(const char *path, const nf_dataset *ds, nf_error *err);
 int data_load_h5(const char *path, nf_dataset *ds, nf_error *err);
 int data_save_h5(const char *path, const nf_dataset *ds, nf_error *err);
 

@@ -72,9 +72,10 @@ int nf_data_load(const char *path, nf_dataset *ds, nf_error *err) {
   if (stat(path, &st) != 0) return nf_fail(err, NF_EINPUT, "%s: no such data file", path);
   if (S_ISDIR(st.st_mode)) return nf_fail(err, NF_EINPUT, "%s: is a directory, expected a data file", path);
   if (nf_has_suffix(path, ".h5") || nf_has_suffix(path, ".hdf5")) return data_load_h5(path, ds, err);
+  if (nf_has_suffix(path, ".npy")) return data_load_npy(path, ds, err);
   bool csv = nf_has_suffix(path, ".csv"), arff = nf_has_suffix(path, ".arff");
   if (!csv && !arff)
-    return nf_fail(err, NF_EINPUT, "%s: unknown data format (expected .csv, .arff, .h5 or .hdf5)", path);
+    return nf_fail(err, NF_EINPUT, "%s: unknown data format (expected .csv, .arff, .npy, .h5 or .hdf5)", path);
   char *text;
   int rc = nf_read_file(path, &text, NULL, err);
   if (rc) return rc;
@@ -86,5 +87,6 @@ int nf_data_load(const char *path, nf_dataset *ds, nf_error *err) {
 int nf_data_save(const char *path, const nf_dataset *ds, nf_error *err) {
   if (nf_has_suffix(path, ".csv")) return data_save_csv(path, ds, err);
   if (nf_has_suffix(path, ".h5") || nf_has_suffix(path, ".hdf5")) return data_save_h5(path, ds, err);
-  return nf_fail(err, NF_EINPUT, "%s: unknown output format (expected .csv, .h5 or .hdf5)", path);
+  if (nf_has_suffix(path, ".npy")) return data_save_npy(path, ds, err);
+  return nf_fail(err, NF_EINPUT, "%s: unknown output format (expected .csv, .npy, .h5 or .hdf5)", path);
 }

@@ -68,4 +68,17 @@ for f in "$T/plots/j_mass_mmdt.png" "$T/plots/j_multiplicity.png"; do
 done
 expect_status 2 "data plot of a bad file" -- "$NNFIRM" data plot "$T/bad1.csv" -o "$T/plots2"
 expect_no_file "$T/plots2" "no plot directory after a failure"
+# NPY: features + sibling labels, round trip; bad files.
+expect_status 0 "synth npy" -- "$NNFIRM" data synth -n 2000 --seed 7 -o "$T/a.npy"
+[ -f "$T/a.labels.npy" ] && pass || fail "labels sibling missing"
+"$NNFIRM" data info "$T/a.npy" --json > "$T/npy.json"
+cmp -s "$T/npy.json" "$T/csv.json" && pass || fail "NPY and CSV statistics differ"
+head -c 100 "$T/a.npy" > "$T/cut.npy"; cp "$T/a.labels.npy" "$T/cut.labels.npy"
+expect_status 2 "truncated npy" -- "$NNFIRM" data info "$T/cut.npy"
+expect_err_contains "truncated" "truncated npy message"
+cp "$T/a.npy" "$T/nolabels.npy"
+expect_status 2 "npy without labels" -- "$NNFIRM" data info "$T/nolabels.npy"
+expect_err_contains "nolabels.labels.npy" "missing labels named"
+printf 'not numpy' > "$T/junk.npy"
+expect_status 2 "junk npy" -- "$NNFIRM" data info "$T/junk.npy"
 finish
