@@ -12,7 +12,9 @@
 static const char USAGE[] =
     "usage: nnfirm data synth [-n N] [--seed S] -o FILE     synthetic jets (.csv or .h5)\n"
     "       nnfirm data info FILE [--json]                  rows, features, classes, statistics\n"
-    "       nnfirm data plot FILE -o DIR                    per-feature histograms by class (PNG)\n\n"
+    "       nnfirm data plot FILE -o DIR                    per-feature histograms by class (PNG)\n"
+    "       nnfirm data fetch [-o DIR] [--url URL] [--sha256 HEX] [--timeout S] [--quiet]\n"
+    "                                                       the real data set (OpenML hls4ml_lhc_jets_hlf)\n\n"
     "Data files: .csv (header optional; a 'class' column g/q/w/z/t or 0..4, or one-hot\n"
     "j_g..j_t), .arff (OpenML hls4ml_lhc_jets_hlf), .h5 (hls4ml 'jets' + 'jetFeatureNames',\n"
     "or nnfirm's 'features' + 'labels'). Classes are always ordered g, q, w, z, t.\n";
@@ -130,6 +132,36 @@ static int data_plot(int argc, char **argv) {
   return rc ? cli_report("data plot", &err) : 0;
 }
 
+static int data_fetch(int argc, char **argv) {
+  static const struct option opts[] = {{"output", required_argument, 0, 'o'}, {"url", required_argument, 0, 'u'},
+                                       {"sha256", required_argument, 0, 's'}, {"timeout", required_argument, 0, 't'},
+                                       {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0}};
+  nf_fetch_opts o = {0};
+  long t;
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+    switch (c) {
+    case 'o': o.dir = optarg; break;
+    case 'u': o.url = optarg; break;
+    case 's': o.sha256 = optarg; break;
+    case 't':
+      if (!nf_parse_long(optarg, &t) || t < 1) return cli_usage_error("data fetch", "--timeout needs seconds");
+      o.timeout_s = t;
+      break;
+    case 'q': o.quiet = true; break;
+    case 'h': fputs(USAGE, stdout); return 0;
+    default: return cli_usage_error("data fetch", "unknown option");
+    }
+  }
+  if (optind != argc) return cli_usage_error("data fetch", "unexpected argument '%s'", argv[optind]);
+  nf_error err = {0};
+  char path[4300];
+  if (nf_data_fetch(&o, path, sizeof path, &err)) return cli_report("data fetch", &err);
+  printf("%s\n", path);
+  return 0;
+}
+
 int cmd_data(int argc, char **argv) {
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(USAGE, argc < 2 ? stderr : stdout);
@@ -138,5 +170,6 @@ int cmd_data(int argc, char **argv) {
   if (!strcmp(argv[1], "synth")) return data_synth(argc - 1, argv + 1);
   if (!strcmp(argv[1], "info")) return data_info(argc - 1, argv + 1);
   if (!strcmp(argv[1], "plot")) return data_plot(argc - 1, argv + 1);
-  return cli_usage_error("data", "unknown subcommand '%s' (synth, info, plot)", argv[1]);
+  if (!strcmp(argv[1], "fetch")) return data_fetch(argc - 1, argv + 1);
+  return cli_usage_error("data", "unknown subcommand '%s' (synth, info, plot, fetch)", argv[1]);
 }

@@ -11,7 +11,7 @@ PACKAGES="
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev
   libcjson-dev libyaml-dev
   libopenblas-dev libomp-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev nettle-dev
   libplplot-dev plplot-driver-cairo libcairo2-dev
   libzip-dev
   libcmocka-dev
