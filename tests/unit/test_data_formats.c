@@ -85,7 +85,8 @@ static void test_split_and_scaler(void **state) {
     assert_true(fabs(m) < 1e-4 && fabs(sqrt(v / s.n_train) - 1) < 1e-3);
   }
   nf_error err = {0};
-  assert_int_equal(nf_data_split(&ds, 0.6, 0.5, 1, &s, &err), NF_EINPUT);
+  nf_split bad;
+  assert_int_equal(nf_data_split(&ds, 0.6, 0.5, 1, &bad, &err), NF_EINPUT);
   nf_scaler_free(&sc);
   nf_split_free(&s);
   nf_dataset_free(&ds);
