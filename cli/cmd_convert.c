@@ -20,7 +20,8 @@ static const char USAGE[] =
     "default: ap_fixed<16,6> everywhere) and writes PROJECT/: design.json (types and exact\n"
     "weight codes), config.json (the configuration used), manifest.json (interface widths,\n"
     "latency, II), rtl/ (Verilog) and tb/ (testbench). Replaces PROJECT whole.\n\n"
-    "  --data FILE   calibration rows (CSV of features) for 'auto' precisions\n"
+    "  --data FILE   calibration rows (CSV of features): 'auto' precisions come from them,\n"
+    "                and every result/accumulator type that overflows on them is reported\n"
     "  --no-rtl      the design only (no rtl/ or tb/)\n"
     "Then: nnfirm cosim PROJECT --input X.csv ; nnfirm synth PROJECT\n";
 
@@ -108,6 +109,14 @@ int cmd_convert(int argc, char **argv) {
   if (!rc && data && cols != m->n_features)
     rc = nf_fail(&err, NF_EINPUT, "%s: %d columns, the model takes %d features", data, cols, m->n_features);
   if (!rc) rc = nf_design_build(m, cfg, calib, n_calib, &d, &err);
+  if (!rc && calib) { /* flag the casts that overflow on the calibration rows */
+    nf_overflow ov[64];
+    int n_ov = 0;
+    rc = nf_design_check_overflow(m, d, calib, n_calib, ov, 64, &n_ov, &err);
+    for (int i = 0; !rc && i < n_ov; i++)
+      fprintf(stderr, "nnfirm convert: warning: layer '%s' %s %s overflows on %.2f%% of the calibration values "
+                      "(max |value| %.4g)\n", ov[i].layer, ov[i].variable, ov[i].type, 100 * ov[i].rate, ov[i].max_abs);
+  }
   if (!rc) rc = nf_outdir_begin(out, &tmp, &err);
   if (!rc) rc = write_project(d, argv[optind], cfg_text, tmp, rtl, &err);
   if (!rc) rc = nf_outdir_commit(tmp, out, &err);

@@ -103,6 +103,22 @@ int nf_design_load(const char *dir, nf_design **out, nf_error *err);
  * (layers point into d; free *layers only). Declared in rtl terms in
  * nnfirm/rtl.h users: see src/convert/to_rtl.c. */
 
+/* ---- Overflow check -----------------------------------------------------------
+ * Every result / accumulator type that cannot hold the values its layer takes
+ * on calibration rows (the float model's values, so the check needs no
+ * hardware): the fraction of values outside the type's range. */
+typedef struct nf_overflow {
+  char layer[NF_NAME_MAX];
+  const char *variable; /* "result" or "accum" */
+  char type[96];
+  double rate;          /* fraction of values out of range, > 0 */
+  double max_abs;       /* largest |value| seen */
+} nf_overflow;
+
+/* Fills up to max findings into out and their count into *n_out. */
+int nf_design_check_overflow(const nf_model *m, const nf_design *d, const float *x, long n, nf_overflow *out,
+                             int max, int *n_out, nf_error *err);
+
 /* ---- Bit-width scan ---------------------------------------------------------
  * The tutorial's study: accuracy of the bit-accurate design with
  * ap_fixed<W,I> everywhere, for each total width W. */

@@ -89,4 +89,14 @@ expect_status 2 "auto without data" -- "$NNFIRM" convert "$K/KERAS_3layer.json" 
 expect_err_contains "calibration" "auto without data says why"
 expect_status 0 "auto with data" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/auto.json" --data "$SHARED/refs/inputs16.csv" -o "$T/pa" --no-rtl
 grep -q '"input_t":[[:space:]]*"ap_fixed<16,4>"' "$T/pa/design.json" && pass || fail "auto input type (|x| < 8 needs 4 integer bits)"
+# Overflow check on calibration data: a too-narrow result type is reported
+# with its layer and rate; the conversion still succeeds.
+printf 'Model:\n  Precision: ap_fixed<16,6>\nLayerName:\n  fc1_relu: {Precision: {result: "ap_fixed<6,1>"}}\n' > "$T/narrow.yml"
+expect_status 0 "convert with overflow warnings" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/narrow.yml" --data "$SHARED/refs/inputs16.csv" -o "$T/pn" --no-rtl
+expect_err_contains "layer 'fc1_relu' result ap_fixed<6,1> overflows on" "narrow type flagged with layer and type"
+rate=$(sed -n "s/.*layer 'fc1_relu' result ap_fixed<6,1> overflows on \([0-9.]*\)%.*/\1/p" "$T/err")
+awk -v r="$rate" 'BEGIN { exit !(r > 10) }' && pass || fail "overflow rate '$rate' implausibly low for <6,1>"
+printf 'Model:\n  Precision: ap_fixed<24,12>\n' > "$T/wide.yml"
+expect_status 0 "wide types" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/wide.yml" --data "$SHARED/refs/inputs16.csv" -o "$T/pw" --no-rtl
+grep -q "overflows" "$T/err" && fail "wide types reported as overflowing: $(head -2 "$T/err")" || pass
 finish
