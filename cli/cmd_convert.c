@@ -97,6 +97,7 @@ int cmd_convert(int argc, char **argv) {
   long n_calib = 0;
   int cols = 0;
   char *cfg_text = NULL, *tmp = NULL;
+  if (cfg_path && !strcmp(cfg_path, "default")) cfg_path = NULL; /* the built-in default */
   int rc = nf_model_open(argv[optind], weights, &m, &err);
   if (!rc && cfg_path) rc = nf_read_file(cfg_path, &cfg_text, NULL, &err);
   if (!rc && cfg_path) rc = nf_config_parse(cfg_text, strlen(cfg_text), cfg_path, &cfg, &err);

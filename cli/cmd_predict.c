@@ -54,8 +54,7 @@ static int run_fixed(const nf_model *m, const char *cfg_path, const float *x, lo
                      int64_t **codes, int *cols, nf_fixed_type *t, nf_error *err) {
   nf_config *cfg = NULL;
   nf_design *d = NULL;
-  int rc = !strcmp(cfg_path, "default") ? ((cfg = nf_config_default(err)) ? NF_OK : NF_EINTERNAL)
-                                       : nf_config_load(cfg_path, &cfg, err);
+  int rc = nf_config_load(cfg_path, &cfg, err);
   if (!rc) rc = nf_design_build(m, cfg, x, n, &d, err);
   int upto = d ? d->n_layers - 1 : -1;
   if (!rc && layer && (upto = nf_design_find_layer(d, layer)) < 0)

@@ -24,7 +24,8 @@
 /* ---- Configuration -------------------------------------------------------- */
 typedef struct nf_config nf_config;
 
-/* Parses JSON or YAML (by extension; content sniffed otherwise). */
+/* Parses JSON or YAML (by extension; content sniffed otherwise). The path
+ * "default" gives nf_config_default(). */
 int nf_config_load(const char *path, nf_config **out, nf_error *err);
 int nf_config_parse(const char *text, size_t len, const char *origin, nf_config **out, nf_error *err);
 /* The default configuration: ap_fixed<16,6> everywhere, ReuseFactor 1. */

@@ -162,6 +162,7 @@ int nf_config_parse(const char *text, size_t len, const char *origin, nf_config 
 }
 
 int nf_config_load(const char *path, nf_config **out, nf_error *err) {
+  if (!strcmp(path, "default")) return (*out = nf_config_default(err)) ? NF_OK : NF_EINTERNAL;
   char *text;
   size_t len;
   int rc = nf_read_file(path, &text, &len, err);

@@ -15,4 +15,11 @@ grep -q "^ *10 *6 " "$T/out" && pass || fail "table row for 10 bits with 6 integ
 expect_status 2 "bad range" -- "$NNFIRM" scan "$T/m.nnf" --data "$T/jets.h5" --bits 9
 expect_status 2 "range too wide" -- "$NNFIRM" scan "$T/m.nnf" --data "$T/jets.h5" --bits 1:40
 expect_status 2 "no data" -- "$NNFIRM" scan "$T/m.nnf"
+# profile: weight and activation box plots against the configured types.
+expect_status 0 "profile" -- "$NNFIRM" profile "$T/m.nnf" --data "$T/jets.h5" --config default -o "$T/prof"
+expect_status 0 "profile with a config" -- sh -c "printf 'Model:\n  Precision: ap_fixed<10,4>\n' > '$T/c.yml' && \"\$0\" profile '$T/m.nnf' --data '$T/jets.h5' --config '$T/c.yml' -o '$T/prof'" "$NNFIRM"
+for f in weights.png activations.png weights.svg; do [ -s "$T/prof/$f" ] && pass || fail "profile $f missing"; done
+grep -q "8 weight rows, 7 activation rows" "$T/out" && pass || fail "profile rows: $(cat "$T/out")"
+expect_status 2 "profile without data" -- "$NNFIRM" profile "$T/m.nnf" -o "$T/prof2"
+expect_no_file "$T/prof2" "no profile output after a usage error"
 finish
