@@ -58,11 +58,8 @@ static void dense_backward(const net *nt, tlayer *t, const float *x, const float
   if (l->mask)
     for (long k = 0; k < (long)in * out; k++)
       if (!l->mask[k]) t->dw[k] = 0;
-  if (t->db) {
-    for (int j = 0; j < out; j++) t->db[j] = 0;
-    for (int r = 0; r < n; r++)
-      for (int j = 0; j < out; j++) t->db[j] += dy[(size_t)r * out + j];
-  }
+  if (t->db) /* db = dy^T · 1: BLAS vectorizes the column sums */
+    cblas_sgemv(CblasRowMajor, CblasTrans, n, out, 1.0f, dy, out, nt->ones, 1, 0.0f, t->db, 1);
   if (dx) gemm(nt->threads, false, true, n, in, out, dy, out, t->w_eff, out, 0.0f, dx, in);
 }
 
@@ -198,8 +195,9 @@ static void activation_backward(const tlayer *t, const float *x, const float *dy
   float a = l->act_alpha;
   switch (l->act) {
   case NF_ACT_LINEAR: memcpy(dx, dy, (size_t)len * sizeof *dx); break;
-  case NF_ACT_RELU:
-    for (long k = 0; k < len; k++) dx[k] = dy[k] * slope_one(x[k], 0);
+  case NF_ACT_RELU: /* pass dy where x > 0: a mask on the bits */
+    for (long k = 0; k < len; k++)
+      dx[k] = bits_float(float_bits(dy[k]) & (0u - (uint32_t)((int32_t)float_bits(x[k]) > 0)));
     break;
   case NF_ACT_LEAKY_RELU:
     for (long k = 0; k < len; k++) dx[k] = dy[k] * slope_one(x[k], a);
@@ -270,7 +268,9 @@ int net_init(net *nt, nf_model *m, int cap, int threads, nf_error *err) {
   nt->x0 = nf_malloc((size_t)cap * m->n_features * sizeof(float), err);
   nt->ga = nf_malloc((size_t)cap * w * sizeof(float), err);
   nt->gb = nf_malloc((size_t)cap * w * sizeof(float), err);
-  bool ok = nt->t && nt->p && nt->x0 && nt->ga && nt->gb;
+  nt->ones = nf_malloc((size_t)cap * sizeof(float), err);
+  bool ok = nt->t && nt->p && nt->x0 && nt->ga && nt->gb && nt->ones;
+  for (int r = 0; ok && r < cap; r++) nt->ones[r] = 1;
   for (int i = 0; ok && i < L; i++) {
     nf_layer *l = &m->layers[i];
     tlayer *t = &nt->t[i];
@@ -324,6 +324,7 @@ void net_free(net *nt) {
   free(nt->x0);
   free(nt->ga);
   free(nt->gb);
+  free(nt->ones);
   memset(nt, 0, sizeof *nt);
 }
 

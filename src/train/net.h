@@ -39,6 +39,7 @@ typedef struct net {
   tlayer *t;      /* [m->n_layers] */
   float *x0;      /* [cap][n_features] the gathered, standardized batch */
   float *ga, *gb; /* [cap][max width] gradient ping-pong buffers */
+  float *ones;    /* [cap] all 1: bias gradients as a matrix-vector product */
   tparam *p;
   int n_p;
   long n_params;
