@@ -79,7 +79,11 @@ static int write_script(const nf_synth_opts *o, const nf_device *dev, const char
   if (rc) return rc;
   fprintf(f.fp, "# nnfirm synthesis script for %s on %s (Yosys synth_xilinx, out of context)\n", o->top,
           dev->name);
-  for (const char *const *v = o->verilog_files; *v; v++) fprintf(f.fp, "read_verilog -sv \"%s\"\n", *v);
+  /* Yosys runs inside the work directory, so relative paths are made absolute. */
+  char cwd[4096];
+  if (!getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
+  for (const char *const *v = o->verilog_files; *v; v++)
+    fprintf(f.fp, "read_verilog -sv \"%s%s%s\"\n", (*v)[0] == '/' ? "" : cwd, (*v)[0] == '/' ? "" : "/", *v);
   fprintf(f.fp, "synth_xilinx -family %s -top %s -flatten -noiopad -noclkbuf%s%s\n", dev->family, o->top,
           o->use_dsp ? "" : " -nodsp", o->abc9 ? " -abc9" : "");
   fprintf(f.fp, "tee -q -o stat.json stat -json\n");
@@ -218,7 +222,7 @@ int nf_synth_run(const nf_synth_opts *o, nf_synth_result *r, nf_error *err) {
   if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
     char line[400];
     log_error_line(log, line, sizeof line);
-    rc = nf_fail(err, NF_EINPUT, "yosys failed (%s); see %s", line[0] ? line : "no ERROR line in the log", log);
+    rc = nf_fail(err, NF_EINPUT, "yosys failed: %s", line[0] ? line : "no ERROR line in its log");
   }
   r->seconds = nf_now() - t0;
   char *json = NULL;

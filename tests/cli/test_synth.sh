@@ -42,4 +42,6 @@ cmp -s "$T/report.before" "$T/p/synth/report.json" && pass || fail "timed-out ru
 ls -d "$T/p"/synth.tmp-* >/dev/null 2>&1 && fail "temporary synth dir left" || pass
 expect_status 2 "no project" -- "$NNFIRM" synth
 expect_status 0 "help" -- "$NNFIRM" synth --help
+# A relative project path (Yosys runs in its own work directory).
+expect_status 0 "relative project path" -- sh -c "cd '$T' && \"\$0\" synth p --quiet --no-abc9" "$NNFIRM"
 finish
