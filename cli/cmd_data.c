@@ -10,7 +10,7 @@
 #include "nnfirm/util.h"
 
 static const char USAGE[] =
-    "usage: nnfirm data synth [-n N] [--seed S] -o FILE     synthetic jets (.csv or .h5)\n"
+    "usage: nnfirm data synth [-n N] [--seed S] -o FILE     synthetic jets (.csv, .npy or .h5)\n"
     "       nnfirm data info FILE [--json]                  rows, features, classes, statistics\n"
     "       nnfirm data plot FILE -o DIR                    per-feature histograms by class (PNG)\n"
     "       nnfirm data fetch [-o DIR] [--url URL] [--sha256 HEX] [--timeout S] [--quiet]\n"
