@@ -1,4 +1,4 @@
-/* Data throughput: synthetic generation and CSV / HDF5 write and load rates
+/* Data throughput: synthetic generation and CSV / HDF5 / NPY write and load rates
  * in jets/s for N jets (default 1M). Prints figures; asserts nothing.
  * usage: bench_data [N] [DIR] */
 #include <stdio.h>
@@ -27,8 +27,8 @@ int main(int argc, char **argv) {
   }
   double t_gen = nf_now() - t0;
   printf("bench_data: %ld jets\n  generate        %8.2f M jets/s  (%.2f s)\n", n, n / t_gen / 1e6, t_gen);
-  const char *ext[] = {"csv", "h5"};
-  for (int e = 0; e < 2; e++) {
+  const char *ext[] = {"csv", "h5", "npy"};
+  for (int e = 0; e < 3; e++) {
     char path[64];
     snprintf(path, sizeof path, "%s/jets.%s", dir, ext[e]);
     t0 = nf_now();
@@ -40,6 +40,8 @@ int main(int argc, char **argv) {
     printf("  %-4s write     %8.2f M jets/s   load %8.2f M jets/s   (%.1f MB)\n", ext[e], n / t_w / 1e6,
            n / t_r / 1e6, file_size(path) / 1e6);
     nf_dataset_free(&back);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/jets.labels.npy", dir); /* NPY's sibling label file */
     unlink(path);
   }
   if (err.msg[0]) fprintf(stderr, "bench_data: %s\n", err.msg);
