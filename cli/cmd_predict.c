@@ -39,11 +39,24 @@ static int write_rows(FILE *fp, long n, int cols, const double *v, const int64_t
   return ferror(fp) ? NF_EINTERNAL : NF_OK;
 }
 
+/* "a, b, c": the names --layer accepts, for the error message. */
+static void join_names(char *buf, size_t n, const char *const *names, int count) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < count && used < n; i++) used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", names[i]);
+}
+
 static int run_float(const nf_model *m, const float *x, long n, const char *layer, double **out, int *cols,
                      nf_error *err) {
   int upto = -1;
-  if (layer && (upto = nf_model_find_layer(m, layer)) < 0)
-    return nf_fail(err, NF_EINPUT, "no layer named '%s' in the model", layer);
+  if (layer && (upto = nf_model_find_layer(m, layer)) < 0) {
+    const char *names[256];
+    int k = 0;
+    for (int i = 0; i < m->n_layers && k < 256; i++) names[k++] = m->layers[i].name;
+    char list[900];
+    join_names(list, sizeof list, names, k);
+    return nf_fail(err, NF_EINPUT, "no layer named '%s' in the model (layers: %s)", layer, list);
+  }
   *cols = upto < 0 ? m->n_outputs : m->layers[upto].n_out;
   *out = nf_malloc((size_t)n * *cols * sizeof **out, err);
   if (!*out) return NF_EINTERNAL;
@@ -57,9 +70,15 @@ static int run_fixed(const nf_model *m, const char *cfg_path, const float *x, lo
   int rc = nf_config_load(cfg_path, &cfg, err);
   if (!rc) rc = nf_design_build(m, cfg, x, n, &d, err);
   int upto = d ? d->n_layers - 1 : -1;
-  if (!rc && layer && (upto = nf_design_find_layer(d, layer)) < 0)
-    rc = nf_fail(err, NF_EINPUT, "no layer named '%s' in the fixed-point design (folded BatchNormalization, "
-                                 "Dropout and the final softmax have no output of their own)", layer);
+  if (!rc && layer && (upto = nf_design_find_layer(d, layer)) < 0) {
+    const char *names[256];
+    int k = 0;
+    for (int i = 0; i < d->n_layers && k < 256; i++) names[k++] = d->layers[i].name;
+    char list[900];
+    join_names(list, sizeof list, names, k);
+    rc = nf_fail(err, NF_EINPUT, "no layer named '%s' in the fixed-point design (layers: %s; a folded "
+                                 "BatchNormalization, Dropout and the final softmax have no output of their own)", layer, list);
+  }
   int64_t *in = NULL;
   if (!rc) {
     *cols = d->layers[upto].n_out;

@@ -63,6 +63,7 @@ printf 'Model:\n  Precision: ap_fixed<0,3>\n' > "$T/bad5.yml"
 expect_status 2 "bad type" -- "$NNFIRM" predict "$K/KERAS_3layer.json" --input "$T/in50.csv" --config "$T/bad5.yml"
 expect_err_contains "width 0 out of range" "bad type message"
 expect_status 2 "unknown --layer" -- "$NNFIRM" predict "$K/KERAS_3layer.json" --input "$T/in50.csv" --config default --layer nope
+expect_err_contains "fc1_relu, fc1_relu_relu" "unknown --layer lists the valid names"
 printf '1,2,3\n' > "$T/narrow.csv"
 expect_status 2 "wrong column count" -- "$NNFIRM" predict "$K/KERAS_3layer.json" --input "$T/narrow.csv"
 expect_err_contains "3 columns" "column count message"
