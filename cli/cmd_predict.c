@@ -18,8 +18,9 @@ static const char USAGE[] =
     "usage: nnfirm predict MODEL [--weights W.h5] --input X.csv [-o Y.csv] [--config CFG] [--layer NAME]\n\n"
     "Without --config: the float model's outputs (class probabilities), one row per input row.\n"
     "With --config (JSON or YAML, hls4ml keys; 'default' = ap_fixed<16,6> everywhere): the\n"
-    "bit-accurate fixed-point emulation of the design, printed as exact decimals. The design\n"
-    "ends at the logits (argmax decides; softmax stays out of hardware).\n\n"
+    "bit-accurate fixed-point emulation of the design, printed as exact decimals: the hardware's\n"
+    "output, the logits unless the configuration says Softmax: true (argmax decides).\n"
+    "--layer softmax gives hls4ml's lookup-table softmax probabilities either way.\n\n"
     "  --layer NAME   output of that layer instead (hls4ml's trace); a Dense gives its\n"
     "                 pre-activation value (with a following BatchNormalization folded in)\n"
     "  -o FILE        write CSV there (atomically) instead of stdout\n"
@@ -69,7 +70,7 @@ static int run_fixed(const nf_model *m, const char *cfg_path, const float *x, lo
   nf_design *d = NULL;
   int rc = nf_config_load(cfg_path, &cfg, err);
   if (!rc) rc = nf_design_build(m, cfg, x, n, &d, err);
-  int upto = d ? d->n_layers - 1 : -1;
+  int upto = d ? d->n_hw - 1 : -1;
   if (!rc && layer && (upto = nf_design_find_layer(d, layer)) < 0) {
     const char *names[256];
     int k = 0;
@@ -77,7 +78,7 @@ static int run_fixed(const nf_model *m, const char *cfg_path, const float *x, lo
     char list[900];
     join_names(list, sizeof list, names, k);
     rc = nf_fail(err, NF_EINPUT, "no layer named '%s' in the fixed-point design (layers: %s; a folded "
-                                 "BatchNormalization, Dropout and the final softmax have no output of their own)", layer, list);
+                                 "BatchNormalization and Dropout have no output of their own)", layer, list);
   }
   int64_t *in = NULL;
   if (!rc) {

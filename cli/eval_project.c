@@ -30,11 +30,15 @@ static nf_model *source_model(const char *project) {
   return m;
 }
 
-/* Softmax of the emulated logits (in double: the decision is their argmax;
- * the probabilities only order the rows for the ROC curves). */
+/* The class scores of the hardware's output: its table softmax when the
+ * design puts one in hardware, else a double-precision softmax of the
+ * emulated logits (the decision is their argmax; the probabilities only
+ * order the rows for the ROC curves). */
 static int fixed_scores(const nf_design *d, const float *x, long n, double *probs, nf_error *err) {
   int k = d->n_outputs;
-  int rc = nf_emulate_values(d, x, n, -1, probs, err);
+  const nf_design_layer *out = &d->layers[d->n_hw - 1];
+  int rc = nf_emulate_values(d, x, n, d->n_hw - 1, probs, err);
+  if (out->kind == NF_DL_ACTIVATION && out->act == NF_ACT_SOFTMAX) return rc;
   for (long i = 0; !rc && i < n; i++) {
     double *p = probs + (size_t)i * k, mx = p[0], s = 0;
     for (int j = 1; j < k; j++) mx = fmax(mx, p[j]);

@@ -45,12 +45,27 @@ char *nf_config_generate(const nf_model *m, nf_granularity g, bool auto_precisio
 /* ---- Design ---------------------------------------------------------------- */
 typedef enum { NF_DL_DENSE, NF_DL_ACTIVATION } nf_dl_kind;
 
+/* hls4ml's lookup-table softmax (SPEC §3): exp(x) from a table addressed by
+ * the top index_bits bits of x's code, the sum of the exponentials in
+ * exp_t through hls4ml's balanced adder tree, 1/sum from a second table
+ * addressed by the top bits of the sum's code, then exp * inverse cast to
+ * the layer's result_t. The "stable" implementation first subtracts the
+ * largest input (ap_fixed<W,I,AP_RND,AP_SAT> of the input's W and I). */
 typedef struct nf_softmax_tables {
-  int table_size;
+  int table_size;     /* a power of two; index_bits = log2(table_size) */
+  int index_bits;
+  bool stable;        /* hls4ml implementation "stable" (default) or "latency" */
   nf_fixed_type exp_t, inv_t;
   int64_t *exp_table; /* [table_size] codes of exp_t */
   int64_t *inv_table; /* [table_size] codes of inv_t */
 } nf_softmax_tables;
+
+/* The table address of a code of type t: its top n bits (a type narrower
+ * than n bits is extended with zero low bits). */
+static inline unsigned nf_softmax_index(int64_t code, const nf_fixed_type *t, int n) {
+  uint64_t mask = t->width >= 64 ? ~0ull : (1ull << t->width) - 1, bits = ((uint64_t)code) & mask;
+  return (unsigned)(t->width >= n ? bits >> (t->width - n) : bits << (n - t->width));
+}
 
 typedef struct nf_design_layer {
   char name[NF_NAME_MAX];  /* the source model's layer name */

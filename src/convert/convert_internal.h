@@ -33,4 +33,11 @@ const char *config_model_precision(const nf_config *c, precision_var v);
 /* hls4ml's layer type of a model layer, as used under LayerType. */
 const char *config_layer_type(const nf_layer *l);
 
+/* Softmax tables (softmax.c): address bits of a table size; builds both
+ * tables of s (table_size, exp_t, inv_t set) for inputs of type data_t. */
+int softmax_index_bits(int table_size);
+int softmax_tables_build(nf_softmax_tables *s, const nf_fixed_type *data_t, const char *layer, nf_error *err);
+/* "stable" / "latency" (hls4ml's names); NF_EINPUT otherwise. */
+int softmax_parse_implementation(const char *s, bool *stable);
+
 #endif

@@ -9,6 +9,8 @@
 #include "nnfirm/util.h"
 
 static const char DEFAULT_TYPE[] = "ap_fixed<16,6>";
+/* hls4ml's default softmax table type (exp_table_t and inv_table_t). */
+static const char DEFAULT_TABLE_TYPE[] = "ap_fixed<18,8,AP_RND,AP_SAT>";
 
 /* The fixed type QKeras' quantizer describes (hls4ml's reading of it). */
 static bool quantizer_type(const nf_quantizer *q, nf_fixed_type *t) {
@@ -139,13 +141,49 @@ static int build_dense(build_ctx *b, int li, const nf_layer *bn, nf_design_layer
   return rc;
 }
 
+/* A table type setting of the softmax layer (hls4ml's exp_table_t / inv_table_t). */
+static int softmax_type(build_ctx *b, const char *layer, const char *key, nf_fixed_type *t) {
+  const cJSON *v = config_setting(b->c, layer, "Softmax", key);
+  const char *s = cJSON_IsString(v) ? v->valuestring : DEFAULT_TABLE_TYPE;
+  if (v && !cJSON_IsString(v)) return nf_fail(b->err, NF_EINPUT, "%s: layer '%s': %s must be a type string", b->c->origin, layer, key);
+  if (nf_fixed_type_parse(s, t, b->err)) return nf_fail_context(b->err, "%s: layer '%s' %s", b->c->origin, layer, key);
+  return NF_OK;
+}
+
+/* The final softmax: hls4ml's table settings and the tables themselves. */
+static int build_softmax(build_ctx *b, int li, nf_design_layer *d) {
+  const char *name = b->m->layers[li].name;
+  nf_softmax_tables *s = &d->softmax;
+  const cJSON *size = config_setting(b->c, name, "Softmax", "table_size");
+  const cJSON *impl = config_setting(b->c, name, "Softmax", "implementation");
+  s->table_size = 1024;
+  s->stable = true;
+  if (size && (!cJSON_IsNumber(size) || size->valuedouble != (int)size->valuedouble))
+    return nf_fail(b->err, NF_EINPUT, "%s: layer '%s': table_size must be an integer", b->c->origin, name);
+  if (size) s->table_size = (int)size->valuedouble;
+  if (impl && (!cJSON_IsString(impl) || softmax_parse_implementation(impl->valuestring, &s->stable)))
+    return nf_fail(b->err, NF_EINPUT, "%s: layer '%s': implementation must be \"stable\" or \"latency\"",
+                   b->c->origin, name);
+  int rc = softmax_type(b, name, "exp_table_t", &s->exp_t);
+  if (!rc) rc = softmax_type(b, name, "inv_table_t", &s->inv_t);
+  if (!rc) rc = softmax_tables_build(s, &d->input_t, name, b->err);
+  return rc ? nf_fail_context(b->err, "%s", b->c->origin) : NF_OK;
+}
+
 static int build_activation(build_ctx *b, int li, nf_design_layer *d) {
   const nf_layer *l = &b->m->layers[li];
   d->act = l->act;
   d->act_alpha = l->act_alpha;
-  if (l->act != NF_ACT_RELU && l->act != NF_ACT_LINEAR)
-    return nf_fail(b->err, NF_EINPUT, "layer '%s': activation %s is not supported in fixed point yet (relu, linear; "
-                                      "a final softmax is left out of hardware)", l->name, nf_activation_name(l->act));
+  bool last = li == b->m->n_layers - 1;
+  if (l->act == NF_ACT_SOFTMAX && !last)
+    return nf_fail(b->err, NF_EINPUT, "layer '%s': a softmax is supported only as the last layer", l->name);
+  if (l->act != NF_ACT_RELU && l->act != NF_ACT_LINEAR && l->act != NF_ACT_SOFTMAX)
+    return nf_fail(b->err, NF_EINPUT, "layer '%s': activation %s is not supported in fixed point yet (relu, linear, "
+                                      "a final softmax)", l->name, nf_activation_name(l->act));
+  if (l->act == NF_ACT_SOFTMAX) {
+    int rc = resolve(b, l->name, config_layer_type(l), VAR_RESULT, NULL, li, NULL, 0, &d->result_t);
+    return rc ? rc : build_softmax(b, li, d);
+  }
   const nf_quantizer *q = l->act_q.kind != NF_QUANT_NONE ? &l->act_q : NULL;
   return resolve(b, l->name, config_layer_type(l), VAR_RESULT, q, li, NULL, 0, &d->result_t);
 }
@@ -177,9 +215,8 @@ static int read_globals(const nf_config *c, nf_design *d, nf_error *err) {
   const cJSON *model = cJSON_GetObjectItemCaseSensitive(c->hls, "Model");
   if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(model, "Strategy")))
     snprintf(d->strategy, sizeof d->strategy, "%s", v->valuestring);
-  if (cJSON_IsTrue(config_global(c, "Softmax")))
-    return nf_fail(err, NF_EINPUT, "%s: Softmax: true (softmax tables in hardware) is not supported yet; the "
-                                   "design ends at the logits and argmax decides", c->origin);
+  const cJSON *sm = config_global(c, "Softmax");
+  if (sm && !cJSON_IsBool(sm)) return nf_fail(err, NF_EINPUT, "%s: Softmax must be true or false", c->origin);
   return NF_OK;
 }
 
@@ -213,9 +250,6 @@ int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, l
   for (int li = 0; !rc && li < m->n_layers; li++) {
     const nf_layer *l = &m->layers[li];
     if (l->kind == NF_LAYER_DROPOUT) continue;
-    if (l->kind == NF_LAYER_ACTIVATION && l->act == NF_ACT_SOFTMAX && li == m->n_layers - 1) {
-      break; /* argmax of the logits decides; softmax is left out of hardware */
-    }
     if (l->kind == NF_LAYER_BATCHNORM) {
       rc = nf_fail(err, NF_EINPUT, "layer '%s': a BatchNormalization that does not follow a Dense cannot be "
                                    "folded (not supported)", l->name);
@@ -239,8 +273,13 @@ int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, l
   }
   if (!rc && d->n_layers == 0) rc = nf_fail(err, NF_EINPUT, "the model has no layer to put in hardware");
   if (!rc) {
-    d->n_hw = d->n_layers;
-    d->n_outputs = d->layers[d->n_layers - 1].n_out;
+    /* By default the final softmax stays out of hardware (argmax of the
+     * logits decides); the emulator still models its tables. */
+    const nf_design_layer *last = &d->layers[d->n_layers - 1];
+    bool soft_last = last->kind == NF_DL_ACTIVATION && last->act == NF_ACT_SOFTMAX;
+    d->n_hw = soft_last && !cJSON_IsTrue(config_global(c, "Softmax")) ? d->n_layers - 1 : d->n_layers;
+    if (d->n_hw == 0) rc = nf_fail(err, NF_EINPUT, "the model has no layer to put in hardware");
+    d->n_outputs = last->n_out;
     if (m->scaler_mean) {
       size_t n = (size_t)m->n_features * sizeof(float);
       d->scaler_mean = nf_malloc(n, err);

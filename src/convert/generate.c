@@ -2,6 +2,7 @@
  * writes it: model-wide defaults, per layer type, or per layer name with
  * QKeras quantizers turned into their exact types. JSON text (JSON is also
  * valid YAML, so the file works under either extension). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +27,54 @@ static const char *quantizer_string(const nf_quantizer *q, char *buf, size_t n) 
   return NULL;
 }
 
-static cJSON *layer_entry(const nf_layer *l, bool auto_result) {
+/* What flows between layers while the configuration is generated: the
+ * fractional bits and the largest magnitude of the current values. */
+typedef struct {
+  int frac;
+  double max_abs;
+} value_range;
+
+static int quantizer_frac(const nf_quantizer *q) {
+  switch (q->kind) {
+  case NF_QUANT_BITS: return q->bits - q->integer - (q->keep_negative ? 1 : 0);
+  case NF_QUANT_RELU: return q->bits - q->integer;
+  default: return 0;
+  }
+}
+
+/* A QKeras Dense's exact sum type (what hls4ml's precision inference does
+ * for quantized layers): every fractional bit of input x weight, and integer
+ * bits for the largest sum the quantized weights can produce. Writing it
+ * avoids a truncation before the following quantized activation rounds —
+ * a double rounding QKeras does not have. Returns false when it does not
+ * apply (no kernel quantizer) or would exceed 64 bits. */
+static bool exact_sum_type(const nf_layer *l, value_range *in, char *buf, size_t n) {
+  if (l->kernel_q.kind == NF_QUANT_NONE || in->frac < 0) return false;
+  int frac = in->frac + quantizer_frac(&l->kernel_q), fb = quantizer_frac(&l->bias_q);
+  if (l->bias && l->bias_q.kind != NF_QUANT_NONE && fb > frac) frac = fb;
+  double mx = 0;
+  for (int j = 0; j < l->n_out; j++) {
+    double s = l->bias ? fabs(nf_quantizer_apply(&l->bias_q, l->bias[j])) : 0;
+    for (int i = 0; i < l->n_in; i++) s += in->max_abs * fabs(nf_quantizer_apply(&l->kernel_q, l->kernel[(size_t)i * l->n_out + j]));
+    mx = fmax(mx, s);
+  }
+  int ibits = (mx > 0 ? (int)floor(log2(mx)) + 1 : 0) + 1; /* magnitude bits + sign */
+  if (ibits + frac > 64 || l->bias_q.kind == NF_QUANT_NONE) return false;
+  snprintf(buf, n, "ap_fixed<%d,%d>", ibits + frac, ibits);
+  in->frac = frac;
+  in->max_abs = mx;
+  return true;
+}
+
+/* The range after layer l (for the next exact sum). */
+static void track_range(const nf_layer *l, bool exact, value_range *r) {
+  if (l->kind == NF_LAYER_DENSE && !exact) *r = (value_range){10, 32}; /* default ap_fixed<16,6> */
+  const nf_quantizer *q = &l->act_q;
+  if (l->kind == NF_LAYER_ACTIVATION && (q->kind == NF_QUANT_RELU || q->kind == NF_QUANT_BITS))
+    *r = (value_range){quantizer_frac(q), ldexp(1.0, q->integer)};
+}
+
+static cJSON *layer_entry(const nf_layer *l, bool auto_result, const char *exact) {
   cJSON *e = cJSON_CreateObject(), *p = cJSON_CreateObject();
   if (!e || !p) {
     cJSON_Delete(e);
@@ -34,14 +82,14 @@ static cJSON *layer_entry(const nf_layer *l, bool auto_result) {
     return NULL;
   }
   char q[96];
-  const char *res = auto_result ? "auto" : DEFAULT_TYPE;
+  const char *res = auto_result ? "auto" : exact ? exact : DEFAULT_TYPE;
   bool ok = true;
   if (l->kind == NF_LAYER_DENSE) {
     const char *w = quantizer_string(&l->kernel_q, q, sizeof q);
     ok = add_type_str(p, "weight", w ? w : DEFAULT_TYPE);
     const char *b = quantizer_string(&l->bias_q, q, sizeof q);
     ok = ok && add_type_str(p, "bias", b ? b : DEFAULT_TYPE) && add_type_str(p, "result", res) &&
-         add_type_str(p, "accum", auto_result ? "auto" : DEFAULT_TYPE);
+         add_type_str(p, "accum", res);
     ok = ok && cJSON_AddNumberToObject(e, "ReuseFactor", 1);
   } else {
     const char *a = quantizer_string(&l->act_q, q, sizeof q);
@@ -77,10 +125,15 @@ char *nf_config_generate(const nf_model *m, nf_granularity g, bool auto_precisio
     cJSON *names = cJSON_CreateObject(), *in = cJSON_CreateObject(), *ip = cJSON_CreateObject();
     ok = names && in && ip && add_type_str(ip, "result", auto_precision ? "auto" : DEFAULT_TYPE) &&
          cJSON_AddItemToObject(in, "Precision", ip) && cJSON_AddItemToObject(names, m->input_name, in);
+    value_range r = {10, 32}; /* the input: default ap_fixed<16,6> */
     for (int i = 0; ok && i < m->n_layers; i++) {
       const nf_layer *l = &m->layers[i];
       if (l->kind == NF_LAYER_DROPOUT || l->kind == NF_LAYER_BATCHNORM) continue; /* removed / folded */
-      cJSON *e = layer_entry(l, auto_precision);
+      bool folded = i + 1 < m->n_layers && m->layers[i + 1].kind == NF_LAYER_BATCHNORM;
+      char exact[64];
+      bool ex = l->kind == NF_LAYER_DENSE && !folded && !auto_precision && exact_sum_type(l, &r, exact, sizeof exact);
+      track_range(l, ex, &r);
+      cJSON *e = layer_entry(l, auto_precision, ex ? exact : NULL);
       ok = e && cJSON_AddItemToObject(names, l->name, e);
     }
     ok = ok && cJSON_AddItemToObject(root, "LayerName", names);

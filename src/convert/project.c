@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnfirm/convert.h"
+#include "convert_internal.h"
 #include "nnfirm/util.h"
 
 static char *codes_text(const int64_t *v, long n) {
@@ -39,6 +39,10 @@ static cJSON *layer_json(const nf_design_layer *l) {
     free(b);
   } else if (ok) {
     ok = cJSON_AddStringToObject(o, "activation", nf_activation_name(l->act)) != NULL;
+    if (ok && l->act == NF_ACT_SOFTMAX) /* the tables follow from these */
+      ok = cJSON_AddNumberToObject(o, "table_size", l->softmax.table_size) &&
+           add_type(o, "exp_table_t", &l->softmax.exp_t) && add_type(o, "inv_table_t", &l->softmax.inv_t) &&
+           cJSON_AddStringToObject(o, "implementation", l->softmax.stable ? "stable" : "latency");
   }
   if (!ok) {
     cJSON_Delete(o);
@@ -57,6 +61,7 @@ int nf_design_save(const nf_design *d, const char *dir, nf_error *err) {
   cJSON *o = cJSON_CreateObject(), *layers = cJSON_CreateArray();
   bool ok = o && layers && cJSON_AddNumberToObject(o, "format", 1) && cJSON_AddStringToObject(o, "project", d->project) &&
             cJSON_AddNumberToObject(o, "n_inputs", d->n_inputs) && add_type(o, "input_t", &d->input_t) &&
+            cJSON_AddNumberToObject(o, "n_hw", d->n_hw) &&
             cJSON_AddStringToObject(o, "strategy", d->strategy) && cJSON_AddStringToObject(o, "io_type", d->io_type) &&
             cJSON_AddStringToObject(o, "part", d->part) && cJSON_AddNumberToObject(o, "clock_period_ns", d->clock_period_ns);
   if (ok && d->scaler_mean) {
@@ -152,7 +157,16 @@ static int load_layer(loader *L, const cJSON *o, nf_design_layer *l, int width) 
   l->kind = NF_DL_ACTIVATION;
   if (!cJSON_IsString(act) || nf_activation_parse(act->valuestring, &l->act) || l->n_in != l->n_out)
     return nf_fail(L->err, NF_EINPUT, "%s: %s: not a valid activation layer", L->path, where);
-  return NF_OK;
+  if (l->act != NF_ACT_SOFTMAX) return NF_OK;
+  nf_softmax_tables *s = &l->softmax;
+  const cJSON *impl = cJSON_GetObjectItemCaseSensitive(o, "implementation");
+  rc = get_int(L, o, "table_size", 2, 1 << 20, &s->table_size, where);
+  if (!rc) rc = get_type(L, o, "exp_table_t", &s->exp_t, where);
+  if (!rc) rc = get_type(L, o, "inv_table_t", &s->inv_t, where);
+  if (!rc && (!cJSON_IsString(impl) || softmax_parse_implementation(impl->valuestring, &s->stable)))
+    rc = nf_fail(L->err, NF_EINPUT, "%s: %s: 'implementation' must be \"stable\" or \"latency\"", L->path, where);
+  if (!rc && softmax_tables_build(s, &l->input_t, l->name, L->err)) rc = nf_fail_context(L->err, "%s", L->path);
+  return rc;
 }
 
 static int load_floats(loader *L, const cJSON *o, const char *key, int n, float **out) {
@@ -199,8 +213,10 @@ int nf_design_load(const char *dir, nf_design **out, nf_error *err) {
     rc = load_layer(&L, cJSON_GetArrayItem(layers, i), &d->layers[i], width);
     width = d->layers[i].n_out;
   }
+  const cJSON *hw = cJSON_GetObjectItemCaseSensitive(o, "n_hw");
+  if (!rc && hw) rc = get_int(&L, o, "n_hw", 1, d->n_layers, &d->n_hw, "design");
+  else if (!rc) d->n_hw = d->n_layers;
   if (!rc) {
-    d->n_hw = d->n_layers;
     d->n_outputs = width;
     rc = load_floats(&L, o, "scaler_mean", d->n_inputs, &d->scaler_mean);
     if (!rc) rc = load_floats(&L, o, "scaler_scale", d->n_inputs, &d->scaler_scale);

@@ -75,7 +75,7 @@ int nf_scan_bits(const nf_model *m, const float *x, const int *y, long n, int bi
     rc = nf_config_parse(text, strlen(text), "(scan)", &c, err);
     if (!rc) rc = nf_design_build(m, c, NULL, 0, &d, err);
     if (!rc) rc = nf_emulate_inputs(d, x, n, in, err);
-    if (!rc) rc = nf_emulate(d, in, n, -1, codes, err);
+    if (!rc) rc = nf_emulate(d, in, n, d->n_hw - 1, codes, err);
     long hit = 0;
     int k = d ? d->n_outputs : 0;
     for (long i = 0; !rc && i < n; i++) hit += argmax_codes(codes + (size_t)i * k, k) == y[i];

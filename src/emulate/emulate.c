@@ -122,6 +122,38 @@ static void activation(const nf_design_layer *d, const int64_t *x, int64_t *y) {
   }
 }
 
+/* hls4ml's balanced adder tree over exp_t codes: the first half is the
+ * largest power of two below n, every partial sum cast back to exp_t. */
+static int64_t exp_sum_tree(const nf_fixed_type *t, const int64_t *v, int n) {
+  if (n == 1) return v[0];
+  int left = 1;
+  while (left * 2 < n) left *= 2; /* pow2(floorlog2(n - 1)) */
+  int64_t a = exp_sum_tree(t, v, left), b = exp_sum_tree(t, v + left, n - left);
+  return cast64(t, a + b, nf_fixed_frac_bits(t));
+}
+
+/* The table softmax of SPEC §3 (hls4ml's "latency" / "stable"). */
+static void softmax(const nf_design_layer *d, const int64_t *x, int64_t *y) {
+  const nf_softmax_tables *s = &d->softmax;
+  const nf_fixed_type *in = &d->input_t;
+  int n = d->n_out, nb = s->index_bits, fin = nf_fixed_frac_bits(in);
+  int64_t xmax = x[0];
+  for (int j = 1; j < n; j++) xmax = x[j] > xmax ? x[j] : xmax;
+  /* The stable difference's type: the input's W and I, rounding, saturating. */
+  nf_fixed_type diff_t = nf_fixed_type_make(in->width, in->int_bits, true);
+  diff_t.q = NF_Q_RND;
+  diff_t.o = NF_O_SAT;
+  for (int j = 0; j < n; j++) {
+    int64_t a = x[j];
+    if (s->stable) a = cast64(in, cast64(&diff_t, x[j] - xmax, fin), fin);
+    y[j] = s->exp_table[nf_softmax_index(a, in, nb)];
+  }
+  int64_t sum = exp_sum_tree(&s->exp_t, y, n);
+  int64_t inv = s->inv_table[nf_softmax_index(sum, &s->exp_t, nb)];
+  int fp = nf_fixed_frac_bits(&s->exp_t) + nf_fixed_frac_bits(&s->inv_t);
+  for (int j = 0; j < n; j++) y[j] = cast64(&d->result_t, y[j] * inv, fp);
+}
+
 /* Per-layer data prepared once: the fast plan, int32 weights, the bias cast
  * to accum_t (then pre-shifted to the sum's scale). */
 typedef struct {
@@ -186,6 +218,8 @@ int nf_emulate(const nf_design *d, const int64_t *in, long n, int upto, int64_t 
           dense_fast(l, &prep[li].plan, prep[li].w32, cur, next, prep[li].bias_acc, scratch);
         else if (l->kind == NF_DL_DENSE)
           dense_exact(l, cur, next);
+        else if (l->act == NF_ACT_SOFTMAX)
+          softmax(l, cur, next);
         else
           activation(l, cur, next);
         int64_t *t = cur;

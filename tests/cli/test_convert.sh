@@ -44,6 +44,23 @@ agree=$(paste "$T/qa" "$T/ra" | awk '$1==$2' | wc -l)
 awk -F, "$argmax" "$T/q2.csv" > "$T/qa2"
 agree2=$(paste "$T/qa2" "$T/ra" | awk '$1==$2' | wc -l)
 [ "$agree2" -ge 190 ] && pass || fail "qkeras shipped-config argmax agreement $agree2/200"
+# The 4 rows the shipped configuration loses are near-ties flipped by a
+# double rounding (each Dense's sum truncated to ap_fixed<16,6> before the
+# quantized_relu rounds); nnfirm's own starting configuration keeps those
+# sums exact, and then even the hls4ml table softmax's argmax agrees.
+"$NNFIRM" config "$K/qkeras_3layer.json" --granularity name -o "$T/qgen.json" || fail "config qkeras"
+expect_status 0 "table softmax" -- "$NNFIRM" predict "$K/qkeras_3layer.json" --input "$SHARED/refs/inputs16.csv" --config "$T/qgen.json" --layer softmax -o "$T/q3.csv"
+awk -F, "$argmax" "$T/q3.csv" > "$T/qa3"
+agree3=$(paste "$T/qa3" "$T/ra" | awk '$1==$2' | wc -l)
+[ "$agree3" -ge 199 ] && pass || fail "qkeras generated-config softmax argmax agreement $agree3/200 < 99.5%"
+# Probabilities from the tables: in [0, 2) and near 1 in sum (hls4ml's default 18-bit tables).
+awk -F, '{ s = 0; for (i = 1; i <= NF; i++) { if ($i < 0 || $i >= 2) bad = 1; s += $i } if (s < 0.8 || s > 1.3) bad = 1 } END { exit bad }' "$T/q3.csv" && pass || fail "table softmax probabilities implausible: $(head -2 "$T/q3.csv")"
+printf 'LayerName:\n  softmax: {implementation: legacy}\n' > "$T/bads1.yml"
+expect_status 2 "unsupported softmax implementation" -- "$NNFIRM" predict "$K/qkeras_3layer.json" --input "$T/in50.csv" --config "$T/bads1.yml" --layer softmax
+expect_err_contains "implementation" "softmax implementation message"
+printf 'LayerName:\n  softmax: {table_size: 1000}\n' > "$T/bads2.yml"
+expect_status 2 "table_size not a power of two" -- "$NNFIRM" predict "$K/qkeras_3layer.json" --input "$T/in50.csv" --config "$T/bads2.yml" --layer softmax
+expect_err_contains "power of two" "table_size message"
 
 # Bad configurations: exit 2, message names the problem, nothing written.
 printf 'LayerName:\n  fc9: {ReuseFactor: 1}\n' > "$T/bad1.yml"
