@@ -21,7 +21,9 @@
  * Pipelining (delay model, documented in docs/firmware.md): one adder level
  * costs NF_RTL_ADDER_NS nanoseconds; a register stage is placed every
  * floor((ClockPeriod - NF_RTL_MARGIN_NS) / NF_RTL_ADDER_NS) adder levels
- * (at least one). Each Dense layer ends in an output register.
+ * (at least one). Each Dense layer ends in an output register. A softmax
+ * (when the configuration puts it in hardware) is a five-stage pipeline
+ * around two table ROMs (src/rtl/softmax.c).
  */
 #ifndef NNFIRM_RTL_H
 #define NNFIRM_RTL_H
@@ -34,7 +36,7 @@
 #define NF_RTL_ADDER_NS 1.0
 #define NF_RTL_MARGIN_NS 0.5
 
-typedef enum { NF_RTL_DENSE, NF_RTL_RELU } nf_rtl_kind;
+typedef enum { NF_RTL_DENSE, NF_RTL_RELU, NF_RTL_SOFTMAX } nf_rtl_kind;
 
 typedef struct nf_rtl_layer {
   nf_rtl_kind kind;
@@ -44,6 +46,12 @@ typedef struct nf_rtl_layer {
   const int64_t *bias;     /* Dense: [n_out] codes of bias_t (NULL = zero) */
   nf_fixed_type input_t, weight_t, bias_t, accum_t, result_t; /* ReLU: input_t, result_t */
   int reuse;               /* ReuseFactor (Dense); <= 1 means fully parallel */
+  /* Softmax (hls4ml's lookup tables, as nnfirm/convert.h describes them):
+   * n_in == n_out; tables of 1 << table_bits codes of exp_t / inv_t. */
+  int table_bits;
+  bool stable;
+  nf_fixed_type exp_t, inv_t;
+  const int64_t *exp_table, *inv_table;
 } nf_rtl_layer;
 
 typedef struct nf_rtl_net {

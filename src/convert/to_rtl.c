@@ -27,9 +27,17 @@ int nf_design_rtl_net(const nf_design *d, nf_rtl_net *net, nf_rtl_layer **layers
       L[i].reuse = l->reuse_factor;
     } else if (l->act == NF_ACT_RELU) {
       L[i].kind = NF_RTL_RELU;
+    } else if (l->act == NF_ACT_SOFTMAX) {
+      L[i].kind = NF_RTL_SOFTMAX;
+      L[i].table_bits = l->softmax.index_bits;
+      L[i].stable = l->softmax.stable;
+      L[i].exp_t = l->softmax.exp_t;
+      L[i].inv_t = l->softmax.inv_t;
+      L[i].exp_table = l->softmax.exp_table;
+      L[i].inv_table = l->softmax.inv_table;
     } else {
       free(L);
-      return nf_fail(err, NF_EINPUT, "layer '%s': %s activation has no RTL yet (relu only)", l->name,
+      return nf_fail(err, NF_EINPUT, "layer '%s': %s activation has no RTL yet (relu, softmax)", l->name,
                      nf_activation_name(l->act));
     }
   }

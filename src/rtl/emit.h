@@ -77,6 +77,9 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int level
 int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int levels_per_stage,
                          int *latency);
 int rtl_emit_relu(rtl_gen *g, const char *top, const nf_rtl_layer *L);
+int rtl_emit_softmax(rtl_gen *g, const char *top, const nf_rtl_layer *L, int *latency);
+/* The softmax's two table ROM modules (<top>_<layer>_exp / _inv). */
+void rtl_softmax_roms(FILE *fp, const char *top, const nf_rtl_layer *L);
 /* Bits a value of type t occupies in the interface (its code width). */
 static inline int rtl_type_width(const nf_fixed_type *t) { return t->width; }
 

@@ -55,8 +55,15 @@ static int check_layer(const nf_rtl_layer *L, const nf_rtl_layer *prev, nf_error
   if (prev && (prev->n_out != L->n_in || !nf_fixed_type_equal(&prev->result_t, &L->input_t)))
     return nf_fail(err, NF_EINPUT, "layer %s: its input (%d values) does not match the output of %s (%d values) or its type",
                    L->name, L->n_in, prev->name, prev->n_out);
-  if (L->kind == NF_RTL_RELU) {
-    if (L->n_in != L->n_out) return nf_fail(err, NF_EINPUT, "layer %s: ReLU with %d inputs and %d outputs", L->name, L->n_in, L->n_out);
+  if (L->kind != NF_RTL_DENSE && L->n_in != L->n_out)
+    return nf_fail(err, NF_EINPUT, "layer %s: %s with %d inputs and %d outputs", L->name, L->kind == NF_RTL_RELU ? "ReLU" : "softmax",
+                   L->n_in, L->n_out);
+  if (L->kind == NF_RTL_RELU) return NF_OK;
+  if (L->kind == NF_RTL_SOFTMAX) {
+    if (L->table_bits < 1 || L->table_bits > 20 || !L->exp_table || !L->inv_table)
+      return nf_fail(err, NF_EINPUT, "layer %s: softmax without valid tables", L->name);
+    if (L->exp_t.width + L->inv_t.width > 62 || L->input_t.width > 62)
+      return nf_fail(err, NF_EINPUT, "layer %s: softmax types too wide", L->name);
     return NF_OK;
   }
   if (!L->weights) return nf_fail(err, NF_EINPUT, "layer %s: no weights", L->name);
@@ -80,7 +87,7 @@ int nf_rtl_check(const nf_rtl_net *net, nf_error *err) {
   return NF_OK;
 }
 
-static const char *kind_name(nf_rtl_kind k) { return k == NF_RTL_DENSE ? "Dense" : "ReLU"; }
+static const char *kind_name(nf_rtl_kind k) { return k == NF_RTL_DENSE ? "Dense" : k == NF_RTL_RELU ? "ReLU" : "Softmax"; }
 
 static void write_header(FILE *fp, const char *top, const nf_rtl_layer *L, int latency, int ii, long adders) {
   char t[5][96];
@@ -95,6 +102,13 @@ static void write_header(FILE *fp, const char *top, const nf_rtl_layer *L, int l
     fprintf(fp, "//   weight_t %s, bias_t %s, accum_t %s\n", t[1], t[2], t[3]);
     fprintf(fp, "//   %ld of %ld weights nonzero; %ld adders; ReuseFactor %d\n", nnz, (long)L->n_in * L->n_out, adders,
             L->reuse > 1 ? L->reuse : 1);
+  }
+  if (L->kind == NF_RTL_SOFTMAX) {
+    char e[96], v[96];
+    nf_fixed_type_format(&L->exp_t, e, sizeof e);
+    nf_fixed_type_format(&L->inv_t, v, sizeof v);
+    fprintf(fp, "//   hls4ml %s softmax: exp_table_t %s, inv_table_t %s, table_size %d\n", L->stable ? "stable" : "latency",
+            e, v, 1 << L->table_bits);
   }
   fprintf(fp, "//   result_t %s (out_data: value k at [k*%d +: %d])\n", t[4], L->result_t.width, L->result_t.width);
   fprintf(fp, "//   latency %d cycles, initiation interval %d\n", latency, ii);
@@ -113,6 +127,7 @@ static int layer_body(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_co
   int rc = NF_OK;
   *latency = 0;
   if (L->kind == NF_RTL_RELU) rc = rtl_emit_relu(&g, net->top, L);
+  else if (L->kind == NF_RTL_SOFTMAX) rc = rtl_emit_softmax(&g, net->top, L, latency);
   else if (L->reuse > 1) rc = rtl_emit_dense_reuse(&g, net->top, L, k, latency);
   else rc = rtl_emit_dense(&g, net->top, L, k, latency);
   if (g.oom && !rc) rc = NF_EINTERNAL;
@@ -144,6 +159,10 @@ static int write_layer(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_c
     write_header(f.fp, net->top, L, *latency, L->kind == NF_RTL_DENSE && L->reuse > 1 ? L->reuse : 1, *adders);
     fputs(body, f.fp);
     fputs("endmodule\n", f.fp);
+    if (L->kind == NF_RTL_SOFTMAX) {
+      fputc('\n', f.fp);
+      rtl_softmax_roms(f.fp, net->top, L);
+    }
     rc = nf_outfile_commit(&f, err);
   }
   free(body);
@@ -223,6 +242,33 @@ int nf_rtl_generate(const nf_rtl_net *net, const char *rtl_dir, nf_rtl_info *inf
 }
 
 /* ---- SPEC §3 reference ---------------------------------------------------- */
+/* Top `bits` bits of a code's width-bit pattern (zero low bits if narrower). */
+static unsigned table_address(nf_code c, const nf_fixed_type *t, int bits) {
+  unsigned __int128 p = (unsigned __int128)c & ((((unsigned __int128)1) << t->width) - 1);
+  return (unsigned)(t->width >= bits ? p >> (t->width - bits) : p << (bits - t->width));
+}
+
+static nf_code softmax_sum(const nf_rtl_layer *L, const nf_code *e, int n) {
+  if (n == 1) return e[0];
+  int left = 1;
+  while (left * 2 < n) left *= 2;
+  return nf_fixed_cast(&L->exp_t, softmax_sum(L, e, left) + softmax_sum(L, e + left, n - left), &L->exp_t);
+}
+
+static void softmax_reference(const nf_rtl_layer *L, const nf_code *x, nf_code *y) {
+  nf_code mx = x[0];
+  for (int i = 1; i < L->n_in; i++) mx = x[i] > mx ? x[i] : mx;
+  nf_fixed_type dt = nf_fixed_type_make(L->input_t.width, L->input_t.int_bits, true);
+  dt.q = NF_Q_RND, dt.o = NF_O_SAT;
+  for (int i = 0; i < L->n_in; i++) {
+    nf_code a = L->stable ? nf_fixed_cast(&L->input_t, nf_fixed_cast(&dt, x[i] - mx, &L->input_t), &L->input_t) : x[i];
+    y[i] = L->exp_table[table_address(a, &L->input_t, L->table_bits)];
+  }
+  nf_code inv = L->inv_table[table_address(softmax_sum(L, y, L->n_in), &L->exp_t, L->table_bits)];
+  int fp = nf_fixed_frac_bits(&L->exp_t) + nf_fixed_frac_bits(&L->inv_t);
+  for (int i = 0; i < L->n_in; i++) y[i] = nf_fixed_cast_code(&L->result_t, y[i] * inv, fp);
+}
+
 int nf_rtl_reference(const nf_rtl_net *net, const int64_t *in, int64_t *out, nf_error *err) {
   int width = 0;
   for (int l = 0; l < net->n_layers; l++) {
@@ -240,6 +286,8 @@ int nf_rtl_reference(const nf_rtl_net *net, const int64_t *in, int64_t *out, nf_
     int fi = nf_fixed_frac_bits(&L->input_t);
     if (L->kind == NF_RTL_RELU) {
       for (int i = 0; i < L->n_in; i++) b[i] = nf_fixed_cast_code(&L->result_t, a[i] > 0 ? a[i] : 0, fi);
+    } else if (L->kind == NF_RTL_SOFTMAX) {
+      softmax_reference(L, a, b);
     } else {
       int fp = fi + nf_fixed_frac_bits(&L->weight_t), fa = nf_fixed_frac_bits(&L->accum_t);
       for (int j = 0; j < L->n_out; j++) {

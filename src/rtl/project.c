@@ -46,11 +46,13 @@ static int add_type(cJSON *o, const char *key, const nf_fixed_type *t) {
   return cJSON_AddStringToObject(o, key, buf) ? 0 : 1;
 }
 
+static const char *const KIND_NAMES[] = {[NF_RTL_DENSE] = "Dense", [NF_RTL_RELU] = "ReLU", [NF_RTL_SOFTMAX] = "Softmax"};
+
 static cJSON *layer_json(const nf_rtl_layer *L, nf_error *err) {
   cJSON *o = cJSON_CreateObject();
   if (!o) return NULL;
   int bad = !cJSON_AddStringToObject(o, "name", L->name);
-  bad |= !cJSON_AddStringToObject(o, "kind", L->kind == NF_RTL_DENSE ? "Dense" : "ReLU");
+  bad |= !cJSON_AddStringToObject(o, "kind", KIND_NAMES[L->kind]);
   bad |= !cJSON_AddNumberToObject(o, "n_in", L->n_in) || !cJSON_AddNumberToObject(o, "n_out", L->n_out);
   bad |= add_type(o, "input_t", &L->input_t) | add_type(o, "result_t", &L->result_t);
   if (L->kind == NF_RTL_DENSE) {
@@ -59,6 +61,13 @@ static cJSON *layer_json(const nf_rtl_layer *L, nf_error *err) {
     char *w = codes_text(L->weights, (long)L->n_in * L->n_out, err), *b = codes_text(L->bias, L->n_out, err);
     bad |= !w || !b || !cJSON_AddStringToObject(o, "weights", w) || !cJSON_AddStringToObject(o, "bias", b);
     free(w), free(b);
+  } else if (L->kind == NF_RTL_SOFTMAX) {
+    long n = 1L << L->table_bits;
+    bad |= add_type(o, "exp_t", &L->exp_t) | add_type(o, "inv_t", &L->inv_t);
+    bad |= !cJSON_AddNumberToObject(o, "table_bits", L->table_bits) || !cJSON_AddBoolToObject(o, "stable", L->stable);
+    char *e = codes_text(L->exp_table, n, err), *v = codes_text(L->inv_table, n, err);
+    bad |= !e || !v || !cJSON_AddStringToObject(o, "exp_table", e) || !cJSON_AddStringToObject(o, "inv_table", v);
+    free(e), free(v);
   }
   if (bad) {
     cJSON_Delete(o);
@@ -178,15 +187,43 @@ static int keep_array(nf_rtl_project *p, int64_t *a, nf_error *err) {
   return NF_OK;
 }
 
+static int load_table(const cJSON *o, const char *key, long n, const int64_t **out, nf_rtl_project *p,
+                      const char *where, const char *name, nf_error *err) {
+  const char *s = str_field(o, key);
+  int64_t *v = NULL;
+  int rc = s ? parse_codes(s, n, &v, err) : -1;
+  if (rc > 0) return rc;
+  if (rc < 0) return nf_fail(err, NF_EINPUT, "%s: layer %s: %s is not %ld integer codes", where, name, key, n);
+  *out = v;
+  return keep_array(p, v, err);
+}
+
+static int load_softmax(const cJSON *o, nf_rtl_layer *L, nf_rtl_project *p, const char *where, nf_error *err) {
+  const char *tk[] = {"exp_t", "inv_t"};
+  nf_fixed_type *tt[] = {&L->exp_t, &L->inv_t};
+  for (int i = 0; i < 2; i++) {
+    const char *s = str_field(o, tk[i]);
+    if (!s) return nf_fail(err, NF_EINPUT, "%s: layer %s lacks %s", where, L->name, tk[i]);
+    if (nf_fixed_type_parse(s, tt[i], err)) return nf_fail_context(err, "%s: layer %s, %s", where, L->name, tk[i]);
+  }
+  const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "stable");
+  if (int_field(o, "table_bits", &L->table_bits) || L->table_bits < 1 || L->table_bits > 20 || !cJSON_IsBool(st))
+    return nf_fail(err, NF_EINPUT, "%s: layer %s: table_bits (1..20) or stable missing", where, L->name);
+  L->stable = cJSON_IsTrue(st);
+  int rc = load_table(o, "exp_table", 1L << L->table_bits, &L->exp_table, p, where, L->name, err);
+  return rc ? rc : load_table(o, "inv_table", 1L << L->table_bits, &L->inv_table, p, where, L->name, err);
+}
+
 static int load_layer(const cJSON *o, int idx, nf_rtl_layer *L, nf_rtl_project *p, const char *where, nf_error *err) {
   const char *name = str_field(o, "name"), *kind = str_field(o, "kind");
   if (!name || !kind || strlen(name) >= sizeof L->name || int_field(o, "n_in", &L->n_in) ||
       int_field(o, "n_out", &L->n_out) || L->n_in <= 0 || L->n_out <= 0 || L->n_in > 100000 || L->n_out > 100000)
     return nf_fail(err, NF_EINPUT, "%s: layers[%d] lacks a valid name, kind, n_in or n_out", where, idx);
   snprintf(L->name, sizeof L->name, "%s", name);
-  L->kind = !strcmp(kind, "Dense") ? NF_RTL_DENSE : NF_RTL_RELU;
-  if (strcmp(kind, "Dense") && strcmp(kind, "ReLU"))
-    return nf_fail(err, NF_EINPUT, "%s: layer %s has unknown kind '%s'", where, name, kind);
+  int k = 0;
+  while (k < 3 && strcmp(kind, KIND_NAMES[k])) k++;
+  if (k == 3) return nf_fail(err, NF_EINPUT, "%s: layer %s has unknown kind '%s'", where, name, kind);
+  L->kind = (nf_rtl_kind)k;
   const char *tk[] = {"input_t", "result_t", "weight_t", "bias_t", "accum_t"};
   nf_fixed_type *tt[] = {&L->input_t, &L->result_t, &L->weight_t, &L->bias_t, &L->accum_t};
   int nt = L->kind == NF_RTL_DENSE ? 5 : 2;
@@ -196,6 +233,7 @@ static int load_layer(const cJSON *o, int idx, nf_rtl_layer *L, nf_rtl_project *
     if (nf_fixed_type_parse(s, tt[i], err)) return nf_fail_context(err, "%s: layer %s, %s", where, name, tk[i]);
   }
   if (L->kind == NF_RTL_RELU) return NF_OK;
+  if (L->kind == NF_RTL_SOFTMAX) return load_softmax(o, L, p, where, err);
   if (int_field(o, "reuse", &L->reuse) || L->reuse < 1)
     return nf_fail(err, NF_EINPUT, "%s: layer %s: reuse must be a positive integer", where, name);
   const char *ws = str_field(o, "weights"), *bs = str_field(o, "bias");

@@ -48,6 +48,17 @@ cosim_ok "ReuseFactor 4" "$T/prf" iverilog "$ROWS"
 expect_status 0 "convert qkeras" -- "$NNFIRM" convert "$K/qkeras_3layer.json" --config "$K/qkeras_3layer_config.yml" -o "$T/pq"
 cosim_ok "qkeras_3layer" "$T/pq" verilator 200
 
+# The table softmax in hardware: hls4ml's shipped QKeras settings (stable,
+# 1024 entries, a wrapping 18-bit inverse table), and a small "latency"
+# variant whose sums wrap and whose table addresses come from 6-bit codes.
+{ cat "$K/qkeras_3layer_config.yml"; printf '\nSoftmax: true\n'; } > "$T/qsm.yml"
+expect_status 0 "convert qkeras + softmax" -- "$NNFIRM" convert "$K/qkeras_3layer.json" --config "$T/qsm.yml" -o "$T/pqs"
+grep -q "module myproject_softmax_exp" "$T/pqs/rtl/myproject_softmax.v" && pass || fail "softmax exp ROM missing"
+cosim_ok "qkeras_3layer + softmax" "$T/pqs" verilator 200
+{ cat "$T/c6.yml"; printf 'Softmax: true\nLayerName:\n  output_softmax_softmax: {implementation: latency, table_size: 64, exp_table_t: "ap_fixed<8,4>", inv_table_t: "ap_fixed<8,2,AP_RND,AP_SAT>"}\n'; } > "$T/c6s.yml"
+expect_status 0 "convert 6-bit + latency softmax" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/c6s.yml" -o "$T/p6s"
+cosim_ok "6-bit + latency softmax" "$T/p6s" iverilog 50
+
 # Bad input: hand edits, incomplete projects, a missing simulator.
 rm -rf "$T/p6/cosim"
 f=$(ls "$T/p6/rtl/"*fc1*.v | head -1)
