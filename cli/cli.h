@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include "nnfirm/error.h"
 
 #define CMD(name, summary) int cmd_##name(int argc, char **argv);
@@ -26,5 +27,17 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 /* True when argv holds -h/--help anywhere before a "--". */
 bool cli_wants_help(int argc, char **argv);
+
+/* ---- Child processes (cli/spawn.c) ---------------------------------------------
+ * This executable's path; 0 or -1. */
+int cli_self_path(char *buf, size_t n);
+/* Starts `exe args...` (args NULL-terminated) with stdout into out_path and
+ * stderr into log_path; returns its pid, or -1. */
+pid_t cli_spawn(const char *exe, const char *const *args, const char *out_path, const char *log_path);
+/* Waits for pid (-1: any child); returns its exit status (128 + signal when
+ * killed, -1 when waiting failed) and the pid in *which. */
+int cli_wait(pid_t pid, pid_t *which);
+/* cli_spawn then cli_wait. */
+int cli_run(const char *exe, const char *const *args, const char *out_path, const char *log_path);
 
 #endif
