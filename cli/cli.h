@@ -39,5 +39,10 @@ pid_t cli_spawn(const char *exe, const char *const *args, const char *out_path, 
 int cli_wait(pid_t pid, pid_t *which);
 /* cli_spawn then cli_wait. */
 int cli_run(const char *exe, const char *const *args, const char *out_path, const char *log_path);
+/* A step's JSON output <dir>/<name>, or NULL when missing or not JSON. */
+struct cJSON;
+struct cJSON *cli_read_json(const char *dir, const char *name);
+/* A number member of o, or `missing`. */
+double cli_json_num(const struct cJSON *o, const char *key, double missing);
 
 #endif

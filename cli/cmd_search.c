@@ -127,19 +127,8 @@ static int job_step(const char *self, const char *dir, const char *name, const c
   return cli_run(self, args, out, log);
 }
 
-static cJSON *read_json(const char *dir, const char *name) {
-  char path[4200], *text = NULL;
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  if (nf_read_file(path, &text, NULL, NULL)) return NULL;
-  cJSON *o = cJSON_Parse(text);
-  free(text);
-  return o;
-}
 
-static double num(const cJSON *o, const char *key) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-  return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
+static double num(const cJSON *o, const char *key) { return cli_json_num(o, key, NAN); }
 
 /* Trains, converts, evaluates and estimates one candidate into dir;
  * dir/result.json holds the figures (or the failing step). */
@@ -169,8 +158,8 @@ static int run_candidate(const char *self, const candidate *c, const job_opts *o
   const char *failed = NULL;
   for (int i = 0; i < 4 && !failed; i++)
     if (job_step(self, dir, names[i], steps[i]) != 0) failed = names[i];
-  cJSON *r = cJSON_CreateObject(), *tr = read_json(dir, "train.out"), *e = read_json(dir, "eval.out");
-  cJSON *es = read_json(dir, "estimate.out"), *man = read_json(proj, "manifest.json");
+  cJSON *r = cJSON_CreateObject(), *tr = cli_read_json(dir, "train.out"), *e = cli_read_json(dir, "eval.out");
+  cJSON *es = cli_read_json(dir, "estimate.out"), *man = cli_read_json(proj, "manifest.json");
   char spec[128];
   format_spec(c, spec, sizeof spec);
   cJSON_AddStringToObject(r, "id", c->id);
@@ -279,7 +268,7 @@ static int load_results(const search *s, result **out, int *n_out) {
   for (int i = 0; i < n; i++) {
     char cd[4500];
     snprintf(cd, sizeof cd, "%s/%s", dir, names[i]->d_name);
-    cJSON *o = names[i]->d_name[0] != '.' && r ? read_json(cd, "result.json") : NULL;
+    cJSON *o = names[i]->d_name[0] != '.' && r ? cli_read_json(cd, "result.json") : NULL;
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id"), *sp = cJSON_GetObjectItemCaseSensitive(o, "spec");
     if (o && cJSON_IsString(id) && cJSON_IsString(sp) && !cJSON_GetObjectItemCaseSensitive(o, "failed") &&
         !isnan(num(o, "accuracy")) && !isnan(num(o, "est_lut_pct"))) {
@@ -338,7 +327,7 @@ static void synthesize(search *s, result *r, int n) {
     if (cli_run(s->self, a, out, log) != 0) continue;
     char cd[4300];
     snprintf(cd, sizeof cd, "%s/candidates/%s", s->dir, r[i].id);
-    cJSON *o = read_json(cd, "synth.out");
+    cJSON *o = cli_read_json(cd, "synth.out");
     if (o && !isnan(num(o, "lut"))) {
       r[i].lut = num(o, "lut"), r[i].ff = num(o, "ff"), r[i].dsp = num(o, "dsp");
       r[i].lut_pct = num(o, "lut_pct"), r[i].ff_pct = num(o, "ff_pct");

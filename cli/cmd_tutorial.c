@@ -36,6 +36,9 @@ static const char USAGE[] =
     "  --quick        fewer jets and epochs, synthesis of the pruned design only (~3 min)\n"
     "  --data FILE    labelled jets to use instead of the default\n"
     "  --no-synth     skip Yosys (resources then come from 'nnfirm estimate' only)\n"
+    "  --rows N       synthetic jets to make (default 200000; --quick 40000)\n"
+    "  --epochs N     training epochs per model (default 30; --quick 8)\n"
+    "  --simulator S  co-simulation with verilator (default) or iverilog\n"
     "  --json         print the summary JSON on stdout\n"
     "  --quiet        no progress display\n"
     "Every step's stdout and stderr are kept in DIR/logs/. Yosys figures are not Vivado's,\n"
@@ -45,6 +48,7 @@ typedef struct tutorial {
   const char *self;   /* this executable */
   const char *dir;    /* the (temporary) output directory */
   bool quick, synth, quiet;
+  const char *rows, *epochs, *simulator;
   int step, n_steps;
   double t0;
   nf_error *err;
@@ -74,18 +78,13 @@ static int run_step(tutorial *t, const char *title, const char *name, const char
 
 /* A step's JSON output (logs/<name>.out), or NULL. */
 static cJSON *step_json(const tutorial *t, const char *name) {
-  char path[4200], *text = NULL;
-  snprintf(path, sizeof path, "%s/logs/%s.out", t->dir, name);
-  if (nf_read_file(path, &text, NULL, NULL)) return NULL;
-  cJSON *o = cJSON_Parse(text);
-  free(text);
-  return o;
+  char logs[4200], file[200];
+  snprintf(logs, sizeof logs, "%s/logs", t->dir);
+  snprintf(file, sizeof file, "%s.out", name);
+  return cli_read_json(logs, file);
 }
 
-static double num(const cJSON *o, const char *key) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-  return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
+static double num(const cJSON *o, const char *key) { return cli_json_num(o, key, -1); }
 
 /* ---- The flow ---------------------------------------------------------------- */
 /* The designs the tutorial compares (Parts 3-5). */
@@ -109,7 +108,7 @@ static int train_model(tutorial *t, const char *jets, const char *name, const ch
   snprintf(plots, sizeof plots, "%s/plots/train_%s", t->dir, name);
   snprintf(step, sizeof step, "train_%s", name);
   snprintf(title, sizeof title, "train: %s", label);
-  const char *a[32] = {"train", "--data", jets, "--epochs", t->quick ? "8" : "30", "--json", "--quiet",
+  const char *a[32] = {"train", "--data", jets, "--epochs", t->epochs, "--json", "--quiet",
                        "--plots", plots, "-o", model};
   int n = 11;
   for (int i = 0; extra && extra[i] && n < 30; i++) a[n++] = extra[i];
@@ -136,8 +135,9 @@ static int run_design(tutorial *t, const char *jets, const design *d, const char
   if (!rc) rc = run_step(t, "resource estimate", step, est);
   if (!rc && d->synth_quick) {
     snprintf(step, sizeof step, "cosim_%s", d->name);
-    const char *cs[] = {"cosim", proj, "--input", sample, "--rows", "500", "--json", "--quiet", NULL};
-    rc = run_step(t, "co-simulation against the emulator (Verilator, 500 jets)", step, cs);
+    const char *cs[] = {"cosim", proj, "--input", sample, "--rows", "500", "--simulator", t->simulator, "--json",
+                        "--quiet", NULL};
+    rc = run_step(t, "co-simulation of 500 jets against the emulator", step, cs);
   }
   if (!rc && t->synth && (d->synth_quick || !t->quick)) {
     snprintf(step, sizeof step, "synth_%s", d->name);
@@ -160,7 +160,7 @@ static int run_flow(tutorial *t, const char *data) {
   snprintf(fplots, sizeof fplots, "%s/plots/float", t->dir);
   int rc = NF_OK;
   if (!data) {
-    const char *a[] = {"data", "synth", "-n", t->quick ? "40000" : "200000", "--seed", "1", "-o", jets, NULL};
+    const char *a[] = {"data", "synth", "-n", t->rows, "--seed", "1", "-o", jets, NULL};
     rc = run_step(t, "Part 1: synthetic jets (g, q, W, Z, t; 16 substructure features)", "data", a);
   }
   const char *info[] = {"data", "info", jets, "--json", NULL};
@@ -380,10 +380,14 @@ int cmd_tutorial(int argc, char **argv) {
   static const struct option opts[] = {{"output", required_argument, 0, 'o'}, {"quick", no_argument, 0, 'q'},
                                        {"data", required_argument, 0, 'd'},   {"no-synth", no_argument, 0, 'n'},
                                        {"quiet", no_argument, 0, 'Q'},        {"json", no_argument, 0, 'j'},
-                                       {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+                                       {"rows", required_argument, 0, 'r'},   {"epochs", required_argument, 0, 'e'},
+                                       {"simulator", required_argument, 0, 's'}, {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
   const char *out = "nnfirm-tutorial", *data = NULL;
   bool json = false;
-  tutorial t = {.synth = true, .quiet = !isatty(2)};
+  tutorial t = {.synth = true, .quiet = !isatty(2), .simulator = "verilator"};
+  const char *rows = NULL, *epochs = NULL;
+  long v;
   int c;
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
     switch (c) {
@@ -393,11 +397,26 @@ int cmd_tutorial(int argc, char **argv) {
     case 'n': t.synth = false; break;
     case 'Q': t.quiet = true; break;
     case 'j': json = true; break;
+    case 'r':
+      if (!nf_parse_long(optarg, &v) || v < 1000 || v > 100000000) return cli_usage_error("tutorial", "--rows must be 1000..1e8");
+      rows = optarg;
+      break;
+    case 'e':
+      if (!nf_parse_long(optarg, &v) || v < 1 || v > 1000) return cli_usage_error("tutorial", "--epochs must be 1..1000");
+      epochs = optarg;
+      break;
+    case 's':
+      if (strcmp(optarg, "verilator") && strcmp(optarg, "iverilog"))
+        return cli_usage_error("tutorial", "--simulator must be verilator or iverilog");
+      t.simulator = optarg;
+      break;
     case 'h': fputs(USAGE, stdout); return 0;
     default: return cli_usage_error("tutorial", "unknown option");
     }
   }
   if (optind < argc) return cli_usage_error("tutorial", "unexpected argument '%s'", argv[optind]);
+  t.rows = rows ? rows : t.quick ? "40000" : "200000";
+  t.epochs = epochs ? epochs : t.quick ? "8" : "30";
   nf_error err = {0};
   char cached[4096];
   if (!data && nf_data_cached_path(cached, sizeof cached)) data = cached;

@@ -1,7 +1,8 @@
 /* Running nnfirm's own commands in child processes (tutorial, search): each
  * step is exactly what a user typing it would get, and independent steps
- * can run side by side. */
+ * can run side by side; their results come back as JSON files. */
 #define _POSIX_C_SOURCE 200809L
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,7 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <stdlib.h>
+
 #include "cli.h"
+#include "nnfirm/util.h"
 
 int cli_self_path(char *buf, size_t n) {
   ssize_t k = readlink("/proc/self/exe", buf, n - 1);
@@ -38,6 +42,20 @@ int cli_wait(pid_t pid, pid_t *which) {
     if (errno != EINTR) return -1;
   if (which) *which = p;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+cJSON *cli_read_json(const char *dir, const char *name) {
+  char path[4200], *text = NULL;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  if (nf_read_file(path, &text, NULL, NULL)) return NULL;
+  cJSON *o = cJSON_Parse(text);
+  free(text);
+  return o;
+}
+
+double cli_json_num(const cJSON *o, const char *key, double missing) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  return cJSON_IsNumber(v) ? v->valuedouble : missing;
 }
 
 int cli_run(const char *exe, const char *const *args, const char *out_path, const char *log_path) {

@@ -1,0 +1,64 @@
+# nnfirm search: bad options, the cluster job lists, merging finished
+# candidates (Pareto front and winner from known figures), and one real
+# candidate job (QAT + pruning -> convert -> bit-accurate eval -> estimate).
+. "$(dirname "$0")/lib.sh"
+
+expect_status 2 "accuracy floor out of range" -- "$NNFIRM" search --min-accuracy 1.5 -o "$T/s"
+expect_err_contains "--min-accuracy" "floor message"
+expect_status 2 "bad budget" -- "$NNFIRM" search --budget soon -o "$T/s"
+expect_status 2 "bad objective" -- "$NNFIRM" search --objective latency -o "$T/s"
+expect_status 2 "bad candidate spec" -- "$NNFIRM" search --candidate "hidden=16;bits=1;prune=0" -o "$T/c"
+expect_err_contains "bits=B" "candidate spec message"
+expect_status 2 "missing data" -- "$NNFIRM" search --data "$T/none.h5" -o "$T/s"
+expect_err_contains "none.h5" "missing data names the file"
+mkdir -p "$T/empty/candidates"
+expect_status 2 "collect with nothing" -- "$NNFIRM" search --collect "$T/empty" --synth 0
+expect_err_contains "no finished candidate" "collect message"
+
+# Cluster job lists: one line per candidate, a Slurm array of the same size.
+expect_status 0 "emit slurm" -- "$NNFIRM" search --emit slurm -o "$T/cl"
+n=$(wc -l < "$T/cl/jobs.txt")
+[ "$n" -ge 50 ] && pass || fail "only $n candidate jobs"
+grep -q "#SBATCH --array=1-$n\$" "$T/cl/search.sbatch" && pass || fail "array size differs from the job list"
+head -1 "$T/cl/jobs.txt" | grep -q "^nnfirm search --candidate 'hidden=.*;bits=.*;prune=.*;reuse=1' --part xcvu9p -o $T/cl/candidates/" \
+  && pass || fail "job line: $(head -1 "$T/cl/jobs.txt")"
+expect_status 0 "emit parallel" -- "$NNFIRM" search --emit parallel -o "$T/gp"
+expect_eq "$(wc -l < "$T/gp/jobs.parallel")" "$n" "GNU parallel list"
+
+# Merging: figures chosen so that the answer is known. b is cheapest above
+# the floor; a is cheaper but below it; c is dominated by b; d is the most
+# accurate. Front: a, b, d. Winner (estimates only): b.
+cand() { # id acc lut_pct ff_pct
+  mkdir -p "$T/m/candidates/$1"
+  printf '{"id":"%s","spec":"hidden=8;bits=4;prune=0.50;reuse=1","accuracy":%s,"est_lut":100,"est_ff":50,"est_dsp":0,"est_lut_pct":%s,"est_ff_pct":%s,"latency_cycles":3,"sparsity":0.5}\n' \
+    "$1" "$2" "$3" "$4" > "$T/m/candidates/$1/result.json"
+}
+cand a 0.70 0.01 0.01
+cand b 0.745 0.05 0.02
+cand c 0.742 0.08 0.03
+cand d 0.76 0.50 0.10
+mkdir -p "$T/m/candidates/broken" && echo '{"id": "broken", "failed": "train"}' > "$T/m/candidates/broken/result.json"
+expect_status 0 "collect" -- "$NNFIRM" search --collect "$T/m" --synth 0 --json --quiet
+tr -d ' \n\t' < "$T/out" > "$T/flat"
+grep -q '"winner":{"id":"b"' "$T/flat" && pass || fail "winner is not b: $(head -c 300 "$T/flat")"
+front=$(grep -o '"pareto":\[.*\],"min_accuracy"' "$T/flat" | grep -o '"id":"[a-z]*"' | tr -d '"' | sed 's/id://' | sort | tr '\n' ' ')
+expect_eq "$front" "a b d " "Pareto front"
+[ -s "$T/m/pareto.png" ] && pass || fail "no pareto.png"
+[ -s "$T/m/search.json" ] && pass || fail "no search.json"
+expect_status 0 "collect, floor above all" -- "$NNFIRM" search --collect "$T/m" --synth 0 --min-accuracy 0.9 --json --quiet
+grep -q '"winner":[[:space:]]*null' "$T/out" && pass || fail "a winner below the floor"
+
+# One real candidate, as a cluster task runs it.
+"$NNFIRM" data synth -n 12000 --seed 5 -o "$T/jets.h5" >/dev/null || fail "data synth"
+expect_status 0 "one candidate" -- "$NNFIRM" search --candidate "hidden=8;bits=4;prune=0.5;reuse=1" --data "$T/jets.h5" \
+  --epochs 2 -o "$T/one/candidates/h8_b4_p50_r1"
+R=$T/one/candidates/h8_b4_p50_r1/result.json
+grep -q '"failed"' "$R" && fail "candidate failed: $(cat "$R")" || pass
+acc=$(sed -n 's/.*"accuracy":[[:space:]]*\([0-9.]*\).*/\1/p' "$R" | head -1)
+awk -v a="$acc" 'BEGIN { exit !(a > 0.3 && a <= 1) }' && pass || fail "candidate accuracy '$acc'"
+lut=$(sed -n 's/.*"est_lut":[[:space:]]*\([0-9.]*\).*/\1/p' "$R" | head -1)
+awk -v l="$lut" 'BEGIN { exit !(l > 10) }' && pass || fail "candidate LUT estimate '$lut'"
+[ -f "$T/one/candidates/h8_b4_p50_r1/project/rtl/myproject.v" ] && pass || fail "candidate project has no RTL"
+expect_status 0 "collect the real one" -- "$NNFIRM" search --collect "$T/one" --synth 0 --min-accuracy 0.3 --json --quiet
+grep -q '"id":[[:space:]]*"h8_b4_p50_r1"' "$T/out" && pass || fail "real candidate not collected"
+finish
