@@ -20,6 +20,19 @@
 int eval_project(const char *project, const char *data_path, bool test_only, double val_frac, double test_frac,
                  long rows, bool json, const char *plots);
 
+/* nnfirm train's pruning and sparsity helpers (cli/train_compress.c). */
+struct cJSON;
+struct nf_model;
+struct nf_pruner;
+struct nf_prune_schedule;
+int train_prune_targets(const struct nf_model *m, const char *text, double *uniform, double **per_layer,
+                        nf_error *err);
+int train_prune_schedule(const char *text, double target, long total_steps, struct nf_prune_schedule *s,
+                         nf_error *err);
+struct cJSON *train_sparsity_json(const struct nf_model *m);
+void train_print_sparsity(const struct nf_model *m);
+int train_plot_weights(const char *dir, const struct nf_model *m, const struct nf_pruner *p, nf_error *err);
+
 /* Prints "nnfirm <cmd>: <msg>" to stderr and returns the error's code. */
 int cli_report(const char *cmd, const nf_error *err);
 /* Usage error: prints the message and a hint to --help; returns 2. */

@@ -29,7 +29,9 @@ static const char USAGE[] =
     "  --rows N          rows of the default synthetic data (default 200000)\n"
     "  --weights W.h5    HDF5 weights for a Keras .json model\n"
     "  --json            print one JSON object: accuracy, auc (class -> value),\n"
-    "                    confusion (rows = true class), rejection, rows, classes\n"
+    "                    confusion (rows = true class), rejection, rows, classes,\n"
+    "                    sparsity (fraction of Dense weights that are zero: pruned or\n"
+    "                    quantized to 0) and sparsity_per_layer (layer -> fraction)\n"
     "  --plots DIR       write roc.png/.svg (all classes, signal efficiency vs log\n"
     "                    mistag rate) and confusion.png/.svg into DIR\n"
     "MODEL: .nnf, Keras .json (+ --weights), .h5, .keras, or .onnx.\n";
@@ -138,10 +140,13 @@ static int plot_confusion(const char *dir, const nf_metrics *mt, const char *con
   return rc;
 }
 
-static void print_json(const char *model, const char *data, const nf_metrics *mt, const char *const *labels) {
+static void print_json(const char *model, const nf_model *m, const char *data, const nf_metrics *mt,
+                       const char *const *labels) {
   int C = mt->n_classes;
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "model", model);
+  cJSON_AddNumberToObject(o, "sparsity", nf_model_sparsity(m, -1, NULL, NULL));
+  cJSON_AddItemToObject(o, "sparsity_per_layer", train_sparsity_json(m));
   cJSON_AddStringToObject(o, "data", data);
   cJSON_AddNumberToObject(o, "rows", (double)mt->n_rows);
   cJSON_AddNumberToObject(o, "accuracy", mt->accuracy);
@@ -171,9 +176,11 @@ static void print_json(const char *model, const char *data, const nf_metrics *mt
   cJSON_Delete(o);
 }
 
-static void print_text(const nf_metrics *mt, const char *const *labels) {
+static void print_text(const nf_model *m, const nf_metrics *mt, const char *const *labels) {
   int C = mt->n_classes;
-  printf("rows: %ld\naccuracy: %.4f\n\n", mt->n_rows, mt->accuracy);
+  printf("rows: %ld\naccuracy: %.4f\n", mt->n_rows, mt->accuracy);
+  train_print_sparsity(m);
+  printf("\n");
   printf("%-8s %8s %14s %14s\n", "class", "AUC", "rej@50%eff", "rej@90%eff");
   for (int c = 0; c < C; c++)
     printf("%-8s %8.4f %14.1f %14.2f\n", labels[c], mt->roc[c].auc, mt->roc[c].rejection[0], mt->roc[c].rejection[1]);
@@ -277,8 +284,8 @@ int cmd_eval(int argc, char **argv) {
   if (!rc && plots) rc = plot_roc(plots, &mt, labels, &err);
   if (!rc && plots) rc = plot_confusion(plots, &mt, labels, &err);
   if (!rc) {
-    if (json) print_json(model_path, data_name, &mt, labels);
-    else print_text(&mt, labels);
+    if (json) print_json(model_path, m, data_name, &mt, labels);
+    else print_text(m, &mt, labels);
     if (fflush(stdout) != 0) rc = nf_fail(&err, NF_EINTERNAL, "cannot write to stdout");
   }
   free(ysub);

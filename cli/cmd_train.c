@@ -39,7 +39,26 @@ static const char USAGE[] =
     "  --seed S           initialization and shuffling seed (default 42); the split\n"
     "                     has its own fixed seed, so eval --split test finds the same rows\n"
     "  --threads N        threads per matrix product (default 1: fastest for small models)\n"
-    "  --plots DIR        write training history plots (PNG + SVG) into DIR\n"
+    "  --plots DIR        write training history plots (PNG + SVG) into DIR\n\n"
+    "Quantization-aware training (QKeras semantics, straight-through gradients):\n"
+    "  --bits N           every Dense: quantized_bits(N,0,alpha=1) weights and biases,\n"
+    "                     every ReLU: quantized_relu(N,0)\n"
+    "  --quant SPEC       per layer, e.g. \"fc1:w6i0,a6i0;fc2:w4i0;output:wternary;input:a12i4\"\n"
+    "                     (w<bits>[i<int>] weights, b.. bias, a.. the activation after the\n"
+    "                     layer; wbinary, wternary); overrides --bits for those layers\n"
+    "  --quant-config F   QKeras quantizer_config (JSON/YAML): QDense: {kernel_quantizer,\n"
+    "                     bias_quantizer}, QActivation: {relu: ...}, or layer names\n"
+    "                     A QAT model also quantizes its input: quantized_bits(16,5) unless\n"
+    "                     'input:a..' says otherwise; 'nnfirm convert' turns every quantizer\n"
+    "                     into the design's exact type.\n"
+    "Magnitude pruning (TensorFlow Model Optimization's polynomial decay, power 3):\n"
+    "  --prune S          final sparsity in [0,1) of every Dense, or per layer \"fc1:0.8,fc2:0.5\"\n"
+    "  --prune-schedule K begin=STEP,end=STEP,freq=STEPS,initial=S,final=S,power=P (default:\n"
+    "                     from 20%% to 60%% of the training steps in 20 updates)\n"
+    "  --prune-scope X    layer (default: each layer to its target) or global (one threshold)\n"
+    "  --plot-weights DIR per-layer weight histograms before/after pruning (PNG + SVG)\n"
+    "                     Masks are fixed after the schedule ends; early stopping, the\n"
+    "                     learning-rate plateau and the best-epoch restore wait for that.\n\n"
     "  --json             print the final metrics and history as one JSON object\n"
     "  --quiet            no progress display\n"
     "  -o, --output FILE  the trained model (.nnf); rewritten at each improved epoch,\n"
@@ -160,6 +179,8 @@ static void print_json(const nf_train_result *res, const run *r, double val_loss
     cJSON_AddNumberToObject(o, "accuracy", test_acc);
   }
   cJSON_AddNumberToObject(o, "seconds_per_epoch", secs_per_epoch);
+  cJSON_AddNumberToObject(o, "sparsity", nf_model_sparsity(r->m, -1, NULL, NULL));
+  cJSON_AddItemToObject(o, "sparsity_per_layer", train_sparsity_json(r->m));
   cJSON *h = cJSON_AddArrayToObject(o, "history");
   for (int i = 0; i < res->epochs_run; i++) {
     const nf_epoch_stats *s = &res->history[i];
@@ -181,6 +202,32 @@ static void print_json(const nf_train_result *res, const run *r, double val_loss
   cJSON_Delete(o);
 }
 
+/* --prune: targets, the schedule over this run's steps, the pruner as the
+ * training's per-step hook. */
+static int setup_pruning(run *r, const char *prune, const char *sched_text, nf_prune_scope scope, nf_train_opts *o,
+                         nf_pruner **out, nf_error *err) {
+  double target, *per_layer = NULL;
+  nf_prune_schedule s;
+  long total = (long)o->epochs * r->batches;
+  int rc = train_prune_targets(r->m, prune, &target, &per_layer, err);
+  if (!rc) rc = train_prune_schedule(sched_text, target, total, &s, err);
+  if (!rc && per_layer && scope == NF_PRUNE_GLOBAL)
+    rc = nf_fail(err, NF_EINPUT, "--prune '%s': per-layer targets need --prune-scope layer", prune);
+  if (!rc && !(*out = nf_pruner_new(r->m, &s, scope, per_layer, err))) rc = err->code ? err->code : NF_EINTERNAL;
+  free(per_layer);
+  if (rc) return rc;
+  long last = nf_prune_last_update(&s);
+  double reached = nf_prune_sparsity(&s, last);
+  if (fabs(reached - s.final_sparsity) > 1e-9)
+    fprintf(stderr, "nnfirm train: note: the last mask update (step %ld, every %ld from %ld) reaches sparsity %.4f, "
+                    "not %.4f; make end - begin a multiple of freq\n", last, s.frequency, s.begin_step, reached,
+            s.final_sparsity);
+  o->on_step = nf_pruner_on_step;
+  o->step_ctx = *out;
+  o->settle_steps = last + 1;
+  return NF_OK;
+}
+
 static bool parse_num(const char *opt, const char *s, double lo, double hi, double *out, int *status) {
   if (!nf_parse_double(s, out) || *out < lo || *out > hi) {
     *status = cli_usage_error("train", "%s '%s': expected a number in [%g, %g]", opt, s, lo, hi);
@@ -191,7 +238,8 @@ static bool parse_num(const char *opt, const char *s, double lo, double hi, doub
 
 int cmd_train(int argc, char **argv) {
   enum { O_ROWS = 256, O_HIDDEN, O_BN, O_DROPOUT, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_L1, O_L2, O_PAT, O_LRPAT,
-         O_VAL, O_TEST, O_SEED, O_THREADS, O_PLOTS, O_JSON, O_QUIET };
+         O_VAL, O_TEST, O_SEED, O_THREADS, O_PLOTS, O_JSON, O_QUIET, O_BITS, O_QUANT, O_QCONFIG, O_PRUNE,
+         O_PSCHED, O_PSCOPE, O_PLOTW };
   static const struct option opts[] = {
       {"data", required_argument, 0, 'd'},      {"rows", required_argument, 0, O_ROWS},
       {"hidden", required_argument, 0, O_HIDDEN}, {"batchnorm", no_argument, 0, O_BN},
@@ -204,12 +252,19 @@ int cmd_train(int argc, char **argv) {
       {"threads", required_argument, 0, O_THREADS}, {"plots", required_argument, 0, O_PLOTS},
       {"json", no_argument, 0, O_JSON},         {"quiet", no_argument, 0, O_QUIET},
       {"output", required_argument, 0, 'o'},    {"help", no_argument, 0, 'h'},
+      {"bits", required_argument, 0, O_BITS},   {"quant", required_argument, 0, O_QUANT},
+      {"quant-config", required_argument, 0, O_QCONFIG}, {"prune", required_argument, 0, O_PRUNE},
+      {"prune-schedule", required_argument, 0, O_PSCHED}, {"prune-scope", required_argument, 0, O_PSCOPE},
+      {"plot-weights", required_argument, 0, O_PLOTW},
       {0}};
   if (cli_wants_help(argc, argv)) {
     fputs(USAGE, stdout);
     return 0;
   }
   const char *data_path = NULL, *out_path = NULL, *plots = NULL, *hidden_s = "64,32,32";
+  const char *quant = NULL, *quant_config = NULL, *prune = NULL, *prune_sched = NULL, *plot_weights = NULL;
+  int bits = 0;
+  nf_prune_scope scope = NF_PRUNE_PER_LAYER;
   bool batchnorm = false, json = false, quiet = false;
   double rows = NF_TRAIN_DEFAULT_ROWS, dropout = 0, val_frac = NF_TRAIN_DEFAULT_VAL_FRAC,
          test_frac = NF_TRAIN_DEFAULT_TEST_FRAC, v;
@@ -245,12 +300,27 @@ int cmd_train(int argc, char **argv) {
     case O_PLOTS: plots = optarg; break;
     case O_JSON: json = true; break;
     case O_QUIET: quiet = true; break;
+    case O_BITS: if (!parse_num("--bits", optarg, 1, 32, &v, &st)) return st; bits = (int)v;
+      if (bits != v) return cli_usage_error("train", "--bits '%s': expected a whole number of bits", optarg);
+      break;
+    case O_QUANT: quant = optarg; break;
+    case O_QCONFIG: quant_config = optarg; break;
+    case O_PRUNE: prune = optarg; break;
+    case O_PSCHED: prune_sched = optarg; break;
+    case O_PSCOPE:
+      if (!strcmp(optarg, "layer")) scope = NF_PRUNE_PER_LAYER;
+      else if (!strcmp(optarg, "global")) scope = NF_PRUNE_GLOBAL;
+      else return cli_usage_error("train", "--prune-scope '%s': expected layer or global", optarg);
+      break;
+    case O_PLOTW: plot_weights = optarg; break;
     default: return cli_usage_error("train", "unknown option");
     }
   }
   if (optind < argc) return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
   if (!out_path) return cli_usage_error("train", "-o MODEL is required");
   if (val_frac + test_frac > 0.9) return cli_usage_error("train", "--val-frac + --test-frac must leave training rows");
+  if ((prune_sched || plot_weights) && !prune)
+    return cli_usage_error("train", "--prune-schedule and --plot-weights go with --prune");
   nf_error err = {0};
   int hidden[MAX_HIDDEN], n_hidden;
   if (nf_parse_hidden(hidden_s, hidden, MAX_HIDDEN, &n_hidden, &err)) return cli_report("train", &err);
@@ -259,6 +329,7 @@ int cmd_train(int argc, char **argv) {
   nf_split split = {0};
   nf_scaler sc = {0};
   nf_train_result res = {0};
+  nf_pruner *pruner = NULL;
   run r = {0};
   int rc = data_path ? nf_data_load(data_path, &ds, &err) : nf_data_synth((long)rows, NF_TRAIN_DEFAULT_DATA_SEED, &ds, &err);
   if (!rc) rc = nf_data_split(&ds, val_frac, test_frac, NF_TRAIN_SPLIT_SEED, &split, &err);
@@ -270,17 +341,22 @@ int cmd_train(int argc, char **argv) {
   if (!rc && ds.feature_names)
     rc = nf_model_set_feature_names(r.m, (const char *const *)ds.feature_names, ds.n_features, &err);
   if (!rc && ds.class_names) rc = nf_model_set_class_names(r.m, (const char *const *)ds.class_names, ds.n_classes, &err);
+  if (!rc && bits) rc = nf_qat_set_uniform(r.m, bits, &err);
+  if (!rc && quant_config) rc = nf_qat_apply_config(r.m, quant_config, &err);
+  if (!rc && quant) rc = nf_qat_apply_spec(r.m, quant, &err);
+  if (!rc) rc = nf_qat_finish(r.m, &err);
   if (!rc) {
     snprintf(r.m->source, sizeof r.m->source, "nnfirm train %s", data_path ? data_path : "(synthetic jets)");
     rc = nf_model_init_weights(r.m, o.seed, &err);
   }
+  r.batches = (split.n_train + o.batch - 1) / o.batch;
+  if (!rc && prune) rc = setup_pruning(&r, prune, prune_sched, scope, &o, &pruner, &err);
   if (rc) goto done;
 
   r.out_path = out_path;
   r.epochs = o.epochs;
   r.epoch = 1;
   r.last_val_loss = r.last_val_acc = NAN;
-  r.batches = (split.n_train + o.batch - 1) / o.batch;
   nf_progress_begin(&r.prog, "train", (long)o.epochs * r.batches, quiet || json);
   o.on_batch = on_batch;
   o.on_epoch = on_epoch;
@@ -309,6 +385,7 @@ int cmd_train(int argc, char **argv) {
   if (!rc && split.n_test)
     rc = nf_train_evaluate(r.m, ds.x, ds.y, split.test, split.n_test, &test_loss, &test_acc, &err);
   if (!rc && plots) rc = write_history_plots(plots, &res, &err);
+  if (!rc && plot_weights) rc = train_plot_weights(plot_weights, r.m, pruner, &err);
   if (rc) goto done;
   double per_epoch = res.epochs_run ? secs / res.epochs_run : 0;
   if (json) {
@@ -318,11 +395,13 @@ int cmd_train(int argc, char **argv) {
            split.n_train, secs, per_epoch);
     if (split.n_val) printf("validation: loss %.4f, accuracy %.4f (%ld rows)\n", val_loss, val_acc, split.n_val);
     if (split.n_test) printf("test:       loss %.4f, accuracy %.4f (%ld rows)\n", test_loss, test_acc, split.n_test);
+    if (prune || nf_model_is_quantized(r.m)) train_print_sparsity(r.m);
     printf("model written to %s\n", out_path);
   }
   if (fflush(stdout) != 0) rc = nf_fail(&err, NF_EINTERNAL, "cannot write to stdout");
 done:
   free(res.history);
+  nf_pruner_free(pruner);
   nf_model_free(r.m);
   nf_scaler_free(&sc);
   nf_split_free(&split);

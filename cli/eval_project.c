@@ -104,11 +104,31 @@ static cJSON *auc_json(const nf_metrics *mt, const char *const *labels) {
   return o;
 }
 
-static void print_result(const char *project, const nf_metrics *fx, const nf_metrics *fl, const char *const *labels,
-                         bool json) {
+/* Zero weight codes per Dense of the design: multipliers the hardware leaves out. */
+static cJSON *design_sparsity(const nf_design *d, double *overall) {
+  cJSON *per = cJSON_CreateObject();
+  long zeros = 0, total = 0;
+  for (int i = 0; i < d->n_layers; i++) {
+    const nf_design_layer *l = &d->layers[i];
+    if (l->kind != NF_DL_DENSE) continue;
+    long n = (long)l->n_in * l->n_out, z = 0;
+    for (long k = 0; k < n; k++) z += l->weights[k] == 0;
+    cJSON_AddNumberToObject(per, l->name, n ? (double)z / n : 0);
+    zeros += z, total += n;
+  }
+  *overall = total ? (double)zeros / total : 0;
+  return per;
+}
+
+static void print_result(const char *project, const nf_design *d, const nf_metrics *fx, const nf_metrics *fl,
+                         const char *const *labels, bool json) {
+  double sparsity;
+  cJSON *per_layer = design_sparsity(d, &sparsity);
   if (json) {
     cJSON *o = cJSON_CreateObject(), *conf = cJSON_CreateArray();
     cJSON_AddStringToObject(o, "project", project);
+    cJSON_AddNumberToObject(o, "sparsity", sparsity);
+    cJSON_AddItemToObject(o, "sparsity_per_layer", per_layer);
     cJSON_AddNumberToObject(o, "rows", (double)fx->n_rows);
     cJSON_AddNumberToObject(o, "accuracy", fx->accuracy);
     cJSON_AddItemToObject(o, "auc", auc_json(fx, labels));
@@ -130,6 +150,10 @@ static void print_result(const char *project, const nf_metrics *fx, const nf_met
   }
   printf("project %s: %ld rows\nbit-accurate accuracy: %.4f", project, fx->n_rows, fx->accuracy);
   if (fl) printf("   (float model: %.4f)", fl->accuracy);
+  printf("\nweight sparsity: %.1f%%:", 100 * sparsity);
+  const cJSON *item;
+  cJSON_ArrayForEach(item, per_layer) printf(" %s %.1f%%", item->string, 100 * item->valuedouble);
+  cJSON_Delete(per_layer);
   printf("\n\n%-8s %10s %10s\n", "class", "AUC fixed", fl ? "AUC float" : "");
   for (int c = 0; c < fx->n_classes; c++) {
     printf("%-8s %10.4f", labels[c], fx->roc[c].auc);
@@ -209,7 +233,7 @@ int eval_project(const char *project, const char *data_path, bool test_only, dou
     rc = z ? nf_plot_heatmap(path, &o, z, K, K, names, names, &err) : nf_fail_oom(&err, "plot");
     free(z);
   }
-  if (!rc) print_result(project, &fx, m ? &fl : NULL, names, json);
+  if (!rc) print_result(project, d, &fx, m ? &fl : NULL, names, json);
   free(x);
   free(y);
   free(pf);

@@ -28,6 +28,11 @@ typedef struct nf_config nf_config;
  * "default" gives nf_config_default(). */
 int nf_config_load(const char *path, nf_config **out, nf_error *err);
 int nf_config_parse(const char *text, size_t len, const char *origin, nf_config **out, nf_error *err);
+/* Any JSON or YAML file whose top level is a mapping, as a cJSON tree
+ * (caller frees with cJSON_Delete); no hls4ml key checks. Used for other
+ * configuration files (QAT quantizer configurations). */
+struct cJSON;
+int nf_config_read_tree(const char *path, struct cJSON **out, nf_error *err);
 /* The default configuration: ap_fixed<16,6> everywhere, ReuseFactor 1. */
 nf_config *nf_config_default(nf_error *err);
 void nf_config_free(nf_config *c);

@@ -106,6 +106,9 @@ nf_layer *nf_model_add_dense(nf_model *m, const char *name, int n_out, bool use_
 nf_layer *nf_model_add_batchnorm(nf_model *m, const char *name, float epsilon, nf_error *err);
 nf_layer *nf_model_add_activation(nf_model *m, const char *name, nf_activation act, nf_error *err);
 nf_layer *nf_model_add_dropout(nf_model *m, const char *name, float rate, nf_error *err);
+/* Inserts an activation layer before layer `index` (0 = right after the
+ * input); it keeps the width it is inserted at. */
+nf_layer *nf_model_insert_activation(nf_model *m, int index, const char *name, nf_activation act, nf_error *err);
 int nf_model_set_class_names(nf_model *m, const char *const *names, int n, nf_error *err);
 int nf_model_set_feature_names(nf_model *m, const char *const *names, int n, nf_error *err);
 int nf_model_set_scaler(nf_model *m, const float *mean, const float *scale, nf_error *err);
@@ -130,6 +133,21 @@ int nf_model_forward(const nf_model *m, const float *x, long n, int upto, bool a
                      nf_error *err);
 /* QKeras' forward value of a quantizer (what a QAT model computes). */
 double nf_quantizer_apply(const nf_quantizer *q, double x);
+/* Parses QKeras' text form: "quantized_bits(6,0,alpha=1)",
+ * "quantized_relu(6)", "quantized_relu(bits=4, integer=1)", "binary",
+ * "ternary(threshold=0.5)" (positional and keyword arguments, QKeras'
+ * defaults for the rest), then checks it. `where` prefixes errors. */
+int nf_quantizer_parse(const char *s, nf_quantizer *q, const char *where, nf_error *err);
+/* Consistency: 1 <= bits <= 32; quantized_bits needs integer + sign bit <=
+ * bits, quantized_relu integer <= bits; alpha > 0. NF_EINPUT naming `where`. */
+int nf_quantizer_check(const nf_quantizer *q, const char *where, nf_error *err);
+/* QKeras-style text of a quantizer ("" for none), e.g. "quantized_bits(6,0,alpha=1)". */
+void nf_quantizer_format(const nf_quantizer *q, char *buf, size_t n);
+
+/* Fraction of Dense weights that are zero as the model computes them
+ * (pruned by the mask, or quantized to zero) in layer `layer`, or in every
+ * Dense layer (layer = -1); zeros/total may be NULL. 0 without weights. */
+double nf_model_sparsity(const nf_model *m, int layer, long *zeros, long *total);
 
 /* ---- Native file format (.nnf) ------------------------------------------- */
 int nf_model_save(const nf_model *m, const char *path, nf_error *err);

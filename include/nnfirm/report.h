@@ -33,7 +33,8 @@ typedef struct nf_plot_opts {
 int nf_plot_lines(const char *path, const nf_plot_opts *o, const nf_series *s, int n_series, nf_error *err);
 
 /* Overlaid step histograms over shared bins: edges[n_bins + 1], counts[k][n_bins]
- * for each series k (normalized by the caller if wanted). */
+ * for each series k (normalized by the caller if wanted). With o->logy the
+ * counts go on a log axis (empty bins at 0.5). */
 int nf_plot_histograms(const char *path, const nf_plot_opts *o, const double *edges, int n_bins,
                        const double *const *counts, const char *const *labels, int n_series, nf_error *err);
 

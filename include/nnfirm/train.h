@@ -80,8 +80,17 @@ typedef struct nf_train_opts {
   /* Called with (batches done, batches per epoch) for a progress bar. */
   void (*on_batch)(long done, long total, double loss, double acc, void *ctx);
   void *ctx;
-  nf_weight_transform transform; /* NULL = identity */
+  nf_weight_transform transform; /* NULL = the layer's kernel quantizer (or identity) */
   void *transform_ctx;
+  /* Called before every minibatch with the optimizer steps taken so far
+   * (tfmot's pruning step, 0 for the first batch); pruning updates the masks
+   * here (nf_pruner_on_step). */
+  void (*on_step)(nf_model *m, long step, void *ctx);
+  void *step_ctx;
+  /* Epochs ending before this many optimizer steps are no candidates for
+   * the best-weights restore, early stopping or the learning-rate plateau
+   * (pruning masks still moving); 0 = every epoch. */
+  long settle_steps;
 } nf_train_opts;
 
 void nf_train_opts_default(nf_train_opts *o);
@@ -106,6 +115,92 @@ int nf_train(nf_model *m, const float *x, const int *y, const long *train, long 
 /* Loss and accuracy of m over the given rows (inference mode, float32 path). */
 int nf_train_evaluate(const nf_model *m, const float *x, const int *y, const long *rows, long n_rows, double *loss,
                       double *acc, nf_error *err);
+
+/* ---- Quantization-aware training (QKeras semantics) ----------------------
+ * A QAT model is an ordinary model whose layers carry QKeras quantizers,
+ * exactly as an imported QKeras model does: Dense kernel_q/bias_q
+ * (QDense), the ReLU after it with act_q = quantized_relu (QActivation),
+ * and a leading linear Activation NF_QAT_INPUT_LAYER with act_q =
+ * quantized_bits (QActivation on the input). nf_train applies them in the
+ * forward pass (QKeras' values) with straight-through gradients: weights
+ * pass the gradient everywhere (x + stop_gradient(xq - x)), quantized_relu
+ * where 0 < x <= its largest value. Conversion turns them into the design's
+ * types, so the bit-accurate design computes what the model computes. */
+#define NF_QAT_INPUT_LAYER "input_quant"
+/* The input quantizer a QAT model gets unless told otherwise:
+ * quantized_bits(16,5) = ap_fixed<16,6> rounded to nearest (hls4ml's input
+ * width), so conversion's input type is exactly the model's. */
+enum { NF_QAT_INPUT_BITS = 16, NF_QAT_INPUT_INTEGER = 5 };
+
+/* Every Dense: kernel and bias quantized_bits(bits,0,alpha=1); every ReLU:
+ * quantized_relu(bits,0) (the tutorial's QAT model at `bits`). */
+int nf_qat_set_uniform(nf_model *m, int bits, nf_error *err);
+/* Per-layer settings, entries separated by ';':
+ *   "fc1:w6i0,a6i0;fc2:w4i0,b8i2;output:wternary;input:a12i4"
+ * w<bits>[i<int>] kernel quantized_bits (bias too unless b is given),
+ * wbinary / wternary, b<bits>[i<int>] bias, a<bits>[i<int>] the activation
+ * after the Dense (quantized_relu; for "input", quantized_bits). A layer may
+ * also be named by its activation ("relu1:a6i0"). NF_EINPUT names the entry. */
+int nf_qat_apply_spec(nf_model *m, const char *spec, nf_error *err);
+/* QKeras' quantizer_config as a JSON or YAML file (model_quantize's format):
+ *   QDense: {kernel_quantizer: "quantized_bits(6,0,alpha=1)", bias_quantizer: ...}
+ *   QActivation: {relu: "quantized_relu(6)"}
+ *   fc1: {kernel_quantizer: ..., bias_quantizer: ...}   # a Dense by name
+ *   relu1: "quantized_relu(4,0)"                        # an activation by name
+ *   input: "quantized_bits(12,4)"                       # the input quantizer
+ * Class entries first, names override them. */
+int nf_qat_apply_config(nf_model *m, const char *path, nf_error *err);
+/* Completes a QAT model after the calls above: a quantized kernel without
+ * a bias quantizer gets one (the kernel's quantized_bits, or
+ * quantized_bits(8,3) beside binary/ternary kernels); refuses a
+ * BatchNormalization after a quantized Dense (folding it would change the
+ * quantized weights: QKeras' QDenseBatchnorm is not supported). */
+int nf_qat_finish(nf_model *m, nf_error *err);
+/* True when some layer carries a quantizer. */
+bool nf_model_is_quantized(const nf_model *m);
+
+/* ---- Magnitude pruning (TensorFlow Model Optimization semantics) ---------- */
+typedef struct nf_prune_schedule {
+  double initial_sparsity, final_sparsity; /* each in [0, 1) */
+  long begin_step, end_step;               /* optimizer steps, 0 <= begin <= end */
+  long frequency;                          /* masks update every `frequency` steps from begin */
+  double power;                            /* tfmot's default 3 */
+} nf_prune_schedule;
+
+typedef enum { NF_PRUNE_PER_LAYER, NF_PRUNE_GLOBAL } nf_prune_scope;
+
+/* tfmot PolynomialDecay: sparsity(step) = final + (initial - final) *
+ * (1 - p)^power, p = clip((step - begin) / (end - begin), 0, 1); masks
+ * update at steps begin, begin + frequency, ... <= end. */
+double nf_prune_sparsity(const nf_prune_schedule *s, long step);
+bool nf_prune_updates_at(const nf_prune_schedule *s, long step);
+/* The last step whose mask update happens (masks are fixed after it). */
+long nf_prune_last_update(const nf_prune_schedule *s);
+int nf_prune_schedule_check(const nf_prune_schedule *s, nf_error *err);
+/* "begin=B,end=E,freq=F,initial=I,final=S,power=P" (any subset) over *s
+ * (keys and numbers checked; the whole with nf_prune_schedule_check). */
+int nf_prune_schedule_parse(const char *text, nf_prune_schedule *s, nf_error *err);
+
+/* tfmot's magnitude mask: keep the k = max(round(n (1 - sparsity)), 1)
+ * largest |w| (every |w| >= the k-th largest), over one Dense layer or over
+ * several at once (global: one threshold); pruned weights become 0. Layers
+ * get a mask when they have none. */
+int nf_prune_layers(nf_model *m, const int *layers, int n_layers, double sparsity, nf_error *err);
+
+/* Pruning during training: pass nf_pruner_on_step as nf_train_opts.on_step
+ * with the pruner as step_ctx, and settle_steps = nf_prune_last_update + 1.
+ * final_per_layer[i] (NULL = the schedule's final_sparsity for every Dense)
+ * is the target of layer i, NaN = not pruned; per-layer targets need
+ * NF_PRUNE_PER_LAYER. */
+typedef struct nf_pruner nf_pruner;
+nf_pruner *nf_pruner_new(nf_model *m, const nf_prune_schedule *s, nf_prune_scope scope,
+                         const double *final_per_layer, nf_error *err);
+void nf_pruner_on_step(nf_model *m, long step, void *pruner);
+/* Layer i's effective weights (quantized, masked) just before the first mask
+ * update, for the before/after plots; NULL if pruning never began or layer
+ * i is not pruned. */
+const float *nf_pruner_before(const nf_pruner *p, int layer);
+void nf_pruner_free(nf_pruner *p);
 
 /* ---- Internals exposed for the gradient-check tests ---------------------- */
 /* Softmax cross-entropy loss (mean over rows, plus regularization) of a

@@ -128,21 +128,24 @@ static cJSON *parse_yaml(const char *text, size_t len, const char *origin, nf_er
 }
 
 /* ---- Loading ---------------------------------------------------------------- */
-int nf_config_parse(const char *text, size_t len, const char *origin, nf_config **out, nf_error *err) {
+/* JSON when the text starts with '{' (cJSON), YAML otherwise (libyaml). */
+static cJSON *parse_tree(const char *text, size_t len, const char *origin, nf_error *err) {
   size_t i = 0;
   while (i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) i++;
-  cJSON *root;
-  if (i < len && text[i] == '{') {
-    root = cJSON_ParseWithLength(text, len);
-    if (!root) {
-      const char *at = cJSON_GetErrorPtr();
-      long line = 1;
-      for (const char *p = text; at && p < at && p < text + len; p++) line += *p == '\n';
-      return nf_fail(err, NF_EINPUT, "%s:%ld: malformed JSON", origin, line);
-    }
-  } else {
-    if (!(root = parse_yaml(text, len, origin, err))) return err ? err->code : NF_EINPUT;
+  if (!(i < len && text[i] == '{')) return parse_yaml(text, len, origin, err);
+  cJSON *root = cJSON_ParseWithLength(text, len);
+  if (!root) {
+    const char *at = cJSON_GetErrorPtr();
+    long line = 1;
+    for (const char *p = text; at && p < at && p < text + len; p++) line += *p == '\n';
+    nf_fail(err, NF_EINPUT, "%s:%ld: malformed JSON", origin, line);
   }
+  return root;
+}
+
+int nf_config_parse(const char *text, size_t len, const char *origin, nf_config **out, nf_error *err) {
+  cJSON *root = parse_tree(text, len, origin, err);
+  if (!root) return err && err->code ? err->code : NF_EINPUT;
   nf_config *c = nf_calloc(1, sizeof *c, err);
   if (!c) {
     cJSON_Delete(root);
@@ -159,6 +162,16 @@ int nf_config_parse(const char *text, size_t len, const char *origin, nf_config 
   }
   *out = c;
   return NF_OK;
+}
+
+int nf_config_read_tree(const char *path, cJSON **out, nf_error *err) {
+  char *text;
+  size_t len;
+  int rc = nf_read_file(path, &text, &len, err);
+  if (rc) return rc;
+  *out = parse_tree(text, len, path, err);
+  free(text);
+  return *out ? NF_OK : (err && err->code ? err->code : NF_EINPUT);
 }
 
 int nf_config_load(const char *path, nf_config **out, nf_error *err) {

@@ -62,16 +62,17 @@ static nf_fixed_type auto_type(double max_abs) {
   return nf_fixed_type_make(16, ibits, true);
 }
 
-/* Resolves one variable's type: default → Model → QKeras → LayerType → LayerName.
+/* Resolves one variable's type: default → Model → QKeras (qt: the type a
+ * quantizer implies, or NULL) → LayerType → LayerName.
  * range: the values it must hold when 'auto' (NAN = ask the calibration). */
-static int resolve(build_ctx *b, const char *name, const char *type, precision_var v, const nf_quantizer *q,
+static int resolve(build_ctx *b, const char *name, const char *type, precision_var v, const nf_fixed_type *qt,
                    int layer, const float *values, size_t n_values, nf_fixed_type *out) {
   const char *s = config_model_precision(b->c, v);
   const char *specific = config_precision(b->c, name, type, v);
   nf_fixed_type t;
   int rc = nf_fixed_type_parse(DEFAULT_TYPE, &t, b->err);
   if (!rc && s && strcmp(s, "auto")) rc = nf_fixed_type_parse(s, &t, b->err);
-  if (!rc && q) quantizer_type(q, &t);
+  if (!rc && qt) t = *qt;
   if (!rc && specific) s = specific;
   if (!rc && s && specific && strcmp(s, "auto")) rc = nf_fixed_type_parse(s, &t, b->err);
   if (rc) return nf_fail_context(b->err, "%s: layer '%s' %s", b->c->origin, name, PRECISION_VAR_NAMES[v]);
@@ -98,6 +99,42 @@ static int quantize_array(const nf_fixed_type *t, const double *v, size_t n, int
   return NF_OK;
 }
 
+/* The type a quantizer implies, or NULL (no quantizer). */
+static const nf_fixed_type *quantizer_type_or_null(const nf_quantizer *q, nf_fixed_type *buf) {
+  return quantizer_type(q, buf) ? buf : NULL;
+}
+
+/* The narrowest type that holds every value of a quantized Dense's sum
+ * exactly, for its input type and its quantized weights and biases: every
+ * fraction bit of x·w and of b, and the range of b_j + Σ_i w_ij·x_i over the
+ * input type's range. Each term's range contains 0, so every partial sum of
+ * the sequential order lies in it too: no rounding and no overflow, ever.
+ * This is what makes the design compute exactly what the QKeras model does
+ * (hls4ml infers such accumulators for QKeras models). False when the
+ * bounds leave 64 bits. */
+static bool exact_sum_type(const nf_design_layer *d, nf_fixed_type *out) {
+  int fx = nf_fixed_frac_bits(&d->input_t), fw = nf_fixed_frac_bits(&d->weight_t);
+  int fb = nf_fixed_frac_bits(&d->bias_t), f = fx + fw > fb ? fx + fw : fb;
+  if (f - fx - fw > 60 || f - fb > 60 || f < -60 || d->input_t.width > 62 || d->weight_t.width > 62) return false;
+  nf_code xmin = nf_fixed_min_code(&d->input_t), xmax = nf_fixed_max_code(&d->input_t), lo_all = 0, hi_all = 0;
+  for (int j = 0; j < d->n_out; j++) {
+    nf_code lo = (nf_code)d->bias[j] * ((nf_code)1 << (f - fb)), hi = lo;
+    for (int i = 0; i < d->n_in; i++) {
+      nf_code w = d->weights[(size_t)i * d->n_out + j], scale = (nf_code)1 << (f - fx - fw);
+      nf_code p1 = w * xmin * scale, p2 = w * xmax * scale;
+      lo += p1 < p2 ? p1 : p2;
+      hi += p1 < p2 ? p2 : p1;
+    }
+    lo_all = lo < lo_all ? lo : lo_all;
+    hi_all = hi > hi_all ? hi : hi_all;
+  }
+  int width = 1;
+  while (width <= 64 && (lo_all < -((nf_code)1 << (width - 1)) || hi_all > ((nf_code)1 << (width - 1)) - 1)) width++;
+  if (width > 64) return false;
+  *out = nf_fixed_type_make(width < 2 ? 2 : width, (width < 2 ? 2 : width) - f, true);
+  return true;
+}
+
 /* Dense (+ the BatchNormalization right after it, folded in double). */
 static int build_dense(build_ctx *b, int li, const nf_layer *bn, nf_design_layer *d) {
   const nf_layer *l = &b->m->layers[li];
@@ -122,14 +159,19 @@ static int build_dense(build_ctx *b, int li, const nf_layer *bn, nf_design_layer
   for (size_t k = 0; !rc && k < nk; k++) wf[k] = (float)w[k];
   const char *type = "Dense";
   /* A folded BatchNormalization changes the weights: QKeras types no longer describe them. */
-  if (!rc) rc = resolve(b, l->name, type, VAR_WEIGHT, bn ? NULL : &l->kernel_q, li, wf, nk, &d->weight_t);
+  nf_fixed_type qw, qb, qsum;
+  const nf_fixed_type *qwt = bn ? NULL : quantizer_type_or_null(&l->kernel_q, &qw);
+  if (!rc) rc = resolve(b, l->name, type, VAR_WEIGHT, qwt, li, wf, nk, &d->weight_t);
   float *bf = (float *)wf; /* reuse as float view of the biases */
   for (size_t j = 0; !rc && j < no; j++) bf[j] = (float)bias[j];
-  if (!rc) rc = resolve(b, l->name, type, VAR_BIAS, bn ? NULL : &l->bias_q, li, bf, no, &d->bias_t);
-  if (!rc) rc = resolve(b, l->name, type, VAR_RESULT, NULL, bn ? li + 1 : li, NULL, 0, &d->result_t);
-  if (!rc) rc = resolve(b, l->name, type, VAR_ACCUM, NULL, bn ? li + 1 : li, NULL, 0, &d->accum_t);
+  if (!rc) rc = resolve(b, l->name, type, VAR_BIAS, bn ? NULL : quantizer_type_or_null(&l->bias_q, &qb), li, bf, no,
+                        &d->bias_t);
   if (!rc) rc = quantize_array(&d->weight_t, w, nk, d->weights, l->name, b->err);
   if (!rc) rc = quantize_array(&d->bias_t, bias, no, d->bias, l->name, b->err);
+  /* A quantized Dense sums exactly (see exact_sum_type) unless configured otherwise. */
+  const nf_fixed_type *qs = !rc && qwt && exact_sum_type(d, &qsum) ? &qsum : NULL;
+  if (!rc) rc = resolve(b, l->name, type, VAR_RESULT, qs, bn ? li + 1 : li, NULL, 0, &d->result_t);
+  if (!rc) rc = resolve(b, l->name, type, VAR_ACCUM, qs, bn ? li + 1 : li, NULL, 0, &d->accum_t);
   const cJSON *rf = config_setting(b->c, l->name, type, "ReuseFactor");
   d->reuse_factor = cJSON_IsNumber(rf) ? (int)rf->valuedouble : 1;
   if (!rc && (d->reuse_factor < 1 || (l->n_in * l->n_out) % d->reuse_factor != 0))
@@ -184,8 +226,22 @@ static int build_activation(build_ctx *b, int li, nf_design_layer *d) {
     int rc = resolve(b, l->name, config_layer_type(l), VAR_RESULT, NULL, li, NULL, 0, &d->result_t);
     return rc ? rc : build_softmax(b, li, d);
   }
-  const nf_quantizer *q = l->act_q.kind != NF_QUANT_NONE ? &l->act_q : NULL;
-  return resolve(b, l->name, config_layer_type(l), VAR_RESULT, q, li, NULL, 0, &d->result_t);
+  nf_fixed_type qt;
+  return resolve(b, l->name, config_layer_type(l), VAR_RESULT, quantizer_type_or_null(&l->act_q, &qt), li, NULL, 0,
+                 &d->result_t);
+}
+
+/* The quantizer on the model's input: a linear activation with a
+ * quantized_bits quantizer before any other layer (QKeras' QActivation on
+ * the input, and nnfirm's QAT models); NULL if none. */
+static const nf_quantizer *input_quantizer(const nf_model *m) {
+  for (int i = 0; i < m->n_layers; i++) {
+    const nf_layer *l = &m->layers[i];
+    if (l->kind == NF_LAYER_DROPOUT) continue;
+    bool q = l->kind == NF_LAYER_ACTIVATION && l->act == NF_ACT_LINEAR && l->act_q.kind == NF_QUANT_BITS;
+    return q ? &l->act_q : NULL;
+  }
+  return NULL;
 }
 
 static int read_globals(const nf_config *c, nf_design *d, nf_error *err) {
@@ -235,7 +291,11 @@ int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, l
   build_ctx b = {c, m, calib, n_calib, err};
   rc = read_globals(c, d, err);
   d->n_inputs = m->n_features;
-  if (!rc) rc = resolve(&b, m->input_name, "Input", VAR_RESULT, NULL, -1, NULL, 0, &d->input_t);
+  /* An input quantizer fixes the input type: the rows are rounded once, as the model rounds them. */
+  nf_fixed_type qin;
+  const nf_quantizer *iq = input_quantizer(m);
+  if (!rc) rc = resolve(&b, m->input_name, "Input", VAR_RESULT, iq ? quantizer_type_or_null(iq, &qin) : NULL, -1, NULL,
+                        0, &d->input_t);
   if (!rc && config_precision(c, m->input_name, "Input", VAR_RESULT) &&
       !strcmp(config_precision(c, m->input_name, "Input", VAR_RESULT), "auto")) {
     double mx = 0; /* the input's own range: the standardized calibration features */
@@ -268,6 +328,11 @@ int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, l
     } else {
       dl->kind = NF_DL_ACTIVATION;
       rc = build_activation(&b, li, dl);
+      if (!rc && l->act == NF_ACT_LINEAR && nf_fixed_type_equal(&dl->result_t, &prev)) {
+        d->n_layers--; /* a cast to the type it already has: the identity, no hardware */
+        memset(dl, 0, sizeof *dl);
+        continue;
+      }
     }
     prev = dl->result_t;
   }

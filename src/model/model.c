@@ -44,27 +44,36 @@ void nf_model_free(nf_model *m) {
   free(m);
 }
 
-static nf_layer *append_layer(nf_model *m, const char *name, nf_layer_kind kind, int n_out, nf_error *err) {
+static bool name_is_new(const nf_model *m, const char *name, nf_error *err) {
   if (!name || !*name || strlen(name) >= NF_NAME_MAX) {
     nf_fail(err, NF_EINPUT, "layer name '%s' is empty or longer than %d characters", name ? name : "",
             NF_NAME_MAX - 1);
-    return NULL;
+    return false;
   }
   if (nf_model_find_layer(m, name) >= 0) {
     nf_fail(err, NF_EINPUT, "duplicate layer name '%s'", name);
-    return NULL;
+    return false;
   }
+  return true;
+}
+
+static bool room_for_one_more(nf_model *m, nf_error *err) {
+  if (m->n_layers < m->cap_layers) return true;
+  int cap = m->cap_layers ? 2 * m->cap_layers : 8;
+  nf_layer *nl = nf_realloc(m->layers, (size_t)cap * sizeof *nl, err);
+  if (!nl) return false;
+  m->layers = nl;
+  m->cap_layers = cap;
+  return true;
+}
+
+static nf_layer *append_layer(nf_model *m, const char *name, nf_layer_kind kind, int n_out, nf_error *err) {
+  if (!name_is_new(m, name, err)) return NULL;
   if (m->class_names) { /* class names describe the old output width */
     free_names(m->class_names, m->n_outputs);
     m->class_names = NULL;
   }
-  if (m->n_layers == m->cap_layers) {
-    int cap = m->cap_layers ? 2 * m->cap_layers : 8;
-    nf_layer *nl = nf_realloc(m->layers, (size_t)cap * sizeof *nl, err);
-    if (!nl) return NULL;
-    m->layers = nl;
-    m->cap_layers = cap;
-  }
+  if (!room_for_one_more(m, err)) return NULL;
   nf_layer *l = &m->layers[m->n_layers];
   memset(l, 0, sizeof *l);
   snprintf(l->name, sizeof l->name, "%s", name);
@@ -118,6 +127,24 @@ nf_layer *nf_model_add_batchnorm(nf_model *m, const char *name, float epsilon, n
 nf_layer *nf_model_add_activation(nf_model *m, const char *name, nf_activation act, nf_error *err) {
   nf_layer *l = append_layer(m, name, NF_LAYER_ACTIVATION, m->n_outputs, err);
   if (l) l->act = act;
+  return l;
+}
+
+nf_layer *nf_model_insert_activation(nf_model *m, int index, const char *name, nf_activation act, nf_error *err) {
+  if (index < 0 || index > m->n_layers) {
+    nf_fail(err, NF_EINTERNAL, "cannot insert layer '%s' at position %d of %d", name, index, m->n_layers);
+    return NULL;
+  }
+  if (!name_is_new(m, name, err) || !room_for_one_more(m, err)) return NULL;
+  int width = index == 0 ? m->n_features : m->layers[index - 1].n_out;
+  memmove(&m->layers[index + 1], &m->layers[index], (size_t)(m->n_layers - index) * sizeof *m->layers);
+  nf_layer *l = &m->layers[index];
+  memset(l, 0, sizeof *l);
+  snprintf(l->name, sizeof l->name, "%s", name);
+  l->kind = NF_LAYER_ACTIVATION;
+  l->act = act;
+  l->n_in = l->n_out = width;
+  m->n_layers++; /* the output width is unchanged: class names stay valid */
   return l;
 }
 

@@ -1,43 +1,229 @@
-/* QKeras quantizers' forward values (QKeras 0.9 semantics). Rounding is
- * TensorFlow's tf.round: half to even. */
+/* QKeras quantizers: forward values, text form, consistency (QKeras 0.9
+ * semantics, read from its quantizers.py). Rounding is TensorFlow's
+ * tf.round: half to even. QKeras computes in float32; every quantity here is
+ * a power-of-two scaling of the input or a small integer, so double gives
+ * the same values for float32 inputs. */
+#include <ctype.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "nnfirm/model.h"
+#include "nnfirm/util.h"
+
+/* QKeras' default dead band of ternary(): 0.33, compared in float32. */
+static const float TERNARY_DEFAULT_THRESHOLD = 0.33f;
 
 static double round_half_even(double x) { return nearbyint(x); } /* default FE_TONEAREST */
 
 static double clip(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
 
-/* quantized_bits: m = 2^(bits - keep_negative), step = 2^integer / m;
- * xq = step * clip(round(x / step), keep_negative ? -m + symmetric : 0, m - 1). */
+static double alpha_of(const nf_quantizer *q) { return q->alpha > 0 ? q->alpha : 1.0; }
+
+/* quantized_bits: u = bits - keep_negative value bits, m = 2^u, m_i = 2^integer;
+ * xq = alpha * m_i * clip(round(x * m / m_i), keep_negative ? -m + symmetric : 0, m - 1) / m.
+ * With no value bit left (bits 1, signed) QKeras returns sign(x), +1 at zero. */
 static double quantized_bits(const nf_quantizer *q, double x) {
-  double m = ldexp(1.0, q->bits - (q->keep_negative ? 1 : 0));
-  double step = ldexp(1.0, q->integer) / m;
-  double alpha = q->alpha > 0 ? q->alpha : 1.0;
+  int u = q->bits - (q->keep_negative ? 1 : 0);
+  if (u <= 0) return alpha_of(q) * (x >= 0 ? 1.0 : -1.0);
+  double m = ldexp(1.0, u), step = ldexp(1.0, q->integer - u);
   double lo = q->keep_negative ? -m + (q->symmetric ? 1 : 0) : 0;
-  return alpha * step * clip(round_half_even(x / alpha / step), lo, m - 1);
+  return alpha_of(q) * step * clip(round_half_even(x / step), lo, m - 1);
 }
 
-/* quantized_relu: relu, clip to the top of the grid, round to the grid. */
+/* quantized_relu: m = 2^bits, m_i = 2^integer;
+ * xq = m_i * clip(round(x * m / m_i) / m, 0, 1 - 1/m). */
 static double quantized_relu(const nf_quantizer *q, double x) {
-  double m = ldexp(1.0, q->bits);
-  double top = ldexp(1.0, q->integer); /* m_i */
-  double step = top / m;
-  double xu = x <= top - step ? (x > 0 ? x : 0) : top - step;
-  return round_half_even(xu / step) * step;
+  double m = ldexp(1.0, q->bits), step = ldexp(1.0, q->integer - q->bits);
+  return step * clip(round_half_even(x / step), 0, m - 1);
 }
 
 double nf_quantizer_apply(const nf_quantizer *q, double x) {
-  double a = q->alpha > 0 ? q->alpha : 1.0;
   switch (q->kind) {
   case NF_QUANT_NONE: return x;
   case NF_QUANT_BITS: return quantized_bits(q, x);
   case NF_QUANT_RELU: return quantized_relu(q, x);
-  case NF_QUANT_BINARY: return x >= 0 ? a : -a;
+  case NF_QUANT_BINARY: return x >= 0 ? alpha_of(q) : -alpha_of(q); /* sign, +1 at zero */
   case NF_QUANT_TERNARY: {
-    double t = q->threshold > 0 ? q->threshold : 0.5;
-    return x > t * a ? a : x < -t * a ? -a : 0.0;
+    double t = q->threshold > 0 ? (double)(float)q->threshold : (double)TERNARY_DEFAULT_THRESHOLD;
+    return fabs(x) >= t ? (x > 0 ? alpha_of(q) : -alpha_of(q)) : 0.0;
   }
   }
   return x;
+}
+
+/* ---- Consistency ------------------------------------------------------------ */
+
+int nf_quantizer_check(const nf_quantizer *q, const char *where, nf_error *err) {
+  if (q->kind == NF_QUANT_NONE) return NF_OK;
+  if (!(q->alpha > 0) || !isfinite(q->alpha))
+    return nf_fail(err, NF_EINPUT, "%s: alpha must be a positive number (got %g)", where, q->alpha);
+  if (q->kind == NF_QUANT_BINARY) return NF_OK;
+  if (q->kind == NF_QUANT_TERNARY) {
+    if (!(q->threshold >= 0) || !isfinite(q->threshold))
+      return nf_fail(err, NF_EINPUT, "%s: ternary threshold must be >= 0 (got %g)", where, q->threshold);
+    return NF_OK;
+  }
+  if (q->bits < 1 || q->bits > 32)
+    return nf_fail(err, NF_EINPUT, "%s: %d bits (a quantizer needs 1 to 32 bits)", where, q->bits);
+  int sign = q->kind == NF_QUANT_BITS && q->keep_negative ? 1 : 0;
+  if (q->integer + sign > q->bits)
+    return nf_fail(err, NF_EINPUT, "%s: %d integer bits%s exceed the %d bits", where, q->integer,
+                   sign ? " plus the sign bit" : "", q->bits);
+  if (q->integer < -32) return nf_fail(err, NF_EINPUT, "%s: %d integer bits is below -32", where, q->integer);
+  return NF_OK;
+}
+
+/* ---- Text form ------------------------------------------------------------------ */
+
+void nf_quantizer_format(const nf_quantizer *q, char *buf, size_t n) {
+  double a = alpha_of(q);
+  switch (q->kind) {
+  case NF_QUANT_NONE: snprintf(buf, n, "%s", ""); break;
+  case NF_QUANT_BITS:
+    snprintf(buf, n, "quantized_bits(%d,%d%s%s,alpha=%g)", q->bits, q->integer, q->symmetric ? ",symmetric=1" : "",
+             q->keep_negative ? "" : ",keep_negative=False", a);
+    break;
+  case NF_QUANT_RELU: snprintf(buf, n, "quantized_relu(%d,%d)", q->bits, q->integer); break;
+  case NF_QUANT_BINARY: snprintf(buf, n, "binary(alpha=%g)", a); break;
+  case NF_QUANT_TERNARY:
+    snprintf(buf, n, "ternary(alpha=%g,threshold=%g)", a,
+             q->threshold > 0 ? q->threshold : (double)TERNARY_DEFAULT_THRESHOLD);
+    break;
+  }
+}
+
+/* ---- Parsing ----------------------------------------------------------------------- */
+
+typedef struct {
+  const char *name;
+  nf_quant_kind kind;
+  const char *const *positional; /* QKeras' constructor order */
+} quantizer_class;
+
+static const char *const POS_BITS[] = {"bits", "integer", "symmetric", "keep_negative", "alpha",
+                                       "use_stochastic_rounding", NULL};
+static const char *const POS_RELU[] = {"bits", "integer", "use_sigmoid", "negative_slope", "use_stochastic_rounding",
+                                       NULL};
+static const char *const POS_BINARY[] = {"use_01", "alpha", "use_stochastic_rounding", NULL};
+static const char *const POS_TERNARY[] = {"alpha", "threshold", "use_stochastic_rounding", "number_of_unrolls", NULL};
+
+static const quantizer_class CLASSES[] = {
+    {"quantized_bits", NF_QUANT_BITS, POS_BITS},
+    {"quantized_relu", NF_QUANT_RELU, POS_RELU},
+    {"binary", NF_QUANT_BINARY, POS_BINARY},
+    {"ternary", NF_QUANT_TERNARY, POS_TERNARY},
+};
+
+static void set_defaults(nf_quantizer *q, nf_quant_kind kind) {
+  memset(q, 0, sizeof *q);
+  q->kind = kind;
+  q->alpha = 1;
+  q->bits = kind == NF_QUANT_BINARY ? 1 : kind == NF_QUANT_TERNARY ? 2 : 8;
+  q->keep_negative = kind == NF_QUANT_BITS;
+}
+
+static char *trim(char *s) {
+  while (isspace((unsigned char)*s)) s++;
+  char *e = s + strlen(s);
+  while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+  return s;
+}
+
+/* A Python literal: a number, True/False, None (*is_none). */
+static bool literal(const char *s, double *v, bool *is_none) {
+  *is_none = !strcmp(s, "None");
+  if (*is_none) return true;
+  if (!strcmp(s, "True") || !strcmp(s, "False")) {
+    *v = !strcmp(s, "True");
+    return true;
+  }
+  return nf_parse_double(s, v);
+}
+
+static bool is_int(double v, int lo, int hi) { return v == floor(v) && v >= lo && v <= hi; }
+
+/* One keyword's value into q; unsupported settings are refused, not ignored. */
+static int set_arg(nf_quantizer *q, const char *key, const char *text, const char *where, nf_error *err) {
+  double v = 0;
+  bool none;
+  if (!literal(text, &v, &none)) {
+    if (!strcmp(key, "alpha") && (strstr(text, "auto") != NULL))
+      return nf_fail(err, NF_EINPUT, "%s: alpha=%s (per-channel scales) is not supported; use alpha=1", where, text);
+    return nf_fail(err, NF_EINPUT, "%s: %s=%s is not a number", where, key, text);
+  }
+  if (!strcmp(key, "bits") || !strcmp(key, "integer")) {
+    if (none || !is_int(v, -1000, 1000)) return nf_fail(err, NF_EINPUT, "%s: %s=%s is not an integer", where, key, text);
+    *(strcmp(key, "bits") ? &q->integer : &q->bits) = (int)v;
+  } else if (!strcmp(key, "symmetric")) {
+    q->symmetric = !none && v != 0;
+  } else if (!strcmp(key, "keep_negative")) {
+    q->keep_negative = !none && v != 0;
+  } else if (!strcmp(key, "alpha")) {
+    q->alpha = none ? 1 : v;
+  } else if (!strcmp(key, "threshold")) {
+    q->threshold = none ? 0 : v;
+  } else if (!strcmp(key, "use_stochastic_rounding") || !strcmp(key, "use_sigmoid") || !strcmp(key, "use_01") ||
+             !strcmp(key, "negative_slope")) {
+    if (!none && v != 0) return nf_fail(err, NF_EINPUT, "%s: %s=%s is not supported", where, key, text);
+  } else if (!strcmp(key, "qnoise_factor")) {
+    if (!none && v != 1) return nf_fail(err, NF_EINPUT, "%s: qnoise_factor=%s is not supported (only 1)", where, text);
+  } else if (!strcmp(key, "number_of_unrolls")) {
+    /* only used by alpha='auto' */
+  } else {
+    return nf_fail(err, NF_EINPUT, "%s: unknown quantizer argument '%s'", where, key);
+  }
+  return NF_OK;
+}
+
+static int parse_args(nf_quantizer *q, const quantizer_class *c, char *args, const char *where, nf_error *err) {
+  int index = 0;
+  bool keywords = false;
+  char *save = NULL;
+  for (char *tok = strtok_r(args, ",", &save); tok; tok = strtok_r(NULL, ",", &save), index++) {
+    tok = trim(tok);
+    if (!*tok) return nf_fail(err, NF_EINPUT, "%s: empty argument %d", where, index + 1);
+    char *eq = strchr(tok, '=');
+    const char *key;
+    if (eq) {
+      *eq = '\0';
+      key = trim(tok);
+      tok = trim(eq + 1);
+      keywords = true;
+    } else {
+      int npos = 0;
+      while (c->positional[npos]) npos++;
+      if (keywords) return nf_fail(err, NF_EINPUT, "%s: positional argument '%s' after keyword arguments", where, tok);
+      if (index >= npos) return nf_fail(err, NF_EINPUT, "%s: too many arguments for %s", where, c->name);
+      key = c->positional[index];
+    }
+    int rc = set_arg(q, key, tok, where, err);
+    if (rc) return rc;
+  }
+  return NF_OK;
+}
+
+int nf_quantizer_parse(const char *s, nf_quantizer *q, const char *where, nf_error *err) {
+  char buf[512];
+  if (!s || strlen(s) >= sizeof buf) return nf_fail(err, NF_EINPUT, "%s: quantizer text missing or too long", where);
+  snprintf(buf, sizeof buf, "%s", s);
+  char *text = trim(buf), *open = strchr(text, '(');
+  if (open) *open = '\0';
+  const char *name = trim(text);
+  const quantizer_class *c = NULL;
+  for (size_t i = 0; i < sizeof CLASSES / sizeof CLASSES[0]; i++)
+    if (!strcmp(name, CLASSES[i].name)) c = &CLASSES[i];
+  if (!c)
+    return nf_fail(err, NF_EINPUT, "%s: unknown quantizer '%s' (supported: quantized_bits, quantized_relu, binary, "
+                                   "ternary)", where, name);
+  set_defaults(q, c->kind);
+  if (open) {
+    char *args = open + 1, *close = strrchr(args, ')');
+    if (!close || *trim(close + 1)) return nf_fail(err, NF_EINPUT, "%s: '%s' lacks its closing ')'", where, s);
+    *close = '\0';
+    int rc = *trim(args) ? parse_args(q, c, args, where, err) : NF_OK;
+    if (rc) return rc;
+  }
+  return nf_quantizer_check(q, where, err);
 }

@@ -57,11 +57,10 @@ void nf_model_summary(const nf_model *m, FILE *out) {
     } else if (l->kind == NF_LAYER_DENSE) {
       describe_quantizer(&l->kernel_q, q, sizeof q);
       snprintf(details, sizeof details, "%s", q);
-      for (long k = 0; k < (long)l->n_in * l->n_out; k++) {
-        bool zero = l->kernel[k] == 0 || (l->mask && !l->mask[k]);
-        zeros += zero;
-      }
-      weights += (long)l->n_in * l->n_out;
+      long z, n;
+      nf_model_sparsity(m, i, &z, &n); /* zero as computed: masked or quantized to 0 */
+      zeros += z;
+      weights += n;
     } else if (l->kind == NF_LAYER_DROPOUT) {
       snprintf(details, sizeof details, "rate %.2f", l->rate);
     } else if (l->kind == NF_LAYER_BATCHNORM) {

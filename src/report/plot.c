@@ -151,18 +151,21 @@ int nf_plot_histograms(const char *path, const nf_plot_opts *o, const double *ed
   plot_file pf;
   int rc = plot_begin(&pf, path, o, err);
   if (rc) return rc;
-  frame(o, edges[0], edges[n_bins], 0, ymax * 1.08);
+  /* log y: empty bins sit at the floor 0.5, below a single count */
+  double floor_y = o->logy ? log10(0.5) : 0;
+  frame(o, edges[0], edges[n_bins], floor_y, o->logy ? log10(ymax) + 0.15 : ymax * 1.08);
   const char *lab[16];
   int colors[16], styles[16];
   double *xs = malloc(sizeof(double) * (size_t)(2 * n_bins + 2)), *ys = malloc(sizeof(double) * (size_t)(2 * n_bins + 2));
   for (int k = 0; xs && ys && k < n_series; k++) {
     int m = 0;
-    xs[m] = edges[0], ys[m++] = 0;
+    xs[m] = edges[0], ys[m++] = floor_y;
     for (int b = 0; b < n_bins; b++) {
-      xs[m] = edges[b], ys[m++] = counts[k][b];
-      xs[m] = edges[b + 1], ys[m++] = counts[k][b];
+      double y = o->logy ? (counts[k][b] > 0.5 ? log10(counts[k][b]) : floor_y) : counts[k][b];
+      xs[m] = edges[b], ys[m++] = y;
+      xs[m] = edges[b + 1], ys[m++] = y;
     }
-    xs[m] = edges[n_bins], ys[m++] = 0;
+    xs[m] = edges[n_bins], ys[m++] = floor_y;
     plcol0(1 + k % N_PALETTE);
     plwidth(2.0);
     plline(m, xs, ys);

@@ -42,15 +42,16 @@ static void dense_forward(const net *nt, tlayer *t, const float *x, int n) {
   int out = l->n_out;
   for (int r = 0; r < n; r++) {
     float *yr = t->y + (size_t)r * out;
-    if (l->bias) memcpy(yr, l->bias, (size_t)out * sizeof *yr);
+    if (l->bias) memcpy(yr, t->b_eff, (size_t)out * sizeof *yr);
     else memset(yr, 0, (size_t)out * sizeof *yr);
   }
   gemm(nt->threads, false, false, n, out, l->n_in, x, l->n_in, t->w_eff, out, 1.0f, t->y, out);
 }
 
 /* dw[in][out] = x^T · dy;  db[out] = sum_r dy[r];  dx[n][in] = dy · w_eff^T.
- * The kernel's gradient is the effective kernel's gradient passed straight
- * through the transform (STE), zero where the mask prunes. */
+ * The kernel's (bias') gradient is the effective kernel's (bias') gradient
+ * passed straight through the quantizer or transform (STE, as QKeras'
+ * x + stop_gradient(xq - x)), zero where the mask prunes. */
 static void dense_backward(const net *nt, tlayer *t, const float *x, const float *dy, float *dx, int n) {
   const nf_layer *l = t->l;
   int in = l->n_in, out = l->n_out;
@@ -184,6 +185,17 @@ static void activation_forward(tlayer *t, const float *x, int n) {
     break;
   case NF_ACT_SOFTMAX: softmax_rows(x, y, n, l->n_out); break;
   }
+  if (t->aq.kind != NF_QUANT_NONE) qfast_apply(&t->aq, y, y, len);
+}
+
+/* The straight-through gradient of an output quantizer: quantized_relu
+ * passes it where its unquantized value is unclipped (0 < x <= the top of the
+ * grid, QKeras' x_u), the others pass it everywhere. */
+static void quantizer_backward(const tlayer *t, const float *x, float *dx, long len) {
+  if (t->aq.kind != NF_QUANT_RELU) return;
+  float hi = t->aq.ste_hi;
+  for (long k = 0; k < len; k++)
+    if (!(x[k] > 0 && x[k] <= hi)) dx[k] = 0;
 }
 
 /* dx = dy * f'(x); f' from the input (ReLU family) or the output (tanh, sigmoid). */
@@ -217,6 +229,7 @@ static void activation_backward(const tlayer *t, const float *x, const float *dy
     }
     break;
   }
+  quantizer_backward(t, x, dx, len);
 }
 
 /* ---- Dropout ---------------------------------------------------------------- */
@@ -280,7 +293,10 @@ int net_init(net *nt, nf_model *m, int cap, int threads, nf_error *err) {
     switch (l->kind) {
     case NF_LAYER_DENSE:
       ok = ok && (t->w_eff = nf_malloc(nk * sizeof(float), err)) && (t->dw = nf_calloc(nk, sizeof(float), err));
-      if (ok && l->bias) ok = (t->db = nf_calloc(no, sizeof(float), err)) != NULL;
+      if (ok && l->bias)
+        ok = (t->db = nf_calloc(no, sizeof(float), err)) != NULL && (t->b_eff = nf_malloc(no * sizeof(float), err));
+      qfast_init(&t->kq, &l->kernel_q);
+      qfast_init(&t->bq, &l->bias_q);
       if (ok) add_param(nt, l->kernel, t->dw, (long)nk, true, l);
       if (ok && l->bias) add_param(nt, l->bias, t->db, (long)no, false, l);
       break;
@@ -294,7 +310,7 @@ int net_init(net *nt, nf_model *m, int cap, int threads, nf_error *err) {
       }
       break;
     case NF_LAYER_DROPOUT: ok = ok && (t->keep = nf_malloc(act * sizeof(float), err)); break;
-    case NF_LAYER_ACTIVATION: break;
+    case NF_LAYER_ACTIVATION: qfast_init(&t->aq, &l->act_q); break;
     }
   }
   if (!ok) {
@@ -310,6 +326,7 @@ void net_free(net *nt) {
       tlayer *t = &nt->t[i];
       free(t->y);
       free(t->w_eff);
+      free(t->b_eff);
       free(t->dw);
       free(t->db);
       free(t->xhat);
@@ -348,10 +365,11 @@ void net_prepare_weights(net *nt) {
     if (l->kind != NF_LAYER_DENSE) continue;
     long nk = (long)l->n_in * l->n_out;
     if (nt->transform) nt->transform(l, l->kernel, t->w_eff, nk, nt->transform_ctx);
-    else memcpy(t->w_eff, l->kernel, (size_t)nk * sizeof(float));
+    else qfast_apply(&t->kq, l->kernel, t->w_eff, nk);
     if (l->mask)
       for (long k = 0; k < nk; k++)
         if (!l->mask[k]) t->w_eff[k] = 0;
+    if (l->bias) qfast_apply(&t->bq, l->bias, t->b_eff, l->n_out);
   }
 }
 

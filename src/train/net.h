@@ -9,13 +9,18 @@
 
 #include "nnfirm/model.h"
 #include "nnfirm/train.h"
+#include "qfast.h"
 
 typedef struct tlayer {
   nf_layer *l;
   float *y; /* [B][n_out] this layer's output */
   /* Dense */
-  float *w_eff;  /* [n_in][n_out] kernel as the forward pass sees it (transformed, masked) */
+  float *w_eff;  /* [n_in][n_out] kernel as the forward pass sees it (quantized or transformed, masked) */
+  float *b_eff;  /* [n_out] bias as the forward pass sees it (quantized) */
   float *dw, *db; /* [n_in][n_out], [n_out] */
+  qfast kq, bq;  /* the layer's kernel and bias quantizers (QAT) */
+  /* Activation */
+  qfast aq;      /* the output quantizer (QActivation) */
   /* BatchNormalization (train mode) */
   float *xhat;           /* [B][n] normalized input */
   float *mean, *invstd;  /* [n] batch statistics */
@@ -52,7 +57,8 @@ void net_free(net *nt);
 /* Copies rows[0..n) of x into the batch buffer, standardized with the
  * model's scaler. */
 void net_gather(net *nt, const float *x, const long *rows, int n);
-/* Refreshes each Dense layer's effective kernel (transform, then mask). */
+/* Refreshes each Dense layer's effective kernel (transform or the layer's
+ * quantizer, then mask) and bias (quantizer). */
 void net_prepare_weights(net *nt);
 /* Forward pass over the first n rows of x0; train selects batch statistics
  * for BN and active dropout (seeded by dropout_seed). Returns the softmax

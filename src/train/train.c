@@ -46,6 +46,7 @@ static void copy_layer_params(nf_layer *d, const nf_layer *s) {
   if (s->beta) memcpy(d->beta, s->beta, no);
   if (s->moving_mean) memcpy(d->moving_mean, s->moving_mean, no);
   if (s->moving_var) memcpy(d->moving_var, s->moving_var, no);
+  if (s->mask && d->mask) memcpy(d->mask, s->mask, (size_t)s->n_in * s->n_out);
 }
 
 static void copy_params(nf_model *dst, const nf_model *src) {
@@ -197,6 +198,7 @@ int nf_train_loss_grad(nf_model *m, const float *xb, const int *yb, int n, doubl
 typedef struct trainer {
   net nt;
   optim op;
+  long steps; /* optimizer steps taken (tfmot's pruning step) */
   long *perm; /* [n_train] shuffled training row indices */
   int *lab;   /* [batch] labels of the current batch */
   nf_model *best;
@@ -236,6 +238,7 @@ static bool run_epoch(trainer *tr, const float *x, const int *y, long n_train, c
     int n = (int)(n_train - start < o->batch ? n_train - start : o->batch);
     net_gather(nt, x, tr->perm + start, n);
     for (int r = 0; r < n; r++) tr->lab[r] = y[tr->perm[start + r]];
+    if (o->on_step) o->on_step(nt->m, tr->steps, o->step_ctx); /* e.g. pruning masks */
     net_prepare_weights(nt);
     net_forward(nt, n, true, o->seed ^ ((uint64_t)epoch << 32 | (uint64_t)b));
     long ok;
@@ -249,6 +252,7 @@ static bool run_epoch(trainer *tr, const float *x, const int *y, long n_train, c
     net_backward(nt, n, tr->lab);
     net_regularize(nt, o->l1, o->l2, true);
     optim_step(&tr->op, nt);
+    tr->steps++;
     if (o->on_batch) o->on_batch(b + 1, n_batches, sum / (start + n), (double)correct / (start + n), o->ctx);
   }
   *loss = sum / n_train;
@@ -309,19 +313,24 @@ int nf_train(nf_model *m, const float *x, const int *y, const long *train, long 
     s->val_loss = s->val_acc = NAN;
     if (n_val > 0) eval_rows(&tr.nt, x, y, val, n_val, tr.lab, &s->val_loss, &s->val_acc);
     s->seconds = nf_now() - t0;
-    /* Without validation rows the last epoch is the best one. */
+    /* Without validation rows the last epoch is the best one. Until the
+     * weights settle (pruning masks still moving) no epoch is a candidate. */
     double monitored = n_val > 0 ? s->val_loss : -epoch;
-    bool improved = monitored < best_val - 1e-6 || (n_val > 0 && !isfinite(best_val) && isfinite(monitored));
+    bool settled = tr.steps >= o->settle_steps;
+    bool improved = settled && (monitored < best_val - 1e-6 || (n_val > 0 && !isfinite(best_val) && isfinite(monitored)));
     if (improved) {
       best_val = monitored;
       since_best = 0;
       res->best_epoch = epoch;
       copy_params(tr.best, m);
-    } else {
+    } else if (settled) {
       since_best++;
     }
-    /* reduce-on-plateau (Keras ReduceLROnPlateau on val_loss) */
-    if (monitored < plateau_best - 1e-6) {
+    /* reduce-on-plateau (Keras ReduceLROnPlateau on val_loss); pruning
+     * raises the loss on purpose, so the plateau count waits for it too */
+    if (!settled) {
+      plateau_best = INFINITY;
+    } else if (monitored < plateau_best - 1e-6) {
       plateau_best = monitored;
       since_plateau = 0;
     } else if (o->lr_patience > 0 && ++since_plateau >= o->lr_patience) {
@@ -332,7 +341,7 @@ int nf_train(nf_model *m, const float *x, const int *y, const long *train, long 
     if (o->on_epoch && o->on_epoch(s, tr.best, improved, o->ctx)) break;
     if (n_val > 0 && o->patience > 0 && since_best >= o->patience) break;
   }
-  if (!res->nan_stop) copy_params(m, tr.best); /* best-weights restore */
+  if (!res->nan_stop && res->best_epoch > 0) copy_params(m, tr.best); /* best-weights restore */
   trainer_free(&tr);
   return rc;
 }
