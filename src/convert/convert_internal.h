@@ -32,6 +32,10 @@ const char *config_model_precision(const nf_config *c, precision_var v);
 
 /* hls4ml's layer type of a model layer, as used under LayerType. */
 const char *config_layer_type(const nf_layer *l);
+/* The quantizer on the model's input: a linear activation with a
+ * quantized_bits quantizer before any other layer (QKeras' QActivation on
+ * the input, nnfirm's QAT models); NULL if none. It fixes the input type. */
+const nf_quantizer *model_input_quantizer(const nf_model *m);
 
 /* Softmax tables (softmax.c): address bits of a table size; builds both
  * tables of s (table_size, exp_t, inv_t set) for inputs of type data_t. */

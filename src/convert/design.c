@@ -231,10 +231,7 @@ static int build_activation(build_ctx *b, int li, nf_design_layer *d) {
                  &d->result_t);
 }
 
-/* The quantizer on the model's input: a linear activation with a
- * quantized_bits quantizer before any other layer (QKeras' QActivation on
- * the input, and nnfirm's QAT models); NULL if none. */
-static const nf_quantizer *input_quantizer(const nf_model *m) {
+const nf_quantizer *model_input_quantizer(const nf_model *m) {
   for (int i = 0; i < m->n_layers; i++) {
     const nf_layer *l = &m->layers[i];
     if (l->kind == NF_LAYER_DROPOUT) continue;
@@ -293,7 +290,7 @@ int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, l
   d->n_inputs = m->n_features;
   /* An input quantizer fixes the input type: the rows are rounded once, as the model rounds them. */
   nf_fixed_type qin;
-  const nf_quantizer *iq = input_quantizer(m);
+  const nf_quantizer *iq = model_input_quantizer(m);
   if (!rc) rc = resolve(&b, m->input_name, "Input", VAR_RESULT, iq ? quantizer_type_or_null(iq, &qin) : NULL, -1, NULL,
                         0, &d->input_t);
   if (!rc && config_precision(c, m->input_name, "Input", VAR_RESULT) &&
