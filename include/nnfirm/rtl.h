@@ -90,6 +90,32 @@ int nf_rtl_generate(const nf_rtl_net *net, const char *rtl_dir, nf_rtl_info *inf
 /* Computes the interface/timing figures without writing anything. */
 int nf_rtl_plan(const nf_rtl_net *net, nf_rtl_info *info, nf_error *err);
 
+/* ---- Resource features ---------------------------------------------------------
+ * What the generator would emit, counted per layer instead of written: the
+ * inputs of the resource estimator (nf_estimate in nnfirm/synth.h). "Live"
+ * bits leave out bits that are constant by their value range (the sign bit
+ * of a non-negative value), which synthesis removes. */
+typedef struct nf_rtl_cost {
+  long nnz_weights;    /* nonzero weights */
+  long csd_digits;     /* nonzero CSD digits of the distinct products built (shared ones once) */
+  long adders;         /* adders and subtractors (rounding increments and negations included) */
+  long add_bits;       /* their carry-chain bits: live result bits above the low bits one operand
+                          passes through unchanged (x + (y << s) adds from bit s on) */
+  long const_add_bits; /* the part of add_bits in adders with a constant operand (bias, rounding bit) */
+  long sat_bits;       /* saturating casts: bits compared plus bits selected */
+  long relu_bits;      /* ReLU select bits */
+  long mux_bits;       /* ReuseFactor > 1: input and weight selection, in LUT-sized pieces */
+  long mul_bits;       /* ReuseFactor > 1: variable multipliers, sum of operand width products */
+  long muls;           /* ReuseFactor > 1: variable multipliers */
+  long dsp;            /* DSP48E2 those multipliers need (27x18 signed tiles) */
+  long reg_bits;       /* live data register bits (pipeline, output, input latch, accumulators) */
+  long ctrl_bits;      /* valid pipelines, cycle counters and tags */
+} nf_rtl_cost;
+
+/* Runs the generator without writing anything and fills costs[l] for every
+ * layer l of net (ReLU layers too). Same checks and errors as nf_rtl_plan. */
+int nf_rtl_costs(const nf_rtl_net *net, nf_rtl_cost *costs, nf_error *err);
+
 /* Reference semantics of SPEC §3 on the explicit network (sequential
  * accumulation with nf_fixed casts), for self-checks: in [n_in] input codes,
  * out [n_out] output codes. Uses no RTL. */

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include "nnfirm/error.h"
+#include "nnfirm/rtl.h"
 
 /* Device capacities (CLB LUTs, CLB flip-flops, DSP slices, 36 Kb block RAMs). */
 typedef struct nf_device {
@@ -57,5 +58,67 @@ int nf_synth_run(const nf_synth_opts *o, nf_synth_result *r, nf_error *err);
 /* Reads the cell counts out of Yosys' `stat -json` output (its last top-level
  * "design" object) and fills the percentages for the device. */
 int nf_synth_parse_stat(const char *json, const nf_device *dev, nf_synth_result *r, nf_error *err);
+
+/* ---- Estimation ----------------------------------------------------------------
+ * Resource estimate without synthesis, in microseconds to milliseconds per
+ * design (for 'nnfirm estimate' and for screening candidates in a search).
+ * The generator is run without writing anything and counts, per layer, what
+ * it would emit (nf_rtl_cost: carry-chain adder bits after CSD sharing and
+ * range trimming, register bits per pipeline stage, saturation and ReLU
+ * selects, ReuseFactor multipliers and selects); a linear model with
+ * coefficients calibrated against Yosys (see src/synth/estimate.c and
+ * bench/calibrate_estimate) turns these into LUT / FF / DSP for the Yosys
+ * flow of nf_synth_run (UltraScale+, abc9).
+ *
+ * Intel Agilex 7 figures (ALMs, registers) are estimates from a LUT -> ALM
+ * model, not from any Intel tool: an ALM has two dedicated adder bits (so
+ * adder LUTs count half), its fracturable 8-input LUT holds on average
+ * NF_EST_LUTS_PER_ALM other 6-input-ish functions, and it has four registers;
+ * registers are the same register bits as on UltraScale+. */
+/* Agilex 7 F-Series AGFB014R24A2E2V, the target of hls4ml's oneAPI tutorial. */
+#define NF_AGILEX_DEVICE "AGFB014R24A2E2V"
+#define NF_AGILEX_ALMS 487200L
+#define NF_AGILEX_REGS 1948800L
+#define NF_EST_LUTS_PER_ALM 1.4
+
+typedef struct nf_estimate_layer {
+  char name[64];
+  nf_rtl_kind kind;
+  int n_in, n_out, reuse;
+  nf_rtl_cost cost;  /* the generator's counts (the estimator's inputs) */
+  double lut, ff, dsp;
+  double lut_arith;  /* the part of lut that is carry-chain arithmetic */
+  double alm, reg;   /* Agilex 7 estimates */
+} nf_estimate_layer;
+
+typedef struct nf_estimate {
+  const nf_device *device;
+  bool use_dsp;
+  int n_layers;
+  nf_estimate_layer *layers; /* [n_layers] */
+  double lut, ff, dsp, alm, reg;
+  double lut_pct, ff_pct, dsp_pct, alm_pct, reg_pct;
+} nf_estimate;
+
+/* Estimates a network for the device `part` (NULL = "xcvu9p"). use_dsp: as
+ * 'nnfirm synth --dsp' (ReuseFactor multipliers in DSP48E2, not in LUTs).
+ * Errors: NF_EINPUT for an unknown part or a network the generator refuses. */
+int nf_estimate_net(const nf_rtl_net *net, const char *part, bool use_dsp, nf_estimate *e, nf_error *err);
+/* The same for a project directory written by 'nnfirm convert' (its
+ * design.json; rtl/ is not needed). NF_EINPUT when it is missing or bad. */
+int nf_estimate_project(const char *dir, const char *part, bool use_dsp, nf_estimate *e, nf_error *err);
+void nf_estimate_free(nf_estimate *e);
+
+/* One layer's figures from its counts (fills lut, ff, dsp, lut_arith, alm, reg). */
+void nf_estimate_layer_from_cost(nf_estimate_layer *l, bool use_dsp);
+
+/* The counts as one tab-separated line and its header (the columns of
+ * bench/estimate_calibration.tsv); the totals over all layers. */
+void nf_estimate_features_header(char *buf, size_t n);
+void nf_estimate_features_line(const nf_estimate *e, char *buf, size_t n);
+/* Reads counts back from such columns: names[k] / values[k], k < n (other
+ * columns are ignored; a missing count column is an NF_EINPUT error). */
+int nf_estimate_features_parse(const char *const *names, const char *const *values, int n, nf_rtl_cost *c,
+                               nf_error *err);
 
 #endif

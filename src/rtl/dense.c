@@ -134,6 +134,7 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
       wplan *p = &plan[(size_t)i * n_out + j];
       p->key = -1;
       if (w == 0) continue;
+      if (g->cost) g->cost->nnz_weights++;
       int e = 0;
       nf_code o = w < 0 ? -w : w;
       while (!(o & 1)) o >>= 1, e++;
@@ -188,6 +189,7 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
       continue;
     }
     int nd = csd(c < 0 ? -c : c, sh, dg);
+    if (g->cost) g->cost->csd_digits += nd;
     gs[q].t = &leaves[nl];
     for (int d = 0; d < nd; d++)
       leaves[nl++] = (rtl_term){.sig = xs[keys[q].i], .shift = sh[d], .sign = c < 0 ? -dg[d] : dg[d]};
@@ -253,9 +255,12 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
     fprintf(g->fp, "  reg [%d:0] y%d; always @(posedge clk) y%d <= s%d;\n", tr->width - 1, j, j, y);
     fprintf(g->fp, "  assign out_data[%d +: %d] = y%d;\n", j * tr->width, tr->width, j);
     g->regs += tr->width;
+    /* bits above the value's width copy its sign: synthesis merges their registers */
+    if (g->cost) g->cost->reg_bits += rtl_live_bits(g, y) < tr->width ? rtl_live_bits(g, y) : tr->width;
     rtl_out_range(g, j, y);
   }
   stages++;
+  if (g->cost) g->cost->ctrl_bits += stages;
   *latency = stages;
   fprintf(g->fp, "  reg [%d:0] valid_pipe;\n", stages - 1);
   if (stages == 1)
@@ -331,6 +336,7 @@ int rtl_emit_relu(rtl_gen *g, const char *top, const nf_rtl_layer *L) {
      * bit-select form feeding a rounding cast (found by co-simulation) */
     fprintf(g->fp, "  wire signed [%d:0] s%d = (s%d < %d'sd0) ? %d'sd0 : s%d;\n", g->sigs[m].width - 1, m, x,
             g->sigs[x].width, g->sigs[m].width, x);
+    if (g->cost) g->cost->relu_bits += rtl_live_bits(g, m);
     int y = rtl_cast(g, m, nf_fixed_frac_bits(ti), tr, true);
     fprintf(g->fp, "  assign out_data[%d +: %d] = s%d;\n", i * tr->width, tr->width, y);
     rtl_out_range(g, i, y);

@@ -48,6 +48,29 @@ int rtl_new_sig(rtl_gen *g, nf_code lo, nf_code hi) {
   return g->n_sigs++;
 }
 
+int rtl_live_bits(const rtl_gen *g, int sig) {
+  const rtl_sig *s = &g->sigs[sig];
+  if (s->lo == s->hi) return 0;
+  /* a value that never changes sign has a constant sign bit */
+  return s->width - (s->lo >= 0 || s->hi < 0 ? 1 : 0);
+}
+
+void rtl_cost_adder(rtl_gen *g, int sig, int pass, bool constant) {
+  if (!g->cost || g->oom) return;
+  int bits = rtl_live_bits(g, sig) - pass;
+  if (bits < 0) bits = 0;
+  g->cost->adders++;
+  g->cost->add_bits += bits;
+  if (constant) g->cost->const_add_bits += bits;
+}
+
+static int trailing_zeros(nf_code c) {
+  int n = 0;
+  if (c == 0) return 127;
+  while (!(c & 1)) c >>= 1, n++;
+  return n;
+}
+
 void rtl_term_range(const rtl_gen *g, const rtl_term *t, nf_code *lo, nf_code *hi) {
   nf_code a, b;
   if (t->sig < 0) {
@@ -135,6 +158,10 @@ rtl_term rtl_add(rtl_gen *g, rtl_term a, rtl_term b) {
   operand(g, &rb, 0, ob, sizeof ob);
   fprintf(g->fp, "  wire signed [%d:0] s%d = %s %c %s;\n", g->sigs[id].width - 1, id, oa, sub ? '-' : '+', ob);
   g->adders++;
+  /* the low bits below the other operand's lowest possibly-nonzero bit pass through */
+  bool constant = ra.sig < 0 || rb.sig < 0;
+  int low_a = ra.sig < 0 ? trailing_zeros(ra.cval) : ra.shift, low_b = rb.sig < 0 ? trailing_zeros(rb.cval) : rb.shift;
+  rtl_cost_adder(g, id, low_a > low_b ? low_a : low_b, constant);
   return (rtl_term){.sig = id, .shift = base, .sign = both_neg ? -1 : 1};
 }
 
@@ -154,7 +181,7 @@ int rtl_materialize(rtl_gen *g, rtl_term t) {
     return id;
   }
   operand(g, &mag, 0, op, sizeof op);
-  if (t.sign < 0) g->adders++;
+  if (t.sign < 0) g->adders++, rtl_cost_adder(g, id, t.shift, false);
   fprintf(g->fp, "  wire signed [%d:0] s%d = %s%s;\n", g->sigs[id].width - 1, id, t.sign < 0 ? "-" : "", op);
   return id;
 }
@@ -164,6 +191,7 @@ int rtl_register(rtl_gen *g, int sig) {
   if (g->oom) return 0;
   fprintf(g->fp, "  reg signed [%d:0] s%d; always @(posedge clk) s%d <= s%d;\n", g->sigs[id].width - 1, id, id, sig);
   g->regs += g->sigs[id].width;
+  if (g->cost) g->cost->reg_bits += rtl_live_bits(g, id);
   return id;
 }
 
@@ -282,6 +310,7 @@ int rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflo
       fprintf(g->fp, "  wire signed [%d:0] s%d = $signed(s%d[%d:%d]) + s%d;\n", g->sigs[q].width - 1, q, e, we - 1,
               drop, inc);
       g->adders++;
+      rtl_cost_adder(g, q, 0, true);
     }
   }
   nf_code tlo = nf_fixed_min_code(t), thi = nf_fixed_max_code(t);
@@ -314,6 +343,7 @@ int rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflo
   char over[200] = "1'b0", under[200] = "1'b0";
   if (qhi > mx) snprintf(over, sizeof over, "(s%d > %s)", q, lmax);
   if (qlo < mn) snprintf(under, sizeof under, "(s%d < %s)", q, lmin);
+  if (g->cost) g->cost->sat_bits += (long)wq * ((qhi > mx) + (qlo < mn)) + rtl_live_bits(g, out);
   if (t->o == NF_O_SAT_ZERO)
     fprintf(g->fp, "  wire signed [%d:0] s%d = (%s | %s) ? %d'sd0 : s%d;\n", wo - 1, out, over, under, wo, q);
   else

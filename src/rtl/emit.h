@@ -33,6 +33,7 @@ typedef struct rtl_gen {
   long *level_bits;
   const bool *reg_at;
   int levels; /* adder levels of the last layer emitted */
+  nf_rtl_cost *cost; /* NULL, or where the layer's resource features are counted */
 } rtl_gen;
 
 enum { RTL_MAX_LEVELS = 256 };
@@ -62,6 +63,11 @@ void rtl_term_range(const rtl_gen *g, const rtl_term *t, nf_code *lo, nf_code *h
 rtl_term rtl_add(rtl_gen *g, rtl_term a, rtl_term b);
 int rtl_materialize(rtl_gen *g, rtl_term t);
 int rtl_register(rtl_gen *g, int sig);
+/* Bits of a signal that are not constant by its range (see nf_rtl_cost). */
+int rtl_live_bits(const rtl_gen *g, int sig);
+/* Counts an adder whose result is sig and whose low `pass` bits come
+ * unchanged from one operand (no-op when g->cost is NULL). */
+void rtl_cost_adder(rtl_gen *g, int sig, int pass, bool constant);
 /* Quantizes (and, if `overflow`, handles overflow of) sig, a value with
  * `frac` fraction bits, into type t's code; returns the new signal. */
 int rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflow);

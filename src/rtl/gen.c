@@ -119,11 +119,11 @@ static void write_header(FILE *fp, const char *top, const nf_rtl_layer *L, int l
 
 /* Generates one layer's body into memory; returns its latency. */
 static int layer_body(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_code *lo, nf_code *hi, char **body,
-                      int *latency, long *adders, nf_error *err) {
+                      int *latency, long *adders, nf_rtl_cost *cost, nf_error *err) {
   size_t len = 0;
   FILE *mem = open_memstream(body, &len);
   if (!mem) return nf_fail_oom(err, "Verilog text");
-  rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi, .style = net->style};
+  rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi, .style = net->style, .cost = cost};
   int rc = NF_OK;
   *latency = 0;
   if (L->kind == NF_RTL_RELU) rc = rtl_emit_relu(&g, net->top, L);
@@ -143,9 +143,9 @@ static int layer_body(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_co
 }
 
 static int write_layer(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_code *lo, nf_code *hi,
-                       const char *rtl_dir, int *latency, long *adders, nf_error *err) {
+                       const char *rtl_dir, int *latency, long *adders, nf_rtl_cost *cost, nf_error *err) {
   char *body = NULL;
-  int rc = layer_body(net, L, k, lo, hi, &body, latency, adders, err);
+  int rc = layer_body(net, L, k, lo, hi, &body, latency, adders, cost, err);
   if (rc) return rc;
   if (!rtl_dir) {
     free(body);
@@ -196,7 +196,7 @@ static int write_top(const nf_rtl_net *net, const nf_rtl_info *info, const char 
   return nf_outfile_commit(&f, err);
 }
 
-static int run(const nf_rtl_net *net, const char *rtl_dir, nf_rtl_info *info, nf_error *err) {
+static int run(const nf_rtl_net *net, const char *rtl_dir, nf_rtl_info *info, nf_rtl_cost *costs, nf_error *err) {
   int rc = nf_rtl_check(net, err);
   if (rc) return rc;
   memset(info, 0, sizeof *info);
@@ -222,7 +222,9 @@ static int run(const nf_rtl_net *net, const char *rtl_dir, nf_rtl_info *info, nf
   for (int l = 0; l < net->n_layers; l++) {
     int lat = 0;
     long adders = 0;
-    rc = write_layer(net, &net->layers[l], info->levels_per_stage, lo, hi, rtl_dir, &lat, &adders, err);
+    if (costs) memset(&costs[l], 0, sizeof costs[l]);
+    rc = write_layer(net, &net->layers[l], info->levels_per_stage, lo, hi, rtl_dir, &lat, &adders,
+                     costs ? &costs[l] : NULL, err);
     if (rc) {
       free(lo), free(hi);
       return rc;
@@ -235,10 +237,15 @@ static int run(const nf_rtl_net *net, const char *rtl_dir, nf_rtl_info *info, nf
   return rtl_dir ? write_top(net, info, rtl_dir, err) : NF_OK;
 }
 
-int nf_rtl_plan(const nf_rtl_net *net, nf_rtl_info *info, nf_error *err) { return run(net, NULL, info, err); }
+int nf_rtl_plan(const nf_rtl_net *net, nf_rtl_info *info, nf_error *err) { return run(net, NULL, info, NULL, err); }
 
 int nf_rtl_generate(const nf_rtl_net *net, const char *rtl_dir, nf_rtl_info *info, nf_error *err) {
-  return run(net, rtl_dir, info, err);
+  return run(net, rtl_dir, info, NULL, err);
+}
+
+int nf_rtl_costs(const nf_rtl_net *net, nf_rtl_cost *costs, nf_error *err) {
+  nf_rtl_info info;
+  return run(net, NULL, &info, costs, err);
 }
 
 /* ---- SPEC §3 reference ---------------------------------------------------- */

@@ -17,6 +17,28 @@ static int bits_for(int n) {
   return b;
 }
 
+/* DSP48E2 tiles (27x18 signed) for an a-bit by b-bit multiplier. */
+static long dsp_tiles(int a, int b) {
+  long ab = (long)((a + 26) / 27) * ((b + 17) / 18), ba = (long)((b + 26) / 27) * ((a + 17) / 18);
+  return ab < ba ? ab : ba;
+}
+
+/* Resource features of the selection logic and multipliers (nf_rtl_cost). */
+static void cost_select(rtl_gen *g, int sig, int choices) {
+  if (!g->cost) return;
+  /* a 6-input LUT selects among 4 values with 2 select bits */
+  int luts = choices <= 4 ? 1 : (choices + 2) / 3;
+  g->cost->mux_bits += (long)rtl_live_bits(g, sig) * luts;
+}
+
+static void cost_multiplier(rtl_gen *g, int x, int w) {
+  if (!g->cost) return;
+  int a = rtl_live_bits(g, x), b = rtl_live_bits(g, w);
+  g->cost->muls++;
+  g->cost->mul_bits += (long)a * b;
+  g->cost->dsp += dsp_tiles(g->sigs[x].width, g->sigs[w].width);
+}
+
 typedef struct grp {
   rtl_term *t;
   int n;
@@ -64,6 +86,14 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
                  "    else if (busy) begin if (cnt == %d'd%d) busy <= 1'b0; else cnt <= cnt + %d'd1; end\n"
                  "  end\n",
           cb, cb, cb, R - 1, cb);
+  if (g->cost) {
+    for (int i = 0; i < n_in; i++) {
+      nf_code lo = rtl_in_lo(g, i, ti), hi = rtl_in_hi(g, i, ti);
+      int live = lo == hi ? 0 : rtl_signed_width(lo, hi) - (lo >= 0 || hi < 0);
+      g->cost->reg_bits += live < ti->width ? live : ti->width; /* the input latch */
+    }
+    g->cost->ctrl_bits += 1 + cb;
+  }
 
   /* chunk selectors: cycle t feeds inputs t*C .. t*C+C-1 */
   int *xsel = nf_calloc((size_t)C, sizeof *xsel, g->err);
@@ -95,6 +125,7 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
                 i * ti->width, ti->width, ti->is_signed ? ")" : "}");
     }
     fprintf(outer, "    default: s%d = %d'sd0;\n  endcase\n", xsel[c], w);
+    cost_select(g, xsel[c], (n_in - c + C - 1) / C);
   }
 
   /* shared multipliers, products cast to accum_t, then registered */
@@ -109,6 +140,7 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
         nf_code w = i < n_in ? L->weights[(size_t)i * n_out + j] : 0;
         if (w == 0) continue;
         any = true;
+        if (g->cost) g->cost->nnz_weights++;
         nf_code xlo = rtl_in_lo(g, i, ti), xhi = rtl_in_hi(g, i, ti);
         nf_code a = w > 0 ? xlo * w : xhi * w, b = w > 0 ? xhi * w : xlo * w;
         wlo = w < wlo ? w : wlo, whi = w > whi ? w : whi;
@@ -125,6 +157,8 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
         if (w) fprintf(outer, "    %d'd%d: s%d = %s;\n", cb, t, ws, lit);
       }
       fprintf(outer, "    default: s%d = %d'sd0;\n  endcase\n", ws, wsw);
+      if (g->cost) g->cost->mux_bits += rtl_live_bits(g, ws); /* constants chosen by the count: a LUT per bit */
+      cost_multiplier(g, xsel[c], ws);
       int p = rtl_new_sig(g, plo, phi);
       fprintf(mem, "  wire signed [%d:0] s%d = s%d * s%d;\n", g->sigs[p].width - 1, p, xsel[c], ws);
       int q = rtl_cast(g, p, fp, ta, !wraps);
@@ -147,6 +181,8 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
     char lit[64];
     rtl_literal(lit, sizeof lit, bacc, g->sigs[acc].width);
     fprintf(mem, "  reg signed [%d:0] s%d;\n", g->sigs[acc].width - 1, acc);
+    rtl_cost_adder(g, acc, 0, false);
+    if (g->cost) g->cost->reg_bits += rtl_live_bits(g, acc);
     fprintf(mem, "  always @(posedge clk) if (vt[%d]) s%d <= (tt%d == %d'd0 ? %s : s%d) + s%d;\n", stages - 1, acc,
             stages - 1, cb, lit, acc, v);
     int a = rtl_cast(g, acc, fa, ta, true);
@@ -155,6 +191,7 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
     fprintf(mem, "  assign out_data[%d +: %d] = y%d;\n", j * tr->width, tr->width, j);
     rtl_out_range(g, j, y);
     g->regs += tr->width;
+    if (g->cost) g->cost->reg_bits += rtl_live_bits(g, y) < tr->width ? rtl_live_bits(g, y) : tr->width;
   }
   g->fp = outer;
   if (fclose(mem) != 0 || g->oom) {
@@ -162,6 +199,7 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
     return g->oom ? NF_EINTERNAL : nf_fail(g->err, NF_EINTERNAL, "cannot buffer the generated Verilog");
   }
 
+  if (g->cost) g->cost->ctrl_bits += (long)stages * (1 + cb) + 2;
   /* valid and cycle-tag pipelines, stage 0 = the multiplier inputs */
   fprintf(outer, "  reg [%d:0] vt;\n", stages - 1);
   for (int s = 0; s < stages; s++) fprintf(outer, "  reg [%d:0] tt%d;\n", cb - 1, s);

@@ -1,0 +1,163 @@
+/* Resource estimator: the generator's own counts of what it emits
+ * (nf_rtl_costs) through a linear model calibrated against Yosys. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnfirm/convert.h"
+#include "nnfirm/synth.h"
+#include "nnfirm/util.h"
+
+int nf_design_rtl_net(const nf_design *d, nf_rtl_net *net, nf_rtl_layer **layers, nf_error *err);
+
+/* Coefficients: Yosys cells per counted bit. Calibrated by
+ * bench/calibrate_estimate (its 'fit' step, weighted least squares on the
+ * relative error) on the 'cal' designs of bench/estimate_calibration.tsv,
+ * Yosys 0.23 synth_xilinx -family xcup -abc9 -nodsp, VU9P. The held-out
+ * designs of the same file measure the error (docs/firmware.md). */
+static const struct {
+  double add;      /* LUT per carry-chain bit of a variable + variable adder */
+  double const_add; /* LUT per bit of an adder with a constant operand */
+  double sat;      /* LUT per saturation bit (compared or selected) */
+  double relu;     /* LUT per ReLU select bit (often merged into the next adder) */
+  double mux;      /* LUT per selection piece (ReuseFactor > 1) */
+  double mul;      /* LUT per multiplier partial-product bit (ReuseFactor > 1, no DSP) */
+  double reg;      /* FF per live register bit */
+  double ctrl;     /* FF per control register bit */
+} K = {
+    .add = 1.0, .const_add = 1.0, .sat = 0.5, .relu = 0.5, .mux = 1.0, .mul = 0.7, .reg = 1.0, .ctrl = 1.0,
+};
+
+void nf_estimate_layer_from_cost(nf_estimate_layer *l, bool use_dsp) {
+  const nf_rtl_cost *c = &l->cost;
+  double arith = K.add * (double)(c->add_bits - c->const_add_bits) + K.const_add * (double)c->const_add_bits;
+  /* a LUT multiplier is an array of adders */
+  double mul = use_dsp ? 0 : K.mul * (double)c->mul_bits;
+  double logic = K.sat * (double)c->sat_bits + K.relu * (double)c->relu_bits + K.mux * (double)c->mux_bits;
+  l->lut_arith = arith + mul;
+  l->lut = l->lut_arith + logic;
+  l->ff = K.reg * (double)c->reg_bits + K.ctrl * (double)c->ctrl_bits;
+  l->dsp = use_dsp ? (double)c->dsp : 0;
+  /* Agilex 7: two adder bits per ALM, NF_EST_LUTS_PER_ALM other functions
+   * per ALM, four registers per ALM (the ALM count cannot be below that) */
+  double alm = l->lut_arith / 2 + logic / NF_EST_LUTS_PER_ALM;
+  l->reg = l->ff;
+  l->alm = alm > l->reg / 4 ? alm : l->reg / 4;
+}
+
+static double pct(double used, long total) { return total > 0 ? 100.0 * used / total : 0; }
+
+int nf_estimate_net(const nf_rtl_net *net, const char *part, bool use_dsp, nf_estimate *e, nf_error *err) {
+  memset(e, 0, sizeof *e);
+  const nf_device *dev = nf_device_find(part ? part : "xcvu9p");
+  if (!dev) return nf_fail(err, NF_EINPUT, "unknown part '%s' (known: xcvu9p, xcvu13p, xcvu7p, xcu250, xcku115, xczu9eg)", part);
+  if (net->n_layers < 1) return nf_fail(err, NF_EINPUT, "the design has no layers");
+  nf_rtl_cost *costs = nf_calloc((size_t)net->n_layers, sizeof *costs, err);
+  e->layers = nf_calloc((size_t)net->n_layers, sizeof *e->layers, err);
+  if (!costs || !e->layers) {
+    free(costs);
+    nf_estimate_free(e);
+    return NF_EINTERNAL;
+  }
+  int rc = nf_rtl_costs(net, costs, err);
+  if (rc) {
+    free(costs);
+    nf_estimate_free(e);
+    return rc;
+  }
+  e->device = dev;
+  e->use_dsp = use_dsp;
+  e->n_layers = net->n_layers;
+  for (int i = 0; i < net->n_layers; i++) {
+    nf_estimate_layer *l = &e->layers[i];
+    const nf_rtl_layer *L = &net->layers[i];
+    snprintf(l->name, sizeof l->name, "%s", L->name);
+    l->kind = L->kind;
+    l->n_in = L->n_in;
+    l->n_out = L->n_out;
+    l->reuse = L->kind == NF_RTL_DENSE && L->reuse > 1 ? L->reuse : 1;
+    l->cost = costs[i];
+    nf_estimate_layer_from_cost(l, use_dsp);
+    e->lut += l->lut, e->ff += l->ff, e->dsp += l->dsp, e->alm += l->alm, e->reg += l->reg;
+  }
+  free(costs);
+  e->lut_pct = pct(e->lut, dev->luts);
+  e->ff_pct = pct(e->ff, dev->ffs);
+  e->dsp_pct = pct(e->dsp, dev->dsps);
+  e->alm_pct = pct(e->alm, NF_AGILEX_ALMS);
+  e->reg_pct = pct(e->reg, NF_AGILEX_REGS);
+  return NF_OK;
+}
+
+int nf_estimate_project(const char *dir, const char *part, bool use_dsp, nf_estimate *e, nf_error *err) {
+  memset(e, 0, sizeof *e);
+  nf_design *d = NULL;
+  int rc = nf_design_load(dir, &d, err);
+  if (rc) return rc;
+  nf_rtl_net net;
+  nf_rtl_layer *layers = NULL;
+  rc = nf_design_rtl_net(d, &net, &layers, err);
+  if (!rc) rc = nf_estimate_net(&net, part, use_dsp, e, err);
+  free(layers);
+  nf_design_free(d);
+  return rc;
+}
+
+void nf_estimate_free(nf_estimate *e) {
+  if (!e) return;
+  free(e->layers);
+  e->layers = NULL;
+  e->n_layers = 0;
+}
+
+/* ---- Counts as TSV columns ------------------------------------------------ */
+static const struct {
+  const char *name;
+  size_t offset;
+} FEATURES[] = {
+    {"nnz_weights", offsetof(nf_rtl_cost, nnz_weights)}, {"csd_digits", offsetof(nf_rtl_cost, csd_digits)},
+    {"adders", offsetof(nf_rtl_cost, adders)},           {"add_bits", offsetof(nf_rtl_cost, add_bits)},
+    {"const_add_bits", offsetof(nf_rtl_cost, const_add_bits)}, {"sat_bits", offsetof(nf_rtl_cost, sat_bits)},
+    {"relu_bits", offsetof(nf_rtl_cost, relu_bits)},     {"mux_bits", offsetof(nf_rtl_cost, mux_bits)},
+    {"mul_bits", offsetof(nf_rtl_cost, mul_bits)},       {"muls", offsetof(nf_rtl_cost, muls)},
+    {"dsp", offsetof(nf_rtl_cost, dsp)},                 {"reg_bits", offsetof(nf_rtl_cost, reg_bits)},
+    {"ctrl_bits", offsetof(nf_rtl_cost, ctrl_bits)},
+};
+enum { N_FEATURES = sizeof FEATURES / sizeof FEATURES[0] };
+
+static long *field(nf_rtl_cost *c, int k) { return (long *)((char *)c + FEATURES[k].offset); }
+
+void nf_estimate_features_header(char *buf, size_t n) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int k = 0; k < N_FEATURES && used < n; k++)
+    used += (size_t)snprintf(buf + used, n - used, "%s%s", k ? "\t" : "", FEATURES[k].name);
+}
+
+void nf_estimate_features_line(const nf_estimate *e, char *buf, size_t n) {
+  nf_rtl_cost sum = {0};
+  for (int i = 0; i < e->n_layers; i++) {
+    nf_rtl_cost c = e->layers[i].cost;
+    for (int k = 0; k < N_FEATURES; k++) *field(&sum, k) += *field(&c, k);
+  }
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int k = 0; k < N_FEATURES && used < n; k++)
+    used += (size_t)snprintf(buf + used, n - used, "%s%ld", k ? "\t" : "", *field(&sum, k));
+}
+
+int nf_estimate_features_parse(const char *const *names, const char *const *values, int n, nf_rtl_cost *c,
+                               nf_error *err) {
+  memset(c, 0, sizeof *c);
+  for (int k = 0; k < N_FEATURES; k++) {
+    int col = -1;
+    for (int j = 0; j < n && col < 0; j++)
+      if (!strcmp(names[j], FEATURES[k].name)) col = j;
+    if (col < 0) return nf_fail(err, NF_EINPUT, "no '%s' column", FEATURES[k].name);
+    char *end;
+    *field(c, k) = strtol(values[col], &end, 10);
+    if (end == values[col] || *end) return nf_fail(err, NF_EINPUT, "column '%s': '%s' is not an integer", FEATURES[k].name, values[col]);
+  }
+  return NF_OK;
+}
