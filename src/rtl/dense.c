@@ -159,11 +159,14 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
     }
   }
 
-  /* x*(-c) when x*c is built anyway: one negation instead of a second tree */
-  for (int q = 0; q < nk; q++)
+  /* x*(-c) when x*c is built anyway: one negation instead of a second tree
+   * (keys are grouped by input, in input order: search only the group) */
+  for (int q = 0, first = 0; q < nk; q++) {
+    if (q > 0 && keys[q].i != keys[q - 1].i) first = q;
     if (keys[q].c < 0 && !(g->style & NF_RTL_STYLE_NO_SHARE))
-      for (int p = 0; p < nk; p++)
-        if (keys[p].i == keys[q].i && keys[p].c == -keys[q].c) keys[q].alias = p;
+      for (int p = first; p < nk && keys[p].i == keys[q].i; p++)
+        if (keys[p].c == -keys[q].c) keys[q].alias = p;
+  }
 
   /* Phase 1: the distinct products, each a CSD shift-add tree of x_i. */
   int level = 0, stages = 0, nl = 0;

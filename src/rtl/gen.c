@@ -117,12 +117,15 @@ static void write_header(FILE *fp, const char *top, const nf_rtl_layer *L, int l
           top, L->name, L->n_in * L->input_t.width - 1, L->n_out * L->result_t.width - 1);
 }
 
-/* Generates one layer's body into memory; returns its latency. */
+/* Generates one layer's body into memory (body NULL: the text is only
+ * counted, not kept, which planning and estimates need fast); returns its
+ * latency. */
 static int layer_body(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_code *lo, nf_code *hi, char **body,
                       int *latency, long *adders, nf_rtl_cost *cost, nf_error *err) {
   size_t len = 0;
-  FILE *mem = open_memstream(body, &len);
-  if (!mem) return nf_fail_oom(err, "Verilog text");
+  FILE *mem = body ? open_memstream(body, &len) : fopen("/dev/null", "w");
+  if (!mem) return body ? nf_fail_oom(err, "Verilog text") : nf_fail(err, NF_EINTERNAL, "/dev/null: cannot open");
+  if (!body) setvbuf(mem, NULL, _IOFBF, 1 << 16);
   rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi, .style = net->style, .cost = cost};
   int rc = NF_OK;
   *latency = 0;
@@ -135,8 +138,7 @@ static int layer_body(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_co
   free(g.sigs);
   if (fclose(mem) != 0 && !rc) rc = nf_fail_oom(err, "Verilog text");
   if (rc) {
-    free(*body);
-    *body = NULL;
+    if (body) free(*body), *body = NULL;
     if (!err || !err->msg[0]) nf_fail(err, rc, "layer %s: out of memory generating Verilog", L->name);
   }
   return rc;
@@ -145,12 +147,8 @@ static int layer_body(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_co
 static int write_layer(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_code *lo, nf_code *hi,
                        const char *rtl_dir, int *latency, long *adders, nf_rtl_cost *cost, nf_error *err) {
   char *body = NULL;
-  int rc = layer_body(net, L, k, lo, hi, &body, latency, adders, cost, err);
-  if (rc) return rc;
-  if (!rtl_dir) {
-    free(body);
-    return NF_OK;
-  }
+  int rc = layer_body(net, L, k, lo, hi, rtl_dir ? &body : NULL, latency, adders, cost, err);
+  if (rc || !rtl_dir) return rc;
   char path[4096];
   snprintf(path, sizeof path, "%s/%s_%s.v", rtl_dir, net->top, L->name);
   nf_outfile f;

@@ -26,7 +26,8 @@ static const struct {
   double reg;      /* FF per live register bit */
   double ctrl;     /* FF per control register bit */
 } K = {
-    .add = 1.0, .const_add = 1.0, .sat = 0.5, .relu = 0.5, .mux = 1.0, .mul = 0.7, .reg = 1.0, .ctrl = 1.0,
+    /* preliminary: fitted on the first 7 designs; the full calibration follows */
+    .add = 0.6928, .const_add = 0.6928, .sat = 0.5, .relu = 0.0, .mux = 1.0, .mul = 0.7, .reg = 0.9395, .ctrl = 1.0,
 };
 
 void nf_estimate_layer_from_cost(nf_estimate_layer *l, bool use_dsp) {
@@ -48,6 +49,66 @@ void nf_estimate_layer_from_cost(nf_estimate_layer *l, bool use_dsp) {
 
 static double pct(double used, long total) { return total > 0 ? 100.0 * used / total : 0; }
 
+/* Synthesis removes the logic of a value nothing reads: a Dense output whose
+ * weights in the next Dense are all zero (a pruned neuron), and so on
+ * backwards. Returns a copy of the network with those outputs' weights and
+ * biases zeroed (so they count nothing), or NULL with *none_dead set when
+ * every output is read. */
+static nf_rtl_net *without_dead_outputs(const nf_rtl_net *net, bool *none_dead, nf_error *err) {
+  *none_dead = true;
+  int n = net->n_layers, width = 0;
+  for (int l = 0; l < n; l++) width = net->layers[l].n_out > width ? net->layers[l].n_out : width;
+  bool *used = nf_calloc((size_t)n * width, sizeof *used, err); /* used[l][j]: output j of layer l is read */
+  if (!used) return NULL;
+  for (int j = 0; j < net->layers[n - 1].n_out; j++) used[(size_t)(n - 1) * width + j] = true;
+  bool dead = false;
+  for (int l = n - 1; l > 0; l--) {
+    const nf_rtl_layer *L = &net->layers[l];
+    for (int i = 0; i < L->n_in; i++) {
+      bool u = false;
+      for (int j = 0; j < L->n_out && !u; j++)
+        u = used[(size_t)l * width + j] && (L->kind == NF_RTL_RELU ? i == j : L->weights[(size_t)i * L->n_out + j] != 0);
+      used[(size_t)(l - 1) * width + i] = u;
+      dead |= !u;
+    }
+  }
+  if (!dead) {
+    free(used);
+    return NULL;
+  }
+  *none_dead = false;
+  size_t bytes = sizeof(nf_rtl_net) + (size_t)n * sizeof(nf_rtl_layer);
+  for (int l = 0; l < n; l++)
+    if (net->layers[l].kind == NF_RTL_DENSE)
+      bytes += ((size_t)net->layers[l].n_in + 1) * net->layers[l].n_out * sizeof(int64_t);
+  char *mem = nf_calloc(1, bytes, err);
+  if (!mem) {
+    free(used);
+    return NULL;
+  }
+  nf_rtl_net *copy = (nf_rtl_net *)mem;
+  nf_rtl_layer *layers = (nf_rtl_layer *)(mem + sizeof *copy);
+  int64_t *arrays = (int64_t *)(layers + n);
+  *copy = *net;
+  copy->layers = layers;
+  for (int l = 0; l < n; l++) {
+    nf_rtl_layer *L = &layers[l];
+    *L = net->layers[l];
+    if (L->kind != NF_RTL_DENSE) continue;
+    int64_t *w = arrays, *b = arrays + (size_t)L->n_in * L->n_out;
+    arrays = b + L->n_out;
+    for (int j = 0; j < L->n_out; j++) {
+      bool u = used[(size_t)l * width + j];
+      for (int i = 0; i < L->n_in; i++) w[(size_t)i * L->n_out + j] = u ? L->weights[(size_t)i * L->n_out + j] : 0;
+      b[j] = u && L->bias ? L->bias[j] : 0;
+    }
+    L->weights = w;
+    L->bias = b;
+  }
+  free(used);
+  return copy;
+}
+
 int nf_estimate_net(const nf_rtl_net *net, const char *part, bool use_dsp, nf_estimate *e, nf_error *err) {
   memset(e, 0, sizeof *e);
   const nf_device *dev = nf_device_find(part ? part : "xcvu9p");
@@ -60,7 +121,12 @@ int nf_estimate_net(const nf_rtl_net *net, const char *part, bool use_dsp, nf_es
     nf_estimate_free(e);
     return NF_EINTERNAL;
   }
-  int rc = nf_rtl_costs(net, costs, err);
+  int rc = nf_rtl_check(net, err);
+  bool none_dead = true;
+  nf_rtl_net *live = rc ? NULL : without_dead_outputs(net, &none_dead, err);
+  if (!rc && !live && !none_dead) rc = NF_EINTERNAL;
+  if (!rc) rc = nf_rtl_costs(live ? live : net, costs, err);
+  free(live);
   if (rc) {
     free(costs);
     nf_estimate_free(e);

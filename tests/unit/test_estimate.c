@@ -151,6 +151,23 @@ static void test_zero_weights_cost_nothing(void **state) {
   free_net3(&dense), free_net3(&sparse);
 }
 
+/* A hidden neuron nothing reads (its weights in the next layer all zero) is
+ * removed by synthesis: it costs what a neuron with no inputs costs. */
+static void test_unread_neuron_costs_nothing(void **state) {
+  (void)state;
+  net3 a, b;
+  make_net3(&a, 8, 6, 3, "ap_fixed<8,3>", 1, 11, 0.0);
+  make_net3(&b, 8, 6, 3, "ap_fixed<8,3>", 1, 11, 0.0);
+  for (int k = 0; k < 3; k++) a.w2[2 * 3 + k] = b.w2[2 * 3 + k] = 0; /* neuron 2 unread */
+  for (int i = 0; i < 8; i++) b.w1[i * 6 + 2] = 0;                    /* and, in b, not computed */
+  b.b1[2] = 0;
+  nf_estimate ea = estimate(&a.net, false), eb = estimate(&b.net, false);
+  assert_true(ea.lut == eb.lut && ea.ff == eb.ff);
+  assert_int_equal(ea.layers[0].cost.add_bits, eb.layers[0].cost.add_bits);
+  nf_estimate_free(&ea), nf_estimate_free(&eb);
+  free_net3(&a), free_net3(&b);
+}
+
 /* Same network values at more bits: more LUTs and more FFs, in every Dense. */
 static void test_monotonic_in_width(void **state) {
   (void)state;
@@ -241,7 +258,7 @@ int main(void) {
       cmocka_unit_test(test_csd_digits),        cmocka_unit_test(test_csd_sharing),
       cmocka_unit_test(test_zero_weights_cost_nothing), cmocka_unit_test(test_monotonic_in_width),
       cmocka_unit_test(test_reuse_lowers_luts), cmocka_unit_test(test_agilex_and_part),
-      cmocka_unit_test(test_features_roundtrip),
+      cmocka_unit_test(test_features_roundtrip), cmocka_unit_test(test_unread_neuron_costs_nothing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
