@@ -25,17 +25,22 @@ static const char USAGE[] =
     "  --features      print the summed counts as one tab-separated line (calibration)\n"
     "  --features-header  print the names of those columns (no PROJECT)\n";
 
+static const char *kind_name(nf_rtl_kind k) {
+  return k == NF_RTL_DENSE ? "Dense" : k == NF_RTL_RELU ? "ReLU" : "Softmax";
+}
+
 static cJSON *layer_json(const nf_estimate_layer *l) {
   cJSON *o = cJSON_CreateObject();
   if (!o) return NULL;
   cJSON_AddStringToObject(o, "name", l->name);
-  cJSON_AddStringToObject(o, "kind", l->kind == NF_RTL_DENSE ? "Dense" : "ReLU");
+  cJSON_AddStringToObject(o, "kind", kind_name(l->kind));
   cJSON_AddNumberToObject(o, "n_in", l->n_in);
   cJSON_AddNumberToObject(o, "n_out", l->n_out);
   cJSON_AddNumberToObject(o, "reuse", l->reuse);
   cJSON_AddNumberToObject(o, "lut", (double)lround(l->lut));
   cJSON_AddNumberToObject(o, "ff", (double)lround(l->ff));
   cJSON_AddNumberToObject(o, "dsp", (double)lround(l->dsp));
+  cJSON_AddNumberToObject(o, "bram", l->bram);
   cJSON_AddNumberToObject(o, "alm", (double)lround(l->alm));
   cJSON_AddNumberToObject(o, "reg", (double)lround(l->reg));
   cJSON_AddNumberToObject(o, "nonzero_weights", (double)l->cost.nnz_weights);
@@ -56,9 +61,11 @@ static char *estimate_json(const nf_estimate *e) {
   cJSON_AddNumberToObject(o, "lut", (double)lround(e->lut));
   cJSON_AddNumberToObject(o, "ff", (double)lround(e->ff));
   cJSON_AddNumberToObject(o, "dsp", (double)lround(e->dsp));
+  cJSON_AddNumberToObject(o, "bram", e->bram);
   cJSON_AddNumberToObject(o, "lut_pct", e->lut_pct);
   cJSON_AddNumberToObject(o, "ff_pct", e->ff_pct);
   cJSON_AddNumberToObject(o, "dsp_pct", e->dsp_pct);
+  cJSON_AddNumberToObject(o, "bram_pct", e->bram_pct);
   cJSON_AddStringToObject(o, "model", "estimate calibrated against yosys synth_xilinx -abc9 (nnfirm synth)");
   for (int i = 0; i < e->n_layers; i++) cJSON_AddItemToArray(layers, layer_json(&e->layers[i]));
   cJSON_AddItemToObject(o, "layers", layers);
@@ -68,7 +75,8 @@ static char *estimate_json(const nf_estimate *e) {
   cJSON_AddNumberToObject(ag, "alm_pct", e->alm_pct);
   cJSON_AddNumberToObject(ag, "reg_pct", e->reg_pct);
   cJSON_AddBoolToObject(ag, "estimate", true);
-  cJSON_AddStringToObject(ag, "method", "LUT->ALM model: 2 adder bits, 1.4 other LUT functions, 4 registers per ALM");
+  cJSON_AddStringToObject(ag, "method", "LUT->ALM model: 2 adder bits, 1.4 other LUT functions, 4 registers per ALM; "
+                                        "block RAM (M20K) not estimated");
   cJSON_AddItemToObject(o, "agilex", ag);
   char *s = cJSON_Print(o);
   cJSON_Delete(o);
@@ -77,18 +85,19 @@ static char *estimate_json(const nf_estimate *e) {
 
 static void print_table(const nf_estimate *e, const char *project) {
   printf("%s: resource estimate (no synthesis; calibrated against Yosys, see docs/firmware.md)\n", project);
-  printf("%-14s %-6s %9s %6s %9s %9s %5s %9s %9s\n", "layer", "kind", "shape", "reuse", "LUT", "FF", "DSP", "ALM*",
-         "REG*");
+  printf("%-14s %-7s %9s %6s %9s %9s %5s %6s %9s %9s\n", "layer", "kind", "shape", "reuse", "LUT", "FF", "DSP", "BRAM",
+         "ALM*", "REG*");
   for (int i = 0; i < e->n_layers; i++) {
     const nf_estimate_layer *l = &e->layers[i];
     char shape[32];
     snprintf(shape, sizeof shape, "%dx%d", l->n_in, l->n_out);
-    printf("%-14s %-6s %9s %6d %9ld %9ld %5ld %9ld %9ld\n", l->name, l->kind == NF_RTL_DENSE ? "Dense" : "ReLU", shape,
-           l->reuse, lround(l->lut), lround(l->ff), lround(l->dsp), lround(l->alm), lround(l->reg));
+    printf("%-14s %-7s %9s %6d %9ld %9ld %5ld %6.1f %9ld %9ld\n", l->name, kind_name(l->kind), shape, l->reuse,
+           lround(l->lut), lround(l->ff), lround(l->dsp), l->bram, lround(l->alm), lround(l->reg));
   }
-  printf("%-14s %-6s %9s %6s %9ld %9ld %5ld %9ld %9ld\n", "total", "", "", "", lround(e->lut), lround(e->ff),
-         lround(e->dsp), lround(e->alm), lround(e->reg));
-  printf("%s: LUT %.3f%%  FF %.3f%%  DSP %.3f%%\n", e->device->name, e->lut_pct, e->ff_pct, e->dsp_pct);
+  printf("%-14s %-7s %9s %6s %9ld %9ld %5ld %6.1f %9ld %9ld\n", "total", "", "", "", lround(e->lut), lround(e->ff),
+         lround(e->dsp), e->bram, lround(e->alm), lround(e->reg));
+  printf("%s: LUT %.3f%%  FF %.3f%%  DSP %.3f%%  BRAM %.3f%%\n", e->device->name, e->lut_pct, e->ff_pct, e->dsp_pct,
+         e->bram_pct);
   printf("* Agilex 7 %s: ALM %.3f%%  REG %.3f%% -- estimates from a LUT->ALM model, not from Quartus\n",
          NF_AGILEX_DEVICE, e->alm_pct, e->reg_pct);
 }

@@ -105,9 +105,11 @@ typedef struct nf_rtl_cost {
   long sat_bits;       /* saturating casts: bits compared plus bits selected */
   long relu_bits;      /* ReLU select bits */
   long mux_bits;       /* ReuseFactor > 1: input and weight selection, in LUT-sized pieces */
-  long mul_bits;       /* ReuseFactor > 1: variable multipliers, sum of operand width products */
-  long muls;           /* ReuseFactor > 1: variable multipliers */
+  long mul_bits;       /* variable multipliers (ReuseFactor > 1, softmax): sum of operand width products */
+  long muls;           /* variable multipliers */
   long dsp;            /* DSP48E2 those multipliers need (27x18 signed tiles) */
+  long roms, rom_bits; /* softmax table ROMs: instances, total bits */
+  long rom_entries;    /* entries per table */
   long reg_bits;       /* live data register bits (pipeline, output, input latch, accumulators) */
   long ctrl_bits;      /* valid pipelines, cycle counters and tags */
 } nf_rtl_cost;

@@ -87,6 +87,7 @@ typedef struct nf_estimate_layer {
   int n_in, n_out, reuse;
   nf_rtl_cost cost;  /* the generator's counts (the estimator's inputs) */
   double lut, ff, dsp;
+  double bram;       /* 36 Kb block RAMs (softmax tables) */
   double lut_arith;  /* the part of lut that is carry-chain arithmetic */
   double alm, reg;   /* Agilex 7 estimates */
 } nf_estimate_layer;
@@ -96,8 +97,8 @@ typedef struct nf_estimate {
   bool use_dsp;
   int n_layers;
   nf_estimate_layer *layers; /* [n_layers] */
-  double lut, ff, dsp, alm, reg;
-  double lut_pct, ff_pct, dsp_pct, alm_pct, reg_pct;
+  double lut, ff, dsp, bram, alm, reg;
+  double lut_pct, ff_pct, dsp_pct, bram_pct, alm_pct, reg_pct;
 } nf_estimate;
 
 /* Estimates a network for the device `part` (NULL = "xcvu9p"). use_dsp: as
@@ -109,7 +110,7 @@ int nf_estimate_net(const nf_rtl_net *net, const char *part, bool use_dsp, nf_es
 int nf_estimate_project(const char *dir, const char *part, bool use_dsp, nf_estimate *e, nf_error *err);
 void nf_estimate_free(nf_estimate *e);
 
-/* One layer's figures from its counts (fills lut, ff, dsp, lut_arith, alm, reg). */
+/* One layer's figures from its counts (fills lut, ff, dsp, bram, lut_arith, alm, reg). */
 void nf_estimate_layer_from_cost(nf_estimate_layer *l, bool use_dsp);
 
 /* The counts as one tab-separated line and its header (the columns of

@@ -64,6 +64,19 @@ void rtl_cost_adder(rtl_gen *g, int sig, int pass, bool constant) {
   if (constant) g->cost->const_add_bits += bits;
 }
 
+/* DSP48E2 tiles (27x18 signed) for an a-bit by b-bit multiplier. */
+static long dsp_tiles(int a, int b) {
+  long ab = (long)((a + 26) / 27) * ((b + 17) / 18), ba = (long)((b + 26) / 27) * ((a + 17) / 18);
+  return ab < ba ? ab : ba;
+}
+
+void rtl_cost_multiplier(rtl_gen *g, int x, int y) {
+  if (!g->cost || g->oom) return;
+  g->cost->muls++;
+  g->cost->mul_bits += (long)rtl_live_bits(g, x) * rtl_live_bits(g, y);
+  g->cost->dsp += dsp_tiles(g->sigs[x].width, g->sigs[y].width);
+}
+
 static int trailing_zeros(nf_code c) {
   int n = 0;
   if (c == 0) return 127;

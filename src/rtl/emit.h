@@ -68,6 +68,8 @@ int rtl_live_bits(const rtl_gen *g, int sig);
 /* Counts an adder whose result is sig and whose low `pass` bits come
  * unchanged from one operand (no-op when g->cost is NULL). */
 void rtl_cost_adder(rtl_gen *g, int sig, int pass, bool constant);
+/* Counts a variable x variable multiplier of signals x and y. */
+void rtl_cost_multiplier(rtl_gen *g, int x, int y);
 /* Quantizes (and, if `overflow`, handles overflow of) sig, a value with
  * `frac` fraction bits, into type t's code; returns the new signal. */
 int rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflow);

@@ -17,26 +17,12 @@ static int bits_for(int n) {
   return b;
 }
 
-/* DSP48E2 tiles (27x18 signed) for an a-bit by b-bit multiplier. */
-static long dsp_tiles(int a, int b) {
-  long ab = (long)((a + 26) / 27) * ((b + 17) / 18), ba = (long)((b + 26) / 27) * ((a + 17) / 18);
-  return ab < ba ? ab : ba;
-}
-
 /* Resource features of the selection logic and multipliers (nf_rtl_cost). */
 static void cost_select(rtl_gen *g, int sig, int choices) {
   if (!g->cost) return;
   /* a 6-input LUT selects among 4 values with 2 select bits */
   int luts = choices <= 4 ? 1 : (choices + 2) / 3;
   g->cost->mux_bits += (long)rtl_live_bits(g, sig) * luts;
-}
-
-static void cost_multiplier(rtl_gen *g, int x, int w) {
-  if (!g->cost) return;
-  int a = rtl_live_bits(g, x), b = rtl_live_bits(g, w);
-  g->cost->muls++;
-  g->cost->mul_bits += (long)a * b;
-  g->cost->dsp += dsp_tiles(g->sigs[x].width, g->sigs[w].width);
 }
 
 typedef struct grp {
@@ -158,7 +144,7 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
       }
       fprintf(outer, "    default: s%d = %d'sd0;\n  endcase\n", ws, wsw);
       if (g->cost) g->cost->mux_bits += rtl_live_bits(g, ws); /* constants chosen by the count: a LUT per bit */
-      cost_multiplier(g, xsel[c], ws);
+      rtl_cost_multiplier(g, xsel[c], ws);
       int p = rtl_new_sig(g, plo, phi);
       fprintf(mem, "  wire signed [%d:0] s%d = s%d * s%d;\n", g->sigs[p].width - 1, p, xsel[c], ws);
       int q = rtl_cast(g, p, fp, ta, !wraps);

@@ -66,6 +66,7 @@ static int sum_tree(rtl_gen *g, const int *v, int n, const nf_fixed_type *t) {
   if (g->oom) return 0;
   fprintf(g->fp, "  wire signed [%d:0] s%d = s%d + s%d;\n", g->sigs[s].width - 1, s, a, b);
   g->adders++;
+  rtl_cost_adder(g, s, 0, false);
   return rtl_cast(g, s, nf_fixed_frac_bits(t), t, true);
 }
 
@@ -79,6 +80,7 @@ static int stable_difference(rtl_gen *g, const int *x, int n, int j, int xmax, c
   if (g->oom) return 0;
   fprintf(g->fp, "  wire signed [%d:0] s%d = s%d - s%d;\n", g->sigs[d].width - 1, d, x[j], xmax);
   g->adders++;
+  rtl_cost_adder(g, d, 0, false);
   int f = nf_fixed_frac_bits(ti);
   (void)n;
   return rtl_cast(g, rtl_cast(g, d, f, &dt, true), f, ti, true);
@@ -93,6 +95,7 @@ static int max_tree(rtl_gen *g, const int *v, int n) {
   int m = rtl_new_sig(g, lo, hi);
   if (g->oom) return 0;
   fprintf(g->fp, "  wire signed [%d:0] s%d = (s%d > s%d) ? s%d : s%d;\n", g->sigs[m].width - 1, m, a, b, a, b);
+  if (g->cost) g->cost->sat_bits += rtl_live_bits(g, a) + rtl_live_bits(g, m); /* compare and select */
   return m;
 }
 
@@ -121,6 +124,7 @@ int rtl_emit_softmax(rtl_gen *g, const char *top, const nf_rtl_layer *L, int *la
     emit_address(g, a, ti, bits, name);
     fprintf(g->fp, "  reg [%d:0] ea%d_r; always @(posedge clk) ea%d_r <= ea%d;\n", bits - 1, j, j, j);
     g->regs += bits;
+    if (g->cost) g->cost->reg_bits += bits;
   }
   fprintf(g->fp, "  // stage 2: exp table\n");
   for (int j = 0; j < n && !g->oom; j++) {
@@ -134,6 +138,12 @@ int rtl_emit_softmax(rtl_gen *g, const char *top, const nf_rtl_layer *L, int *la
   if (!g->oom) emit_address(g, sum, te, bits, "ia");
   fprintf(g->fp, "  reg [%d:0] ia_r; always @(posedge clk) ia_r <= ia;\n", bits - 1);
   g->regs += bits;
+  if (g->cost) {
+    g->cost->reg_bits += bits;
+    g->cost->roms += n + 1; /* an exp table per class, one inverse table */
+    g->cost->rom_bits += ((long)n * te->width + tv->width) << bits;
+    g->cost->rom_entries = 1L << bits;
+  }
   for (int j = 0; j < n && !g->oom; j++) e[j] = rtl_register(g, e[j]);
   fprintf(g->fp, "  // stage 4: inverse table\n  wire [%d:0] iq;\n  %s_%s_inv u_inv(.clk(clk), .addr(ia_r), .q(iq));\n",
           tv->width - 1, top, L->name);
@@ -149,12 +159,15 @@ int rtl_emit_softmax(rtl_gen *g, const char *top, const nf_rtl_layer *L, int *la
     int p = rtl_new_sig(g, lo, hi);
     if (g->oom) break;
     fprintf(g->fp, "  wire signed [%d:0] s%d = s%d * s%d;\n", g->sigs[p].width - 1, p, e[j], inv);
+    rtl_cost_multiplier(g, e[j], inv);
     int y = rtl_cast(g, p, fp, tr, true);
     fprintf(g->fp, "  reg [%d:0] y%d; always @(posedge clk) y%d <= s%d;\n", tr->width - 1, j, j, y);
     fprintf(g->fp, "  assign out_data[%d +: %d] = y%d;\n", j * tr->width, tr->width, j);
     g->regs += tr->width;
+    if (g->cost) g->cost->reg_bits += rtl_live_bits(g, y) < tr->width ? rtl_live_bits(g, y) : tr->width;
     rtl_out_range(g, j, y);
   }
+  if (g->cost) g->cost->ctrl_bits += SOFTMAX_LATENCY;
   fprintf(g->fp, "  reg [%d:0] valid_pipe;\n", SOFTMAX_LATENCY - 1);
   fprintf(g->fp, "  always @(posedge clk) valid_pipe <= rst ? %d'd0 : {valid_pipe[%d:0], in_valid};\n",
           SOFTMAX_LATENCY, SOFTMAX_LATENCY - 2);

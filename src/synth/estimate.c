@@ -1,5 +1,6 @@
 /* Resource estimator: the generator's own counts of what it emits
  * (nf_rtl_costs) through a linear model calibrated against Yosys. */
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +26,30 @@ static const struct {
   double mul;      /* LUT per multiplier partial-product bit (ReuseFactor > 1, no DSP) */
   double reg;      /* FF per live register bit */
   double ctrl;     /* FF per control register bit */
+  double rom;      /* LUT per 64 entries x bit of a small table ROM (not calibrated: no softmax designs) */
 } K = {
     /* preliminary: fitted on the first 7 designs; the full calibration follows */
     .add = 0.6928, .const_add = 0.6928, .sat = 0.5, .relu = 0.0, .mux = 1.0, .mul = 0.7, .reg = 0.9395, .ctrl = 1.0,
+    .rom = 1.0,
 };
+
+/* Tables from this many entries go to block RAM (Yosys' memory mapping
+ * prefers a RAMB18 over 16+ LUTs per bit); smaller ones become LUT ROMs. */
+enum { BRAM_MIN_ENTRIES = 256 };
+
+/* Softmax table ROMs: {36 Kb block RAMs, LUTs}. A RAMB18 (half a block)
+ * holds 18 Kb in any of its aspect ratios. */
+static void rom_cost(const nf_rtl_cost *c, double *bram, double *lut) {
+  *bram = *lut = 0;
+  if (c->roms == 0 || c->rom_entries == 0) return;
+  double bits_per_rom = (double)c->rom_bits / (double)c->roms;
+  if (c->rom_entries >= BRAM_MIN_ENTRIES) {
+    *bram = (double)c->roms * 0.5 * ceil(bits_per_rom / 18432.0);
+  } else {
+    double width = bits_per_rom / (double)c->rom_entries;
+    *lut = K.rom * (double)c->roms * ceil((double)c->rom_entries / 64.0) * width;
+  }
+}
 
 void nf_estimate_layer_from_cost(nf_estimate_layer *l, bool use_dsp) {
   const nf_rtl_cost *c = &l->cost;
@@ -36,6 +57,9 @@ void nf_estimate_layer_from_cost(nf_estimate_layer *l, bool use_dsp) {
   /* a LUT multiplier is an array of adders */
   double mul = use_dsp ? 0 : K.mul * (double)c->mul_bits;
   double logic = K.sat * (double)c->sat_bits + K.relu * (double)c->relu_bits + K.mux * (double)c->mux_bits;
+  double rom_lut;
+  rom_cost(c, &l->bram, &rom_lut);
+  logic += rom_lut;
   l->lut_arith = arith + mul;
   l->lut = l->lut_arith + logic;
   l->ff = K.reg * (double)c->reg_bits + K.ctrl * (double)c->ctrl_bits;
@@ -66,8 +90,9 @@ static nf_rtl_net *without_dead_outputs(const nf_rtl_net *net, bool *none_dead, 
     const nf_rtl_layer *L = &net->layers[l];
     for (int i = 0; i < L->n_in; i++) {
       bool u = false;
-      for (int j = 0; j < L->n_out && !u; j++)
-        u = used[(size_t)l * width + j] && (L->kind == NF_RTL_RELU ? i == j : L->weights[(size_t)i * L->n_out + j] != 0);
+      for (int j = 0; j < L->n_out && !u; j++) /* ReLU: input j feeds output j; softmax: every output */
+        u = used[(size_t)l * width + j] && (L->kind == NF_RTL_DENSE ? L->weights[(size_t)i * L->n_out + j] != 0
+                                            : L->kind == NF_RTL_SOFTMAX || i == j);
       used[(size_t)(l - 1) * width + i] = u;
       dead |= !u;
     }
@@ -145,12 +170,13 @@ int nf_estimate_net(const nf_rtl_net *net, const char *part, bool use_dsp, nf_es
     l->reuse = L->kind == NF_RTL_DENSE && L->reuse > 1 ? L->reuse : 1;
     l->cost = costs[i];
     nf_estimate_layer_from_cost(l, use_dsp);
-    e->lut += l->lut, e->ff += l->ff, e->dsp += l->dsp, e->alm += l->alm, e->reg += l->reg;
+    e->lut += l->lut, e->ff += l->ff, e->dsp += l->dsp, e->bram += l->bram, e->alm += l->alm, e->reg += l->reg;
   }
   free(costs);
   e->lut_pct = pct(e->lut, dev->luts);
   e->ff_pct = pct(e->ff, dev->ffs);
   e->dsp_pct = pct(e->dsp, dev->dsps);
+  e->bram_pct = pct(e->bram, dev->brams);
   e->alm_pct = pct(e->alm, NF_AGILEX_ALMS);
   e->reg_pct = pct(e->reg, NF_AGILEX_REGS);
   return NF_OK;
@@ -188,7 +214,8 @@ static const struct {
     {"relu_bits", offsetof(nf_rtl_cost, relu_bits)},     {"mux_bits", offsetof(nf_rtl_cost, mux_bits)},
     {"mul_bits", offsetof(nf_rtl_cost, mul_bits)},       {"muls", offsetof(nf_rtl_cost, muls)},
     {"dsp", offsetof(nf_rtl_cost, dsp)},                 {"reg_bits", offsetof(nf_rtl_cost, reg_bits)},
-    {"ctrl_bits", offsetof(nf_rtl_cost, ctrl_bits)},
+    {"ctrl_bits", offsetof(nf_rtl_cost, ctrl_bits)},     {"roms", offsetof(nf_rtl_cost, roms)},
+    {"rom_bits", offsetof(nf_rtl_cost, rom_bits)},       {"rom_entries", offsetof(nf_rtl_cost, rom_entries)},
 };
 enum { N_FEATURES = sizeof FEATURES / sizeof FEATURES[0] };
 

@@ -168,6 +168,40 @@ static void test_unread_neuron_costs_nothing(void **state) {
   free_net3(&a), free_net3(&b);
 }
 
+/* Softmax tables: large ones go to block RAM (no LUTs), small ones to LUT
+ * ROMs; one exp table per class plus the inverse table. */
+static void test_softmax_tables(void **state) {
+  (void)state;
+  double lut[2], bram[2];
+  for (int k = 0; k < 2; k++) {
+    int bits = k == 0 ? 10 : 6;
+    net3 n;
+    make_net3(&n, 6, 4, 3, "ap_fixed<8,3>", 1, 4, 0.0);
+    int64_t *exp_table = calloc((size_t)1 << bits, 8), *inv_table = calloc((size_t)1 << bits, 8);
+    assert_non_null(exp_table), assert_non_null(inv_table);
+    for (int i = 0; i < 1 << bits; i++) exp_table[i] = i % 97, inv_table[i] = 1000 - i % 991;
+    nf_rtl_layer layers[4];
+    memcpy(layers, n.layers, sizeof n.layers);
+    layers[3] = (nf_rtl_layer){.kind = NF_RTL_SOFTMAX, .name = "softmax", .n_in = 3, .n_out = 3,
+                               .input_t = layers[2].result_t, .result_t = parse("ap_fixed<16,6>"), .table_bits = bits,
+                               .exp_t = parse("ap_fixed<18,8>"), .inv_t = parse("ap_fixed<18,8>"),
+                               .exp_table = exp_table, .inv_table = inv_table};
+    nf_rtl_net net = n.net;
+    net.layers = layers;
+    net.n_layers = 4;
+    nf_estimate e = estimate(&net, false);
+    assert_int_equal(e.layers[3].cost.roms, 4);
+    assert_int_equal(e.layers[3].cost.rom_bits, 4L * 18 << bits);
+    assert_int_equal(e.layers[3].cost.muls, 3);
+    lut[k] = e.layers[3].lut, bram[k] = e.bram;
+    nf_estimate_free(&e);
+    free(exp_table), free(inv_table);
+    free_net3(&n);
+  }
+  assert_true(bram[0] == 4 * 0.5); /* 1024 x 18 bits: a RAMB18 each */
+  assert_true(bram[1] == 0 && lut[1] > lut[0]);
+}
+
 /* Same network values at more bits: more LUTs and more FFs, in every Dense. */
 static void test_monotonic_in_width(void **state) {
   (void)state;
@@ -259,6 +293,7 @@ int main(void) {
       cmocka_unit_test(test_zero_weights_cost_nothing), cmocka_unit_test(test_monotonic_in_width),
       cmocka_unit_test(test_reuse_lowers_luts), cmocka_unit_test(test_agilex_and_part),
       cmocka_unit_test(test_features_roundtrip), cmocka_unit_test(test_unread_neuron_costs_nothing),
+      cmocka_unit_test(test_softmax_tables),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
