@@ -449,14 +449,15 @@ static int finish(search *s, nf_error *err) {
 
 /* ---- Cluster job lists ----------------------------------------------------------- */
 static int emit_jobs(search *s, const candidate *grid, int n, const char *kind, nf_error *err) {
-  size_t cap = (size_t)n * 512 + 1024, len = 0;
+  size_t line = strlen(s->self) + strlen(s->part) + strlen(s->dir) + (s->job.data ? strlen(s->job.data) : 0) + 400;
+  size_t cap = (size_t)n * line + 1, len = 0; /* every line fits: no truncation */
   char *jobs = malloc(cap);
   if (!jobs) return nf_fail_oom(err, "job list");
   for (int i = 0; i < n; i++) {
     char spec[128];
     format_spec(&grid[i], spec, sizeof spec);
-    len += (size_t)snprintf(jobs + len, cap - len, "nnfirm search --candidate '%s' --part %s%s%s -o %s/candidates/%s\n",
-                            spec, s->part, s->job.data ? " --data " : "", s->job.data ? s->job.data : "", s->dir,
+    len += (size_t)snprintf(jobs + len, cap - len, "%s search --candidate '%s' --part %s%s%s -o %s/candidates/%s\n",
+                            s->self, spec, s->part, s->job.data ? " --data " : "", s->job.data ? s->job.data : "", s->dir,
                             grid[i].id);
   }
   char path[4200];

@@ -20,7 +20,7 @@ expect_status 0 "emit slurm" -- "$NNFIRM" search --emit slurm -o "$T/cl"
 n=$(wc -l < "$T/cl/jobs.txt")
 [ "$n" -ge 50 ] && pass || fail "only $n candidate jobs"
 grep -q "#SBATCH --array=1-$n\$" "$T/cl/search.sbatch" && pass || fail "array size differs from the job list"
-head -1 "$T/cl/jobs.txt" | grep -q "^nnfirm search --candidate 'hidden=.*;bits=.*;prune=.*;reuse=1' --part xcvu9p -o $T/cl/candidates/" \
+head -1 "$T/cl/jobs.txt" | grep -q "^/.*nnfirm search --candidate 'hidden=.*;bits=.*;prune=.*;reuse=1' --part xcvu9p -o $T/cl/candidates/" \
   && pass || fail "job line: $(head -1 "$T/cl/jobs.txt")"
 expect_status 0 "emit parallel" -- "$NNFIRM" search --emit parallel -o "$T/gp"
 expect_eq "$(wc -l < "$T/gp/jobs.parallel")" "$n" "GNU parallel list"
