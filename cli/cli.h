@@ -30,6 +30,8 @@ int train_prune_targets(const struct nf_model *m, const char *text, double *unif
 int train_prune_schedule(const char *text, double target, long total_steps, struct nf_prune_schedule *s,
                          nf_error *err);
 struct cJSON *train_sparsity_json(const struct nf_model *m);
+/* Layer -> mean bits of its nonzero quantized weights (nf_layer_mean_weight_bits). */
+struct cJSON *train_weight_bits_json(const struct nf_model *m);
 void train_print_sparsity(const struct nf_model *m);
 int train_plot_weights(const char *dir, const struct nf_model *m, const struct nf_pruner *p, nf_error *err);
 

@@ -51,6 +51,12 @@ static const char USAGE[] =
     "                     A QAT model also quantizes its input: quantized_bits(16,5) unless\n"
     "                     'input:a..' says otherwise; 'nnfirm convert' turns every quantizer\n"
     "                     into the design's exact type.\n"
+    "Per-weight bit widths (HGQ, arXiv 2308.04723), on top of --bits/--quant kernels:\n"
+    "  --hgq BETA         learn each weight's fractional bits with a penalty of BETA per bit\n"
+    "                     per weight (e.g. 1e-5; 0 = no penalty); a weight left with no bits\n"
+    "                     is 0. Exported as each weight quantized to its own bits inside the\n"
+    "                     layer's widest type (the RTL builds only the digits each weight has)\n"
+    "  --hgq-lr X         Adam step size of the bit parameters (default 0.01)\n"
     "Magnitude pruning (TensorFlow Model Optimization's polynomial decay, power 3):\n"
     "  --prune S          final sparsity in [0,1) of every Dense, or per layer \"fc1:0.8,fc2:0.5\"\n"
     "  --prune-schedule K begin=STEP,end=STEP,freq=STEPS,initial=S,final=S,power=P (default:\n"
@@ -76,6 +82,7 @@ typedef struct run {
   int saved_epoch;
   nf_error save_err;
   bool save_failed;
+  nf_hgq *hgq; /* per-weight bits being learned, or NULL */
 } run;
 
 static void on_batch(long done, long total, double loss, double acc, void *ctx) {
@@ -114,6 +121,10 @@ static int on_epoch(const nf_epoch_stats *s, const nf_model *best, bool improved
       if (d->beta) memcpy(d->beta, b->beta, no);
       if (d->moving_mean) memcpy(d->moving_mean, b->moving_mean, no);
       if (d->moving_var) memcpy(d->moving_var, b->moving_var, no);
+    }
+    if (r->hgq) { /* these weights with the bits they had */
+      nf_hgq_snapshot(r->hgq);
+      nf_hgq_export(r->hgq, ck);
     }
     int rc = nf_model_save(ck, r->out_path, &r->save_err);
     nf_model_free(ck);
@@ -181,6 +192,7 @@ static void print_json(const nf_train_result *res, const run *r, double val_loss
   cJSON_AddNumberToObject(o, "seconds_per_epoch", secs_per_epoch);
   cJSON_AddNumberToObject(o, "sparsity", nf_model_sparsity(r->m, -1, NULL, NULL));
   cJSON_AddItemToObject(o, "sparsity_per_layer", train_sparsity_json(r->m));
+  cJSON_AddItemToObject(o, "weight_bits_per_layer", train_weight_bits_json(r->m));
   cJSON *h = cJSON_AddArrayToObject(o, "history");
   for (int i = 0; i < res->epochs_run; i++) {
     const nf_epoch_stats *s = &res->history[i];
@@ -239,7 +251,7 @@ static bool parse_num(const char *opt, const char *s, double lo, double hi, doub
 int cmd_train(int argc, char **argv) {
   enum { O_ROWS = 256, O_HIDDEN, O_BN, O_DROPOUT, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_L1, O_L2, O_PAT, O_LRPAT,
          O_VAL, O_TEST, O_SEED, O_THREADS, O_PLOTS, O_JSON, O_QUIET, O_BITS, O_QUANT, O_QCONFIG, O_PRUNE,
-         O_PSCHED, O_PSCOPE, O_PLOTW };
+         O_PSCHED, O_PSCOPE, O_PLOTW, O_HGQ, O_HGQ_LR };
   static const struct option opts[] = {
       {"data", required_argument, 0, 'd'},      {"rows", required_argument, 0, O_ROWS},
       {"hidden", required_argument, 0, O_HIDDEN}, {"batchnorm", no_argument, 0, O_BN},
@@ -255,7 +267,8 @@ int cmd_train(int argc, char **argv) {
       {"bits", required_argument, 0, O_BITS},   {"quant", required_argument, 0, O_QUANT},
       {"quant-config", required_argument, 0, O_QCONFIG}, {"prune", required_argument, 0, O_PRUNE},
       {"prune-schedule", required_argument, 0, O_PSCHED}, {"prune-scope", required_argument, 0, O_PSCOPE},
-      {"plot-weights", required_argument, 0, O_PLOTW},
+      {"plot-weights", required_argument, 0, O_PLOTW}, {"hgq", required_argument, 0, O_HGQ},
+      {"hgq-lr", required_argument, 0, O_HGQ_LR},
       {0}};
   if (cli_wants_help(argc, argv)) {
     fputs(USAGE, stdout);
@@ -264,6 +277,8 @@ int cmd_train(int argc, char **argv) {
   const char *data_path = NULL, *out_path = NULL, *plots = NULL, *hidden_s = "64,32,32";
   const char *quant = NULL, *quant_config = NULL, *prune = NULL, *prune_sched = NULL, *plot_weights = NULL;
   int bits = 0;
+  double hgq_beta = -1, hgq_lr = 0.01;
+  bool hgq_lr_given = false;
   nf_prune_scope scope = NF_PRUNE_PER_LAYER;
   bool batchnorm = false, json = false, quiet = false;
   double rows = NF_TRAIN_DEFAULT_ROWS, dropout = 0, val_frac = NF_TRAIN_DEFAULT_VAL_FRAC,
@@ -313,12 +328,15 @@ int cmd_train(int argc, char **argv) {
       else return cli_usage_error("train", "--prune-scope '%s': expected layer or global", optarg);
       break;
     case O_PLOTW: plot_weights = optarg; break;
+    case O_HGQ: if (!parse_num("--hgq", optarg, 0, 1e3, &hgq_beta, &st)) return st; break;
+    case O_HGQ_LR: if (!parse_num("--hgq-lr", optarg, 1e-9, 10, &hgq_lr, &st)) return st; hgq_lr_given = true; break;
     default: return cli_usage_error("train", "unknown option");
     }
   }
   if (optind < argc) return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
   if (!out_path) return cli_usage_error("train", "-o MODEL is required");
   if (val_frac + test_frac > 0.9) return cli_usage_error("train", "--val-frac + --test-frac must leave training rows");
+  if (hgq_beta < 0 && hgq_lr_given) return cli_usage_error("train", "--hgq-lr goes with --hgq");
   if ((prune_sched || plot_weights) && !prune)
     return cli_usage_error("train", "--prune-schedule and --plot-weights go with --prune");
   nf_error err = {0};
@@ -351,6 +369,10 @@ int cmd_train(int argc, char **argv) {
   }
   r.batches = (split.n_train + o.batch - 1) / o.batch;
   if (!rc && prune) rc = setup_pruning(&r, prune, prune_sched, scope, &o, &pruner, &err);
+  if (!rc && hgq_beta >= 0) {
+    if (!(r.hgq = nf_hgq_new(r.m, hgq_beta, hgq_lr, &err))) rc = err.code ? err.code : NF_EINTERNAL;
+    else nf_hgq_attach(r.hgq, &o);
+  }
   if (rc) goto done;
 
   r.out_path = out_path;
@@ -379,6 +401,7 @@ int cmd_train(int argc, char **argv) {
   }
   /* The final model: best weights restored (already checkpointed, but the
    * file must exist even when no epoch improved on NaN-free validation). */
+  if (r.hgq) nf_hgq_export(r.hgq, r.m); /* each weight on its own grid, the widest as the type */
   if ((rc = nf_model_save(r.m, out_path, &err))) goto done;
   double val_loss = NAN, val_acc = NAN, test_loss = NAN, test_acc = NAN;
   if (split.n_val) rc = nf_train_evaluate(r.m, ds.x, ds.y, split.val, split.n_val, &val_loss, &val_acc, &err);
@@ -402,6 +425,7 @@ int cmd_train(int argc, char **argv) {
 done:
   free(res.history);
   nf_pruner_free(pruner);
+  nf_hgq_free(r.hgq);
   nf_model_free(r.m);
   nf_scaler_free(&sc);
   nf_split_free(&split);

@@ -149,6 +149,14 @@ void nf_quantizer_format(const nf_quantizer *q, char *buf, size_t n);
  * Dense layer (layer = -1); zeros/total may be NULL. 0 without weights. */
 double nf_model_sparsity(const nf_model *m, int layer, long *zeros, long *total);
 
+/* The bits each nonzero weight of a Dense with a quantized_bits kernel needs
+ * (sign + integer + its fractional bits down to its last nonzero one:
+ * 0.5 needs fewer than 0.53125), averaged over the nonzero weights; NaN
+ * for other layers or when every weight is zero. Per-weight precision (HGQ)
+ * shows here; the RTL builds each constant multiplier from exactly these
+ * digits. */
+double nf_layer_mean_weight_bits(const nf_layer *l);
+
 /* ---- Native file format (.nnf) ------------------------------------------- */
 int nf_model_save(const nf_model *m, const char *path, nf_error *err);
 int nf_model_load(const char *path, nf_model **out, nf_error *err);

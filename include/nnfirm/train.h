@@ -91,6 +91,11 @@ typedef struct nf_train_opts {
    * the best-weights restore, early stopping or the learning-rate plateau
    * (pruning masks still moving); 0 = every epoch. */
   long settle_steps;
+  /* Called after each backward pass, before regularization and the
+   * optimizer step, for every Dense layer: w_eff the kernel the forward pass
+   * used, dw the loss gradient with respect to it (zero where masked). */
+  void (*on_gradients)(nf_model *m, int layer, const float *w_eff, const float *dw, void *ctx);
+  void *grad_ctx;
 } nf_train_opts;
 
 void nf_train_opts_default(nf_train_opts *o);
@@ -201,6 +206,35 @@ void nf_pruner_on_step(nf_model *m, long step, void *pruner);
  * i is not pruned. */
 const float *nf_pruner_before(const nf_pruner *p, int layer);
 void nf_pruner_free(nf_pruner *p);
+
+/* ---- Per-weight bit widths (high-granularity quantization) ---------------
+ * HGQ (Sun et al., arXiv 2308.04723), for the kernels: each weight has its
+ * own fractional bit count f, a trainable real number used rounded: the
+ * weight is quantized to its own grid, w_q = clip(round(w 2^F) 2^-F) with
+ * F = round(f), inside its layer's integer range (the kernel quantizer's
+ * `integer` bits and sign). f learns from the loss through HGQ's surrogate
+ * gradient — the quantization error d = w_q - w shrinks like 2^-f, so
+ * dd/df = -ln2 d and dL/df = -ln2 d dL/dw_q — plus a bit penalty
+ * beta * (bits of every weight), which pulls precision away where the loss
+ * does not need it; a weight whose grid no longer reaches it becomes 0.
+ * The weights themselves keep the straight-through gradient. */
+typedef struct nf_hgq nf_hgq;
+/* Every quantized Dense (quantized_bits kernel) gets per-weight bits,
+ * starting at the quantizer's full precision. beta: penalty per bit per
+ * weight in loss units (e.g. 1e-5); lr: Adam step size for f (bits). */
+nf_hgq *nf_hgq_new(nf_model *m, double beta, double lr, nf_error *err);
+/* Hooks it into training (transform, on_gradients). */
+void nf_hgq_attach(nf_hgq *h, nf_train_opts *o);
+/* Remembers the current bits (call when the weights are kept as the best
+ * epoch's: nf_train restores those weights, so their bits must go with them). */
+void nf_hgq_snapshot(nf_hgq *h);
+/* Writes each weight quantized to its own bits (the snapshot's, else the
+ * current ones) into the kernel of m (the trained model or a copy) and narrows
+ * each kernel quantizer to the widest bits a weight kept (the values are
+ * unchanged by it): the model then computes what training computed, and
+ * conversion's weight type holds every weight exactly. */
+void nf_hgq_export(const nf_hgq *h, nf_model *m);
+void nf_hgq_free(nf_hgq *h);
 
 /* ---- Internals exposed for the gradient-check tests ---------------------- */
 /* Softmax cross-entropy loss (mean over rows, plus regularization) of a

@@ -1,4 +1,5 @@
 /* Keras-summary()-style description of a model. */
+#include <stdbool.h>
 #include <string.h>
 
 #include "nnfirm/model.h"
@@ -73,5 +74,14 @@ void nf_model_summary(const nf_model *m, FILE *out) {
   fprintf(out, "Total params: %ld\nTrainable params: %ld\nNon-trainable params: %ld\n", total, total - non_trainable,
           non_trainable);
   if (weights) fprintf(out, "Dense weight sparsity: %.1f%% (%ld of %ld zero)\n", 100.0 * zeros / weights, zeros, weights);
+  bool any = false; /* quantized kernels: the bits the weights actually use (per-weight precision shows here) */
+  for (int i = 0; i < m->n_layers; i++) {
+    double b = nf_layer_mean_weight_bits(&m->layers[i]);
+    if (b != b) continue; /* NaN: not a quantized_bits kernel */
+    fprintf(out, "%s %s %.2f/%d", any ? "" : "Mean bits of nonzero weights (of the type's):", m->layers[i].name, b,
+            m->layers[i].kernel_q.bits);
+    any = true;
+  }
+  if (any) fputc('\n', out);
   rule(out, '_', width);
 }

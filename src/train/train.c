@@ -226,6 +226,13 @@ static int check_inputs(const nf_model *m, const int *y, const long *rows, long 
   return NF_OK;
 }
 
+/* Each Dense kernel's loss gradient (with respect to the weights the forward
+ * pass used) to the caller's hook, e.g. HGQ's bit-width update. */
+static void report_gradients(const net *nt, const nf_train_opts *o) {
+  for (int i = 0; i < nt->m->n_layers; i++)
+    if (nt->t[i].l->kind == NF_LAYER_DENSE) o->on_gradients(nt->m, i, nt->t[i].w_eff, nt->t[i].dw, o->grad_ctx);
+}
+
 /* One pass over the shuffled training rows. Returns false on a non-finite loss. */
 static bool run_epoch(trainer *tr, const float *x, const int *y, long n_train, const nf_train_opts *o, int epoch,
                       double *loss, double *acc, long *bad_batch) {
@@ -250,6 +257,7 @@ static bool run_epoch(trainer *tr, const float *x, const int *y, long n_train, c
     sum += l * n;
     correct += ok;
     net_backward(nt, n, tr->lab);
+    if (o->on_gradients) report_gradients(nt, o);
     net_regularize(nt, o->l1, o->l2, true);
     optim_step(&tr->op, nt);
     tr->steps++;

@@ -95,4 +95,18 @@ expect_status 0 "per-layer targets" -- "$NNFIRM" train --data "$T/jets.csv" --ep
 # fc2 keeps round(2048 * 0.1) = 205 weights: 1843/2048 zero; fc3 and output untouched
 per=$(grep -o '"sparsity_per_layer":{[^}]*}' "$T/out")
 expect_eq "$per" '"sparsity_per_layer":{"fc1":0.5,"fc2":0.89990234375,"fc3":0,"output":0}' "per-layer targets"
+# ---- Per-weight bits (HGQ) ----
+bad "HGQ without quantized kernels" "HGQ needs quantized_bits kernels" --hgq 1e-5
+bad "--hgq-lr alone" "--hgq-lr goes with --hgq" --hgq-lr 0.1
+expect_status 0 "HGQ training" -- "$NNFIRM" train --data "$T/jets.csv" --epochs 3 --bits 8 --hgq 1e-4 --hgq-lr 0.1 --json --quiet \
+  -o "$T/h.nnf"
+b1=$(sed -n 's/.*"weight_bits_per_layer":{"fc1":\([0-9.]*\).*/\1/p' "$T/out")
+awk -v b="$b1" 'BEGIN { exit !(b > 1 && b < 6) }' && pass || fail "HGQ fc1 mean bits '$b1' not well below the 8 bits"
+expect_status 0 "model show (HGQ)" -- "$NNFIRM" model show "$T/h.nnf"
+grep -q "Mean bits of nonzero weights" "$T/out" && pass || fail "model show lacks the mean weight bits"
+expect_status 0 "convert the HGQ model" -- "$NNFIRM" convert "$T/h.nnf" --config default -o "$T/ph"
+expect_status 0 "eval the HGQ model" -- "$NNFIRM" eval "$T/h.nnf" --data "$T/jets.csv" --split test --json
+hacc=$(json_num "$T/out" accuracy)
+expect_status 0 "eval the HGQ project" -- "$NNFIRM" eval "$T/ph" --data "$T/jets.csv" --split test --json
+expect_eq "$(json_num "$T/out" accuracy)" "$hacc" "HGQ design accuracy equals the model's"
 finish

@@ -674,6 +674,84 @@ static void test_qat_model_roundtrip(void **state) {
   nf_model_free(m);
 }
 
+/* ---- Per-weight bits (HGQ) ----------------------------------------------------------- */
+
+/* Four well-separated blobs on 10 features (the same data every time). */
+static void blob_data(float *x, int *y, long n, uint64_t seed) {
+  nf_rng r;
+  nf_rng_seed(&r, seed);
+  for (long i = 0; i < n; i++) {
+    y[i] = (int)(i % 4);
+    for (int f = 0; f < 10; f++) x[i * 10 + f] = (float)nf_rng_normal(&r) + (f == y[i] ? 2.0f : 0.0f);
+  }
+}
+
+/* Trains an 8-bit QAT MLP with per-weight bits under penalty beta, exports,
+ * and returns the mean bits of the nonzero weights of fc1. */
+static double hgq_run(double beta, nf_model **out, float *x, int *y, long *rows) {
+  nf_error err = {0};
+  nf_model *m = random_mlp(21);
+  assert_int_equal(nf_qat_set_uniform(m, 8, &err), 0);
+  assert_int_equal(nf_qat_finish(m, &err), 0);
+  nf_hgq *h = nf_hgq_new(m, beta, 0.05, &err);
+  assert_non_null(h);
+  nf_train_opts o;
+  nf_train_opts_default(&o);
+  o.epochs = 8;
+  o.batch = 50;
+  o.patience = 0;
+  nf_hgq_attach(h, &o);
+  nf_train_result res;
+  assert_int_equal(nf_train(m, x, y, rows, 500, NULL, 0, &o, &res, &err), 0);
+  free(res.history);
+  nf_hgq_export(h, m);
+  nf_hgq_free(h);
+  *out = m;
+  return nf_layer_mean_weight_bits(layer(m, "fc1"));
+}
+
+/* The penalty takes bits away (and zeroes weights); without it the weights
+ * keep most of theirs. After export every weight sits on its own grid inside
+ * the layer's (narrowed) kernel quantizer, which leaves it unchanged, so the
+ * exported model computes exactly what training computed. */
+static void test_hgq(void **state) {
+  (void)state;
+  enum { N = 600 };
+  float *x = malloc(N * 10 * sizeof *x);
+  int *y = malloc(N * sizeof *y);
+  long rows[N];
+  for (long i = 0; i < N; i++) rows[i] = i;
+  blob_data(x, y, N, 9);
+  nf_model *free_bits, *tight;
+  double b0 = hgq_run(0, &free_bits, x, y, rows), b1 = hgq_run(3e-3, &tight, x, y, rows);
+  assert_true(b0 > 6.5);      /* no penalty: close to the 8 bits */
+  assert_true(b1 < b0 - 2.0); /* the penalty removed bits ... */
+  assert_true(nf_model_sparsity(tight, -1, NULL, NULL) > nf_model_sparsity(free_bits, -1, NULL, NULL) + 0.1); /* ... and weights */
+  double loss, acc, acc0;
+  nf_error err = {0};
+  assert_int_equal(nf_train_evaluate(tight, x, y, rows + 500, 100, &loss, &acc, &err), 0);
+  assert_int_equal(nf_train_evaluate(free_bits, x, y, rows + 500, 100, &loss, &acc0, &err), 0);
+  print_message("held-out accuracy: %.2f with the penalty, %.2f without\n", acc, acc0);
+  assert_true(acc > 0.5 && acc > acc0 - 0.1); /* still a classifier (chance: 0.25) */
+  for (int i = 0; i < tight->n_layers; i++) {
+    const nf_layer *l = &tight->layers[i];
+    if (l->kind != NF_LAYER_DENSE) continue;
+    assert_true(l->kernel_q.bits <= 8 && l->kernel_q.bits >= 2);
+    for (long k = 0; k < (long)l->n_in * l->n_out; k++)
+      if (nf_quantizer_apply(&l->kernel_q, l->kernel[k]) != l->kernel[k])
+        fail_msg("%s[%ld] = %g is not on its type's grid", l->name, k, (double)l->kernel[k]);
+  }
+  nf_model_free(free_bits);
+  nf_model_free(tight);
+  /* a model without quantized_bits kernels has nothing to learn bits for */
+  nf_model *m = random_mlp(3);
+  assert_null(nf_hgq_new(m, 1e-5, 0.01, &err));
+  assert_int_equal(err.code, NF_EINPUT);
+  nf_model_free(m);
+  free(x);
+  free(y);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_quantized_bits_grid),  cmocka_unit_test(test_quantized_bits_one_bit),
@@ -683,7 +761,7 @@ int main(void) {
       cmocka_unit_test(test_pruner_steps),         cmocka_unit_test(test_pruner_scopes),
       cmocka_unit_test(test_prune_in_training),    cmocka_unit_test(test_qat_uniform_and_spec),
       cmocka_unit_test(test_qat_spec_errors),      cmocka_unit_test(test_qat_config_file),
-      cmocka_unit_test(test_qat_model_roundtrip),
+      cmocka_unit_test(test_qat_model_roundtrip),  cmocka_unit_test(test_hgq),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
