@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,12 +34,15 @@ static const char USAGE[] =
     "  Part 4  quantization-aware training at 6 bits (QKeras semantics)\n"
     "  Part 5  QAT 6 bits + 75%% magnitude pruning (tfmot schedule)\n"
     "  Firmware: Verilog, co-simulation (0 mismatches), Yosys synthesis on a VU9P\n\n"
-    "  --quick        fewer jets and epochs, synthesis of the pruned design only (~3 min)\n"
+    "  --quick        fewer jets and epochs, resources from 'nnfirm estimate' only, Icarus\n"
+    "                 co-simulation (~3 min)\n"
     "  --data FILE    labelled jets to use instead of the default\n"
     "  --no-synth     skip Yosys (resources then come from 'nnfirm estimate' only)\n"
+    "  --synth-all    synthesize the ap_fixed<16,6> baseline too (about 25 more minutes;\n"
+    "                 by default its resources are estimated)\n"
     "  --rows N       synthetic jets to make (default 200000; --quick 40000)\n"
     "  --epochs N     training epochs per model (default 30; --quick 8)\n"
-    "  --simulator S  co-simulation with verilator (default) or iverilog\n"
+    "  --simulator S  co-simulation with verilator (default; iverilog with --quick) or iverilog\n"
     "  --json         print the summary JSON on stdout\n"
     "  --quiet        no progress display\n"
     "Every step's stdout and stderr are kept in DIR/logs/. Yosys figures are not Vivado's,\n"
@@ -47,7 +51,7 @@ static const char USAGE[] =
 typedef struct tutorial {
   const char *self;   /* this executable */
   const char *dir;    /* the (temporary) output directory */
-  bool quick, synth, quiet;
+  bool quick, synth, synth_all, quiet;
   const char *rows, *epochs, *simulator;
   int step, n_steps;
   double t0;
@@ -92,13 +96,14 @@ typedef struct design {
   const char *name, *label;
   const char *train_opts[5]; /* extra `nnfirm train` options; NULL-terminated */
   const char *model;         /* the model it converts: its own, or the float one */
-  bool synth_quick;          /* synthesized even with --quick */
+  bool synth;                /* synthesized by default (the 16-bit baseline takes ~25 min: --synth-all) */
+  bool cosim;                /* co-simulated */
 } design;
 
 static const design DESIGNS[] = {
-    {"fixed16_6", "float model at ap_fixed<16,6> (hls4ml's default)", {NULL}, "float", false},
-    {"qat6", "QAT 6 bits", {"--bits", "6", NULL}, "qat6", false},
-    {"qat6_pruned", "QAT 6 bits + 75% pruning", {"--bits", "6", "--prune", "0.75", NULL}, "qat6_pruned", true},
+    {"fixed16_6", "float model at ap_fixed<16,6> (hls4ml's default)", {NULL}, "float", false, false},
+    {"qat6", "QAT 6 bits", {"--bits", "6", NULL}, "qat6", true, false},
+    {"qat6_pruned", "QAT 6 bits + 75% pruning", {"--bits", "6", "--prune", "0.75", NULL}, "qat6_pruned", true, true},
 };
 enum { N_DESIGNS = sizeof DESIGNS / sizeof *DESIGNS };
 
@@ -111,7 +116,11 @@ static int train_model(tutorial *t, const char *jets, const char *name, const ch
   const char *a[32] = {"train", "--data", jets, "--epochs", t->epochs, "--json", "--quiet",
                        "--plots", plots, "-o", model};
   int n = 11;
-  for (int i = 0; extra && extra[i] && n < 30; i++) a[n++] = extra[i];
+  for (int i = 0; extra && extra[i] && n < 28; i++) a[n++] = extra[i];
+  char wplots[4200];
+  snprintf(wplots, sizeof wplots, "%s/plots/weights_%s", t->dir, name);
+  for (int i = 0; extra && extra[i]; i++)
+    if (!strcmp(extra[i], "--prune")) a[n++] = "--plot-weights", a[n++] = wplots;
   a[n] = NULL;
   return run_step(t, title, step, a);
 }
@@ -133,13 +142,13 @@ static int run_design(tutorial *t, const char *jets, const design *d, const char
   snprintf(step, sizeof step, "estimate_%s", d->name);
   const char *est[] = {"estimate", proj, "--json", NULL};
   if (!rc) rc = run_step(t, "resource estimate", step, est);
-  if (!rc && d->synth_quick) {
+  if (!rc && d->cosim) {
     snprintf(step, sizeof step, "cosim_%s", d->name);
     const char *cs[] = {"cosim", proj, "--input", sample, "--rows", "500", "--simulator", t->simulator, "--json",
                         "--quiet", NULL};
     rc = run_step(t, "co-simulation of 500 jets against the emulator", step, cs);
   }
-  if (!rc && t->synth && (d->synth_quick || !t->quick)) {
+  if (!rc && t->synth && (d->synth || t->synth_all)) {
     snprintf(step, sizeof step, "synth_%s", d->name);
     snprintf(title, sizeof title, "Yosys synthesis for VU9P: %s", d->label);
     const char *sy[] = {"synth", proj, "--part", "xcvu9p", "--json", "--quiet", "--timeout", "1800", NULL};
@@ -188,14 +197,18 @@ typedef struct row_text {
   char c[8][64];
 } row_text;
 
-/* Every PNG in DIR/plots/<sub>, in name order. */
-static int add_images(nf_html *h, const tutorial *t, const char *sub, const char *caption, nf_error *err) {
+/* Every PNG in DIR/plots/<sub> whose name contains one of `only` (NULL:
+ * all), in name order. */
+static int add_some_images(nf_html *h, const tutorial *t, const char *sub, const char *caption,
+                           const char *const *only, nf_error *err) {
   char dir[4200];
   snprintf(dir, sizeof dir, "%s/plots/%s", t->dir, sub);
   struct dirent **names = NULL;
   int n = scandir(dir, &names, NULL, alphasort), rc = NF_OK;
   for (int i = 0; i < n; i++) {
-    if (!rc && nf_has_suffix(names[i]->d_name, ".png")) {
+    bool wanted = !only;
+    for (int k = 0; only && only[k]; k++) wanted |= strstr(names[i]->d_name, only[k]) != NULL;
+    if (!rc && wanted && nf_has_suffix(names[i]->d_name, ".png")) {
       char path[4500], cap[300];
       snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
       snprintf(cap, sizeof cap, "%s: %s", caption, names[i]->d_name);
@@ -205,6 +218,10 @@ static int add_images(nf_html *h, const tutorial *t, const char *sub, const char
   }
   free(names);
   return rc;
+}
+
+static int add_images(nf_html *h, const tutorial *t, const char *sub, const char *caption, nf_error *err) {
+  return add_some_images(h, t, sub, caption, NULL, err);
 }
 
 static void fmt_num(char *buf, size_t n, double v, const char *fmt) {
@@ -283,27 +300,34 @@ static void design_table(nf_html *h, const cJSON *designs, double float_acc, con
   nf_html_table(h, "Accuracy and resources per design (resources: Yosys 0.23 synth_xilinx, not Vivado)", n, 8, cells);
 }
 
-/* Accuracy versus LUT% + FF%: one point per design. */
-static int plot_tradeoff(const tutorial *t, const cJSON *designs, nf_error *err) {
-  double x[8], y[8];
+/* Accuracy versus LUT% + FF%: one point (and colour) per design. */
+static int plot_tradeoff(const tutorial *t, const cJSON *designs, double float_acc, nf_error *err) {
+  double x[8], y[8], fx[2] = {0, 0}, fy[2] = {100 * float_acc, 100 * float_acc};
+  nf_series s[9];
   int n = 0;
+  double ylo = 100 * float_acc, yhi = ylo;
   const cJSON *d;
   cJSON_ArrayForEach(d, designs) {
     if (n < 8 && num(d, "lut_pct") >= 0 && num(d, "accuracy") >= 0) {
       x[n] = num(d, "lut_pct") + num(d, "ff_pct");
-      y[n++] = 100 * num(d, "accuracy");
+      y[n] = 100 * num(d, "accuracy");
+      fx[1] = fmax(fx[1], 1.15 * x[n]);
+      ylo = fmin(ylo, y[n]), yhi = fmax(yhi, y[n]);
+      const cJSON *lab = cJSON_GetObjectItemCaseSensitive(d, "label");
+      s[n] = (nf_series){cJSON_IsString(lab) ? lab->valuestring : NULL, &x[n], &y[n], 1, NF_LINE_POINTS, n};
+      n++;
     }
   }
   if (n == 0) return NF_OK;
-  nf_series s = {"designs (QAT and pruning move left)", x, y, n, NF_LINE_POINTS, 0};
+  s[n] = (nf_series){"float model", fx, fy, 2, NF_LINE_DASHED, n};
   nf_plot_opts o = {.title = "Accuracy versus resources (VU9P)", .xlabel = "LUT% + FF%", .ylabel = "test accuracy (%)",
-                    .legend_pos = "br"};
+                    .xmin = 0, .xmax = fx[1], .ymin = ylo - 0.5, .ymax = yhi + 0.5, .legend_pos = "br"};
   char path[4200];
   snprintf(path, sizeof path, "%s/plots/tradeoff/tradeoff.png", t->dir);
   char dir[4200];
   snprintf(dir, sizeof dir, "%s/plots/tradeoff", t->dir);
   int rc = nf_mkdir_p(dir, err);
-  return rc ? rc : nf_plot_lines(path, &o, &s, 1, err);
+  return rc ? rc : nf_plot_lines(path, &o, s, n + 1, err);
 }
 
 static const cJSON *scan_point(const cJSON *scan, int bits) {
@@ -325,7 +349,7 @@ static int write_report(tutorial *t, const char *data, cJSON *summary, nf_error 
   cJSON_AddNumberToObject(summary, "seconds", nf_now() - t->t0);
 
   nf_html *h = nf_html_begin("nnfirm tutorial: a jet tagger from data to firmware", err);
-  int rc = h ? plot_tradeoff(t, designs, err) : NF_EINTERNAL;
+  int rc = h ? plot_tradeoff(t, designs, float_acc, err) : NF_EINTERNAL;
   if (h) {
     nf_html_heading(h, 1, "nnfirm tutorial: a jet tagger from data to firmware");
     nf_html_paragraph(h, "Data: %s, %.0f jets, split 60/20/20 (train / validation / test); every accuracy below "
@@ -335,7 +359,14 @@ static int write_report(tutorial *t, const char *data, cJSON *summary, nf_error 
                       "it, and the tutorial then uses it unchanged).", nf_now() - t->t0);
     nf_html_heading(h, 2, "Part 1: the data");
   }
-  if (!rc) rc = add_images(h, t, "data", "feature distributions", err);
+  /* Four telling features of the sixteen (all are in plots/data/): jet mass,
+   * 2-prong N-subjettiness ratio, multiplicity, z log z. */
+  static const char *const key_features[] = {"mass_mmdt", "n2_b1_mmdt", "multiplicity", "zlogz", NULL};
+  if (!rc) {
+    nf_html_paragraph(h, "Four of the 16 substructure features by class (all 16 are in plots/data/): the W, Z and top "
+                      "mass peaks, prong structure, and the wider gluon jets.");
+    rc = add_some_images(h, t, "data", "feature distributions", key_features, err);
+  }
   if (!rc) {
     nf_html_heading(h, 2, "Part 2: the float model");
     nf_html_paragraph(h, "16-64-32-32-5 MLP, ReLU, softmax, Adam, L1 1e-4: test accuracy %.2f%%.", 100 * float_acc);
@@ -353,14 +384,17 @@ static int write_report(tutorial *t, const char *data, cJSON *summary, nf_error 
   if (!rc) {
     nf_html_heading(h, 2, "Parts 4 and 5: quantization-aware training and pruning");
     design_table(h, designs, float_acc, scan_point(scan, 6));
-    rc = add_images(h, t, "train_qat6_pruned", "QAT 6 bits + pruning", err);
+    nf_html_paragraph(h, "Magnitude pruning to 75%% sparsity with TensorFlow Model Optimization's polynomial-decay "
+                      "schedule, during quantization-aware training: weight distributions per layer before and after.");
+    rc = add_images(h, t, "weights_qat6_pruned", "weights before/after pruning", err);
   }
+  if (!rc) rc = add_images(h, t, "train_qat6_pruned", "QAT 6 bits + pruning, training", err);
   if (!rc) rc = add_images(h, t, "qat6_pruned", "QAT 6 bits + pruning, bit-accurate", err);
   if (!rc) {
     nf_html_heading(h, 2, "Firmware");
-    nf_html_paragraph(h, "Verilog from 'nnfirm convert' (projects/), co-simulated with Verilator against the "
-                      "bit-accurate emulator: %.0f mismatches on %.0f jets. Latency and resources per design are in "
-                      "the table above.", num(cos, "mismatches"), num(cos, "rows"));
+    nf_html_paragraph(h, "Verilog from 'nnfirm convert' (projects/), the pruned QAT design co-simulated with %s "
+                      "against the bit-accurate emulator: %.0f mismatches on %.0f jets. Latency and resources per "
+                      "design are in the table above.", t->simulator, num(cos, "mismatches"), num(cos, "rows"));
     rc = add_images(h, t, "tradeoff", "accuracy versus resources", err);
   }
   char path[4200];
@@ -381,11 +415,12 @@ int cmd_tutorial(int argc, char **argv) {
                                        {"data", required_argument, 0, 'd'},   {"no-synth", no_argument, 0, 'n'},
                                        {"quiet", no_argument, 0, 'Q'},        {"json", no_argument, 0, 'j'},
                                        {"rows", required_argument, 0, 'r'},   {"epochs", required_argument, 0, 'e'},
-                                       {"simulator", required_argument, 0, 's'}, {"help", no_argument, 0, 'h'},
+                                       {"simulator", required_argument, 0, 's'}, {"synth-all", no_argument, 0, 'a'},
+                                       {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *out = "nnfirm-tutorial", *data = NULL;
   bool json = false;
-  tutorial t = {.synth = true, .quiet = !isatty(2), .simulator = "verilator"};
+  tutorial t = {.synth = true, .quiet = !isatty(2)};
   const char *rows = NULL, *epochs = NULL;
   long v;
   int c;
@@ -397,6 +432,7 @@ int cmd_tutorial(int argc, char **argv) {
     case 'n': t.synth = false; break;
     case 'Q': t.quiet = true; break;
     case 'j': json = true; break;
+    case 'a': t.synth_all = true; break;
     case 'r':
       if (!nf_parse_long(optarg, &v) || v < 1000 || v > 100000000) return cli_usage_error("tutorial", "--rows must be 1000..1e8");
       rows = optarg;
@@ -415,8 +451,10 @@ int cmd_tutorial(int argc, char **argv) {
     }
   }
   if (optind < argc) return cli_usage_error("tutorial", "unexpected argument '%s'", argv[optind]);
-  t.rows = rows ? rows : t.quick ? "40000" : "200000";
-  t.epochs = epochs ? epochs : t.quick ? "8" : "30";
+  t.rows = rows ? rows : t.quick ? "100000" : "200000";
+  t.epochs = epochs ? epochs : t.quick ? "15" : "30";
+  if (!t.simulator) t.simulator = t.quick ? "iverilog" : "verilator";
+  if (t.quick && !t.synth_all) t.synth = false;
   nf_error err = {0};
   char cached[4096];
   if (!data && nf_data_cached_path(cached, sizeof cached)) data = cached;
@@ -430,7 +468,9 @@ int cmd_tutorial(int argc, char **argv) {
   t.dir = tmp;
   t.err = &err;
   t.t0 = nf_now();
-  t.n_steps = (data ? 4 : 5) + 3 + 2 + 3 * N_DESIGNS + 1 + (t.synth ? (t.quick ? 1 : N_DESIGNS) : 0);
+  int n_synth = 0;
+  for (int i = 0; i < N_DESIGNS; i++) n_synth += t.synth && (DESIGNS[i].synth || t.synth_all);
+  t.n_steps = (data ? 4 : 5) + 3 + 2 + 3 * N_DESIGNS + 1 + n_synth;
   const char *subdirs[] = {"logs", "models", "projects", "plots"};
   for (int i = 0; !rc && i < 4; i++) {
     char d[4200];

@@ -130,8 +130,13 @@ int nf_plot_lines(const char *path, const nf_plot_opts *o, const nf_series *s, i
     plcol0(color);
     plwidth(2.0);
     set_style(s[k].style);
-    if (s[k].style == NF_LINE_POINTS) plpoin(m, xs, ys, 17);
-    else plline(m, xs, ys);
+    if (s[k].style == NF_LINE_POINTS) { /* markers big enough to see on a page */
+      plssym(0.0, 3.0);
+      plpoin(m, xs, ys, 17);
+      plssym(0.0, 1.0);
+    } else {
+      plline(m, xs, ys);
+    }
     free(xs);
     free(ys);
     if (k < 16) labels[k] = s[k].label, colors[k] = color, styles[k] = s[k].style == NF_LINE_DASHED ? 3 : s[k].style == NF_LINE_DOTTED ? 2 : 1;
