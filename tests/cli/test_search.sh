@@ -9,6 +9,8 @@ expect_status 2 "bad budget" -- "$NNFIRM" search --budget soon -o "$T/s"
 expect_status 2 "bad objective" -- "$NNFIRM" search --objective latency -o "$T/s"
 expect_status 2 "bad candidate spec" -- "$NNFIRM" search --candidate "hidden=16;bits=1;prune=0" -o "$T/c"
 expect_err_contains "bits=B" "candidate spec message"
+expect_status 2 "input bits out of range" -- "$NNFIRM" search --candidate "hidden=16;bits=4;prune=0;in=2" -o "$T/c"
+expect_status 2 "unknown spec key" -- "$NNFIRM" search --candidate "hidden=16;bits=4;prune=0;depth=3" -o "$T/c"
 expect_status 2 "missing data" -- "$NNFIRM" search --data "$T/none.h5" -o "$T/s"
 expect_err_contains "none.h5" "missing data names the file"
 mkdir -p "$T/empty/candidates"
@@ -20,7 +22,7 @@ expect_status 0 "emit slurm" -- "$NNFIRM" search --emit slurm -o "$T/cl"
 n=$(wc -l < "$T/cl/jobs.txt")
 [ "$n" -ge 50 ] && pass || fail "only $n candidate jobs"
 grep -q "#SBATCH --array=1-$n\$" "$T/cl/search.sbatch" && pass || fail "array size differs from the job list"
-head -1 "$T/cl/jobs.txt" | grep -q "^/.*nnfirm search --candidate 'hidden=.*;bits=.*;prune=.*;reuse=1' --part xcvu9p -o $T/cl/candidates/" \
+head -1 "$T/cl/jobs.txt" | grep -q "^/.*nnfirm search --candidate 'hidden=.*;bits=.*;prune=.*;reuse=1;in=[0-9]*' --part xcvu9p -o $T/cl/candidates/" \
   && pass || fail "job line: $(head -1 "$T/cl/jobs.txt")"
 expect_status 0 "emit parallel" -- "$NNFIRM" search --emit parallel -o "$T/gp"
 expect_eq "$(wc -l < "$T/gp/jobs.parallel")" "$n" "GNU parallel list"
@@ -51,14 +53,14 @@ grep -q '"winner":[[:space:]]*null' "$T/out" && pass || fail "a winner below the
 # One real candidate, as a cluster task runs it.
 "$NNFIRM" data synth -n 12000 --seed 5 -o "$T/jets.h5" >/dev/null || fail "data synth"
 expect_status 0 "one candidate" -- "$NNFIRM" search --candidate "hidden=8;bits=4;prune=0.5;reuse=1" --data "$T/jets.h5" \
-  --epochs 2 -o "$T/one/candidates/h8_b4_p50_r1"
-R=$T/one/candidates/h8_b4_p50_r1/result.json
+  --epochs 2 -o "$T/one/candidates/h8_b4_p50_r1_i16"
+R=$T/one/candidates/h8_b4_p50_r1_i16/result.json
 grep -q '"failed"' "$R" && fail "candidate failed: $(cat "$R")" || pass
 acc=$(sed -n 's/.*"accuracy":[[:space:]]*\([0-9.]*\).*/\1/p' "$R" | head -1)
 awk -v a="$acc" 'BEGIN { exit !(a > 0.3 && a <= 1) }' && pass || fail "candidate accuracy '$acc'"
 lut=$(sed -n 's/.*"est_lut":[[:space:]]*\([0-9.]*\).*/\1/p' "$R" | head -1)
 awk -v l="$lut" 'BEGIN { exit !(l > 10) }' && pass || fail "candidate LUT estimate '$lut'"
-[ -f "$T/one/candidates/h8_b4_p50_r1/project/rtl/myproject.v" ] && pass || fail "candidate project has no RTL"
+[ -f "$T/one/candidates/h8_b4_p50_r1_i16/project/rtl/myproject.v" ] && pass || fail "candidate project has no RTL"
 expect_status 0 "collect the real one" -- "$NNFIRM" search --collect "$T/one" --synth 0 --min-accuracy 0.3 --json --quiet
-grep -q '"id":[[:space:]]*"h8_b4_p50_r1"' "$T/out" && pass || fail "real candidate not collected"
+grep -q '"id":[[:space:]]*"h8_b4_p50_r1_i16"' "$T/out" && pass || fail "real candidate not collected"
 finish
