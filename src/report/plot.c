@@ -131,7 +131,7 @@ int nf_plot_lines(const char *path, const nf_plot_opts *o, const nf_series *s, i
     plwidth(2.0);
     set_style(s[k].style);
     if (s[k].style == NF_LINE_POINTS) { /* markers big enough to see on a page */
-      plssym(0.0, 3.0);
+      plssym(0.0, 1.8);
       plpoin(m, xs, ys, 17);
       plssym(0.0, 1.0);
     } else {
