@@ -233,9 +233,9 @@ typedef struct search {
 
 static double elapsed(const search *s) { return nf_now() - s->t0; }
 
-static void candidate_args(const search *s, const candidate *c, const char *spec, const char **a) {
-  char *dir = malloc(4200);
-  snprintf(dir, 4200, "%s/candidates/%s", s->dir, c->id);
+static void candidate_args(const search *s, const candidate *c, const char *spec, char *dir, size_t dir_len,
+                           const char **a) {
+  snprintf(dir, dir_len, "%s/candidates/%s", s->dir, c->id);
   int n = 0;
   a[n++] = "search", a[n++] = "--candidate", a[n++] = spec, a[n++] = "-o", a[n++] = dir;
   a[n++] = "--part", a[n++] = s->part;
@@ -259,13 +259,13 @@ static int explore(search *s, const candidate *grid, int n) {
       const candidate *c = &grid[next];
       format_spec(c, specs[next], sizeof specs[next]);
       const char *a[16];
-      candidate_args(s, c, specs[next], a);
+      char dir[4200];
+      candidate_args(s, c, specs[next], dir, sizeof dir, a);
       char out[4300], log[4300];
       nf_mkdir_p(a[4], NULL);
       snprintf(out, sizeof out, "%s/job.out", a[4]);
       snprintf(log, sizeof log, "%s/job.log", a[4]);
       pid_t pid = cli_spawn(s->self, a, out, log);
-      free((char *)a[4]);
       next++;
       if (pid < 0) continue;
       for (int k = 0; k < s->jobs; k++)

@@ -487,10 +487,13 @@ int cmd_tutorial(int argc, char **argv) {
     nf_error e2 = {0};
     if (nf_outdir_commit(tmp, kept, &e2)) nf_outdir_abort(tmp);
     else fprintf(stderr, "nnfirm tutorial: the steps that ran are in %s/\n", kept);
+    free(tmp);
     cJSON_Delete(summary);
     return cli_report("tutorial", &err);
   }
   rc = nf_outdir_commit(tmp, out, &err);
+  if (rc) nf_outdir_abort(tmp);
+  free(tmp);
   if (!rc && json) {
     char *text = cJSON_Print(summary);
     if (text) puts(text);

@@ -16,7 +16,7 @@ expect_status() {
   want=$1; what=$2; shift 3
   "$@" >"$T/out" 2>"$T/err"
   got=$?
-  if [ "$got" = "$want" ]; then pass; else fail "$what: exit $got, expected $want; stderr: $(head -c 400 "$T/err")"; fi
+  if [ "$got" = "$want" ]; then pass; else fail "$what: exit $got, expected $want; stderr: $(head -c 2000 "$T/err")"; fi
 }
 
 # expect_err_contains <text> <description>: the last captured stderr mentions text.
