@@ -17,7 +17,7 @@
 
 #include "nnfirm/synth.h"
 
-enum { MAX_ROWS = 512, MAX_COLS = 64, N_LUT = 6, N_FF = 2 };
+enum { MAX_ROWS = 512, MAX_COLS = 64, N_LUT = 7, N_FF = 1 };
 
 typedef struct row {
   char name[64], set[16];
@@ -86,11 +86,12 @@ static void lut_features(const nf_rtl_cost *c, double *x) {
   x[3] = (double)c->relu_bits;
   x[4] = (double)c->mux_bits;
   x[5] = (double)c->mul_bits;
+  x[6] = (double)c->round_bits;
 }
-static void ff_features(const nf_rtl_cost *c, double *x) {
-  x[0] = (double)c->reg_bits;
-  x[1] = (double)c->ctrl_bits;
-}
+/* The control bits (a few valid / counter registers per layer) are too
+ * few to fit: they count one FF each, and only the data registers' factor
+ * is fitted (FF - ctrl_bits = reg * reg_bits). */
+static void ff_features(const nf_rtl_cost *c, double *x) { x[0] = (double)c->reg_bits; }
 
 /* Solves the k x k system a b = r (Gauss-Jordan, partial pivoting). */
 static int solve(double *a, double *r, int k) {
@@ -198,7 +199,7 @@ static int run_fit(const row *rows, int n) {
     if (strcmp(rows[i].set, "cal")) continue;
     lut_features(&rows[i].c, &xl[m * N_LUT]);
     ff_features(&rows[i].c, &xf[m * N_FF]);
-    yl[m] = rows[i].lut, yf[m] = rows[i].ff;
+    yl[m] = rows[i].lut, yf[m] = rows[i].ff - (double)rows[i].c.ctrl_bits;
     m++;
   }
   if (m < N_LUT) {
@@ -210,14 +211,14 @@ static int run_fit(const row *rows, int n) {
   fit(xf, yf, m, N_FF, bf);
   printf("fitted on %d 'cal' designs (paste into src/synth/estimate.c):\n", m);
   printf("    .add = %.4f, .const_add = %.4f, .sat = %.4f, .relu = %.4f, .mux = %.4f, .mul = %.4f,\n"
-         "    .reg = %.4f, .ctrl = %.4f,\n",
-         bl[0], bl[1], bl[2], bl[3], bl[4], bl[5], bf[0], bf[1]);
+         "    .round = %.4f, .reg = %.4f, .ctrl = 1.0,\n",
+         bl[0], bl[1], bl[2], bl[3], bl[4], bl[5], bl[6], bf[0]);
   static double el[MAX_ROWS], ef[MAX_ROWS];
   for (int i = 0; i < n; i++) {
     double x[N_LUT], f[N_FF];
     lut_features(&rows[i].c, x);
     ff_features(&rows[i].c, f);
-    el[i] = dot(x, bl, N_LUT), ef[i] = dot(f, bf, N_FF);
+    el[i] = dot(x, bl, N_LUT), ef[i] = dot(f, bf, N_FF) + (double)rows[i].c.ctrl_bits;
   }
   print_errors(rows, n, el, ef);
   return 0;

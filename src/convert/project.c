@@ -188,6 +188,20 @@ static int load_floats(loader *L, const cJSON *o, const char *key, int n, float 
   return NF_OK;
 }
 
+/* The design-wide settings nf_design_save writes (older files lack some:
+ * then the configuration defaults). The clock period matters: it decides
+ * the RTL's pipeline stages, which 'nnfirm estimate' recounts from here. */
+static void read_globals_back(const cJSON *o, nf_design *d) {
+  const cJSON *v;
+  snprintf(d->strategy, sizeof d->strategy, "%s",
+           cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(o, "strategy")) ? v->valuestring : "Latency");
+  snprintf(d->io_type, sizeof d->io_type, "%s",
+           cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(o, "io_type")) ? v->valuestring : "io_parallel");
+  snprintf(d->part, sizeof d->part, "%s", cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(o, "part")) ? v->valuestring : "xcvu9p");
+  v = cJSON_GetObjectItemCaseSensitive(o, "clock_period_ns");
+  d->clock_period_ns = cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble <= 1000 ? v->valuedouble : 5.0;
+}
+
 int nf_design_load(const char *dir, nf_design **out, nf_error *err) {
   char path[4096], *text;
   snprintf(path, sizeof path, "%s/design.json", dir);
@@ -207,6 +221,7 @@ int nf_design_load(const char *dir, nf_design **out, nf_error *err) {
   if (!rc) rc = get_type(&L, o, "input_t", &d->input_t, "design");
   const cJSON *proj = cJSON_GetObjectItemCaseSensitive(o, "project");
   if (!rc) snprintf(d->project, sizeof d->project, "%s", cJSON_IsString(proj) ? proj->valuestring : "myproject");
+  if (!rc) read_globals_back(o, d);
   int width = d ? d->n_inputs : 0;
   for (int i = 0; !rc && i < n; i++) {
     d->n_layers = i + 1;

@@ -323,7 +323,7 @@ int rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflo
       fprintf(g->fp, "  wire signed [%d:0] s%d = $signed(s%d[%d:%d]) + s%d;\n", g->sigs[q].width - 1, q, e, we - 1,
               drop, inc);
       g->adders++;
-      rtl_cost_adder(g, q, 0, true);
+      if (g->cost && !g->oom) g->cost->adders++, g->cost->round_bits += rtl_live_bits(g, q);
     }
   }
   nf_code tlo = nf_fixed_min_code(t), thi = nf_fixed_max_code(t);

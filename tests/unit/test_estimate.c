@@ -224,16 +224,19 @@ static void test_monotonic_in_width(void **state) {
   }
 }
 
-/* ReuseFactor 4 shares multipliers: fewer LUTs than the parallel layer; with
- * --dsp the multipliers leave the LUTs for DSP48E2. */
-static void test_reuse_lowers_luts(void **state) {
+/* ReuseFactor 4 shares n_out x ceil(n_in / 4) multipliers. With DSPs
+ * (--dsp) the layer needs fewer LUTs than the parallel one; in LUTs a
+ * variable multiplier costs more than the CSD constant products it
+ * replaces, as measured (bench/estimate_calibration.tsv: h32_r4_w8 17,488
+ * LUTs against h32_w8 9,213), and the estimate must say so. */
+static void test_reuse_factor(void **state) {
   (void)state;
   net3 p, r;
   make_net3(&p, 16, 16, 5, "ap_fixed<8,3>", 1, 3, 0.0);
   make_net3(&r, 16, 16, 5, "ap_fixed<8,3>", 4, 3, 0.0);
   nf_estimate ep = estimate(&p.net, false), er = estimate(&r.net, false), ed = estimate(&r.net, true);
-  assert_true(er.layers[0].lut < ep.layers[0].lut);
-  assert_true(er.lut < ep.lut);
+  assert_true(ed.layers[0].lut < ep.layers[0].lut);
+  assert_true(er.layers[0].lut > ep.layers[0].lut);
   assert_true(ep.dsp == 0 && er.dsp == 0);
   assert_true(er.layers[0].cost.muls == 16 * 4); /* n_out x ceil(n_in / R) */
   assert_true(ed.dsp >= 16 * 4 && ed.lut < er.lut);
@@ -291,7 +294,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_csd_digits),        cmocka_unit_test(test_csd_sharing),
       cmocka_unit_test(test_zero_weights_cost_nothing), cmocka_unit_test(test_monotonic_in_width),
-      cmocka_unit_test(test_reuse_lowers_luts), cmocka_unit_test(test_agilex_and_part),
+      cmocka_unit_test(test_reuse_factor), cmocka_unit_test(test_agilex_and_part),
       cmocka_unit_test(test_features_roundtrip), cmocka_unit_test(test_unread_neuron_costs_nothing),
       cmocka_unit_test(test_softmax_tables),
   };
