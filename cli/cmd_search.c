@@ -246,46 +246,31 @@ static void candidate_args(const search *s, const candidate *c, const char *spec
 /* Runs candidates `jobs` at a time until they are done or the exploration
  * share of the budget is spent (running ones finish; no new ones start). */
 static int explore(search *s, const candidate *grid, int n) {
-  pid_t *pids = calloc((size_t)s->jobs, sizeof *pids);
-  char (*specs)[128] = calloc((size_t)n, sizeof *specs);
-  if (!pids || !specs) {
-    free(pids), free(specs);
-    return NF_EINTERNAL;
-  }
+  /* The children are this process's only ones while exploring, so a count
+   * is all the bookkeeping needed (each child got its own copy of its
+   * arguments when it forked). */
   int next = 0, running = 0, done = 0;
   double explore_until = s->budget * 2 / 3;
   while (next < n || running > 0) {
     while (running < s->jobs && next < n && elapsed(s) < explore_until) {
-      const candidate *c = &grid[next];
-      format_spec(c, specs[next], sizeof specs[next]);
+      const candidate *c = &grid[next++];
+      char spec[128], dir[4200], out[4300], log[4300];
       const char *a[16];
-      char dir[4200];
-      candidate_args(s, c, specs[next], dir, sizeof dir, a);
-      char out[4300], log[4300];
-      nf_mkdir_p(a[4], NULL);
-      snprintf(out, sizeof out, "%s/job.out", a[4]);
-      snprintf(log, sizeof log, "%s/job.log", a[4]);
-      pid_t pid = cli_spawn(s->self, a, out, log);
-      next++;
-      if (pid < 0) continue;
-      for (int k = 0; k < s->jobs; k++)
-        if (!pids[k]) {
-          pids[k] = pid;
-          break;
-        }
-      running++;
+      format_spec(c, spec, sizeof spec);
+      candidate_args(s, c, spec, dir, sizeof dir, a);
+      nf_mkdir_p(dir, NULL);
+      snprintf(out, sizeof out, "%s/job.out", dir);
+      snprintf(log, sizeof log, "%s/job.log", dir);
+      if (cli_spawn(s->self, a, out, log) > 0) running++;
     }
     if (running == 0) break;
-    pid_t who = 0;
-    cli_wait(-1, &who);
-    for (int k = 0; k < s->jobs; k++)
-      if (pids[k] == who) pids[k] = 0, running--, done++;
+    if (cli_wait(-1, NULL) < 0) break; /* no child left to wait for */
+    running--, done++;
     if (!s->quiet)
       fprintf(stderr, "\rsearch: %d candidates done, %d running, %.0f s of %.0f s budget   ", done, running, elapsed(s),
               s->budget);
   }
   if (!s->quiet) fputc('\n', stderr);
-  free(pids), free(specs);
   return NF_OK;
 }
 
