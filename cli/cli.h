@@ -54,6 +54,8 @@ pid_t cli_spawn(const char *exe, const char *const *args, const char *out_path, 
 int cli_wait(pid_t pid, pid_t *which);
 /* cli_spawn then cli_wait. */
 int cli_run(const char *exe, const char *const *args, const char *out_path, const char *log_path);
+/* cli_run with stdout into <dir>/<name>.out and stderr into <dir>/<name>.log. */
+int cli_run_step(const char *exe, const char *const *args, const char *dir, const char *name);
 /* A step's JSON output <dir>/<name>, or NULL when missing or not JSON. */
 struct cJSON;
 struct cJSON *cli_read_json(const char *dir, const char *name);

@@ -151,12 +151,6 @@ typedef struct job_opts {
   int epochs;
 } job_opts;
 
-static int job_step(const char *self, const char *dir, const char *name, const char *const *args) {
-  char out[4200], log[4200];
-  snprintf(out, sizeof out, "%s/%s.out", dir, name);
-  snprintf(log, sizeof log, "%s/%s.log", dir, name);
-  return cli_run(self, args, out, log);
-}
 
 
 static double num(const cJSON *o, const char *key) { return cli_json_num(o, key, NAN); }
@@ -194,7 +188,7 @@ static int run_candidate(const char *self, const candidate *c, const job_opts *o
   const char *const *steps[] = {train, conv, ev, est};
   const char *failed = NULL;
   for (int i = 0; i < 4 && !failed; i++)
-    if (job_step(self, dir, names[i], steps[i]) != 0) failed = names[i];
+    if (cli_run_step(self, steps[i], dir, names[i]) != 0) failed = names[i];
   cJSON *r = cJSON_CreateObject(), *tr = cli_read_json(dir, "train.out"), *e = cli_read_json(dir, "eval.out");
   cJSON *es = cli_read_json(dir, "estimate.out"), *man = cli_read_json(proj, "manifest.json");
   char spec[128];

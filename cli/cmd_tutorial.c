@@ -64,11 +64,11 @@ static int run_step(tutorial *t, const char *title, const char *name, const char
   t->step++;
   if (!t->quiet)
     fprintf(stderr, "[%2d/%d %5.0fs] %s\n", t->step, t->n_steps, nf_now() - t->t0, title);
-  char out[4200], log[4200];
-  snprintf(out, sizeof out, "%s/logs/%s.out", t->dir, name);
-  snprintf(log, sizeof log, "%s/logs/%s.log", t->dir, name);
-  int status = cli_run(t->self, args, out, log);
+  char logs[4200], log[4300];
+  snprintf(logs, sizeof logs, "%s/logs", t->dir);
+  int status = cli_run_step(t->self, args, logs, name);
   if (status == 0) return NF_OK;
+  snprintf(log, sizeof log, "%s/%s.log", logs, name);
   char *msg = NULL;
   nf_read_file(log, &msg, NULL, NULL);
   char *nl = msg ? strchr(msg, '\n') : NULL;

@@ -62,3 +62,10 @@ int cli_run(const char *exe, const char *const *args, const char *out_path, cons
   pid_t pid = cli_spawn(exe, args, out_path, log_path);
   return pid < 0 ? -1 : cli_wait(pid, NULL);
 }
+
+int cli_run_step(const char *exe, const char *const *args, const char *dir, const char *name) {
+  char out[4200], log[4200];
+  snprintf(out, sizeof out, "%s/%s.out", dir, name);
+  snprintf(log, sizeof log, "%s/%s.log", dir, name);
+  return cli_run(exe, args, out, log);
+}
