@@ -19,7 +19,7 @@ mkdir -p build build-asan
 echo "== pass 1: release build ==" >&2
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== pass 2: clang, ASan + UBSan, with the libFuzzer harnesses ==" >&2
-ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions="$PWD/scripts/lsan.supp" \
+ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions="$PWD/scripts/lsan.supp":print_suppressions=0 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   NNFIRM_SANITIZED=1 run_suite build-asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
   -DNNFIRM_SANITIZE=ON -DNNFIRM_FUZZ=ON
