@@ -15,8 +15,11 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$T/srv" > "$T/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$T"' EXIT
-for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+# Up to 30 s for the server to listen: CI machines can be slow to start python.
+i=0
+while [ $i -lt 120 ]; do
   python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)" 2>/dev/null && break; sleep 0.25
+  i=$((i + 1))
 done
 URL="http://127.0.0.1:$PORT/jets.arff"
 F="$T/cache/hls4ml_lhc_jets_hlf.arff"
