@@ -133,10 +133,14 @@ int nf_model_forward(const nf_model *m, const float *x, long n, int upto, bool a
                      nf_error *err);
 /* QKeras' forward value of a quantizer (what a QAT model computes). */
 double nf_quantizer_apply(const nf_quantizer *q, double x);
-/* Parses QKeras' text form: "quantized_bits(6,0,alpha=1)",
+/* Reads QKeras' text form: "quantized_bits(6,0,alpha=1)",
  * "quantized_relu(6)", "quantized_relu(bits=4, integer=1)", "binary",
- * "ternary(threshold=0.5)" (positional and keyword arguments, QKeras'
- * defaults for the rest), then checks it. `where` prefixes errors. */
+ * "ternary(threshold=0.5)" (positional and keyword arguments in QKeras'
+ * constructor order, QKeras' defaults for the rest; settings nnfirm cannot
+ * honour, such as stochastic rounding, are refused). A bare class name gives
+ * that class's defaults. No consistency check. `where` prefixes errors. */
+int nf_quantizer_read(const char *s, nf_quantizer *q, const char *where, nf_error *err);
+/* nf_quantizer_read, then nf_quantizer_check. */
 int nf_quantizer_parse(const char *s, nf_quantizer *q, const char *where, nf_error *err);
 /* Consistency: 1 <= bits <= 32; quantized_bits needs integer + sign bit <=
  * bits, quantized_relu integer <= bits; alpha > 0. NF_EINPUT naming `where`. */

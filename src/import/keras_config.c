@@ -2,7 +2,6 @@
  * Functional models, Keras 2 and Keras 3 spellings, QKeras layers. Weights
  * are filled in afterwards by the HDF5 readers (keras_weights.c). */
 #include <cjson/cJSON.h>
-#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,73 +66,8 @@ static int input_width(const cJSON *cfg) {
 
 /* ---- QKeras quantizers ------------------------------------------------------
  * Either {"class_name": "quantized_bits", "config": {...}} or the string form
- * "quantized_bits(6, 0, alpha=1)". */
-static int parse_quantizer_args(const char *s, nf_quantizer *q, const char *where, nf_error *err) {
-  const char *open = strchr(s, '(');
-  size_t name_len = open ? (size_t)(open - s) : strlen(s);
-  char name[48];
-  snprintf(name, sizeof name, "%.*s", (int)(name_len < 47 ? name_len : 47), s);
-  static const char *const POS_BITS[] = {"bits", "integer", "symmetric", "keep_negative", "alpha"};
-  static const char *const POS_RELU[] = {"bits", "integer"};
-  static const char *const POS_ALPHA[] = {"alpha", "threshold"};
-  const char *const *pos;
-  int npos;
-  memset(q, 0, sizeof *q);
-  q->alpha = 1;
-  if (!strcmp(name, "quantized_bits")) {
-    q->kind = NF_QUANT_BITS, pos = POS_BITS, npos = 5;
-    q->bits = 8;
-    q->keep_negative = true;
-  } else if (!strcmp(name, "quantized_relu")) {
-    q->kind = NF_QUANT_RELU, pos = POS_RELU, npos = 2;
-    q->bits = 8;
-  } else if (!strcmp(name, "binary")) {
-    q->kind = NF_QUANT_BINARY, pos = POS_ALPHA, npos = 1;
-  } else if (!strcmp(name, "ternary")) {
-    q->kind = NF_QUANT_TERNARY, pos = POS_ALPHA, npos = 2;
-  } else {
-    return nf_fail(err, NF_EINPUT, "%s: unsupported quantizer '%s' (supported: quantized_bits, quantized_relu, "
-                                   "binary, ternary)", where, name);
-  }
-  if (!open) return NF_OK;
-  char args[256];
-  snprintf(args, sizeof args, "%s", open + 1);
-  char *close = strrchr(args, ')');
-  if (!close) return nf_fail(err, NF_EINPUT, "%s: quantizer '%s' lacks ')'", where, s);
-  *close = '\0';
-  int index = 0;
-  for (char *tok = strtok(args, ","); tok; tok = strtok(NULL, ","), index++) {
-    while (isspace((unsigned char)*tok)) tok++;
-    char *eq = strchr(tok, '=');
-    const char *key = index < npos ? pos[index] : "?";
-    char *val = tok;
-    if (eq) {
-      *eq = '\0';
-      key = tok;
-      val = eq + 1;
-      for (char *e = eq - 1; e >= tok && isspace((unsigned char)*e); e--) *e = '\0';
-    }
-    while (isspace((unsigned char)*val)) val++;
-    double v;
-    if (!strcmp(val, "None")) continue;
-    if (!strcmp(val, "True") || !strcmp(val, "False")) v = !strcmp(val, "True");
-    else if (!nf_parse_double(val, &v)) {
-      char *end = val + strlen(val);
-      while (end > val && isspace((unsigned char)end[-1])) *--end = '\0';
-      if (!nf_parse_double(val, &v))
-        return nf_fail(err, NF_EINPUT, "%s: quantizer argument %s='%s' is not a number (alpha='auto' "
-                                       "scales are not supported)", where, key, val);
-    }
-    if (!strcmp(key, "bits")) q->bits = to_int(v, -1000, 1000, -1);
-    else if (!strcmp(key, "integer")) q->integer = to_int(v, -1000, 1000, 1000);
-    else if (!strcmp(key, "symmetric")) q->symmetric = v != 0;
-    else if (!strcmp(key, "keep_negative")) q->keep_negative = v != 0;
-    else if (!strcmp(key, "alpha")) q->alpha = v;
-    else if (!strcmp(key, "threshold")) q->threshold = v;
-  }
-  return NF_OK;
-}
-
+ * "quantized_bits(6, 0, alpha=1)" (read by the model stage's
+ * nf_quantizer_read, the same reader --quant-config uses). */
 static int check_quantizer(const nf_quantizer *q, const char *where, nf_error *err) {
   if ((q->kind == NF_QUANT_BITS || q->kind == NF_QUANT_RELU) &&
       (q->bits < 1 || q->bits > 32 || q->integer > q->bits || q->integer < -32))
@@ -147,11 +81,11 @@ static int parse_quantizer(const cJSON *v, nf_quantizer *q, const char *where, n
   if (!v || cJSON_IsNull(v)) return NF_OK;
   int rc;
   if (cJSON_IsString(v)) {
-    rc = parse_quantizer_args(v->valuestring, q, where, err);
+    rc = nf_quantizer_read(v->valuestring, q, where, err);
   } else {
     const char *cls = get_str(v, "class_name");
     if (!cls) return nf_fail(err, NF_EINPUT, "%s: quantizer without class_name", where);
-    rc = parse_quantizer_args(cls, q, where, err);
+    rc = nf_quantizer_read(cls, q, where, err); /* the class's defaults */
     const cJSON *c = get(v, "config");
     double d;
     if (!rc && c) {

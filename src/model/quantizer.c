@@ -204,7 +204,7 @@ static int parse_args(nf_quantizer *q, const quantizer_class *c, char *args, con
   return NF_OK;
 }
 
-int nf_quantizer_parse(const char *s, nf_quantizer *q, const char *where, nf_error *err) {
+int nf_quantizer_read(const char *s, nf_quantizer *q, const char *where, nf_error *err) {
   char buf[512];
   if (!s || strlen(s) >= sizeof buf) return nf_fail(err, NF_EINPUT, "%s: quantizer text missing or too long", where);
   snprintf(buf, sizeof buf, "%s", s);
@@ -222,8 +222,12 @@ int nf_quantizer_parse(const char *s, nf_quantizer *q, const char *where, nf_err
     char *args = open + 1, *close = strrchr(args, ')');
     if (!close || *trim(close + 1)) return nf_fail(err, NF_EINPUT, "%s: '%s' lacks its closing ')'", where, s);
     *close = '\0';
-    int rc = *trim(args) ? parse_args(q, c, args, where, err) : NF_OK;
-    if (rc) return rc;
+    return *trim(args) ? parse_args(q, c, args, where, err) : NF_OK;
   }
-  return nf_quantizer_check(q, where, err);
+  return NF_OK;
+}
+
+int nf_quantizer_parse(const char *s, nf_quantizer *q, const char *where, nf_error *err) {
+  int rc = nf_quantizer_read(s, q, where, err);
+  return rc ? rc : nf_quantizer_check(q, where, err);
 }

@@ -19,6 +19,33 @@ for m in "$K/KERAS_3layer.json" "$K/qkeras_3layer.json" "$O/three_layer_bn_pytor
   "$NNFIRM" predict "$m" --input "$X" -o "$T/a.csv" && "$NNFIRM" predict "$T/m.nnf" --input "$X" -o "$T/b.csv" || fail "predict $m"
   cmp -s "$T/a.csv" "$T/b.csv" && pass || fail "$m: .nnf predictions differ from the source model's"
 done
+# QKeras quantizers in their string form ("quantized_bits(6,0,alpha=1)") import
+# as the dict form does; settings nnfirm cannot honour are refused by name.
+python3 - "$K/qkeras_3layer.json" "$T" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+def text(q):
+    c = q["config"]
+    if q["class_name"] == "quantized_bits":
+        return "quantized_bits(%d, %d, alpha=%g)" % (c["bits"], c["integer"], c.get("alpha") or 1)
+    return "%s(%d,%d)" % (q["class_name"], c["bits"], c["integer"])
+def walk(o, fix):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k.endswith("quantizer") and isinstance(v, dict) and "class_name" in v: o[k] = fix(text(v))
+            else: walk(v, fix)
+    elif isinstance(o, list):
+        for v in o: walk(v, fix)
+for name, fix in (("str.json", lambda t: t), ("stoch.json", lambda t: t[:-1] + ", use_stochastic_rounding=True)")):
+    c = json.loads(json.dumps(m)); walk(c, fix); json.dump(c, open(sys.argv[2] + "/" + name, "w"))
+PY
+"$NNFIRM" predict "$T/str.json" --weights "$K/qkeras_3layer_weights.h5" --input "$X" -o "$T/s.csv" || fail "predict string-form QKeras"
+"$NNFIRM" predict "$K/qkeras_3layer.json" --input "$X" -o "$T/d.csv" || fail "predict qkeras_3layer"
+cmp -s "$T/s.csv" "$T/d.csv" && pass || fail "string-form quantizers predict differently from the dict form"
+expect_status 2 "stochastic rounding" -- "$NNFIRM" import "$T/stoch.json" --weights "$K/qkeras_3layer_weights.h5" -o "$T/st.nnf"
+expect_err_contains "use_stochastic_rounding=True is not supported" "stochastic rounding named"
+expect_no_file "$T/st.nnf" "no output for a refused quantizer"
+
 # The pruned weights through --weights.
 expect_status 0 "import with --weights" -- "$NNFIRM" import "$K/KERAS_3layer.json" --weights "$K/KERAS_3layer_70pruned_retrained_weights.h5" -o "$T/p.nnf"
 expect_status 0 "show pruned" -- "$NNFIRM" model show "$T/p.nnf"
