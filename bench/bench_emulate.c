@@ -35,7 +35,7 @@ static double time_float(const nf_model *m, const float *x, long n, double *out)
 }
 
 int main(int argc, char **argv) {
-  const char *path = argc > 1 ? argv[1] : "../shared/models/keras/KERAS_3layer.json";
+  const char *path = argc > 1 ? argv[1] : "tests/data/models/keras/KERAS_3layer.json";
   long n = argc > 2 ? atol(argv[2]) : 500000;
   nf_error err = {0};
   nf_model *m = NULL;

@@ -1,4 +1,4 @@
-/* Helpers shared by unit tests: reading the reference CSVs in ../shared. */
+/* Helpers shared by unit tests: reading the reference CSVs in tests/data. */
 #ifndef NNFIRM_TEST_UTIL_H
 #define NNFIRM_TEST_UTIL_H
 
@@ -6,13 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Path of a file in the shared material ($SHARED, else ../shared). */
+/* Path of a file in the repository's test material ($TESTDATA, set by CTest
+ * to tests/data). */
 static inline const char *shared_path(const char *rel) {
   static char buf[8][4096];
   static int slot;
-  const char *root = getenv("SHARED");
+  const char *root = getenv("TESTDATA");
   char *p = buf[slot++ % 8];
-  snprintf(p, 4096, "%s/%s", root ? root : "../shared", rel);
+  snprintf(p, 4096, "%s/%s", root ? root : "../tests/data", rel);
   return p;
 }
 

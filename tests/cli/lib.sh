@@ -1,5 +1,5 @@
 # Helpers for end-to-end CLI tests. Sourced by tests/cli/test_*.sh, which run
-# with NNFIRM (the binary), SHARED (../shared) and SRCDIR in the environment.
+# with NNFIRM (the binary), TESTDATA (tests/data) and SRCDIR in the environment.
 set -u
 : "${NNFIRM:?NNFIRM must name the nnfirm binary}"
 FAILS=0

@@ -1,14 +1,14 @@
 # nnfirm predict --config / convert: the independent fixed-point references
 # reproduced digit for digit, and bad configurations refused cleanly.
 . "$(dirname "$0")/lib.sh"
-K="$SHARED/models/keras"
-head -50 "$SHARED/refs/inputs16.csv" > "$T/in50.csv"
+K="$TESTDATA/models/keras"
+head -50 "$TESTDATA/refs/inputs16.csv" > "$T/in50.csv"
 
 # Exact last-Dense outputs under ap_fixed<16,6> everywhere (BN folded).
 for m in KERAS_3layer KERAS_3layer_batch_norm; do
   expect_status 0 "$m fixed predict" -- "$NNFIRM" predict "$K/$m.json" --input "$T/in50.csv" --config default \
     --layer output_softmax -o "$T/$m.csv"
-  cmp -s "$T/$m.csv" "$SHARED/refs/$m.fixed16_6.logits.csv" && pass || fail "$m: logits differ from refs: $(diff "$T/$m.csv" "$SHARED/refs/$m.fixed16_6.logits.csv" | head -3)"
+  cmp -s "$T/$m.csv" "$TESTDATA/refs/$m.fixed16_6.logits.csv" && pass || fail "$m: logits differ from refs: $(diff "$T/$m.csv" "$TESTDATA/refs/$m.fixed16_6.logits.csv" | head -3)"
   # The literal SPEC §3 path gives the same bits as the fast path.
   NNFIRM_EMULATE_EXACT=1 "$NNFIRM" predict "$K/$m.json" --input "$T/in50.csv" --config default --layer output_softmax > "$T/exact.csv"
   cmp -s "$T/exact.csv" "$T/$m.csv" && pass || fail "$m: exact and fast emulator paths differ"
@@ -24,7 +24,7 @@ LayerName:
   fc1_relu: {Precision: {weight: "ap_fixed<16,6>", bias: "ap_fixed<16,6>"}}
 Y
 expect_status 0 "yaml config" -- "$NNFIRM" predict "$K/KERAS_3layer.json" --input "$T/in50.csv" --config "$T/cfg.yml" --layer output_softmax -o "$T/y.csv"
-cmp -s "$T/y.csv" "$SHARED/refs/KERAS_3layer.fixed16_6.logits.csv" && pass || fail "yaml config result differs"
+cmp -s "$T/y.csv" "$TESTDATA/refs/KERAS_3layer.fixed16_6.logits.csv" && pass || fail "yaml config result differs"
 
 # QKeras with a precise input and accumulator: the emulator's argmax equals
 # QKeras' float forward pass on every reference row.
@@ -34,13 +34,13 @@ Model:
 LayerName:
   fc1_input: {Precision: {result: "ap_fixed<32,6,AP_RND_CONV,AP_SAT>"}}
 Y
-expect_status 0 "qkeras predict" -- "$NNFIRM" predict "$K/qkeras_3layer.json" --input "$SHARED/refs/inputs16.csv" --config "$T/q.yml" -o "$T/q.csv"
+expect_status 0 "qkeras predict" -- "$NNFIRM" predict "$K/qkeras_3layer.json" --input "$TESTDATA/refs/inputs16.csv" --config "$T/q.yml" -o "$T/q.csv"
 argmax='{m=1; for(i=2;i<=NF;i++) if ($i+0 > $m+0) m=i; print m}'
-awk -F, "$argmax" "$T/q.csv" > "$T/qa"; awk -F, "$argmax" "$SHARED/refs/qkeras_3layer.float.csv" > "$T/ra"
+awk -F, "$argmax" "$T/q.csv" > "$T/qa"; awk -F, "$argmax" "$TESTDATA/refs/qkeras_3layer.float.csv" > "$T/ra"
 agree=$(paste "$T/qa" "$T/ra" | awk '$1==$2' | wc -l)
 [ "$agree" -ge 199 ] && pass || fail "qkeras argmax agreement $agree/200 < 99.5%"
 # With hls4ml's own shipped configuration (16-bit input, <16,6> accumulator).
-"$NNFIRM" predict "$K/qkeras_3layer.json" --input "$SHARED/refs/inputs16.csv" --config "$K/qkeras_3layer_config.yml" -o "$T/q2.csv" || fail "shipped qkeras config"
+"$NNFIRM" predict "$K/qkeras_3layer.json" --input "$TESTDATA/refs/inputs16.csv" --config "$K/qkeras_3layer_config.yml" -o "$T/q2.csv" || fail "shipped qkeras config"
 awk -F, "$argmax" "$T/q2.csv" > "$T/qa2"
 agree2=$(paste "$T/qa2" "$T/ra" | awk '$1==$2' | wc -l)
 [ "$agree2" -ge 190 ] && pass || fail "qkeras shipped-config argmax agreement $agree2/200"
@@ -49,7 +49,7 @@ agree2=$(paste "$T/qa2" "$T/ra" | awk '$1==$2' | wc -l)
 # quantized_relu rounds); nnfirm's own starting configuration keeps those
 # sums exact, and then even the hls4ml table softmax's argmax agrees.
 "$NNFIRM" config "$K/qkeras_3layer.json" --granularity name -o "$T/qgen.json" || fail "config qkeras"
-expect_status 0 "table softmax" -- "$NNFIRM" predict "$K/qkeras_3layer.json" --input "$SHARED/refs/inputs16.csv" --config "$T/qgen.json" --layer softmax -o "$T/q3.csv"
+expect_status 0 "table softmax" -- "$NNFIRM" predict "$K/qkeras_3layer.json" --input "$TESTDATA/refs/inputs16.csv" --config "$T/qgen.json" --layer softmax -o "$T/q3.csv"
 awk -F, "$argmax" "$T/q3.csv" > "$T/qa3"
 agree3=$(paste "$T/qa3" "$T/ra" | awk '$1==$2' | wc -l)
 [ "$agree3" -ge 199 ] && pass || fail "qkeras generated-config softmax argmax agreement $agree3/200 < 99.5%"
@@ -98,23 +98,23 @@ expect_status 0 "generated config converts" -- "$NNFIRM" predict "$K/qkeras_3lay
 for g in model type; do
   expect_status 0 "config $g" -- "$NNFIRM" config "$K/KERAS_3layer.json" --granularity $g -o "$T/c_$g.yml"
   expect_status 0 "config $g usable" -- "$NNFIRM" predict "$K/KERAS_3layer.json" --config "$T/c_$g.yml" --input "$T/in50.csv" --layer output_softmax -o "$T/c_$g.csv"
-  cmp -s "$T/c_$g.csv" "$SHARED/refs/KERAS_3layer.fixed16_6.logits.csv" && pass || fail "config $g is not the <16,6> default"
+  cmp -s "$T/c_$g.csv" "$TESTDATA/refs/KERAS_3layer.fixed16_6.logits.csv" && pass || fail "config $g is not the <16,6> default"
 done
 expect_status 2 "bad granularity" -- "$NNFIRM" config "$K/KERAS_3layer.json" --granularity layer
 # auto precision from calibration data: types follow the observed ranges.
 expect_status 0 "config --auto" -- "$NNFIRM" config "$K/KERAS_3layer.json" --auto -o "$T/auto.json"
 expect_status 2 "auto without data" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/auto.json" -o "$T/pa" --no-rtl
 expect_err_contains "calibration" "auto without data says why"
-expect_status 0 "auto with data" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/auto.json" --data "$SHARED/refs/inputs16.csv" -o "$T/pa" --no-rtl
+expect_status 0 "auto with data" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/auto.json" --data "$TESTDATA/refs/inputs16.csv" -o "$T/pa" --no-rtl
 grep -q '"input_t":[[:space:]]*"ap_fixed<16,4>"' "$T/pa/design.json" && pass || fail "auto input type (|x| < 8 needs 4 integer bits)"
 # Overflow check on calibration data: a too-narrow result type is reported
 # with its layer and rate; the conversion still succeeds.
 printf 'Model:\n  Precision: ap_fixed<16,6>\nLayerName:\n  fc1_relu: {Precision: {result: "ap_fixed<6,1>"}}\n' > "$T/narrow.yml"
-expect_status 0 "convert with overflow warnings" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/narrow.yml" --data "$SHARED/refs/inputs16.csv" -o "$T/pn" --no-rtl
+expect_status 0 "convert with overflow warnings" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/narrow.yml" --data "$TESTDATA/refs/inputs16.csv" -o "$T/pn" --no-rtl
 expect_err_contains "layer 'fc1_relu' result ap_fixed<6,1> overflows on" "narrow type flagged with layer and type"
 rate=$(sed -n "s/.*layer 'fc1_relu' result ap_fixed<6,1> overflows on \([0-9.]*\)%.*/\1/p" "$T/err")
 awk -v r="$rate" 'BEGIN { exit !(r > 10) }' && pass || fail "overflow rate '$rate' implausibly low for <6,1>"
 printf 'Model:\n  Precision: ap_fixed<24,12>\n' > "$T/wide.yml"
-expect_status 0 "wide types" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/wide.yml" --data "$SHARED/refs/inputs16.csv" -o "$T/pw" --no-rtl
+expect_status 0 "wide types" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/wide.yml" --data "$TESTDATA/refs/inputs16.csv" -o "$T/pw" --no-rtl
 grep -q "overflows" "$T/err" && fail "wide types reported as overflowing: $(head -2 "$T/err")" || pass
 finish

@@ -4,8 +4,8 @@
 # without leaving a cosim/ directory. Icarus with a few rows for the 16-bit
 # designs (it runs ~30 rows/s on them), Verilator on the 6-bit QKeras design.
 . "$(dirname "$0")/lib.sh"
-K=$SHARED/models/keras
-X=$SHARED/refs/inputs16.csv
+K=$TESTDATA/models/keras
+X=$TESTDATA/refs/inputs16.csv
 ROWS=20
 [ -n "${NNFIRM_SANITIZED:-}" ] && ROWS=8
 

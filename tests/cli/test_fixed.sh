@@ -2,7 +2,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # Every reference vector, grouped by type so each type is one process.
-vec="$SHARED/refs/fixed_vectors.tsv"
+vec="$TESTDATA/refs/fixed_vectors.tsv"
 if [ -f "$vec" ]; then
   tail -n +2 "$vec" | cut -f1 | sort -u > "$T/types"
   while IFS= read -r type; do

@@ -1,7 +1,7 @@
 # nnfirm import / model show on every shared model: parameter counts, the
 # .nnf round trip giving the same predictions, unsupported models refused.
 . "$(dirname "$0")/lib.sh"
-K="$SHARED/models/keras"; O="$SHARED/models/onnx"; X="$SHARED/refs/inputs16.csv"
+K="$TESTDATA/models/keras"; O="$TESTDATA/models/onnx"; X="$TESTDATA/refs/inputs16.csv"
 
 check_params() { # <model> <expected total> [weights]
   if [ -n "${3:-}" ]; then "$NNFIRM" model show "$1" --weights "$3" > "$T/show" 2>"$T/err"; else "$NNFIRM" model show "$1" > "$T/show" 2>"$T/err"; fi

@@ -3,12 +3,12 @@
 . "$SRCDIR/tests/cli/lib.sh"
 
 expect_status 0 "help" -- "$NNFIRM" model --help
-expect_status 0 "show a Keras model" -- "$NNFIRM" model show "$SHARED/models/keras/KERAS_3layer_batch_norm.json"
+expect_status 0 "show a Keras model" -- "$NNFIRM" model show "$TESTDATA/models/keras/KERAS_3layer_batch_norm.json"
 grep -q "Total params: 4921" "$T/out" && pass || fail "Keras BN model: total params (Keras reports 4,921)"
 grep -q "Non-trainable params: 266" "$T/out" && pass || fail "Keras BN model: non-trainable params"
 grep -q "bn1 (BatchNormalization)" "$T/out" && pass || fail "layer line with type"
 
-expect_status 0 "show an ONNX model" -- "$NNFIRM" model show "$SHARED/models/onnx/three_layer_keras.onnx"
+expect_status 0 "show an ONNX model" -- "$NNFIRM" model show "$TESTDATA/models/onnx/three_layer_keras.onnx"
 grep -q "(None, 5)" "$T/out" && pass || fail "ONNX output shape"
 
 printf 'not a model at all\n' > "$T/junk.nnf"

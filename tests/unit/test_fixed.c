@@ -195,9 +195,9 @@ static void test_printing(void **state) {
 /* The independent reference vectors through the library (the CLI test runs
  * them through the binary too). */
 static void test_reference_vectors(void **state) {
-  const char *shared = getenv("SHARED");
+  const char *shared = getenv("TESTDATA");
   char path[4096];
-  snprintf(path, sizeof path, "%s/refs/fixed_vectors.tsv", shared ? shared : "../shared");
+  snprintf(path, sizeof path, "%s/refs/fixed_vectors.tsv", shared ? shared : "../tests/data");
   FILE *fp = fopen(path, "r");
   if (!fp) fail_msg("cannot open %s", path);
   char line[512];

@@ -1,4 +1,4 @@
-/* Import of the real Keras, QKeras and ONNX models in ../shared/models:
+/* Import of the real Keras, QKeras and ONNX models in tests/data/models:
  * class probabilities match the independent references to 1e-5 on all 200
  * rows; structure and parameter counts are right; bad files are refused
  * with a message naming the file and layer. */

@@ -1,6 +1,6 @@
 /* The generated RTL of the real jet-tagger models, co-simulated:
  *   KERAS_3layer at ap_fixed<16,6> (Verilator) and KERAS_3layer_batch_norm
- *   (Icarus) against ../shared/refs/<model>.fixed16_6.logits.csv, the independent
+ *   (Icarus) against tests/data/refs/<model>.fixed16_6.logits.csv, the independent
  *   implementation's exact outputs; KERAS_3layer with a 6-bit
  *   configuration, the 70%-pruned weights, qkeras_3layer with its hls4ml
  *   configuration's types, and ReuseFactor 4, against the SPEC §3 model.
@@ -24,8 +24,8 @@
 #include "nnfirm/util.h"
 
 static const char *shared(void) {
-  const char *s = getenv("SHARED");
-  return s ? s : "../shared";
+  const char *s = getenv("TESTDATA");
+  return s ? s : "../tests/data";
 }
 
 /* dataset -> floats; returns the element count */
