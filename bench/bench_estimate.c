@@ -11,9 +11,9 @@
 #include <time.h>
 
 #include "nnfirm/convert.h"
+#include "nnfirm/project.h"
 #include "nnfirm/synth.h"
 
-int nf_design_rtl_net(const nf_design *d, nf_rtl_net *net, nf_rtl_layer **layers, nf_error *err);
 
 static double now(void) {
   struct timespec t;

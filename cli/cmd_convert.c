@@ -9,10 +9,10 @@
 #include "nnfirm/convert.h"
 #include "nnfirm/data.h"
 #include "nnfirm/import.h"
+#include "nnfirm/project.h"
 #include "nnfirm/rtl.h"
 #include "nnfirm/util.h"
 
-int nf_design_rtl_net(const nf_design *d, nf_rtl_net *net, nf_rtl_layer **layers, nf_error *err);
 
 static const char USAGE[] =
     "usage: nnfirm convert MODEL [--weights W.h5] [--config CFG] [--data CALIB.csv] -o PROJECT [--no-rtl]\n\n"

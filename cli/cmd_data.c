@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "nnfirm/data.h"
+#include "nnfirm/report.h"
 #include "nnfirm/util.h"
 
 static const char USAGE[] =

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "nnfirm/project.h"
 #include "nnfirm/synth.h"
 #include "nnfirm/util.h"
 
@@ -132,7 +133,7 @@ int cmd_estimate(int argc, char **argv) {
   const char *project = argv[optind];
   nf_error err = {0};
   nf_estimate e;
-  if (nf_estimate_project(project, part, use_dsp, &e, &err)) return cli_report("estimate", &err);
+  if (nf_project_estimate(project, part, use_dsp, &e, &err)) return cli_report("estimate", &err);
   int rc = 0;
   if (features) {
     char buf[1024];

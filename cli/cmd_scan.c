@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "nnfirm/convert.h"
+#include "nnfirm/emulate.h"
 #include "nnfirm/data.h"
 #include "nnfirm/import.h"
 #include "nnfirm/report.h"

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   text[size] = '\0';
   nf_dataset ds;
   nf_error err = {0};
-  if (data_load_csv("fuzz.csv", text, &ds, &err) == NF_OK) nf_dataset_free(&ds);
+  if (nf_data_load_csv("fuzz.csv", text, &ds, &err) == NF_OK) nf_dataset_free(&ds);
   free(text);
   return 0;
 }

@@ -7,6 +7,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   nf_model *m = NULL;
   nf_error err = {0};
-  if (keras_h5_from_image(data, size, "fuzz.h5", &m, &err) == NF_OK) nf_model_free(m);
+  if (nf_keras_h5_from_image(data, size, "fuzz.h5", &m, &err) == NF_OK) nf_model_free(m);
   return 0;
 }

@@ -28,11 +28,6 @@ typedef struct nf_config nf_config;
  * "default" gives nf_config_default(). */
 int nf_config_load(const char *path, nf_config **out, nf_error *err);
 int nf_config_parse(const char *text, size_t len, const char *origin, nf_config **out, nf_error *err);
-/* Any JSON or YAML file whose top level is a mapping, as a cJSON tree
- * (caller frees with cJSON_Delete); no hls4ml key checks. Used for other
- * configuration files (QAT quantizer configurations). */
-struct cJSON;
-int nf_config_read_tree(const char *path, struct cJSON **out, nf_error *err);
 /* The default configuration: ap_fixed<16,6> everywhere, ReuseFactor 1. */
 nf_config *nf_config_default(nf_error *err);
 void nf_config_free(nf_config *c);
@@ -120,10 +115,6 @@ int nf_design_find_layer(const nf_design *d, const char *name);
 int nf_design_save(const nf_design *d, const char *dir, nf_error *err);
 int nf_design_load(const char *dir, nf_design **out, nf_error *err);
 
-/* The hardware part of the design as the firmware generator's network
- * (layers point into d; free *layers only). Declared in rtl terms in
- * nnfirm/rtl.h users: see src/convert/to_rtl.c. */
-
 /* ---- Overflow check -----------------------------------------------------------
  * Every result / accumulator type that cannot hold the values its layer takes
  * on calibration rows (the float model's values, so the check needs no
@@ -139,20 +130,5 @@ typedef struct nf_overflow {
 /* Fills up to max findings into out and their count into *n_out. */
 int nf_design_check_overflow(const nf_model *m, const nf_design *d, const float *x, long n, nf_overflow *out,
                              int max, int *n_out, nf_error *err);
-
-/* ---- Bit-width scan ---------------------------------------------------------
- * The tutorial's study: accuracy of the bit-accurate design with
- * ap_fixed<W,I> everywhere, for each total width W. */
-typedef struct nf_scan_point {
-  int bits, int_bits;
-  double accuracy; /* argmax of the emulated logits vs the labels */
-} nf_scan_point;
-
-/* Rows x [n][n_features] (raw features: the model's scaler applies), labels
- * y [n]. int_bits < 0: chosen once from the largest |value| any layer (or
- * the standardized input) takes on the rows, plus a sign bit, capped at W.
- * out has bits_hi - bits_lo + 1 entries. */
-int nf_scan_bits(const nf_model *m, const float *x, const int *y, long n, int bits_lo, int bits_hi, int int_bits,
-                 nf_scan_point *out, double *float_accuracy, nf_error *err);
 
 #endif

@@ -49,10 +49,6 @@ int nf_data_save(const char *path, const nf_dataset *ds, nf_error *err);
  * the --input of predict. *x is [*rows][*cols]. */
 int nf_data_load_matrix(const char *path, float **x, long *rows, int *cols, nf_error *err);
 
-/* One PNG per feature in dir (written whole or not at all): the classes'
- * normalized histograms overlaid. */
-int nf_data_plot(const nf_dataset *ds, const char *dir, nf_error *err);
-
 /* ---- Download -------------------------------------------------------------
  * Fetches OpenML's hls4ml_lhc_jets_hlf ARFF into dir (resume-safe, checked).
  * url may be NULL for the default OpenML address; tests pass a loopback URL. */

@@ -18,4 +18,19 @@ int nf_emulate(const nf_design *d, const int64_t *in_codes, long n, int upto, in
 /* Convenience: raw features in, values (code * 2^-frac) of layer upto out. */
 int nf_emulate_values(const nf_design *d, const float *x, long n, int upto, double *out, nf_error *err);
 
+/* ---- Bit-width scan ---------------------------------------------------------
+ * The tutorial's study: accuracy of the bit-accurate design with
+ * ap_fixed<W,I> everywhere, for each total width W. */
+typedef struct nf_scan_point {
+  int bits, int_bits;
+  double accuracy; /* argmax of the emulated logits vs the labels */
+} nf_scan_point;
+
+/* Rows x [n][n_features] (raw features: the model's scaler applies), labels
+ * y [n]. int_bits < 0: chosen once from the largest |value| any layer (or
+ * the standardized input) takes on the rows, plus a sign bit, capped at W.
+ * out has bits_hi - bits_lo + 1 entries. */
+int nf_scan_bits(const nf_model *m, const float *x, const int *y, long n, int bits_lo, int bits_hi, int int_bits,
+                 nf_scan_point *out, double *float_accuracy, nf_error *err);
+
 #endif

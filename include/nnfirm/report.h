@@ -7,6 +7,7 @@
 #define NNFIRM_REPORT_H
 
 #include <stdbool.h>
+#include "nnfirm/data.h"
 #include "nnfirm/error.h"
 
 /* ---- Plots ---------------------------------------------------------------- */
@@ -71,5 +72,10 @@ void nf_html_raw(nf_html *h, const char *html);
 /* Writes the page atomically. Reports any earlier out-of-memory. */
 int nf_html_write(nf_html *h, const char *path, nf_error *err);
 void nf_html_free(nf_html *h);
+
+/* ---- Data sets -------------------------------------------------------------
+ * One PNG per feature in dir (written whole or not at all): the classes'
+ * normalized histograms overlaid, as physicists first look at a sample. */
+int nf_data_plot(const nf_dataset *ds, const char *dir, nf_error *err);
 
 #endif

@@ -105,10 +105,6 @@ typedef struct nf_estimate {
  * 'nnfirm synth --dsp' (ReuseFactor multipliers in DSP48E2, not in LUTs).
  * Errors: NF_EINPUT for an unknown part or a network the generator refuses. */
 int nf_estimate_net(const nf_rtl_net *net, const char *part, bool use_dsp, nf_estimate *e, nf_error *err);
-/* The same for a project directory written by 'nnfirm convert' (its
- * design.json; rtl/ is not needed); part NULL = the project's Part when it
- * is a known device, else "xcvu9p". NF_EINPUT when it is missing or bad. */
-int nf_estimate_project(const char *dir, const char *part, bool use_dsp, nf_estimate *e, nf_error *err);
 void nf_estimate_free(nf_estimate *e);
 
 /* One layer's figures from its counts (fills lut, ff, dsp, bram, lut_arith, alm, reg). */

@@ -62,4 +62,12 @@ bool nf_parse_long(const char *s, long *out);
 /* Case-insensitive suffix test, e.g. nf_has_suffix(path, ".csv"). */
 bool nf_has_suffix(const char *s, const char *suffix);
 
+/* ---- JSON and YAML files ---------------------------------------------------
+ * A JSON (text starting with '{') or YAML file whose top level is a mapping,
+ * as a cJSON tree (caller frees with cJSON_Delete). Errors name the origin and
+ * the line. Used for configurations and quantizer files. */
+struct cJSON;
+struct cJSON *nf_tree_parse(const char *text, size_t len, const char *origin, nf_error *err);
+int nf_tree_read(const char *path, struct cJSON **out, nf_error *err);
+
 #endif

@@ -67,15 +67,15 @@ static nf_fixed_type auto_type(double max_abs) {
  * range: the values it must hold when 'auto' (NAN = ask the calibration). */
 static int resolve(build_ctx *b, const char *name, const char *type, precision_var v, const nf_fixed_type *qt,
                    int layer, const float *values, size_t n_values, nf_fixed_type *out) {
-  const char *s = config_model_precision(b->c, v);
-  const char *specific = config_precision(b->c, name, type, v);
+  const char *s = nf_config_model_precision(b->c, v);
+  const char *specific = nf_config_precision(b->c, name, type, v);
   nf_fixed_type t;
   int rc = nf_fixed_type_parse(DEFAULT_TYPE, &t, b->err);
   if (!rc && s && strcmp(s, "auto")) rc = nf_fixed_type_parse(s, &t, b->err);
   if (!rc && qt) t = *qt;
   if (!rc && specific) s = specific;
   if (!rc && s && specific && strcmp(s, "auto")) rc = nf_fixed_type_parse(s, &t, b->err);
-  if (rc) return nf_fail_context(b->err, "%s: layer '%s' %s", b->c->origin, name, PRECISION_VAR_NAMES[v]);
+  if (rc) return nf_fail_context(b->err, "%s: layer '%s' %s", b->c->origin, name, NF_PRECISION_VAR_NAMES[v]);
   if (s && !strcmp(s, "auto")) {
     double mx = 0;
     if (values) {
@@ -172,7 +172,7 @@ static int build_dense(build_ctx *b, int li, const nf_layer *bn, nf_design_layer
   const nf_fixed_type *qs = !rc && qwt && exact_sum_type(d, &qsum) ? &qsum : NULL;
   if (!rc) rc = resolve(b, l->name, type, VAR_RESULT, qs, bn ? li + 1 : li, NULL, 0, &d->result_t);
   if (!rc) rc = resolve(b, l->name, type, VAR_ACCUM, qs, bn ? li + 1 : li, NULL, 0, &d->accum_t);
-  const cJSON *rf = config_setting(b->c, l->name, type, "ReuseFactor");
+  const cJSON *rf = nf_config_setting(b->c, l->name, type, "ReuseFactor");
   d->reuse_factor = cJSON_IsNumber(rf) ? (int)rf->valuedouble : 1;
   if (!rc && (d->reuse_factor < 1 || (l->n_in * l->n_out) % d->reuse_factor != 0))
     rc = nf_fail(b->err, NF_EINPUT, "%s: layer '%s': ReuseFactor %d must divide n_in*n_out = %d", b->c->origin,
@@ -185,7 +185,7 @@ static int build_dense(build_ctx *b, int li, const nf_layer *bn, nf_design_layer
 
 /* A table type setting of the softmax layer (hls4ml's exp_table_t / inv_table_t). */
 static int softmax_type(build_ctx *b, const char *layer, const char *key, nf_fixed_type *t) {
-  const cJSON *v = config_setting(b->c, layer, "Softmax", key);
+  const cJSON *v = nf_config_setting(b->c, layer, "Softmax", key);
   const char *s = cJSON_IsString(v) ? v->valuestring : DEFAULT_TABLE_TYPE;
   if (v && !cJSON_IsString(v)) return nf_fail(b->err, NF_EINPUT, "%s: layer '%s': %s must be a type string", b->c->origin, layer, key);
   if (nf_fixed_type_parse(s, t, b->err)) return nf_fail_context(b->err, "%s: layer '%s' %s", b->c->origin, layer, key);
@@ -196,19 +196,19 @@ static int softmax_type(build_ctx *b, const char *layer, const char *key, nf_fix
 static int build_softmax(build_ctx *b, int li, nf_design_layer *d) {
   const char *name = b->m->layers[li].name;
   nf_softmax_tables *s = &d->softmax;
-  const cJSON *size = config_setting(b->c, name, "Softmax", "table_size");
-  const cJSON *impl = config_setting(b->c, name, "Softmax", "implementation");
+  const cJSON *size = nf_config_setting(b->c, name, "Softmax", "table_size");
+  const cJSON *impl = nf_config_setting(b->c, name, "Softmax", "implementation");
   s->table_size = 1024;
   s->stable = true;
   if (size && (!cJSON_IsNumber(size) || size->valuedouble != (int)size->valuedouble))
     return nf_fail(b->err, NF_EINPUT, "%s: layer '%s': table_size must be an integer", b->c->origin, name);
   if (size) s->table_size = (int)size->valuedouble;
-  if (impl && (!cJSON_IsString(impl) || softmax_parse_implementation(impl->valuestring, &s->stable)))
+  if (impl && (!cJSON_IsString(impl) || nf_softmax_parse_implementation(impl->valuestring, &s->stable)))
     return nf_fail(b->err, NF_EINPUT, "%s: layer '%s': implementation must be \"stable\" or \"latency\"",
                    b->c->origin, name);
   int rc = softmax_type(b, name, "exp_table_t", &s->exp_t);
   if (!rc) rc = softmax_type(b, name, "inv_table_t", &s->inv_t);
-  if (!rc) rc = softmax_tables_build(s, &d->input_t, name, b->err);
+  if (!rc) rc = nf_softmax_tables_build(s, &d->input_t, name, b->err);
   return rc ? nf_fail_context(b->err, "%s", b->c->origin) : NF_OK;
 }
 
@@ -223,15 +223,15 @@ static int build_activation(build_ctx *b, int li, nf_design_layer *d) {
     return nf_fail(b->err, NF_EINPUT, "layer '%s': activation %s is not supported in fixed point yet (relu, linear, "
                                       "a final softmax)", l->name, nf_activation_name(l->act));
   if (l->act == NF_ACT_SOFTMAX) {
-    int rc = resolve(b, l->name, config_layer_type(l), VAR_RESULT, NULL, li, NULL, 0, &d->result_t);
+    int rc = resolve(b, l->name, nf_config_layer_type(l), VAR_RESULT, NULL, li, NULL, 0, &d->result_t);
     return rc ? rc : build_softmax(b, li, d);
   }
   nf_fixed_type qt;
-  return resolve(b, l->name, config_layer_type(l), VAR_RESULT, quantizer_type_or_null(&l->act_q, &qt), li, NULL, 0,
+  return resolve(b, l->name, nf_config_layer_type(l), VAR_RESULT, quantizer_type_or_null(&l->act_q, &qt), li, NULL, 0,
                  &d->result_t);
 }
 
-const nf_quantizer *model_input_quantizer(const nf_model *m) {
+const nf_quantizer *nf_model_input_quantizer(const nf_model *m) {
   for (int i = 0; i < m->n_layers; i++) {
     const nf_layer *l = &m->layers[i];
     if (l->kind == NF_LAYER_DROPOUT) continue;
@@ -248,19 +248,19 @@ static int read_globals(const nf_config *c, nf_design *d, nf_error *err) {
   snprintf(d->io_type, sizeof d->io_type, "io_parallel");
   snprintf(d->part, sizeof d->part, "xcvu9p");
   d->clock_period_ns = 5.0;
-  if (cJSON_IsString(v = config_global(c, "ProjectName"))) {
+  if (cJSON_IsString(v = nf_config_global(c, "ProjectName"))) {
     for (const char *p = v->valuestring; *p; p++)
       if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (p != v->valuestring && *p >= '0' && *p <= '9')))
         return nf_fail(err, NF_EINPUT, "%s: ProjectName '%s' is not a Verilog identifier", c->origin, v->valuestring);
     snprintf(d->project, sizeof d->project, "%s", v->valuestring);
   }
-  if (cJSON_IsString(v = config_global(c, "Part"))) snprintf(d->part, sizeof d->part, "%s", v->valuestring);
-  if ((v = config_global(c, "ClockPeriod"))) {
+  if (cJSON_IsString(v = nf_config_global(c, "Part"))) snprintf(d->part, sizeof d->part, "%s", v->valuestring);
+  if ((v = nf_config_global(c, "ClockPeriod"))) {
     if (!cJSON_IsNumber(v) || v->valuedouble <= 0 || v->valuedouble > 1000)
       return nf_fail(err, NF_EINPUT, "%s: ClockPeriod must be a positive number of nanoseconds", c->origin);
     d->clock_period_ns = v->valuedouble;
   }
-  if ((v = config_global(c, "IOType"))) {
+  if ((v = nf_config_global(c, "IOType"))) {
     if (!cJSON_IsString(v) || strcmp(v->valuestring, "io_parallel"))
       return nf_fail(err, NF_EINPUT, "%s: IOType '%s' is not supported (only io_parallel)", c->origin,
                      cJSON_IsString(v) ? v->valuestring : "?");
@@ -268,7 +268,7 @@ static int read_globals(const nf_config *c, nf_design *d, nf_error *err) {
   const cJSON *model = cJSON_GetObjectItemCaseSensitive(c->hls, "Model");
   if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(model, "Strategy")))
     snprintf(d->strategy, sizeof d->strategy, "%s", v->valuestring);
-  const cJSON *sm = config_global(c, "Softmax");
+  const cJSON *sm = nf_config_global(c, "Softmax");
   if (sm && !cJSON_IsBool(sm)) return nf_fail(err, NF_EINPUT, "%s: Softmax must be true or false", c->origin);
   return NF_OK;
 }
@@ -290,11 +290,11 @@ int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, l
   d->n_inputs = m->n_features;
   /* An input quantizer fixes the input type: the rows are rounded once, as the model rounds them. */
   nf_fixed_type qin;
-  const nf_quantizer *iq = model_input_quantizer(m);
+  const nf_quantizer *iq = nf_model_input_quantizer(m);
   if (!rc) rc = resolve(&b, m->input_name, "Input", VAR_RESULT, iq ? quantizer_type_or_null(iq, &qin) : NULL, -1, NULL,
                         0, &d->input_t);
-  if (!rc && config_precision(c, m->input_name, "Input", VAR_RESULT) &&
-      !strcmp(config_precision(c, m->input_name, "Input", VAR_RESULT), "auto")) {
+  if (!rc && nf_config_precision(c, m->input_name, "Input", VAR_RESULT) &&
+      !strcmp(nf_config_precision(c, m->input_name, "Input", VAR_RESULT), "auto")) {
     double mx = 0; /* the input's own range: the standardized calibration features */
     for (long i = 0; calib && i < n_calib * m->n_features; i++) {
       int f = (int)(i % m->n_features);
@@ -339,7 +339,7 @@ int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, l
      * logits decides); the emulator still models its tables. */
     const nf_design_layer *last = &d->layers[d->n_layers - 1];
     bool soft_last = last->kind == NF_DL_ACTIVATION && last->act == NF_ACT_SOFTMAX;
-    d->n_hw = soft_last && !cJSON_IsTrue(config_global(c, "Softmax")) ? d->n_layers - 1 : d->n_layers;
+    d->n_hw = soft_last && !cJSON_IsTrue(nf_config_global(c, "Softmax")) ? d->n_layers - 1 : d->n_layers;
     if (d->n_hw == 0) rc = nf_fail(err, NF_EINPUT, "the model has no layer to put in hardware");
     d->n_outputs = last->n_out;
     if (m->scaler_mean) {

@@ -124,7 +124,7 @@ char *nf_config_generate(const nf_model *m, nf_granularity g, bool auto_precisio
   if (ok && g == NF_GRAN_NAME) {
     cJSON *names = cJSON_CreateObject(), *in = cJSON_CreateObject(), *ip = cJSON_CreateObject();
     char qin[96];
-    const nf_quantizer *iq = model_input_quantizer(m); /* the model rounds its input itself: same type */
+    const nf_quantizer *iq = nf_model_input_quantizer(m); /* the model rounds its input itself: same type */
     const char *in_type = iq ? quantizer_string(iq, qin, sizeof qin) : auto_precision ? "auto" : DEFAULT_TYPE;
     ok = names && in && ip && add_type_str(ip, "result", in_type) &&
          cJSON_AddItemToObject(in, "Precision", ip) && cJSON_AddItemToObject(names, m->input_name, in);

@@ -163,9 +163,9 @@ static int load_layer(loader *L, const cJSON *o, nf_design_layer *l, int width) 
   rc = get_int(L, o, "table_size", 2, 1 << 20, &s->table_size, where);
   if (!rc) rc = get_type(L, o, "exp_table_t", &s->exp_t, where);
   if (!rc) rc = get_type(L, o, "inv_table_t", &s->inv_t, where);
-  if (!rc && (!cJSON_IsString(impl) || softmax_parse_implementation(impl->valuestring, &s->stable)))
+  if (!rc && (!cJSON_IsString(impl) || nf_softmax_parse_implementation(impl->valuestring, &s->stable)))
     rc = nf_fail(L->err, NF_EINPUT, "%s: %s: 'implementation' must be \"stable\" or \"latency\"", L->path, where);
-  if (!rc && softmax_tables_build(s, &l->input_t, l->name, L->err)) rc = nf_fail_context(L->err, "%s", L->path);
+  if (!rc && nf_softmax_tables_build(s, &l->input_t, l->name, L->err)) rc = nf_fail_context(L->err, "%s", L->path);
   return rc;
 }
 

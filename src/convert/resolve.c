@@ -6,7 +6,7 @@
 #include "convert_internal.h"
 #include "nnfirm/util.h"
 
-const char *const PRECISION_VAR_NAMES[N_VARS] = {"weight", "bias", "result", "accum"};
+const char *const NF_PRECISION_VAR_NAMES[N_VARS] = {"weight", "bias", "result", "accum"};
 
 static const char *const TOP_KEYS[] = {"Model", "LayerType", "LayerName", "IOType", "ClockPeriod", "Part",
                                        "ProjectName", "Softmax", "HLSConfig", "Backend", "OutputDir", "KerasJson",
@@ -73,7 +73,7 @@ static int check_layer_block(const nf_config *c, const cJSON *o, const char *whe
   return rc;
 }
 
-int config_check_keys(const nf_config *c, nf_error *err) {
+int nf_config_check_keys(const nf_config *c, nf_error *err) {
   int rc = check_object_keys(c, c->root, "the top level", TOP_KEYS, err);
   if (!rc && c->hls != c->root) rc = check_object_keys(c, c->hls, "HLSConfig", TOP_KEYS, err);
   const cJSON *model = cJSON_GetObjectItemCaseSensitive(c->hls, "Model");
@@ -109,7 +109,7 @@ int nf_config_validate(const nf_config *c, const nf_model *m, nf_error *err) {
   return NF_OK;
 }
 
-const char *config_layer_type(const nf_layer *l) {
+const char *nf_config_layer_type(const nf_layer *l) {
   if (l->kind == NF_LAYER_DENSE) return "Dense";
   if (l->kind == NF_LAYER_ACTIVATION) return l->act == NF_ACT_SOFTMAX ? "Softmax" : "Activation";
   return nf_layer_kind_name(l->kind);
@@ -123,31 +123,31 @@ static const cJSON *block_for(const nf_config *c, const char *section, const cha
 static const char *precision_in(const cJSON *block, precision_var v) {
   const cJSON *p = cJSON_GetObjectItemCaseSensitive(block, "Precision");
   if (cJSON_IsString(p)) return p->valuestring;
-  const cJSON *t = cJSON_GetObjectItemCaseSensitive(p, PRECISION_VAR_NAMES[v]);
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(p, NF_PRECISION_VAR_NAMES[v]);
   if (cJSON_IsString(t)) return t->valuestring;
   t = cJSON_GetObjectItemCaseSensitive(p, "default");
   return cJSON_IsString(t) ? t->valuestring : NULL;
 }
 
-const char *config_precision(const nf_config *c, const char *name, const char *type, precision_var v) {
+const char *nf_config_precision(const nf_config *c, const char *name, const char *type, precision_var v) {
   const char *s = precision_in(block_for(c, "LayerName", name), v);
   if (!s) s = precision_in(block_for(c, "LayerType", type), v);
   if (!s && type && !strcmp(type, "Dense")) s = precision_in(block_for(c, "LayerType", "QDense"), v);
   return s;
 }
 
-const char *config_model_precision(const nf_config *c, precision_var v) {
+const char *nf_config_model_precision(const nf_config *c, precision_var v) {
   return precision_in(cJSON_GetObjectItemCaseSensitive(c->hls, "Model"), v);
 }
 
-const cJSON *config_setting(const nf_config *c, const char *name, const char *type, const char *key) {
+const cJSON *nf_config_setting(const nf_config *c, const char *name, const char *type, const char *key) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(block_for(c, "LayerName", name), key);
   if (!v) v = cJSON_GetObjectItemCaseSensitive(block_for(c, "LayerType", type), key);
   if (!v) v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c->hls, "Model"), key);
   return v;
 }
 
-const cJSON *config_global(const nf_config *c, const char *key) {
+const cJSON *nf_config_global(const nf_config *c, const char *key) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->hls, key);
   return v ? v : cJSON_GetObjectItemCaseSensitive(c->root, key);
 }

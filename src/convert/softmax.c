@@ -19,7 +19,7 @@
 #include "convert_internal.h"
 #include "nnfirm/util.h"
 
-int softmax_index_bits(int table_size) {
+int nf_softmax_index_bits(int table_size) {
   int n = 0;
   while ((1L << n) < table_size) n++;
   return n;
@@ -50,8 +50,8 @@ static int cast_float(const nf_fixed_type *t, float v, int64_t *out, nf_error *e
   return rc;
 }
 
-int softmax_tables_build(nf_softmax_tables *s, const nf_fixed_type *data_t, const char *layer, nf_error *err) {
-  int n = softmax_index_bits(s->table_size);
+int nf_softmax_tables_build(nf_softmax_tables *s, const nf_fixed_type *data_t, const char *layer, nf_error *err) {
+  int n = nf_softmax_index_bits(s->table_size);
   if (s->table_size < 2 || s->table_size > (1 << 20) || (1 << n) != s->table_size)
     return nf_fail(err, NF_EINPUT, "layer '%s': table_size %d must be a power of two in 2..1048576", layer,
                    s->table_size);
@@ -74,7 +74,7 @@ int softmax_tables_build(nf_softmax_tables *s, const nf_fixed_type *data_t, cons
   return NF_OK;
 }
 
-int softmax_parse_implementation(const char *s, bool *stable) {
+int nf_softmax_parse_implementation(const char *s, bool *stable) {
   if (!strcmp(s, "stable")) *stable = true;
   else if (!strcmp(s, "latency")) *stable = false;
   else return NF_EINPUT;

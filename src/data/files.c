@@ -6,7 +6,7 @@
 #include "data_internal.h"
 #include "nnfirm/util.h"
 
-int data_builder_init(data_builder *b, nf_error *err) {
+int nf_data_builder_init(nf_data_builder *b, nf_error *err) {
   b->n = 0;
   b->cap = 4096;
   b->x = nf_malloc((size_t)b->cap * NF_JET_FEATURES * sizeof(float), err);
@@ -21,7 +21,7 @@ int data_builder_init(data_builder *b, nf_error *err) {
   return NF_OK;
 }
 
-int data_builder_add(data_builder *b, const float *x, int cls, nf_error *err) {
+int nf_data_builder_add(nf_data_builder *b, const float *x, int cls, nf_error *err) {
   if (b->n == b->cap) {
     long cap = b->cap * 2;
     float *nx = nf_realloc(b->x, (size_t)cap * NF_JET_FEATURES * sizeof(float), err);
@@ -48,7 +48,7 @@ static int jet_names(nf_dataset *ds, nf_error *err) {
   return NF_OK;
 }
 
-int data_builder_finish(data_builder *b, int rc, const char *path, nf_dataset *ds, nf_error *err) {
+int nf_data_builder_finish(nf_data_builder *b, int rc, const char *path, nf_dataset *ds, nf_error *err) {
   memset(ds, 0, sizeof *ds);
   if (!rc && b->n == 0) rc = nf_fail(err, NF_EINPUT, "%s: no data rows (empty file?)", path);
   if (rc) {
@@ -71,22 +71,22 @@ int nf_data_load(const char *path, nf_dataset *ds, nf_error *err) {
   struct stat st;
   if (stat(path, &st) != 0) return nf_fail(err, NF_EINPUT, "%s: no such data file", path);
   if (S_ISDIR(st.st_mode)) return nf_fail(err, NF_EINPUT, "%s: is a directory, expected a data file", path);
-  if (nf_has_suffix(path, ".h5") || nf_has_suffix(path, ".hdf5")) return data_load_h5(path, ds, err);
-  if (nf_has_suffix(path, ".npy")) return data_load_npy(path, ds, err);
+  if (nf_has_suffix(path, ".h5") || nf_has_suffix(path, ".hdf5")) return nf_data_load_h5(path, ds, err);
+  if (nf_has_suffix(path, ".npy")) return nf_data_load_npy(path, ds, err);
   bool csv = nf_has_suffix(path, ".csv"), arff = nf_has_suffix(path, ".arff");
   if (!csv && !arff)
     return nf_fail(err, NF_EINPUT, "%s: unknown data format (expected .csv, .arff, .npy, .h5 or .hdf5)", path);
   char *text;
   int rc = nf_read_file(path, &text, NULL, err);
   if (rc) return rc;
-  rc = csv ? data_load_csv(path, text, ds, err) : data_load_arff(path, text, ds, err);
+  rc = csv ? nf_data_load_csv(path, text, ds, err) : nf_data_load_arff(path, text, ds, err);
   free(text);
   return rc;
 }
 
 int nf_data_save(const char *path, const nf_dataset *ds, nf_error *err) {
-  if (nf_has_suffix(path, ".csv")) return data_save_csv(path, ds, err);
-  if (nf_has_suffix(path, ".h5") || nf_has_suffix(path, ".hdf5")) return data_save_h5(path, ds, err);
-  if (nf_has_suffix(path, ".npy")) return data_save_npy(path, ds, err);
+  if (nf_has_suffix(path, ".csv")) return nf_data_save_csv(path, ds, err);
+  if (nf_has_suffix(path, ".h5") || nf_has_suffix(path, ".hdf5")) return nf_data_save_h5(path, ds, err);
+  if (nf_has_suffix(path, ".npy")) return nf_data_save_npy(path, ds, err);
   return nf_fail(err, NF_EINPUT, "%s: unknown output format (expected .csv, .npy, .h5 or .hdf5)", path);
 }

@@ -104,8 +104,8 @@ static int load_hls4ml(hid_t f, const char *path, nf_dataset *ds, nf_error *err)
       if (!strcasecmp(names[i], want)) ccol[c] = i;
     if (ccol[c] < 0) rc = nf_fail(err, NF_EINPUT, "%s: jetFeatureNames lacks the one-hot column '%s'", path, want);
   }
-  data_builder b;
-  if (!rc) rc = data_builder_init(&b, err);
+  nf_data_builder b;
+  if (!rc) rc = nf_data_builder_init(&b, err);
   for (hsize_t r = 0; !rc && r < rows; r++) {
     const float *row = jets + r * cols;
     float x[NF_JET_FEATURES];
@@ -119,10 +119,10 @@ static int load_hls4ml(hid_t f, const char *path, nf_dataset *ds, nf_error *err)
       rc = nf_fail(err, NF_EINPUT, "%s: jets row %llu: %s", path, (unsigned long long)r,
                    cls == -3 ? "non-finite feature" : "one-hot label is not exactly one class");
     else
-      rc = data_builder_add(&b, x, cls, err);
-    if (rc) data_builder_finish(&b, rc, path, ds, err);
+      rc = nf_data_builder_add(&b, x, cls, err);
+    if (rc) nf_data_builder_finish(&b, rc, path, ds, err);
   }
-  if (!rc) rc = data_builder_finish(&b, rc, path, ds, err);
+  if (!rc) rc = nf_data_builder_finish(&b, rc, path, ds, err);
   for (int i = 0; i < n_names; i++) free(names[i]);
   free(names);
   free(jets);
@@ -137,25 +137,25 @@ static int load_native(hid_t f, const char *path, nf_dataset *ds, nf_error *err)
   if (!rc && (cols != NF_JET_FEATURES || yrows != rows || ycols != 1))
     rc = nf_fail(err, NF_EINPUT, "%s: expected features [n][16] and labels [n] (got %llux%llu and %llu)", path,
                  (unsigned long long)rows, (unsigned long long)cols, (unsigned long long)yrows);
-  data_builder b;
-  if (!rc) rc = data_builder_init(&b, err);
+  nf_data_builder b;
+  if (!rc) rc = nf_data_builder_init(&b, err);
   for (hsize_t r = 0; !rc && r < rows; r++) {
     int cls = (int)y[r];
     if ((float)cls != y[r] || cls < 0 || cls >= NF_JET_CLASSES) {
       rc = nf_fail(err, NF_EINPUT, "%s: labels[%llu] = %g is not a class index 0..4", path, (unsigned long long)r, y[r]);
-      data_builder_finish(&b, rc, path, ds, err);
+      nf_data_builder_finish(&b, rc, path, ds, err);
       break;
     }
-    rc = data_builder_add(&b, x + r * cols, cls, err);
-    if (rc) data_builder_finish(&b, rc, path, ds, err);
+    rc = nf_data_builder_add(&b, x + r * cols, cls, err);
+    if (rc) nf_data_builder_finish(&b, rc, path, ds, err);
   }
-  if (!rc) rc = data_builder_finish(&b, rc, path, ds, err);
+  if (!rc) rc = nf_data_builder_finish(&b, rc, path, ds, err);
   free(x);
   free(y);
   return rc;
 }
 
-int data_load_h5(const char *path, nf_dataset *ds, nf_error *err) {
+int nf_data_load_h5(const char *path, nf_dataset *ds, nf_error *err) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   if (H5Fis_hdf5(path) <= 0) return nf_fail(err, NF_EINPUT, "%s: not an HDF5 file", path);
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -169,7 +169,7 @@ int data_load_h5(const char *path, nf_dataset *ds, nf_error *err) {
   return rc;
 }
 
-int data_save_h5(const char *path, const nf_dataset *ds, nf_error *err) {
+int nf_data_save_h5(const char *path, const nf_dataset *ds, nf_error *err) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   char tmp[4200];
   snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());

@@ -103,7 +103,7 @@ static char *labels_path(const char *path) {
   return p;
 }
 
-int data_load_npy(const char *path, nf_dataset *ds, nf_error *err) {
+int nf_data_load_npy(const char *path, nf_dataset *ds, nf_error *err) {
   char *buf = NULL, *lbuf = NULL, *lpath = labels_path(path);
   size_t len, llen = 0;
   npy_array x, y = {0};
@@ -120,8 +120,8 @@ int data_load_npy(const char *path, nf_dataset *ds, nf_error *err) {
     if (!rc && (y.rows != x.rows || y.cols != 1))
       rc = nf_fail(err, NF_EINPUT, "%s: %ld labels for %ld rows", lpath, y.rows * y.cols, x.rows);
   }
-  data_builder b;
-  if (!rc) rc = data_builder_init(&b, err);
+  nf_data_builder b;
+  if (!rc) rc = nf_data_builder_init(&b, err);
   for (long r = 0; !rc && r < x.rows; r++) {
     float f[NF_JET_FEATURES];
     for (int k = 0; k < NF_JET_FEATURES; k++) {
@@ -135,10 +135,10 @@ int data_load_npy(const char *path, nf_dataset *ds, nf_error *err) {
     double lv = x.cols == NF_JET_FEATURES ? element(&y, (size_t)r) : element(&x, (size_t)r * x.cols + NF_JET_FEATURES);
     int cls = lv >= 0 && lv < NF_JET_CLASSES && lv == (int)lv ? (int)lv : -1;
     if (!rc && cls < 0) rc = nf_fail(err, NF_EINPUT, "%s: row %ld: label %g is not a class index 0..4", path, r, lv);
-    if (!rc) rc = data_builder_add(&b, f, cls, err);
-    if (rc) data_builder_finish(&b, rc, path, ds, err);
+    if (!rc) rc = nf_data_builder_add(&b, f, cls, err);
+    if (rc) nf_data_builder_finish(&b, rc, path, ds, err);
   }
-  if (!rc) rc = data_builder_finish(&b, rc, path, ds, err);
+  if (!rc) rc = nf_data_builder_finish(&b, rc, path, ds, err);
   free(buf);
   free(lbuf);
   free(lpath);
@@ -172,7 +172,7 @@ static int write_npy(const char *path, const char *descr, long rows, long cols, 
   return nf_outfile_commit(&f, err);
 }
 
-int data_save_npy(const char *path, const nf_dataset *ds, nf_error *err) {
+int nf_data_save_npy(const char *path, const nf_dataset *ds, nf_error *err) {
   char *lpath = labels_path(path);
   if (!lpath) return nf_fail_oom(err, "path");
   int rc = write_npy(lpath, "<i4", ds->n_rows, 1, ds->y, sizeof(int), err);

@@ -10,7 +10,7 @@
 #include "nnfirm/util.h"
 
 /* Class index of a label: canonical name (any case, optional "j_" prefix) or 0..4. */
-int data_class_index(const char *s) {
+int nf_data_class_index(const char *s) {
   while (*s == ' ' || *s == '"' || *s == '\'') s++;
   char buf[16];
   snprintf(buf, sizeof buf, "%s", strncasecmp(s, "j_", 2) ? s : s + 2);
@@ -58,7 +58,7 @@ static int layout_from_header(char **cols, int n, csv_layout *L, const char *pat
     if (!strcasecmp(cols[i], "class") || !strcasecmp(cols[i], "label") || !strcasecmp(cols[i], "y") ||
         !strcasecmp(cols[i], "target"))
       L->label_col = i;
-    int c = data_class_index(cols[i]);
+    int c = nf_data_class_index(cols[i]);
     if (c >= 0 && !isdigit((unsigned char)cols[i][0])) L->onehot_col[c] = i;
   }
   bool onehot = true;
@@ -96,7 +96,7 @@ static int split_fields(char *line, char **f, int max) {
 }
 
 /* One data row into the dataset builder. */
-static int take_row(data_builder *b, char **f, int n, const csv_layout *L, const char *path, long line, nf_error *err) {
+static int take_row(nf_data_builder *b, char **f, int n, const csv_layout *L, const char *path, long line, nf_error *err) {
   if (n != L->n_cols) return nf_fail(err, NF_EINPUT, "%s:%ld: %d columns, expected %d", path, line, n, L->n_cols);
   float x[NF_JET_FEATURES];
   for (int k = 0; k < NF_JET_FEATURES; k++) {
@@ -109,7 +109,7 @@ static int take_row(data_builder *b, char **f, int n, const csv_layout *L, const
   }
   int cls = -1;
   if (L->label_col >= 0) {
-    cls = data_class_index(f[L->label_col]);
+    cls = nf_data_class_index(f[L->label_col]);
     if (cls < 0)
       return nf_fail(err, NF_EINPUT, "%s:%ld: column %d: unknown class label '%s' (expected g, q, w, z, t or 0..4)",
                      path, line, L->label_col + 1, f[L->label_col]);
@@ -126,20 +126,20 @@ static int take_row(data_builder *b, char **f, int n, const csv_layout *L, const
     }
     if (cls < 0) return nf_fail(err, NF_EINPUT, "%s:%ld: no class set in the one-hot columns", path, line);
   }
-  return data_builder_add(b, x, cls, err);
+  return nf_data_builder_add(b, x, cls, err);
 }
 
 static bool line_is_header(char **f, int n) {
   for (int i = 0; i < n; i++) {
     double v;
-    if (!nf_parse_double(f[i], &v) && data_class_index(f[i]) < 0) return true;
+    if (!nf_parse_double(f[i], &v) && nf_data_class_index(f[i]) < 0) return true;
   }
   return false;
 }
 
-int data_load_csv(const char *path, char *text, nf_dataset *ds, nf_error *err) {
-  data_builder b;
-  int rc = data_builder_init(&b, err);
+int nf_data_load_csv(const char *path, char *text, nf_dataset *ds, nf_error *err) {
+  nf_data_builder b;
+  int rc = nf_data_builder_init(&b, err);
   csv_layout L;
   bool have_layout = false;
   long line = 0;
@@ -169,7 +169,7 @@ int data_load_csv(const char *path, char *text, nf_dataset *ds, nf_error *err) {
     }
     rc = take_row(&b, f, n, &L, path, line, err);
   }
-  return data_builder_finish(&b, rc, path, ds, err);
+  return nf_data_builder_finish(&b, rc, path, ds, err);
 }
 
 /* ---- ARFF (OpenML's hls4ml_lhc_jets_hlf) ------------------------------------ */
@@ -192,9 +192,9 @@ static char *arff_token(char **p, char *buf, size_t cap) {
   return n ? buf : NULL;
 }
 
-int data_load_arff(const char *path, char *text, nf_dataset *ds, nf_error *err) {
-  data_builder b;
-  int rc = data_builder_init(&b, err);
+int nf_data_load_arff(const char *path, char *text, nf_dataset *ds, nf_error *err) {
+  nf_data_builder b;
+  int rc = nf_data_builder_init(&b, err);
   csv_layout L = {0};
   char *names[256];
   char (*name_store)[128] = nf_malloc(256 * sizeof *name_store, err);
@@ -236,7 +236,7 @@ int data_load_arff(const char *path, char *text, nf_dataset *ds, nf_error *err) 
       if (*q == '{') { /* nominal: the class attribute; its values must be jet classes */
         for (char *v = strtok(q + 1, ",}"); v; v = strtok(NULL, ",}")) {
           while (isspace((unsigned char)*v)) v++;
-          if (*v && data_class_index(v) < 0) {
+          if (*v && nf_data_class_index(v) < 0) {
             rc = nf_fail(err, NF_EINPUT, "%s:%ld: unknown class '%s' in the nominal attribute", path, line, v);
             break;
           }
@@ -266,10 +266,10 @@ int data_load_arff(const char *path, char *text, nf_dataset *ds, nf_error *err) 
   }
   if (!rc && !in_data) rc = nf_fail(err, NF_EINPUT, "%s: no @data section (truncated?)", path);
   free(name_store);
-  return data_builder_finish(&b, rc, path, ds, err);
+  return nf_data_builder_finish(&b, rc, path, ds, err);
 }
 
-int data_save_csv(const char *path, const nf_dataset *ds, nf_error *err) {
+int nf_data_save_csv(const char *path, const nf_dataset *ds, nf_error *err) {
   nf_outfile f;
   int rc = nf_outfile_open(&f, path, err);
   if (rc) return rc;

@@ -18,19 +18,19 @@ typedef struct keras_pending {
   bool has_gamma, has_beta; /* BatchNormalization scale / center */
 } keras_pending;
 
-int keras_build_from_config(const cJSON *root, const char *origin, nf_model **out, keras_pending **pending,
+int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model **out, keras_pending **pending,
                             int *n_pending, nf_error *err);
 
 /* Fills the pending layers' weights from an open HDF5 file: Keras 2 layout
  * (root or "model_weights" group, per-layer "weight_names" attribute) or
  * Keras 3 layout ("layers/<name>/vars/<i>"). */
-int keras_load_weights(long long file_id, const char *path, nf_model *m, const keras_pending *p, int n,
+int nf_keras_load_weights(long long file_id, const char *path, nf_model *m, const keras_pending *p, int n,
                        nf_error *err);
 
 /* The root attribute "model_config" of a full-model .h5 (JSON text). */
-int keras_h5_model_config(long long file_id, const char *path, char **json, nf_error *err);
+int nf_keras_h5_model_config(long long file_id, const char *path, char **json, nf_error *err);
 
 /* A full-model .h5 from memory (for the fuzz harness). */
-int keras_h5_from_image(const void *data, size_t len, const char *origin, nf_model **out, nf_error *err);
+int nf_keras_h5_from_image(const void *data, size_t len, const char *origin, nf_model **out, nf_error *err);
 
 #endif

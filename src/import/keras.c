@@ -24,9 +24,9 @@ static int build_and_fill(const char *json, size_t len, const char *origin, hid_
   keras_pending *pend = NULL;
   int np = 0;
   nf_model *m = NULL;
-  int rc = keras_build_from_config(root, origin, &m, &pend, &np, err);
+  int rc = nf_keras_build_from_config(root, origin, &m, &pend, &np, err);
   cJSON_Delete(root);
-  if (!rc) rc = keras_load_weights((long long)f, wpath, m, pend, np, err);
+  if (!rc) rc = nf_keras_load_weights((long long)f, wpath, m, pend, np, err);
   if (!rc) rc = nf_model_validate(m, err);
   free(pend);
   if (rc) {
@@ -67,7 +67,7 @@ int nf_import_keras_json(const char *json_path, const char *weights_path, nf_mod
 }
 
 /* A full-model .h5 held in memory (the fuzz harness's way in). */
-int keras_h5_from_image(const void *data, size_t len, const char *origin, nf_model **out, nf_error *err) {
+int nf_keras_h5_from_image(const void *data, size_t len, const char *origin, nf_model **out, nf_error *err) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   if (len < 8) return nf_fail(err, NF_EINPUT, "%s: not an HDF5 file", origin);
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
@@ -77,7 +77,7 @@ int keras_h5_from_image(const void *data, size_t len, const char *origin, nf_mod
   H5Pclose(fapl);
   if (f < 0) return nf_fail(err, NF_EINPUT, "%s: not a readable HDF5 image", origin);
   char *json = NULL;
-  int rc = keras_h5_model_config((long long)f, origin, &json, err);
+  int rc = nf_keras_h5_model_config((long long)f, origin, &json, err);
   if (!rc) rc = build_and_fill(json, strlen(json), origin, f, origin, out, err);
   free(json);
   H5Fclose(f);
@@ -89,7 +89,7 @@ int nf_import_keras_h5(const char *path, nf_model **out, nf_error *err) {
   int rc = open_h5(path, &f, err);
   if (rc) return rc;
   char *json = NULL;
-  rc = keras_h5_model_config((long long)f, path, &json, err);
+  rc = nf_keras_h5_model_config((long long)f, path, &json, err);
   if (!rc) rc = build_and_fill(json, strlen(json), path, f, path, out, err);
   free(json);
   H5Fclose(f);

@@ -155,7 +155,7 @@ static int add_qactivation(nf_model *m, const char *name, const cJSON *cfg, cons
   return NF_OK;
 }
 
-int keras_build_from_config(const cJSON *root, const char *origin, nf_model **out, keras_pending **pending,
+int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model **out, keras_pending **pending,
                             int *n_pending, nf_error *err) {
   const char *model_class;
   const cJSON *layers = layer_list(root, &model_class);
@@ -269,7 +269,7 @@ int nf_import_keras_config_text(const char *json, size_t len, const char *origin
                             (long)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - json : 0));
   keras_pending *pend = NULL;
   int np = 0;
-  int rc = keras_build_from_config(root, origin, out, &pend, &np, err);
+  int rc = nf_keras_build_from_config(root, origin, out, &pend, &np, err);
   free(pend);
   cJSON_Delete(root);
   return rc;

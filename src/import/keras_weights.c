@@ -112,7 +112,7 @@ static void free_strings(char **list, int n) {
   free(list);
 }
 
-int keras_h5_model_config(long long file_id, const char *path, char **json, nf_error *err) {
+int nf_keras_h5_model_config(long long file_id, const char *path, char **json, nf_error *err) {
   quiet_hdf5();
   char **list;
   int n;
@@ -200,7 +200,7 @@ static int load_keras3_layer(hid_t root, const char *path, nf_layer *l, const ke
   return NF_OK;
 }
 
-int keras_load_weights(long long file_id, const char *path, nf_model *m, const keras_pending *p, int n,
+int nf_keras_load_weights(long long file_id, const char *path, nf_model *m, const keras_pending *p, int n,
                        nf_error *err) {
   quiet_hdf5();
   hid_t f = (hid_t)file_id;

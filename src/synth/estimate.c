@@ -6,11 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnfirm/convert.h"
 #include "nnfirm/synth.h"
 #include "nnfirm/util.h"
 
-int nf_design_rtl_net(const nf_design *d, nf_rtl_net *net, nf_rtl_layer **layers, nf_error *err);
 
 /* Coefficients: Yosys cells per counted bit. Calibrated by
  * 'bench/calibrate_estimate fit' (bench/bench_fit_estimate.c: least squares
@@ -188,22 +186,6 @@ int nf_estimate_net(const nf_rtl_net *net, const char *part, bool use_dsp, nf_es
   e->alm_pct = pct(e->alm, NF_AGILEX_ALMS);
   e->reg_pct = pct(e->reg, NF_AGILEX_REGS);
   return NF_OK;
-}
-
-int nf_estimate_project(const char *dir, const char *part, bool use_dsp, nf_estimate *e, nf_error *err) {
-  memset(e, 0, sizeof *e);
-  nf_design *d = NULL;
-  int rc = nf_design_load(dir, &d, err);
-  if (rc) return rc;
-  nf_rtl_net net;
-  nf_rtl_layer *layers = NULL;
-  rc = nf_design_rtl_net(d, &net, &layers, err);
-  /* no part asked for: the project's own (its configuration's Part), if known */
-  if (!part && nf_device_find(d->part)) part = d->part;
-  if (!rc) rc = nf_estimate_net(&net, part, use_dsp, e, err);
-  free(layers);
-  nf_design_free(d);
-  return rc;
 }
 
 void nf_estimate_free(nf_estimate *e) {

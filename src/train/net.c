@@ -185,7 +185,7 @@ static void activation_forward(tlayer *t, const float *x, int n) {
     break;
   case NF_ACT_SOFTMAX: softmax_rows(x, y, n, l->n_out); break;
   }
-  if (t->aq.kind != NF_QUANT_NONE) qfast_apply(&t->aq, y, y, len);
+  if (t->aq.kind != NF_QUANT_NONE) nf_qfast_apply(&t->aq, y, y, len);
 }
 
 /* The straight-through gradient of an output quantizer: quantized_relu
@@ -268,7 +268,7 @@ static int add_param(net *nt, float *w, float *g, long n, bool is_kernel, nf_lay
   return 0;
 }
 
-int net_init(net *nt, nf_model *m, int cap, int threads, nf_error *err) {
+int nf_net_init(net *nt, nf_model *m, int cap, int threads, nf_error *err) {
   memset(nt, 0, sizeof *nt);
   nt->m = m;
   nt->cap = cap;
@@ -295,8 +295,8 @@ int net_init(net *nt, nf_model *m, int cap, int threads, nf_error *err) {
       ok = ok && (t->w_eff = nf_malloc(nk * sizeof(float), err)) && (t->dw = nf_calloc(nk, sizeof(float), err));
       if (ok && l->bias)
         ok = (t->db = nf_calloc(no, sizeof(float), err)) != NULL && (t->b_eff = nf_malloc(no * sizeof(float), err));
-      qfast_init(&t->kq, &l->kernel_q);
-      qfast_init(&t->bq, &l->bias_q);
+      nf_qfast_init(&t->kq, &l->kernel_q);
+      nf_qfast_init(&t->bq, &l->bias_q);
       if (ok) add_param(nt, l->kernel, t->dw, (long)nk, true, l);
       if (ok && l->bias) add_param(nt, l->bias, t->db, (long)no, false, l);
       break;
@@ -310,17 +310,17 @@ int net_init(net *nt, nf_model *m, int cap, int threads, nf_error *err) {
       }
       break;
     case NF_LAYER_DROPOUT: ok = ok && (t->keep = nf_malloc(act * sizeof(float), err)); break;
-    case NF_LAYER_ACTIVATION: qfast_init(&t->aq, &l->act_q); break;
+    case NF_LAYER_ACTIVATION: nf_qfast_init(&t->aq, &l->act_q); break;
     }
   }
   if (!ok) {
-    net_free(nt);
+    nf_net_free(nt);
     return err && err->code ? err->code : NF_EINTERNAL;
   }
   return NF_OK;
 }
 
-void net_free(net *nt) {
+void nf_net_free(net *nt) {
   if (nt->t)
     for (int i = 0; i < nt->m->n_layers; i++) {
       tlayer *t = &nt->t[i];
@@ -345,7 +345,7 @@ void net_free(net *nt) {
   memset(nt, 0, sizeof *nt);
 }
 
-void net_gather(net *nt, const float *x, const long *rows, int n) {
+void nf_net_gather(net *nt, const float *x, const long *rows, int n) {
   const nf_model *m = nt->m;
   int F = m->n_features;
   for (int r = 0; r < n; r++) {
@@ -358,22 +358,22 @@ void net_gather(net *nt, const float *x, const long *rows, int n) {
   }
 }
 
-void net_prepare_weights(net *nt) {
+void nf_net_prepare_weights(net *nt) {
   for (int i = 0; i < nt->m->n_layers; i++) {
     tlayer *t = &nt->t[i];
     const nf_layer *l = t->l;
     if (l->kind != NF_LAYER_DENSE) continue;
     long nk = (long)l->n_in * l->n_out;
     if (nt->transform) nt->transform(l, l->kernel, t->w_eff, nk, nt->transform_ctx);
-    else qfast_apply(&t->kq, l->kernel, t->w_eff, nk);
+    else nf_qfast_apply(&t->kq, l->kernel, t->w_eff, nk);
     if (l->mask)
       for (long k = 0; k < nk; k++)
         if (!l->mask[k]) t->w_eff[k] = 0;
-    if (l->bias) qfast_apply(&t->bq, l->bias, t->b_eff, l->n_out);
+    if (l->bias) nf_qfast_apply(&t->bq, l->bias, t->b_eff, l->n_out);
   }
 }
 
-const float *net_forward(net *nt, int n, bool train, uint64_t dropout_seed) {
+const float *nf_net_forward(net *nt, int n, bool train, uint64_t dropout_seed) {
   const float *x = nt->x0;
   for (int i = 0; i < nt->m->n_layers; i++) {
     tlayer *t = &nt->t[i];
@@ -390,7 +390,7 @@ const float *net_forward(net *nt, int n, bool train, uint64_t dropout_seed) {
 
 /* Cross-entropy from the softmax's input z (log-sum-exp, exact for large
  * logits): loss_r = log(sum_j exp(z_j)) - z_label. */
-double net_xent(const net *nt, int n, const int *labels, long *correct) {
+double nf_net_xent(const net *nt, int n, const int *labels, long *correct) {
   int L = nt->m->n_layers, C = nt->m->n_outputs;
   const float *z = nt->t[L - 2].y;
   double loss = 0;
@@ -409,7 +409,7 @@ double net_xent(const net *nt, int n, const int *labels, long *correct) {
   return loss / n;
 }
 
-void net_backward(net *nt, int n, const int *labels) {
+void nf_net_backward(net *nt, int n, const int *labels) {
   const nf_model *m = nt->m;
   int L = m->n_layers, C = m->n_outputs;
   /* d(mean loss)/dz = (softmax(z) - onehot(label)) / n, z = the softmax's input */
@@ -440,7 +440,7 @@ void net_backward(net *nt, int n, const int *labels) {
 
 /* Keras' kernel regularizers: loss l1*sum|w| + l2*sum w^2, gradient
  * l1*sign(w) + 2*l2*w, on the float kernels. */
-double net_regularize(net *nt, double l1, double l2, bool add_grad) {
+double nf_net_regularize(net *nt, double l1, double l2, bool add_grad) {
   if (l1 == 0 && l2 == 0) return 0;
   double loss = 0;
   for (int k = 0; k < nt->n_p; k++) {

@@ -52,24 +52,24 @@ typedef struct net {
   void *transform_ctx;
 } net;
 
-int net_init(net *nt, nf_model *m, int cap, int threads, nf_error *err);
-void net_free(net *nt);
+int nf_net_init(net *nt, nf_model *m, int cap, int threads, nf_error *err);
+void nf_net_free(net *nt);
 /* Copies rows[0..n) of x into the batch buffer, standardized with the
  * model's scaler. */
-void net_gather(net *nt, const float *x, const long *rows, int n);
+void nf_net_gather(net *nt, const float *x, const long *rows, int n);
 /* Refreshes each Dense layer's effective kernel (transform or the layer's
  * quantizer, then mask) and bias (quantizer). */
-void net_prepare_weights(net *nt);
+void nf_net_prepare_weights(net *nt);
 /* Forward pass over the first n rows of x0; train selects batch statistics
  * for BN and active dropout (seeded by dropout_seed). Returns the softmax
  * output [n][n_out]. */
-const float *net_forward(net *nt, int n, bool train, uint64_t dropout_seed);
+const float *nf_net_forward(net *nt, int n, bool train, uint64_t dropout_seed);
 /* Mean cross-entropy of the output against labels; counts correct argmaxes. */
-double net_xent(const net *nt, int n, const int *labels, long *correct);
+double nf_net_xent(const net *nt, int n, const int *labels, long *correct);
 /* Backward pass from softmax cross-entropy (mean over n rows), filling every
  * tparam's g. Regularization is not included. */
-void net_backward(net *nt, int n, const int *labels);
+void nf_net_backward(net *nt, int n, const int *labels);
 /* Adds the kernel regularization gradient and returns its loss term. */
-double net_regularize(net *nt, double l1, double l2, bool add_grad);
+double nf_net_regularize(net *nt, double l1, double l2, bool add_grad);
 
 #endif

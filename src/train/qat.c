@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnfirm/convert.h"
 #include "nnfirm/train.h"
 #include "nnfirm/util.h"
 
@@ -253,7 +252,7 @@ static int config_classes(nf_model *m, const cJSON *root, const char *path, nf_e
 
 int nf_qat_apply_config(nf_model *m, const char *path, nf_error *err) {
   cJSON *root = NULL;
-  int rc = nf_config_read_tree(path, &root, err);
+  int rc = nf_tree_read(path, &root, err);
   if (!rc && !input_layer(m, err)) rc = err->code;
   if (!rc) rc = config_classes(m, root, path, err);
   const cJSON *item;

@@ -14,7 +14,7 @@ _Static_assert(FLT_EVAL_METHOD == 0, "float expressions must be evaluated in flo
 static const float ROUND_MAGIC = 12582912.0f;
 static const float MAGIC_LIMIT = 4194304.0f; /* 2^22 */
 
-void qfast_init(qfast *f, const nf_quantizer *q) {
+void nf_qfast_init(qfast *f, const nf_quantizer *q) {
   *f = (qfast){.kind = q->kind, .alpha = q->alpha > 0 ? (float)q->alpha : 1.0f};
   if (q->kind == NF_QUANT_BITS) {
     int u = q->bits - (q->keep_negative ? 1 : 0);
@@ -44,7 +44,7 @@ static inline float round_code(float v, float lo, float hi) {
   return nearbyintf(v);
 }
 
-void qfast_apply(const qfast *f, const float *x, float *y, long n) {
+void nf_qfast_apply(const qfast *f, const float *x, float *y, long n) {
   switch (f->kind) {
   case NF_QUANT_NONE:
     for (long k = 0; k < n; k++) y[k] = x[k];

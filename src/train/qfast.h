@@ -18,8 +18,8 @@ typedef struct qfast {
   float ste_hi;        /* quantized_relu: the gradient passes for 0 < x <= ste_hi */
 } qfast;
 
-void qfast_init(qfast *f, const nf_quantizer *q);
+void nf_qfast_init(qfast *f, const nf_quantizer *q);
 /* y[k] = Q(x[k]); y may equal x. */
-void qfast_apply(const qfast *f, const float *x, float *y, long n);
+void nf_qfast_apply(const qfast *f, const float *x, float *y, long n);
 
 #endif

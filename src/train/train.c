@@ -101,14 +101,14 @@ static void eval_rows(net *nt, const float *x, const int *y, const long *rows, l
                       double *acc) {
   double sum = 0;
   long correct = 0;
-  net_prepare_weights(nt);
+  nf_net_prepare_weights(nt);
   for (long b = 0; b < n_rows; b += nt->cap) {
     int n = (int)(n_rows - b < nt->cap ? n_rows - b : nt->cap);
-    net_gather(nt, x, rows + b, n);
+    nf_net_gather(nt, x, rows + b, n);
     for (int r = 0; r < n; r++) lab[r] = y[rows[b + r]];
-    net_forward(nt, n, false, 0);
+    nf_net_forward(nt, n, false, 0);
     long ok;
-    sum += net_xent(nt, n, lab, &ok) * n;
+    sum += nf_net_xent(nt, n, lab, &ok) * n;
     correct += ok;
   }
   *loss = n_rows ? sum / n_rows : NAN;
@@ -120,16 +120,16 @@ int nf_train_evaluate(const nf_model *m, const float *x, const int *y, const lon
   net nt;
   openblas_set_num_threads(1);
   /* the network only reads the model in inference mode */
-  int rc = net_init(&nt, (nf_model *)m, 4096, thread_count(NULL), err);
+  int rc = nf_net_init(&nt, (nf_model *)m, 4096, thread_count(NULL), err);
   if (rc) return rc;
   int *lab = nf_malloc(4096 * sizeof *lab, err);
   if (!lab) {
-    net_free(&nt);
+    nf_net_free(&nt);
     return NF_EINTERNAL;
   }
   eval_rows(&nt, x, y, rows, n_rows, lab, loss, acc);
   free(lab);
-  net_free(&nt);
+  nf_net_free(&nt);
   return NF_OK;
 }
 
@@ -165,21 +165,21 @@ int nf_train_loss_grad(nf_model *m, const float *xb, const int *yb, int n, doubl
                        double *loss, float *grads, nf_error *err) {
   net nt;
   openblas_set_num_threads(1);
-  int rc = net_init(&nt, m, n, 1, err);
+  int rc = nf_net_init(&nt, m, n, 1, err);
   if (rc) return rc;
   /* BN moving statistics are not part of the loss; keep them untouched */
   nf_model *saved = nf_model_clone(m, err);
   if (!saved) {
-    net_free(&nt);
+    nf_net_free(&nt);
     return NF_EINTERNAL;
   }
   memcpy(nt.x0, xb, (size_t)n * m->n_features * sizeof(float));
-  net_prepare_weights(&nt);
-  net_forward(&nt, n, true, seed);
-  *loss = net_xent(&nt, n, yb, NULL) + net_regularize(&nt, l1, l2, false);
+  nf_net_prepare_weights(&nt);
+  nf_net_forward(&nt, n, true, seed);
+  *loss = nf_net_xent(&nt, n, yb, NULL) + nf_net_regularize(&nt, l1, l2, false);
   if (grads) {
-    net_backward(&nt, n, yb);
-    net_regularize(&nt, l1, l2, true);
+    nf_net_backward(&nt, n, yb);
+    nf_net_regularize(&nt, l1, l2, true);
     long off = 0;
     for (int k = 0; k < nt.n_p; k++) {
       memcpy(grads + off, nt.p[k].g, (size_t)nt.p[k].n * sizeof(float));
@@ -189,7 +189,7 @@ int nf_train_loss_grad(nf_model *m, const float *xb, const int *yb, int n, doubl
   for (int i = 0; i < m->n_layers; i++)
     if (m->layers[i].kind == NF_LAYER_BATCHNORM) copy_layer_params(&m->layers[i], &saved->layers[i]);
   nf_model_free(saved);
-  net_free(&nt);
+  nf_net_free(&nt);
   return NF_OK;
 }
 
@@ -205,7 +205,7 @@ typedef struct trainer {
 } trainer;
 
 static void trainer_free(trainer *tr) {
-  net_free(&tr->nt);
+  nf_net_free(&tr->nt);
   free(tr->op.m);
   free(tr->op.v);
   free(tr->perm);
@@ -243,22 +243,22 @@ static bool run_epoch(trainer *tr, const float *x, const int *y, long n_train, c
   for (long b = 0; b < n_batches; b++) {
     long start = b * o->batch;
     int n = (int)(n_train - start < o->batch ? n_train - start : o->batch);
-    net_gather(nt, x, tr->perm + start, n);
+    nf_net_gather(nt, x, tr->perm + start, n);
     for (int r = 0; r < n; r++) tr->lab[r] = y[tr->perm[start + r]];
     if (o->on_step) o->on_step(nt->m, tr->steps, o->step_ctx); /* e.g. pruning masks */
-    net_prepare_weights(nt);
-    net_forward(nt, n, true, o->seed ^ ((uint64_t)epoch << 32 | (uint64_t)b));
+    nf_net_prepare_weights(nt);
+    nf_net_forward(nt, n, true, o->seed ^ ((uint64_t)epoch << 32 | (uint64_t)b));
     long ok;
-    double l = net_xent(nt, n, tr->lab, &ok) + net_regularize(nt, o->l1, o->l2, false);
+    double l = nf_net_xent(nt, n, tr->lab, &ok) + nf_net_regularize(nt, o->l1, o->l2, false);
     if (!isfinite(l)) {
       *bad_batch = b + 1;
       return false;
     }
     sum += l * n;
     correct += ok;
-    net_backward(nt, n, tr->lab);
+    nf_net_backward(nt, n, tr->lab);
     if (o->on_gradients) report_gradients(nt, o);
-    net_regularize(nt, o->l1, o->l2, true);
+    nf_net_regularize(nt, o->l1, o->l2, true);
     optim_step(&tr->op, nt);
     tr->steps++;
     if (o->on_batch) o->on_batch(b + 1, n_batches, sum / (start + n), (double)correct / (start + n), o->ctx);
@@ -279,7 +279,7 @@ int nf_train(nf_model *m, const float *x, const int *y, const long *train, long 
   trainer tr = {0};
   int cap = (int)(o->batch < n_train ? o->batch : n_train);
   if (n_val > cap) cap = o->batch; /* validation batches reuse the buffers */
-  if ((rc = net_init(&tr.nt, m, cap, thread_count(o), err))) return rc;
+  if ((rc = nf_net_init(&tr.nt, m, cap, thread_count(o), err))) return rc;
   tr.nt.transform = o->transform;
   tr.nt.transform_ctx = o->transform_ctx;
   tr.op = (optim){o->optimizer, o->lr, o->momentum, 0, NULL, NULL};

@@ -74,14 +74,14 @@ static nf_quantizer qrelu(int bits, int integer) {
  * the quantizers' own, so half of its points beyond the grid are exact ties. */
 static void check_grid(const nf_quantizer *q, double (*ref)(const nf_quantizer *, double), int step_log2, int n) {
   qfast f;
-  qfast_init(&f, q);
+  nf_qfast_init(&f, q);
   long ties = 0;
   for (int k = -n; k <= n; k++) {
     double x = ldexp(k, -step_log2), want = ref(q, x);
     double got = nf_quantizer_apply(q, x);
     if (got != want) fail_msg("kind %d bits %d int %d: Q(%.10g) = %.10g, QKeras %.10g", q->kind, q->bits, q->integer, x, got, want);
     float xf = (float)x, yf;
-    qfast_apply(&f, &xf, &yf, 1);
+    nf_qfast_apply(&f, &xf, &yf, 1);
     if (yf != (float)want) fail_msg("fast path: Q(%.10g) = %.10g, QKeras %.10g", x, (double)yf, want);
     double p = q->kind == NF_QUANT_RELU ? x * pow(2, q->bits - q->integer) : x * pow(2, q->bits - q->keep_negative - q->integer);
     ties += p - floor(p) == 0.5;
@@ -157,12 +157,12 @@ static void test_binary_ternary(void **state) {
    * default, compared in float32 */
   nf_quantizer t = {.kind = NF_QUANT_TERNARY, .bits = 2, .alpha = 1};
   qfast f;
-  qfast_init(&f, &t);
+  nf_qfast_init(&f, &t);
   const float xs[] = {0.33f, -0.33f, nextafterf(0.33f, 0), 0.0f, 0.9f, -2.0f, 0.1f};
   const double want[] = {1, -1, 0, 0, 1, -1, 0};
   for (int i = 0; i < 7; i++) {
     float y;
-    qfast_apply(&f, &xs[i], &y, 1);
+    nf_qfast_apply(&f, &xs[i], &y, 1);
     assert_true(nf_quantizer_apply(&t, xs[i]) == want[i]);
     assert_true(y == (float)want[i]);
   }

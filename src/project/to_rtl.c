@@ -2,10 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnfirm/convert.h"
-#include "nnfirm/rtl.h"
+#include "nnfirm/project.h"
 
-int nf_design_rtl_net(const nf_design *d, nf_rtl_net *net, nf_rtl_layer **layers, nf_error *err);
 
 int nf_design_rtl_net(const nf_design *d, nf_rtl_net *net, nf_rtl_layer **layers, nf_error *err) {
   nf_rtl_layer *L = nf_calloc((size_t)d->n_hw, sizeof *L, err);
