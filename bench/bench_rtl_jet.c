@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "nnfirm/model.h"
+#include "nnfirm/project.h"
 #include "nnfirm/rng.h"
 #include "nnfirm/rtl.h"
 #include "nnfirm/util.h"
@@ -132,7 +133,8 @@ int main(int argc, char **argv) {
   }
   nf_rtl_net net = {.top = "myproject", .n_layers = n, .layers = layers, .clock_period_ns = clk, .style = style};
   nf_rtl_info info;
-  if (nf_rtl_write_project(&net, argv[optind], &info, &err)) {
+  nf_project_spec spec = {.net = &net, .rtl = true}; /* an RTL-only project: network.json, rtl/, tb/ */
+  if (nf_project_write(&spec, argv[optind], &info, &err)) {
     fprintf(stderr, "%s\n", err.msg);
     return err.code ? err.code : 1;
   }

@@ -1,6 +1,5 @@
 /* nnfirm convert MODEL --config CFG -o PROJECT: the fixed-point design,
  * its RTL and testbench, in a project directory written whole or not at all. */
-#include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +9,6 @@
 #include "nnfirm/data.h"
 #include "nnfirm/import.h"
 #include "nnfirm/project.h"
-#include "nnfirm/rtl.h"
 #include "nnfirm/util.h"
 
 
@@ -24,49 +22,6 @@ static const char USAGE[] =
     "                and every result/accumulator type that overflows on them is reported\n"
     "  --no-rtl      the design only (no rtl/ or tb/)\n"
     "Then: nnfirm cosim PROJECT --input X.csv ; nnfirm synth PROJECT\n";
-
-static char *manifest_text(const nf_design *d, const char *model_path, const nf_rtl_info *info, nf_error *err) {
-  cJSON *m = cJSON_CreateObject();
-  char t[96];
-  nf_fixed_type_format(&d->input_t, t, sizeof t);
-  bool ok = m && cJSON_AddStringToObject(m, "project_name", d->project) && cJSON_AddStringToObject(m, "model", model_path) &&
-            cJSON_AddStringToObject(m, "part", d->part) && cJSON_AddNumberToObject(m, "clock_period_ns", d->clock_period_ns) &&
-            cJSON_AddStringToObject(m, "strategy", d->strategy) && cJSON_AddStringToObject(m, "io_type", d->io_type) &&
-            cJSON_AddStringToObject(m, "input_t", t) && cJSON_AddNumberToObject(m, "layers", d->n_layers);
-  nf_fixed_type_format(&d->layers[d->n_hw - 1].result_t, t, sizeof t);
-  ok = ok && cJSON_AddStringToObject(m, "output_t", t);
-  if (ok && info) ok = !nf_rtl_manifest_add(info, d->project, m, err);
-  char *s = ok ? cJSON_Print(m) : NULL;
-  cJSON_Delete(m);
-  if (!s && err && !err->code) nf_fail_oom(err, "manifest");
-  return s;
-}
-
-static int write_project(const nf_design *d, const char *model_path, const char *cfg_text, const char *dir, bool rtl,
-                         nf_error *err) {
-  int rc = nf_design_save(d, dir, err);
-  nf_rtl_info info;
-  if (!rc && rtl) {
-    nf_rtl_net net;
-    nf_rtl_layer *layers = NULL;
-    rc = nf_design_rtl_net(d, &net, &layers, err);
-    if (!rc) rc = nf_rtl_write_project(&net, dir, &info, err);
-    free(layers);
-  }
-  char *manifest = rc ? NULL : manifest_text(d, model_path, rtl ? &info : NULL, err);
-  char path[4200];
-  if (!rc && !manifest) rc = NF_EINTERNAL;
-  if (!rc) {
-    snprintf(path, sizeof path, "%s/manifest.json", dir);
-    rc = nf_write_file_atomic(path, manifest, strlen(manifest), err);
-  }
-  if (!rc) {
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    rc = nf_write_file_atomic(path, cfg_text, strlen(cfg_text), err);
-  }
-  free(manifest);
-  return rc;
-}
 
 int cmd_convert(int argc, char **argv) {
   static const struct option opts[] = {{"config", required_argument, 0, 'c'}, {"output", required_argument, 0, 'o'},
@@ -96,7 +51,7 @@ int cmd_convert(int argc, char **argv) {
   float *calib = NULL;
   long n_calib = 0;
   int cols = 0;
-  char *cfg_text = NULL, *tmp = NULL;
+  char *cfg_text = NULL;
   if (cfg_path && !strcmp(cfg_path, "default")) cfg_path = NULL; /* the built-in default */
   int rc = nf_model_open(argv[optind], weights, &m, &err);
   if (!rc && cfg_path) rc = nf_read_file(cfg_path, &cfg_text, NULL, &err);
@@ -118,15 +73,12 @@ int cmd_convert(int argc, char **argv) {
       fprintf(stderr, "nnfirm convert: warning: layer '%s' %s %s overflows on %.2f%% of the calibration values "
                       "(max |value| %.4g)\n", ov[i].layer, ov[i].variable, ov[i].type, 100 * ov[i].rate, ov[i].max_abs);
   }
-  if (!rc) rc = nf_outdir_begin(out, &tmp, &err);
-  if (!rc) rc = write_project(d, argv[optind], cfg_text, tmp, rtl, &err);
-  if (!rc) rc = nf_outdir_commit(tmp, out, &err);
-  else if (tmp) nf_outdir_abort(tmp);
+  nf_project_spec spec = {.design = d, .model_path = argv[optind], .config_text = cfg_text, .rtl = rtl};
+  if (!rc) rc = nf_project_write(&spec, out, NULL, &err);
   if (!rc) {
     printf("wrote %s: %d layers, input %d features, output %d values%s\n", out, d->n_layers, d->n_inputs,
            d->n_outputs, rtl ? " (rtl/, tb/)" : "");
   }
-  free(tmp);
   free(cfg_text);
   free(calib);
   nf_design_free(d);

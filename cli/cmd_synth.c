@@ -1,12 +1,12 @@
 /* nnfirm synth PROJECT: Yosys synthesis of a project's RTL, with counts. */
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "nnfirm/project.h"
 #include "nnfirm/synth.h"
 #include "nnfirm/util.h"
 
@@ -23,56 +23,6 @@ static const char USAGE[] =
     "  --json          print the result as JSON\n"
     "  --quiet         no progress display\n"
     "\nYosys counts are not Vivado's; they compare designs in one open flow.\n";
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* The Verilog files of PROJECT/rtl, sorted, NULL-terminated. */
-static int list_verilog(const char *project, char ***files, nf_error *err) {
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s/rtl", project);
-  DIR *d = opendir(dir);
-  if (!d) return nf_fail(err, NF_EINPUT, "%s: no rtl/ directory (is this a project written by 'nnfirm convert'?)", project);
-  char **list = NULL;
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    if (!nf_has_suffix(e->d_name, ".v") && !nf_has_suffix(e->d_name, ".sv")) continue;
-    char **nl = nf_realloc(list, (size_t)(n + 2) * sizeof *nl, err);
-    if (!nl) break;
-    list = nl;
-    size_t len = strlen(dir) + strlen(e->d_name) + 2;
-    if (!(list[n] = nf_malloc(len, err))) break;
-    snprintf(list[n], len, "%s/%s", dir, e->d_name);
-    list[++n] = NULL;
-  }
-  closedir(d);
-  if (n == 0) {
-    free(list);
-    return nf_fail(err, NF_EINPUT, "%s: no Verilog files in rtl/", project);
-  }
-  qsort(list, (size_t)n, sizeof *list, cmp_str);
-  *files = list;
-  return NF_OK;
-}
-
-/* Top module name from PROJECT/manifest.json ("top" or "project_name"). */
-static void manifest_top(const char *project, char *top, size_t n) {
-  snprintf(top, n, "myproject");
-  char path[4096], *text = NULL;
-  snprintf(path, sizeof path, "%s/manifest.json", project);
-  if (nf_read_file(path, &text, NULL, NULL)) return;
-  cJSON *root = cJSON_Parse(text);
-  free(text);
-  const char *keys[] = {"top", "project_name", "project"};
-  for (int i = 0; i < 3 && root; i++) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, keys[i]);
-    if (cJSON_IsString(v) && v->valuestring[0]) {
-      snprintf(top, n, "%s", v->valuestring);
-      break;
-    }
-  }
-  cJSON_Delete(root);
-}
 
 static char *result_json(const nf_synth_result *r, const char *top) {
   cJSON *o = cJSON_CreateObject();
@@ -95,11 +45,6 @@ static char *result_json(const nf_synth_result *r, const char *top) {
   char *s = cJSON_Print(o);
   cJSON_Delete(o);
   return s;
-}
-
-static void free_list(char **list) {
-  for (char **p = list; p && *p; p++) free(*p);
-  free(list);
 }
 
 int cmd_synth(int argc, char **argv) {
@@ -136,13 +81,11 @@ int cmd_synth(int argc, char **argv) {
     return cli_report("synth", &err);
   }
   char top[256];
-  if (top_opt) snprintf(top, sizeof top, "%s", top_opt);
-  else manifest_top(project, top, sizeof top);
-  so.top = top;
-
   char **files = NULL, *tmp_dir = NULL, out_dir[4096];
   snprintf(out_dir, sizeof out_dir, "%s/synth", project);
-  int rc = list_verilog(project, &files, &err);
+  int rc = nf_project_sources(project, &files, top, sizeof top, &err);
+  if (top_opt) snprintf(top, sizeof top, "%s", top_opt);
+  so.top = top;
   if (!rc) so.verilog_files = (const char *const *)files;
   if (!rc) rc = nf_outdir_begin(out_dir, &tmp_dir, &err);
   nf_synth_result r;
@@ -160,7 +103,7 @@ int cmd_synth(int argc, char **argv) {
   if (!rc) rc = nf_outdir_commit(tmp_dir, out_dir, &err);
   else if (tmp_dir) nf_outdir_abort(tmp_dir);
   free(tmp_dir);
-  free_list(files);
+  nf_project_sources_free(files);
   if (rc) {
     free(text);
     return cli_report("synth", &err);

@@ -1,7 +1,6 @@
 /* nnfirm eval PROJECT: the bit-accurate design's accuracy, ROC curves and
  * confusion matrix, next to the float model it came from (solid vs dashed
  * ROC curves on one plot, as in the hls4ml tutorial). */
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,22 +10,18 @@
 #include "nnfirm/data.h"
 #include "nnfirm/emulate.h"
 #include "nnfirm/import.h"
+#include <cjson/cJSON.h>
+
 #include "nnfirm/metrics.h"
+#include "nnfirm/project.h"
 #include "nnfirm/report.h"
 #include "nnfirm/train.h"
 #include "nnfirm/util.h"
 
 /* The source model named by the project's manifest, when it still opens. */
-static nf_model *source_model(const char *project) {
-  char path[4200], *text = NULL;
-  snprintf(path, sizeof path, "%s/manifest.json", project);
-  if (nf_read_file(path, &text, NULL, NULL)) return NULL;
-  cJSON *o = cJSON_Parse(text);
-  free(text);
-  const cJSON *mp = cJSON_GetObjectItemCaseSensitive(o, "model");
+static nf_model *source_model(const nf_project *p) {
   nf_model *m = NULL;
-  if (!cJSON_IsString(mp) || nf_model_open(mp->valuestring, NULL, &m, NULL)) m = NULL;
-  cJSON_Delete(o);
+  if (!p->model[0] || nf_model_open(p->model, NULL, &m, NULL)) m = NULL;
   return m;
 }
 
@@ -173,6 +168,7 @@ static void print_result(const char *project, const nf_design *d, const nf_metri
 int eval_project(const char *project, const char *data_path, bool test_only, double val_frac, double test_frac,
                  long rows, bool json, const char *plots) {
   nf_error err = {0};
+  nf_project *p = NULL;
   nf_design *d = NULL;
   nf_model *m = NULL;
   nf_dataset ds = {0};
@@ -181,8 +177,9 @@ int eval_project(const char *project, const char *data_path, bool test_only, dou
   float *x = NULL;
   int *y = NULL;
   double *pf = NULL, *pq = NULL;
-  int rc = nf_design_load(project, &d, &err);
-  if (!rc) m = source_model(project);
+  int rc = nf_project_open(project, &p, &err);
+  if (!rc && !(d = p->design)) rc = nf_fail(&err, NF_EINPUT, "%s: an RTL-only project (no design.json) has no emulator to evaluate", project);
+  if (!rc) m = source_model(p);
   if (m && m->n_outputs != d->n_outputs) { /* e.g. the source was replaced: no comparison */
     nf_model_free(m);
     m = NULL;
@@ -243,6 +240,6 @@ int eval_project(const char *project, const char *data_path, bool test_only, dou
   nf_split_free(&split);
   nf_dataset_free(&ds);
   nf_model_free(m);
-  nf_design_free(d);
+  nf_project_free(p);
   return rc ? cli_report("eval", &err) : 0;
 }

@@ -48,6 +48,11 @@ int nf_data_save(const char *path, const nf_dataset *ds, nf_error *err);
 /* Reads a plain numeric matrix (CSV without labels, header optional), e.g.
  * the --input of predict. *x is [*rows][*cols]. */
 int nf_data_load_matrix(const char *path, float **x, long *rows, int *cols, nf_error *err);
+/* Rows of at least n_cols numbers (the first n_cols kept, in double
+ * precision), e.g. the --input of cosim: a header line, blank lines and
+ * '#' comments are skipped, fields may be quoted; max_rows > 0 stops there.
+ * *x is [*rows][n_cols]. Errors name the line and column. */
+int nf_data_load_rows(const char *path, int n_cols, long max_rows, double **x, long *rows, nf_error *err);
 
 /* ---- Download -------------------------------------------------------------
  * Fetches OpenML's hls4ml_lhc_jets_hlf ARFF into dir (resume-safe, checked).

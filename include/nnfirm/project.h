@@ -1,9 +1,24 @@
 /* nnfirm — projects: the stage that joins the fixed-point design (convert),
- * its firmware (rtl) and its cost (synth). A project directory is what
- * 'nnfirm convert' writes and every later command reads.
+ * its emulator (emulate), its firmware (rtl) and its cost (synth). A project
+ * directory is what 'nnfirm convert' writes and every later command reads;
+ * this module is its only writer and reader.
  *
- * Layering: this stage sits above convert, emulate, rtl and synth, which do
- * not know each other's types; code that needs two of them lives here. */
+ * Layout (format version NF_PROJECT_VERSION):
+ *   manifest.json  format name and version, the design's figures (part,
+ *                  clock, interface widths, latency, II), the network file's
+ *                  name, and a checksum of every file below
+ *   design.json    the fixed-point design (types, exact integer codes): the
+ *                  one description of the network; the RTL is generated
+ *                  from it (nf_design_rtl_net)
+ *   config.json    the configuration the design was converted with
+ *   rtl/, tb/      the Verilog and its testbench (absent with --no-rtl)
+ * An RTL-only project (an explicit nf_rtl_net, as benches and tests build
+ * them) has network.json, the generator's own record, instead of design.json
+ * and config.json.
+ *
+ * Version 1 (nnfirm 0.1: a manifest without "version", the network a second
+ * time in tb/design.json with the RTL checksums) is read as it is. A newer
+ * version is refused with a message naming it. */
 #ifndef NNFIRM_PROJECT_H
 #define NNFIRM_PROJECT_H
 
@@ -14,14 +29,81 @@
 #include "nnfirm/rtl.h"
 #include "nnfirm/synth.h"
 
+#define NF_PROJECT_VERSION 2
+
 /* The hardware part of the design (layers [0, n_hw)) as the firmware
  * generator's explicit network. The layers point into d's arrays: free
  * *layers only, and keep d alive while net is used. */
 int nf_design_rtl_net(const nf_design *d, nf_rtl_net *net, nf_rtl_layer **layers, nf_error *err);
 
-/* The resource estimate of a project directory written by 'nnfirm convert'
- * (its design.json; rtl/ is not needed); part NULL = the project's Part when
- * it is a known device, else "xcvu9p". NF_EINPUT when it is missing or bad. */
+/* ---- Writing and opening ---------------------------------------------------- */
+typedef struct nf_project_spec {
+  const nf_design *design;  /* the converted design; NULL for an RTL-only project */
+  const nf_rtl_net *net;    /* RTL-only: the explicit network (used when design is NULL) */
+  const char *model_path;   /* recorded in the manifest; may be NULL */
+  const char *config_text;  /* written as config.json; may be NULL */
+  bool rtl;                 /* generate rtl/ and tb/ (always for an RTL-only project) */
+} nf_project_spec;
+
+/* Writes the project directory dir whole or not at all (an existing dir is
+ * replaced only on success). info (may be NULL) gets the generator's figures
+ * when RTL was written. */
+int nf_project_write(const nf_project_spec *s, const char *dir, nf_rtl_info *info, nf_error *err);
+
+typedef struct nf_project_internal nf_project_internal;
+
+typedef struct nf_project {
+  char dir[4096];
+  int version;           /* the directory's format version (1 or NF_PROJECT_VERSION) */
+  char top[128];         /* top module name */
+  char model[4096];      /* the model the design was converted from; "" when none is recorded */
+  nf_design *design;     /* NULL in an RTL-only project */
+  bool has_rtl;          /* rtl/ and tb/ are there (checked against their checksums) */
+  nf_rtl_net net;        /* the hardware network: from design, or the RTL-only record */
+  nf_rtl_info info;      /* the generator's figures for net */
+  nf_project_internal *internal;
+} nf_project;
+
+/* Opens and checks a project: the manifest's version, the network file, and
+ * (with RTL) that every generated file is present and unmodified and that
+ * rtl/ holds no other Verilog. Errors (NF_EINPUT) name the file. */
+int nf_project_open(const char *dir, nf_project **out, nf_error *err);
+void nf_project_free(nf_project *p);
+
+/* The Verilog sources a synthesis of dir reads: rtl/ *.v and *.sv, sorted,
+ * NULL-terminated (free each and the list), and the top module: the
+ * manifest's when dir is a project, else "myproject" (hand-written RTL in a
+ * bare rtl/ directory is synthesized too; nothing is checked against
+ * checksums here). */
+int nf_project_sources(const char *dir, char ***files, char *top, size_t top_size, nf_error *err);
+void nf_project_sources_free(char **files);
+
+/* ---- Co-simulation -------------------------------------------------------------
+ * Every row goes through the design's input path (the model's scaler, then
+ * the input type) and the emulator gives the expected output codes; the RTL
+ * generator's own SPEC §3 reference is computed beside it as a cross-check.
+ * An RTL-only project casts the rows to the input type and uses the
+ * reference. Writes <dir>/cosim/ (report.json, logs) whole or not at all. */
+typedef struct nf_project_cosim_opts {
+  nf_simulator simulator;
+  const double *rows;   /* [n_rows][net's n_in] raw feature values */
+  long n_rows;
+  bool quiet;           /* no progress display */
+} nf_project_cosim_opts;
+
+typedef struct nf_project_cosim {
+  nf_cosim_result sim;          /* mismatches are a result, not an error */
+  const char *expected_from;    /* "emulator" or the reference */
+  long reference_disagreements; /* emulator vs the generator's reference, output codes */
+  char *report_json;            /* report.json's text (free it) */
+} nf_project_cosim;
+
+int nf_project_cosim_run(const nf_project *p, const nf_project_cosim_opts *o, nf_project_cosim *r, nf_error *err);
+
+/* ---- Cost -------------------------------------------------------------------------
+ * The resource estimate of a project directory (its design; rtl/ is not
+ * needed); part NULL = the project's Part when it is a known device, else
+ * "xcvu9p". NF_EINPUT when it is missing or bad. */
 int nf_project_estimate(const char *dir, const char *part, bool use_dsp, nf_estimate *e, nf_error *err);
 
 #endif

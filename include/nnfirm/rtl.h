@@ -163,34 +163,28 @@ int nf_cosim_run(const nf_cosim_opts *o, nf_cosim_result *r, nf_error *err);
 const char *nf_simulator_name(nf_simulator s);
 int nf_simulator_parse(const char *s, nf_simulator *out, nf_error *err);
 
-/* ---- Projects ------------------------------------------------------------------
- * A project directory (written by 'nnfirm convert') holds rtl/ (the design),
- * tb/ (the testbench and tb/design.json: the network the RTL was generated
- * from, with a checksum of every RTL file, so that co-simulation can tell a
- * hand-edited or incomplete project from a generated one). */
-struct cJSON;
+/* ---- The firmware directories and the network record -------------------------
+ * The project stage (nnfirm/project.h) owns the project directory; these are
+ * the parts it delegates to the generator. */
 
-/* Writes <project>/rtl/ and <project>/tb/ (creating them). The caller makes
- * the project appear atomically (nf_outdir_*). */
-int nf_rtl_write_project(const nf_rtl_net *net, const char *project_dir, nf_rtl_info *info, nf_error *err);
+/* Writes <dir>/rtl/<top>.v and <dir>/tb/tb_<top>.v (creating rtl/ and tb/).
+ * The caller makes the directory appear atomically (nf_outdir_*). */
+int nf_rtl_write_project(const nf_rtl_net *net, const char *dir, nf_rtl_info *info, nf_error *err);
 
-/* Adds the firmware figures to a manifest object: "Wi", "Wo", "latency_cycles",
- * "II", "n_inputs", "n_outputs", "top". For the owner of manifest.json. */
-int nf_rtl_manifest_add(const nf_rtl_info *info, const char *top, struct cJSON *manifest, nf_error *err);
-
-/* A loaded project: the network (owning its arrays) and its figures. */
-typedef struct nf_rtl_project {
+/* A network read back from its record, owning its arrays. */
+typedef struct nf_rtl_record {
   nf_rtl_net net;
   nf_rtl_layer *layers;
   int64_t **arrays;
   int n_arrays;
   char top[128];
-  nf_rtl_info info;
-} nf_rtl_project;
+} nf_rtl_record;
 
-/* Reads <project>/tb/design.json and checks the RTL files against their
- * checksums. Errors (NF_EINPUT) name the missing or modified file. */
-int nf_rtl_load_project(const char *project_dir, nf_rtl_project *p, nf_error *err);
-void nf_rtl_project_free(nf_rtl_project *p);
+/* The explicit network as a JSON file (types, exact codes as decimal text,
+ * softmax tables): written atomically, read back with every field checked
+ * (errors name the file and the layer). */
+int nf_rtl_record_save(const nf_rtl_net *net, const char *path, nf_error *err);
+int nf_rtl_record_load(const char *path, nf_rtl_record *rec, nf_error *err);
+void nf_rtl_record_free(nf_rtl_record *rec);
 
 #endif

@@ -67,10 +67,11 @@ sed 's/+ /- /' "$T/saved.v" > "$f"
 expect_status 2 "hand-edited RTL" -- "$NNFIRM" cosim "$T/p6" --input "$X" --simulator iverilog --quiet
 expect_err_contains "modified since 'nnfirm convert'" "hand-edited RTL message"
 cp "$T/saved.v" "$f"
-mv "$T/p6/tb/design.json" "$T/tbdesign.json"
+tbf=$(ls "$T/p6/tb/"tb_*.v | head -1)
+mv "$tbf" "$T/tb.v"
 expect_status 2 "incomplete project" -- "$NNFIRM" cosim "$T/p6" --input "$X" --simulator iverilog --quiet
-expect_err_contains "tb/design.json: missing" "incomplete project message"
-mv "$T/tbdesign.json" "$T/p6/tb/design.json"
+expect_err_contains "tb/$(basename "$tbf"): missing" "incomplete project message"
+mv "$T/tb.v" "$tbf"
 expect_status 2 "missing simulator" -- env PATH=/nonexistent "$NNFIRM" cosim "$T/p6" --input "$X" --quiet
 expect_err_contains "verilator not found" "missing simulator message"
 expect_status 2 "unknown simulator" -- "$NNFIRM" cosim "$T/p6" --input "$X" --simulator modelsim

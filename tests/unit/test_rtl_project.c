@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "nnfirm/project.h"
 #include "nnfirm/rng.h"
 #include "nnfirm/rtl.h"
 #include "nnfirm/util.h"
@@ -49,7 +50,8 @@ static void write_project(void) {
   nf_rtl_net net = {.top = "jets", .n_layers = 3, .layers = L, .clock_period_ns = 5};
   nf_rtl_info info;
   nf_error err = {0};
-  int rc = nf_rtl_write_project(&net, project, &info, &err);
+  nf_project_spec spec = {.net = &net, .rtl = true};
+  int rc = nf_project_write(&spec, project, &info, &err);
   if (rc) fprintf(stderr, "%s\n", err.msg);
   assert_int_equal(rc, 0);
   assert_int_equal(info.ii, 2);

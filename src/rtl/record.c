@@ -1,9 +1,8 @@
-/* The firmware part of a project directory: rtl/, tb/ and tb/design.json,
- * the record of the network the RTL was generated from (types, integer
- * weight codes) plus a checksum per RTL file, so a co-simulation never runs
- * on RTL that is not the generated one. */
+/* The firmware part of a project directory (rtl/ and tb/), and the record
+ * of an explicit network (types, integer weight codes, tables) as a JSON
+ * file: the network description of an RTL-only project, which the project
+ * stage (src/project) owns. */
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,23 +11,6 @@
 
 #include "nnfirm/rtl.h"
 #include "nnfirm/util.h"
-
-/* FNV-1a, 64 bits: detects edits, not attacks. */
-static uint64_t fnv1a(const char *data, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)data[i]) * 1099511628211ull;
-  return h;
-}
-
-static int hash_file(const char *path, char out[17], nf_error *err) {
-  char *text;
-  size_t n;
-  int rc = nf_read_file(path, &text, &n, err);
-  if (rc) return rc;
-  snprintf(out, 17, "%016" PRIx64, fnv1a(text, n));
-  free(text);
-  return NF_OK;
-}
 
 /* Codes as "c0 c1 ...": exact for every width (JSON numbers are doubles). */
 static char *codes_text(const int64_t *v, long n, nf_error *err) {
@@ -76,70 +58,38 @@ static cJSON *layer_json(const nf_rtl_layer *L, nf_error *err) {
   return o;
 }
 
-static int add_rtl_hashes(cJSON *root, const char *rtl_dir, nf_error *err) {
-  cJSON *files = cJSON_AddObjectToObject(root, "rtl_files");
-  DIR *d = opendir(rtl_dir);
-  if (!files || !d) {
-    if (d) closedir(d);
-    return nf_fail(err, NF_EINTERNAL, "%s: cannot list", rtl_dir);
-  }
-  struct dirent *e;
-  int rc = NF_OK;
-  while (!rc && (e = readdir(d))) {
-    if (!nf_has_suffix(e->d_name, ".v")) continue;
-    char path[4096], h[17];
-    snprintf(path, sizeof path, "%s/%s", rtl_dir, e->d_name);
-    rc = hash_file(path, h, err);
-    if (!rc && !cJSON_AddStringToObject(files, e->d_name, h)) rc = nf_fail_oom(err, "design record");
-  }
-  closedir(d);
-  return rc;
-}
-
 int nf_rtl_write_project(const nf_rtl_net *net, const char *project_dir, nf_rtl_info *info, nf_error *err) {
-  char rtl[4096], tb[4096], path[4200];
+  char rtl[4096], tb[4096];
   snprintf(rtl, sizeof rtl, "%s/rtl", project_dir);
   snprintf(tb, sizeof tb, "%s/tb", project_dir);
   int rc = nf_mkdir_p(rtl, err);
   if (!rc) rc = nf_mkdir_p(tb, err);
   if (!rc) rc = nf_rtl_generate(net, rtl, info, err);
   if (!rc) rc = nf_rtl_write_testbench(net->top, info, tb, err);
-  if (rc) return rc;
+  return rc;
+}
+
+int nf_rtl_record_save(const nf_rtl_net *net, const char *path, nf_error *err) {
   cJSON *root = cJSON_CreateObject(), *layers = cJSON_AddArrayToObject(root, "layers");
   if (!root || !layers) {
     cJSON_Delete(root);
-    return nf_fail_oom(err, "design record");
+    return nf_fail_oom(err, "network record");
   }
+  int rc = NF_OK;
   cJSON_AddStringToObject(root, "format", "nnfirm rtl design 1");
   cJSON_AddStringToObject(root, "top", net->top);
   cJSON_AddNumberToObject(root, "clock_period_ns", net->clock_period_ns > 0 ? net->clock_period_ns : 5.0);
   for (int l = 0; l < net->n_layers && !rc; l++) {
     cJSON *o = layer_json(&net->layers[l], err);
-    if (!o) rc = nf_fail_oom(err, "design record");
+    if (!o) rc = nf_fail_oom(err, "network record");
     else cJSON_AddItemToArray(layers, o);
   }
-  if (!rc) rc = add_rtl_hashes(root, rtl, err);
   char *text = rc ? NULL : cJSON_Print(root);
   cJSON_Delete(root);
-  if (!rc && !text) rc = nf_fail_oom(err, "design record");
-  if (!rc) {
-    snprintf(path, sizeof path, "%s/design.json", tb);
-    rc = nf_write_file_atomic(path, text, strlen(text), err);
-  }
+  if (!rc && !text) rc = nf_fail_oom(err, "network record");
+  if (!rc) rc = nf_write_file_atomic(path, text, strlen(text), err);
   free(text);
   return rc;
-}
-
-int nf_rtl_manifest_add(const nf_rtl_info *info, const char *top, struct cJSON *m, nf_error *err) {
-  cJSON_DeleteItemFromObjectCaseSensitive(m, "top");
-  const char *keys[] = {"Wi", "Wo", "latency_cycles", "II", "n_inputs", "n_outputs"};
-  double vals[] = {info->wi, info->wo, info->latency, info->ii, info->n_in, info->n_out};
-  for (int i = 0; i < 6; i++) {
-    cJSON_DeleteItemFromObjectCaseSensitive(m, keys[i]);
-    if (!cJSON_AddNumberToObject(m, keys[i], vals[i])) return nf_fail_oom(err, "manifest");
-  }
-  if (!cJSON_AddStringToObject(m, "top", top)) return nf_fail_oom(err, "manifest");
-  return NF_OK;
 }
 
 /* ---- Loading ------------------------------------------------------------------ */
@@ -176,7 +126,7 @@ static int parse_codes(const char *s, long n, int64_t **out, nf_error *err) {
   return NF_OK;
 }
 
-static int keep_array(nf_rtl_project *p, int64_t *a, nf_error *err) {
+static int keep_array(nf_rtl_record *p, int64_t *a, nf_error *err) {
   int64_t **na = nf_realloc(p->arrays, (size_t)(p->n_arrays + 1) * sizeof *na, err);
   if (!na) {
     free(a);
@@ -187,7 +137,7 @@ static int keep_array(nf_rtl_project *p, int64_t *a, nf_error *err) {
   return NF_OK;
 }
 
-static int load_table(const cJSON *o, const char *key, long n, const int64_t **out, nf_rtl_project *p,
+static int load_table(const cJSON *o, const char *key, long n, const int64_t **out, nf_rtl_record *p,
                       const char *where, const char *name, nf_error *err) {
   const char *s = str_field(o, key);
   int64_t *v = NULL;
@@ -198,7 +148,7 @@ static int load_table(const cJSON *o, const char *key, long n, const int64_t **o
   return keep_array(p, v, err);
 }
 
-static int load_softmax(const cJSON *o, nf_rtl_layer *L, nf_rtl_project *p, const char *where, nf_error *err) {
+static int load_softmax(const cJSON *o, nf_rtl_layer *L, nf_rtl_record *p, const char *where, nf_error *err) {
   const char *tk[] = {"exp_t", "inv_t"};
   nf_fixed_type *tt[] = {&L->exp_t, &L->inv_t};
   for (int i = 0; i < 2; i++) {
@@ -214,7 +164,7 @@ static int load_softmax(const cJSON *o, nf_rtl_layer *L, nf_rtl_project *p, cons
   return rc ? rc : load_table(o, "inv_table", 1L << L->table_bits, &L->inv_table, p, where, L->name, err);
 }
 
-static int load_layer(const cJSON *o, int idx, nf_rtl_layer *L, nf_rtl_project *p, const char *where, nf_error *err) {
+static int load_layer(const cJSON *o, int idx, nf_rtl_layer *L, nf_rtl_record *p, const char *where, nf_error *err) {
   const char *name = str_field(o, "name"), *kind = str_field(o, "kind");
   if (!name || !kind || strlen(name) >= sizeof L->name || int_field(o, "n_in", &L->n_in) ||
       int_field(o, "n_out", &L->n_out) || L->n_in <= 0 || L->n_out <= 0 || L->n_in > 100000 || L->n_out > 100000)
@@ -251,40 +201,10 @@ static int load_layer(const cJSON *o, int idx, nf_rtl_layer *L, nf_rtl_project *
   return NF_OK;
 }
 
-/* Every listed RTL file is present and unchanged; no unlisted one exists. */
-static int verify_rtl(const cJSON *files, const char *project, nf_error *err) {
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s/rtl", project);
-  if (!cJSON_IsObject(files) || !files->child)
-    return nf_fail(err, NF_EINPUT, "%s/tb/design.json: no rtl_files list", project);
-  for (const cJSON *f = files->child; f; f = f->next) {
-    char path[4400], h[17];
-    snprintf(path, sizeof path, "%s/%s", dir, f->string);
-    if (access(path, R_OK) != 0)
-      return nf_fail(err, NF_EINPUT, "%s: missing (the project is incomplete; run 'nnfirm convert' again)", path);
-    int rc = hash_file(path, h, err);
-    if (rc) return rc;
-    if (!cJSON_IsString(f) || strcmp(h, f->valuestring))
-      return nf_fail(err, NF_EINPUT, "%s: modified since 'nnfirm convert' wrote it; co-simulation checks only generated RTL (run 'nnfirm convert' again)", path);
-  }
-  DIR *d = opendir(dir);
-  if (!d) return nf_fail(err, NF_EINPUT, "%s: no rtl/ directory", project);
-  struct dirent *e;
-  int rc = NF_OK;
-  while (!rc && (e = readdir(d)))
-    if (nf_has_suffix(e->d_name, ".v") && !cJSON_GetObjectItemCaseSensitive(files, e->d_name))
-      rc = nf_fail(err, NF_EINPUT, "%s/%s: not part of the generated design (added by hand?)", dir, e->d_name);
-  closedir(d);
-  return rc;
-}
-
-int nf_rtl_load_project(const char *project, nf_rtl_project *p, nf_error *err) {
+int nf_rtl_record_load(const char *path, nf_rtl_record *p, nf_error *err) {
   memset(p, 0, sizeof *p);
-  char path[4096], *text = NULL;
-  snprintf(path, sizeof path, "%s/tb/design.json", project);
-  if (access(project, F_OK) != 0) return nf_fail(err, NF_EINPUT, "%s: no such project directory", project);
-  if (access(path, R_OK) != 0)
-    return nf_fail(err, NF_EINPUT, "%s: missing; %s is not a complete project written by 'nnfirm convert'", path, project);
+  char *text = NULL;
+  if (access(path, R_OK) != 0) return nf_fail(err, NF_EINPUT, "%s: missing", path);
   int rc = nf_read_file(path, &text, NULL, err);
   if (rc) return rc;
   cJSON *root = cJSON_Parse(text);
@@ -301,22 +221,13 @@ int nf_rtl_load_project(const char *project, nf_rtl_project *p, nf_error *err) {
   if (!rc) {
     snprintf(p->top, sizeof p->top, "%s", top);
     p->net = (nf_rtl_net){.top = p->top, .n_layers = n, .layers = p->layers, .clock_period_ns = clk->valuedouble};
-    rc = verify_rtl(cJSON_GetObjectItemCaseSensitive(root, "rtl_files"), project, err);
   }
   cJSON_Delete(root);
-  if (!rc) {
-    snprintf(path, sizeof path, "%s/tb/tb_%s.v", project, p->top);
-    if (access(path, R_OK) != 0) rc = nf_fail(err, NF_EINPUT, "%s: missing (the project is incomplete)", path);
-  }
-  if (!rc) {
-    rc = nf_rtl_plan(&p->net, &p->info, err);
-    if (rc) nf_fail_context(err, "%s/tb/design.json", project);
-  }
-  if (rc) nf_rtl_project_free(p);
+  if (rc) nf_rtl_record_free(p);
   return rc;
 }
 
-void nf_rtl_project_free(nf_rtl_project *p) {
+void nf_rtl_record_free(nf_rtl_record *p) {
   for (int i = 0; i < p->n_arrays; i++) free(p->arrays[i]);
   free(p->arrays);
   free(p->layers);
