@@ -9,6 +9,7 @@
 typedef struct group {
   rtl_term *t;
   int n;
+  char name[RTL_NAME / 2]; /* its adders are <name>_l<level>_<index> */
 } group;
 
 /* Reduces every group to one term, level by level, so that all groups cross
@@ -24,7 +25,11 @@ static void reduce(rtl_gen *g, group *gs, int ng, int *level, int *stages) {
       group *gr = &gs[q];
       if (gr->n < 2) continue;
       int m = 0;
-      for (int i = 0; i + 1 < gr->n; i += 2) gr->t[m++] = rtl_add(g, gr->t[i], gr->t[i + 1]);
+      char name[RTL_NAME];
+      for (int i = 0; i + 1 < gr->n; i += 2) {
+        snprintf(name, sizeof name, "%s_l%d_%d", gr->name, *level + 1, m);
+        gr->t[m++] = rtl_add(g, gr->t[i], gr->t[i + 1], name);
+      }
       if (gr->n & 1) gr->t[m++] = gr->t[gr->n - 1];
       gr->n = m;
     }
@@ -45,7 +50,7 @@ static void reduce(rtl_gen *g, group *gs, int ng, int *level, int *stages) {
       fprintf(g->fp, "  // ---- pipeline registers after adder level %d ----\n", *level);
       for (int q = 0; q < ng; q++)
         for (int i = 0; i < gs[q].n; i++)
-          if (gs[q].t[i].sig >= 0) gs[q].t[i].sig = rtl_register(g, gs[q].t[i].sig);
+          if (gs[q].t[i].sig >= 0) gs[q].t[i].sig = rtl_register(g, gs[q].t[i].sig, *stages + 1);
       (*stages)++;
     }
   }
@@ -90,6 +95,33 @@ static int find_key(pkey *keys, int nk, int first_of_input, int i, nf_code c) {
   return -1;
 }
 
+/* "c5" / "cm5": a constant in a signal name. */
+static void const_name(char *buf, size_t n, char letter, nf_code c) {
+  snprintf(buf, n, "%c%s%lld", letter, c < 0 ? "m" : "", (long long)(c < 0 ? -c : c));
+}
+
+int rtl_dense_input(rtl_gen *g, rtl_bus *in, int i, const nf_fixed_type *ti) {
+  int x = rtl_new_sig(g, rtl_in_lo(g, i, ti), rtl_in_hi(g, i, ti), "%s_x%d", g->layer, i);
+  if (g->oom) return 0;
+  int w = g->sigs[x].width, W = ti->width;
+  char e[128];
+  /* a signed code's top bits beyond the range are copies of its sign; an
+   * unsigned code gains a zero sign bit */
+  if (ti->is_signed || w <= W) {
+    int take = w < W ? w : W;
+    if (!ti->is_signed) take = w - 1 < W ? w - 1 : W;
+    if (take == 0) snprintf(e, sizeof e, "1'd0"); /* the constant 0 */
+    else if (!ti->is_signed) snprintf(e, sizeof e, "{%d'd0, in_data[%d +: %d]}", w - take, i * W, take);
+    else snprintf(e, sizeof e, "in_data[%d +: %d]", i * W, take);
+    rtl_bus_use(in, i * W, take);
+  } else {
+    snprintf(e, sizeof e, "{%d'd0, in_data[%d +: %d]}", w - W, i * W, W);
+    rtl_bus_use(in, i * W, W);
+  }
+  rtl_wire(g, x, e);
+  return x;
+}
+
 static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
   const int n_in = L->n_in, n_out = L->n_out;
   const nf_fixed_type *ti = &L->input_t, *ta = &L->accum_t;
@@ -117,12 +149,9 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
     return NF_EINTERNAL;
   }
 
-  fprintf(g->fp, "  // inputs (codes of input_t; widths from the values they can take)\n");
-  for (int i = 0; i < n_in; i++) {
-    xs[i] = rtl_new_sig(g, rtl_in_lo(g, i, ti), rtl_in_hi(g, i, ti));
-    fprintf(g->fp, "  wire signed [%d:0] s%d = %sin_data[%d +: %d]%s;\n", g->sigs[xs[i]].width - 1, xs[i],
-            ti->is_signed ? "$signed(" : "{1'b0, ", i * ti->width, ti->width, ti->is_signed ? ")" : "}");
-  }
+  fprintf(g->fp, "  // inputs x_i (codes of input_t; widths from the values they can take)\n");
+  rtl_bus *in = rtl_bus_new(g, "in_data", n_in * ti->width);
+  for (int i = 0; i < n_in && !g->oom; i++) xs[i] = rtl_dense_input(g, in, i, ti);
 
   /* Plan every nonzero product: exact (a shifted, signed share of x*o) or
    * materialized (x*c computed, then quantized as accum_t says). */
@@ -170,9 +199,12 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
 
   /* Phase 1: the distinct products, each a CSD shift-add tree of x_i. */
   int level = 0, stages = 0, nl = 0;
-  fprintf(g->fp, "  // products x_i * c: canonical-signed-digit shift-add trees, one per input and odd |c|,\n"
-                 "  // shared by every output that uses them\n");
-  for (int q = 0; q < nk; q++) {
+  fprintf(g->fp, "  // products x_i * c: canonical-signed-digit shift-add trees <layer>_x<i>_c<c>_l<level>_<k>,\n"
+                 "  // one per input and odd |c| (cm<c>: -c), shared by every output that uses them\n");
+  for (int q = 0; q < nk && !g->oom; q++) {
+    char cn[48];
+    const_name(cn, sizeof cn, 'c', keys[q].c);
+    snprintf(gs[q].name, sizeof gs[q].name, "%s_x%d_%s", g->layer, keys[q].i, cn);
     if (keys[q].alias >= 0) {
       gs[q].n = 0;
       continue;
@@ -182,10 +214,14 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
     if (g->style & NF_RTL_STYLE_MUL) {
       const rtl_sig *x = &g->sigs[xs[keys[q].i]];
       nf_code lo = c > 0 ? x->lo * c : x->hi * c, hi = c > 0 ? x->hi * c : x->lo * c;
-      int p = rtl_new_sig(g, lo, hi);
-      char lit[64];
-      rtl_literal(lit, sizeof lit, c, rtl_signed_width(c, c));
-      fprintf(g->fp, "  wire signed [%d:0] s%d = s%d * %s;\n", g->sigs[p].width - 1, p, xs[keys[q].i], lit);
+      int p = rtl_new_sig(g, lo, hi, "%s_mul", gs[q].name);
+      if (g->oom) break;
+      char lit[64], xe[2 * RTL_NAME + 80], e[3 * RTL_NAME + 160];
+      int w = g->sigs[p].width;
+      rtl_literal(lit, sizeof lit, c, w);
+      rtl_sext(g, xe, sizeof xe, xs[keys[q].i], w);
+      snprintf(e, sizeof e, "%s * %s", xe, lit);
+      rtl_wire(g, p, e);
       gs[q].t = &leaves[nl];
       leaves[nl++] = (rtl_term){.sig = p, .shift = 0, .sign = 1};
       gs[q].n = 1;
@@ -209,11 +245,12 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
 
   /* Phase 2: per output, bias plus the (cast) products, one balanced tree. */
   nl = 0;
-  fprintf(g->fp, "  // one balanced adder tree per output: accum_t bias + products%s\n",
+  fprintf(g->fp, "  // one balanced adder tree per output j, <layer>_o<j>_l<level>_<k>: accum_t bias + products%s\n",
           fp > fa ? " (each first quantized to accum_t, which drops bits)" : " (exact in accum_t)");
-  for (int j = 0; j < n_out; j++) {
+  for (int j = 0; j < n_out && !g->oom; j++) {
     gs[j].t = &leaves[nl];
     gs[j].n = 0;
+    snprintf(gs[j].name, sizeof gs[j].name, "%s_o%d", g->layer, j);
     nf_code b = L->bias ? L->bias[j] : 0;
     nf_code bacc = nf_fixed_cast_code(ta, b, nf_fixed_frac_bits(&L->bias_t));
     if (bacc != 0) leaves[nl++] = (rtl_term){.sig = -1, .sign = 1, .cval = bacc}, gs[j].n++;
@@ -232,8 +269,16 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
           if (L->weights[(size_t)i * n_out + jj] == L->weights[ij] && plan[(size_t)i * n_out + jj].shift < 0)
             s = cast_sig[(size_t)i * n_out + jj];
         if (s < 0) {
-          if (keys[p->key].mat < 0) keys[p->key].mat = rtl_materialize(g, t);
-          s = rtl_cast(g, keys[p->key].mat, p->frac, ta, !acc_wraps);
+          char nm[RTL_NAME], wn[48];
+          if (keys[p->key].mat < 0) {
+            snprintf(nm, sizeof nm, "%s_x%d_p", g->layer, i);
+            const_name(wn, sizeof wn, 'c', keys[p->key].c);
+            strncat(nm, wn + 1, sizeof nm - strlen(nm) - 1);
+            keys[p->key].mat = rtl_materialize(g, t, nm);
+          }
+          const_name(wn, sizeof wn, 'w', L->weights[ij]);
+          snprintf(nm, sizeof nm, "%s_x%d_%s_acc", g->layer, i, wn);
+          s = rtl_cast(g, keys[p->key].mat, p->frac, ta, !acc_wraps, nm);
         }
         cast_sig[ij] = s;
         t = (rtl_term){.sig = s, .shift = 0, .sign = 1};
@@ -249,14 +294,21 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
   /* Casts to accum_t (wrap, or nothing when it cannot overflow) and result_t,
    * then the output register. */
   const nf_fixed_type *tr = &L->result_t;
-  fprintf(g->fp, "  // casts to accum_t and result_t, output registers\n");
+  fprintf(g->fp, "  // casts to accum_t (<layer>_o<j>_acc) and result_t (<layer>_o<j>_res), output registers\n");
   for (int j = 0; j < n_out && !g->oom; j++) {
-    int v = rtl_materialize(g, gs[j].t[0]);
-    int acc = rtl_cast(g, v, fa, ta, true);
-    int y = rtl_cast(g, acc, fa, tr, true);
-    /* assignment sign-extends or truncates to the code width (the value fits) */
-    fprintf(g->fp, "  reg [%d:0] y%d; always @(posedge clk) y%d <= s%d;\n", tr->width - 1, j, j, y);
-    fprintf(g->fp, "  assign out_data[%d +: %d] = y%d;\n", j * tr->width, tr->width, j);
+    char nm[RTL_NAME], ye[2 * RTL_NAME + 80];
+    snprintf(nm, sizeof nm, "%s_o%d_sum", g->layer, j);
+    int v = rtl_materialize(g, gs[j].t[0], nm);
+    snprintf(nm, sizeof nm, "%s_o%d_acc", g->layer, j);
+    int acc = rtl_cast(g, v, fa, ta, true, nm);
+    snprintf(nm, sizeof nm, "%s_o%d_res", g->layer, j);
+    int y = rtl_cast(g, acc, fa, tr, true, nm);
+    if (g->oom) break;
+    /* sign-extended or truncated to the code width (the value fits) */
+    rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
+    fprintf(g->fp, "  reg [%d:0] %s_y%d; always @(posedge clk) %s_y%d <= %s;\n", tr->width - 1, g->layer, j, g->layer, j,
+            ye);
+    fprintf(g->fp, "  assign out_data[%d +: %d] = %s_y%d;\n", j * tr->width, tr->width, g->layer, j);
     g->regs += tr->width;
     /* bits above the value's width copy its sign: synthesis merges their registers */
     if (g->cost) g->cost->reg_bits += rtl_live_bits(g, y) < tr->width ? rtl_live_bits(g, y) : tr->width;
@@ -272,6 +324,7 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
     fprintf(g->fp, "  always @(posedge clk) valid_pipe <= rst ? %d'd0 : {valid_pipe[%d:0], in_valid};\n", stages,
             stages - 2);
   fprintf(g->fp, "  assign out_valid = valid_pipe[%d];\n", stages - 1);
+  rtl_sink(g, NULL);
   free(xs), free(keys), free(plan), free(leaves), free(gs), free(cast_sig);
   return g->oom ? NF_EINTERNAL : NF_OK;
 }
@@ -311,10 +364,10 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
   if (!rc) {
     if (g->range_lo) memcpy(lo, g->range_lo, n_ranges * sizeof *lo), memcpy(hi, g->range_hi, n_ranges * sizeof *hi);
     rtl_gen g1 = {.fp = null, .err = g->err, .range_lo = g->range_lo ? lo : NULL, .range_hi = g->range_hi ? hi : NULL,
-                  .style = g->style, .level_bits = bits, .reg_at = none};
+                  .style = g->style, .level_bits = bits, .reg_at = none, .layer = g->layer};
     int lat;
     rc = emit_dense(&g1, L, &lat);
-    free(g1.sigs);
+    rtl_free(&g1);
     if (!rc) place_registers(bits, g1.levels, k, reg_at);
   }
   if (null) fclose(null);
@@ -329,22 +382,38 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
 
 int rtl_emit_relu(rtl_gen *g, const char *top, const nf_rtl_layer *L) {
   const nf_fixed_type *ti = &L->input_t, *tr = &L->result_t;
+  rtl_bus *in = rtl_bus_new(g, "in_data", L->n_in * ti->width);
+  fprintf(g->fp, "  // <layer>_x<i>: input i; <layer>_m<i> = max(x_i, 0); <layer>_y<i>: cast to result_t\n");
   for (int i = 0; i < L->n_in && !g->oom; i++) {
-    int x = rtl_new_sig(g, rtl_in_lo(g, i, ti), rtl_in_hi(g, i, ti));
+    int x = rtl_dense_input(g, in, i, ti);
     nf_code xlo = g->sigs[x].lo, xhi = g->sigs[x].hi;
-    fprintf(g->fp, "  wire signed [%d:0] s%d = %sin_data[%d +: %d]%s;\n", g->sigs[x].width - 1, x,
-            ti->is_signed ? "$signed(" : "{1'b0, ", i * ti->width, ti->width, ti->is_signed ? ")" : "}");
-    int m = rtl_new_sig(g, xlo < 0 ? 0 : xlo, xhi < 0 ? 0 : xhi);
-    /* a comparison, not the sign bit: Verilator 5.006 mis-optimizes the
-     * bit-select form feeding a rounding cast (found by co-simulation) */
-    fprintf(g->fp, "  wire signed [%d:0] s%d = (s%d < %d'sd0) ? %d'sd0 : s%d;\n", g->sigs[m].width - 1, m, x,
-            g->sigs[x].width, g->sigs[m].width, x);
+    int m = x;
+    if (xlo < 0) {
+      m = rtl_new_sig(g, 0, xhi < 0 ? 0 : xhi, "%s_m%d", g->layer, i);
+      if (g->oom) break;
+      int wm = g->sigs[m].width;
+      char e[3 * RTL_NAME + 120], keep[2 * RTL_NAME + 80];
+      /* a comparison, not the sign bit: Verilator 5.006 mis-optimizes the
+       * bit-select form feeding a rounding cast (found by co-simulation) */
+      if (xhi < 0) {
+        snprintf(e, sizeof e, "%d'sd0", wm); /* never positive: the constant 0 */
+      } else {
+        rtl_ext(g, keep, sizeof keep, x, 0, 0, wm);
+        snprintf(e, sizeof e, "(%s < %d'sd0) ? %d'sd0 : %s", rtl_ref(g, x), g->sigs[x].width, wm, keep);
+      }
+      rtl_wire(g, m, e);
+    }
     if (g->cost) g->cost->relu_bits += rtl_live_bits(g, m);
-    int y = rtl_cast(g, m, nf_fixed_frac_bits(ti), tr, true);
-    fprintf(g->fp, "  assign out_data[%d +: %d] = s%d;\n", i * tr->width, tr->width, y);
+    char nm[RTL_NAME], ye[2 * RTL_NAME + 80];
+    snprintf(nm, sizeof nm, "%s_y%d", g->layer, i);
+    int y = rtl_cast(g, m, nf_fixed_frac_bits(ti), tr, true, nm);
+    if (g->oom) break;
+    rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
+    fprintf(g->fp, "  assign out_data[%d +: %d] = %s;\n", i * tr->width, tr->width, ye);
     rtl_out_range(g, i, y);
   }
   fprintf(g->fp, "  assign out_valid = in_valid;\n");
+  rtl_sink(g, "clk, rst");
   (void)top;
   return g->oom ? NF_EINTERNAL : NF_OK;
 }

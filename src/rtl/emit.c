@@ -1,5 +1,6 @@
 /* Range-tracked Verilog netlist primitives: adders trimmed to the exact range
  * of their result, registers, and the hardware form of an ap_fixed cast. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,7 @@ void rtl_literal(char *buf, size_t n, nf_code v, int width) {
   buf[off] = '\0';
 }
 
-int rtl_new_sig(rtl_gen *g, nf_code lo, nf_code hi) {
+int rtl_new_sig(rtl_gen *g, nf_code lo, nf_code hi, const char *fmt, ...) {
   if (g->n_sigs == g->cap_sigs) {
     int cap = g->cap_sigs ? 2 * g->cap_sigs : 1024;
     rtl_sig *s = nf_realloc(g->sigs, (size_t)cap * sizeof *s, g->err);
@@ -45,7 +46,186 @@ int rtl_new_sig(rtl_gen *g, nf_code lo, nf_code hi) {
   s->lo = lo;
   s->hi = hi;
   s->width = rtl_signed_width(lo, hi);
+  s->used = 0;
+  s->reg = -1;
+  va_list ap;
+  va_start(ap, fmt);
+  int len = vsnprintf(s->name, sizeof s->name, fmt, ap);
+  va_end(ap);
+  s->base_len = len < (int)sizeof s->name ? len : (int)sizeof s->name - 1;
   return g->n_sigs++;
+}
+
+static void mark(rtl_gen *g, int sig, int hi, int lo) {
+  if (g->oom || sig < 0 || sig >= g->n_sigs || hi < lo) return;
+  rtl_sig *s = &g->sigs[sig];
+  if (lo < 0) lo = 0;
+  if (hi > s->width - 1) hi = s->width - 1;
+  for (int b = lo; b <= hi; b++) s->used |= (unsigned __int128)1 << b;
+}
+
+const char *rtl_ref(rtl_gen *g, int sig) {
+  if (g->oom) return "oom";
+  mark(g, sig, g->sigs[sig].width - 1, 0);
+  return g->sigs[sig].name;
+}
+
+void rtl_bit(rtl_gen *g, char *buf, size_t n, int sig, int bit) {
+  if (g->oom) return (void)snprintf(buf, n, "oom");
+  mark(g, sig, bit, bit);
+  snprintf(buf, n, "%s[%d]", g->sigs[sig].name, bit);
+}
+
+void rtl_slice(rtl_gen *g, char *buf, size_t n, int sig, int hi, int lo) {
+  if (g->oom) return (void)snprintf(buf, n, "oom");
+  mark(g, sig, hi, lo);
+  if (hi == lo) snprintf(buf, n, "%s[%d]", g->sigs[sig].name, hi);
+  else snprintf(buf, n, "%s[%d:%d]", g->sigs[sig].name, hi, lo);
+}
+
+void rtl_ext(rtl_gen *g, char *buf, size_t n, int sig, int drop, int shift, int width) {
+  if (g->oom) return (void)snprintf(buf, n, "oom");
+  const rtl_sig *s = &g->sigs[sig];
+  const char *nm = s->name;
+  int w = s->width;
+  if (drop >= w) drop = w - 1; /* only sign copies remain */
+  int body = width - shift;    /* bits taken from sig >>> drop */
+  char zeros[32] = "";
+  if (shift > 0) snprintf(zeros, sizeof zeros, ", %d'd0", shift);
+  if (body <= 0) {
+    snprintf(buf, n, "%d'd0", width);
+    return;
+  }
+  int avail = w - drop; /* bits of sig >>> drop before sign extension */
+  if (body <= avail) {
+    int hi = drop + body - 1;
+    mark(g, sig, hi, drop);
+    if (shift == 0 && drop == 0 && body == w) snprintf(buf, n, "%s", nm);
+    else if (shift == 0) snprintf(buf, n, "%s[%d:%d]", nm, hi, drop);
+    else if (drop == 0 && body == w) snprintf(buf, n, "{%s%s}", nm, zeros);
+    else snprintf(buf, n, "{%s[%d:%d]%s}", nm, hi, drop, zeros);
+    return;
+  }
+  int k = body - avail;
+  mark(g, sig, w - 1, drop);
+  char sign[RTL_NAME + 32], part[RTL_NAME + 32];
+  if (k == 1) snprintf(sign, sizeof sign, "%s[%d]", nm, w - 1);
+  else snprintf(sign, sizeof sign, "{%d{%s[%d]}}", k, nm, w - 1);
+  if (drop == 0) snprintf(part, sizeof part, "%s", nm);
+  else if (drop == w - 1) snprintf(part, sizeof part, "%s[%d]", nm, drop);
+  else snprintf(part, sizeof part, "%s[%d:%d]", nm, w - 1, drop);
+  snprintf(buf, n, "{%s, %s%s}", sign, part, zeros);
+}
+
+void rtl_sext(rtl_gen *g, char *buf, size_t n, int sig, int width) {
+  char e[2 * RTL_NAME + 80];
+  rtl_ext(g, e, sizeof e, sig, 0, 0, width);
+  if (e[0] == '{') snprintf(buf, n, "$signed(%s)", e);
+  else if (strchr(e, '[')) snprintf(buf, n, "$signed(%s)", e); /* a part-select is unsigned */
+  else snprintf(buf, n, "%s", e);
+}
+
+void rtl_wire(rtl_gen *g, int sig, const char *expr) {
+  if (g->oom) return;
+  fprintf(g->fp, "  wire signed [%d:0] %s = %s;\n", g->sigs[sig].width - 1, g->sigs[sig].name, expr);
+}
+
+rtl_bus *rtl_bus_new(rtl_gen *g, const char *name, int width) {
+  if (g->n_buses == g->cap_buses) {
+    int cap = g->cap_buses ? 2 * g->cap_buses : 8;
+    rtl_bus **nb = nf_realloc(g->buses, (size_t)cap * sizeof *nb, g->err);
+    if (!nb) {
+      g->oom = true;
+      return NULL;
+    }
+    g->buses = nb;
+    g->cap_buses = cap;
+  }
+  rtl_bus *b = nf_calloc(1, sizeof *b, g->err);
+  bool *used = nf_calloc((size_t)width + 1, sizeof *used, g->err);
+  if (!b || !used) {
+    free(b), free(used);
+    g->oom = true;
+    return NULL;
+  }
+  b->name = name;
+  b->width = width;
+  b->used = used;
+  g->buses[g->n_buses++] = b;
+  return b;
+}
+
+void rtl_bus_use(rtl_bus *b, int lo, int len) {
+  if (!b) return;
+  for (int i = lo; i < lo + len && i < b->width; i++)
+    if (i >= 0) b->used[i] = true;
+}
+
+/* Appends one item of the sink. */
+static void sink_item(FILE *fp, int *items, const char *name, int hi, int lo, bool whole) {
+  fprintf(fp, "%s", *items % 4 == 0 ? ",\n    " : ", ");
+  if (whole) fprintf(fp, "%s", name);
+  else if (hi == lo) fprintf(fp, "%s[%d]", name, hi);
+  else fprintf(fp, "%s[%d:%d]", name, hi, lo);
+  (*items)++;
+}
+
+void rtl_sink(rtl_gen *g, const char *extra) {
+  if (!g->oom) {
+    int items = 0;
+    for (int b = 0; b < g->n_buses; b++) {
+      const rtl_bus *u = g->buses[b];
+      for (int i = 0; i < u->width;) {
+        if (u->used[i]) {
+          i++;
+          continue;
+        }
+        int j = i;
+        while (j + 1 < u->width && !u->used[j + 1]) j++;
+        if (items == 0)
+          fprintf(g->fp, "  // bits nothing reads (below a quantization step, above a value's range, or\n"
+                         "  // of inputs no weight uses), gathered so that lint sees them consumed\n"
+                         "  wire unused_bits = &{1'b0");
+        sink_item(g->fp, &items, u->name, j, i, i == 0 && j == u->width - 1);
+        i = j + 1;
+      }
+    }
+    for (int s = 0; s < g->n_sigs; s++) {
+      const rtl_sig *x = &g->sigs[s];
+      for (int i = 0; i < x->width;) {
+        if ((x->used >> i) & 1) {
+          i++;
+          continue;
+        }
+        int j = i;
+        while (j + 1 < x->width && !((x->used >> (j + 1)) & 1)) j++;
+        if (items == 0)
+          fprintf(g->fp, "  // bits nothing reads (below a quantization step, above a value's range, or\n"
+                         "  // of inputs no weight uses), gathered so that lint sees them consumed\n"
+                         "  wire unused_bits = &{1'b0");
+        sink_item(g->fp, &items, x->name, j, i, i == 0 && j == x->width - 1);
+        i = j + 1;
+      }
+    }
+    if (extra) {
+      if (items == 0) fprintf(g->fp, "  // inputs this module does not need, gathered so that lint sees them consumed\n"
+                                     "  wire unused_bits = &{1'b0");
+      fprintf(g->fp, ",\n    %s", extra);
+      items++;
+    }
+    if (items) fprintf(g->fp, ",\n    1'b0};\n");
+  }
+  for (int b = 0; b < g->n_buses; b++) free(g->buses[b]->used), free(g->buses[b]);
+  g->n_buses = 0;
+}
+
+void rtl_free(rtl_gen *g) {
+  for (int b = 0; b < g->n_buses; b++) free(g->buses[b]->used), free(g->buses[b]);
+  free(g->buses);
+  g->buses = NULL;
+  g->n_buses = g->cap_buses = 0;
+  free(g->sigs);
+  g->sigs = NULL;
 }
 
 int rtl_live_bits(const rtl_gen *g, int sig) {
@@ -101,24 +281,18 @@ void rtl_term_range(const rtl_gen *g, const rtl_term *t, nf_code *lo, nf_code *h
   *hi = b;
 }
 
-/* Operand text of a term's magnitude, aligned to `base` shift. */
-static void operand(const rtl_gen *g, const rtl_term *t, int base, char *buf, size_t n) {
-  int sh = t->shift - base;
-  if (t->sig < 0) {
-    nf_code c = t->cval * (t->sign < 0 ? -1 : 1);
-    rtl_literal(buf, n, c, rtl_signed_width(c, c));
-  } else if (sh == 0) {
-    snprintf(buf, n, "s%d", t->sig);
-  } else {
-    snprintf(buf, n, "$signed({s%d, %d'd0})", t->sig, sh);
-  }
+/* Operand text of a term's magnitude in exactly `width` bits. */
+static void operand(rtl_gen *g, const rtl_term *t, int width, char *buf, size_t n) {
+  if (t->sig < 0) rtl_literal(buf, n, t->cval * (t->sign < 0 ? -1 : 1), width);
+  else rtl_ext(g, buf, n, t->sig, 0, t->shift, width);
 }
 
 /* a + b as one trimmed adder. Signs are carried, not computed: (-a)+(-b) is
  * emitted as a+b with a negative term sign, so negation costs nothing until
  * a value is needed on its own (rtl_materialize). Constants are folded into
- * the term as literals (their sign applied). */
-rtl_term rtl_add(rtl_gen *g, rtl_term a, rtl_term b) {
+ * the term as literals (their sign applied). Both operands are written at the
+ * result's width: the sum is exact mod 2^width, and the result fits. */
+rtl_term rtl_add(rtl_gen *g, rtl_term a, rtl_term b, const char *name) {
   if (a.sig < 0 && b.sig < 0) {
     nf_code va = a.sign * a.cval, vb = b.sign * b.cval;
     return (rtl_term){.sig = -1, .sign = 1, .cval = va + vb};
@@ -162,14 +336,14 @@ rtl_term rtl_add(rtl_gen *g, rtl_term a, rtl_term b) {
     lo = alo + blo;
     hi = ahi + bhi;
   }
-  int id = rtl_new_sig(g, lo, hi);
+  int id = rtl_new_sig(g, lo, hi, "%s", name);
   if (g->oom) return (rtl_term){.sig = -1};
-  char oa[128], ob[128];
-  ra.shift = ma.shift;
-  rb.shift = mb.shift;
-  operand(g, &ra, 0, oa, sizeof oa);
-  operand(g, &rb, 0, ob, sizeof ob);
-  fprintf(g->fp, "  wire signed [%d:0] s%d = %s %c %s;\n", g->sigs[id].width - 1, id, oa, sub ? '-' : '+', ob);
+  char oa[2 * RTL_NAME + 80], ob[2 * RTL_NAME + 80], e[5 * RTL_NAME + 200];
+  int w = g->sigs[id].width;
+  operand(g, &ra, w, oa, sizeof oa);
+  operand(g, &rb, w, ob, sizeof ob);
+  snprintf(e, sizeof e, "%s %c %s", oa, sub ? '-' : '+', ob);
+  rtl_wire(g, id, e);
   g->adders++;
   /* the low bits below the other operand's lowest possibly-nonzero bit pass through */
   bool constant = ra.sig < 0 || rb.sig < 0;
@@ -179,30 +353,42 @@ rtl_term rtl_add(rtl_gen *g, rtl_term a, rtl_term b) {
 }
 
 /* A term as a plain signal holding exactly its value (shift and sign applied). */
-int rtl_materialize(rtl_gen *g, rtl_term t) {
+int rtl_materialize(rtl_gen *g, rtl_term t, const char *name) {
   if (t.sig >= 0 && t.sign > 0 && t.shift == 0) return t.sig;
   nf_code lo, hi;
   rtl_term_range(g, &t, &lo, &hi);
-  int id = rtl_new_sig(g, lo, hi);
+  int id = rtl_new_sig(g, lo, hi, "%s", name);
   if (g->oom) return 0;
-  char op[128];
-  rtl_term mag = t;
-  mag.sign = 1;
+  char op[2 * RTL_NAME + 80], e[2 * RTL_NAME + 90];
+  int w = g->sigs[id].width;
   if (t.sig < 0) {
-    rtl_literal(op, sizeof op, t.cval * t.sign, g->sigs[id].width);
-    fprintf(g->fp, "  wire signed [%d:0] s%d = %s;\n", g->sigs[id].width - 1, id, op);
+    rtl_literal(op, sizeof op, t.cval * t.sign, w);
+    rtl_wire(g, id, op);
     return id;
   }
-  operand(g, &mag, 0, op, sizeof op);
+  rtl_term mag = t;
+  mag.sign = 1;
+  operand(g, &mag, w, op, sizeof op);
   if (t.sign < 0) g->adders++, rtl_cost_adder(g, id, t.shift, false);
-  fprintf(g->fp, "  wire signed [%d:0] s%d = %s%s;\n", g->sigs[id].width - 1, id, t.sign < 0 ? "-" : "", op);
+  snprintf(e, sizeof e, "%s%s", t.sign < 0 ? "-" : "", op);
+  rtl_wire(g, id, e);
   return id;
 }
 
-int rtl_register(rtl_gen *g, int sig) {
-  int id = rtl_new_sig(g, g->sigs[sig].lo, g->sigs[sig].hi);
+int rtl_register(rtl_gen *g, int sig, int stage) {
+  if (g->sigs[sig].reg >= 0) {
+    int id = g->sigs[sig].reg;
+    g->regs += g->sigs[id].width;
+    if (g->cost) g->cost->reg_bits += rtl_live_bits(g, id);
+    return id;
+  }
+  int id = rtl_new_sig(g, g->sigs[sig].lo, g->sigs[sig].hi, "%.*s_r%d", g->sigs[sig].base_len, g->sigs[sig].name,
+                       stage);
   if (g->oom) return 0;
-  fprintf(g->fp, "  reg signed [%d:0] s%d; always @(posedge clk) s%d <= s%d;\n", g->sigs[id].width - 1, id, id, sig);
+  g->sigs[id].base_len = g->sigs[sig].base_len;
+  g->sigs[sig].reg = id;
+  fprintf(g->fp, "  reg signed [%d:0] %s; always @(posedge clk) %s <= %s;\n", g->sigs[id].width - 1,
+          g->sigs[id].name, g->sigs[id].name, rtl_ref(g, sig));
   g->regs += g->sigs[id].width;
   if (g->cost) g->cost->reg_bits += rtl_live_bits(g, id);
   return id;
@@ -266,101 +452,159 @@ void rtl_cast_range(nf_code lo, nf_code hi, int frac, const nf_fixed_type *t, bo
   }
 }
 
-/* The 1-bit round-up condition of mode q on the `drop` low bits of e. */
-static void round_expr(char *buf, size_t n, nf_qmode q, int e, int we, int drop) {
-  char half[160], rem[64];
+/* The 1-bit round-up condition of mode q on the `drop` low bits of e (we
+ * bits); "1'b0" when the mode never rounds up here. With one dropped bit
+ * the remainder is never above half and equals half when that bit is set. */
+static void round_expr(rtl_gen *g, char *buf, size_t n, nf_qmode q, int e, int we, int drop) {
+  char half[160], rem[RTL_NAME + 32], sign[RTL_NAME + 16], lsb[RTL_NAME + 16], gt[2 * RTL_NAME + 200],
+      eq[2 * RTL_NAME + 200];
   int k = snprintf(half, sizeof half, "%d'b1", drop);
   for (int i = 1; i < drop && k + 1 < (int)sizeof half; i++) half[k++] = '0';
   half[k] = '\0';
-  snprintf(rem, sizeof rem, "s%d[%d:0]", e, drop - 1);
   switch (q) {
-  case NF_Q_TRN: snprintf(buf, n, "1'b0"); break;
-  case NF_Q_TRN_ZERO: snprintf(buf, n, "(s%d[%d] & (|%s))", e, we - 1, rem); break;
-  case NF_Q_RND: snprintf(buf, n, "s%d[%d]", e, drop - 1); break;
-  case NF_Q_RND_ZERO: snprintf(buf, n, "((%s > %s) | ((%s == %s) & s%d[%d]))", rem, half, rem, half, e, we - 1); break;
-  case NF_Q_RND_MIN_INF: snprintf(buf, n, "(%s > %s)", rem, half); break;
-  case NF_Q_RND_INF: snprintf(buf, n, "((%s > %s) | ((%s == %s) & ~s%d[%d]))", rem, half, rem, half, e, we - 1); break;
-  case NF_Q_RND_CONV: snprintf(buf, n, "((%s > %s) | ((%s == %s) & s%d[%d]))", rem, half, rem, half, e, drop); break;
+  case NF_Q_TRN: snprintf(buf, n, "1'b0"); return;
+  case NF_Q_RND: rtl_bit(g, buf, n, e, drop - 1); return;
+  case NF_Q_RND_MIN_INF:
+    if (drop == 1) return (void)snprintf(buf, n, "1'b0");
+    break;
+  default: break;
+  }
+  rtl_slice(g, rem, sizeof rem, e, drop - 1, 0);
+  if (drop > 1) {
+    snprintf(gt, sizeof gt, "(%s > %s)", rem, half);
+    snprintf(eq, sizeof eq, "(%s == %s)", rem, half);
+  }
+  if (q == NF_Q_TRN_ZERO || q == NF_Q_RND_ZERO || q == NF_Q_RND_INF) rtl_bit(g, sign, sizeof sign, e, we - 1);
+  switch (q) {
+  case NF_Q_TRN_ZERO: snprintf(buf, n, "(%s & (|%s))", sign, rem); break;
+  case NF_Q_RND_ZERO:
+    if (drop > 1) snprintf(buf, n, "(%s | (%s & %s))", gt, eq, sign);
+    else snprintf(buf, n, "(%s & %s)", rem, sign);
+    break;
+  case NF_Q_RND_MIN_INF: snprintf(buf, n, "%s", gt); break;
+  case NF_Q_RND_INF:
+    if (drop > 1) snprintf(buf, n, "(%s | (%s & ~%s))", gt, eq, sign);
+    else snprintf(buf, n, "(%s & ~%s)", rem, sign);
+    break;
+  case NF_Q_RND_CONV:
+    rtl_bit(g, lsb, sizeof lsb, e, drop);
+    if (drop > 1) snprintf(buf, n, "(%s | (%s & %s))", gt, eq, lsb);
+    else snprintf(buf, n, "(%s & %s)", rem, lsb);
+    break;
+  default: break;
   }
 }
 
 /* Hardware ap_fixed cast. Quantization: keep the high bits (floor) and add
  * the mode's round-up bit; overflow: slice (wrap) or compare-and-select
  * (saturation), only where the value range can actually overflow. */
-int rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflow) {
+int rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflow, const char *name) {
+  if (g->oom) return 0;
   int drop = frac - nf_fixed_frac_bits(t);
   nf_code lo = g->sigs[sig].lo, hi = g->sigs[sig].hi;
   nf_code qlo = rtl_quantize(lo, drop, t->q), qhi = rtl_quantize(hi, drop, t->q);
+  nf_code tlo = nf_fixed_min_code(t), thi = nf_fixed_max_code(t);
+  bool over = overflow && !(qlo >= tlo && qhi <= thi);
+  char e1[4 * RTL_NAME + 200], e2[8 * RTL_NAME + 800];
   int q = sig;
   if (drop < 0) {
-    q = rtl_new_sig(g, qlo, qhi);
+    q = rtl_new_sig(g, qlo, qhi, over ? "%s_q" : "%s", name);
     if (g->oom) return 0;
-    fprintf(g->fp, "  wire signed [%d:0] s%d = $signed({s%d, %d'd0});\n", g->sigs[q].width - 1, q, sig, -drop);
+    rtl_ext(g, e1, sizeof e1, sig, 0, -drop, g->sigs[q].width);
+    rtl_wire(g, q, e1);
   } else if (drop > 0) {
     /* sign-extend so that at least one bit stays above the dropped ones */
     int e = sig;
-    if (g->sigs[sig].width < drop + 2) {
-      e = rtl_new_sig(g, lo, hi);
+    if (t->q != NF_Q_TRN && g->sigs[sig].width < drop + 2) {
+      e = rtl_new_sig(g, lo, hi, "%s_ext", name);
       if (g->oom) return 0;
       g->sigs[e].width = drop + 2;
-      fprintf(g->fp, "  wire signed [%d:0] s%d = s%d;\n", drop + 1, e, sig);
+      rtl_ext(g, e1, sizeof e1, sig, 0, 0, drop + 2);
+      rtl_wire(g, e, e1);
     }
     int we = g->sigs[e].width;
-    q = rtl_new_sig(g, qlo, qhi);
+    q = rtl_new_sig(g, qlo, qhi, over ? "%s_q" : "%s", name);
     if (g->oom) return 0;
-    if (t->q == NF_Q_TRN) {
-      fprintf(g->fp, "  wire signed [%d:0] s%d = $signed(s%d[%d:%d]);\n", g->sigs[q].width - 1, q, e, we - 1, drop);
+    int wq = g->sigs[q].width;
+    rtl_ext(g, e1, sizeof e1, e, drop, 0, wq);
+    char up[8 * RTL_NAME + 600];
+    round_expr(g, up, sizeof up, t->q, e, we, drop);
+    if (!strcmp(up, "1'b0")) {
+      rtl_wire(g, q, e1); /* floor, or a mode that cannot round up here */
+      if (t->q != NF_Q_TRN) { /* counted as the rounding adder it was (the estimator's calibration) */
+        g->adders++;
+        if (g->cost && !g->oom) g->cost->adders++, g->cost->round_bits += rtl_live_bits(g, q);
+      }
     } else {
-      char up[600];
-      round_expr(up, sizeof up, t->q, e, we, drop);
       /* the round-up bit as a zero-extended wire of the sum's full width:
        * Verilator 5.006 miscomputes narrower forms in some contexts (found by
        * co-simulation against Icarus) */
-      int inc = rtl_new_sig(g, 0, 1);
+      int inc = rtl_new_sig(g, 0, 1, "%s_up", name);
       if (g->oom) return 0;
-      g->sigs[inc].width = g->sigs[q].width < 2 ? 2 : g->sigs[q].width;
-      fprintf(g->fp, "  wire signed [%d:0] s%d = {%d'd0, %s};\n", g->sigs[inc].width - 1, inc, g->sigs[inc].width - 1, up);
-      fprintf(g->fp, "  wire signed [%d:0] s%d = $signed(s%d[%d:%d]) + s%d;\n", g->sigs[q].width - 1, q, e, we - 1,
-              drop, inc);
+      g->sigs[inc].width = wq < 2 ? 2 : wq;
+      int wi = g->sigs[inc].width;
+      snprintf(e2, sizeof e2, "{%d'd0, %s}", wi - 1, up);
+      rtl_wire(g, inc, e2);
+      char ie[2 * RTL_NAME + 80];
+      rtl_ext(g, ie, sizeof ie, inc, 0, 0, wq);
+      snprintf(e2, sizeof e2, "%s + %s", e1, ie);
+      rtl_wire(g, q, e2);
       g->adders++;
       if (g->cost && !g->oom) g->cost->adders++, g->cost->round_bits += rtl_live_bits(g, q);
     }
   }
-  nf_code tlo = nf_fixed_min_code(t), thi = nf_fixed_max_code(t);
-  if (!overflow || (qlo >= tlo && qhi <= thi)) return q;
+  if (!over) return q;
 
   nf_code olo, ohi;
   rtl_cast_range(lo, hi, frac, t, true, &olo, &ohi);
-  int out = rtl_new_sig(g, olo, ohi);
-  if (g->oom) return 0;
-  int wq = g->sigs[q].width, wo = g->sigs[out].width;
+  int wq = g->sigs[q].width;
   if (t->o == NF_O_WRAP) {
-    int src = q;
-    if (wq < t->width) {
-      src = rtl_new_sig(g, qlo, qhi);
-      if (g->oom) return 0;
-      g->sigs[src].width = t->width;
-      fprintf(g->fp, "  wire signed [%d:0] s%d = s%d;\n", t->width - 1, src, q);
+    /* the low W bits of the code; an unsigned type reads them as a positive value */
+    int out = rtl_new_sig(g, olo, ohi, "%s", name);
+    if (g->oom) return 0;
+    int w = t->width, wo = g->sigs[out].width;
+    rtl_ext(g, e1, sizeof e1, q, 0, 0, w);
+    if (wo == w) rtl_wire(g, out, e1);
+    else if (!t->is_signed && wo > w) {
+      snprintf(e2, sizeof e2, "{%d'd0, %s}", wo - w, e1);
+      rtl_wire(g, out, e2);
+    } else {
+      nf_fail(g->err, NF_EINTERNAL, "wrap of %s: %d-bit range for a %d-bit type", name, wo, w);
+      g->oom = true;
+      return 0;
     }
-    if (t->is_signed)
-      fprintf(g->fp, "  wire signed [%d:0] s%d = $signed(s%d[%d:0]);\n", wo - 1, out, src, t->width - 1);
-    else
-      fprintf(g->fp, "  wire signed [%d:0] s%d = {1'b0, s%d[%d:0]};\n", wo - 1, out, src, t->width - 1);
     return out;
   }
+  int out = rtl_new_sig(g, olo, ohi, "%s", name);
+  if (g->oom) return 0;
+  int wo = g->sigs[out].width;
   nf_code mn = tlo, mx = thi;
   if (t->o == NF_O_SAT_SYM && t->is_signed) mn = -thi;
-  char lmax[64], lmin[64];
-  rtl_literal(lmax, sizeof lmax, mx, wq + 1);
-  rtl_literal(lmin, sizeof lmin, mn, wq + 1);
-  char over[200] = "1'b0", under[200] = "1'b0";
-  if (qhi > mx) snprintf(over, sizeof over, "(s%d > %s)", q, lmax);
-  if (qlo < mn) snprintf(under, sizeof under, "(s%d < %s)", q, lmin);
-  if (g->cost) g->cost->sat_bits += (long)wq * ((qhi > mx) + (qlo < mn)) + rtl_live_bits(g, out);
-  if (t->o == NF_O_SAT_ZERO)
-    fprintf(g->fp, "  wire signed [%d:0] s%d = (%s | %s) ? %d'sd0 : s%d;\n", wo - 1, out, over, under, wo, q);
-  else
-    fprintf(g->fp, "  wire signed [%d:0] s%d = %s ? %s : %s ? %s : s%d;\n", wo - 1, out, over, lmax, under, lmin, q);
+  bool can_over = qhi > mx, can_under = qlo < mn;
+  int cw = wq;
+  if (rtl_signed_width(mn, mx) > cw) cw = rtl_signed_width(mn, mx);
+  char qc[2 * RTL_NAME + 80], lmax[64], lmin[64], cmp_over[3 * RTL_NAME + 120] = "", cmp_under[3 * RTL_NAME + 120] = "";
+  rtl_sext(g, qc, sizeof qc, q, cw);
+  rtl_literal(lmax, sizeof lmax, mx, cw);
+  rtl_literal(lmin, sizeof lmin, mn, cw);
+  if (can_over) snprintf(cmp_over, sizeof cmp_over, "(%s > %s)", qc, lmax);
+  if (can_under) snprintf(cmp_under, sizeof cmp_under, "(%s < %s)", qc, lmin);
+  if (g->cost) g->cost->sat_bits += (long)wq * (can_over + can_under) + rtl_live_bits(g, out);
+  char keep[2 * RTL_NAME + 80];
+  rtl_ext(g, keep, sizeof keep, q, 0, 0, wo);
+  if (t->o == NF_O_SAT_ZERO) {
+    char z[32];
+    snprintf(z, sizeof z, "%d'd0", wo);
+    if (can_over && can_under) snprintf(e2, sizeof e2, "(%s | %s) ? %s : %s", cmp_over, cmp_under, z, keep);
+    else snprintf(e2, sizeof e2, "%s ? %s : %s", can_over ? cmp_over : cmp_under, z, keep);
+  } else {
+    rtl_literal(lmax, sizeof lmax, mx, wo);
+    rtl_literal(lmin, sizeof lmin, mn, wo);
+    if (can_over && can_under) snprintf(e2, sizeof e2, "%s ? %s : %s ? %s : %s", cmp_over, lmax, cmp_under, lmin, keep);
+    else if (can_over) snprintf(e2, sizeof e2, "%s ? %s : %s", cmp_over, lmax, keep);
+    else snprintf(e2, sizeof e2, "%s ? %s : %s", cmp_under, lmin, keep);
+  }
+  rtl_wire(g, out, e2);
   return out;
 }
 

@@ -112,6 +112,7 @@ static void write_header(FILE *fp, const char *top, const nf_rtl_layer *L, int l
   }
   fprintf(fp, "//   result_t %s (out_data: value k at [k*%d +: %d])\n", t[4], L->result_t.width, L->result_t.width);
   fprintf(fp, "//   latency %d cycles, initiation interval %d\n", latency, ii);
+  fprintf(fp, "`timescale 1ns / 1ps\n");
   fprintf(fp, "module %s_%s(\n  input clk, input rst, input in_valid, input [%d:0] in_data,\n"
               "  output out_valid, output [%d:0] out_data\n);\n",
           top, L->name, L->n_in * L->input_t.width - 1, L->n_out * L->result_t.width - 1);
@@ -126,7 +127,7 @@ static int layer_body(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_co
   FILE *mem = body ? open_memstream(body, &len) : fopen("/dev/null", "w");
   if (!mem) return body ? nf_fail_oom(err, "Verilog text") : nf_fail(err, NF_EINTERNAL, "/dev/null: cannot open");
   if (!body) setvbuf(mem, NULL, _IOFBF, 1 << 16);
-  rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi, .style = net->style, .cost = cost};
+  rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi, .style = net->style, .cost = cost, .layer = L->name};
   int rc = NF_OK;
   *latency = 0;
   if (L->kind == NF_RTL_RELU) rc = rtl_emit_relu(&g, net->top, L);
@@ -135,7 +136,7 @@ static int layer_body(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_co
   else rc = rtl_emit_dense(&g, net->top, L, k, latency);
   if (g.oom && !rc) rc = NF_EINTERNAL;
   *adders = g.adders;
-  free(g.sigs);
+  rtl_free(&g);
   if (fclose(mem) != 0 && !rc) rc = nf_fail_oom(err, "Verilog text");
   if (rc) {
     if (body) free(*body), *body = NULL;
@@ -157,13 +158,18 @@ static int write_layer(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_c
     write_header(f.fp, net->top, L, *latency, L->kind == NF_RTL_DENSE && L->reuse > 1 ? L->reuse : 1, *adders);
     fputs(body, f.fp);
     fputs("endmodule\n", f.fp);
-    if (L->kind == NF_RTL_SOFTMAX) {
-      fputc('\n', f.fp);
-      rtl_softmax_roms(f.fp, net->top, L);
-    }
     rc = nf_outfile_commit(&f, err);
   }
   free(body);
+  /* the softmax's table ROMs, a module (and file) each */
+  for (int inv = 0; !rc && L->kind == NF_RTL_SOFTMAX && inv < 2; inv++) {
+    snprintf(path, sizeof path, "%s/%s_%s_%s.v", rtl_dir, net->top, L->name, inv ? "inv" : "exp");
+    rc = nf_outfile_open(&f, path, err);
+    if (!rc) {
+      rtl_softmax_rom(f.fp, net->top, L, inv);
+      rc = nf_outfile_commit(&f, err);
+    }
+  }
   return rc;
 }
 
@@ -180,6 +186,7 @@ static int write_top(const nf_rtl_net *net, const nf_rtl_info *info, const char 
           info->ii, info->ii > 1 ? "s" : "");
   fprintf(fp, "// rst is synchronous and active high; feature k is in_data[k*%d +: %d] (two's complement code).\n",
           info->wi, info->wi);
+  fprintf(fp, "`timescale 1ns / 1ps\n");
   fprintf(fp, "module %s(\n  input clk, input rst, input in_valid, input [%d:0] in_data,\n"
               "  output out_valid, output [%d:0] out_data\n);\n",
           net->top, info->n_in * info->wi - 1, info->n_out * info->wo - 1);

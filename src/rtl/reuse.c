@@ -39,7 +39,11 @@ static void reduce_all(rtl_gen *g, grp *gs, int ng, int k, int *stages) {
     for (int q = 0; q < ng; q++) {
       if (gs[q].n < 2) continue;
       int m = 0;
-      for (int i = 0; i + 1 < gs[q].n; i += 2) gs[q].t[m++] = rtl_add(g, gs[q].t[i], gs[q].t[i + 1]);
+      char name[RTL_NAME];
+      for (int i = 0; i + 1 < gs[q].n; i += 2) {
+        snprintf(name, sizeof name, "%s_o%d_l%d_%d", g->layer, q, level + 1, m);
+        gs[q].t[m++] = rtl_add(g, gs[q].t[i], gs[q].t[i + 1], name);
+      }
       if (gs[q].n & 1) gs[q].t[m++] = gs[q].t[gs[q].n - 1];
       gs[q].n = m;
     }
@@ -49,7 +53,7 @@ static void reduce_all(rtl_gen *g, grp *gs, int ng, int k, int *stages) {
     if (level % k == 0 && still) {
       for (int q = 0; q < ng; q++)
         for (int i = 0; i < gs[q].n; i++)
-          if (gs[q].t[i].sig >= 0) gs[q].t[i].sig = rtl_register(g, gs[q].t[i].sig);
+          if (gs[q].t[i].sig >= 0) gs[q].t[i].sig = rtl_register(g, gs[q].t[i].sig, *stages + 1);
       (*stages)++;
     }
   }
@@ -64,6 +68,7 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
   const bool wraps = ta->o == NF_O_WRAP;
   FILE *outer = g->fp;
 
+  fprintf(outer, "  // xr: the latched inputs; cnt: the cycle (0..%d) of a busy row\n", R - 1);
   fprintf(outer, "  reg [%d:0] xr; reg busy; reg [%d:0] cnt;\n", n_in * ti->width - 1, cb - 1);
   fprintf(outer, "  always @(posedge clk) begin\n"
                  "    if (in_valid) xr <= in_data;\n"
@@ -88,7 +93,8 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
   char *body = NULL;
   size_t body_len = 0;
   FILE *mem = open_memstream(&body, &body_len);
-  if (!xsel || !leaves || !gs || !mem) {
+  rtl_bus *xr = rtl_bus_new(g, "xr", n_in * ti->width);
+  if (!xsel || !leaves || !gs || !mem || !xr) {
     if (mem) fclose(mem);
     free(body), free(xsel), free(leaves), free(gs);
     return nf_fail_oom(g->err, "reuse layer");
@@ -101,16 +107,23 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
       nf_code a = rtl_in_lo(g, i, ti), b = rtl_in_hi(g, i, ti);
       lo = a < lo ? a : lo, hi = b > hi ? b : hi;
     }
-    xsel[c] = rtl_new_sig(g, lo, hi);
-    int w = g->sigs[xsel[c]].width;
-    fprintf(outer, "  reg signed [%d:0] s%d;\n  always @* case (cnt)\n", w - 1, xsel[c]);
+    xsel[c] = rtl_new_sig(g, lo, hi, "%s_xsel%d", g->layer, c);
+    if (g->oom) break;
+    int w = g->sigs[xsel[c]].width, W = ti->width;
+    const char *xn = g->sigs[xsel[c]].name;
+    fprintf(outer, "  reg signed [%d:0] %s;\n  always @* case (cnt)\n", w - 1, xn);
+    /* the codes' low bits: a signed code's bits above the range copy its sign,
+     * an unsigned one gains a zero sign bit */
+    int take = ti->is_signed ? (w < W ? w : W) : (w - 1 < W ? w - 1 : W);
     for (int t = 0; t < R; t++) {
       int i = t * C + c;
-      if (i < n_in)
-        fprintf(outer, "    %d'd%d: s%d = %sxr[%d +: %d]%s;\n", cb, t, xsel[c], ti->is_signed ? "$signed(" : "{1'b0, ",
-                i * ti->width, ti->width, ti->is_signed ? ")" : "}");
+      if (i >= n_in) continue;
+      if (take == 0) fprintf(outer, "    %d'd%d: %s = %d'sd0;\n", cb, t, xn, w);
+      else if (take < w) fprintf(outer, "    %d'd%d: %s = {%d'd0, xr[%d +: %d]};\n", cb, t, xn, w - take, i * W, take);
+      else fprintf(outer, "    %d'd%d: %s = xr[%d +: %d];\n", cb, t, xn, i * W, take);
+      rtl_bus_use(xr, i * W, take);
     }
-    fprintf(outer, "    default: s%d = %d'sd0;\n  endcase\n", xsel[c], w);
+    fprintf(outer, "    default: %s = %d'sd0;\n  endcase\n", xn, w);
     cost_select(g, xsel[c], (n_in - c + C - 1) / C);
   }
 
@@ -133,22 +146,29 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
         plo = a < plo ? a : plo, phi = b > phi ? b : phi;
       }
       if (!any) continue;
-      int ws = rtl_new_sig(g, wlo, whi), wsw = g->sigs[ws].width;
-      fprintf(outer, "  reg signed [%d:0] s%d;\n  always @* case (cnt)\n", wsw - 1, ws);
+      int ws = rtl_new_sig(g, wlo, whi, "%s_o%d_ch%d_w", g->layer, j, c), wsw = g->sigs[ws].width;
+      if (g->oom) break;
+      fprintf(outer, "  reg signed [%d:0] %s;\n  always @* case (cnt)\n", wsw - 1, g->sigs[ws].name);
       for (int t = 0; t < R; t++) {
         int i = t * C + c;
         nf_code w = i < n_in ? L->weights[(size_t)i * n_out + j] : 0;
         char lit[64];
         rtl_literal(lit, sizeof lit, w, wsw);
-        if (w) fprintf(outer, "    %d'd%d: s%d = %s;\n", cb, t, ws, lit);
+        if (w) fprintf(outer, "    %d'd%d: %s = %s;\n", cb, t, g->sigs[ws].name, lit);
       }
-      fprintf(outer, "    default: s%d = %d'sd0;\n  endcase\n", ws, wsw);
+      fprintf(outer, "    default: %s = %d'sd0;\n  endcase\n", g->sigs[ws].name, wsw);
       if (g->cost) g->cost->mux_bits += rtl_live_bits(g, ws); /* constants chosen by the count: a LUT per bit */
       rtl_cost_multiplier(g, xsel[c], ws);
-      int p = rtl_new_sig(g, plo, phi);
-      fprintf(mem, "  wire signed [%d:0] s%d = s%d * s%d;\n", g->sigs[p].width - 1, p, xsel[c], ws);
-      int q = rtl_cast(g, p, fp, ta, !wraps);
-      int r = rtl_register(g, q);
+      int p = rtl_new_sig(g, plo, phi, "%s_o%d_ch%d_p", g->layer, j, c);
+      if (g->oom) break;
+      char xe[2 * RTL_NAME + 80], we[2 * RTL_NAME + 80], e[5 * RTL_NAME + 200], nm[RTL_NAME];
+      rtl_sext(g, xe, sizeof xe, xsel[c], g->sigs[p].width);
+      rtl_sext(g, we, sizeof we, ws, g->sigs[p].width);
+      snprintf(e, sizeof e, "%s * %s", xe, we);
+      rtl_wire(g, p, e);
+      snprintf(nm, sizeof nm, "%s_o%d_ch%d_acc", g->layer, j, c);
+      int q = rtl_cast(g, p, fp, ta, !wraps, nm);
+      int r = rtl_register(g, q, 1);
       gs[j].t[gs[j].n++] = (rtl_term){.sig = r, .shift = 0, .sign = 1};
     }
     if (gs[j].n == 0) gs[j].t[gs[j].n++] = (rtl_term){.sig = -1, .sign = 1, .cval = 0};
@@ -157,24 +177,37 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
   reduce_all(g, gs, n_out, k, &stages);
 
   /* accumulators: bias first, then one chunk sum per cycle */
+  fprintf(mem, "  // accumulators <layer>_o<j>_accum (bias first, then one chunk sum per cycle), casts to\n"
+               "  // accum_t (<layer>_o<j>_acc) and result_t (<layer>_o<j>_res), output registers\n");
   for (int j = 0; j < n_out && !g->oom; j++) {
-    int v = rtl_materialize(g, gs[j].t[0]);
+    char nm[RTL_NAME], ve[2 * RTL_NAME + 80], ye[2 * RTL_NAME + 80];
+    snprintf(nm, sizeof nm, "%s_o%d_sum", g->layer, j);
+    int v = rtl_materialize(g, gs[j].t[0], nm);
     nf_code b = L->bias ? L->bias[j] : 0;
     nf_code bacc = nf_fixed_cast_code(ta, b, nf_fixed_frac_bits(&L->bias_t));
     nf_code lo = bacc + R * (g->sigs[v].lo < 0 ? g->sigs[v].lo : 0);
     nf_code hi = bacc + R * (g->sigs[v].hi > 0 ? g->sigs[v].hi : 0);
-    int acc = rtl_new_sig(g, lo < bacc ? lo : bacc, hi > bacc ? hi : bacc);
+    int acc = rtl_new_sig(g, lo < bacc ? lo : bacc, hi > bacc ? hi : bacc, "%s_o%d_accum", g->layer, j);
+    if (g->oom) break;
     char lit[64];
-    rtl_literal(lit, sizeof lit, bacc, g->sigs[acc].width);
-    fprintf(mem, "  reg signed [%d:0] s%d;\n", g->sigs[acc].width - 1, acc);
+    int wa = g->sigs[acc].width;
+    const char *an = rtl_ref(g, acc);
+    rtl_literal(lit, sizeof lit, bacc, wa);
+    rtl_ext(g, ve, sizeof ve, v, 0, 0, wa);
+    fprintf(mem, "  reg signed [%d:0] %s;\n", wa - 1, an);
     rtl_cost_adder(g, acc, 0, false);
     if (g->cost) g->cost->reg_bits += rtl_live_bits(g, acc);
-    fprintf(mem, "  always @(posedge clk) if (vt[%d]) s%d <= (tt%d == %d'd0 ? %s : s%d) + s%d;\n", stages - 1, acc,
-            stages - 1, cb, lit, acc, v);
-    int a = rtl_cast(g, acc, fa, ta, true);
-    int y = rtl_cast(g, a, fa, tr, true);
-    fprintf(mem, "  reg [%d:0] y%d; always @(posedge clk) if (done) y%d <= s%d;\n", tr->width - 1, j, j, y);
-    fprintf(mem, "  assign out_data[%d +: %d] = y%d;\n", j * tr->width, tr->width, j);
+    fprintf(mem, "  always @(posedge clk) if (vt[%d]) %s <= (tt%d == %d'd0 ? %s : %s) + %s;\n", stages - 1, an,
+            stages - 1, cb, lit, an, ve);
+    snprintf(nm, sizeof nm, "%s_o%d_acc", g->layer, j);
+    int a = rtl_cast(g, acc, fa, ta, true, nm);
+    snprintf(nm, sizeof nm, "%s_o%d_res", g->layer, j);
+    int y = rtl_cast(g, a, fa, tr, true, nm);
+    if (g->oom) break;
+    rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
+    fprintf(mem, "  reg [%d:0] %s_y%d; always @(posedge clk) if (done) %s_y%d <= %s;\n", tr->width - 1, g->layer, j,
+            g->layer, j, ye);
+    fprintf(mem, "  assign out_data[%d +: %d] = %s_y%d;\n", j * tr->width, tr->width, g->layer, j);
     rtl_out_range(g, j, y);
     g->regs += tr->width;
     if (g->cost) g->cost->reg_bits += rtl_live_bits(g, y) < tr->width ? rtl_live_bits(g, y) : tr->width;
@@ -197,6 +230,7 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
                  "ovalid <= rst ? 1'b0 : done; end\n  assign out_valid = ovalid;\n",
           stages - 1, stages - 1, cb, R - 1);
   fwrite(body, 1, body_len, outer);
+  rtl_sink(g, NULL);
   free(body), free(xsel), free(leaves), free(gs);
   /* input latch (1) + products and tree (stages) + R chunks into the
    * accumulator + output register (1) */

@@ -29,7 +29,7 @@ int nf_rtl_write_testbench(const char *top, const nf_rtl_info *info, const char 
           "  wire out_valid;\n  wire [%d:0] out_data;\n"
           "  %s dut(.clk(clk), .rst(rst), .in_valid(in_valid), .in_data(in_data), .out_valid(out_valid), "
           ".out_data(out_data));\n"
-          "  always #5 clk = ~clk;\n"
+          "  initial forever #5 clk = ~clk;\n"
           "  integer fin, fout, cycle, r, gap, rows_in, rows_out, idle;\n"
           "  reg more;\n  reg [%d:0] row;\n  reg [8*4096-1:0] in_path, out_path;\n"
           "  initial begin\n"

@@ -53,7 +53,7 @@ cosim_ok "qkeras_3layer" "$T/pq" verilator 200
 # variant whose sums wrap and whose table addresses come from 6-bit codes.
 { cat "$K/qkeras_3layer_config.yml"; printf '\nSoftmax: true\n'; } > "$T/qsm.yml"
 expect_status 0 "convert qkeras + softmax" -- "$NNFIRM" convert "$K/qkeras_3layer.json" --config "$T/qsm.yml" -o "$T/pqs"
-grep -q "module myproject_softmax_exp" "$T/pqs/rtl/myproject_softmax.v" && pass || fail "softmax exp ROM missing"
+grep -q "module myproject_softmax_exp" "$T/pqs/rtl/myproject_softmax_exp.v" && pass || fail "softmax exp ROM missing"
 cosim_ok "qkeras_3layer + softmax" "$T/pqs" verilator 200
 { cat "$T/c6.yml"; printf 'Softmax: true\nLayerName:\n  output_softmax_softmax: {implementation: latency, table_size: 64, exp_table_t: "ap_fixed<8,4>", inv_table_t: "ap_fixed<8,2,AP_RND,AP_SAT>"}\n'; } > "$T/c6s.yml"
 expect_status 0 "convert 6-bit + latency softmax" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/c6s.yml" -o "$T/p6s"
