@@ -16,29 +16,22 @@
 #include "commands.def"
 #undef CMD
 
-/* nnfirm eval on a project directory (cli/eval_project.c). */
-int eval_project(const char *project, const char *data_path, bool test_only, double val_frac, double test_frac,
-                 long rows, bool json, const char *plots);
-
-/* nnfirm train's pruning and sparsity helpers (cli/train_compress.c). */
+/* A model's compression as nnfirm train and eval print it (cli/print_model.c). */
 struct cJSON;
 struct nf_model;
-struct nf_pruner;
-struct nf_prune_schedule;
-int train_prune_targets(const struct nf_model *m, const char *text, double *uniform, double **per_layer,
-                        nf_error *err);
-int train_prune_schedule(const char *text, double target, long total_steps, struct nf_prune_schedule *s,
-                         nf_error *err);
 struct cJSON *train_sparsity_json(const struct nf_model *m);
 /* Layer -> mean bits of its nonzero quantized weights (nf_layer_mean_weight_bits). */
 struct cJSON *train_weight_bits_json(const struct nf_model *m);
 void train_print_sparsity(const struct nf_model *m);
-int train_plot_weights(const char *dir, const struct nf_model *m, const struct nf_pruner *p, nf_error *err);
 
 /* Prints "nnfirm <cmd>: <msg>" to stderr and returns the error's code. */
 int cli_report(const char *cmd, const nf_error *err);
 /* Usage error: prints the message and a hint to --help; returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* opt's value s as a number in [lo, hi]; else a usage error, its status in
+ * *status, and false. */
+bool cli_parse_num(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out, int *status);
 
 /* True when argv holds -h/--help anywhere before a "--". */
 bool cli_wants_help(int argc, char **argv);

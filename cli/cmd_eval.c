@@ -5,11 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "nnfirm/data.h"
-#include "nnfirm/import.h"
 #include "nnfirm/metrics.h"
 #include "nnfirm/report.h"
 #include "nnfirm/train.h"
@@ -36,108 +34,76 @@ static const char USAGE[] =
     "                    mistag rate) and confusion.png/.svg into DIR\n"
     "MODEL: .nnf, Keras .json (+ --weights), .h5, .keras, or .onnx.\n";
 
-/* Class labels for output: the model's names, else the data's, else numbers. */
-static const char *class_label(const nf_model *m, const nf_dataset *ds, int c, char *buf, size_t n) {
-  if (m->class_names) return m->class_names[c];
-  if (ds->class_names && c < ds->n_classes) return ds->class_names[c];
-  snprintf(buf, n, "%d", c);
-  return buf;
+static cJSON *auc_json(const nf_metrics *mt, const char *const *labels) {
+  cJSON *o = cJSON_CreateObject();
+  for (int c = 0; c < mt->n_classes; c++) cJSON_AddNumberToObject(o, labels[c], mt->roc[c].auc);
+  return o;
 }
 
-/* Forward pass over the chosen rows in chunks (no copy of the whole set). */
-static int predict_rows(const nf_model *m, const nf_dataset *ds, const long *rows, long n, double *probs,
-                        nf_error *err) {
-  enum { CHUNK = 8192 };
-  int F = ds->n_features;
-  float *x = nf_malloc((size_t)CHUNK * F * sizeof *x, err);
-  if (!x) return NF_EINTERNAL;
-  int rc = NF_OK;
-  for (long b = 0; b < n && !rc; b += CHUNK) {
-    long k = n - b < CHUNK ? n - b : CHUNK;
-    for (long i = 0; i < k; i++) {
-      long r = rows ? rows[b + i] : b + i;
-      memcpy(x + i * F, ds->x + (size_t)r * F, (size_t)F * sizeof *x);
-    }
-    rc = nf_model_forward(m, x, k, -1, true, probs + (size_t)b * m->n_outputs, err);
+/* Zero weight codes per Dense of the design: multipliers the hardware leaves out. */
+static cJSON *design_sparsity(const nf_design *d, double *overall) {
+  cJSON *per = cJSON_CreateObject();
+  long zeros = 0, total = 0;
+  for (int i = 0; i < d->n_layers; i++) {
+    const nf_design_layer *l = &d->layers[i];
+    if (l->kind != NF_DL_DENSE) continue;
+    long n = (long)l->n_in * l->n_out, z = 0;
+    for (long k = 0; k < n; k++) z += l->weights[k] == 0;
+    cJSON_AddNumberToObject(per, l->name, n ? (double)z / n : 0);
+    zeros += z, total += n;
   }
-  free(x);
-  return rc;
+  *overall = total ? (double)zeros / total : 0;
+  return per;
 }
 
-/* ROC curves as the hls4ml tutorial draws them: signal efficiency on x,
- * background mistag rate on a log y axis, one line per class. Points with a
- * zero mistag rate cannot sit on a log axis and are left out; long curves
- * are thinned to ~2000 points (invisible at plot resolution). */
-static int plot_roc(const char *dir, const nf_metrics *mt, const char *const *labels, nf_error *err) {
-  int C = mt->n_classes, rc = NF_OK;
-  nf_series *s = calloc((size_t)C, sizeof *s);
-  double **xs = calloc((size_t)C, sizeof *xs), **ys = calloc((size_t)C, sizeof *ys);
-  char(*legend)[64] = calloc((size_t)C, sizeof *legend);
-  if (!s || !xs || !ys || !legend) rc = nf_fail_oom(err, "ROC plot");
-  for (int c = 0; !rc && c < C; c++) {
-    const nf_roc *r = &mt->roc[c];
-    xs[c] = malloc((size_t)r->n * sizeof(double));
-    ys[c] = malloc((size_t)r->n * sizeof(double));
-    if (!xs[c] || !ys[c]) {
-      rc = nf_fail_oom(err, "ROC plot");
-      break;
+static void print_result(const char *project, const nf_design *d, const nf_metrics *fx, const nf_metrics *fl,
+                         const char *const *labels, bool json) {
+  double sparsity;
+  cJSON *per_layer = design_sparsity(d, &sparsity);
+  if (json) {
+    cJSON *o = cJSON_CreateObject(), *conf = cJSON_CreateArray();
+    cJSON_AddStringToObject(o, "project", project);
+    cJSON_AddNumberToObject(o, "sparsity", sparsity);
+    cJSON_AddItemToObject(o, "sparsity_per_layer", per_layer);
+    cJSON_AddNumberToObject(o, "rows", (double)fx->n_rows);
+    cJSON_AddNumberToObject(o, "accuracy", fx->accuracy);
+    cJSON_AddItemToObject(o, "auc", auc_json(fx, labels));
+    for (int r = 0; r < fx->n_classes; r++) {
+      cJSON *row = cJSON_CreateArray();
+      for (int c = 0; c < fx->n_classes; c++) cJSON_AddItemToArray(row, cJSON_CreateNumber((double)fx->confusion[r * fx->n_classes + c]));
+      cJSON_AddItemToArray(conf, row);
     }
-    int n = 0, step = r->n > 4000 ? r->n / 2000 : 1;
-    for (int i = 0; i < r->n; i++) {
-      if (r->mistag[i] <= 0 || (i % step && i != r->n - 1)) continue;
-      xs[c][n] = r->eff[i];
-      ys[c][n++] = r->mistag[i];
+    cJSON_AddItemToObject(o, "confusion", conf);
+    if (fl) {
+      cJSON_AddNumberToObject(o, "float_accuracy", fl->accuracy);
+      cJSON_AddItemToObject(o, "float_auc", auc_json(fl, labels));
     }
-    snprintf(legend[c], sizeof legend[c], "%s, AUC = %.1f%%", labels[c], 100 * r->auc);
-    s[c] = (nf_series){legend[c], xs[c], ys[c], n, NF_LINE_SOLID, c};
+    char *s = cJSON_PrintUnformatted(o);
+    if (s) puts(s);
+    free(s);
+    cJSON_Delete(o);
+    return;
   }
-  nf_plot_opts o = {0};
-  o.title = "ROC curves (one class vs the rest)";
-  o.xlabel = "Signal efficiency";
-  o.ylabel = "Background mistag rate";
-  o.logy = true;
-  o.xmin = 0, o.xmax = 1, o.ymin = 1e-3, o.ymax = 1;
-  o.legend_pos = "br";
-  const char *ext[] = {"png", "svg"};
-  for (int e = 0; !rc && e < 2; e++) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/roc.%s", dir, ext[e]);
-    rc = nf_plot_lines(path, &o, s, C, err);
+  printf("project %s: %ld rows\nbit-accurate accuracy: %.4f", project, fx->n_rows, fx->accuracy);
+  if (fl) printf("   (float model: %.4f)", fl->accuracy);
+  printf("\nweight sparsity: %.1f%%:", 100 * sparsity);
+  const cJSON *item;
+  cJSON_ArrayForEach(item, per_layer) printf(" %s %.1f%%", item->string, 100 * item->valuedouble);
+  cJSON_Delete(per_layer);
+  printf("\n\n%-8s %10s %10s\n", "class", "AUC fixed", fl ? "AUC float" : "");
+  for (int c = 0; c < fx->n_classes; c++) {
+    printf("%-8s %10.4f", labels[c], fx->roc[c].auc);
+    if (fl) printf(" %10.4f", fl->roc[c].auc);
+    printf("\n");
   }
-  for (int c = 0; xs && ys && c < C; c++) {
-    free(xs[c]);
-    free(ys[c]);
+  printf("\nconfusion matrix (rows = true class, columns = predicted):\n%8s", "");
+  for (int c = 0; c < fx->n_classes; c++) printf(" %9s", labels[c]);
+  printf("\n");
+  for (int r = 0; r < fx->n_classes; r++) {
+    printf("%-8s", labels[r]);
+    for (int c = 0; c < fx->n_classes; c++) printf(" %9ld", fx->confusion[r * fx->n_classes + c]);
+    printf("\n");
   }
-  free(xs);
-  free(ys);
-  free(s);
-  free(legend);
-  return rc;
-}
-
-/* Row-normalized confusion matrix: each row shows where a true class goes. */
-static int plot_confusion(const char *dir, const nf_metrics *mt, const char *const *labels, nf_error *err) {
-  int C = mt->n_classes;
-  double *z = nf_malloc((size_t)C * C * sizeof *z, err);
-  if (!z) return NF_EINTERNAL;
-  for (int a = 0; a < C; a++) {
-    long row = 0;
-    for (int b = 0; b < C; b++) row += mt->confusion[a * C + b];
-    for (int b = 0; b < C; b++) z[a * C + b] = row ? (double)mt->confusion[a * C + b] / row : 0;
-  }
-  nf_plot_opts o = {0};
-  o.title = "Confusion matrix (fraction of each true class)";
-  o.xlabel = "Predicted class";
-  o.ylabel = "True class";
-  int rc = NF_OK;
-  const char *ext[] = {"png", "svg"};
-  for (int e = 0; !rc && e < 2; e++) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/confusion.%s", dir, ext[e]);
-    rc = nf_plot_heatmap(path, &o, z, C, C, labels, labels, err);
-  }
-  free(z);
-  return rc;
 }
 
 static void print_json(const char *model, const nf_model *m, const char *data, const nf_metrics *mt,
@@ -239,62 +205,15 @@ int cmd_eval(int argc, char **argv) {
   if (split_s && !strcmp(split_s, "test")) test_only = true;
   else if (split_s && !strcmp(split_s, "all")) test_only = false;
   else if (split_s) return cli_usage_error("eval", "--split '%s': expected all or test", split_s);
-  const char *model_path = argv[optind], *data_name = data_path ? data_path : "synthetic jets (default)";
-  struct stat st; /* a project directory from 'nnfirm convert': evaluate bit-accurately */
-  if (stat(model_path, &st) == 0 && S_ISDIR(st.st_mode))
-    return eval_project(model_path, data_path, test_only, val_frac, test_frac, (long)rows, json, plots);
-
+  nf_eval_opts o = {.target = argv[optind], .weights = weights, .data_path = data_path, .rows = (long)rows,
+                    .test_only = test_only, .val_frac = val_frac, .test_frac = test_frac, .plots = plots};
   nf_error err = {0};
-  nf_model *m = NULL;
-  nf_dataset ds = {0};
-  nf_split split = {0};
-  nf_metrics mt = {0};
-  double *probs = NULL;
-  const char **labels = NULL;
-  char(*numbers)[16] = NULL;
-  int rc = nf_model_open(model_path, weights, &m, &err);
-  if (!rc) rc = data_path ? nf_data_load(data_path, &ds, &err) : nf_data_synth((long)rows, NF_TRAIN_DEFAULT_DATA_SEED, &ds, &err);
-  if (!rc && ds.n_features != m->n_features)
-    rc = nf_fail(&err, NF_EINPUT, "%s has %d features, but model %s expects %d", data_name, ds.n_features, model_path,
-                 m->n_features);
-  if (!rc && ds.n_classes > m->n_outputs)
-    rc = nf_fail(&err, NF_EINPUT, "%s has %d classes, but model %s has %d outputs", data_name, ds.n_classes, model_path,
-                 m->n_outputs);
-  if (!rc && test_only) rc = nf_data_split(&ds, val_frac, test_frac, NF_TRAIN_SPLIT_SEED, &split, &err);
-  long n = test_only ? split.n_test : ds.n_rows;
-  if (!rc && n < 1) rc = nf_fail(&err, NF_EINPUT, "%s: no rows to evaluate", data_name);
-  if (!rc && !(probs = nf_malloc((size_t)n * m->n_outputs * sizeof *probs, &err))) rc = NF_EINTERNAL;
-  if (!rc) rc = predict_rows(m, &ds, test_only ? split.test : NULL, n, probs, &err);
-  const int *y = ds.y;
-  int *ysub = NULL;
-  if (!rc && test_only) {
-    if (!(ysub = nf_malloc((size_t)n * sizeof *ysub, &err))) rc = NF_EINTERNAL;
-    for (long i = 0; !rc && i < n; i++) ysub[i] = ds.y[split.test[i]];
-    y = ysub;
-  }
-  if (!rc) rc = nf_metrics_compute(probs, y, n, m->n_outputs, &mt, &err);
-  if (!rc) {
-    labels = calloc((size_t)m->n_outputs, sizeof *labels);
-    numbers = calloc((size_t)m->n_outputs, sizeof *numbers);
-    if (!labels || !numbers) rc = nf_fail_oom(&err, "labels");
-    for (int k = 0; !rc && k < m->n_outputs; k++)
-      labels[k] = class_label(m, &ds, k, numbers[k], sizeof numbers[k]);
-  }
-  if (!rc && plots) rc = nf_mkdir_p(plots, &err);
-  if (!rc && plots) rc = plot_roc(plots, &mt, labels, &err);
-  if (!rc && plots) rc = plot_confusion(plots, &mt, labels, &err);
-  if (!rc) {
-    if (json) print_json(model_path, m, data_name, &mt, labels);
-    else print_text(m, &mt, labels);
-    if (fflush(stdout) != 0) rc = nf_fail(&err, NF_EINTERNAL, "cannot write to stdout");
-  }
-  free(ysub);
-  free(labels);
-  free(numbers);
-  free(probs);
-  nf_metrics_free(&mt);
-  nf_split_free(&split);
-  nf_dataset_free(&ds);
-  nf_model_free(m);
+  nf_eval r;
+  if (nf_eval_run(&o, &r, &err)) return cli_report("eval", &err);
+  if (r.project) print_result(o.target, r.project->design, &r.metrics, r.has_float ? &r.float_metrics : NULL, r.labels, json);
+  else if (json) print_json(o.target, r.model, r.data_name, &r.metrics, r.labels);
+  else print_text(r.model, &r.metrics, r.labels);
+  int rc = fflush(stdout) != 0 ? nf_fail(&err, NF_EINTERNAL, "cannot write to stdout") : NF_OK;
+  nf_eval_free(&r);
   return rc ? cli_report("eval", &err) : 0;
 }

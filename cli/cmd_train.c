@@ -6,13 +6,11 @@
 #include <string.h>
 
 #include "cli.h"
-#include "nnfirm/data.h"
 #include "nnfirm/report.h"
 #include "nnfirm/train.h"
 #include "nnfirm/util.h"
 
 enum { MAX_HIDDEN = 32 };
-
 static const char USAGE[] =
     "usage: nnfirm train [--data FILE] [options] -o MODEL.nnf\n\n"
     "Trains a float MLP classifier (Dense [+ BatchNormalization] + ReLU per hidden\n"
@@ -71,128 +69,29 @@ static const char USAGE[] =
     "                     so a run stopped by a non-finite loss leaves the last good model\n\n"
     "Same seed and thread count, same weights, bit for bit.\n";
 
-typedef struct run {
-  const char *out_path;
-  nf_model *m;
-  nf_progress prog;
-  int epochs;
-  long batches;
-  int epoch; /* current, for the progress line */
-  double last_val_loss, last_val_acc;
-  int saved_epoch;
-  nf_error save_err;
-  bool save_failed;
-  nf_hgq *hgq; /* per-weight bits being learned, or NULL */
-} run;
-
-static void on_batch(long done, long total, double loss, double acc, void *ctx) {
-  run *r = ctx;
-  char extra[160];
-  snprintf(extra, sizeof extra, "epoch %d/%d  loss %.4f acc %.4f  val_loss %.4f val_acc %.4f", r->epoch, r->epochs,
-           loss, acc, r->last_val_loss, r->last_val_acc);
-  nf_progress_update(&r->prog, (long)(r->epoch - 1) * total + done, extra);
-}
-
-/* After each epoch: a permanent line on the terminal, and a checkpoint of the
- * best weights so far (the last good model if a later epoch blows up). */
-static int on_epoch(const nf_epoch_stats *s, const nf_model *best, bool improved, void *ctx) {
-  run *r = ctx;
-  r->last_val_loss = s->val_loss;
-  r->last_val_acc = s->val_acc;
-  if (r->prog.enabled)
-    fprintf(stderr, "\r\033[Kepoch %3d/%d  loss %.4f acc %.4f  val_loss %.4f val_acc %.4f  lr %.2g  %.2fs%s\n",
-            s->epoch, r->epochs, s->loss, s->acc, s->val_loss, s->val_acc, s->lr, s->seconds,
-            improved ? "  *" : "");
-  r->epoch = s->epoch + 1;
-  if (improved) {
-    /* best holds the weights; the scaler and names live in r->m */
-    nf_model *ck = nf_model_clone(r->m, &r->save_err);
-    if (!ck) {
-      r->save_failed = true;
-      return 1;
-    }
-    for (int i = 0; i < ck->n_layers; i++) {
-      nf_layer *d = &ck->layers[i];
-      const nf_layer *b = &best->layers[i];
-      size_t nk = (size_t)d->n_in * d->n_out * sizeof(float), no = (size_t)d->n_out * sizeof(float);
-      if (d->kernel) memcpy(d->kernel, b->kernel, nk);
-      if (d->bias) memcpy(d->bias, b->bias, no);
-      if (d->gamma) memcpy(d->gamma, b->gamma, no);
-      if (d->beta) memcpy(d->beta, b->beta, no);
-      if (d->moving_mean) memcpy(d->moving_mean, b->moving_mean, no);
-      if (d->moving_var) memcpy(d->moving_var, b->moving_var, no);
-    }
-    if (r->hgq) { /* these weights with the bits they had */
-      nf_hgq_snapshot(r->hgq);
-      nf_hgq_export(r->hgq, ck);
-    }
-    int rc = nf_model_save(ck, r->out_path, &r->save_err);
-    nf_model_free(ck);
-    if (rc) {
-      r->save_failed = true;
-      return 1;
-    }
-    r->saved_epoch = s->epoch;
-  }
-  return 0;
-}
-
-static int write_history_plots(const char *dir, const nf_train_result *res, nf_error *err) {
-  int n = res->epochs_run;
-  if (n < 1) return NF_OK;
-  double *ep = malloc((size_t)n * sizeof *ep), *v[4];
-  for (int k = 0; k < 4; k++) v[k] = malloc((size_t)n * sizeof(double));
-  int rc = NF_OK;
-  if (!ep || !v[0] || !v[1] || !v[2] || !v[3]) rc = nf_fail_oom(err, "history plot");
-  for (int i = 0; !rc && i < n; i++) {
-    const nf_epoch_stats *s = &res->history[i];
-    ep[i] = s->epoch;
-    v[0][i] = s->loss, v[1][i] = s->val_loss, v[2][i] = s->acc, v[3][i] = s->val_acc;
-  }
-  if (!rc) rc = nf_mkdir_p(dir, err);
-  static const char *const exts[] = {"png", "svg"};
-  for (int what = 0; !rc && what < 2; what++) {
-    nf_series s[2] = {{"training", ep, v[2 * what], n, NF_LINE_SOLID, 0},
-                      {"validation", ep, v[2 * what + 1], n, NF_LINE_DASHED, 1}};
-    nf_plot_opts o = {0};
-    o.title = what ? "Training history: accuracy" : "Training history: loss";
-    o.xlabel = "epoch";
-    o.ylabel = what ? "accuracy" : "loss (cross-entropy + regularization)";
-    o.legend_pos = what ? "br" : "tr";
-    int n_series = isnan(v[2 * what + 1][0]) ? 1 : 2;
-    for (int e = 0; !rc && e < 2; e++) {
-      char path[4096];
-      snprintf(path, sizeof path, "%s/history_%s.%s", dir, what ? "accuracy" : "loss", exts[e]);
-      rc = nf_plot_lines(path, &o, s, n_series, err);
-    }
-  }
-  free(ep);
-  for (int k = 0; k < 4; k++) free(v[k]);
-  return rc;
-}
-
-static void print_json(const nf_train_result *res, const run *r, double val_loss, double val_acc, double test_loss,
-                       double test_acc, long n_train, long n_val, long n_test, double secs_per_epoch) {
+static void print_json(const char *out_path, const nf_train_job_result *jr) {
+  const nf_train_result *res = &jr->train;
+  double per_epoch = res->epochs_run ? jr->seconds / res->epochs_run : 0;
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "model", r->out_path);
+  cJSON_AddStringToObject(o, "model", out_path);
   cJSON_AddNumberToObject(o, "epochs_run", res->epochs_run);
   cJSON_AddNumberToObject(o, "best_epoch", res->best_epoch);
-  cJSON_AddNumberToObject(o, "train_rows", (double)n_train);
-  cJSON_AddNumberToObject(o, "val_rows", (double)n_val);
-  cJSON_AddNumberToObject(o, "test_rows", (double)n_test);
-  if (n_val) {
-    cJSON_AddNumberToObject(o, "val_loss", val_loss);
-    cJSON_AddNumberToObject(o, "val_accuracy", val_acc);
+  cJSON_AddNumberToObject(o, "train_rows", (double)jr->n_train);
+  cJSON_AddNumberToObject(o, "val_rows", (double)jr->n_val);
+  cJSON_AddNumberToObject(o, "test_rows", (double)jr->n_test);
+  if (jr->n_val) {
+    cJSON_AddNumberToObject(o, "val_loss", jr->val_loss);
+    cJSON_AddNumberToObject(o, "val_accuracy", jr->val_acc);
   }
-  if (n_test) {
-    cJSON_AddNumberToObject(o, "test_loss", test_loss);
-    cJSON_AddNumberToObject(o, "test_accuracy", test_acc);
-    cJSON_AddNumberToObject(o, "accuracy", test_acc);
+  if (jr->n_test) {
+    cJSON_AddNumberToObject(o, "test_loss", jr->test_loss);
+    cJSON_AddNumberToObject(o, "test_accuracy", jr->test_acc);
+    cJSON_AddNumberToObject(o, "accuracy", jr->test_acc);
   }
-  cJSON_AddNumberToObject(o, "seconds_per_epoch", secs_per_epoch);
-  cJSON_AddNumberToObject(o, "sparsity", nf_model_sparsity(r->m, -1, NULL, NULL));
-  cJSON_AddItemToObject(o, "sparsity_per_layer", train_sparsity_json(r->m));
-  cJSON_AddItemToObject(o, "weight_bits_per_layer", train_weight_bits_json(r->m));
+  cJSON_AddNumberToObject(o, "seconds_per_epoch", per_epoch);
+  cJSON_AddNumberToObject(o, "sparsity", nf_model_sparsity(jr->model, -1, NULL, NULL));
+  cJSON_AddItemToObject(o, "sparsity_per_layer", train_sparsity_json(jr->model));
+  cJSON_AddItemToObject(o, "weight_bits_per_layer", train_weight_bits_json(jr->model));
   cJSON *h = cJSON_AddArrayToObject(o, "history");
   for (int i = 0; i < res->epochs_run; i++) {
     const nf_epoch_stats *s = &res->history[i];
@@ -214,39 +113,8 @@ static void print_json(const nf_train_result *res, const run *r, double val_loss
   cJSON_Delete(o);
 }
 
-/* --prune: targets, the schedule over this run's steps, the pruner as the
- * training's per-step hook. */
-static int setup_pruning(run *r, const char *prune, const char *sched_text, nf_prune_scope scope, nf_train_opts *o,
-                         nf_pruner **out, nf_error *err) {
-  double target, *per_layer = NULL;
-  nf_prune_schedule s;
-  long total = (long)o->epochs * r->batches;
-  int rc = train_prune_targets(r->m, prune, &target, &per_layer, err);
-  if (!rc) rc = train_prune_schedule(sched_text, target, total, &s, err);
-  if (!rc && per_layer && scope == NF_PRUNE_GLOBAL)
-    rc = nf_fail(err, NF_EINPUT, "--prune '%s': per-layer targets need --prune-scope layer", prune);
-  if (!rc && !(*out = nf_pruner_new(r->m, &s, scope, per_layer, err))) rc = err->code ? err->code : NF_EINTERNAL;
-  free(per_layer);
-  if (rc) return rc;
-  long last = nf_prune_last_update(&s);
-  double reached = nf_prune_sparsity(&s, last);
-  if (fabs(reached - s.final_sparsity) > 1e-9)
-    fprintf(stderr, "nnfirm train: note: the last mask update (step %ld, every %ld from %ld) reaches sparsity %.4f, "
-                    "not %.4f; make end - begin a multiple of freq\n", last, s.frequency, s.begin_step, reached,
-            s.final_sparsity);
-  o->on_step = nf_pruner_on_step;
-  o->step_ctx = *out;
-  o->settle_steps = last + 1;
-  return NF_OK;
-}
-
-static bool parse_num(const char *opt, const char *s, double lo, double hi, double *out, int *status) {
-  if (!nf_parse_double(s, out) || *out < lo || *out > hi) {
-    *status = cli_usage_error("train", "%s '%s': expected a number in [%g, %g]", opt, s, lo, hi);
-    return false;
-  }
-  return true;
-}
+/* --opt VALUE: a number in [lo, hi], else the usage error's status */
+#define parse_num(opt, s, lo, hi, out, status) cli_parse_num("train", opt, s, lo, hi, out, status)
 
 int cmd_train(int argc, char **argv) {
   enum { O_ROWS = 256, O_HIDDEN, O_BN, O_DROPOUT, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_L1, O_L2, O_PAT, O_LRPAT,
@@ -342,93 +210,41 @@ int cmd_train(int argc, char **argv) {
   nf_error err = {0};
   int hidden[MAX_HIDDEN], n_hidden;
   if (nf_parse_hidden(hidden_s, hidden, MAX_HIDDEN, &n_hidden, &err)) return cli_report("train", &err);
-
-  nf_dataset ds = {0};
-  nf_split split = {0};
-  nf_scaler sc = {0};
-  nf_train_result res = {0};
-  nf_pruner *pruner = NULL;
-  run r = {0};
-  int rc = data_path ? nf_data_load(data_path, &ds, &err) : nf_data_synth((long)rows, NF_TRAIN_DEFAULT_DATA_SEED, &ds, &err);
-  if (!rc) rc = nf_data_split(&ds, val_frac, test_frac, NF_TRAIN_SPLIT_SEED, &split, &err);
-  if (!rc && split.n_train < 1) rc = nf_fail(&err, NF_EINPUT, "%s: too few rows to train on", data_path ? data_path : "data");
-  if (!rc) rc = nf_scaler_fit(&ds, split.train, split.n_train, &sc, &err);
-  if (!rc && !(r.m = nf_mlp_build(ds.n_features, hidden, n_hidden, ds.n_classes, batchnorm, (float)dropout, &err)))
-    rc = err.code ? err.code : NF_EINTERNAL;
-  if (!rc) rc = nf_model_set_scaler(r.m, sc.mean, sc.scale, &err);
-  if (!rc && ds.feature_names)
-    rc = nf_model_set_feature_names(r.m, (const char *const *)ds.feature_names, ds.n_features, &err);
-  if (!rc && ds.class_names) rc = nf_model_set_class_names(r.m, (const char *const *)ds.class_names, ds.n_classes, &err);
-  if (!rc && bits) rc = nf_qat_set_uniform(r.m, bits, &err);
-  if (!rc && quant_config) rc = nf_qat_apply_config(r.m, quant_config, &err);
-  if (!rc && quant) rc = nf_qat_apply_spec(r.m, quant, &err);
-  if (!rc) rc = nf_qat_finish(r.m, &err);
-  if (!rc) {
-    snprintf(r.m->source, sizeof r.m->source, "nnfirm train %s", data_path ? data_path : "(synthetic jets)");
-    rc = nf_model_init_weights(r.m, o.seed, &err);
+  nf_train_job job = {.data_path = data_path, .rows = (long)rows, .val_frac = val_frac, .test_frac = test_frac,
+                      .hidden = hidden, .n_hidden = n_hidden, .batchnorm = batchnorm, .dropout = dropout,
+                      .bits = bits, .quant_config = quant_config, .quant = quant, .prune = prune,
+                      .prune_schedule = prune_sched, .prune_scope = scope, .hgq_beta = hgq_beta, .hgq_lr = hgq_lr,
+                      .opts = o, .out_path = out_path, .quiet = quiet || json};
+  nf_train_job_result jr;
+  int rc = nf_train_job_run(&job, &jr, &err);
+  if (!rc && jr.pruner) { /* the schedule's last update may fall short of the target */
+    long last = nf_prune_last_update(&jr.schedule);
+    double reached = nf_prune_sparsity(&jr.schedule, last);
+    if (fabs(reached - jr.schedule.final_sparsity) > 1e-9)
+      fprintf(stderr, "nnfirm train: note: the last mask update (step %ld, every %ld from %ld) reaches sparsity %.4f, "
+                      "not %.4f; make end - begin a multiple of freq\n", last, jr.schedule.frequency,
+              jr.schedule.begin_step, reached, jr.schedule.final_sparsity);
   }
-  r.batches = (split.n_train + o.batch - 1) / o.batch;
-  if (!rc && prune) rc = setup_pruning(&r, prune, prune_sched, scope, &o, &pruner, &err);
-  if (!rc && hgq_beta >= 0) {
-    if (!(r.hgq = nf_hgq_new(r.m, hgq_beta, hgq_lr, &err))) rc = err.code ? err.code : NF_EINTERNAL;
-    else nf_hgq_attach(r.hgq, &o);
+  if (!rc && plots) rc = nf_plot_history(plots, &jr.train, &err);
+  if (!rc && plot_weights) {
+    const float **before = nf_calloc((size_t)jr.model->n_layers, sizeof *before, &err);
+    for (int i = 0; before && i < jr.model->n_layers; i++) before[i] = nf_pruner_before(jr.pruner, i);
+    rc = before ? nf_plot_weights(plot_weights, jr.model, before, &err) : NF_EINTERNAL;
+    free(before);
   }
-  if (rc) goto done;
-
-  r.out_path = out_path;
-  r.epochs = o.epochs;
-  r.epoch = 1;
-  r.last_val_loss = r.last_val_acc = NAN;
-  nf_progress_begin(&r.prog, "train", (long)o.epochs * r.batches, quiet || json);
-  o.on_batch = on_batch;
-  o.on_epoch = on_epoch;
-  o.ctx = &r;
-  double t0 = nf_now();
-  rc = nf_train(r.m, ds.x, ds.y, split.train, split.n_train, split.val, split.n_val, &o, &res, &err);
-  double secs = nf_now() - t0;
-  nf_progress_end(&r.prog);
-  if (r.save_failed) {
-    err = r.save_err;
-    rc = err.code ? err.code : NF_EINTERNAL;
-    goto done;
-  }
-  if (rc) {
-    if (res.nan_stop && r.saved_epoch > 0)
-      nf_fail_context(&err, "%s holds the last good model (epoch %d)", out_path, r.saved_epoch);
-    else if (res.nan_stop)
-      nf_fail_context(&err, "no epoch finished; %s not written", out_path);
-    goto done;
-  }
-  /* The final model: best weights restored (already checkpointed, but the
-   * file must exist even when no epoch improved on NaN-free validation). */
-  if (r.hgq) nf_hgq_export(r.hgq, r.m); /* each weight on its own grid, the widest as the type */
-  if ((rc = nf_model_save(r.m, out_path, &err))) goto done;
-  double val_loss = NAN, val_acc = NAN, test_loss = NAN, test_acc = NAN;
-  if (split.n_val) rc = nf_train_evaluate(r.m, ds.x, ds.y, split.val, split.n_val, &val_loss, &val_acc, &err);
-  if (!rc && split.n_test)
-    rc = nf_train_evaluate(r.m, ds.x, ds.y, split.test, split.n_test, &test_loss, &test_acc, &err);
-  if (!rc && plots) rc = write_history_plots(plots, &res, &err);
-  if (!rc && plot_weights) rc = train_plot_weights(plot_weights, r.m, pruner, &err);
-  if (rc) goto done;
-  double per_epoch = res.epochs_run ? secs / res.epochs_run : 0;
-  if (json) {
-    print_json(&res, &r, val_loss, val_acc, test_loss, test_acc, split.n_train, split.n_val, split.n_test, per_epoch);
-  } else {
-    printf("trained %d epochs (best %d) on %ld rows in %.1fs (%.3fs/epoch)\n", res.epochs_run, res.best_epoch,
-           split.n_train, secs, per_epoch);
-    if (split.n_val) printf("validation: loss %.4f, accuracy %.4f (%ld rows)\n", val_loss, val_acc, split.n_val);
-    if (split.n_test) printf("test:       loss %.4f, accuracy %.4f (%ld rows)\n", test_loss, test_acc, split.n_test);
-    if (prune || nf_model_is_quantized(r.m)) train_print_sparsity(r.m);
+  if (!rc && json) {
+    print_json(out_path, &jr);
+  } else if (!rc) {
+    const nf_train_result *res = &jr.train;
+    double per_epoch = res->epochs_run ? jr.seconds / res->epochs_run : 0;
+    printf("trained %d epochs (best %d) on %ld rows in %.1fs (%.3fs/epoch)\n", res->epochs_run, res->best_epoch,
+           jr.n_train, jr.seconds, per_epoch);
+    if (jr.n_val) printf("validation: loss %.4f, accuracy %.4f (%ld rows)\n", jr.val_loss, jr.val_acc, jr.n_val);
+    if (jr.n_test) printf("test:       loss %.4f, accuracy %.4f (%ld rows)\n", jr.test_loss, jr.test_acc, jr.n_test);
+    if (prune || nf_model_is_quantized(jr.model)) train_print_sparsity(jr.model);
     printf("model written to %s\n", out_path);
   }
-  if (fflush(stdout) != 0) rc = nf_fail(&err, NF_EINTERNAL, "cannot write to stdout");
-done:
-  free(res.history);
-  nf_pruner_free(pruner);
-  nf_hgq_free(r.hgq);
-  nf_model_free(r.m);
-  nf_scaler_free(&sc);
-  nf_split_free(&split);
-  nf_dataset_free(&ds);
+  if (!rc && fflush(stdout) != 0) rc = nf_fail(&err, NF_EINTERNAL, "cannot write to stdout");
+  nf_train_job_free(&jr);
   return rc ? cli_report("train", &err) : 0;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "nnfirm/util.h"
 
 typedef struct {
   const char *name;
@@ -40,6 +41,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
   fprintf(stderr, "\n(see 'nnfirm %s --help')\n", cmd);
   va_end(ap);
   return 2;
+}
+
+bool cli_parse_num(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out, int *status) {
+  if (!nf_parse_double(s, out) || *out < lo || *out > hi) {
+    *status = cli_usage_error(cmd, "%s '%s': expected a number in [%g, %g]", opt, s, lo, hi);
+    return false;
+  }
+  return true;
 }
 
 bool cli_wants_help(int argc, char **argv) {

@@ -113,6 +113,11 @@ int nf_model_set_class_names(nf_model *m, const char *const *names, int n, nf_er
 int nf_model_set_feature_names(nf_model *m, const char *const *names, int n, nf_error *err);
 int nf_model_set_scaler(nf_model *m, const float *mean, const float *scale, nf_error *err);
 nf_model *nf_model_clone(const nf_model *m, nf_error *err);
+/* Copies the trainable and running parameters (kernel, bias, BatchNorm
+ * gamma/beta/moving statistics) of every layer of src into dst, which has
+ * the same architecture (e.g. a checkpoint of the best epoch's weights into a
+ * clone that keeps the scaler and names). */
+void nf_model_copy_params(nf_model *dst, const nf_model *src);
 
 /* Index of the layer with that name, or -1. */
 int nf_model_find_layer(const nf_model *m, const char *name);

@@ -8,6 +8,11 @@
 
 #include <stdbool.h>
 #include "nnfirm/data.h"
+#include "nnfirm/import.h"
+#include "nnfirm/metrics.h"
+#include "nnfirm/model.h"
+#include "nnfirm/project.h"
+#include "nnfirm/train.h"
 #include "nnfirm/error.h"
 
 /* ---- Plots ---------------------------------------------------------------- */
@@ -77,5 +82,61 @@ void nf_html_free(nf_html *h);
  * One PNG per feature in dir (written whole or not at all): the classes'
  * normalized histograms overlaid, as physicists first look at a sample. */
 int nf_data_plot(const nf_dataset *ds, const char *dir, nf_error *err);
+
+/* ---- Weights --------------------------------------------------------------------
+ * One histogram per Dense layer i with before[i] != NULL ([n_in * n_out]
+ * weights before pruning) against the layer's effective weights now
+ * (quantized, masked): DIR/weights_<layer>.png and .svg. Quantized weights
+ * get one bin per representable value. NF_EINPUT when no layer has a
+ * before (pruning never began). */
+int nf_plot_weights(const char *dir, const nf_model *m, const float *const *before, nf_error *err);
+
+/* ---- Evaluation -----------------------------------------------------------------
+ * A float model (any file nf_model_open reads) or a project directory (its
+ * bit-accurate design through the emulator, beside the source model its
+ * manifest names when that still opens) on labelled rows: the data file, or
+ * the default synthetic jets. test_only: the held-out test split (the one
+ * nnfirm train keeps out). With plots: ROC curves (PNG + SVG; a project's
+ * float solid and fixed point dashed, as in the hls4ml tutorial) and the
+ * row-normalized confusion matrix. */
+#define NF_EVAL_MAX_CLASSES 16
+
+typedef struct nf_eval_opts {
+  const char *target;     /* model file or project directory */
+  const char *weights;    /* model weights file, or NULL */
+  const char *data_path;  /* labelled rows, or NULL for synthetic jets */
+  long rows;              /* rows of the synthetic jets (0 = the training default) */
+  bool test_only;
+  double val_frac, test_frac;
+  const char *plots;      /* directory for the plots, or NULL */
+} nf_eval_opts;
+
+typedef struct nf_eval {
+  nf_project *project;    /* when the target is a project */
+  nf_model *model;        /* the float model (a project's source, when it opens) */
+  nf_metrics metrics;     /* of the model, or of the project's bit-accurate design */
+  nf_metrics float_metrics; /* a project's source model on the same rows, when has_float */
+  bool has_float;
+  const char *labels[NF_EVAL_MAX_CLASSES]; /* class names (the model's, the data's, or numbers) */
+  char label_buf[NF_EVAL_MAX_CLASSES][32];
+  char data_name[4096];
+} nf_eval;
+
+int nf_eval_run(const nf_eval_opts *o, nf_eval *r, nf_error *err);
+void nf_eval_free(nf_eval *r);
+
+/* DIR/STEM.png and .svg: per class, solid's ROC curve (solid line, legend
+ * "<class> <solid_tag>, AUC = x%") and dashed's (dashed line); either may be
+ * NULL, a tag may be NULL. */
+int nf_plot_roc(const char *dir, const char *stem, const char *title, const nf_metrics *solid, const char *solid_tag,
+                const nf_metrics *dashed, const char *dashed_tag, const char *const *labels, nf_error *err);
+/* DIR/STEM.png and .svg: the confusion matrix, each row normalized. */
+int nf_plot_confusion(const char *dir, const char *stem, const char *title, const nf_metrics *mt,
+                      const char *const *labels, nf_error *err);
+
+/* ---- Training ---------------------------------------------------------------------
+ * DIR/history_loss.{png,svg} and DIR/history_accuracy.{png,svg}: per epoch,
+ * training (solid) and validation (dashed, when there was a validation split). */
+int nf_plot_history(const char *dir, const nf_train_result *res, nf_error *err);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "nnfirm/data.h"
 #include "nnfirm/error.h"
 #include "nnfirm/model.h"
 
@@ -185,6 +186,16 @@ int nf_prune_schedule_check(const nf_prune_schedule *s, nf_error *err);
 /* "begin=B,end=E,freq=F,initial=I,final=S,power=P" (any subset) over *s
  * (keys and numbers checked; the whole with nf_prune_schedule_check). */
 int nf_prune_schedule_parse(const char *text, nf_prune_schedule *s, nf_error *err);
+/* The targets of --prune: "0.75" (every Dense: *uniform = 0.75, *per_layer
+ * NULL) or "fc1:0.8,output:0.5" (those Dense layers only: *per_layer[i] the
+ * target of layer i, NaN = not pruned, *uniform the largest). Targets in
+ * [0, 1); errors name the text and the layer. */
+int nf_prune_targets_parse(const nf_model *m, const char *text, double *uniform, double **per_layer, nf_error *err);
+/* The schedule for a run of total_steps optimizer steps: tfmot's
+ * PolynomialDecay (power 3, from sparsity 0) to target; what text (may be
+ * NULL; nf_prune_schedule_parse's keys) leaves out: pruning from 20% to 60%
+ * of the steps in 20 updates, leaving 40% to recover. */
+int nf_prune_schedule_default(const char *text, double target, long total_steps, nf_prune_schedule *s, nf_error *err);
 
 /* tfmot's magnitude mask: keep the k = max(round(n (1 - sparsity)), 1)
  * largest |w| (every |w| >= the k-th largest), over one Dense layer or over
@@ -206,6 +217,12 @@ void nf_pruner_on_step(nf_model *m, long step, void *pruner);
  * i is not pruned. */
 const float *nf_pruner_before(const nf_pruner *p, int layer);
 void nf_pruner_free(nf_pruner *p);
+/* --prune TARGETS [--prune-schedule SCHEDULE]: the targets
+ * (nf_prune_targets_parse), the schedule over a run of total optimizer
+ * steps (nf_prune_schedule_default, *s), the pruner, and o's hooks set for
+ * it (on_step, step_ctx, settle_steps). */
+int nf_prune_setup(nf_model *m, const char *targets, const char *schedule, nf_prune_scope scope, long total,
+                   nf_train_opts *o, nf_prune_schedule *s, nf_pruner **out, nf_error *err);
 
 /* ---- Per-weight bit widths (high-granularity quantization) ---------------
  * HGQ (Sun et al., arXiv 2308.04723), for the kernels: each weight has its
@@ -246,5 +263,46 @@ int nf_train_loss_grad(nf_model *m, const float *xb, const int *yb, int n, doubl
                        double *loss, float *grads, nf_error *err);
 /* Pointers to each trainable parameter, in the same order (for perturbing). */
 int nf_train_param_ptrs(nf_model *m, float **ptrs, long n);
+
+/* ---- The training job ('nnfirm train') ------------------------------------------
+ * Data (the file, or the default synthetic jets) → the fixed train /
+ * validation / test split (NF_TRAIN_SPLIT_SEED) → a standard scaler fitted
+ * on the training rows → the MLP (hidden widths, optional BatchNormalization
+ * and Dropout) → QKeras quantizers (bits, then quant_config, then quant) →
+ * pruning and HGQ hooks → nf_train with opts, the model saved to out_path at
+ * every improved epoch and at the end → validation and test loss/accuracy.
+ * A progress bar with one line per epoch on a terminal unless quiet. */
+typedef struct nf_train_job {
+  const char *data_path;  /* NULL: rows synthetic jets (NF_TRAIN_DEFAULT_DATA_SEED) */
+  long rows;              /* 0 = NF_TRAIN_DEFAULT_ROWS */
+  double val_frac, test_frac;
+  const int *hidden;
+  int n_hidden;
+  bool batchnorm;
+  double dropout;
+  int bits;                           /* nf_qat_set_uniform when > 0 */
+  const char *quant_config, *quant;   /* nf_qat_apply_config / nf_qat_apply_spec, or NULL */
+  const char *prune, *prune_schedule; /* nf_prune_setup's texts, or NULL */
+  nf_prune_scope prune_scope;
+  double hgq_beta, hgq_lr;            /* per-weight bits when hgq_beta >= 0 */
+  nf_train_opts opts;                 /* its callbacks are the job's own */
+  const char *out_path;
+  bool quiet;
+} nf_train_job;
+
+typedef struct nf_train_job_result {
+  nf_model *model;          /* the trained model (best epoch's weights) */
+  nf_train_result train;    /* history, epochs run, best epoch */
+  long n_train, n_val, n_test;
+  double val_loss, val_acc, test_loss, test_acc; /* NaN for an empty split */
+  double seconds;           /* training wall time */
+  int saved_epoch;          /* last epoch checkpointed to out_path */
+  nf_pruner *pruner;        /* with prune: its schedule and before-weights */
+  nf_prune_schedule schedule;
+  nf_hgq *hgq;
+} nf_train_job_result;
+
+int nf_train_job_run(const nf_train_job *job, nf_train_job_result *res, nf_error *err);
+void nf_train_job_free(nf_train_job_result *res);
 
 #endif

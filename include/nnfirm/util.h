@@ -50,6 +50,9 @@ typedef struct nf_progress {
 void nf_progress_begin(nf_progress *p, const char *label, long total, bool quiet);
 /* `extra` is appended after the bar (e.g. "loss 0.83 acc 0.74"); may be NULL. */
 void nf_progress_update(nf_progress *p, long done, const char *extra);
+/* A permanent line above the bar (e.g. one per finished epoch); silent when
+ * the bar is. */
+void nf_progress_note(nf_progress *p, const char *line);
 void nf_progress_end(nf_progress *p);
 
 /* Wall-clock seconds since an arbitrary start (monotonic). */

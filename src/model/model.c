@@ -334,3 +334,17 @@ void nf_layer_param_count(const nf_layer *l, long *trainable, long *non_trainabl
   if (trainable) *trainable = t;
   if (non_trainable) *non_trainable = nt;
 }
+
+void nf_model_copy_params(nf_model *dst, const nf_model *src) {
+  for (int i = 0; i < dst->n_layers && i < src->n_layers; i++) {
+    nf_layer *d = &dst->layers[i];
+    const nf_layer *b = &src->layers[i];
+    size_t nk = (size_t)d->n_in * d->n_out * sizeof(float), no = (size_t)d->n_out * sizeof(float);
+    if (d->kernel && b->kernel) memcpy(d->kernel, b->kernel, nk);
+    if (d->bias && b->bias) memcpy(d->bias, b->bias, no);
+    if (d->gamma && b->gamma) memcpy(d->gamma, b->gamma, no);
+    if (d->beta && b->beta) memcpy(d->beta, b->beta, no);
+    if (d->moving_mean && b->moving_mean) memcpy(d->moving_mean, b->moving_mean, no);
+    if (d->moving_var && b->moving_var) memcpy(d->moving_var, b->moving_var, no);
+  }
+}

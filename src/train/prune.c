@@ -252,3 +252,86 @@ void nf_pruner_on_step(nf_model *m, long step, void *ctx) {
 const float *nf_pruner_before(const nf_pruner *p, int layer) {
   return layer >= 0 && layer < p->n_layers ? p->before[layer] : NULL;
 }
+
+/* ---- Policy: what --prune and --prune-schedule mean ---------------------------- */
+/* "0.75" (every Dense) or "fc1:0.8,output:0.5" (those layers only). */
+int nf_prune_targets_parse(const nf_model *m, const char *text, double *uniform, double **per_layer, nf_error *err) {
+  *per_layer = NULL;
+  if (nf_parse_double(text, uniform)) {
+    if (!(*uniform >= 0 && *uniform < 1))
+      return nf_fail(err, NF_EINPUT, "--prune %s: the target sparsity must be in [0, 1)", text);
+    return NF_OK;
+  }
+  double *t = nf_malloc((size_t)m->n_layers * sizeof *t, err);
+  char buf[1024];
+  if (!t) return NF_EINTERNAL;
+  for (int i = 0; i < m->n_layers; i++) t[i] = NAN;
+  snprintf(buf, sizeof buf, "%s", text);
+  char *save = NULL;
+  int rc = NF_OK;
+  for (char *it = strtok_r(buf, ",", &save); it && !rc; it = strtok_r(NULL, ",", &save)) {
+    char *colon = strchr(it, ':');
+    double v;
+    if (colon) *colon = '\0';
+    int li = colon ? nf_model_find_layer(m, it) : -1;
+    if (!colon || !nf_parse_double(colon + 1, &v))
+      rc = nf_fail(err, NF_EINPUT, "--prune '%s': expected a sparsity such as 0.75, or LAYER:SPARSITY,... ", text);
+    else if (li < 0 || m->layers[li].kind != NF_LAYER_DENSE)
+      rc = nf_fail(err, NF_EINPUT, "--prune '%s': '%s' is not a Dense layer of the model", text, it);
+    else if (!(v >= 0 && v < 1))
+      rc = nf_fail(err, NF_EINPUT, "--prune '%s': target %g for %s is outside [0, 1)", text, v, it);
+    else t[li] = v;
+  }
+  if (rc) {
+    free(t);
+    return rc;
+  }
+  *uniform = 0;
+  for (int i = 0; i < m->n_layers; i++)
+    if (!isnan(t[i]) && t[i] > *uniform) *uniform = t[i];
+  *per_layer = t;
+  return NF_OK;
+}
+
+/* The schedule: tfmot's PolynomialDecay (power 3, from sparsity 0); where
+ * the user does not say, pruning runs from 20% to 60% of the training steps
+ * in 20 updates, leaving 40% of the steps to recover. */
+int nf_prune_schedule_default(const char *text, double target, long total_steps, nf_prune_schedule *s, nf_error *err) {
+  const long UNSET = -1;
+  *s = (nf_prune_schedule){.initial_sparsity = 0, .final_sparsity = target, .begin_step = UNSET, .end_step = UNSET,
+                           .frequency = UNSET, .power = 3};
+  if (text) {
+    int rc = nf_prune_schedule_parse(text, s, err);
+    if (rc) return rc;
+  }
+  if (s->begin_step == UNSET) s->begin_step = s->end_step != UNSET && s->end_step < total_steps / 5 ? 0 : total_steps / 5;
+  bool end_default = s->end_step == UNSET;
+  if (end_default) s->end_step = s->begin_step + (long)(0.4 * (double)total_steps);
+  if (s->frequency == UNSET) {
+    long span = s->end_step - s->begin_step;
+    s->frequency = span >= 20 ? span / 20 : 1;
+    if (end_default) s->end_step = s->begin_step + s->frequency * (span / s->frequency); /* lands on the target */
+  }
+  int rc = nf_prune_schedule_check(s, err);
+  if (!rc && s->end_step >= total_steps)
+    rc = nf_fail(err, NF_EINPUT, "pruning schedule ends at step %ld, but training runs only %ld steps (epochs x "
+                                 "batches); lower end= or train longer", s->end_step, total_steps);
+  return rc;
+}
+
+
+int nf_prune_setup(nf_model *m, const char *targets, const char *schedule, nf_prune_scope scope, long total,
+                   nf_train_opts *o, nf_prune_schedule *s, nf_pruner **out, nf_error *err) {
+  double target, *per_layer = NULL;
+  int rc = nf_prune_targets_parse(m, targets, &target, &per_layer, err);
+  if (!rc) rc = nf_prune_schedule_default(schedule, target, total, s, err);
+  if (!rc && per_layer && scope == NF_PRUNE_GLOBAL)
+    rc = nf_fail(err, NF_EINPUT, "--prune '%s': per-layer targets need --prune-scope layer", targets);
+  if (!rc && !(*out = nf_pruner_new(m, s, scope, per_layer, err))) rc = err->code ? err->code : NF_EINTERNAL;
+  free(per_layer);
+  if (rc) return rc;
+  o->on_step = nf_pruner_on_step;
+  o->step_ctx = *out;
+  o->settle_steps = nf_prune_last_update(s) + 1;
+  return NF_OK;
+}

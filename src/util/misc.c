@@ -66,6 +66,12 @@ void nf_progress_update(nf_progress *p, long done, const char *extra) {
   fflush(stderr);
 }
 
+void nf_progress_note(nf_progress *p, const char *line) {
+  if (!p->enabled) return;
+  fprintf(stderr, "\r\033[K%s\n", line);
+  fflush(stderr);
+}
+
 void nf_progress_end(nf_progress *p) {
   if (!p->enabled) return;
   fprintf(stderr, "\r\033[K");
