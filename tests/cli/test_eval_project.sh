@@ -7,7 +7,7 @@
 expect_status 0 "eval project json" -- "$NNFIRM" eval "$T/prj" --data "$T/jets.h5" --split test --json --plots "$T/plots"
 fixed=$(sed -n 's/.*"accuracy":\([0-9.]*\).*/\1/p' "$T/out")
 flt=$(sed -n 's/.*"float_accuracy":\([0-9.]*\).*/\1/p' "$T/out")
-awk -v a="$fixed" -v f="$flt" 'BEGIN { exit !(f > 0.6 && a > f - 0.01 && a < f + 0.01) }' && pass || fail "ap_fixed<16,6> accuracy $fixed not within 1% of float $flt"
+awk -v a="$fixed" -v f="$flt" 'BEGIN { exit !(f > 0.55 && a > f - 0.01 && a < f + 0.01) }' && pass || fail "ap_fixed<16,6> accuracy $fixed not within 1% of float $flt"
 for k in '"auc":' '"confusion":' '"rows":' '"float_auc":'; do grep -q "$k" "$T/out" && pass || fail "JSON lacks $k"; done
 for f in roc_fixed.png roc_fixed.svg confusion_fixed.png; do [ -s "$T/plots/$f" ] && pass || fail "plot $f missing"; done
 # The eval of the same rows through the float model agrees with the project's float figure.
