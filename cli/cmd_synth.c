@@ -18,13 +18,14 @@ static const char USAGE[] =
     "  --part P        target device (default xcvu9p; also xcvu13p, xcvu7p, xcu250, xcku115, xczu9eg)\n"
     "  --top NAME      top module (default: the manifest's, else 'myproject')\n"
     "  --timeout S     give up after S seconds (exit 2)\n"
+    "  --clock NS      check the timing against NS (default: the project's ClockPeriod)\n"
     "  --dsp           let Yosys map multipliers to DSP48E2 (default: none, everything in LUTs)\n"
     "  --no-abc9       use Yosys' classic abc mapper instead of abc9 (faster, more LUTs)\n"
     "  --json          print the result as JSON\n"
     "  --quiet         no progress display\n"
     "\nYosys counts are not Vivado's; they compare designs in one open flow.\n";
 
-static char *result_json(const nf_synth_result *r, const char *top) {
+static char *result_json(const nf_synth_result *r, const char *top, int latency) {
   cJSON *o = cJSON_CreateObject();
   if (!o) return NULL;
   cJSON_AddStringToObject(o, "top", top);
@@ -41,6 +42,31 @@ static char *result_json(const nf_synth_result *r, const char *top) {
   cJSON_AddNumberToObject(o, "dsp_pct", r->dsp_pct);
   cJSON_AddNumberToObject(o, "bram_pct", r->bram_pct);
   cJSON_AddNumberToObject(o, "seconds", r->seconds);
+  const nf_timing *t = &r->timing;
+  if (t->valid) {
+    cJSON_AddNumberToObject(o, "critical_path_ns", t->critical_path_ns);
+    cJSON_AddNumberToObject(o, "fmax_mhz", t->fmax_mhz);
+    if (r->clock_ns > 0) {
+      cJSON_AddNumberToObject(o, "clock_period_ns", r->clock_ns);
+      cJSON_AddBoolToObject(o, "meets_timing", r->meets_timing);
+      cJSON_AddNumberToObject(o, "slack_ns", r->slack_ns);
+    }
+    if (latency > 0) cJSON_AddNumberToObject(o, "latency_cycles", latency);
+    cJSON *p = cJSON_AddObjectToObject(o, "critical_path");
+    if (p) {
+      cJSON_AddStringToObject(p, "start", t->start);
+      cJSON_AddStringToObject(p, "end", t->end);
+      cJSON_AddNumberToObject(p, "cell_ns", t->cell_ns);
+      cJSON_AddNumberToObject(p, "route_ns", t->route_ns);
+      cJSON_AddNumberToObject(p, "setup_ns", t->setup_ns);
+      cJSON_AddNumberToObject(p, "cells", t->cells);
+      cJSON_AddNumberToObject(p, "luts", t->luts);
+      cJSON_AddNumberToObject(p, "carries", t->carries);
+      cJSON_AddNumberToObject(p, "routed_nets", t->routed_nets);
+      cJSON_AddNumberToObject(p, "route_ns_per_net", NF_ROUTE_NS_PER_NET);
+      cJSON_AddStringToObject(p, "model", "Yosys' Xilinx cell delays (cells_sim.v specify) + routing per net (docs/firmware.md)");
+    }
+  }
   cJSON_AddStringToObject(o, "tool", "yosys synth_xilinx (open-source counts, not Vivado's)");
   char *s = cJSON_Print(o);
   cJSON_Delete(o);
@@ -51,7 +77,8 @@ int cmd_synth(int argc, char **argv) {
   static const struct option opts[] = {{"part", required_argument, 0, 'p'}, {"top", required_argument, 0, 't'},
                                        {"timeout", required_argument, 0, 'T'}, {"dsp", no_argument, 0, 'd'},
                                        {"no-abc9", no_argument, 0, 'a'}, {"json", no_argument, 0, 'j'},
-                                       {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0}};
+                                       {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
+                                       {"clock", required_argument, 0, 'c'}, {0}};
   nf_synth_opts so = {.abc9 = true};
   const char *top_opt = NULL;
   bool json = false;
@@ -64,6 +91,10 @@ int cmd_synth(int argc, char **argv) {
     case 'T':
       if (!nf_parse_double(optarg, &so.timeout_s) || so.timeout_s <= 0)
         return cli_usage_error("synth", "--timeout needs a positive number of seconds, got '%s'", optarg);
+      break;
+    case 'c':
+      if (!nf_parse_double(optarg, &so.clock_ns) || so.clock_ns <= 0)
+        return cli_usage_error("synth", "--clock needs a positive period in ns, got '%s'", optarg);
       break;
     case 'd': so.use_dsp = true; break;
     case 'a': so.abc9 = false; break;
@@ -86,6 +117,14 @@ int cmd_synth(int argc, char **argv) {
   int rc = nf_project_sources(project, &files, top, sizeof top, &err);
   if (top_opt) snprintf(top, sizeof top, "%s", top_opt);
   so.top = top;
+  /* a generated project: its ClockPeriod and latency (hand-written RTL has neither) */
+  int latency = 0;
+  nf_project *proj = NULL;
+  if (!rc && nf_project_open(project, &proj, NULL) == NF_OK) {
+    if (so.clock_ns <= 0) so.clock_ns = proj->net.clock_period_ns > 0 ? proj->net.clock_period_ns : 5.0;
+    latency = proj->info.latency;
+    nf_project_free(proj);
+  }
   if (!rc) so.verilog_files = (const char *const *)files;
   if (!rc) rc = nf_outdir_begin(out_dir, &tmp_dir, &err);
   nf_synth_result r;
@@ -93,7 +132,7 @@ int cmd_synth(int argc, char **argv) {
     so.work_dir = tmp_dir;
     rc = nf_synth_run(&so, &r, &err);
   }
-  char *text = rc ? NULL : result_json(&r, top);
+  char *text = rc ? NULL : result_json(&r, top, latency);
   if (!rc && !text) rc = nf_fail_oom(&err, "JSON report");
   if (!rc) {
     char path[4200];
@@ -109,9 +148,24 @@ int cmd_synth(int argc, char **argv) {
     return cli_report("synth", &err);
   }
   if (json) puts(text);
-  else
+  else {
     printf("%s on %s (Yosys): LUT %ld (%.4f%%)  FF %ld (%.4f%%)  DSP %ld  BRAM %.1f  CARRY %ld  [%.1f s]\n", top,
            r.part, r.lut, r.lut_pct, r.ff, r.ff_pct, r.dsp, r.bram, r.carry, r.seconds);
+    const nf_timing *t = &r.timing;
+    if (t->valid) {
+      printf("critical path %.3f ns (Fmax %.1f MHz): %s -> %s, %d LUT + %d CARRY4, cells %.3f + routing %.3f ns\n",
+             t->critical_path_ns, t->fmax_mhz, t->start, t->end, t->luts, t->carries, t->cell_ns, t->route_ns);
+      if (r.clock_ns > 0 && r.meets_timing)
+        printf("meets the %.3g ns clock (%.1f MHz), slack %.3f ns%s", r.clock_ns, 1000.0 / r.clock_ns, r.slack_ns,
+               latency > 0 ? "" : "\n");
+      else if (r.clock_ns > 0)
+        printf("FAILS the %.3g ns clock (%.1f MHz) by %.3f ns%s", r.clock_ns, 1000.0 / r.clock_ns, -r.slack_ns,
+               latency > 0 ? "" : "\n");
+      if (r.clock_ns > 0 && latency > 0)
+        printf("; latency %d cycles at %.3g ns = %.1f ns%s\n", latency, r.clock_ns, latency * r.clock_ns,
+               r.meets_timing ? "" : " (not reachable at this clock)");
+    }
+  }
   free(text);
   return 0;
 }

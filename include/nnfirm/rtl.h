@@ -18,10 +18,16 @@
  * when no partial sum of the sequential order can overflow (checked from the
  * value ranges); otherwise the generator refuses with a message.
  *
- * Pipelining (delay model, documented in docs/firmware.md): one adder level
- * costs NF_RTL_ADDER_NS nanoseconds; a register stage is placed every
- * floor((ClockPeriod - NF_RTL_MARGIN_NS) / NF_RTL_ADDER_NS) adder levels
- * (at least one). Each Dense layer ends in an output register. A softmax
+ * Pipelining (delay model, calibrated against the netlist timing of
+ * nf_synth_run, documented in docs/firmware.md): a register stage costs
+ * NF_RTL_MARGIN_NS (clock-to-out, which is 1.47 ns when Yosys maps a
+ * register chain to an SRL16E, the layer's input casts -- ReLU, rounding,
+ * saturation -- its first adder level, the output casts, routing) and every
+ * further adder level NF_RTL_ADDER_NS; a register stage is placed every
+ * k = floor((ClockPeriod - NF_RTL_MARGIN_NS) / NF_RTL_ADDER_NS) + 1 adder
+ * levels (at least one). Below NF_RTL_MARGIN_NS no
+ * placement of this structure meets the clock (k = 1 then; nnfirm synth
+ * reports by how much it fails). Each Dense layer ends in an output register. A softmax
  * (when the configuration puts it in hardware) is a five-stage pipeline
  * around two table ROMs (src/rtl/softmax.c).
  */
@@ -33,8 +39,8 @@
 #include "nnfirm/error.h"
 #include "nnfirm/fixed.h"
 
-#define NF_RTL_ADDER_NS 1.0
-#define NF_RTL_MARGIN_NS 0.5
+#define NF_RTL_ADDER_NS 0.8
+#define NF_RTL_MARGIN_NS 6.4
 
 typedef enum { NF_RTL_DENSE, NF_RTL_RELU, NF_RTL_SOFTMAX } nf_rtl_kind;
 

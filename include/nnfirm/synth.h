@@ -37,7 +37,40 @@ typedef struct nf_synth_opts {
   bool quiet;           /* no progress line */
   const char *work_dir; /* where the script, log, stat.json and netlist go */
   const char *yosys;    /* NULL = "yosys" from PATH */
+  double clock_ns;      /* the period the timing is checked against (0 = none: report only) */
+  bool no_timing;       /* skip the static timing analysis */
 } nf_synth_opts;
+
+/* ---- Timing ----------------------------------------------------------------------
+ * The critical path of the mapped netlist: Yosys' `sta` on the netlist read
+ * back with the cell timing of its Xilinx library (+/xilinx/cells_sim.v,
+ * specify blocks: LUT, CARRY4, FDRE clock-to-Q; figures from Project X-Ray's
+ * 7-series timing database, Yosys 0.23 maps UltraScale+ to the same cells),
+ * plus a routing model: every net on the path pays NF_ROUTE_NS_PER_NET,
+ * except the dedicated carry links between CARRY4 cells (CO -> CI), which
+ * Yosys' cell figures already include. Calibration in docs/firmware.md. */
+#define NF_ROUTE_NS_PER_NET 0.16
+
+typedef struct nf_timing {
+  bool valid;             /* a register-to-register (or port) path was found */
+  double cell_ns;         /* Yosys sta: latest arrival, cell delays only */
+  double route_ns;        /* routed_nets * NF_ROUTE_NS_PER_NET */
+  double critical_path_ns, fmax_mhz;
+  int cells, luts, carries, routed_nets;
+  double setup_ns;        /* the capturing register's setup time (the library's) */
+  char start[192], end[192]; /* the path's first and last register (or port) */
+  char path[8192];        /* the path, one line per cell from the end: arrival, cell type, net driven */
+} nf_timing;
+
+/* The longest path of a Yosys write_verilog netlist (one flattened module)
+ * whose cells' delays are in cell_lib (the text of a Verilog library with
+ * specify blocks, e.g. Yosys' xilinx/cells_sim.v): from a register output or
+ * input port to a register input (plus its setup), an input of a cell without
+ * timing arcs (block RAM, DSP) or an output port. Unlike Yosys' `sta`, a
+ * path ends only where a value is captured (sta also reports carry outputs
+ * nothing reads). Every net costs route_ns_per_net except CARRY CO -> CI.
+ * NF_EINPUT when the netlist has no such path. */
+int nf_timing_analyze(const char *netlist, const char *cell_lib, double route_ns_per_net, nf_timing *t, nf_error *err);
 
 typedef struct nf_synth_result {
   char part[64];
@@ -49,11 +82,20 @@ typedef struct nf_synth_result {
   long carry;   /* CARRY4 / CARRY8 cells */
   double lut_pct, ff_pct, dsp_pct, bram_pct;
   double seconds;
+  nf_timing timing;   /* valid unless opts.no_timing */
+  double clock_ns;    /* the period checked (0 = none) */
+  bool meets_timing;  /* critical_path_ns <= clock_ns */
+  double slack_ns;    /* clock_ns - critical_path_ns (negative: fails by that much) */
 } nf_synth_result;
 
 /* Runs Yosys. Errors: NF_EINPUT when Yosys is missing, the design does not
  * synthesize, or the time limit passes (the message says which). */
 int nf_synth_run(const nf_synth_opts *o, nf_synth_result *r, nf_error *err);
+
+/* The timing of a netlist nf_synth_run wrote (with the cell library of that
+ * Yosys; yosys NULL = "yosys" from PATH): fills r->timing, and against
+ * clock_ns (> 0) r->clock_ns, r->meets_timing, r->slack_ns. */
+int nf_synth_timing(const char *netlist_path, const char *yosys, double clock_ns, nf_synth_result *r, nf_error *err);
 
 /* Reads the cell counts out of Yosys' `stat -json` output (its last top-level
  * "design" object) and fills the percentages for the device. */

@@ -610,6 +610,7 @@ int rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflo
 
 int rtl_levels_per_stage(double clock_ns) {
   if (clock_ns <= 0) clock_ns = 5.0;
-  int k = (int)((clock_ns - NF_RTL_MARGIN_NS) / NF_RTL_ADDER_NS);
-  return k < 1 ? 1 : k;
+  double room = clock_ns - NF_RTL_MARGIN_NS;
+  if (room < 0) return 1; /* the clock is too fast for any placement: one level, and synth says so */
+  return 1 + (int)(room / NF_RTL_ADDER_NS + 1e-9);
 }

@@ -199,6 +199,50 @@ static int wait_yosys(pid_t pid, const nf_synth_opts *o, const char *log, int *s
   return NF_OK;
 }
 
+/* Yosys' Xilinx cell library (with the specify blocks the timing reads):
+ * <prefix>/share/yosys/xilinx/cells_sim.v next to the yosys binary. */
+static int cell_library(const char *yosys, char **text, nf_error *err) {
+  char path[4096], dir[4096] = "";
+  if (strchr(yosys, '/')) {
+    snprintf(dir, sizeof dir, "%s", yosys);
+  } else {
+    const char *env = getenv("PATH");
+    for (const char *p = env ? env : ""; *p;) {
+      size_t len = strcspn(p, ":");
+      snprintf(path, sizeof path, "%.*s/%s", (int)len, p, yosys);
+      if (access(path, X_OK) == 0) {
+        snprintf(dir, sizeof dir, "%s", path);
+        break;
+      }
+      p += len + (p[len] == ':');
+    }
+  }
+  char *slash = strrchr(dir, '/');
+  if (slash) *slash = '\0';
+  slash = strrchr(dir, '/');
+  if (slash) *slash = '\0';
+  const char *cands[] = {dir, "/usr", "/usr/local"};
+  for (int i = 0; i < 3; i++) {
+    snprintf(path, sizeof path, "%s/share/yosys/xilinx/cells_sim.v", cands[i]);
+    if (access(path, R_OK) == 0) return nf_read_file(path, text, NULL, err);
+  }
+  return nf_fail(err, NF_EINPUT, "Yosys' Xilinx cell library (share/yosys/xilinx/cells_sim.v) not found next to %s", yosys);
+}
+
+int nf_synth_timing(const char *netlist_path, const char *yosys, double clock_ns, nf_synth_result *r, nf_error *err) {
+  char *net = NULL, *cells = NULL;
+  int rc = nf_read_file(netlist_path, &net, NULL, err);
+  if (!rc) rc = cell_library(yosys ? yosys : "yosys", &cells, err);
+  if (!rc) rc = nf_timing_analyze(net, cells, NF_ROUTE_NS_PER_NET, &r->timing, err);
+  free(net), free(cells);
+  r->clock_ns = clock_ns;
+  if (!rc && clock_ns > 0) {
+    r->slack_ns = clock_ns - r->timing.critical_path_ns;
+    r->meets_timing = r->slack_ns >= 0;
+  }
+  return rc;
+}
+
 int nf_synth_run(const nf_synth_opts *o, nf_synth_result *r, nf_error *err) {
   memset(r, 0, sizeof *r);
   const char *part = o->part ? o->part : "xcvu9p";
@@ -229,6 +273,11 @@ int nf_synth_run(const nf_synth_opts *o, nf_synth_result *r, nf_error *err) {
   if (!rc) rc = nf_read_file(stat_path, &json, NULL, err);
   if (!rc) rc = nf_synth_parse_stat(json, dev, r, err);
   free(json);
+  if (!rc && !o->no_timing) {
+    char *netlist = join_path(o->work_dir, "netlist.v", err);
+    rc = netlist ? nf_synth_timing(netlist, yosys, o->clock_ns, r, err) : NF_EINTERNAL;
+    free(netlist);
+  }
   free(script);
   free(log);
   free(stat_path);

@@ -42,6 +42,30 @@ cmp -s "$T/report.before" "$T/p/synth/report.json" && pass || fail "timed-out ru
 ls -d "$T/p"/synth.tmp-* >/dev/null 2>&1 && fail "temporary synth dir left" || pass
 expect_status 2 "no project" -- "$NNFIRM" synth
 expect_status 0 "help" -- "$NNFIRM" synth --help
+# Timing from the netlist: a small generated design meets the clock its
+# pipeline was placed for (the generator's delay model, checked by the
+# netlist's own timing), and the same netlist fails a 2 ns clock by a stated
+# margin; hand-written RTL gets a critical path but no clock to meet.
+grep -q '"critical_path_ns"' "$T/p/synth/report.json" && pass || fail "hand-written RTL: no critical path"
+grep -q '"meets_timing"' "$T/p/synth/report.json" && fail "hand-written RTL has no clock to meet" || pass
+"$NNFIRM" data synth -n 3000 --seed 3 -o "$T/jets.csv" >/dev/null 2>&1 || fail "data synth"
+expect_status 0 "train a small QAT model" -- "$NNFIRM" train --data "$T/jets.csv" --hidden 8 --epochs 2 --bits 4 \
+  --prune 0.5 --quiet -o "$T/s.nnf"
+printf 'Model:\n  Precision: ap_fixed<16,6>\nClockPeriod: 8\n' > "$T/c8.yml"
+expect_status 0 "convert at 8 ns" -- "$NNFIRM" convert "$T/s.nnf" --config "$T/c8.yml" -o "$T/g"
+expect_status 0 "synth the generated design" -- "$NNFIRM" synth "$T/g" --json --quiet
+num() { sed -n "s/.*\"$1\":[[:space:]]*\([-0-9.eE+]*\).*/\1/p" "$T/out" | head -1; }
+cp_ns=$(num critical_path_ns)
+expect_eq "$(num clock_period_ns)" "8" "the project's ClockPeriod is checked"
+grep -q '"meets_timing":[[:space:]]*true' "$T/out" && pass || fail "8 ns design does not meet its clock (critical path $cp_ns ns)"
+awk -v c="$cp_ns" 'BEGIN { exit !(c > 0 && c <= 8) }' && pass || fail "critical path '$cp_ns' not in (0, 8]"
+grep -q '"start":' "$T/out" && grep -q '"end":' "$T/out" && pass || fail "path start/end missing"
+expect_eq "$(num latency_cycles)" "$(sed -n 's/.*"latency_cycles":[[:space:]]*\([0-9]*\).*/\1/p' "$T/g/manifest.json")" "latency in the report"
+expect_status 0 "synth against a 2 ns clock" -- "$NNFIRM" synth "$T/g" --clock 2 --quiet
+grep -q "FAILS the 2 ns clock (500.0 MHz) by" "$T/out" && pass || fail "no failure margin: $(cat "$T/out")"
+grep -q "cycles at 2 ns" "$T/out" && pass || fail "latency not printed with its clock"
+grep -q '"meets_timing":[[:space:]]*false' "$T/g/synth/report.json" && pass || fail "report.json says it meets 2 ns"
+expect_status 2 "bad clock" -- "$NNFIRM" synth "$T/g" --clock 0 --quiet
 # A relative project path (Yosys runs in its own work directory).
 expect_status 0 "relative project path" -- sh -c "cd '$T' && \"\$0\" synth p --quiet --no-abc9" "$NNFIRM"
 finish
