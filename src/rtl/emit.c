@@ -382,8 +382,9 @@ int rtl_register(rtl_gen *g, int sig, int stage) {
     if (g->cost) g->cost->reg_bits += rtl_live_bits(g, id);
     return id;
   }
-  int id = rtl_new_sig(g, g->sigs[sig].lo, g->sigs[sig].hi, "%.*s_r%d", g->sigs[sig].base_len, g->sigs[sig].name,
-                       stage);
+  char base[RTL_NAME]; /* a copy: rtl_new_sig may move g->sigs */
+  snprintf(base, sizeof base, "%.*s", g->sigs[sig].base_len, g->sigs[sig].name);
+  int id = rtl_new_sig(g, g->sigs[sig].lo, g->sigs[sig].hi, "%s_r%d", base, stage);
   if (g->oom) return 0;
   g->sigs[id].base_len = g->sigs[sig].base_len;
   g->sigs[sig].reg = id;
