@@ -20,15 +20,35 @@ extern const char *const NF_PRECISION_VAR_NAMES[N_VARS];
  * valid ones). */
 int nf_config_check_keys(const nf_config *c, nf_error *err);
 
-/* The type string configured for (layer name, layer type, variable), most
- * specific first: LayerName, LayerType, Model. NULL when none says. */
-const char *nf_config_precision(const nf_config *c, const char *name, const char *type, precision_var v);
-/* Same look-up for a numeric/string setting (ReuseFactor, table_size, …). */
-const cJSON *nf_config_setting(const nf_config *c, const char *name, const char *type, const char *key);
-/* A top-level setting (IOType, ClockPeriod, Part, ProjectName, Softmax). */
-const cJSON *nf_config_global(const nf_config *c, const char *key);
-/* Model.Precision for a variable (NULL when unset). */
-const char *nf_config_model_precision(const nf_config *c, precision_var v);
+
+/* ---- Settings, resolved once ---------------------------------------------------
+ * Every setting the design builder reads, resolved from the configuration
+ * in one place (nf_config_resolve_*), with every value and range check
+ * there: an error names the file, the key path and the value. */
+typedef struct nf_global_settings {
+  char project[NF_NAME_MAX]; /* ProjectName (a Verilog identifier), default "myproject" */
+  char part[64];             /* Part, default "xcvu9p" */
+  char strategy[16];         /* Model.Strategy, default "Latency" */
+  char io_type[24];          /* IOType: io_parallel only */
+  double clock_period_ns;    /* ClockPeriod in (0, 1000], default 5 */
+  bool softmax_in_hw;        /* Softmax: true puts the final softmax in hardware */
+  const char *model_precision[N_VARS]; /* Model.Precision per variable, or NULL */
+} nf_global_settings;
+
+typedef struct nf_layer_settings {
+  const char *precision[N_VARS]; /* most specific of LayerName, LayerType: type string, "auto", or NULL */
+  int reuse_factor;              /* ReuseFactor in 1..4096, default 1 */
+  /* Softmax (hls4ml's table settings) */
+  int table_size;                /* a power of two in 2..2^20, default 1024 */
+  bool stable;                   /* implementation "stable" (default) or "latency" */
+  nf_fixed_type exp_table_t, inv_table_t; /* default ap_fixed<18,8,AP_RND,AP_SAT> */
+} nf_layer_settings;
+
+int nf_config_resolve_globals(const nf_config *c, nf_global_settings *g, nf_error *err);
+/* The settings of the layer called name, of hls4ml layer type type ("Dense",
+ * "Activation", "Softmax", "Input"). */
+int nf_config_resolve_layer(const nf_config *c, const char *name, const char *type, nf_layer_settings *s,
+                            nf_error *err);
 
 /* hls4ml's layer type of a model layer, as used under LayerType. */
 const char *nf_config_layer_type(const nf_layer *l);

@@ -9,8 +9,6 @@
 #include "nnfirm/util.h"
 
 static const char DEFAULT_TYPE[] = "ap_fixed<16,6>";
-/* hls4ml's default softmax table type (exp_table_t and inv_table_t). */
-static const char DEFAULT_TABLE_TYPE[] = "ap_fixed<18,8,AP_RND,AP_SAT>";
 
 /* The fixed type QKeras' quantizer describes (hls4ml's reading of it). */
 static bool quantizer_type(const nf_quantizer *q, nf_fixed_type *t) {
@@ -35,6 +33,7 @@ typedef struct {
   const float *calib;
   long n_calib;
   nf_error *err;
+  nf_global_settings g; /* the configuration's design-wide settings, resolved once */
 } build_ctx;
 
 /* Largest |value| a layer outputs on the calibration rows (float model). */
@@ -65,10 +64,10 @@ static nf_fixed_type auto_type(double max_abs) {
 /* Resolves one variable's type: default → Model → QKeras (qt: the type a
  * quantizer implies, or NULL) → LayerType → LayerName.
  * range: the values it must hold when 'auto' (NAN = ask the calibration). */
-static int resolve(build_ctx *b, const char *name, const char *type, precision_var v, const nf_fixed_type *qt,
+static int resolve(build_ctx *b, const char *name, const nf_layer_settings *ls, precision_var v, const nf_fixed_type *qt,
                    int layer, const float *values, size_t n_values, nf_fixed_type *out) {
-  const char *s = nf_config_model_precision(b->c, v);
-  const char *specific = nf_config_precision(b->c, name, type, v);
+  const char *s = b->g.model_precision[v];
+  const char *specific = ls->precision[v];
   nf_fixed_type t;
   int rc = nf_fixed_type_parse(DEFAULT_TYPE, &t, b->err);
   if (!rc && s && strcmp(s, "auto")) rc = nf_fixed_type_parse(s, &t, b->err);
@@ -157,24 +156,24 @@ static int build_dense(build_ctx *b, int li, const nf_layer *bn, nf_design_layer
     }
   }
   for (size_t k = 0; !rc && k < nk; k++) wf[k] = (float)w[k];
-  const char *type = "Dense";
+  nf_layer_settings ls;
+  if (!rc) rc = nf_config_resolve_layer(b->c, l->name, "Dense", &ls, b->err);
   /* A folded BatchNormalization changes the weights: QKeras types no longer describe them. */
   nf_fixed_type qw, qb, qsum;
   const nf_fixed_type *qwt = bn ? NULL : quantizer_type_or_null(&l->kernel_q, &qw);
-  if (!rc) rc = resolve(b, l->name, type, VAR_WEIGHT, qwt, li, wf, nk, &d->weight_t);
+  if (!rc) rc = resolve(b, l->name, &ls, VAR_WEIGHT, qwt, li, wf, nk, &d->weight_t);
   float *bf = (float *)wf; /* reuse as float view of the biases */
   for (size_t j = 0; !rc && j < no; j++) bf[j] = (float)bias[j];
-  if (!rc) rc = resolve(b, l->name, type, VAR_BIAS, bn ? NULL : quantizer_type_or_null(&l->bias_q, &qb), li, bf, no,
+  if (!rc) rc = resolve(b, l->name, &ls, VAR_BIAS, bn ? NULL : quantizer_type_or_null(&l->bias_q, &qb), li, bf, no,
                         &d->bias_t);
   if (!rc) rc = quantize_array(&d->weight_t, w, nk, d->weights, l->name, b->err);
   if (!rc) rc = quantize_array(&d->bias_t, bias, no, d->bias, l->name, b->err);
   /* A quantized Dense sums exactly (see exact_sum_type) unless configured otherwise. */
   const nf_fixed_type *qs = !rc && qwt && exact_sum_type(d, &qsum) ? &qsum : NULL;
-  if (!rc) rc = resolve(b, l->name, type, VAR_RESULT, qs, bn ? li + 1 : li, NULL, 0, &d->result_t);
-  if (!rc) rc = resolve(b, l->name, type, VAR_ACCUM, qs, bn ? li + 1 : li, NULL, 0, &d->accum_t);
-  const cJSON *rf = nf_config_setting(b->c, l->name, type, "ReuseFactor");
-  d->reuse_factor = cJSON_IsNumber(rf) ? (int)rf->valuedouble : 1;
-  if (!rc && (d->reuse_factor < 1 || (l->n_in * l->n_out) % d->reuse_factor != 0))
+  if (!rc) rc = resolve(b, l->name, &ls, VAR_RESULT, qs, bn ? li + 1 : li, NULL, 0, &d->result_t);
+  if (!rc) rc = resolve(b, l->name, &ls, VAR_ACCUM, qs, bn ? li + 1 : li, NULL, 0, &d->accum_t);
+  d->reuse_factor = rc ? 1 : ls.reuse_factor;
+  if (!rc && (l->n_in * l->n_out) % d->reuse_factor != 0)
     rc = nf_fail(b->err, NF_EINPUT, "%s: layer '%s': ReuseFactor %d must divide n_in*n_out = %d", b->c->origin,
                  l->name, d->reuse_factor, l->n_in * l->n_out);
   free(w);
@@ -183,32 +182,15 @@ static int build_dense(build_ctx *b, int li, const nf_layer *bn, nf_design_layer
   return rc;
 }
 
-/* A table type setting of the softmax layer (hls4ml's exp_table_t / inv_table_t). */
-static int softmax_type(build_ctx *b, const char *layer, const char *key, nf_fixed_type *t) {
-  const cJSON *v = nf_config_setting(b->c, layer, "Softmax", key);
-  const char *s = cJSON_IsString(v) ? v->valuestring : DEFAULT_TABLE_TYPE;
-  if (v && !cJSON_IsString(v)) return nf_fail(b->err, NF_EINPUT, "%s: layer '%s': %s must be a type string", b->c->origin, layer, key);
-  if (nf_fixed_type_parse(s, t, b->err)) return nf_fail_context(b->err, "%s: layer '%s' %s", b->c->origin, layer, key);
-  return NF_OK;
-}
-
 /* The final softmax: hls4ml's table settings and the tables themselves. */
-static int build_softmax(build_ctx *b, int li, nf_design_layer *d) {
+static int build_softmax(build_ctx *b, int li, const nf_layer_settings *ls, nf_design_layer *d) {
   const char *name = b->m->layers[li].name;
   nf_softmax_tables *s = &d->softmax;
-  const cJSON *size = nf_config_setting(b->c, name, "Softmax", "table_size");
-  const cJSON *impl = nf_config_setting(b->c, name, "Softmax", "implementation");
-  s->table_size = 1024;
-  s->stable = true;
-  if (size && (!cJSON_IsNumber(size) || size->valuedouble != (int)size->valuedouble))
-    return nf_fail(b->err, NF_EINPUT, "%s: layer '%s': table_size must be an integer", b->c->origin, name);
-  if (size) s->table_size = (int)size->valuedouble;
-  if (impl && (!cJSON_IsString(impl) || nf_softmax_parse_implementation(impl->valuestring, &s->stable)))
-    return nf_fail(b->err, NF_EINPUT, "%s: layer '%s': implementation must be \"stable\" or \"latency\"",
-                   b->c->origin, name);
-  int rc = softmax_type(b, name, "exp_table_t", &s->exp_t);
-  if (!rc) rc = softmax_type(b, name, "inv_table_t", &s->inv_t);
-  if (!rc) rc = nf_softmax_tables_build(s, &d->input_t, name, b->err);
+  s->table_size = ls->table_size;
+  s->stable = ls->stable;
+  s->exp_t = ls->exp_table_t;
+  s->inv_t = ls->inv_table_t;
+  int rc = nf_softmax_tables_build(s, &d->input_t, name, b->err);
   return rc ? nf_fail_context(b->err, "%s", b->c->origin) : NF_OK;
 }
 
@@ -222,13 +204,14 @@ static int build_activation(build_ctx *b, int li, nf_design_layer *d) {
   if (l->act != NF_ACT_RELU && l->act != NF_ACT_LINEAR && l->act != NF_ACT_SOFTMAX)
     return nf_fail(b->err, NF_EINPUT, "layer '%s': activation %s is not supported in fixed point yet (relu, linear, "
                                       "a final softmax)", l->name, nf_activation_name(l->act));
-  if (l->act == NF_ACT_SOFTMAX) {
-    int rc = resolve(b, l->name, nf_config_layer_type(l), VAR_RESULT, NULL, li, NULL, 0, &d->result_t);
-    return rc ? rc : build_softmax(b, li, d);
+  nf_layer_settings ls;
+  int rc = nf_config_resolve_layer(b->c, l->name, nf_config_layer_type(l), &ls, b->err);
+  if (!rc && l->act == NF_ACT_SOFTMAX) {
+    rc = resolve(b, l->name, &ls, VAR_RESULT, NULL, li, NULL, 0, &d->result_t);
+    return rc ? rc : build_softmax(b, li, &ls, d);
   }
   nf_fixed_type qt;
-  return resolve(b, l->name, nf_config_layer_type(l), VAR_RESULT, quantizer_type_or_null(&l->act_q, &qt), li, NULL, 0,
-                 &d->result_t);
+  return rc ? rc : resolve(b, l->name, &ls, VAR_RESULT, quantizer_type_or_null(&l->act_q, &qt), li, NULL, 0, &d->result_t);
 }
 
 const nf_quantizer *nf_model_input_quantizer(const nf_model *m) {
@@ -239,38 +222,6 @@ const nf_quantizer *nf_model_input_quantizer(const nf_model *m) {
     return q ? &l->act_q : NULL;
   }
   return NULL;
-}
-
-static int read_globals(const nf_config *c, nf_design *d, nf_error *err) {
-  const cJSON *v;
-  snprintf(d->project, sizeof d->project, "myproject");
-  snprintf(d->strategy, sizeof d->strategy, "Latency");
-  snprintf(d->io_type, sizeof d->io_type, "io_parallel");
-  snprintf(d->part, sizeof d->part, "xcvu9p");
-  d->clock_period_ns = 5.0;
-  if (cJSON_IsString(v = nf_config_global(c, "ProjectName"))) {
-    for (const char *p = v->valuestring; *p; p++)
-      if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (p != v->valuestring && *p >= '0' && *p <= '9')))
-        return nf_fail(err, NF_EINPUT, "%s: ProjectName '%s' is not a Verilog identifier", c->origin, v->valuestring);
-    snprintf(d->project, sizeof d->project, "%s", v->valuestring);
-  }
-  if (cJSON_IsString(v = nf_config_global(c, "Part"))) snprintf(d->part, sizeof d->part, "%s", v->valuestring);
-  if ((v = nf_config_global(c, "ClockPeriod"))) {
-    if (!cJSON_IsNumber(v) || v->valuedouble <= 0 || v->valuedouble > 1000)
-      return nf_fail(err, NF_EINPUT, "%s: ClockPeriod must be a positive number of nanoseconds", c->origin);
-    d->clock_period_ns = v->valuedouble;
-  }
-  if ((v = nf_config_global(c, "IOType"))) {
-    if (!cJSON_IsString(v) || strcmp(v->valuestring, "io_parallel"))
-      return nf_fail(err, NF_EINPUT, "%s: IOType '%s' is not supported (only io_parallel)", c->origin,
-                     cJSON_IsString(v) ? v->valuestring : "?");
-  }
-  const cJSON *model = cJSON_GetObjectItemCaseSensitive(c->hls, "Model");
-  if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(model, "Strategy")))
-    snprintf(d->strategy, sizeof d->strategy, "%s", v->valuestring);
-  const cJSON *sm = nf_config_global(c, "Softmax");
-  if (sm && !cJSON_IsBool(sm)) return nf_fail(err, NF_EINPUT, "%s: Softmax must be true or false", c->origin);
-  return NF_OK;
 }
 
 int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, long n_calib, nf_design **out,
@@ -285,16 +236,24 @@ int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, l
     free(d);
     return NF_EINTERNAL;
   }
-  build_ctx b = {c, m, calib, n_calib, err};
-  rc = read_globals(c, d, err);
+  build_ctx b = {.c = c, .m = m, .calib = calib, .n_calib = n_calib, .err = err};
+  rc = nf_config_resolve_globals(c, &b.g, err);
+  if (!rc) {
+    snprintf(d->project, sizeof d->project, "%s", b.g.project);
+    snprintf(d->part, sizeof d->part, "%s", b.g.part);
+    snprintf(d->strategy, sizeof d->strategy, "%s", b.g.strategy);
+    snprintf(d->io_type, sizeof d->io_type, "%s", b.g.io_type);
+    d->clock_period_ns = b.g.clock_period_ns;
+  }
   d->n_inputs = m->n_features;
   /* An input quantizer fixes the input type: the rows are rounded once, as the model rounds them. */
   nf_fixed_type qin;
   const nf_quantizer *iq = nf_model_input_quantizer(m);
-  if (!rc) rc = resolve(&b, m->input_name, "Input", VAR_RESULT, iq ? quantizer_type_or_null(iq, &qin) : NULL, -1, NULL,
+  nf_layer_settings in_s;
+  if (!rc) rc = nf_config_resolve_layer(c, m->input_name, "Input", &in_s, err);
+  if (!rc) rc = resolve(&b, m->input_name, &in_s, VAR_RESULT, iq ? quantizer_type_or_null(iq, &qin) : NULL, -1, NULL,
                         0, &d->input_t);
-  if (!rc && nf_config_precision(c, m->input_name, "Input", VAR_RESULT) &&
-      !strcmp(nf_config_precision(c, m->input_name, "Input", VAR_RESULT), "auto")) {
+  if (!rc && in_s.precision[VAR_RESULT] && !strcmp(in_s.precision[VAR_RESULT], "auto")) {
     double mx = 0; /* the input's own range: the standardized calibration features */
     for (long i = 0; calib && i < n_calib * m->n_features; i++) {
       int f = (int)(i % m->n_features);
@@ -339,7 +298,7 @@ int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, l
      * logits decides); the emulator still models its tables. */
     const nf_design_layer *last = &d->layers[d->n_layers - 1];
     bool soft_last = last->kind == NF_DL_ACTIVATION && last->act == NF_ACT_SOFTMAX;
-    d->n_hw = soft_last && !cJSON_IsTrue(nf_config_global(c, "Softmax")) ? d->n_layers - 1 : d->n_layers;
+    d->n_hw = soft_last && !b.g.softmax_in_hw ? d->n_layers - 1 : d->n_layers;
     if (d->n_hw == 0) rc = nf_fail(err, NF_EINPUT, "the model has no layer to put in hardware");
     d->n_outputs = last->n_out;
     if (m->scaler_mean) {

@@ -1,4 +1,5 @@
 /* Configuration keys, validation, and the precision look-ups. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -64,9 +65,6 @@ static int check_layer_block(const nf_config *c, const cJSON *o, const char *whe
   char sub[300];
   snprintf(sub, sizeof sub, "%s.Precision", where);
   if (!rc) rc = check_precision(c, cJSON_GetObjectItemCaseSensitive(o, "Precision"), sub, err);
-  const cJSON *rf = cJSON_GetObjectItemCaseSensitive(o, "ReuseFactor");
-  if (!rc && rf && (!cJSON_IsNumber(rf) || rf->valuedouble < 1 || rf->valuedouble > 4096))
-    rc = nf_fail(err, NF_EINPUT, "%s: %s.ReuseFactor must be an integer in 1..4096", c->origin, where);
   const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "Strategy");
   if (!rc && st && (!cJSON_IsString(st) || (strcasecmp(st->valuestring, "Latency") && strcasecmp(st->valuestring, "Resource"))))
     rc = nf_fail(err, NF_EINPUT, "%s: %s.Strategy must be Latency or Resource", c->origin, where);
@@ -129,25 +127,119 @@ static const char *precision_in(const cJSON *block, precision_var v) {
   return cJSON_IsString(t) ? t->valuestring : NULL;
 }
 
-const char *nf_config_precision(const nf_config *c, const char *name, const char *type, precision_var v) {
+static const char *config_precision(const nf_config *c, const char *name, const char *type, precision_var v) {
   const char *s = precision_in(block_for(c, "LayerName", name), v);
   if (!s) s = precision_in(block_for(c, "LayerType", type), v);
   if (!s && type && !strcmp(type, "Dense")) s = precision_in(block_for(c, "LayerType", "QDense"), v);
   return s;
 }
 
-const char *nf_config_model_precision(const nf_config *c, precision_var v) {
+static const char *config_model_precision(const nf_config *c, precision_var v) {
   return precision_in(cJSON_GetObjectItemCaseSensitive(c->hls, "Model"), v);
 }
 
-const cJSON *nf_config_setting(const nf_config *c, const char *name, const char *type, const char *key) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(block_for(c, "LayerName", name), key);
-  if (!v) v = cJSON_GetObjectItemCaseSensitive(block_for(c, "LayerType", type), key);
-  if (!v) v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c->hls, "Model"), key);
+static const cJSON *config_global(const nf_config *c, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->hls, key);
+  return v ? v : cJSON_GetObjectItemCaseSensitive(c->root, key);
+}
+
+/* ---- Resolution ------------------------------------------------------------------- */
+/* Where a layer setting came from, for messages: LayerName.X.key, LayerType.T.key or Model.key. */
+static const cJSON *setting_at(const nf_config *c, const char *name, const char *type, const char *key, char *path,
+                               size_t n) {
+  const cJSON *v;
+  if ((v = cJSON_GetObjectItemCaseSensitive(block_for(c, "LayerName", name), key))) snprintf(path, n, "LayerName.%s.%s", name, key);
+  else if ((v = cJSON_GetObjectItemCaseSensitive(block_for(c, "LayerType", type), key))) snprintf(path, n, "LayerType.%s.%s", type, key);
+  else if ((v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c->hls, "Model"), key))) snprintf(path, n, "Model.%s", key);
   return v;
 }
 
-const cJSON *nf_config_global(const nf_config *c, const char *key) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->hls, key);
-  return v ? v : cJSON_GetObjectItemCaseSensitive(c->root, key);
+static int bad_value(const nf_config *c, const char *path, const cJSON *v, const char *expected, nf_error *err) {
+  char *text = cJSON_PrintUnformatted(v);
+  int rc = nf_fail(err, NF_EINPUT, "%s: %s: %s is not %s", c->origin, path, text ? text : "?", expected);
+  free(text);
+  return rc;
+}
+
+static int int_setting(const nf_config *c, const cJSON *v, const char *path, int lo, int hi, int *out, nf_error *err) {
+  if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < lo || v->valuedouble > hi) {
+    char want[64];
+    snprintf(want, sizeof want, "an integer in %d..%d", lo, hi);
+    return bad_value(c, path, v, want, err);
+  }
+  *out = (int)v->valuedouble;
+  return NF_OK;
+}
+
+static int type_setting(const nf_config *c, const cJSON *v, const char *path, nf_fixed_type *t, nf_error *err) {
+  if (!cJSON_IsString(v)) return bad_value(c, path, v, "a type string", err);
+  if (nf_fixed_type_parse(v->valuestring, t, err)) return nf_fail_context(err, "%s: %s", c->origin, path);
+  return NF_OK;
+}
+
+int nf_config_resolve_layer(const nf_config *c, const char *name, const char *type, nf_layer_settings *s,
+                            nf_error *err) {
+  memset(s, 0, sizeof *s);
+  for (int v = 0; v < N_VARS; v++) s->precision[v] = config_precision(c, name, type, (precision_var)v);
+  s->reuse_factor = 1;
+  s->table_size = 1024;
+  s->stable = true;
+  char path[400];
+  const cJSON *v;
+  int rc = NF_OK;
+  if ((v = setting_at(c, name, type, "ReuseFactor", path, sizeof path)))
+    rc = int_setting(c, v, path, 1, 4096, &s->reuse_factor, err);
+  /* hls4ml's default softmax table type (exp_table_t and inv_table_t) */
+  if (!rc) rc = nf_fixed_type_parse("ap_fixed<18,8,AP_RND,AP_SAT>", &s->exp_table_t, err);
+  if (!rc) s->inv_table_t = s->exp_table_t;
+  if (rc || strcmp(type, "Softmax")) return rc;
+  if ((v = setting_at(c, name, type, "table_size", path, sizeof path))) {
+    rc = int_setting(c, v, path, 2, 1 << 20, &s->table_size, err);
+    if (!rc && (s->table_size & (s->table_size - 1))) rc = bad_value(c, path, v, "a power of two", err);
+  }
+  if (!rc && (v = setting_at(c, name, type, "implementation", path, sizeof path)) &&
+      (!cJSON_IsString(v) || nf_softmax_parse_implementation(v->valuestring, &s->stable)))
+    rc = bad_value(c, path, v, "\"stable\" or \"latency\"", err);
+  if (!rc && (v = setting_at(c, name, type, "exp_table_t", path, sizeof path)))
+    rc = type_setting(c, v, path, &s->exp_table_t, err);
+  if (!rc && (v = setting_at(c, name, type, "inv_table_t", path, sizeof path)))
+    rc = type_setting(c, v, path, &s->inv_table_t, err);
+  return rc;
+}
+
+int nf_config_resolve_globals(const nf_config *c, nf_global_settings *g, nf_error *err) {
+  memset(g, 0, sizeof *g);
+  snprintf(g->project, sizeof g->project, "myproject");
+  snprintf(g->strategy, sizeof g->strategy, "Latency");
+  snprintf(g->io_type, sizeof g->io_type, "io_parallel");
+  snprintf(g->part, sizeof g->part, "xcvu9p");
+  g->clock_period_ns = 5.0;
+  for (int v = 0; v < N_VARS; v++) g->model_precision[v] = config_model_precision(c, (precision_var)v);
+  const cJSON *v;
+  if ((v = config_global(c, "ProjectName"))) {
+    bool ok = cJSON_IsString(v) && v->valuestring[0] && strlen(v->valuestring) < sizeof g->project;
+    for (const char *p = ok ? v->valuestring : ""; ok && *p; p++)
+      ok = *p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (p != v->valuestring && *p >= '0' && *p <= '9');
+    if (!ok) return bad_value(c, "ProjectName", v, "a Verilog identifier", err);
+    snprintf(g->project, sizeof g->project, "%s", v->valuestring);
+  }
+  if ((v = config_global(c, "Part"))) {
+    if (!cJSON_IsString(v) || strlen(v->valuestring) >= sizeof g->part) return bad_value(c, "Part", v, "a part name", err);
+    snprintf(g->part, sizeof g->part, "%s", v->valuestring);
+  }
+  if ((v = config_global(c, "ClockPeriod"))) {
+    if (!cJSON_IsNumber(v) || v->valuedouble <= 0 || v->valuedouble > 1000)
+      return bad_value(c, "ClockPeriod", v, "a positive number of nanoseconds (at most 1000)", err);
+    g->clock_period_ns = v->valuedouble;
+  }
+  if ((v = config_global(c, "IOType")) && (!cJSON_IsString(v) || strcmp(v->valuestring, "io_parallel")))
+    return bad_value(c, "IOType", v, "supported (only io_parallel)", err);
+  const cJSON *model = cJSON_GetObjectItemCaseSensitive(c->hls, "Model");
+  if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(model, "Strategy")))
+    snprintf(g->strategy, sizeof g->strategy, "%s", v->valuestring);
+  if ((v = config_global(c, "Softmax"))) {
+    if (!cJSON_IsBool(v)) return bad_value(c, "Softmax", v, "true or false", err);
+    g->softmax_in_hw = cJSON_IsTrue(v);
+  }
+  return NF_OK;
 }

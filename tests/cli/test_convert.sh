@@ -117,4 +117,15 @@ awk -v r="$rate" 'BEGIN { exit !(r > 10) }' && pass || fail "overflow rate '$rat
 printf 'Model:\n  Precision: ap_fixed<24,12>\n' > "$T/wide.yml"
 expect_status 0 "wide types" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/wide.yml" --data "$TESTDATA/refs/inputs16.csv" -o "$T/pw" --no-rtl
 grep -q "overflows" "$T/err" && fail "wide types reported as overflowing: $(head -2 "$T/err")" || pass
+# Settings are resolved once; a bad value names the file, the key path and the value.
+printf 'LayerName:\n  fc2_relu:\n    ReuseFactor: 0\n' > "$T/rf0.yml"
+expect_status 2 "ReuseFactor 0" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/rf0.yml" -o "$T/prf0" --no-rtl
+expect_err_contains "rf0.yml: LayerName.fc2_relu.ReuseFactor: 0 is not an integer in 1..4096" "ReuseFactor message"
+printf 'Model:\n  ReuseFactor: 2.5\n' > "$T/rf25.yml"
+expect_status 2 "ReuseFactor 2.5" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/rf25.yml" -o "$T/prf25" --no-rtl
+expect_err_contains "Model.ReuseFactor: 2.5 is not an integer" "fractional ReuseFactor message"
+printf 'ClockPeriod: -3\n' > "$T/clk.yml"
+expect_status 2 "negative clock" -- "$NNFIRM" convert "$K/KERAS_3layer.json" --config "$T/clk.yml" -o "$T/pclk" --no-rtl
+expect_err_contains "clk.yml: ClockPeriod: -3 is not a positive number" "ClockPeriod message"
+expect_no_file "$T/pclk" "refused configuration: no project"
 finish
