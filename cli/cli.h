@@ -36,19 +36,7 @@ bool cli_parse_num(const char *cmd, const char *opt, const char *s, double lo, d
 /* True when argv holds -h/--help anywhere before a "--". */
 bool cli_wants_help(int argc, char **argv);
 
-/* ---- Child processes (cli/spawn.c) ---------------------------------------------
- * This executable's path; 0 or -1. */
-int cli_self_path(char *buf, size_t n);
-/* Starts `exe args...` (args NULL-terminated) with stdout into out_path and
- * stderr into log_path; returns its pid, or -1. */
-pid_t cli_spawn(const char *exe, const char *const *args, const char *out_path, const char *log_path);
-/* Waits for pid (-1: any child); returns its exit status (128 + signal when
- * killed, -1 when waiting failed) and the pid in *which. */
-int cli_wait(pid_t pid, pid_t *which);
-/* cli_spawn then cli_wait. */
-int cli_run(const char *exe, const char *const *args, const char *out_path, const char *log_path);
-/* cli_run with stdout into <dir>/<name>.out and stderr into <dir>/<name>.log. */
-int cli_run_step(const char *exe, const char *const *args, const char *dir, const char *name);
+/* ---- Step outputs (cli/spawn.c; the steps run through nnfirm/search.h) ----------- */
 /* A step's JSON output <dir>/<name>, or NULL when missing or not JSON. */
 struct cJSON;
 struct cJSON *cli_read_json(const char *dir, const char *name);

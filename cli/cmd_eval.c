@@ -173,7 +173,7 @@ int cmd_eval(int argc, char **argv) {
     return 0;
   }
   const char *data_path = NULL, *plots = NULL, *weights = NULL, *split_s = NULL;
-  double val_frac = NF_TRAIN_DEFAULT_VAL_FRAC, test_frac = NF_TRAIN_DEFAULT_TEST_FRAC, rows = NF_TRAIN_DEFAULT_ROWS;
+  double val_frac = NF_SPLIT_VAL_FRAC, test_frac = NF_SPLIT_TEST_FRAC, rows = NF_TRAIN_DEFAULT_ROWS;
   bool json = false;
   int c;
   optind = 1;

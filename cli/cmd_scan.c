@@ -37,7 +37,7 @@ static int parse_range(const char *s, int *lo, int *hi) {
 /* The rows to score: all, or the test part of train's split. */
 static int pick_rows(const nf_dataset *ds, bool test, float **x, int **y, long *n, nf_error *err) {
   nf_split s = {0};
-  if (test && nf_data_split(ds, 0.2, 0.2, 7, &s, err)) return err->code;
+  if (test && nf_data_holdout(ds, NF_SPLIT_VAL_FRAC, NF_SPLIT_TEST_FRAC, &s, err)) return err->code;
   long m = test ? s.n_test : ds->n_rows;
   *x = nf_malloc((size_t)m * ds->n_features * sizeof **x, err);
   *y = nf_malloc((size_t)m * sizeof **y, err);

@@ -149,8 +149,8 @@ int cmd_train(int argc, char **argv) {
   bool hgq_lr_given = false;
   nf_prune_scope scope = NF_PRUNE_PER_LAYER;
   bool batchnorm = false, json = false, quiet = false;
-  double rows = NF_TRAIN_DEFAULT_ROWS, dropout = 0, val_frac = NF_TRAIN_DEFAULT_VAL_FRAC,
-         test_frac = NF_TRAIN_DEFAULT_TEST_FRAC, v;
+  double rows = NF_TRAIN_DEFAULT_ROWS, dropout = 0, val_frac = NF_SPLIT_VAL_FRAC,
+         test_frac = NF_SPLIT_TEST_FRAC, v;
   nf_train_opts o;
   nf_train_opts_default(&o);
   o.l1 = 1e-4;

@@ -21,6 +21,7 @@
 #include "nnfirm/error.h"
 #include "nnfirm/data.h"
 #include "nnfirm/report.h"
+#include "nnfirm/search.h"
 #include "nnfirm/util.h"
 
 static const char USAGE[] =
@@ -66,7 +67,7 @@ static int run_step(tutorial *t, const char *title, const char *name, const char
     fprintf(stderr, "[%2d/%d %5.0fs] %s\n", t->step, t->n_steps, nf_now() - t->t0, title);
   char logs[4200], log[4300];
   snprintf(logs, sizeof logs, "%s/logs", t->dir);
-  int status = cli_run_step(t->self, args, logs, name);
+  int status = nf_step_run_in(t->self, args, logs, name);
   if (status == 0) return NF_OK;
   snprintf(log, sizeof log, "%s/%s.log", logs, name);
   char *msg = NULL;
@@ -460,7 +461,7 @@ int cmd_tutorial(int argc, char **argv) {
   if (!data && nf_data_cached_path(cached, sizeof cached)) data = cached;
   if (data && access(data, R_OK) != 0) return cli_usage_error("tutorial", "%s: cannot read the data file", data);
   char self[4096];
-  if (cli_self_path(self, sizeof self)) return cli_report("tutorial", &(nf_error){NF_EINTERNAL, "cannot find the nnfirm executable"});
+  if (nf_step_self_path(self, sizeof self, &err)) return cli_report("tutorial", &err);
   char *tmp = NULL;
   int rc = nf_outdir_begin(out, &tmp, &err);
   if (rc) return cli_report("tutorial", &err);

@@ -77,6 +77,14 @@ typedef struct nf_split {
 } nf_split;
 int nf_data_split(const nf_dataset *ds, double val_frac, double test_frac, uint64_t seed, nf_split *out,
                   nf_error *err);
+/* The train / validation / test split every nnfirm stage and command uses
+ * (training, evaluation, the bit-width scan, the search): nf_data_split with
+ * the fixed NF_SPLIT_SEED, so that evaluation finds the rows training held
+ * out whatever the training seed was. Default fractions 60/20/20. */
+#define NF_SPLIT_SEED 7ULL
+#define NF_SPLIT_VAL_FRAC 0.2
+#define NF_SPLIT_TEST_FRAC 0.2
+int nf_data_holdout(const nf_dataset *ds, double val_frac, double test_frac, nf_split *out, nf_error *err);
 void nf_split_free(nf_split *s);
 
 /* Standard scaler: x' = (x - mean) / scale, fitted on the given rows only. */

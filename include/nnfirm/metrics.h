@@ -32,6 +32,12 @@ int nf_metrics_compute(const double *probs, const int *labels, long n, int n_cla
                        nf_error *err);
 void nf_metrics_free(nf_metrics *m);
 
+/* Wilson score interval for a proportion: `correct` successes of n trials,
+ * z the normal quantile (NF_Z95 for a 95% interval). The interval of an
+ * accuracy measured on n rows: [*lo, *hi] within [0, 1]. n < 1 gives NaN. */
+#define NF_Z95 1.959963984540054
+void nf_wilson_interval(long correct, long n, double z, double *lo, double *hi);
+
 /* Linear interpolation of the mistag rate at a signal efficiency. */
 double nf_roc_mistag_at(const nf_roc *r, double eff);
 

@@ -24,12 +24,7 @@
  * --data: synthetic jets, this many rows, this generator seed. */
 #define NF_TRAIN_DEFAULT_ROWS 200000L
 #define NF_TRAIN_DEFAULT_DATA_SEED 20260101ULL
-/* The stratified split (train / validation / test) train makes, with its own
- * fixed seed so that `nnfirm eval --split test` finds the same test rows
- * whatever the training seed was. */
-#define NF_TRAIN_SPLIT_SEED 7ULL
-#define NF_TRAIN_DEFAULT_VAL_FRAC 0.2
-#define NF_TRAIN_DEFAULT_TEST_FRAC 0.2
+/* The split training makes is the data stage's nf_data_holdout (data.h). */
 
 /* ---- Building ------------------------------------------------------------ */
 /* The tutorial's MLP: n_features -> hidden[0] -> ... -> n_classes, each
@@ -266,7 +261,7 @@ int nf_train_param_ptrs(nf_model *m, float **ptrs, long n);
 
 /* ---- The training job ('nnfirm train') ------------------------------------------
  * Data (the file, or the default synthetic jets) → the fixed train /
- * validation / test split (NF_TRAIN_SPLIT_SEED) → a standard scaler fitted
+ * validation / test split (nf_data_holdout) → a standard scaler fitted
  * on the training rows → the MLP (hidden widths, optional BatchNormalization
  * and Dropout) → QKeras quantizers (bits, then quant_config, then quant) →
  * pruning and HGQ hooks → nf_train with opts, the model saved to out_path at

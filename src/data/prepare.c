@@ -46,6 +46,10 @@ int nf_data_split(const nf_dataset *ds, double val_frac, double test_frac, uint6
   return NF_OK;
 }
 
+int nf_data_holdout(const nf_dataset *ds, double val_frac, double test_frac, nf_split *out, nf_error *err) {
+  return nf_data_split(ds, val_frac, test_frac, NF_SPLIT_SEED, out, err);
+}
+
 void nf_split_free(nf_split *s) {
   free(s->train);
   free(s->val);

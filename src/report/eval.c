@@ -103,7 +103,7 @@ int nf_eval_run(const nf_eval_opts *o, nf_eval *r, nf_error *err) {
            : nf_fail(err, NF_EINPUT, "%s has %d features, but model %s expects %d", r->data_name, ds.n_features, o->target, n_in);
   if (!rc && !d && ds.n_classes > K)
     rc = nf_fail(err, NF_EINPUT, "%s has %d classes, but model %s has %d outputs", r->data_name, ds.n_classes, o->target, K);
-  if (!rc && o->test_only) rc = nf_data_split(&ds, o->val_frac, o->test_frac, NF_TRAIN_SPLIT_SEED, &split, err);
+  if (!rc && o->test_only) rc = nf_data_holdout(&ds, o->val_frac, o->test_frac, &split, err);
   long n = o->test_only ? split.n_test : ds.n_rows;
   const long *rows = o->test_only ? split.test : NULL;
   if (!rc && n < 1) rc = nf_fail(err, NF_EINPUT, "%s: no rows to evaluate", r->data_name);

@@ -116,3 +116,15 @@ void nf_metrics_free(nf_metrics *m) {
   free(m->confusion);
   memset(m, 0, sizeof *m);
 }
+
+void nf_wilson_interval(long correct, long n, double z, double *lo, double *hi) {
+  if (n < 1 || correct < 0 || correct > n) {
+    *lo = *hi = NAN;
+    return;
+  }
+  double p = (double)correct / (double)n, z2n = z * z / (double)n;
+  double centre = (p + z2n / 2) / (1 + z2n);
+  double half = z / (1 + z2n) * sqrt(p * (1 - p) / (double)n + z2n / (4 * (double)n));
+  *lo = fmax(0, centre - half);
+  *hi = fmin(1, centre + half);
+}

@@ -94,7 +94,7 @@ int nf_train_job_run(const nf_train_job *j, nf_train_job_result *res, nf_error *
   const char *data_name = j->data_path ? j->data_path : "data";
   int rc = j->data_path ? nf_data_load(j->data_path, &ds, err)
                         : nf_data_synth(j->rows > 0 ? j->rows : NF_TRAIN_DEFAULT_ROWS, NF_TRAIN_DEFAULT_DATA_SEED, &ds, err);
-  if (!rc) rc = nf_data_split(&ds, j->val_frac, j->test_frac, NF_TRAIN_SPLIT_SEED, &split, err);
+  if (!rc) rc = nf_data_holdout(&ds, j->val_frac, j->test_frac, &split, err);
   if (!rc && split.n_train < 1) rc = nf_fail(err, NF_EINPUT, "%s: too few rows to train on", data_name);
   if (!rc) rc = nf_scaler_fit(&ds, split.train, split.n_train, &sc, err);
   if (!rc) rc = build_model(j, &ds, &sc, &res->model, err);

@@ -30,9 +30,9 @@ expect_eq "$(wc -l < "$T/gp/jobs.parallel")" "$n" "GNU parallel list"
 # Merging: figures chosen so that the answer is known. b is cheapest above
 # the floor; a is cheaper but below it; c is dominated by b; d is the most
 # accurate. Front: a, b, d. Winner (estimates only): b.
-cand() { # id acc lut_pct ff_pct
+cand() { # id validation-acc lut_pct ff_pct
   mkdir -p "$T/m/candidates/$1"
-  printf '{"id":"%s","spec":"hidden=8;bits=4;prune=0.50;reuse=1","accuracy":%s,"est_lut":100,"est_ff":50,"est_dsp":0,"est_lut_pct":%s,"est_ff_pct":%s,"latency_cycles":3,"sparsity":0.5}\n' \
+  printf '{"format":2,"id":"%s","spec":"hidden=8;bits=4;prune=0.50;reuse=1;in=16","data":"","accuracy_validation":%s,"validation_rows":1000,"est_lut":100,"est_ff":50,"est_dsp":0,"est_lut_pct":%s,"est_ff_pct":%s,"latency_cycles":3,"sparsity":0.5,"synth":null}\n' \
     "$1" "$2" "$3" "$4" > "$T/m/candidates/$1/result.json"
 }
 cand a 0.70 0.01 0.01
@@ -40,6 +40,7 @@ cand b 0.745 0.05 0.02
 cand c 0.742 0.08 0.03
 cand d 0.76 0.50 0.10
 mkdir -p "$T/m/candidates/broken" && echo '{"id": "broken", "failed": "train"}' > "$T/m/candidates/broken/result.json"
+mkdir -p "$T/m/candidates/running"   # a candidate still running: no result.json yet
 expect_status 0 "collect" -- "$NNFIRM" search --collect "$T/m" --synth 0 --json --quiet
 tr -d ' \n\t' < "$T/out" > "$T/flat"
 grep -q '"winner":{"id":"b"' "$T/flat" && pass || fail "winner is not b: $(head -c 300 "$T/flat")"
@@ -49,6 +50,18 @@ expect_eq "$front" "a b d " "Pareto front"
 [ -s "$T/m/search.json" ] && pass || fail "no search.json"
 expect_status 0 "collect, floor above all" -- "$NNFIRM" search --collect "$T/m" --synth 0 --min-accuracy 0.9 --json --quiet
 grep -q '"winner":[[:space:]]*null' "$T/out" && pass || fail "a winner below the floor"
+# The winner of fake candidates has no project: no test accuracy, said so.
+expect_status 0 "collect, no projects" -- "$NNFIRM" search --collect "$T/m" --synth 0 --json --quiet
+grep -q '"accuracy_test":[[:space:]]*null' "$T/out" && pass || fail "a test accuracy without a project"
+grep -q '"accuracy_test_error"' "$T/out" && pass || fail "no reason for the missing test accuracy"
+
+# A directory from an earlier nnfirm (test-split accuracy only) is refused, by name.
+mkdir -p "$T/old/candidates/x"
+printf '{"id":"x","spec":"hidden=8;bits=4;prune=0.50;reuse=1","accuracy":0.75,"est_lut":100,"est_ff":50,"est_dsp":0,"est_lut_pct":0.01,"est_ff_pct":0.01,"latency_cycles":3,"sparsity":0.5}\n' \
+  > "$T/old/candidates/x/result.json"
+expect_status 2 "collect an old directory" -- "$NNFIRM" search --collect "$T/old" --synth 0 --quiet
+expect_err_contains "old/candidates/x/result.json" "old format names the file"
+expect_err_contains "validation" "old format says why"
 
 # One real candidate, as a cluster task runs it.
 "$NNFIRM" data synth -n 12000 --seed 5 -o "$T/jets.h5" >/dev/null || fail "data synth"
@@ -56,11 +69,26 @@ expect_status 0 "one candidate" -- "$NNFIRM" search --candidate "hidden=8;bits=4
   --epochs 2 -o "$T/one/candidates/h8_b4_p50_r1_i16"
 R=$T/one/candidates/h8_b4_p50_r1_i16/result.json
 grep -q '"failed"' "$R" && fail "candidate failed: $(cat "$R")" || pass
-acc=$(sed -n 's/.*"accuracy":[[:space:]]*\([0-9.]*\).*/\1/p' "$R" | head -1)
+acc=$(sed -n 's/.*"accuracy_validation":[[:space:]]*\([0-9.]*\).*/\1/p' "$R" | head -1)
 awk -v a="$acc" 'BEGIN { exit !(a > 0.3 && a <= 1) }' && pass || fail "candidate accuracy '$acc'"
 lut=$(sed -n 's/.*"est_lut":[[:space:]]*\([0-9.]*\).*/\1/p' "$R" | head -1)
 awk -v l="$lut" 'BEGIN { exit !(l > 10) }' && pass || fail "candidate LUT estimate '$lut'"
 [ -f "$T/one/candidates/h8_b4_p50_r1_i16/project/rtl/myproject.v" ] && pass || fail "candidate project has no RTL"
 expect_status 0 "collect the real one" -- "$NNFIRM" search --collect "$T/one" --synth 0 --min-accuracy 0.3 --json --quiet
 grep -q '"id":[[:space:]]*"h8_b4_p50_r1_i16"' "$T/out" && pass || fail "real candidate not collected"
+tr -d ' \n\t' < "$T/out" > "$T/flat"
+# The winner's test figures: accuracy inside its own 95% interval, 2400 test jets (20% of 12000).
+ta=$(sed -n 's/.*"accuracy_test":\([0-9.e-]*\).*/\1/p' "$T/flat")
+ci=$(sed -n 's/.*"accuracy_test_ci95":\[\([0-9.e-]*\),\([0-9.e-]*\)\].*/\1 \2/p' "$T/flat")
+awk -v a="$ta" -v c="$ci" 'BEGIN { split(c, b, " "); exit !(a > 0.3 && b[1] < a && a < b[2] && b[2] - b[1] < 0.1) }' \
+  && pass || fail "test accuracy '$ta' and interval '$ci'"
+expect_eq "$(sed -n 's/.*"test_rows":\([0-9]*\).*/\1/p' "$T/flat")" "2400" "test rows"
+grep -q '"meets_timing":null' "$T/flat" && pass || fail "timing is null without synthesis"
+# --seeds: the winner retrained with two more seeds, mean and spread reported.
+expect_status 0 "collect with --seeds 2" -- "$NNFIRM" search --collect "$T/one" --synth 0 --min-accuracy 0.3 --seeds 2 \
+  --data "$T/jets.h5" --epochs 2 --json --quiet
+tr -d ' \n\t' < "$T/out" > "$T/flat"
+grep -q '"seeds":{"requested":2,"finished":2' "$T/flat" && pass || fail "seeds: $(grep -o '"seeds".*' "$T/flat" | head -c 300)"
+[ -f "$T/one/seeds/h8_b4_p50_r1_i16_s43/result.json" ] && [ -f "$T/one/seeds/h8_b4_p50_r1_i16_s44/result.json" ] \
+  && pass || fail "retrain directories"
 finish

@@ -1,0 +1,195 @@
+/* nnfirm — design-space search: the smallest LUT% + FF% on a part with
+ * bit-accurate accuracy above a floor (SPEC: the course competition).
+ *
+ * The stage above train, convert, emulate, rtl, synth and report. A
+ * candidate (hidden widths x bit width x sparsity x ReuseFactor x input bits
+ * [x HGQ penalty] [x training seed]) is one job: trained with QAT and
+ * pruning, converted, scored bit for bit on the VALIDATION split and
+ * estimated; its figures go into <dir>/result.json, which this stage writes
+ * and reads (nf_search_result_write / _read). The driver runs candidates as
+ * child processes (`nnfirm search --candidate SPEC`, for isolation and so a
+ * cluster can run the same jobs), synthesizes the most promising with Yosys,
+ * marks the Pareto front and picks the winner — all on validation accuracy.
+ * The test split serves only the final report: the winner's test accuracy
+ * with its 95% Wilson interval.
+ *
+ * Running a step (this executable in a child process, stdout and stderr into
+ * files) is nf_step_* below; the tutorial uses it too. */
+#ifndef NNFIRM_SEARCH_H
+#define NNFIRM_SEARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "nnfirm/error.h"
+
+/* ---- Steps: nnfirm's own commands in child processes --------------------- */
+/* This executable's path (/proc/self/exe); NF_EINTERNAL when unknown. */
+int nf_step_self_path(char *buf, size_t n, nf_error *err);
+/* Starts `exe args...` (args NULL-terminated, at most 62) with stdout into
+ * out_path and stderr into log_path; its pid, or -1. */
+pid_t nf_step_spawn(const char *exe, const char *const *args, const char *out_path, const char *log_path);
+/* Waits for pid (-1: any child): its exit status (128 + signal when killed,
+ * -1 when waiting failed); the pid in *which. */
+int nf_step_wait(pid_t pid, pid_t *which);
+/* nf_step_spawn then nf_step_wait. */
+int nf_step_run(const char *exe, const char *const *args, const char *out_path, const char *log_path);
+/* nf_step_run with stdout into <dir>/<name>.out, stderr into <dir>/<name>.log. */
+int nf_step_run_in(const char *exe, const char *const *args, const char *dir, const char *name);
+
+/* ---- Candidates --------------------------------------------------------- */
+#define NF_SEARCH_DEFAULT_SEED 42   /* nnfirm train's default training seed */
+#define NF_SEARCH_DEFAULT_EPOCHS 20 /* training epochs per candidate */
+
+typedef struct nf_search_candidate {
+  char hidden[32]; /* "16,8" */
+  int bits;        /* QAT bits of every weight, bias and activation */
+  double prune;    /* final sparsity in [0, 1) */
+  int reuse;       /* ReuseFactor */
+  int in_bits;     /* input quantizer quantized_bits(in_bits, 3); 16 = QAT's default (16, 5) */
+  double hgq;      /* per-weight bit penalty (HGQ); 0 = uniform bits */
+  long seed;       /* training seed (NF_SEARCH_DEFAULT_SEED unless retrained for the spread) */
+  char id[80];     /* "h16x8_b4_p80_r1_i8[_q1e-05][_s43]": the candidate's directory name */
+} nf_search_candidate;
+
+/* "hidden=16,8;bits=4;prune=0.8[;reuse=1][;in=8][;hgq=1e-5][;seed=43]"
+ * (bits 2..16, prune in [0,1), reuse 1..4096, in 4..16, hgq in [0,1)).
+ * NF_EINPUT names the bad item. Fills id. */
+int nf_search_parse_spec(const char *spec, nf_search_candidate *c, nf_error *err);
+/* The spec string parse_spec reads back (seed only when not the default). */
+void nf_search_format_spec(const nf_search_candidate *c, char *buf, size_t n);
+/* The default space, shuffled by seed (a budget that ends early still saw all
+ * of it): at most max candidates; returns how many. */
+int nf_search_default_space(nf_search_candidate *out, int max, uint64_t seed);
+
+/* ---- One candidate's figures (<dir>/result.json) -------------------------- */
+#define NF_SEARCH_RESULT_FORMAT 2 /* 1 (unversioned): test-split accuracy only; refused */
+
+typedef struct nf_search_synth {
+  bool done;                 /* synthesized with Yosys */
+  char part[64];
+  double lut, ff, dsp, lut_pct, ff_pct;
+  double critical_path_ns, fmax_mhz; /* NaN when the synthesis did not report timing */
+  int meets_timing;                  /* 1, 0, or -1 when not reported */
+} nf_search_synth;
+
+typedef struct nf_search_result {
+  char id[80], spec[160];
+  char failed[16];           /* the step that failed, "" when none */
+  char data[4096];           /* the labelled data the candidate ran on, "" = the default synthetic jets */
+  double accuracy_validation; /* bit-accurate, on the validation split */
+  long validation_rows, validation_correct;
+  double model_accuracy_validation; /* the float model's, same rows */
+  double sparsity;           /* fraction of Dense weights that are zero */
+  double latency_cycles, clock_period_ns;
+  double est_lut, est_ff, est_dsp, est_lut_pct, est_ff_pct; /* nnfirm estimate */
+  nf_search_synth synth;
+  bool pareto;               /* set by nf_search_mark_pareto */
+} nf_search_result;
+
+/* LUT% + FF%: Yosys' when synthesized, else the estimate's. */
+double nf_search_cost(const nf_search_result *r);
+
+int nf_search_result_write(const char *dir, const nf_search_result *r, nf_error *err);
+/* Reads <dir>/result.json. NF_EINPUT for a missing or malformed file, and
+ * for one written by an older nnfirm (format 1, test accuracy only: rerun
+ * its candidate), naming the file. */
+int nf_search_result_read(const char *dir, nf_search_result *r, nf_error *err);
+
+typedef struct nf_search_job {
+  const char *exe;   /* the nnfirm executable the steps run */
+  const char *data;  /* labelled data, NULL = the default synthetic jets */
+  const char *part;  /* target device */
+  int epochs;        /* training epochs */
+} nf_search_job;
+
+/* Trains (child `nnfirm train`, writing dir/model.nnf), converts (child
+ * `nnfirm convert`, writing dir/project), then in this process: the
+ * bit-accurate validation accuracy of the project, its latency and estimate.
+ * Writes dir/result.json in every case (with "failed" naming the step that
+ * failed; its log is dir/<step>.log) and fills *r. */
+int nf_search_run_candidate(const nf_search_job *job, const nf_search_candidate *c, const char *dir,
+                            nf_search_result *r, nf_error *err);
+
+/* Bit-accurate accuracy of the project in project_dir on rows of the data
+ * (data NULL or "" = the default synthetic jets): which = 'v' validation,
+ * 't' test split. */
+int nf_search_score(const char *project_dir, const char *data, char which, long *correct, long *rows,
+                    nf_error *err);
+
+/* ---- The front and the winner -------------------------------------------- */
+/* Pareto front on (validation accuracy, cost): no other candidate is at
+ * least as accurate and at most as costly, and better in one. */
+void nf_search_mark_pareto(nf_search_result *r, int n);
+/* The winner: the smallest synthesized cost with validation accuracy >=
+ * min_acc; when none above the floor was synthesized, the smallest
+ * estimated cost. -1 when no candidate reaches the floor. */
+int nf_search_winner(const nf_search_result *r, int n, double min_acc);
+/* Every finished candidate of dir/candidates (failed ones are skipped), in
+ * name order. NF_EINPUT when one was written by an older nnfirm. */
+int nf_search_load(const char *dir, nf_search_result **out, int *n, nf_error *err);
+
+/* ---- The search --------------------------------------------------------------- */
+typedef enum { NF_SEARCH_EXPLORING, NF_SEARCH_SYNTHESIZING, NF_SEARCH_RETRAINING } nf_search_phase;
+
+typedef struct nf_search_progress {
+  nf_search_phase phase;
+  int done, running, total;
+  double elapsed_s, budget_s;
+  const char *id;        /* the candidate being synthesized */
+  double est_cost;       /* its estimated LUT% + FF% */
+} nf_search_progress;
+
+typedef struct nf_search_opts {
+  const char *dir;       /* the search directory */
+  nf_search_job job;
+  double min_accuracy;
+  double budget_s;       /* two thirds explore, the rest synthesizes */
+  int jobs;              /* candidates side by side */
+  int synth_k;           /* candidates synthesized (0: estimates only) */
+  int seeds;             /* retrain the winner this many times (0: none) */
+  double t0;             /* nf_now() at the start */
+  void (*progress)(const nf_search_progress *p, void *ctx); /* may be NULL */
+  void *ctx;
+} nf_search_opts;
+
+typedef struct nf_search_spread {
+  int n;                 /* retrains that finished */
+  double val_mean, val_std, val_min, val_max;
+  double test_mean, test_std, test_min, test_max;
+} nf_search_spread;
+
+typedef struct nf_search_outcome {
+  nf_search_result *results; /* [n], in name order */
+  int n;
+  int winner;                /* index into results, -1 when none */
+  /* The winner's test-split figures (the only use of the test split). */
+  long test_rows, test_correct;
+  double accuracy_test, ci95_low, ci95_high; /* NaN when the test could not be scored */
+  char test_error[256];      /* why not, "" when scored */
+  nf_search_spread spread;   /* --seeds */
+  double seconds;
+} nf_search_outcome;
+
+/* Runs the candidates (opts->jobs at a time) until all are done or two
+ * thirds of the budget are spent; running ones finish. */
+int nf_search_explore(const nf_search_opts *o, const nf_search_candidate *cands, int n, nf_error *err);
+/* Loads dir's candidates, synthesizes the synth_k cheapest above the floor
+ * (by estimate, within the budget left; their result.json gain the Yosys
+ * figures), marks the front, picks the winner, scores it on the test split,
+ * retrains it opts->seeds times, and writes dir/pareto.png and
+ * dir/search.json. */
+int nf_search_finish(const nf_search_opts *o, nf_search_outcome *out, nf_error *err);
+void nf_search_outcome_free(nf_search_outcome *o);
+/* search.json's text: {"winner", "pareto", "min_accuracy", "candidates",
+ * "seconds"[, "spread"][, "all"]}; caller frees. NULL on OOM. */
+char *nf_search_outcome_json(const nf_search_outcome *o, const nf_search_opts *opts, bool with_all);
+
+/* The cluster job files in opts->dir: one `nnfirm search --candidate` line
+ * per candidate in jobs.txt plus search.sbatch (a Slurm job array), or
+ * jobs.parallel (kind "parallel", for GNU parallel). path: the job list. */
+int nf_search_write_jobs(const nf_search_opts *o, const nf_search_candidate *cands, int n, const char *kind,
+                         char *path, size_t path_len, nf_error *err);
+
+#endif

@@ -1,0 +1,384 @@
+/* Merging finished candidates: synthesis of the most promising, the Pareto
+ * front, the winner (all on validation accuracy), the winner's test-split
+ * report with its 95% interval, its retrains, search.json and pareto.png. */
+#define _POSIX_C_SOURCE 200809L
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "nnfirm/metrics.h"
+#include "nnfirm/report.h"
+#include "nnfirm/search.h"
+#include "nnfirm/synth.h"
+#include "nnfirm/util.h"
+#include "search_internal.h"
+
+void nf_search_mark_pareto(nf_search_result *r, int n) {
+  for (int i = 0; i < n; i++) {
+    r[i].pareto = true;
+    double ai = r[i].accuracy_validation, ci = nf_search_cost(&r[i]);
+    for (int j = 0; j < n && r[i].pareto; j++) {
+      double aj = r[j].accuracy_validation, cj = nf_search_cost(&r[j]);
+      if (j != i && aj >= ai && cj <= ci && (aj > ai || cj < ci)) r[i].pareto = false;
+    }
+  }
+}
+
+int nf_search_winner(const nf_search_result *r, int n, double min_acc) {
+  int w = -1;
+  for (int pass = 0; pass < 2 && w < 0; pass++)
+    for (int i = 0; i < n; i++)
+      if (r[i].accuracy_validation >= min_acc && (pass || r[i].synth.done) &&
+          (w < 0 || nf_search_cost(&r[i]) < nf_search_cost(&r[w])))
+        w = i;
+  return w;
+}
+
+/* Finished candidates of dir/sub, in name order. */
+static int load_dir(const char *dir, const char *sub, nf_search_result **out, int *n_out, nf_error *err) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s", dir, sub);
+  *out = NULL;
+  *n_out = 0;
+  struct dirent **names = NULL;
+  int n = scandir(path, &names, NULL, alphasort), k = 0, rc = NF_OK;
+  if (n < 0) return nf_fail(err, NF_EINPUT, "%s: cannot read the directory (no candidates ran here?)", path);
+  nf_search_result *r = nf_calloc(n > 0 ? (size_t)n : 1, sizeof *r, err);
+  if (!r) rc = NF_EINTERNAL;
+  for (int i = 0; i < n; i++) {
+    char cd[4500], rj[4600];
+    snprintf(cd, sizeof cd, "%s/%s", path, names[i]->d_name);
+    snprintf(rj, sizeof rj, "%s/result.json", cd);
+    struct stat st;
+    /* a candidate still running (or killed before it wrote its figures) has no result.json */
+    if (!rc && names[i]->d_name[0] != '.' && stat(rj, &st) == 0) {
+      rc = nf_search_result_read(cd, &r[k], err);
+      if (!rc && !r[k].failed[0]) k++;
+    }
+    free(names[i]);
+  }
+  free(names);
+  if (rc) {
+    free(r);
+    return rc;
+  }
+  *out = r;
+  *n_out = k;
+  return NF_OK;
+}
+
+int nf_search_load(const char *dir, nf_search_result **out, int *n, nf_error *err) {
+  return load_dir(dir, "candidates", out, n, err);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Yosys on one candidate's project (PROJECT/synth, replaced whole); the
+ * figures go into its result.json. */
+static int synth_one(const nf_search_opts *o, const char *cand_dir, nf_search_result *r, double timeout,
+                     nf_error *err) {
+  char proj[4300], rtl[4400], out_dir[4400], *tmp = NULL;
+  snprintf(proj, sizeof proj, "%s/project", cand_dir);
+  snprintf(rtl, sizeof rtl, "%s/rtl", proj);
+  snprintf(out_dir, sizeof out_dir, "%s/synth", proj);
+  nf_rtl_project p;
+  int rc = nf_rtl_load_project(proj, &p, err);
+  if (rc) return rc;
+  struct dirent **names = NULL;
+  int n = scandir(rtl, &names, NULL, alphasort), k = 0;
+  char **files = nf_calloc(n > 0 ? (size_t)n + 1 : 1, sizeof *files, err);
+  if (n < 0) rc = nf_fail(err, NF_EINPUT, "%s: cannot read the directory", rtl);
+  else if (!files) rc = NF_EINTERNAL;
+  for (int i = 0; i < (n > 0 ? n : 0); i++) {
+    if (!rc && nf_has_suffix(names[i]->d_name, ".v")) {
+      size_t len = strlen(rtl) + strlen(names[i]->d_name) + 2;
+      if (!(files[k] = nf_malloc(len, err))) rc = NF_EINTERNAL;
+      else snprintf(files[k++], len, "%s/%s", rtl, names[i]->d_name);
+    }
+    free(names[i]);
+  }
+  free(names);
+  if (!rc && k == 0) rc = nf_fail(err, NF_EINPUT, "%s: no Verilog files", rtl);
+  if (!rc) qsort(files, (size_t)k, sizeof *files, cmp_str);
+  if (!rc) rc = nf_outdir_begin(out_dir, &tmp, err);
+  nf_synth_result s;
+  if (!rc) {
+    nf_synth_opts so = {.verilog_files = (const char *const *)files, .top = p.top, .part = o->job.part, .abc9 = true,
+                        .timeout_s = timeout, .quiet = true, .work_dir = tmp};
+    rc = nf_synth_run(&so, &s, err);
+    if (!rc) rc = nf_outdir_commit(tmp, out_dir, err);
+    else nf_outdir_abort(tmp);
+  }
+  free(tmp);
+  for (int i = 0; files && i < k; i++) free(files[i]);
+  free(files);
+  nf_rtl_project_free(&p);
+  if (rc) return rc;
+  nf_search_synth *y = &r->synth;
+  y->done = true;
+  snprintf(y->part, sizeof y->part, "%s", s.part);
+  y->lut = (double)s.lut, y->ff = (double)s.ff, y->dsp = (double)s.dsp;
+  y->lut_pct = s.lut_pct, y->ff_pct = s.ff_pct;
+  y->critical_path_ns = y->fmax_mhz = NAN; /* Yosys' timing: not reported by this synthesis */
+  y->meets_timing = -1;
+  return nf_search_result_write(cand_dir, r, err);
+}
+
+static int by_estimate(const void *a, const void *b) {
+  const nf_search_result *x = *(nf_search_result *const *)a, *y = *(nf_search_result *const *)b;
+  double u = x->est_lut_pct + x->est_ff_pct, v = y->est_lut_pct + y->est_ff_pct;
+  return (u > v) - (u < v) ? (u > v) - (u < v) : strcmp(x->id, y->id);
+}
+
+/* The synth_k cheapest above the floor by estimate, while the budget lasts
+ * (a synthesis that fails leaves its candidate with the estimate). */
+static int synthesize(const nf_search_opts *o, nf_search_result *r, int n, nf_error *err) {
+  nf_search_result **order = nf_malloc((size_t)(n > 0 ? n : 1) * sizeof *order, err);
+  if (!order) return NF_EINTERNAL;
+  for (int i = 0; i < n; i++) order[i] = &r[i];
+  qsort(order, (size_t)n, sizeof *order, by_estimate);
+  int done = 0;
+  for (int i = 0; i < n && done < o->synth_k; i++) {
+    nf_search_result *c = order[i];
+    if (c->accuracy_validation < o->min_accuracy) continue;
+    double left = o->budget_s - (nf_now() - o->t0);
+    if (left < 30) break;
+    if (o->progress)
+      o->progress(&(nf_search_progress){.phase = NF_SEARCH_SYNTHESIZING, .done = done, .total = o->synth_k,
+                                        .elapsed_s = nf_now() - o->t0, .budget_s = o->budget_s, .id = c->id,
+                                        .est_cost = c->est_lut_pct + c->est_ff_pct},
+                  o->ctx);
+    done++;
+    char cd[4300];
+    nf_error e = {0};
+    snprintf(cd, sizeof cd, "%s/candidates/%s", o->dir, c->id);
+    if (synth_one(o, cd, c, left, &e)) c->synth.done = false; /* keeps the estimate; Yosys' log is in project/synth */
+  }
+  free(order);
+  return NF_OK;
+}
+
+static void stats(const double *v, int n, double *mean, double *sd, double *lo, double *hi) {
+  double s = 0, q = 0;
+  *lo = INFINITY, *hi = -INFINITY;
+  for (int i = 0; i < n; i++) s += v[i], *lo = fmin(*lo, v[i]), *hi = fmax(*hi, v[i]);
+  *mean = n ? s / n : NAN;
+  for (int i = 0; i < n; i++) q += (v[i] - *mean) * (v[i] - *mean);
+  *sd = n > 1 ? sqrt(q / (n - 1)) : NAN;
+  if (!n) *lo = *hi = NAN;
+}
+
+/* The winner retrained with seeds base+1 .. base+K into dir/seeds/<id>;
+ * each retrain's validation and test accuracy (the test is reported, never
+ * chosen on). */
+static int retrain(const nf_search_opts *o, const nf_search_result *w, nf_search_spread *sp, nf_error *err) {
+  memset(sp, 0, sizeof *sp);
+  nf_search_candidate base, *c = nf_calloc((size_t)o->seeds, sizeof *c, err);
+  if (!c) return NF_EINTERNAL;
+  int rc = nf_search_parse_spec(w->spec, &base, err);
+  for (int i = 0; !rc && i < o->seeds; i++) {
+    char spec[160];
+    nf_search_candidate k = base;
+    k.seed = base.seed + 1 + i;
+    nf_search_format_spec(&k, spec, sizeof spec);
+    rc = nf_search_parse_spec(spec, &c[i], err);
+  }
+  if (!rc) rc = nf_search_run_children(o, "seeds", c, o->seeds, INFINITY, NF_SEARCH_RETRAINING, err);
+  double *v = nf_calloc((size_t)o->seeds * 2, sizeof *v, err), *t = v ? v + o->seeds : NULL;
+  if (!rc && !v) rc = NF_EINTERNAL;
+  int m = 0;
+  for (int i = 0; !rc && i < o->seeds; i++) {
+    char cd[4400];
+    nf_search_result r;
+    nf_error e = {0};
+    long correct, rows;
+    snprintf(cd, sizeof cd, "%s/seeds/%s", o->dir, c[i].id);
+    if (nf_search_result_read(cd, &r, &e) || r.failed[0]) continue; /* a failed retrain is left out of the spread */
+    char proj[4500];
+    snprintf(proj, sizeof proj, "%s/project", cd);
+    if (nf_search_score(proj, r.data, 't', &correct, &rows, &e)) continue;
+    v[m] = r.accuracy_validation, t[m] = (double)correct / (double)rows;
+    m++;
+  }
+  sp->n = m;
+  if (!rc) {
+    stats(v, m, &sp->val_mean, &sp->val_std, &sp->val_min, &sp->val_max);
+    stats(t, m, &sp->test_mean, &sp->test_std, &sp->test_min, &sp->test_max);
+  }
+  free(v);
+  free(c);
+  return rc;
+}
+
+static int plot_pareto(const nf_search_opts *o, const nf_search_result *r, int n, nf_error *err) {
+  double *x = nf_calloc((size_t)n * 4 + 4, sizeof *x, err);
+  if (!x) return NF_EINTERNAL;
+  double *y = x + n + 1, *px = y + n + 1, *py = px + n + 1;
+  int np = 0;
+  for (int i = 0; i < n; i++) {
+    x[i] = nf_search_cost(&r[i]), y[i] = 100 * r[i].accuracy_validation;
+    if (r[i].pareto) px[np] = x[i], py[np++] = y[i];
+  }
+  /* the front as a staircase line, in order of cost */
+  for (int i = 1; i < np; i++)
+    for (int j = i; j > 0 && px[j] < px[j - 1]; j--) {
+      double t = px[j]; px[j] = px[j - 1]; px[j - 1] = t;
+      t = py[j]; py[j] = py[j - 1]; py[j - 1] = t;
+    }
+  double fx[2] = {0, 0}, fy[2] = {100 * o->min_accuracy, 100 * o->min_accuracy};
+  for (int i = 0; i < n; i++) fx[1] = fmax(fx[1], x[i] * 1.05);
+  nf_series ser[3] = {{"candidates", x, y, n, NF_LINE_POINTS, 0},
+                      {"Pareto front", px, py, np, NF_LINE_SOLID, 1},
+                      {"accuracy floor", fx, fy, 2, NF_LINE_DASHED, 2}};
+  nf_plot_opts po = {.title = "Search: bit-accurate validation accuracy vs LUT% + FF%", .xlabel = "LUT% + FF%",
+                     .ylabel = "validation accuracy (%)", .logx = false, .legend_pos = "br"};
+  char path[4200];
+  snprintf(path, sizeof path, "%s/pareto.png", o->dir);
+  int rc = nf_plot_lines(path, &po, ser, 3, err);
+  free(x);
+  return rc;
+}
+
+static int by_cost(const void *a, const void *b) {
+  const nf_search_result *x = a, *y = b;
+  double u = nf_search_cost(x), v = nf_search_cost(y);
+  return (u > v) - (u < v) ? (u > v) - (u < v) : strcmp(x->id, y->id);
+}
+
+int nf_search_finish(const nf_search_opts *o, nf_search_outcome *out, nf_error *err) {
+  memset(out, 0, sizeof *out);
+  out->winner = -1;
+  out->accuracy_test = out->ci95_low = out->ci95_high = NAN;
+  int rc = nf_search_load(o->dir, &out->results, &out->n, err);
+  nf_search_result *r = out->results;
+  if (!rc && out->n == 0)
+    rc = nf_fail(err, NF_EINPUT, "%s/candidates: no finished candidate (see the candidates' logs)", o->dir);
+  if (!rc && o->synth_k > 0) rc = synthesize(o, r, out->n, err);
+  if (!rc) {
+    qsort(r, (size_t)out->n, sizeof *r, by_cost);
+    nf_search_mark_pareto(r, out->n);
+    rc = plot_pareto(o, r, out->n, err);
+  }
+  if (!rc) out->winner = nf_search_winner(r, out->n, o->min_accuracy);
+  if (!rc && out->winner >= 0) { /* the test split: the winner's report, nothing else */
+    const nf_search_result *w = &r[out->winner];
+    char proj[4400];
+    nf_error e = {0};
+    snprintf(proj, sizeof proj, "%s/candidates/%s/project", o->dir, w->id);
+    if (nf_search_score(proj, w->data, 't', &out->test_correct, &out->test_rows, &e) == 0) {
+      out->accuracy_test = (double)out->test_correct / (double)out->test_rows;
+      nf_wilson_interval(out->test_correct, out->test_rows, NF_Z95, &out->ci95_low, &out->ci95_high);
+    } else {
+      snprintf(out->test_error, sizeof out->test_error, "%s", e.msg);
+    }
+    if (o->seeds > 0) rc = retrain(o, w, &out->spread, err);
+  }
+  out->seconds = nf_now() - o->t0;
+  char *text = rc ? NULL : nf_search_outcome_json(out, o, true);
+  char path[4200];
+  snprintf(path, sizeof path, "%s/search.json", o->dir);
+  if (!rc) rc = text ? nf_write_file_atomic(path, text, strlen(text), err) : nf_fail_oom(err, path);
+  free(text);
+  if (rc) nf_search_outcome_free(out);
+  return rc;
+}
+
+void nf_search_outcome_free(nf_search_outcome *o) {
+  free(o->results);
+  o->results = NULL;
+  o->n = 0;
+}
+
+/* ---- search.json ------------------------------------------------------------ */
+static void add_num(cJSON *o, const char *key, double v) {
+  if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
+  else cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *result_json(const nf_search_opts *opts, const nf_search_result *r) {
+  cJSON *o = cJSON_CreateObject();
+  char proj[4300];
+  snprintf(proj, sizeof proj, "%s/candidates/%s/project", opts->dir, r->id);
+  const nf_search_synth *s = &r->synth;
+  cJSON_AddStringToObject(o, "id", r->id);
+  cJSON_AddStringToObject(o, "spec", r->spec);
+  add_num(o, "accuracy_validation", r->accuracy_validation);
+  add_num(o, "validation_rows", (double)r->validation_rows);
+  add_num(o, "model_accuracy_validation", r->model_accuracy_validation);
+  add_num(o, "lut", s->done ? s->lut : r->est_lut);
+  add_num(o, "ff", s->done ? s->ff : r->est_ff);
+  add_num(o, "dsp", s->done ? s->dsp : r->est_dsp);
+  add_num(o, "lut_pct", s->done ? s->lut_pct : r->est_lut_pct);
+  add_num(o, "ff_pct", s->done ? s->ff_pct : r->est_ff_pct);
+  add_num(o, "estimated_lut_ff_pct", r->est_lut_pct + r->est_ff_pct);
+  add_num(o, "latency_cycles", r->latency_cycles);
+  add_num(o, "clock_period_ns", r->clock_period_ns);
+  add_num(o, "critical_path_ns", s->done ? s->critical_path_ns : NAN);
+  add_num(o, "fmax_mhz", s->done ? s->fmax_mhz : NAN);
+  if (s->done && s->meets_timing >= 0) cJSON_AddBoolToObject(o, "meets_timing", s->meets_timing);
+  else cJSON_AddNullToObject(o, "meets_timing");
+  add_num(o, "sparsity", isnan(r->sparsity) ? 0 : r->sparsity);
+  cJSON_AddStringToObject(o, "resources_from", s->done ? "yosys" : "estimate");
+  cJSON_AddStringToObject(o, "project", proj);
+  return o;
+}
+
+static cJSON *stats_json(double mean, double sd, double lo, double hi) {
+  cJSON *o = cJSON_CreateObject();
+  add_num(o, "mean", mean);
+  add_num(o, "std", sd);
+  add_num(o, "min", lo);
+  add_num(o, "max", hi);
+  return o;
+}
+
+char *nf_search_outcome_json(const nf_search_outcome *out, const nf_search_opts *opts, bool with_all) {
+  cJSON *o = cJSON_CreateObject(), *front = cJSON_CreateArray(), *all = with_all ? cJSON_CreateArray() : NULL;
+  if (!o || !front || (with_all && !all)) {
+    cJSON_Delete(o), cJSON_Delete(front), cJSON_Delete(all);
+    return NULL;
+  }
+  for (int i = 0; i < out->n; i++) {
+    if (all) cJSON_AddItemToArray(all, result_json(opts, &out->results[i]));
+    if (out->results[i].pareto) cJSON_AddItemToArray(front, result_json(opts, &out->results[i]));
+  }
+  if (out->winner >= 0) {
+    const nf_search_result *w = &out->results[out->winner];
+    cJSON *wj = result_json(opts, w);
+    add_num(wj, "accuracy_test", out->accuracy_test);
+    add_num(wj, "test_rows", (double)out->test_rows);
+    if (isfinite(out->ci95_low)) {
+      cJSON *ci = cJSON_AddArrayToObject(wj, "accuracy_test_ci95");
+      cJSON_AddItemToArray(ci, cJSON_CreateNumber(out->ci95_low));
+      cJSON_AddItemToArray(ci, cJSON_CreateNumber(out->ci95_high));
+    } else {
+      cJSON_AddNullToObject(wj, "accuracy_test_ci95");
+    }
+    if (out->test_error[0]) cJSON_AddStringToObject(wj, "accuracy_test_error", out->test_error);
+    cJSON_AddItemToObject(o, "winner", wj);
+  } else {
+    cJSON_AddNullToObject(o, "winner");
+  }
+  cJSON_AddItemToObject(o, "pareto", front);
+  cJSON_AddNumberToObject(o, "min_accuracy", opts->min_accuracy);
+  cJSON_AddStringToObject(o, "selection", "ranked and chosen on the validation split; the test split reports the "
+                                          "winner only (95% Wilson interval)");
+  cJSON_AddNumberToObject(o, "candidates", out->n);
+  cJSON_AddNumberToObject(o, "seconds", out->seconds);
+  if (opts->seeds > 0 && out->winner >= 0) {
+    const nf_search_spread *s = &out->spread;
+    cJSON *sj = cJSON_AddObjectToObject(o, "seeds");
+    cJSON_AddNumberToObject(sj, "requested", opts->seeds);
+    cJSON_AddNumberToObject(sj, "finished", s->n);
+    cJSON_AddItemToObject(sj, "accuracy_validation", stats_json(s->val_mean, s->val_std, s->val_min, s->val_max));
+    cJSON_AddItemToObject(sj, "accuracy_test", stats_json(s->test_mean, s->test_std, s->test_min, s->test_max));
+  }
+  if (all) cJSON_AddItemToObject(o, "all", all);
+  char *text = cJSON_Print(o);
+  cJSON_Delete(o);
+  return text;
+}

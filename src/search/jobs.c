@@ -1,0 +1,98 @@
+/* Running candidates: side by side on this machine (child processes), or as
+ * job files for a cluster's own engine (Slurm array, GNU parallel). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnfirm/search.h"
+#include "nnfirm/util.h"
+#include "search_internal.h"
+
+/* The child's arguments: search --candidate SPEC -o DIR --part P [--data D] [--epochs E]. */
+static void candidate_args(const nf_search_job *j, const char *spec, const char *dir, char *epochs, size_t epochs_len,
+                           const char **a) {
+  int n = 0;
+  a[n++] = "search", a[n++] = "--candidate", a[n++] = spec, a[n++] = "-o", a[n++] = dir;
+  a[n++] = "--part", a[n++] = j->part;
+  if (j->data) a[n++] = "--data", a[n++] = j->data;
+  if (j->epochs != NF_SEARCH_DEFAULT_EPOCHS) {
+    snprintf(epochs, epochs_len, "%d", j->epochs);
+    a[n++] = "--epochs", a[n++] = epochs;
+  }
+  a[n] = NULL;
+}
+
+int nf_search_run_children(const nf_search_opts *o, const char *sub, const nf_search_candidate *c, int n,
+                           double until_s, nf_search_phase phase, nf_error *err) {
+  /* The children are this process's only ones while they run, so a count is
+   * all the bookkeeping needed (each child got its own copy of its
+   * arguments when it forked). */
+  int next = 0, running = 0, done = 0;
+  while (next < n || running > 0) {
+    while (running < o->jobs && next < n && nf_now() - o->t0 < until_s) {
+      const nf_search_candidate *k = &c[next++];
+      char spec[160], dir[4300], out[4400], log[4400], epochs[16];
+      const char *a[16];
+      nf_search_format_spec(k, spec, sizeof spec);
+      snprintf(dir, sizeof dir, "%s/%s/%s", o->dir, sub, k->id);
+      candidate_args(&o->job, spec, dir, epochs, sizeof epochs, a);
+      if (nf_mkdir_p(dir, err)) return err->code;
+      snprintf(out, sizeof out, "%s/job.out", dir);
+      snprintf(log, sizeof log, "%s/job.log", dir);
+      if (nf_step_spawn(o->job.exe, a, out, log) > 0) running++;
+    }
+    if (running == 0) break;
+    if (nf_step_wait(-1, NULL) < 0) break; /* no child left to wait for */
+    running--, done++;
+    if (o->progress)
+      o->progress(&(nf_search_progress){.phase = phase, .done = done, .running = running, .total = n,
+                                        .elapsed_s = nf_now() - o->t0, .budget_s = o->budget_s},
+                  o->ctx);
+  }
+  return NF_OK;
+}
+
+int nf_search_explore(const nf_search_opts *o, const nf_search_candidate *c, int n, nf_error *err) {
+  int rc = nf_mkdir_p(o->dir, err);
+  return rc ? rc : nf_search_run_children(o, "candidates", c, n, o->budget_s * 2 / 3, NF_SEARCH_EXPLORING, err);
+}
+
+int nf_search_write_jobs(const nf_search_opts *o, const nf_search_candidate *c, int n, const char *kind, char *path,
+                         size_t path_len, nf_error *err) {
+  bool parallel = !strcmp(kind, "parallel");
+  if (!parallel && strcmp(kind, "slurm")) return nf_fail(err, NF_EINPUT, "job files: slurm or parallel, not '%s'", kind);
+  const nf_search_job *j = &o->job;
+  size_t line = strlen(j->exe) + strlen(j->part) + strlen(o->dir) + (j->data ? strlen(j->data) : 0) + 400;
+  size_t cap = (size_t)n * line + 1, len = 0; /* every line fits: no truncation */
+  char *jobs = nf_malloc(cap, err);
+  if (!jobs) return NF_EINTERNAL;
+  jobs[0] = '\0';
+  for (int i = 0; i < n; i++) {
+    char spec[160], epochs[32] = "";
+    nf_search_format_spec(&c[i], spec, sizeof spec);
+    if (j->epochs != NF_SEARCH_DEFAULT_EPOCHS) snprintf(epochs, sizeof epochs, " --epochs %d", j->epochs);
+    len += (size_t)snprintf(jobs + len, cap - len, "%s search --candidate '%s' --part %s%s%s%s -o %s/candidates/%s\n",
+                            j->exe, spec, j->part, j->data ? " --data " : "", j->data ? j->data : "", epochs, o->dir,
+                            c[i].id);
+  }
+  int rc = nf_mkdir_p(o->dir, err);
+  snprintf(path, path_len, "%s/%s", o->dir, parallel ? "jobs.parallel" : "jobs.txt");
+  if (!rc) rc = nf_write_file_atomic(path, jobs, len, err);
+  free(jobs);
+  if (!rc && !parallel) {
+    char sb[2048], sp[4200];
+    int k = snprintf(sb, sizeof sb,
+                     "#!/bin/sh\n# One array task per candidate; every task writes its own directory under\n"
+                     "# %s/candidates (a shared file system). Afterwards: nnfirm search --collect %s\n"
+                     "#SBATCH --job-name=nnfirm-search\n#SBATCH --array=1-%d\n#SBATCH --cpus-per-task=1\n"
+                     "#SBATCH --time=00:30:00\n#SBATCH --output=%s/slurm-%%A_%%a.log\n"
+                     "sed -n \"${SLURM_ARRAY_TASK_ID}p\" %s/jobs.txt | sh\n",
+                     o->dir, o->dir, n, o->dir, o->dir);
+    if (k < 0 || (size_t)k >= sizeof sb) return nf_fail(err, NF_EINPUT, "%s: directory name too long for the job script", o->dir);
+    snprintf(sp, sizeof sp, "%s/search.sbatch", o->dir);
+    rc = nf_write_file_atomic(sp, sb, (size_t)k, err);
+    snprintf(path, path_len, "%s", sp);
+  }
+  return rc;
+}

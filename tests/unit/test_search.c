@@ -1,0 +1,202 @@
+/* The search stage through its API: candidate specs, the default space, the
+ * Pareto front and the winner on known figures (chosen on validation
+ * accuracy, synthesized counts before estimates), result.json round trips
+ * and the refusal of an older format, and the cluster job files. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nnfirm/search.h"
+#include "nnfirm/util.h"
+
+static void test_spec_round_trip(void **state) {
+  (void)state;
+  nf_error err = {0};
+  nf_search_candidate c, d;
+  assert_int_equal(nf_search_parse_spec("hidden=32,16;bits=4;prune=0.75;in=8;hgq=1e-05", &c, &err), 0);
+  assert_string_equal(c.hidden, "32,16");
+  assert_int_equal(c.bits, 4);
+  assert_int_equal(c.reuse, 1);
+  assert_int_equal(c.in_bits, 8);
+  assert_int_equal(c.seed, NF_SEARCH_DEFAULT_SEED);
+  assert_string_equal(c.id, "h32x16_b4_p75_r1_i8_q1e-05");
+  char spec[160];
+  nf_search_format_spec(&c, spec, sizeof spec);
+  assert_string_equal(spec, "hidden=32,16;bits=4;prune=0.75;reuse=1;in=8;hgq=1e-05");
+  assert_int_equal(nf_search_parse_spec(spec, &d, &err), 0);
+  assert_string_equal(d.id, c.id);
+  /* another training seed: its own id and spec item */
+  assert_int_equal(nf_search_parse_spec("hidden=8;bits=3;prune=0;seed=43", &c, &err), 0);
+  assert_string_equal(c.id, "h8_b3_p00_r1_i16_s43");
+  nf_search_format_spec(&c, spec, sizeof spec);
+  assert_non_null(strstr(spec, ";seed=43"));
+  const char *bad[] = {"hidden=16;bits=1;prune=0", "hidden=16;bits=4;prune=1", "hidden=16;bits=4", "bits=4;prune=0",
+                       "hidden=16;bits=4;prune=0;in=2", "hidden=16;bits=4;prune=0;depth=3", "hidden=a;bits=4;prune=0",
+                       "hidden=16;bits=4;prune=0;reuse=0", "hidden=16;bits=4;prune=0;hgq=2", "hidden"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    nf_error e = {0};
+    assert_int_equal(nf_search_parse_spec(bad[i], &c, &e), NF_EINPUT);
+    assert_non_null(strstr(e.msg, bad[i]));
+  }
+}
+
+static void test_default_space(void **state) {
+  (void)state;
+  nf_search_candidate a[256], b[256];
+  int n = nf_search_default_space(a, 256, 1);
+  assert_int_equal(n, 7 * 3 * 4 * 2);
+  assert_int_equal(nf_search_default_space(b, 256, 1), n);
+  int moved = 0;
+  for (int i = 0; i < n; i++) {
+    assert_string_equal(a[i].id, b[i].id); /* same seed, same order */
+    for (int j = 0; j < i; j++) assert_true(strcmp(a[i].id, a[j].id) != 0);
+  }
+  nf_search_default_space(b, 256, 2);
+  for (int i = 0; i < n; i++) moved += strcmp(a[i].id, b[i].id) != 0;
+  assert_true(moved > n / 2);
+  assert_int_equal(nf_search_default_space(b, 10, 1), 10);
+}
+
+static nf_search_result fake(const char *id, double acc, double lut_pct, double ff_pct) {
+  nf_search_result r;
+  memset(&r, 0, sizeof r);
+  snprintf(r.id, sizeof r.id, "%s", id);
+  snprintf(r.spec, sizeof r.spec, "hidden=8;bits=4;prune=0.50;reuse=1;in=16");
+  r.accuracy_validation = acc;
+  r.validation_rows = 1000;
+  r.validation_correct = (long)lround(acc * 1000);
+  r.est_lut_pct = lut_pct, r.est_ff_pct = ff_pct, r.est_lut = 100, r.est_ff = 50;
+  r.latency_cycles = 3, r.clock_period_ns = 5, r.sparsity = 0.5, r.model_accuracy_validation = acc;
+  r.synth.meets_timing = -1;
+  r.synth.critical_path_ns = r.synth.fmax_mhz = NAN;
+  return r;
+}
+
+/* b is the cheapest above the 0.74 floor; a is cheaper but below it; c is
+ * dominated by b; d is the most accurate. Front a, b, d; winner b. */
+static void test_front_and_winner(void **state) {
+  (void)state;
+  nf_search_result r[4] = {fake("a", 0.70, 0.01, 0.01), fake("b", 0.745, 0.05, 0.02), fake("c", 0.742, 0.08, 0.03),
+                           fake("d", 0.76, 0.50, 0.10)};
+  nf_search_mark_pareto(r, 4);
+  assert_true(r[0].pareto && r[1].pareto && !r[2].pareto && r[3].pareto);
+  assert_int_equal(nf_search_winner(r, 4, 0.74), 1);
+  assert_int_equal(nf_search_winner(r, 4, 0.75), 3);
+  assert_int_equal(nf_search_winner(r, 4, 0.9), -1);
+  /* Yosys' counts come first: c synthesized beats b's smaller estimate... */
+  r[2].synth.done = true, r[2].synth.lut_pct = 0.06, r[2].synth.ff_pct = 0.03;
+  assert_int_equal(nf_search_winner(r, 4, 0.74), 2);
+  assert_true(fabs(nf_search_cost(&r[2]) - 0.09) < 1e-12);
+  /* ...and a synthesized candidate below the floor never wins. */
+  r[0].synth.done = true, r[0].synth.lut_pct = 0.001, r[0].synth.ff_pct = 0.001;
+  assert_int_equal(nf_search_winner(r, 4, 0.74), 2);
+  /* equal accuracy, equal cost: neither dominates */
+  nf_search_result t[2] = {fake("x", 0.75, 0.1, 0.1), fake("y", 0.75, 0.1, 0.1)};
+  nf_search_mark_pareto(t, 2);
+  assert_true(t[0].pareto && t[1].pareto);
+}
+
+static char *tmpdir(void) {
+  char *d = strdup("/tmp/nnfirm-search-test.XXXXXX");
+  assert_non_null(d);
+  assert_non_null(mkdtemp(d));
+  return d;
+}
+
+static void test_result_files(void **state) {
+  (void)state;
+  char *dir = tmpdir();
+  nf_error err = {0};
+  nf_search_result r = fake("h8_b4_p50_r1_i16", 0.7431, 0.05, 0.02), back;
+  r.synth.done = true, r.synth.lut = 1923, r.synth.lut_pct = 0.16, r.synth.ff_pct = 0.02, r.synth.meets_timing = 1;
+  r.synth.critical_path_ns = 4.2;
+  snprintf(r.synth.part, sizeof r.synth.part, "xcvu9p");
+  assert_int_equal(nf_search_result_write(dir, &r, &err), 0);
+  assert_int_equal(nf_search_result_read(dir, &back, &err), 0);
+  assert_string_equal(back.id, r.id);
+  assert_string_equal(back.spec, r.spec);
+  assert_true(back.accuracy_validation == r.accuracy_validation);
+  assert_int_equal(back.validation_rows, 1000);
+  assert_true(back.synth.done && back.synth.lut == 1923 && back.synth.meets_timing == 1);
+  assert_true(back.synth.critical_path_ns == 4.2 && isnan(back.synth.fmax_mhz));
+  assert_true(back.est_lut_pct == 0.05);
+  /* format 1 (test accuracy only) is refused, naming the file */
+  char path[4200];
+  snprintf(path, sizeof path, "%s/result.json", dir);
+  const char *old = "{\"id\":\"x\",\"spec\":\"hidden=8;bits=4;prune=0.50;reuse=1\",\"accuracy\":0.75,"
+                    "\"est_lut_pct\":0.01,\"est_ff_pct\":0.01}";
+  assert_int_equal(nf_write_file_atomic(path, old, strlen(old), &err), 0);
+  nf_error e = {0};
+  assert_int_equal(nf_search_result_read(dir, &back, &e), NF_EINPUT);
+  assert_non_null(strstr(e.msg, path));
+  assert_non_null(strstr(e.msg, "validation"));
+  /* a failed candidate reads (to be skipped) whatever its format */
+  const char *failed = "{\"id\":\"x\",\"failed\":\"train\"}";
+  assert_int_equal(nf_write_file_atomic(path, failed, strlen(failed), &err), 0);
+  assert_int_equal(nf_search_result_read(dir, &back, &err), 0);
+  assert_string_equal(back.failed, "train");
+  /* a finished one without its figures is refused */
+  const char *bare = "{\"format\":2,\"id\":\"x\",\"spec\":\"s\"}";
+  assert_int_equal(nf_write_file_atomic(path, bare, strlen(bare), &err), 0);
+  assert_int_equal(nf_search_result_read(dir, &back, &e), NF_EINPUT);
+  nf_rm_rf(dir);
+  free(dir);
+}
+
+static long count_lines(const char *text) {
+  long n = 0;
+  for (const char *p = text; *p; p++) n += *p == '\n';
+  return n;
+}
+
+static void test_job_files(void **state) {
+  (void)state;
+  char *dir = tmpdir();
+  nf_error err = {0};
+  nf_search_candidate c[3];
+  assert_int_equal(nf_search_default_space(c, 3, 1), 3);
+  nf_search_opts o = {.dir = dir, .job = {.exe = "/opt/nnfirm", .part = "xcvu9p", .epochs = NF_SEARCH_DEFAULT_EPOCHS}};
+  char path[4200], *text = NULL, want[4400], spec[160];
+  assert_int_equal(nf_search_write_jobs(&o, c, 3, "slurm", path, sizeof path, &err), 0);
+  snprintf(want, sizeof want, "%s/search.sbatch", dir);
+  assert_string_equal(path, want);
+  assert_int_equal(nf_read_file(path, &text, NULL, &err), 0);
+  assert_non_null(strstr(text, "#SBATCH --array=1-3\n"));
+  free(text);
+  snprintf(want, sizeof want, "%s/jobs.txt", dir);
+  assert_int_equal(nf_read_file(want, &text, NULL, &err), 0);
+  assert_int_equal(count_lines(text), 3);
+  nf_search_format_spec(&c[0], spec, sizeof spec);
+  snprintf(want, sizeof want, "/opt/nnfirm search --candidate '%s' --part xcvu9p -o %s/candidates/%s\n", spec, dir, c[0].id);
+  assert_memory_equal(text, want, strlen(want));
+  free(text);
+  /* GNU parallel: the same lines, with the data file and non-default epochs */
+  o.job.data = "/data/jets.h5", o.job.epochs = 5;
+  assert_int_equal(nf_search_write_jobs(&o, c, 3, "parallel", path, sizeof path, &err), 0);
+  assert_int_equal(nf_read_file(path, &text, NULL, &err), 0);
+  assert_int_equal(count_lines(text), 3);
+  snprintf(want, sizeof want, "/opt/nnfirm search --candidate '%s' --part xcvu9p --data /data/jets.h5 --epochs 5 -o %s/candidates/%s\n",
+           spec, dir, c[0].id);
+  assert_memory_equal(text, want, strlen(want));
+  free(text);
+  assert_int_equal(nf_search_write_jobs(&o, c, 3, "pbs", path, sizeof path, &err), NF_EINPUT);
+  nf_rm_rf(dir);
+  free(dir);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_spec_round_trip), cmocka_unit_test(test_default_space),
+      cmocka_unit_test(test_front_and_winner), cmocka_unit_test(test_result_files),
+      cmocka_unit_test(test_job_files),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
