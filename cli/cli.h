@@ -36,11 +36,4 @@ bool cli_parse_num(const char *cmd, const char *opt, const char *s, double lo, d
 /* True when argv holds -h/--help anywhere before a "--". */
 bool cli_wants_help(int argc, char **argv);
 
-/* ---- Step outputs (cli/spawn.c; the steps run through nnfirm/search.h) ----------- */
-/* A step's JSON output <dir>/<name>, or NULL when missing or not JSON. */
-struct cJSON;
-struct cJSON *cli_read_json(const char *dir, const char *name);
-/* A number member of o, or `missing`. */
-double cli_json_num(const struct cJSON *o, const char *key, double missing);
-
 #endif

@@ -192,4 +192,35 @@ char *nf_search_outcome_json(const nf_search_outcome *o, const nf_search_opts *o
 int nf_search_write_jobs(const nf_search_opts *o, const nf_search_candidate *cands, int n, const char *kind,
                          char *path, size_t path_len, nf_error *err);
 
+/* ---- The tutorial -------------------------------------------------------------- */
+/* The hls4ml tutorial's Parts 1-5 end to end with nnfirm's own commands as
+ * steps, written up as DIR/index.html and DIR/summary.json; every step's
+ * output and log stays in DIR/logs/. Its tables give each model's
+ * validation accuracy and its test accuracy with the 95% Wilson interval. */
+typedef struct nf_tutorial_opts {
+  const char *exe;       /* the nnfirm executable the steps run */
+  const char *out;       /* DIR, replaced whole on success */
+  const char *data;      /* labelled jets, NULL = synthetic jets the tutorial makes */
+  bool quick, synth, synth_all;
+  const char *rows, *epochs, *simulator; /* as the steps take them */
+  void (*progress)(int step, int n_steps, double elapsed_s, const char *title, void *ctx); /* may be NULL */
+  void *ctx;
+} nf_tutorial_opts;
+
+typedef struct nf_tutorial_outcome {
+  char *summary_json;    /* DIR/summary.json's text; caller frees */
+  char kept[4200];       /* on failure: DIR.failed holding the steps that ran, or "" */
+  double seconds;
+} nf_tutorial_outcome;
+
+/* A failing step is an error naming the step and its log; DIR is then left
+ * as it was. */
+int nf_tutorial_run(const nf_tutorial_opts *o, nf_tutorial_outcome *out, nf_error *err);
+
+/* Accuracy of a float model file (argmax of the float forward pass) on the
+ * validation ('v') or test ('t') split of the data (NULL or "" = the default
+ * synthetic jets). */
+int nf_search_score_model(const char *model_path, const char *data, char which, long *correct, long *rows,
+                          nf_error *err);
+
 #endif

@@ -74,6 +74,29 @@ int nf_search_score(const char *project, const char *data, char which, long *cor
   return rc;
 }
 
+int nf_search_score_model(const char *model_path, const char *data, char which, long *correct, long *rows,
+                          nf_error *err) {
+  nf_dataset ds = {0};
+  nf_split s = {0};
+  nf_model *m = NULL;
+  *correct = *rows = 0;
+  int rc = load_data(data, &ds, err);
+  if (!rc) rc = nf_model_open(model_path, NULL, &m, err);
+  if (!rc && m->n_features != ds.n_features)
+    rc = nf_fail(err, NF_EINPUT, "%s takes %d features, the data have %d", model_path, m->n_features, ds.n_features);
+  if (!rc) rc = nf_data_holdout(&ds, NF_SPLIT_VAL_FRAC, NF_SPLIT_TEST_FRAC, &s, err);
+  const long *idx = which == 't' ? s.test : s.val;
+  long n = which == 't' ? s.n_test : s.n_val;
+  double loss, acc = 0;
+  if (!rc && n < 1) rc = nf_fail(err, NF_EINPUT, "no rows to score");
+  if (!rc) rc = nf_train_evaluate(m, ds.x, ds.y, idx, n, &loss, &acc, err);
+  if (!rc) *correct = lround(acc * (double)n), *rows = n;
+  nf_model_free(m);
+  nf_split_free(&s);
+  nf_dataset_free(&ds);
+  return rc;
+}
+
 /* The float model's validation accuracy, the fraction of zero Dense weights. */
 static int model_figures(const char *model_path, const nf_dataset *ds, nf_search_result *r, nf_error *err) {
   nf_model *m = NULL;

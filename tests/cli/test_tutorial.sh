@@ -26,6 +26,17 @@ for d in qat6 qat6_pruned; do
   expect_eq "${1:-none}" "${2:-other}" "$d: design accuracy equals the QAT model's"
 done
 grep -q '"sparsity":0.75' "$T/flat" && pass || fail "pruned design is not 75% sparse"
+# Validation and test accuracies per design, scored by the library: the test accuracy is the
+# one eval reports, inside its 95% interval, on 20% of the jets.
+for d in fixed16_6 qat6 qat6_pruned; do
+  a=$(grep -o "\"name\":\"$d\",[^}]*" "$T/flat" | sed -n 's/.*"accuracy":\([0-9.]*\),.*"accuracy_validation":\([0-9.]*\),"accuracy_test":\([0-9.]*\),"accuracy_test_ci95":\[\([0-9.e-]*\),\([0-9.e-]*\)\],"test_rows":\([0-9]*\).*/\1 \2 \3 \4 \5 \6/p')
+  set -- $a
+  expect_eq "${3:-none}" "${1:-other}" "$d: test accuracy is eval's"
+  awk -v v="${2:-0}" -v t="${3:-0}" -v lo="${4:-1}" -v hi="${5:-0}" -v n="${6:-0}" \
+    'BEGIN { exit !(v > 0.1 && lo < t && t < hi && n == 1600) }' && pass || fail "$d: validation/test/interval '$a'"
+done
+grep -q '"float_accuracy_validation":0\.[0-9]' "$T/flat" && pass || fail "no float validation accuracy"
+grep -q 'accuracy (test) \[95% interval\]' "$T/tut/index.html" && pass || fail "the table has no test interval column"
 [ "$(tr -d ' \n\t' < "$T/out")" = "$(cat "$T/flat")" ] && pass || fail "--json output differs from summary.json"
 [ -f "$T/tut/projects/qat6_pruned/rtl/myproject.v" ] && pass || fail "no RTL in the report directory"
 
