@@ -113,12 +113,12 @@ static int model_figures(const char *model_path, const nf_dataset *ds, nf_search
 
 /* Latency in cycles at the design's clock, and the estimate. */
 static int firmware_figures(const char *project, const char *part, nf_search_result *r, nf_error *err) {
-  nf_rtl_project p;
-  int rc = nf_rtl_load_project(project, &p, err);
+  nf_project *p = NULL;
+  int rc = nf_project_open(project, &p, err);
   if (!rc) {
-    r->latency_cycles = p.info.latency;
-    r->clock_period_ns = p.net.clock_period_ns;
-    nf_rtl_project_free(&p);
+    r->latency_cycles = p->info.latency;
+    r->clock_period_ns = p->net.clock_period_ns;
+    nf_project_free(p);
   }
   nf_estimate e;
   if (!rc) rc = nf_project_estimate(project, part, false, &e, err);

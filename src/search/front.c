@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "nnfirm/metrics.h"
+#include "nnfirm/project.h"
 #include "nnfirm/report.h"
 #include "nnfirm/search.h"
 #include "nnfirm/synth.h"
@@ -75,48 +76,28 @@ int nf_search_load(const char *dir, nf_search_result **out, int *n, nf_error *er
   return load_dir(dir, "candidates", out, n, err);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 /* Yosys on one candidate's project (PROJECT/synth, replaced whole); the
  * figures go into its result.json. */
 static int synth_one(const nf_search_opts *o, const char *cand_dir, nf_search_result *r, double timeout,
                      nf_error *err) {
-  char proj[4300], rtl[4400], out_dir[4400], *tmp = NULL;
+  char proj[4300], out_dir[4400], top[128], *tmp = NULL, **files = NULL;
   snprintf(proj, sizeof proj, "%s/project", cand_dir);
-  snprintf(rtl, sizeof rtl, "%s/rtl", proj);
   snprintf(out_dir, sizeof out_dir, "%s/synth", proj);
-  nf_rtl_project p;
-  int rc = nf_rtl_load_project(proj, &p, err);
-  if (rc) return rc;
-  struct dirent **names = NULL;
-  int n = scandir(rtl, &names, NULL, alphasort), k = 0;
-  char **files = nf_calloc(n > 0 ? (size_t)n + 1 : 1, sizeof *files, err);
-  if (n < 0) rc = nf_fail(err, NF_EINPUT, "%s: cannot read the directory", rtl);
-  else if (!files) rc = NF_EINTERNAL;
-  for (int i = 0; i < (n > 0 ? n : 0); i++) {
-    if (!rc && nf_has_suffix(names[i]->d_name, ".v")) {
-      size_t len = strlen(rtl) + strlen(names[i]->d_name) + 2;
-      if (!(files[k] = nf_malloc(len, err))) rc = NF_EINTERNAL;
-      else snprintf(files[k++], len, "%s/%s", rtl, names[i]->d_name);
-    }
-    free(names[i]);
-  }
-  free(names);
-  if (!rc && k == 0) rc = nf_fail(err, NF_EINPUT, "%s: no Verilog files", rtl);
-  if (!rc) qsort(files, (size_t)k, sizeof *files, cmp_str);
+  nf_project *p = NULL;
+  int rc = nf_project_open(proj, &p, err); /* checks the RTL against its checksums */
+  nf_project_free(p);
+  if (!rc) rc = nf_project_sources(proj, &files, top, sizeof top, err);
   if (!rc) rc = nf_outdir_begin(out_dir, &tmp, err);
   nf_synth_result s;
   if (!rc) {
-    nf_synth_opts so = {.verilog_files = (const char *const *)files, .top = p.top, .part = o->job.part, .abc9 = true,
+    nf_synth_opts so = {.verilog_files = (const char *const *)files, .top = top, .part = o->job.part, .abc9 = true,
                         .timeout_s = timeout, .quiet = true, .work_dir = tmp};
     rc = nf_synth_run(&so, &s, err);
     if (!rc) rc = nf_outdir_commit(tmp, out_dir, err);
     else nf_outdir_abort(tmp);
   }
   free(tmp);
-  for (int i = 0; files && i < k; i++) free(files[i]);
-  free(files);
-  nf_rtl_project_free(&p);
+  nf_project_sources_free(files);
   if (rc) return rc;
   nf_search_synth *y = &r->synth;
   y->done = true;
