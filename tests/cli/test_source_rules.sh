@@ -1,6 +1,7 @@
 # Rules of the code base that a reader should be able to rely on, checked
 # over the source tree: no nf_ function is declared by hand in a .c file (a
-# prototype belongs in the header of the stage that owns it).
+# prototype belongs in the header of the stage that owns it), and the
+# front-ends in cli/ stay thin (at most 250 lines a file).
 . "$SRCDIR/tests/cli/lib.sh"
 cd "$SRCDIR" || exit 1
 
@@ -24,4 +25,7 @@ if [ -s "$T/decls" ]; then fail "nf_ functions declared by hand in .c files: $(h
 printf 'int nf_probe_function(int x,\n                      int y);\nint main(void) { return 0; }\n' > "$T/probe.c"
 hand_decls "$T/probe.c" > "$T/probe"
 expect_eq "$(cut -d: -f2 "$T/probe")" "1" "a planted hand declaration is found"
+# cli/ is option parsing, one library call, printing: no file over 250 lines.
+long=$(wc -l cli/*.c | awk '$2 != "total" && $1 > 250 { print $2 " (" $1 " lines)" }')
+if [ -n "$long" ]; then fail "cli files over 250 lines: $long"; else pass; fi
 finish
