@@ -109,10 +109,17 @@ static int synth_one(const nf_search_opts *o, const char *cand_dir, nf_search_re
   return nf_search_result_write(cand_dir, r, err);
 }
 
+/* Orders by cost u vs v, then by candidate id (a total order: the same
+ * ranking on every machine). */
+static int compare_cost(double u, double v, const nf_search_result *x, const nf_search_result *y) {
+  int c = (u > v) - (u < v);
+  return c ? c : strcmp(x->id, y->id);
+}
+
 static int by_estimate(const void *a, const void *b) {
   const nf_search_result *x = *(nf_search_result *const *)a, *y = *(nf_search_result *const *)b;
   double u = x->est_lut_pct + x->est_ff_pct, v = y->est_lut_pct + y->est_ff_pct;
-  return (u > v) - (u < v) ? (u > v) - (u < v) : strcmp(x->id, y->id);
+  return compare_cost(u, v, x, y);
 }
 
 /* The synth_k cheapest above the floor by estimate, while the budget lasts
@@ -227,7 +234,7 @@ static int plot_pareto(const nf_search_opts *o, const nf_search_result *r, int n
 static int by_cost(const void *a, const void *b) {
   const nf_search_result *x = a, *y = b;
   double u = nf_search_cost(x), v = nf_search_cost(y);
-  return (u > v) - (u < v) ? (u > v) - (u < v) : strcmp(x->id, y->id);
+  return compare_cost(u, v, x, y);
 }
 
 int nf_search_finish(const nf_search_opts *o, nf_search_outcome *out, nf_error *err) {
