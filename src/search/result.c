@@ -23,6 +23,12 @@ static double get_num(const cJSON *o, const char *key) {
   return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* A count, or 0 when missing (NaN does not convert to an integer). */
+static long get_count(const cJSON *o, const char *key) {
+  double v = get_num(o, key);
+  return isfinite(v) && v >= 0 && v < 9e18 ? (long)v : 0;
+}
+
 static const char *get_str(const cJSON *o, const char *key) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
   return cJSON_IsString(v) ? v->valuestring : NULL;
@@ -91,8 +97,8 @@ int nf_search_result_read(const char *dir, nf_search_result *r, nf_error *err) {
     snprintf(r->spec, sizeof r->spec, "%s", spec);
     snprintf(r->data, sizeof r->data, "%s", data ? data : "");
     r->accuracy_validation = get_num(o, "accuracy_validation");
-    r->validation_rows = (long)get_num(o, "validation_rows");
-    r->validation_correct = (long)get_num(o, "validation_correct");
+    r->validation_rows = get_count(o, "validation_rows");
+    r->validation_correct = get_count(o, "validation_correct");
     r->model_accuracy_validation = get_num(o, "model_accuracy_validation");
     r->sparsity = get_num(o, "sparsity");
     r->latency_cycles = get_num(o, "latency_cycles");
