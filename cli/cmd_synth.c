@@ -11,7 +11,8 @@
 #include "nnfirm/util.h"
 
 static const char USAGE[] =
-    "usage: nnfirm synth PROJECT [--part P] [--json] [--timeout SECONDS] [--dsp] [--no-abc9] [--quiet]\n\n"
+    "usage: nnfirm synth PROJECT [--part P] [--json] [--timeout SECONDS] [--dsp] [--no-abc9] [--quiet]\n"
+    "       nnfirm synth [PROJECT] --vendor-report FILE [--vendor-timing FILE] [--clock NS] [--json]\n\n"
     "Synthesizes PROJECT/rtl/*.v with Yosys (synth_xilinx for UltraScale+, out of context)\n"
     "and reports LUT, FF, DSP, BRAM and CARRY counts and LUT%/FF% of the part. Writes\n"
     "PROJECT/synth/ (script, log, stat.json, netlist.v, report.json), replacing it whole.\n\n"
@@ -23,6 +24,11 @@ static const char USAGE[] =
     "  --no-abc9       use Yosys' classic abc mapper instead of abc9 (faster, more LUTs)\n"
     "  --json          print the result as JSON\n"
     "  --quiet         no progress display\n"
+    "  --vendor-report FILE   read the vendor's counts instead of running Yosys: a Vivado\n"
+    "                  utilization report (PROJECT/vivado/synth.tcl writes it) or a Quartus\n"
+    "                  fit summary (PROJECT/quartus/), into the same keys as Yosys' counts\n"
+    "  --vendor-timing FILE   with it, Vivado's timing summary or Quartus' .sta.summary\n"
+    "                  (the period: the report's clock, else --clock, else the project's)\n"
     "\nYosys counts are not Vivado's; they compare designs in one open flow.\n";
 
 static char *result_json(const nf_synth_result *r, const char *top, int latency) {
@@ -73,14 +79,51 @@ static char *result_json(const nf_synth_result *r, const char *top, int latency)
   return s;
 }
 
+static int vendor_report(const char *project, const char *util, const char *timing, double clock_ns, bool json) {
+  int latency = 0;
+  nf_project *proj = NULL;
+  nf_error err = {0};
+  if (project && nf_project_open(project, &proj, &err)) return cli_report("synth", &err);
+  if (proj) {
+    if (clock_ns <= 0) clock_ns = proj->net.clock_period_ns > 0 ? proj->net.clock_period_ns : 5.0;
+    latency = proj->info.latency;
+    nf_project_free(proj);
+  }
+  nf_vendor_report rep;
+  if (nf_vendor_report_read(util, timing, clock_ns, &rep, &err)) return cli_report("synth", &err);
+  char *text = nf_vendor_report_json(&rep, latency);
+  if (!text) {
+    nf_fail_oom(&err, "JSON report");
+    return cli_report("synth", &err);
+  }
+  const nf_synth_result *r = &rep.r;
+  if (json) puts(text);
+  else if (rep.alm >= 0)
+    printf("%s on %s (Quartus fit summary): ALM %ld (%.4f%%)  registers %ld  DSP %ld  RAM blocks %.0f\n", rep.design,
+           rep.device, rep.alm, rep.alm_pct, r->ff, r->dsp, r->bram);
+  else
+    printf("%s on %s (Vivado, %s): LUT %ld (%.4f%%)  FF %ld (%.4f%%)  DSP %ld  BRAM %.1f  CARRY %ld\n", rep.design,
+           rep.device, rep.state[0] ? rep.state : "utilization", r->lut, r->lut_pct, r->ff, r->ff_pct, r->dsp, r->bram,
+           r->carry);
+  if (!json && rep.has_timing && rep.clock_ns > 0)
+    printf("%s the %.3g ns clock by the vendor's timing: worst slack %.3f ns, critical path %.3f ns (Fmax %.1f MHz)%s",
+           rep.meets_timing ? "meets" : "FAILS", rep.clock_ns, rep.wns_ns, rep.critical_path_ns, rep.fmax_mhz,
+           latency > 0 ? "" : "\n");
+  if (!json && rep.has_timing && rep.clock_ns > 0 && latency > 0)
+    printf("; latency %d cycles at %.3g ns = %.1f ns\n", latency, rep.clock_ns, latency * rep.clock_ns);
+  free(text);
+  return 0;
+}
+
 int cmd_synth(int argc, char **argv) {
   static const struct option opts[] = {{"part", required_argument, 0, 'p'}, {"top", required_argument, 0, 't'},
                                        {"timeout", required_argument, 0, 'T'}, {"dsp", no_argument, 0, 'd'},
                                        {"no-abc9", no_argument, 0, 'a'}, {"json", no_argument, 0, 'j'},
                                        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
-                                       {"clock", required_argument, 0, 'c'}, {0}};
+                                       {"clock", required_argument, 0, 'c'}, {"vendor-report", required_argument, 0, 'V'},
+                                       {"vendor-timing", required_argument, 0, 'W'}, {0}};
   nf_synth_opts so = {.abc9 = true};
-  const char *top_opt = NULL;
+  const char *top_opt = NULL, *vendor = NULL, *vendor_timing = NULL;
   bool json = false;
   optind = 1;
   int c;
@@ -96,6 +139,8 @@ int cmd_synth(int argc, char **argv) {
       if (!nf_parse_double(optarg, &so.clock_ns) || so.clock_ns <= 0)
         return cli_usage_error("synth", "--clock needs a positive period in ns, got '%s'", optarg);
       break;
+    case 'V': vendor = optarg; break;
+    case 'W': vendor_timing = optarg; break;
     case 'd': so.use_dsp = true; break;
     case 'a': so.abc9 = false; break;
     case 'j': json = true; break;
@@ -104,6 +149,9 @@ int cmd_synth(int argc, char **argv) {
     default: return cli_usage_error("synth", "unknown option");
     }
   }
+  if (vendor_timing && !vendor) return cli_usage_error("synth", "--vendor-timing needs --vendor-report");
+  if (vendor && optind < argc - 1) return cli_usage_error("synth", "expected at most one PROJECT directory");
+  if (vendor) return vendor_report(optind < argc ? argv[optind] : NULL, vendor, vendor_timing, so.clock_ns, json);
   if (optind != argc - 1) return cli_usage_error("synth", "expected one PROJECT directory");
   const char *project = argv[optind];
   nf_error err = {0};

@@ -16,6 +16,7 @@ PACKAGES="
   libzip-dev
   libcmocka-dev
   yosys verilator iverilog
+  tcl
   python3
 "
 

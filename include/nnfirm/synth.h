@@ -19,6 +19,7 @@ typedef struct nf_device {
   const char *family; /* Yosys synth_xilinx -family: "xcup", "xcu", "xc7" */
   long luts, ffs, dsps, brams;
   const char *source; /* where the figures come from */
+  const char *vivado_part; /* a full part name (package, speed grade) for Vivado's -part */
 } nf_device;
 
 /* Finds a device by part name or prefix ("xcvu9p", "xcvu9p-flga2104-2L-e",
@@ -160,5 +161,73 @@ void nf_estimate_features_line(const nf_estimate *e, char *buf, size_t n);
  * columns are ignored; a missing count column is an NF_EINPUT error). */
 int nf_estimate_features_parse(const char *const *names, const char *const *values, int n, nf_rtl_cost *c,
                                nf_error *err);
+
+/* ---- Vendor flows for the same RTL ------------------------------------------------
+ * Scripts for AMD Vivado and Intel Quartus Prime Pro that synthesize the very
+ * Verilog of a project, so a user who owns the tools gets the vendors' figures.
+ * Nothing here runs either tool; the files are written for the user to run.
+ *
+ *   vivado/synth.tcl    non-project mode: read_verilog of rtl/, the clock
+ *                       constraint (vivado/<top>.xdc), synth_design -mode
+ *                       out_of_context, report_utilization and
+ *                       report_timing_summary into vivado/reports/; with the
+ *                       Tcl variable nf_impl = 1 (or -tclargs impl) also
+ *                       opt_design, place_design, route_design and the same
+ *                       reports after routing
+ *   vivado/<top>.xdc    create_clock on clk with the period
+ *   quartus/<top>.qpf, <top>.qsf, <top>.sdc
+ *                       a Quartus Prime Pro project for Agilex 7
+ *                       (NF_AGILEX_DEVICE): the Verilog files of rtl/, the top,
+ *                       the data ports as virtual pins (out of context), the
+ *                       clock in the .sdc
+ * The Vivado part: for a device of the table named without a package
+ * ("xcvu9p", the default for NULL) its vivado_part, else part as given. */
+typedef struct nf_vendor_spec {
+  const char *top;
+  const char *part;
+  double clock_ns;       /* <= 0: 5 ns */
+} nf_vendor_spec;
+
+/* Writes dir/vivado/ and dir/quartus/ for the Verilog files in dir/rtl/
+ * (each *.v, sorted). NF_EINPUT when rtl/ has none, or a name (top, part,
+ * file) has characters other than letters, digits, '_', '.', '-'. */
+int nf_vendor_write(const nf_vendor_spec *s, const char *dir, nf_error *err);
+
+/* ---- Vendor reports ---------------------------------------------------------------
+ * Reads what the vendors' tools report for a design into the keys of Yosys'
+ * counts (nf_synth_result, 'nnfirm synth --json'): a Vivado utilization
+ * report (report_utilization: lut, lut_logic, lut_memory, ff, carry, dsp,
+ * bram in 36 Kb tiles, percentages from the report's Available column) or
+ * a Quartus fit summary (<rev>.fit.summary: alm, ff = registers, dsp, bram =
+ * RAM blocks (M20K on Agilex), percentages from the report); and, when given,
+ * a timing report: Vivado's report_timing_summary (WNS, the clock's period
+ * from its Clock Summary) or Quartus' <rev>.sta.summary (the worst setup
+ * slack; the period is the one passed in). critical_path_ns = period - WNS. */
+typedef struct nf_vendor_report {
+  char tool[16];                /* "vivado" or "quartus" */
+  char device[64], design[128], state[96]; /* as the report names them ("" when absent) */
+  nf_synth_result r;            /* counts; a count not in the report is -1 */
+  long alm;                     /* Quartus: ALMs (-1 for Vivado) */
+  double alm_pct;
+  long uram;                    /* Vivado UltraScale+: URAM blocks (-1 when absent) */
+  bool has_timing;              /* a timing report was read */
+  double wns_ns;                /* worst setup slack */
+  double clock_ns;              /* the period it is measured against (0 = unknown) */
+  double critical_path_ns, fmax_mhz; /* 0 when the period is unknown */
+  bool meets_timing;            /* wns_ns >= 0 */
+} nf_vendor_report;
+
+/* Reads util_path (a Vivado utilization report or a Quartus fit summary, told
+ * apart by their contents) and, when timing_path is not NULL, its timing
+ * report; clock_ns (> 0) is the period when the timing report does not state
+ * one. Errors (NF_EINPUT) name the file and line. */
+int nf_vendor_report_read(const char *util_path, const char *timing_path, double clock_ns, nf_vendor_report *rep,
+                          nf_error *err);
+/* The same, from the texts (name is used in messages). */
+int nf_vendor_report_parse(const char *util_text, const char *util_name, const char *timing_text,
+                           const char *timing_name, double clock_ns, nf_vendor_report *rep, nf_error *err);
+/* The report as JSON with the keys of 'nnfirm synth --json' (null for what the
+ * report does not give); latency > 0 adds latency_cycles. Free the text. */
+char *nf_vendor_report_json(const nf_vendor_report *rep, int latency);
 
 #endif

@@ -100,6 +100,15 @@ static bool manifest_figures(cJSON *m, const nf_project_spec *s, const nf_rtl_ne
   return ok && cJSON_AddStringToObject(m, "top", d ? d->project : net->top);
 }
 
+/* The vendors' flows for the same RTL (vivado/, quartus/; nnfirm/synth.h). */
+static int write_vendor(cJSON *files, const char *dir, const nf_design *d, const nf_rtl_net *net, nf_error *err) {
+  nf_vendor_spec v = {.top = net->top, .part = d ? d->part : NULL, .clock_ns = net->clock_period_ns};
+  int rc = nf_vendor_write(&v, dir, err);
+  if (!rc) rc = add_dir_hashes(files, dir, "vivado", err);
+  if (!rc) rc = add_dir_hashes(files, dir, "quartus", err);
+  return rc;
+}
+
 static int write_into(const nf_project_spec *s, const char *dir, nf_rtl_info *info, nf_error *err) {
   const nf_design *d = s->design;
   bool rtl = s->rtl || !d;
@@ -124,6 +133,7 @@ static int write_into(const nf_project_spec *s, const char *dir, nf_rtl_info *in
   if (!rc && rtl) rc = nf_rtl_write_project(&net, dir, info, err);
   if (!rc && rtl) rc = add_dir_hashes(files, dir, "rtl", err);
   if (!rc && rtl) rc = add_dir_hashes(files, dir, "tb", err);
+  if (!rc && rtl) rc = write_vendor(files, dir, d, &net, err);
   if (!rc && !manifest_figures(m, s, &net, rtl ? info : NULL)) rc = nf_fail_oom(err, "manifest");
   if (!rc) {
     cJSON_AddItemToObject(m, "files", files);
@@ -170,6 +180,9 @@ static const char *str_field(const cJSON *o, const char *key) {
 static int verify_files(const cJSON *files, const char *dir, const char *prefix, const char *listed_in, nf_error *err) {
   if (!cJSON_IsObject(files) || !files->child) return nf_fail(err, NF_EINPUT, "%s: no file checksums", listed_in);
   for (const cJSON *f = files->child; f; f = f->next) {
+    /* The vendors' project files are the user's to run and edit (Quartus
+     * itself appends to the .qsf); nothing nnfirm reads depends on them. */
+    if (f->string && (!strncmp(f->string, "vivado/", 7) || !strncmp(f->string, "quartus/", 8))) continue;
     char path[8400], h[17];
     snprintf(path, sizeof path, "%s/%s%s", dir, prefix, f->string);
     if (access(path, R_OK) != 0)

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "nnfirm/synth.h"
@@ -36,6 +37,8 @@ static void test_devices(void **state) {
   for (const nf_device *d = nf_device_table(); d->name; d++) {
     assert_true(d->luts > 0 && d->ffs == 2 * d->luts);
     assert_non_null(d->source);
+    assert_non_null(d->vivado_part); /* a full part name for the Vivado script */
+    assert_true(strncmp(d->vivado_part, d->name, strlen(d->name)) == 0 && d->vivado_part[strlen(d->name)] == '-');
   }
 }
 
