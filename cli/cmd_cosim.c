@@ -76,8 +76,10 @@ int cmd_cosim(int argc, char **argv) {
     printf("%s (%s): %ld rows, %ld outputs compared with the %s, %ld mismatches\n", p->top, nf_simulator_name(sim),
            s->rows, s->outputs * p->info.n_out, strncmp(r.expected_from, "emulator", 8) ? "reference" : "emulator",
            s->mismatches);
-    printf("latency %d cycles (generator: %d), II %.2f (generator: %d); build %.1f s, simulation %.2f s (%.0f rows/s)\n",
-           s->latency, p->info.latency, s->ii, p->info.ii, s->build_seconds, s->sim_seconds, s->rows_per_second);
+    char lat[96];
+    nf_format_latency(lat, sizeof lat, s->latency, p->net.clock_period_ns > 0 ? p->net.clock_period_ns : 5.0);
+    printf("latency %s (generator: %d), II %.2f (generator: %d); build %.1f s, simulation %.2f s (%.0f rows/s)\n",
+           lat, p->info.latency, s->ii, p->info.ii, s->build_seconds, s->sim_seconds, s->rows_per_second);
   }
   if (r.reference_disagreements)
     fprintf(stderr, "nnfirm cosim: warning: the emulator and the RTL generator's SPEC 3 reference disagree on %ld "

@@ -71,21 +71,26 @@ static void progress(const nf_search_progress *p, void *ctx) {
 static double pct(double v) { return 100 * v; }
 
 static void print_outcome(const nf_search_outcome *out, const nf_search_opts *o) {
-  printf("%-24s %10s %9s %9s %11s %8s %s\n", "Pareto front", "val. acc.", "LUT", "FF", "LUT%+FF%", "latency", "from");
+  printf("%-24s %10s %9s %9s %11s %-26s %s\n", "Pareto front", "val. acc.", "LUT", "FF", "LUT%+FF%", "latency", "from");
+  char lat[96];
   for (int i = 0; i < out->n; i++) {
     const nf_search_result *r = &out->results[i];
     if (r->pareto)
-      printf("%-24s %9.2f%% %9.0f %9.0f %10.4f%% %8.0f %s\n", r->id, pct(r->accuracy_validation),
+      printf("%-24s %9.2f%% %9.0f %9.0f %10.4f%% %-26s %s\n", r->id, pct(r->accuracy_validation),
              r->synth.done ? r->synth.lut : r->est_lut, r->synth.done ? r->synth.ff : r->est_ff, nf_search_cost(r),
-             r->latency_cycles, r->synth.done ? "yosys" : "estimate");
+             nf_format_latency(lat, sizeof lat, r->latency_cycles, r->clock_period_ns), r->synth.done ? "yosys" : "estimate");
   }
   if (out->winner < 0) printf("no candidate reached %.2f%% validation accuracy\n", pct(o->min_accuracy));
   else {
     const nf_search_result *w = &out->results[out->winner];
-    printf("winner: %s  validation accuracy %.2f%% (%ld jets)  LUT %.0f  FF %.0f  LUT%%+FF%% %.4f%% (%s)  latency %.0f "
-           "cycles at %.4g ns\n", w->id, pct(w->accuracy_validation), w->validation_rows,
-           w->synth.done ? w->synth.lut : w->est_lut, w->synth.done ? w->synth.ff : w->est_ff, nf_search_cost(w),
-           w->synth.done ? "Yosys" : "estimate", w->latency_cycles, w->clock_period_ns);
+    printf("winner: %s  validation accuracy %.2f%% (%ld jets)  LUT %.0f  FF %.0f  LUT%%+FF%% %.4f%% (%s)  latency %s\n",
+           w->id, pct(w->accuracy_validation), w->validation_rows, w->synth.done ? w->synth.lut : w->est_lut,
+           w->synth.done ? w->synth.ff : w->est_ff, nf_search_cost(w), w->synth.done ? "Yosys" : "estimate",
+           nf_format_latency(lat, sizeof lat, w->latency_cycles, w->clock_period_ns));
+    if (w->synth.done && isfinite(w->synth.critical_path_ns))
+      printf("timing (netlist, Yosys cell delays + routing model): critical path %.3f ns (Fmax %.1f MHz), %s the "
+             "%.4g ns clock\n", w->synth.critical_path_ns, w->synth.fmax_mhz,
+             w->synth.meets_timing > 0 ? "meets" : "FAILS", w->clock_period_ns);
     if (isfinite(out->accuracy_test))
       printf("test accuracy (reported, not chosen on): %.2f%% on %ld jets, 95%% interval [%.2f%%, %.2f%%]\n",
              pct(out->accuracy_test), out->test_rows, pct(out->ci95_low), pct(out->ci95_high));

@@ -64,6 +64,9 @@ bool nf_parse_double(const char *s, double *out);
 bool nf_parse_long(const char *s, long *out);
 /* Case-insensitive suffix test, e.g. nf_has_suffix(path, ".csv"). */
 bool nf_has_suffix(const char *s, const char *suffix);
+/* A latency with the clock it holds at: "6 cycles at 8.0 ns = 48 ns"
+ * (clock_ns <= 0: "6 cycles"). Returns buf. */
+const char *nf_format_latency(char *buf, size_t n, double cycles, double clock_ns);
 
 /* ---- JSON and YAML files ---------------------------------------------------
  * A JSON (text starting with '{') or YAML file whose top level is a mapping,

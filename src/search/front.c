@@ -85,13 +85,14 @@ static int synth_one(const nf_search_opts *o, const char *cand_dir, nf_search_re
   snprintf(out_dir, sizeof out_dir, "%s/synth", proj);
   nf_project *p = NULL;
   int rc = nf_project_open(proj, &p, err); /* checks the RTL against its checksums */
+  double clock_ns = p && p->net.clock_period_ns > 0 ? p->net.clock_period_ns : 5.0; /* as 'nnfirm synth' */
   nf_project_free(p);
   if (!rc) rc = nf_project_sources(proj, &files, top, sizeof top, err);
   if (!rc) rc = nf_outdir_begin(out_dir, &tmp, err);
   nf_synth_result s;
   if (!rc) {
     nf_synth_opts so = {.verilog_files = (const char *const *)files, .top = top, .part = o->job.part, .abc9 = true,
-                        .timeout_s = timeout, .quiet = true, .work_dir = tmp};
+                        .timeout_s = timeout, .quiet = true, .work_dir = tmp, .clock_ns = clock_ns};
     rc = nf_synth_run(&so, &s, err);
     if (!rc) rc = nf_outdir_commit(tmp, out_dir, err);
     else nf_outdir_abort(tmp);
@@ -104,8 +105,10 @@ static int synth_one(const nf_search_opts *o, const char *cand_dir, nf_search_re
   snprintf(y->part, sizeof y->part, "%s", s.part);
   y->lut = (double)s.lut, y->ff = (double)s.ff, y->dsp = (double)s.dsp;
   y->lut_pct = s.lut_pct, y->ff_pct = s.ff_pct;
-  y->critical_path_ns = y->fmax_mhz = NAN; /* Yosys' timing: not reported by this synthesis */
-  y->meets_timing = -1;
+  /* the netlist's timing, as 'nnfirm synth' reports it (NaN / -1 when it found no path) */
+  y->critical_path_ns = s.timing.valid ? s.timing.critical_path_ns : NAN;
+  y->fmax_mhz = s.timing.valid ? s.timing.fmax_mhz : NAN;
+  y->meets_timing = s.timing.valid && s.clock_ns > 0 ? s.meets_timing : -1;
   return nf_search_result_write(cand_dir, r, err);
 }
 

@@ -278,6 +278,7 @@ static cJSON *design_summary(const tutorial *t, const design *d) {
   cJSON *man = nf_read_file(path, &text, NULL, NULL) ? NULL : cJSON_Parse(text);
   free(text);
   cJSON_AddNumberToObject(o, "latency_cycles", num(man, "latency_cycles"));
+  cJSON_AddNumberToObject(o, "clock_period_ns", num(man, "clock_period_ns"));
   char proj[64];
   snprintf(proj, sizeof proj, "projects/%s", d->name);
   cJSON_AddStringToObject(o, "project", proj);
@@ -318,7 +319,8 @@ static void design_table(nf_html *h, const cJSON *designs, const cJSON *summary,
     fmt_num(rows[n].c[4], 64, num(d, "lut"), "%.0f");
     fmt_num(rows[n].c[5], 64, num(d, "ff"), "%.0f");
     fmt_num(rows[n].c[6], 64, num(d, "lut_pct") + num(d, "ff_pct"), "%.3f%%");
-    fmt_num(rows[n].c[7], 64, num(d, "latency_cycles"), "%.0f cycles");
+    if (num(d, "latency_cycles") >= 0) nf_format_latency(rows[n].c[7], 64, num(d, "latency_cycles"), num(d, "clock_period_ns"));
+    else snprintf(rows[n].c[7], 64, "–");
     const cJSON *from = cJSON_GetObjectItemCaseSensitive(d, "resources_from");
     snprintf(rows[n].c[8], 64, "%s", cJSON_IsString(from) && !strcmp(from->valuestring, "yosys") ? "Yosys synthesis" : "nnfirm estimate");
     n++;

@@ -77,3 +77,23 @@ void nf_progress_end(nf_progress *p) {
   fprintf(stderr, "\r\033[K");
   fflush(stderr);
 }
+
+/* A number of ns: one decimal when that is exact ("8.0", "6.4"), else up to three. */
+static void fmt_ns(char *buf, size_t n, double v) {
+  if (fabs(v * 10 - round(v * 10)) < 1e-9) snprintf(buf, n, "%.1f", v);
+  else snprintf(buf, n, "%.3g", v);
+}
+
+const char *nf_format_latency(char *buf, size_t n, double cycles, double clock_ns) {
+  if (!(clock_ns > 0)) {
+    snprintf(buf, n, "%.0f cycles", cycles);
+    return buf;
+  }
+  char c[32], t[32];
+  fmt_ns(c, sizeof c, clock_ns);
+  double total = cycles * clock_ns;
+  if (fabs(total - round(total)) < 1e-9) snprintf(t, sizeof t, "%.0f", total);
+  else fmt_ns(t, sizeof t, total);
+  snprintf(buf, n, "%.0f cycle%s at %s ns = %s ns", cycles, cycles == 1 ? "" : "s", c, t);
+  return buf;
+}

@@ -84,6 +84,19 @@ awk -v a="$ta" -v c="$ci" 'BEGIN { split(c, b, " "); exit !(a > 0.3 && b[1] < a 
   && pass || fail "test accuracy '$ta' and interval '$ci'"
 expect_eq "$(sed -n 's/.*"test_rows":\([0-9]*\).*/\1/p' "$T/flat")" "2400" "test rows"
 grep -q '"meets_timing":null' "$T/flat" && pass || fail "timing is null without synthesis"
+# With synthesis: the winner carries the netlist's timing, the figures 'nnfirm synth'
+# reports for its project, and the latency is printed with its clock.
+expect_status 0 "collect with synthesis" -- "$NNFIRM" search --collect "$T/one" --synth 1 --min-accuracy 0.3 --quiet
+grep -q "latency [0-9]* cycles\{0,1\} at [0-9.]* ns = [0-9.]* ns" "$T/out" && pass || fail "winner latency without its clock: $(cat "$T/out")"
+grep -q "^timing (netlist.*critical path [0-9.]* ns" "$T/out" && pass || fail "winner timing not printed: $(cat "$T/out")"
+tr -d ' \n\t' < "$T/one/search.json" > "$T/flat"
+cp_s=$(sed -n 's/.*"critical_path_ns":\([0-9.e+-]*\).*/\1/p' "$T/flat" | head -1)
+grep -q '"meets_timing":\(true\|false\)' "$T/flat" && pass || fail "winner's meets_timing not a boolean"
+sed -n 's/.*"fmax_mhz":\([0-9.e+-]*\).*/\1/p' "$T/flat" | grep -q '^[0-9]' && pass || fail "winner's fmax_mhz missing"
+expect_status 0 "synth the winner's project" -- "$NNFIRM" synth "$T/one/candidates/h8_b4_p50_r1_i16/project" --json --quiet
+cp_y=$(sed -n 's/.*"critical_path_ns":[[:space:]]*\([0-9.e+-]*\).*/\1/p' "$T/out" | head -1)
+awk -v a="$cp_s" -v b="$cp_y" 'BEGIN { d = a - b; exit !(a > 0 && d < 1e-6 && d > -1e-6) }' && pass ||
+  fail "search's critical path '$cp_s' is not nnfirm synth's '$cp_y'"
 # --seeds: the winner retrained with two more seeds, mean and spread reported.
 expect_status 0 "collect with --seeds 2" -- "$NNFIRM" search --collect "$T/one" --synth 0 --min-accuracy 0.3 --seeds 2 \
   --data "$T/jets.h5" --epochs 2 --json --quiet
