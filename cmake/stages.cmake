@@ -7,7 +7,10 @@
 # nf_stage_check()
 #   After the last stage: the aggregate library `nnfirm` (every stage, the
 #   whole include/ directory, for cli/, tests, bench and fuzz) and the symbol
-#   check of cmake/check-layering.sh, which every user of `nnfirm` waits for.
+#   check of cmake/check-layering.sh, which every user of `nnfirm` waits for;
+#   and the shared library `nnfirm_shared` (<build>/libnnfirm.so: every stage
+#   linked whole, for the Python package in python/). Stage objects are
+#   position-independent for it.
 set(NF_STAGES "" CACHE INTERNAL "")
 # Stages whose internal functions still lack the nf_ prefix: the rtl stage's
 # emitter helpers (rtl_*) are renamed once the Verilog clean-up being done in
@@ -46,6 +49,7 @@ function(nf_stage name)
     return() # a stage still without sources (its headers are reserved)
   endif()
   add_library(nnfirm_${name} STATIC ${srcs})
+  set_target_properties(nnfirm_${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
   target_include_directories(nnfirm_${name} PRIVATE ${inc} ${CMAKE_CURRENT_SOURCE_DIR}/${name})
   set(dep_libs "")
   foreach(dep ${S_DEPS})
@@ -76,4 +80,16 @@ function(nf_stage_check)
   target_include_directories(nnfirm INTERFACE ${CMAKE_SOURCE_DIR}/include)
   target_link_libraries(nnfirm INTERFACE ${libs})
   add_dependencies(nnfirm nnfirm_layering)
+  # libnnfirm.so: the objects of every stage (all of them, not only those a
+  # caller pulls in); linking the stage libraries after them adds only their
+  # external libraries (every nf_ symbol is already defined by the objects).
+  set(objs "")
+  foreach(l ${libs})
+    list(APPEND objs $<TARGET_OBJECTS:${l}>)
+  endforeach()
+  add_library(nnfirm_shared SHARED ${objs})
+  set_target_properties(nnfirm_shared PROPERTIES OUTPUT_NAME nnfirm LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}
+                                                 LINKER_LANGUAGE C)
+  target_link_libraries(nnfirm_shared PRIVATE ${libs})
+  add_dependencies(nnfirm_shared nnfirm_layering)
 endfunction()
