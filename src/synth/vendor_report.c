@@ -63,7 +63,7 @@ static bool parse_count(const char *s, double *v) {
   char *t = trim(tmp), *end;
   if (!*t) return false;
   *v = strtod(t, &end);
-  return end != t && *end == '\0' && isfinite(*v);
+  return end != t && *end == '\0' && isfinite(*v) && fabs(*v) < 1e15; /* a count, not an overflow of long */
 }
 
 static double pct(double used, double avail) { return avail > 0 ? 100.0 * used / avail : -1; }
@@ -247,13 +247,13 @@ static int parse_vivado_timing(const char *text, const char *name, nf_vendor_rep
     } else if (state == WNS_DASH && *s) {
       char *end;
       rep->wns_ns = strtod(s, &end);
-      if (end == s || !isfinite(rep->wns_ns))
+      if (end == s || !isfinite(rep->wns_ns) || fabs(rep->wns_ns) > 1e6)
         return nf_fail(err, NF_EINPUT, "%s:%d: WNS '%.20s' is not a number (no constrained paths?)", name, l.no, s);
       wns = true, state = NONE;
     } else if (state == CLK_DASH && *s) {
       char *b = strchr(s, '}'), *end;
       double p = b ? strtod(b + 1, &end) : 0;
-      if (!b || end == b + 1 || !(p > 0))
+      if (!b || end == b + 1 || !(p > 0 && p < 1e6))
         return nf_fail(err, NF_EINPUT, "%s:%d: Clock Summary row without a period: '%.60s'", name, l.no, s);
       rep->clock_ns = p;
       clock = true, state = NONE;
