@@ -24,6 +24,18 @@ static int read_matrix(hid_t f, const char *name, float **out, hsize_t *rows, hs
   else H5Sget_simple_extent_dims(s, dims, NULL);
   if (!rc && (dims[0] == 0 || dims[0] > 100000000ull || dims[1] > 4096))
     rc = nf_fail(err, NF_EINPUT, "%s: data set '%s' has an unusable shape", path, name);
+  /* Numbers of at most 8 bytes, and no more of them than the file stores
+   * (deflate, the strongest filter such files use, packs at most ~1030:1):
+   * a damaged header must not make us allocate terabytes. */
+  hid_t t = rc ? -1 : H5Dget_type(d);
+  H5T_class_t cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+  size_t esize = t >= 0 ? H5Tget_size(t) : 0;
+  if (t >= 0) H5Tclose(t);
+  if (!rc && ((cls != H5T_FLOAT && cls != H5T_INTEGER) || esize < 1 || esize > 8))
+    rc = nf_fail(err, NF_EINPUT, "%s: data set '%s' is not an array of numbers", path, name);
+  if (!rc && (double)dims[0] * (double)dims[1] * (double)esize > 1100.0 * (double)H5Dget_storage_size(d))
+    rc = nf_fail(err, NF_EINPUT, "%s: data set '%s' declares %llux%llu values but the file holds far fewer "
+                 "(truncated or damaged?)", path, name, (unsigned long long)dims[0], (unsigned long long)dims[1]);
   float *v = rc ? NULL : nf_malloc((size_t)(dims[0] * dims[1]) * sizeof *v, err);
   if (!rc && !v) rc = NF_EINTERNAL;
   if (!rc && H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
@@ -40,6 +52,37 @@ static int read_matrix(hid_t f, const char *name, float **out, hsize_t *rows, hs
   return NF_OK;
 }
 
+/* Every string libhdf5 allocates while reading variable-length strings, so
+ * that all of them are freed even when the read fails half-way (libhdf5
+ * then drops the ones it converted into its own buffers). */
+typedef struct {
+  void **blocks;
+  size_t n, cap;
+} vlen_pool;
+
+static void *vlen_alloc(size_t size, void *info) {
+  vlen_pool *v = info;
+  if (v->n == v->cap) {
+    size_t cap = v->cap ? 2 * v->cap : 64;
+    void **b = realloc(v->blocks, cap * sizeof *b);
+    if (!b) return NULL;
+    v->blocks = b, v->cap = cap;
+  }
+  void *m = malloc(size);
+  if (m) v->blocks[v->n++] = m;
+  return m;
+}
+
+static void vlen_free(void *mem, void *info) {
+  vlen_pool *v = info;
+  for (size_t i = v->n; mem && i-- > 0;)
+    if (v->blocks[i] == mem) {
+      v->blocks[i] = NULL;
+      break;
+    }
+  free(mem);
+}
+
 /* jetFeatureNames: fixed-length or variable-length strings. */
 static int read_names(hid_t f, const char *name, char ***out, int *n, const char *path, nf_error *err) {
   hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
@@ -54,15 +97,22 @@ static int read_names(hid_t f, const char *name, char ***out, int *n, const char
     hid_t mem = H5Tcopy(H5T_C_S1);
     H5Tset_size(mem, H5T_VARIABLE);
     char **raw = nf_calloc((size_t)count, sizeof *raw, err);
-    if (!raw || H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) rc = nf_fail(err, NF_EINPUT, "%s: cannot read '%s'", path, name);
+    vlen_pool pool = {0};
+    hid_t xfer = H5Pcreate(H5P_DATASET_XFER);
+    if (xfer < 0 || H5Pset_vlen_mem_manager(xfer, vlen_alloc, &pool, vlen_free, &pool) < 0 || !raw ||
+        H5Dread(d, mem, H5S_ALL, H5S_ALL, xfer, raw) < 0)
+      rc = nf_fail(err, NF_EINPUT, "%s: cannot read '%s'", path, name);
     for (hssize_t i = 0; !rc && i < count; i++) names[i] = strdup(raw[i] ? raw[i] : "");
-    if (raw && !rc) H5Dvlen_reclaim(mem, s, H5P_DEFAULT, raw);
+    for (size_t i = 0; i < pool.n; i++) free(pool.blocks[i]);
+    free(pool.blocks);
+    if (xfer >= 0) H5Pclose(xfer);
     free(raw);
     H5Tclose(mem);
   } else if (!rc) {
     size_t size = H5Tget_size(t);
-    char *raw = nf_calloc((size_t)count, size + 1, err);
-    if (!raw || H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) rc = nf_fail(err, NF_EINPUT, "%s: cannot read '%s'", path, name);
+    if (size < 1 || size > 1024) rc = nf_fail(err, NF_EINPUT, "%s: '%s' holds names of %zu bytes", path, name, size);
+    char *raw = rc ? NULL : nf_calloc((size_t)count, size + 1, err);
+    if (!rc && (!raw || H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0)) rc = nf_fail(err, NF_EINPUT, "%s: cannot read '%s'", path, name);
     for (hssize_t i = 0; !rc && i < count; i++) names[i] = strndup(raw + i * size, size);
     free(raw);
   }

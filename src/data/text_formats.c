@@ -48,6 +48,9 @@ static int layout_from_header(char **cols, int n, csv_layout *L, const char *pat
     found += L->feature_col[k] >= 0;
   }
   if (found == 0) { /* unnamed features: the first 16 columns */
+    if (n < NF_JET_FEATURES)
+      return nf_fail(err, NF_EINPUT, "%s:1: header names no feature column and has %d columns (the 16 features need 16)",
+                     path, n);
     for (int k = 0; k < NF_JET_FEATURES; k++) L->feature_col[k] = k < n ? k : -1;
   } else if (found < NF_JET_FEATURES) {
     for (int k = 0; k < NF_JET_FEATURES; k++)

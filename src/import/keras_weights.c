@@ -28,10 +28,18 @@ static int read_floats(hid_t loc, const char *dset, float *dst, size_t count, co
   if (d < 0) return nf_fail(err, NF_EINPUT, "%s: layer '%s': weight '%s' not found", path, layer, dset);
   hid_t space = H5Dget_space(d);
   hssize_t n = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+  /* A number of at most 8 bytes: libhdf5 sizes its conversion buffer by
+   * the file's element size, which a damaged file can make gigabytes. */
+  hid_t type = H5Dget_type(d);
+  H5T_class_t cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
+  size_t esize = type >= 0 ? H5Tget_size(type) : 0;
+  if (type >= 0) H5Tclose(type);
   int rc = NF_OK;
   if (n != (hssize_t)count)
     rc = nf_fail(err, NF_EINPUT, "%s: layer '%s': weight '%s' has %lld values, the architecture needs %zu", path,
                  layer, dset, (long long)n, count);
+  else if ((cls != H5T_FLOAT && cls != H5T_INTEGER) || esize < 1 || esize > 8)
+    rc = nf_fail(err, NF_EINPUT, "%s: layer '%s': weight '%s' is not an array of numbers", path, layer, dset);
   else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0)
     rc = nf_fail(err, NF_EINPUT, "%s: layer '%s': cannot read weight '%s'", path, layer, dset);
   if (space >= 0) H5Sclose(space);
