@@ -1,8 +1,13 @@
-/* nnfirm — the model graph shared by training, import and conversion.
+/* nnfirm — the layer graph shared by import, training and conversion.
  *
- * A model is a linear chain of layers from n_features inputs to n_outputs
- * class scores (the networks of the jet-tagging flow are chains; a Keras
- * functional model is accepted when it is one). Activations fused into a
+ * A model is a chain of layer nodes from the input to n_outputs class scores
+ * (the networks of the jet-tagging flow are chains; a Keras functional model
+ * is accepted when it is one). A node has a kind (include/nnfirm/layers.def,
+ * the one registry of kinds every stage dispatches on), an input and an
+ * output shape of rank 1 to 3 (features; length x channels; height x width x
+ * channels, channels last as in Keras), its parameters and its quantizers.
+ * Each node's input shape is the previous node's output shape; n_in / n_out
+ * are their sizes. Activations fused into a
  * framework's Dense are split into their own Activation layer named
  * "<dense>_<activation>" (hls4ml's naming), so a Dense always outputs its
  * pre-activation value.
@@ -20,21 +25,55 @@
 
 enum { NF_NAME_MAX = 64 };
 
+/* NF_LAYER_DENSE, NF_LAYER_BATCHNORM, ...: one per line of layers.def. */
 typedef enum {
-  NF_LAYER_DENSE,
-  NF_LAYER_BATCHNORM,
-  NF_LAYER_ACTIVATION,
-  NF_LAYER_DROPOUT, /* identity at inference */
+#define NF_LAYER_KIND(ID, ...) NF_LAYER_##ID,
+#include "nnfirm/layers.def"
+#undef NF_LAYER_KIND
 } nf_layer_kind;
+enum { /* the number of kinds */
+  NF_LAYER_KIND_COUNT = 0
+#define NF_LAYER_KIND(...) +1
+#include "nnfirm/layers.def"
+#undef NF_LAYER_KIND
+};
 
+/* NF_ACT_RELU, ...: one per line of activations.def. LEAKY_RELU has the
+ * slope act_alpha below zero. */
 typedef enum {
-  NF_ACT_LINEAR,
-  NF_ACT_RELU,
-  NF_ACT_LEAKY_RELU, /* slope act_alpha below zero */
-  NF_ACT_TANH,
-  NF_ACT_SIGMOID,
-  NF_ACT_SOFTMAX,
+#define NF_ACTIVATION(ID, ...) NF_ACT_##ID,
+#include "nnfirm/activations.def"
+#undef NF_ACTIVATION
 } nf_activation;
+enum { /* the number of activations */
+  NF_ACT_COUNT = 0
+#define NF_ACTIVATION(...) +1
+#include "nnfirm/activations.def"
+#undef NF_ACTIVATION
+};
+
+/* A tensor shape without the batch axis: rank 1 (features), 2 (length x
+ * channels) or 3 (height x width x channels). */
+enum { NF_SHAPE_MAX_RANK = 3 };
+typedef struct nf_shape {
+  int rank;
+  int dim[NF_SHAPE_MAX_RANK];
+} nf_shape;
+
+static inline nf_shape nf_shape_1d(int n) { return (nf_shape){.rank = 1, .dim = {n}}; }
+static inline long nf_shape_size(nf_shape s) {
+  long n = 1;
+  for (int i = 0; i < s.rank; i++) n *= s.dim[i];
+  return s.rank ? n : 0;
+}
+static inline bool nf_shape_equal(nf_shape a, nf_shape b) {
+  if (a.rank != b.rank) return false;
+  for (int i = 0; i < a.rank; i++)
+    if (a.dim[i] != b.dim[i]) return false;
+  return true;
+}
+/* "(16)", "(32, 3)", "(8, 8, 1)" */
+void nf_shape_format(nf_shape s, char *buf, size_t n);
 
 /* QKeras quantizers (QKeras' forward semantics). They describe how a
  * quantization-aware model rounds its weights and activations; conversion
@@ -60,7 +99,8 @@ typedef struct nf_quantizer {
 typedef struct nf_layer {
   char name[NF_NAME_MAX];
   nf_layer_kind kind;
-  int n_in, n_out;
+  nf_shape in_shape, out_shape;
+  int n_in, n_out; /* nf_shape_size of in_shape, out_shape */
 
   /* Dense */
   float *kernel;  /* [n_in][n_out] */
@@ -82,7 +122,8 @@ typedef struct nf_layer {
 } nf_layer;
 
 typedef struct nf_model {
-  int n_features;
+  nf_shape input_shape; /* rank 1 (n_features) for the flat models of the jet flow */
+  int n_features;       /* its size */
   int n_outputs;        /* n_out of the last layer */
   int n_layers;
   int cap_layers;
@@ -121,11 +162,13 @@ void nf_model_copy_params(nf_model *dst, const nf_model *src);
 
 /* Index of the layer with that name, or -1. */
 int nf_model_find_layer(const nf_model *m, const char *name);
-/* Checks shapes chain and parameters are finite; errors name the layer. */
+/* Checks every node's shapes (its input is the previous output, its output
+ * what its kind infers from its input) and that its parameters are there
+ * and finite; errors name the layer. */
 int nf_model_validate(const nf_model *m, nf_error *err);
 
-const char *nf_layer_kind_name(nf_layer_kind k);    /* "Dense", "BatchNormalization", … */
-const char *nf_activation_name(nf_activation a);    /* "relu", "softmax", … */
+const char *nf_layer_kind_name(nf_layer_kind k);    /* "Dense", "BatchNormalization", … (layers.def) */
+const char *nf_activation_name(nf_activation a);    /* "relu", "softmax", … (activations.def) */
 int nf_activation_parse(const char *s, nf_activation *out); /* Keras names; 0 or NF_EINPUT */
 /* Parameter counts as Keras reports them (BN moving stats are non-trainable). */
 void nf_layer_param_count(const nf_layer *l, long *trainable, long *non_trainable);

@@ -12,6 +12,7 @@ nf_model *nf_model_new(int n_features, nf_error *err) {
   }
   nf_model *m = nf_calloc(1, sizeof *m, err);
   if (!m) return NULL;
+  m->input_shape = nf_shape_1d(n_features);
   m->n_features = m->n_outputs = n_features;
   snprintf(m->input_name, sizeof m->input_name, "input");
   return m;
@@ -67,7 +68,12 @@ static bool room_for_one_more(nf_model *m, nf_error *err) {
   return true;
 }
 
-static nf_layer *append_layer(nf_model *m, const char *name, nf_layer_kind kind, int n_out, nf_error *err) {
+/* The output shape of the chain so far. */
+static nf_shape current_shape(const nf_model *m) {
+  return m->n_layers ? m->layers[m->n_layers - 1].out_shape : m->input_shape;
+}
+
+static nf_layer *append_layer(nf_model *m, const char *name, nf_layer_kind kind, nf_shape out, nf_error *err) {
   if (!name_is_new(m, name, err)) return NULL;
   if (m->class_names) { /* class names describe the old output width */
     free_names(m->class_names, m->n_outputs);
@@ -78,10 +84,12 @@ static nf_layer *append_layer(nf_model *m, const char *name, nf_layer_kind kind,
   memset(l, 0, sizeof *l);
   snprintf(l->name, sizeof l->name, "%s", name);
   l->kind = kind;
-  l->n_in = m->n_outputs;
-  l->n_out = n_out;
+  l->in_shape = current_shape(m);
+  l->out_shape = out;
+  l->n_in = (int)nf_shape_size(l->in_shape);
+  l->n_out = (int)nf_shape_size(out);
   m->n_layers++;
-  m->n_outputs = n_out;
+  m->n_outputs = l->n_out;
   return l;
 }
 
@@ -96,7 +104,7 @@ nf_layer *nf_model_add_dense(nf_model *m, const char *name, int n_out, bool use_
     nf_fail(err, NF_EINPUT, "layer '%s': Dense needs at least one unit (got %d)", name, n_out);
     return NULL;
   }
-  nf_layer *l = append_layer(m, name, NF_LAYER_DENSE, n_out, err);
+  nf_layer *l = append_layer(m, name, NF_LAYER_DENSE, nf_shape_1d(n_out), err);
   if (!l) return NULL;
   l->kernel = nf_calloc((size_t)l->n_in * n_out, sizeof(float), err);
   if (l->kernel && use_bias) l->bias = nf_calloc((size_t)n_out, sizeof(float), err);
@@ -108,7 +116,7 @@ nf_layer *nf_model_add_dense(nf_model *m, const char *name, int n_out, bool use_
 }
 
 nf_layer *nf_model_add_batchnorm(nf_model *m, const char *name, float epsilon, nf_error *err) {
-  nf_layer *l = append_layer(m, name, NF_LAYER_BATCHNORM, m->n_outputs, err);
+  nf_layer *l = append_layer(m, name, NF_LAYER_BATCHNORM, current_shape(m), err);
   if (!l) return NULL;
   size_t n = (size_t)l->n_out;
   l->epsilon = epsilon;
@@ -125,7 +133,7 @@ nf_layer *nf_model_add_batchnorm(nf_model *m, const char *name, float epsilon, n
 }
 
 nf_layer *nf_model_add_activation(nf_model *m, const char *name, nf_activation act, nf_error *err) {
-  nf_layer *l = append_layer(m, name, NF_LAYER_ACTIVATION, m->n_outputs, err);
+  nf_layer *l = append_layer(m, name, NF_LAYER_ACTIVATION, current_shape(m), err);
   if (l) l->act = act;
   return l;
 }
@@ -136,14 +144,15 @@ nf_layer *nf_model_insert_activation(nf_model *m, int index, const char *name, n
     return NULL;
   }
   if (!name_is_new(m, name, err) || !room_for_one_more(m, err)) return NULL;
-  int width = index == 0 ? m->n_features : m->layers[index - 1].n_out;
+  nf_shape shape = index == 0 ? m->input_shape : m->layers[index - 1].out_shape;
   memmove(&m->layers[index + 1], &m->layers[index], (size_t)(m->n_layers - index) * sizeof *m->layers);
   nf_layer *l = &m->layers[index];
   memset(l, 0, sizeof *l);
   snprintf(l->name, sizeof l->name, "%s", name);
   l->kind = NF_LAYER_ACTIVATION;
   l->act = act;
-  l->n_in = l->n_out = width;
+  l->in_shape = l->out_shape = shape;
+  l->n_in = l->n_out = (int)nf_shape_size(shape);
   m->n_layers++; /* the output width is unchanged: class names stay valid */
   return l;
 }
@@ -153,7 +162,7 @@ nf_layer *nf_model_add_dropout(nf_model *m, const char *name, float rate, nf_err
     nf_fail(err, NF_EINPUT, "layer '%s': dropout rate %g outside [0, 1)", name, rate);
     return NULL;
   }
-  nf_layer *l = append_layer(m, name, NF_LAYER_DROPOUT, m->n_outputs, err);
+  nf_layer *l = append_layer(m, name, NF_LAYER_DROPOUT, current_shape(m), err);
   if (l) l->rate = rate;
   return l;
 }
@@ -240,6 +249,7 @@ nf_model *nf_model_clone(const nf_model *src, nf_error *err) {
     }
   }
   m->cap_layers = src->n_layers;
+  m->input_shape = src->input_shape;
   m->n_outputs = src->n_outputs;
   if (ok && src->feature_names)
     ok = !nf_model_set_feature_names(m, (const char *const *)src->feature_names, src->n_features, err);
@@ -259,80 +269,6 @@ int nf_model_find_layer(const nf_model *m, const char *name) {
   for (int i = 0; i < m->n_layers; i++)
     if (!strcmp(m->layers[i].name, name)) return i;
   return -1;
-}
-
-static bool all_finite(const float *p, size_t n) {
-  if (!p) return true;
-  for (size_t i = 0; i < n; i++)
-    if (!isfinite(p[i])) return false;
-  return true;
-}
-
-int nf_model_validate(const nf_model *m, nf_error *err) {
-  if (m->n_layers == 0) return nf_fail(err, NF_EINPUT, "model has no layers");
-  int width = m->n_features;
-  for (int i = 0; i < m->n_layers; i++) {
-    const nf_layer *l = &m->layers[i];
-    if (l->n_in != width)
-      return nf_fail(err, NF_EINPUT, "layer '%s' expects %d inputs but receives %d", l->name, l->n_in, width);
-    if (l->kind != NF_LAYER_DENSE && l->n_out != l->n_in)
-      return nf_fail(err, NF_EINPUT, "layer '%s' (%s) must keep its width", l->name, nf_layer_kind_name(l->kind));
-    size_t nk = (size_t)l->n_in * l->n_out, no = (size_t)l->n_out;
-    if (l->kind == NF_LAYER_DENSE && (!l->kernel || !all_finite(l->kernel, nk) || !all_finite(l->bias, no)))
-      return nf_fail(err, NF_EINPUT, "layer '%s': missing or non-finite weights", l->name);
-    if (l->kind == NF_LAYER_BATCHNORM) {
-      if (!l->gamma || !l->beta || !l->moving_mean || !l->moving_var || !all_finite(l->gamma, no) ||
-          !all_finite(l->beta, no) || !all_finite(l->moving_mean, no) || !all_finite(l->moving_var, no))
-        return nf_fail(err, NF_EINPUT, "layer '%s': missing or non-finite batch-norm parameters", l->name);
-      for (size_t j = 0; j < no; j++)
-        if (l->moving_var[j] + l->epsilon <= 0)
-          return nf_fail(err, NF_EINPUT, "layer '%s': variance + epsilon is not positive", l->name);
-    }
-    width = l->n_out;
-  }
-  if (width != m->n_outputs)
-    return nf_fail(err, NF_EINTERNAL, "model output width %d disagrees with last layer %d", m->n_outputs, width);
-  return NF_OK;
-}
-
-const char *nf_layer_kind_name(nf_layer_kind k) {
-  switch (k) {
-  case NF_LAYER_DENSE: return "Dense";
-  case NF_LAYER_BATCHNORM: return "BatchNormalization";
-  case NF_LAYER_ACTIVATION: return "Activation";
-  case NF_LAYER_DROPOUT: return "Dropout";
-  }
-  return "?";
-}
-
-static const char *const ACT_NAMES[] = {"linear", "relu", "leaky_relu", "tanh", "sigmoid", "softmax"};
-
-const char *nf_activation_name(nf_activation a) {
-  return (unsigned)a < sizeof ACT_NAMES / sizeof ACT_NAMES[0] ? ACT_NAMES[a] : "?";
-}
-
-int nf_activation_parse(const char *s, nf_activation *out) {
-  for (unsigned i = 0; i < sizeof ACT_NAMES / sizeof ACT_NAMES[0]; i++)
-    if (!strcmp(s, ACT_NAMES[i])) {
-      *out = (nf_activation)i;
-      return NF_OK;
-    }
-  if (!strcmp(s, "LeakyReLU")) {
-    *out = NF_ACT_LEAKY_RELU;
-    return NF_OK;
-  }
-  return NF_EINPUT;
-}
-
-void nf_layer_param_count(const nf_layer *l, long *trainable, long *non_trainable) {
-  long t = 0, nt = 0;
-  if (l->kind == NF_LAYER_DENSE) t = (long)l->n_in * l->n_out + (l->bias ? l->n_out : 0);
-  if (l->kind == NF_LAYER_BATCHNORM) {
-    t = 2L * l->n_out;
-    nt = 2L * l->n_out;
-  }
-  if (trainable) *trainable = t;
-  if (non_trainable) *non_trainable = nt;
 }
 
 void nf_model_copy_params(nf_model *dst, const nf_model *src) {

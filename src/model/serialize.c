@@ -255,7 +255,7 @@ static int get_layer(rbuf *b, nf_model *m, const char *path, nf_error *err) {
   get_str(b, name, sizeof name);
   uint32_t kind = get_u32(b), n_in = get_u32(b), n_out = get_u32(b), act = get_u32(b);
   if (b->bad) return NF_OK;
-  if (kind > NF_LAYER_DROPOUT || act > NF_ACT_SOFTMAX || n_in != (uint32_t)m->n_outputs || n_out == 0 ||
+  if (kind >= NF_LAYER_KIND_COUNT || act >= NF_ACT_COUNT || n_in != (uint32_t)m->n_outputs || n_out == 0 ||
       n_out > 1000000 || (uint64_t)n_in * n_out > (b->len - b->pos))
     return nf_fail(err, NF_EINPUT, "%s: layer '%s' has an invalid header", path, name);
   nf_layer *l = NULL;

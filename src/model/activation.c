@@ -1,0 +1,66 @@
+/* Activation layers in the model stage: the float forward of every
+ * activation of activations.def (double precision, the reference the
+ * emulator and the importers are compared with), then the layer's QKeras
+ * output quantizer when it has one. */
+#include <math.h>
+#include <string.h>
+
+#include "layers.h"
+
+void nf_model_act_linear(const nf_layer *l, const double *x, double *y, int n) {
+  (void)l;
+  memcpy(y, x, (size_t)n * sizeof *y);
+}
+
+void nf_model_act_relu(const nf_layer *l, const double *x, double *y, int n) {
+  (void)l;
+  for (int j = 0; j < n; j++) y[j] = x[j] > 0 ? x[j] : 0;
+}
+
+void nf_model_act_leaky_relu(const nf_layer *l, const double *x, double *y, int n) {
+  for (int j = 0; j < n; j++) y[j] = x[j] > 0 ? x[j] : l->act_alpha * x[j];
+}
+
+void nf_model_act_tanh(const nf_layer *l, const double *x, double *y, int n) {
+  (void)l;
+  for (int j = 0; j < n; j++) y[j] = tanh(x[j]);
+}
+
+void nf_model_act_sigmoid(const nf_layer *l, const double *x, double *y, int n) {
+  (void)l;
+  for (int j = 0; j < n; j++) y[j] = 1.0 / (1.0 + exp(-x[j]));
+}
+
+/* y_j = exp(x_j - max x) / sum_k exp(x_k - max x) */
+void nf_model_act_softmax(const nf_layer *l, const double *x, double *y, int n) {
+  (void)l;
+  double mx = x[0], sum = 0;
+  for (int j = 1; j < n; j++) mx = x[j] > mx ? x[j] : mx;
+  for (int j = 0; j < n; j++) sum += (y[j] = exp(x[j] - mx));
+  for (int j = 0; j < n; j++) y[j] /= sum;
+}
+
+static nf_model_act_fn *const ACT_FORWARD[NF_ACT_COUNT] = {
+#define NF_ACTIVATION(ID, NAME, MODEL, ...) [NF_ACT_##ID] = nf_model_act_##MODEL,
+#include "nnfirm/activations.def"
+#undef NF_ACTIVATION
+};
+
+static int activation_check(const nf_layer *l, nf_error *err) {
+  if ((unsigned)l->act >= NF_ACT_COUNT)
+    return nf_fail(err, NF_EINPUT, "layer '%s': unknown activation %d", l->name, (int)l->act);
+  return NF_OK;
+}
+
+static void activation_forward(const nf_layer *l, const void *state, const double *x, double *y) {
+  (void)state;
+  ACT_FORWARD[l->act](l, x, y, l->n_out);
+  if (l->act_q.kind != NF_QUANT_NONE)
+    for (int j = 0; j < l->n_out; j++) y[j] = nf_quantizer_apply(&l->act_q, y[j]);
+}
+
+const nf_model_layer_ops nf_model_activation_ops = {
+    .infer_shape = nf_model_same_shape,
+    .check_params = activation_check,
+    .forward = activation_forward,
+};
