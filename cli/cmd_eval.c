@@ -46,7 +46,7 @@ static cJSON *design_sparsity(const nf_design *d, double *overall) {
   long zeros = 0, total = 0;
   for (int i = 0; i < d->n_layers; i++) {
     const nf_design_layer *l = &d->layers[i];
-    if (l->kind != NF_DL_DENSE) continue;
+    if (l->kind != NF_LAYER_DENSE) continue;
     long n = (long)l->n_in * l->n_out, z = 0;
     for (long k = 0; k < n; k++) z += l->weights[k] == 0;
     cJSON_AddNumberToObject(per, l->name, n ? (double)z / n : 0);

@@ -43,7 +43,6 @@ typedef enum { NF_GRAN_MODEL, NF_GRAN_TYPE, NF_GRAN_NAME } nf_granularity;
 char *nf_config_generate(const nf_model *m, nf_granularity g, bool auto_precision, nf_error *err);
 
 /* ---- Design ---------------------------------------------------------------- */
-typedef enum { NF_DL_DENSE, NF_DL_ACTIVATION } nf_dl_kind;
 
 /* hls4ml's lookup-table softmax (SPEC §3): exp(x) from a table addressed by
  * the top index_bits bits of x's code, the sum of the exponentials in
@@ -67,10 +66,17 @@ static inline unsigned nf_softmax_index(int64_t code, const nf_fixed_type *t, in
   return (unsigned)(t->width >= n ? bits >> (t->width - n) : bits << (n - t->width));
 }
 
+/* A node of the fixed-point layer graph: the model's node after the design
+ * passes (BatchNormalization folded into its Dense, Dropout removed), with
+ * every variable's exact type and the weights as integer codes. Its kind is
+ * the model's (layers.def); a design holds only kinds the emulator and the
+ * RTL generator take (NF_LAYER_DENSE, NF_LAYER_ACTIVATION). The emulator and
+ * the RTL generator both read this one description. */
 typedef struct nf_design_layer {
   char name[NF_NAME_MAX];  /* the source model's layer name */
-  nf_dl_kind kind;
-  int n_in, n_out;
+  nf_layer_kind kind;
+  nf_shape in_shape, out_shape;
+  int n_in, n_out;         /* their sizes */
   nf_fixed_type input_t;   /* = the previous layer's result_t */
   nf_fixed_type result_t;
   /* Dense (+ folded BatchNormalization) */

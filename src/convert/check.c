@@ -12,7 +12,7 @@
  * folded BatchNormalization reproduces the normalization's output). */
 static int source_layer(const nf_model *m, const nf_design_layer *dl) {
   int j = nf_model_find_layer(m, dl->name);
-  if (j >= 0 && dl->kind == NF_DL_DENSE && j + 1 < m->n_layers && m->layers[j + 1].kind == NF_LAYER_BATCHNORM) j++;
+  if (j >= 0 && dl->kind == NF_LAYER_DENSE && j + 1 < m->n_layers && m->layers[j + 1].kind == NF_LAYER_BATCHNORM) j++;
   return j;
 }
 
@@ -48,10 +48,10 @@ int nf_design_check_overflow(const nf_model *m, const nf_design *d, const float 
     for (long k = 0; !rc && k < total; k++) {
       mx = fmax(mx, fabs(v[k]));
       bad_r += v[k] > type_hi(&dl->result_t) || v[k] < type_lo(&dl->result_t);
-      if (dl->kind == NF_DL_DENSE) bad_a += v[k] > type_hi(&dl->accum_t) || v[k] < type_lo(&dl->accum_t);
+      if (dl->kind == NF_LAYER_DENSE) bad_a += v[k] > type_hi(&dl->accum_t) || v[k] < type_lo(&dl->accum_t);
     }
     record(out, max, n_out, dl->name, "result", &dl->result_t, bad_r, total, mx);
-    if (dl->kind == NF_DL_DENSE) record(out, max, n_out, dl->name, "accum", &dl->accum_t, bad_a, total, mx);
+    if (dl->kind == NF_LAYER_DENSE) record(out, max, n_out, dl->name, "accum", &dl->accum_t, bad_a, total, mx);
   }
   free(v);
   return rc;

@@ -57,6 +57,44 @@ const char *nf_config_layer_type(const nf_layer *l);
  * the input, nnfirm's QAT models); NULL if none. It fixes the input type. */
 const nf_quantizer *nf_model_input_quantizer(const nf_model *m);
 
+/* ---- The design pass, per layer kind (layers.def's convert column) ----------- */
+typedef struct nf_design_ctx {
+  const nf_config *c;
+  const nf_model *m;
+  const float *calib;   /* rows of raw features for "auto" precisions, or NULL */
+  long n_calib;
+  nf_error *err;
+  nf_global_settings g; /* the configuration's design-wide settings, resolved once */
+} nf_design_ctx;
+
+typedef struct nf_convert_layer_ops {
+  /* Builds design node d (name, shapes and input_t already set) from model
+   * node li and the nodes after it that it absorbs; *next is the index of
+   * the first model node it did not absorb (li + 1 unless it folds its
+   * successor). *emitted = false when the node leaves no hardware (Dropout,
+   * a cast to the type the value already has). NULL build: the kind cannot
+   * stand alone in a design (the message comes from `refusal`). */
+  int (*build)(nf_design_ctx *b, int li, nf_design_layer *d, int *next, bool *emitted);
+  const char *refusal;
+} nf_convert_layer_ops;
+
+#define NF_LAYER_KIND(ID, NAME, MODEL, TRAIN, CONVERT, ...) extern const nf_convert_layer_ops nf_convert_##CONVERT##_ops;
+#include "nnfirm/layers.def"
+#undef NF_LAYER_KIND
+
+/* Resolves one variable's type: default ap_fixed<16,6> → Model → the type a
+ * QKeras quantizer implies (qt, or NULL) → LayerType → LayerName. With
+ * "auto": the range of `values` when given, else of model node `layer`'s
+ * output on the calibration rows (layer < 0: the caller measures). */
+int nf_design_resolve(nf_design_ctx *b, const char *name, const nf_layer_settings *ls, precision_var v,
+                      const nf_fixed_type *qt, int layer, const float *values, size_t n_values, nf_fixed_type *out);
+/* The fixed type a QKeras quantizer describes (hls4ml's reading), in buf, or
+ * NULL for no quantizer. */
+const nf_fixed_type *nf_design_quantizer_type(const nf_quantizer *q, nf_fixed_type *buf);
+/* Codes of v[n] in type t (its own rounding and overflow); errors name the layer. */
+int nf_design_quantize(const nf_fixed_type *t, const double *v, size_t n, int64_t *out, const char *layer,
+                       nf_error *err);
+
 /* Softmax tables (softmax.c): address bits of a table size; builds both
  * tables of s (table_size, exp_t, inv_t set) for inputs of type data_t. */
 int nf_softmax_index_bits(int table_size);

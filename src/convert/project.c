@@ -27,10 +27,10 @@ static bool add_type(cJSON *o, const char *key, const nf_fixed_type *t) {
 static cJSON *layer_json(const nf_design_layer *l) {
   cJSON *o = cJSON_CreateObject();
   bool ok = o && cJSON_AddStringToObject(o, "name", l->name) &&
-            cJSON_AddStringToObject(o, "kind", l->kind == NF_DL_DENSE ? "Dense" : "Activation") &&
+            cJSON_AddStringToObject(o, "kind", nf_layer_kind_name(l->kind)) &&
             cJSON_AddNumberToObject(o, "n_in", l->n_in) && cJSON_AddNumberToObject(o, "n_out", l->n_out) &&
             add_type(o, "input_t", &l->input_t) && add_type(o, "result_t", &l->result_t);
-  if (ok && l->kind == NF_DL_DENSE) {
+  if (ok && l->kind == NF_LAYER_DENSE) {
     char *w = codes_text(l->weights, (long)l->n_in * l->n_out), *b = codes_text(l->bias, l->n_out);
     ok = w && b && add_type(o, "weight_t", &l->weight_t) && add_type(o, "bias_t", &l->bias_t) &&
          add_type(o, "accum_t", &l->accum_t) && cJSON_AddNumberToObject(o, "reuse_factor", l->reuse_factor) &&
@@ -143,8 +143,10 @@ static int load_layer(loader *L, const cJSON *o, nf_design_layer *l, int width) 
   if (!rc) rc = get_type(L, o, "input_t", &l->input_t, where);
   if (!rc) rc = get_type(L, o, "result_t", &l->result_t, where);
   if (rc) return rc;
+  l->in_shape = nf_shape_1d(l->n_in); /* the designs of the jet flow are flat */
+  l->out_shape = nf_shape_1d(l->n_out);
   if (!strcmp(kind->valuestring, "Dense")) {
-    l->kind = NF_DL_DENSE;
+    l->kind = NF_LAYER_DENSE;
     rc = get_type(L, o, "weight_t", &l->weight_t, where);
     if (!rc) rc = get_type(L, o, "bias_t", &l->bias_t, where);
     if (!rc) rc = get_type(L, o, "accum_t", &l->accum_t, where);
@@ -154,7 +156,7 @@ static int load_layer(loader *L, const cJSON *o, nf_design_layer *l, int width) 
     return rc;
   }
   const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "activation");
-  l->kind = NF_DL_ACTIVATION;
+  l->kind = NF_LAYER_ACTIVATION;
   if (!cJSON_IsString(act) || nf_activation_parse(act->valuestring, &l->act) || l->n_in != l->n_out)
     return nf_fail(L->err, NF_EINPUT, "%s: %s: not a valid activation layer", L->path, where);
   if (l->act != NF_ACT_SOFTMAX) return NF_OK;

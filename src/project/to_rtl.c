@@ -15,7 +15,7 @@ int nf_design_rtl_net(const nf_design *d, nf_rtl_net *net, nf_rtl_layer **layers
     L[i].n_out = l->n_out;
     L[i].input_t = l->input_t;
     L[i].result_t = l->result_t;
-    if (l->kind == NF_DL_DENSE) {
+    if (l->kind == NF_LAYER_DENSE) {
       L[i].kind = NF_RTL_DENSE;
       L[i].weights = l->weights;
       L[i].bias = l->bias;

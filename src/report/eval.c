@@ -40,7 +40,7 @@ static int design_scores(const nf_design *d, const nf_dataset *ds, const long *r
   const nf_design_layer *out = &d->layers[d->n_hw - 1];
   int rc = nf_emulate_values(d, x, n, d->n_hw - 1, probs, err);
   free(x);
-  if (out->kind == NF_DL_ACTIVATION && out->act == NF_ACT_SOFTMAX) return rc;
+  if (out->kind == NF_LAYER_ACTIVATION && out->act == NF_ACT_SOFTMAX) return rc;
   for (long i = 0; !rc && i < n; i++) {
     double *p = probs + (size_t)i * k, mx = p[0], s = 0;
     for (int j = 1; j < k; j++) mx = fmax(mx, p[j]);

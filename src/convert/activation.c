@@ -1,0 +1,61 @@
+/* Activation layers in the design pass: the result type (from the
+ * configuration or the layer's QKeras quantizer), a final softmax's tables;
+ * a linear activation that casts to the type its input already has is the
+ * identity and leaves no layer. Only activations with a fixed-point
+ * semantics (activations.def's emulate column) are taken. */
+#include <string.h>
+
+#include "convert_internal.h"
+
+/* Whether the emulator has the activation (its column is not `none`). */
+static bool has_fixed_point(nf_activation a) {
+  static const char *const EMULATE[NF_ACT_COUNT] = {
+#define NF_ACTIVATION(ID, NAME, MODEL, TRAIN, EMULATE, ...) [NF_ACT_##ID] = #EMULATE,
+#include "nnfirm/activations.def"
+#undef NF_ACTIVATION
+  };
+  return (unsigned)a < NF_ACT_COUNT && strcmp(EMULATE[a], "none") != 0;
+}
+
+/* The final softmax: hls4ml's table settings and the tables themselves. */
+static int build_softmax(nf_design_ctx *b, int li, const nf_layer_settings *ls, nf_design_layer *d) {
+  const char *name = b->m->layers[li].name;
+  nf_softmax_tables *s = &d->softmax;
+  s->table_size = ls->table_size;
+  s->stable = ls->stable;
+  s->exp_t = ls->exp_table_t;
+  s->inv_t = ls->inv_table_t;
+  int rc = nf_softmax_tables_build(s, &d->input_t, name, b->err);
+  return rc ? nf_fail_context(b->err, "%s", b->c->origin) : NF_OK;
+}
+
+static int build_activation(nf_design_ctx *b, int li, nf_design_layer *d) {
+  const nf_layer *l = &b->m->layers[li];
+  d->act = l->act;
+  d->act_alpha = l->act_alpha;
+  bool last = li == b->m->n_layers - 1;
+  if (l->act == NF_ACT_SOFTMAX && !last)
+    return nf_fail(b->err, NF_EINPUT, "layer '%s': a softmax is supported only as the last layer", l->name);
+  if (!has_fixed_point(l->act))
+    return nf_fail(b->err, NF_EINPUT, "layer '%s': activation %s is not supported in fixed point yet (relu, linear, "
+                                      "a final softmax)", l->name, nf_activation_name(l->act));
+  nf_layer_settings ls;
+  int rc = nf_config_resolve_layer(b->c, l->name, nf_config_layer_type(l), &ls, b->err);
+  if (!rc && l->act == NF_ACT_SOFTMAX) {
+    rc = nf_design_resolve(b, l->name, &ls, VAR_RESULT, NULL, li, NULL, 0, &d->result_t);
+    return rc ? rc : build_softmax(b, li, &ls, d);
+  }
+  nf_fixed_type qt;
+  return rc ? rc : nf_design_resolve(b, l->name, &ls, VAR_RESULT, nf_design_quantizer_type(&l->act_q, &qt), li, NULL, 0, &d->result_t);
+}
+
+static int activation_build(nf_design_ctx *b, int li, nf_design_layer *d, int *next, bool *emitted) {
+  d->kind = NF_LAYER_ACTIVATION;
+  int rc = build_activation(b, li, d);
+  /* A cast to the type it already has: the identity, no hardware. */
+  *emitted = rc || !(d->act == NF_ACT_LINEAR && nf_fixed_type_equal(&d->result_t, &d->input_t));
+  (void)next;
+  return rc;
+}
+
+const nf_convert_layer_ops nf_convert_activation_ops = {.build = activation_build};

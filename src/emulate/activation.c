@@ -1,0 +1,86 @@
+/* Activation layers in the emulator: each activation of activations.def
+ * with an emulate column, on codes (input_t in, result_t out). */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "layers.h"
+
+/* y = (result_t) x */
+static void act_linear(const nf_design_layer *d, const int64_t *x, int64_t *y) {
+  int from = nf_fixed_frac_bits(&d->input_t);
+  bool same = nf_fixed_type_equal(&d->input_t, &d->result_t);
+  for (int j = 0; j < d->n_out; j++) y[j] = same ? x[j] : nf_emu_cast(&d->result_t, x[j], from);
+}
+
+/* y = (result_t) max(x, 0) */
+static void act_relu(const nf_design_layer *d, const int64_t *x, int64_t *y) {
+  int from = nf_fixed_frac_bits(&d->input_t);
+  bool same = nf_fixed_type_equal(&d->input_t, &d->result_t);
+  for (int j = 0; j < d->n_out; j++) {
+    int64_t v = x[j] < 0 ? 0 : x[j];
+    y[j] = same ? v : nf_emu_cast(&d->result_t, v, from);
+  }
+}
+
+/* hls4ml's balanced adder tree over exp_t codes: the first half is the
+ * largest power of two below n, every partial sum cast back to exp_t. */
+static int64_t exp_sum_tree(const nf_fixed_type *t, const int64_t *v, int n) {
+  if (n == 1) return v[0];
+  int left = 1;
+  while (left * 2 < n) left *= 2; /* pow2(floorlog2(n - 1)) */
+  int64_t a = exp_sum_tree(t, v, left), b = exp_sum_tree(t, v + left, n - left);
+  return nf_emu_cast(t, a + b, nf_fixed_frac_bits(t));
+}
+
+/* The table softmax of SPEC §3 (hls4ml's "latency" / "stable"). */
+static void act_softmax(const nf_design_layer *d, const int64_t *x, int64_t *y) {
+  const nf_softmax_tables *s = &d->softmax;
+  const nf_fixed_type *in = &d->input_t;
+  int n = d->n_out, nb = s->index_bits, fin = nf_fixed_frac_bits(in);
+  int64_t xmax = x[0];
+  for (int j = 1; j < n; j++) xmax = x[j] > xmax ? x[j] : xmax;
+  /* The stable difference's type: the input's W and I, rounding, saturating. */
+  nf_fixed_type diff_t = nf_fixed_type_make(in->width, in->int_bits, true);
+  diff_t.q = NF_Q_RND;
+  diff_t.o = NF_O_SAT;
+  for (int j = 0; j < n; j++) {
+    int64_t a = x[j];
+    if (s->stable) a = nf_emu_cast(in, nf_emu_cast(&diff_t, x[j] - xmax, fin), fin);
+    y[j] = s->exp_table[nf_softmax_index(a, in, nb)];
+  }
+  int64_t sum = exp_sum_tree(&s->exp_t, y, n);
+  int64_t inv = s->inv_table[nf_softmax_index(sum, &s->exp_t, nb)];
+  int fp = nf_fixed_frac_bits(&s->exp_t) + nf_fixed_frac_bits(&s->inv_t);
+  for (int j = 0; j < n; j++) y[j] = nf_emu_cast(&d->result_t, y[j] * inv, fp);
+}
+
+const nf_emulate_act_ops nf_emulate_act_linear = {.forward = act_linear};
+const nf_emulate_act_ops nf_emulate_act_relu = {.forward = act_relu};
+const nf_emulate_act_ops nf_emulate_act_softmax = {.forward = act_softmax};
+const nf_emulate_act_ops nf_emulate_act_none = {.forward = NULL};
+
+static const nf_emulate_act_ops *const ACT_OPS[NF_ACT_COUNT] = {
+#define NF_ACTIVATION(ID, NAME, MODEL, TRAIN, EMULATE, ...) [NF_ACT_##ID] = &nf_emulate_act_##EMULATE,
+#include "nnfirm/activations.def"
+#undef NF_ACTIVATION
+};
+
+static int activation_prepare(const nf_design_layer *l, void **state, nf_error *err) {
+  if ((unsigned)l->act >= NF_ACT_COUNT || !ACT_OPS[l->act]->forward)
+    return nf_fail(err, NF_EINPUT, "layer '%s': activation %s has no fixed-point emulation", l->name,
+                   nf_activation_name(l->act));
+  *state = NULL;
+  return NF_OK;
+}
+
+static void activation_forward(const nf_design_layer *l, const void *state, const int64_t *x, int64_t *y,
+                               void *scratch) {
+  (void)state;
+  (void)scratch;
+  ACT_OPS[l->act]->forward(l, x, y);
+}
+
+const nf_emulate_layer_ops nf_emulate_activation_ops = {
+    .prepare = activation_prepare,
+    .forward = activation_forward,
+};
