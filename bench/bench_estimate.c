@@ -2,7 +2,7 @@
  *
  *   bench_estimate PROJECT...
  *
- * loads each project's design once, then times nf_estimate_net (the
+ * loads each project's design once, then times nf_estimate_design (the
  * generator's counting pass plus the model) and prints milliseconds per
  * estimate next to the estimate itself. */
 #define _POSIX_C_SOURCE 200809L
@@ -30,9 +30,7 @@ int main(int argc, char **argv) {
   for (int a = 1; a < argc; a++) {
     nf_error err = {0};
     nf_design *d = NULL;
-    nf_rtl_net net;
-    nf_rtl_layer *layers = NULL;
-    if (nf_design_load(argv[a], &d, &err) || nf_design_rtl_net(d, &net, &layers, &err)) {
+    if (nf_design_load(argv[a], &d, &err)) {
       fprintf(stderr, "%s: %s\n", argv[a], err.msg);
       nf_design_free(d);
       return 2;
@@ -42,7 +40,7 @@ int main(int argc, char **argv) {
     double t0 = now(), t = t0;
     while (reps < 3 || (t - t0 < 1.0 && reps < 1000)) {
       nf_estimate_free(&e);
-      if (nf_estimate_net(&net, NULL, false, &e, &err)) {
+      if (nf_estimate_design(d, NULL, false, &e, &err)) {
         fprintf(stderr, "%s: %s\n", argv[a], err.msg);
         return 2;
       }
@@ -50,10 +48,9 @@ int main(int argc, char **argv) {
       t = now();
     }
     long w = 0;
-    for (int l = 0; l < net.n_layers; l++) w += (long)net.layers[l].n_in * net.layers[l].n_out * (net.layers[l].kind == NF_RTL_DENSE);
+    for (int l = 0; l < d->n_hw; l++) w += (long)d->layers[l].n_in * d->layers[l].n_out * (d->layers[l].kind == NF_LAYER_DENSE);
     printf("%-40s %8ld %8.0f %9.0f %10.3f\n", argv[a], w, e.lut, e.ff, 1e3 * (t - t0) / reps);
     nf_estimate_free(&e);
-    free(layers);
     nf_design_free(d);
   }
   return 0;

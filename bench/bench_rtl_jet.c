@@ -92,7 +92,7 @@ int main(int argc, char **argv) {
   }
   nf_quantizer q = {.kind = qbits ? NF_QUANT_BITS : NF_QUANT_NONE, .bits = qbits, .keep_negative = true, .alpha = 1};
   static const int sizes[] = {16, 64, 32, 32, 5};
-  nf_rtl_layer layers[7];
+  nf_design_layer layers[7];
   int64_t *params[8] = {0};
   nf_rng r;
   nf_rng_seed(&r, 42);
@@ -120,20 +120,22 @@ int main(int argc, char **argv) {
       bi[j] = (int64_t)code;
     }
     free(kf), free(bf);
-    layers[n] = (nf_rtl_layer){.kind = NF_RTL_DENSE, .n_in = a, .n_out = b, .weights = wt, .bias = bi,
+    layers[n] = (nf_design_layer){.kind = NF_LAYER_DENSE, .n_in = a, .n_out = b, .weights = wt, .bias = bi,
                                .input_t = l ? rt : t, .weight_t = w, .bias_t = ws ? w : t, .accum_t = t,
-                               .result_t = t, .reuse = reuse};
+                               .result_t = t, .reuse_factor = reuse};
     snprintf(layers[n].name, sizeof layers[n].name, "fc%d", l + 1);
     n++;
     if (l < 3) {
-      layers[n] = (nf_rtl_layer){.kind = NF_RTL_RELU, .n_in = b, .n_out = b, .input_t = t, .result_t = rt};
+      layers[n] = (nf_design_layer){.kind = NF_LAYER_ACTIVATION, .act = NF_ACT_RELU, .n_in = b, .n_out = b, .input_t = t, .result_t = rt};
       snprintf(layers[n].name, sizeof layers[n].name, "relu%d", l + 1);
       n++;
     }
   }
-  nf_rtl_net net = {.top = "myproject", .n_layers = n, .layers = layers, .clock_period_ns = clk, .style = style};
+  nf_design net = {.project = "myproject", .n_inputs = 16, .n_outputs = 5, .input_t = t, .n_layers = n, .n_hw = n,
+                   .layers = layers, .strategy = "Latency", .io_type = "io_parallel", .part = "xcvu9p",
+                   .clock_period_ns = clk, .rtl_style = style};
   nf_rtl_info info;
-  nf_project_spec spec = {.net = &net, .rtl = true}; /* an RTL-only project: network.json, rtl/, tb/ */
+  nf_project_spec spec = {.design = &net, .rtl = true}; /* a design built by hand: no config.json */
   if (nf_project_write(&spec, argv[optind], &info, &err)) {
     fprintf(stderr, "%s\n", err.msg);
     return err.code ? err.code : 1;

@@ -27,15 +27,11 @@ static const char USAGE[] =
     "  --features      print the summed counts as one tab-separated line (calibration)\n"
     "  --features-header  print the names of those columns (no PROJECT)\n";
 
-static const char *kind_name(nf_rtl_kind k) {
-  return k == NF_RTL_DENSE ? "Dense" : k == NF_RTL_RELU ? "ReLU" : "Softmax";
-}
-
 static cJSON *layer_json(const nf_estimate_layer *l) {
   cJSON *o = cJSON_CreateObject();
   if (!o) return NULL;
   cJSON_AddStringToObject(o, "name", l->name);
-  cJSON_AddStringToObject(o, "kind", kind_name(l->kind));
+  cJSON_AddStringToObject(o, "kind", l->kind);
   cJSON_AddNumberToObject(o, "n_in", l->n_in);
   cJSON_AddNumberToObject(o, "n_out", l->n_out);
   cJSON_AddNumberToObject(o, "reuse", l->reuse);
@@ -93,7 +89,7 @@ static void print_table(const nf_estimate *e, const char *project) {
     const nf_estimate_layer *l = &e->layers[i];
     char shape[32];
     snprintf(shape, sizeof shape, "%dx%d", l->n_in, l->n_out);
-    printf("%-14s %-7s %9s %6d %9ld %9ld %5ld %6.1f %9ld %9ld\n", l->name, kind_name(l->kind), shape, l->reuse,
+    printf("%-14s %-7s %9s %6d %9ld %9ld %5ld %6.1f %9ld %9ld\n", l->name, l->kind, shape, l->reuse,
            lround(l->lut), lround(l->ff), lround(l->dsp), l->bram, lround(l->alm), lround(l->reg));
   }
   printf("%-14s %-7s %9s %6s %9ld %9ld %5ld %6.1f %9ld %9ld\n", "total", "", "", "", lround(e->lut), lround(e->ff),

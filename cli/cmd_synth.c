@@ -169,7 +169,7 @@ int cmd_synth(int argc, char **argv) {
   int latency = 0;
   nf_project *proj = NULL;
   if (!rc && nf_project_open(project, &proj, NULL) == NF_OK) {
-    if (so.clock_ns <= 0) so.clock_ns = proj->net.clock_period_ns > 0 ? proj->net.clock_period_ns : 5.0;
+    if (so.clock_ns <= 0) so.clock_ns = proj->design->clock_period_ns > 0 ? proj->design->clock_period_ns : 5.0;
     latency = proj->info.latency;
     nf_project_free(proj);
   }

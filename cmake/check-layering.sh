@@ -1,13 +1,13 @@
 #!/bin/sh
-# check-layering.sh NM STAMP PENDING STAGE:LIBRARY:DEP,DEP,... ...
+# check-layering.sh NM STAMP STAGE:LIBRARY:DEP,DEP,... ...
 # The symbol half of the layering rule (cmake/stages.cmake has the header
 # half). For every stage library: each nf_ symbol it uses must be defined in
 # the stage itself or in a stage below it (its DEPs, transitively), and every
 # symbol it exports must start with nf_ (NF_ for constant tables). Prints each violation and fails;
 # writes STAMP when there is none.
 set -eu
-NM=$1 STAMP=$2 PENDING=$3 # PENDING: stages whose nf_ renames are still to land, comma-separated
-shift 3
+NM=$1 STAMP=$2
+shift 2
 T=$(mktemp -d "${TMPDIR:-/tmp}/nf-layering.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 for arg in "$@"; do # defined global symbols of every stage
@@ -29,7 +29,6 @@ for arg in "$@"; do
     echo "layering: stage '$name' uses $sym from stage '${owner:-nowhere}', which is not below it" >&2
     bad=1
   done
-  case ",$PENDING," in *",$name,"*) continue ;; esac
   # (names with a '.' are the compiler's, e.g. clang's ifunc resolvers of
   # target_clones functions: no C identifier has one)
   for sym in $(grep -v '^nf_\|^NF_\|\.' "$T/def.$name" || true); do

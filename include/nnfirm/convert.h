@@ -105,6 +105,7 @@ typedef struct nf_design {
   char io_type[24];
   char part[64];
   double clock_period_ns;
+  unsigned rtl_style;                /* 0; NF_RTL_STYLE_* (nnfirm/rtl.h) for the generator's style comparisons */
 } nf_design;
 
 /* Builds the design: folds BatchNormalization into the preceding Dense

@@ -8,13 +8,14 @@
  *                  clock, interface widths, latency, II), the network file's
  *                  name, and a checksum of every file below
  *   design.json    the fixed-point design (types, exact integer codes): the
- *                  one description of the network; the RTL is generated
- *                  from it (nf_design_rtl_net)
+ *                  one description of the network, which the emulator runs
+ *                  and the RTL is generated from
  *   config.json    the configuration the design was converted with
  *   rtl/, tb/      the Verilog and its testbench (absent with --no-rtl)
- * An RTL-only project (an explicit nf_rtl_net, as benches and tests build
- * them) has network.json, the generator's own record, instead of design.json
- * and config.json.
+ * A project of a design built by hand (benches and tests) has no config.json.
+ * RTL-only projects of nnfirm 0.2 (network.json, the generator's own record
+ * of the network; or version 1 with the network only in tb/design.json) are
+ * refused with a message saying so: nothing but bench_rtl_jet wrote them.
  *
  * Version 1 (nnfirm 0.1: a manifest without "version", the network a second
  * time in tb/design.json with the RTL checksums) is read as it is. A newer
@@ -31,18 +32,12 @@
 
 #define NF_PROJECT_VERSION 2
 
-/* The hardware part of the design (layers [0, n_hw)) as the firmware
- * generator's explicit network. The layers point into d's arrays: free
- * *layers only, and keep d alive while net is used. */
-int nf_design_rtl_net(const nf_design *d, nf_rtl_net *net, nf_rtl_layer **layers, nf_error *err);
-
 /* ---- Writing and opening ---------------------------------------------------- */
 typedef struct nf_project_spec {
-  const nf_design *design;  /* the converted design; NULL for an RTL-only project */
-  const nf_rtl_net *net;    /* RTL-only: the explicit network (used when design is NULL) */
+  const nf_design *design;  /* the design (converted, or built by hand) */
   const char *model_path;   /* recorded in the manifest; may be NULL */
   const char *config_text;  /* written as config.json; may be NULL */
-  bool rtl;                 /* generate rtl/ and tb/ (always for an RTL-only project) */
+  bool rtl;                 /* generate rtl/ and tb/ */
 } nf_project_spec;
 
 /* Writes the project directory dir whole or not at all (an existing dir is
@@ -50,18 +45,14 @@ typedef struct nf_project_spec {
  * when RTL was written. */
 int nf_project_write(const nf_project_spec *s, const char *dir, nf_rtl_info *info, nf_error *err);
 
-typedef struct nf_project_internal nf_project_internal;
-
 typedef struct nf_project {
   char dir[4096];
   int version;           /* the directory's format version (1 or NF_PROJECT_VERSION) */
   char top[128];         /* top module name */
   char model[4096];      /* the model the design was converted from; "" when none is recorded */
-  nf_design *design;     /* NULL in an RTL-only project */
+  nf_design *design;     /* the fixed-point design: the emulator's and the generator's input */
   bool has_rtl;          /* rtl/ and tb/ are there (checked against their checksums) */
-  nf_rtl_net net;        /* the hardware network: from design, or the RTL-only record */
-  nf_rtl_info info;      /* the generator's figures for net */
-  nf_project_internal *internal;
+  nf_rtl_info info;      /* the generator's figures for design (with RTL) */
 } nf_project;
 
 /* Opens and checks a project: the manifest's version, the network file, and

@@ -1,9 +1,13 @@
 /* nnfirm — Verilog firmware generator, testbench and co-simulation.
  *
- * The generator works on an explicit description of a fixed-point network
- * (nf_rtl_net: integer weight/bias codes and the per-layer types of SPEC §3),
- * so it does not depend on how the conversion stage stores its design. The
- * emitted RTL computes exactly the bits of SPEC §3:
+ * The generator reads the fixed-point design (nnfirm/convert.h: the layer
+ * graph after the design passes, integer weight/bias codes and the
+ * per-layer types of SPEC §3), the same description the emulator runs:
+ * layers [0, n_hw) go into hardware, each emitted by its kind's entry in
+ * layers.def's rtl column (an Activation by its activation's entry in
+ * activations.def); the top module is d->project, the clock
+ * d->clock_period_ns (0 = 5 ns). The emitted RTL computes exactly the bits of
+ * SPEC §3:
  *
  *   acc_j = (accum_t) b_j;  acc_j = (accum_t)(acc_j + (accum_t)(x_i * w_ij));
  *   y_j = (result_t) acc_j
@@ -36,39 +40,15 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "nnfirm/convert.h"
 #include "nnfirm/error.h"
 #include "nnfirm/fixed.h"
 
 #define NF_RTL_ADDER_NS 0.8
 #define NF_RTL_MARGIN_NS 6.4
 
-typedef enum { NF_RTL_DENSE, NF_RTL_RELU, NF_RTL_SOFTMAX } nf_rtl_kind;
-
-typedef struct nf_rtl_layer {
-  nf_rtl_kind kind;
-  char name[64];           /* module name suffix; [A-Za-z0-9_] */
-  int n_in, n_out;         /* ReLU: n_in == n_out */
-  const int64_t *weights;  /* Dense: [n_in][n_out] codes of weight_t */
-  const int64_t *bias;     /* Dense: [n_out] codes of bias_t (NULL = zero) */
-  nf_fixed_type input_t, weight_t, bias_t, accum_t, result_t; /* ReLU: input_t, result_t */
-  int reuse;               /* ReuseFactor (Dense); <= 1 means fully parallel */
-  /* Softmax (hls4ml's lookup tables, as nnfirm/convert.h describes them):
-   * n_in == n_out; tables of 1 << table_bits codes of exp_t / inv_t. */
-  int table_bits;
-  bool stable;
-  nf_fixed_type exp_t, inv_t;
-  const int64_t *exp_table, *inv_table;
-} nf_rtl_layer;
-
-typedef struct nf_rtl_net {
-  const char *top;          /* top module name (the project name) */
-  int n_layers;
-  const nf_rtl_layer *layers;
-  double clock_period_ns;   /* 0 = 5 ns */
-  unsigned style;           /* 0 = the default (best measured); NF_RTL_STYLE_* for comparisons */
-} nf_rtl_net;
-
-/* Alternative RTL styles, kept to measure against (bench/bench_rtl_jet). */
+/* Alternative RTL styles (nf_design.rtl_style; 0 = the default, best
+ * measured), kept to measure against (bench/bench_rtl_jet). */
 enum {
   NF_RTL_STYLE_NO_SHARE = 1, /* one product per weight, no sharing between outputs */
   NF_RTL_STYLE_MUL = 2,      /* constant products as `x * c`, left to Yosys */
@@ -87,14 +67,18 @@ typedef struct nf_rtl_info {
 
 /* Checks the network is one the generator supports (shapes chain, types,
  * saturation cannot change the sequential sum). Errors name the layer. */
-int nf_rtl_check(const nf_rtl_net *net, nf_error *err);
+int nf_rtl_check(const nf_design *d, nf_error *err);
 
-/* Writes <rtl_dir>/<top>.v (all modules of the design, one per layer plus
- * the top) atomically; rtl_dir must exist. Fills info. */
-int nf_rtl_generate(const nf_rtl_net *net, const char *rtl_dir, nf_rtl_info *info, nf_error *err);
+/* The generator's word for a layer: "Dense", "ReLU", "Softmax" (the module
+ * headers' and the estimate's). */
+const char *nf_rtl_layer_what(const nf_design_layer *L);
+
+/* Writes <rtl_dir>/<top>.v and a file per layer module atomically; rtl_dir
+ * must exist. Fills info. */
+int nf_rtl_generate(const nf_design *d, const char *rtl_dir, nf_rtl_info *info, nf_error *err);
 
 /* Computes the interface/timing figures without writing anything. */
-int nf_rtl_plan(const nf_rtl_net *net, nf_rtl_info *info, nf_error *err);
+int nf_rtl_plan(const nf_design *d, nf_rtl_info *info, nf_error *err);
 
 /* ---- Resource features ---------------------------------------------------------
  * What the generator would emit, counted per layer instead of written: the
@@ -122,13 +106,14 @@ typedef struct nf_rtl_cost {
 } nf_rtl_cost;
 
 /* Runs the generator without writing anything and fills costs[l] for every
- * layer l of net (ReLU layers too). Same checks and errors as nf_rtl_plan. */
-int nf_rtl_costs(const nf_rtl_net *net, nf_rtl_cost *costs, nf_error *err);
+ * hardware layer l of d (activations too). Same checks and errors as nf_rtl_plan. */
+int nf_rtl_costs(const nf_design *d, nf_rtl_cost *costs, nf_error *err);
 
-/* Reference semantics of SPEC §3 on the explicit network (sequential
- * accumulation with nf_fixed casts), for self-checks: in [n_in] input codes,
- * out [n_out] output codes. Uses no RTL. */
-int nf_rtl_reference(const nf_rtl_net *net, const int64_t *in, int64_t *out, nf_error *err);
+/* The generator's own reference semantics of SPEC §3 (sequential
+ * accumulation with nf_fixed casts, written apart from the emulator as a
+ * cross-check) over the hardware layers: in [n_in] input codes, out [n_out]
+ * output codes. Uses no RTL. */
+int nf_rtl_reference(const nf_design *d, const int64_t *in, int64_t *out, nf_error *err);
 
 /* Writes <tb_dir>/tb_<top>.v, a testbench that reads input rows (one hex
  * word per line, feature k at bits [k*Wi +: Wi]) from the file named by
@@ -169,28 +154,12 @@ int nf_cosim_run(const nf_cosim_opts *o, nf_cosim_result *r, nf_error *err);
 const char *nf_simulator_name(nf_simulator s);
 int nf_simulator_parse(const char *s, nf_simulator *out, nf_error *err);
 
-/* ---- The firmware directories and the network record -------------------------
+/* ---- The firmware directories -----------------------------------------------
  * The project stage (nnfirm/project.h) owns the project directory; these are
  * the parts it delegates to the generator. */
 
 /* Writes <dir>/rtl/<top>.v and <dir>/tb/tb_<top>.v (creating rtl/ and tb/).
  * The caller makes the directory appear atomically (nf_outdir_*). */
-int nf_rtl_write_project(const nf_rtl_net *net, const char *dir, nf_rtl_info *info, nf_error *err);
-
-/* A network read back from its record, owning its arrays. */
-typedef struct nf_rtl_record {
-  nf_rtl_net net;
-  nf_rtl_layer *layers;
-  int64_t **arrays;
-  int n_arrays;
-  char top[128];
-} nf_rtl_record;
-
-/* The explicit network as a JSON file (types, exact codes as decimal text,
- * softmax tables): written atomically, read back with every field checked
- * (errors name the file and the layer). */
-int nf_rtl_record_save(const nf_rtl_net *net, const char *path, nf_error *err);
-int nf_rtl_record_load(const char *path, nf_rtl_record *rec, nf_error *err);
-void nf_rtl_record_free(nf_rtl_record *rec);
+int nf_rtl_write_project(const nf_design *d, const char *dir, nf_rtl_info *info, nf_error *err);
 
 #endif

@@ -126,7 +126,7 @@ int nf_synth_parse_stat(const char *json, const nf_device *dev, nf_synth_result 
 
 typedef struct nf_estimate_layer {
   char name[64];
-  nf_rtl_kind kind;
+  const char *kind; /* the generator's word for it: "Dense", "ReLU", "Softmax" */
   int n_in, n_out, reuse;
   nf_rtl_cost cost;  /* the generator's counts (the estimator's inputs) */
   double lut, ff, dsp;
@@ -144,10 +144,11 @@ typedef struct nf_estimate {
   double lut_pct, ff_pct, dsp_pct, bram_pct, alm_pct, reg_pct;
 } nf_estimate;
 
-/* Estimates a network for the device `part` (NULL = "xcvu9p"). use_dsp: as
- * 'nnfirm synth --dsp' (ReuseFactor multipliers in DSP48E2, not in LUTs).
- * Errors: NF_EINPUT for an unknown part or a network the generator refuses. */
-int nf_estimate_net(const nf_rtl_net *net, const char *part, bool use_dsp, nf_estimate *e, nf_error *err);
+/* Estimates the hardware layers of design d for the device `part` (NULL =
+ * "xcvu9p"). use_dsp: as 'nnfirm synth --dsp' (ReuseFactor multipliers in
+ * DSP48E2, not in LUTs). Errors: NF_EINPUT for an unknown part or a design
+ * the generator refuses. */
+int nf_estimate_design(const nf_design *d, const char *part, bool use_dsp, nf_estimate *e, nf_error *err);
 void nf_estimate_free(nf_estimate *e);
 
 /* One layer's figures from its counts (fills lut, ff, dsp, bram, lut_arith, alm, reg). */

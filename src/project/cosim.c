@@ -1,5 +1,5 @@
-/* Co-simulation of a project: the expected output codes (the emulator, or
- * the generator's SPEC §3 reference in an RTL-only project), the simulator
+/* Co-simulation of a project: the expected output codes (the emulator,
+ * checked against the generator's own SPEC §3 reference), the simulator
  * run (nf_cosim_run), and PROJECT/cosim/ with report.json. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -14,32 +14,21 @@ static int expected_outputs(const nf_project *p, const nf_project_cosim_opts *o,
   const nf_rtl_info *info = &p->info;
   long rows = o->n_rows;
   int rc = NF_OK;
-  if (p->design) { /* the emulator's own input path: scaler, then the input type */
-    float *raw = nf_malloc((size_t)rows * info->n_in * sizeof *raw, err);
-    if (!raw) return NF_EINTERNAL;
-    for (long i = 0; i < rows * info->n_in; i++) raw[i] = (float)o->rows[i];
-    rc = nf_emulate_inputs(p->design, raw, rows, in, err);
-    free(raw);
-    if (!rc) rc = nf_emulate(p->design, in, rows, p->design->n_hw - 1, want, err);
-    r->expected_from = "emulator";
-  } else { /* the value itself, cast to the first layer's input type */
-    const nf_fixed_type *t = &p->net.layers[0].input_t;
-    for (long i = 0; !rc && i < rows * info->n_in; i++) {
-      nf_code c;
-      rc = nf_fixed_from_double(t, o->rows[i], &c, err);
-      in[i] = (int64_t)c;
-    }
-    r->expected_from = "SPEC 3 reference (no converted design in the project)";
-  }
+  /* the emulator's own input path: scaler, then the input type */
+  float *raw = nf_malloc((size_t)rows * info->n_in * sizeof *raw, err);
+  if (!raw) return NF_EINTERNAL;
+  for (long i = 0; i < rows * info->n_in; i++) raw[i] = (float)o->rows[i];
+  rc = nf_emulate_inputs(p->design, raw, rows, in, err);
+  free(raw);
+  if (!rc) rc = nf_emulate(p->design, in, rows, p->design->n_hw - 1, want, err);
+  r->expected_from = "emulator";
   int64_t *ref = rc ? NULL : nf_malloc((size_t)info->n_out * sizeof *ref, err);
   if (!rc && !ref) rc = NF_EINTERNAL;
   nf_progress bar;
   nf_progress_begin(&bar, "reference", rows, o->quiet);
   for (long i = 0; i < rows && !rc; i++) {
-    int64_t *dst = p->design ? ref : want + (size_t)i * info->n_out;
-    rc = nf_rtl_reference(&p->net, in + (size_t)i * info->n_in, dst, err);
-    if (p->design)
-      for (int k = 0; k < info->n_out; k++) r->reference_disagreements += ref[k] != want[(size_t)i * info->n_out + k];
+    rc = nf_rtl_reference(p->design, in + (size_t)i * info->n_in, ref, err);
+    for (int k = 0; !rc && k < info->n_out; k++) r->reference_disagreements += ref[k] != want[(size_t)i * info->n_out + k];
     if (i % 256 == 0) nf_progress_update(&bar, i, NULL);
   }
   nf_progress_end(&bar);

@@ -11,11 +11,6 @@
 #include "nnfirm/project.h"
 #include "nnfirm/util.h"
 
-struct nf_project_internal {
-  nf_rtl_layer *net_layers; /* the design's hardware network (points into design) */
-  nf_rtl_record record;     /* an RTL-only project's network */
-};
-
 static const char FORMAT_NAME[] = "nnfirm project";
 
 /* ---- Checksums ------------------------------------------------------------------
@@ -77,32 +72,28 @@ static bool add_type(cJSON *m, const char *key, const nf_fixed_type *t) {
 }
 
 /* The manifest's figures. Version 1's keys keep their names and meaning. */
-static bool manifest_figures(cJSON *m, const nf_project_spec *s, const nf_rtl_net *net, const nf_rtl_info *info) {
+static bool manifest_figures(cJSON *m, const nf_project_spec *s, const nf_rtl_info *info) {
   const nf_design *d = s->design;
   bool ok = cJSON_AddStringToObject(m, "format", FORMAT_NAME) && cJSON_AddNumberToObject(m, "version", NF_PROJECT_VERSION) &&
-            cJSON_AddStringToObject(m, "network", d ? "design.json" : "network.json");
-  if (ok && d)
-    ok = cJSON_AddStringToObject(m, "project_name", d->project) &&
-         cJSON_AddStringToObject(m, "model", s->model_path ? s->model_path : "") &&
-         cJSON_AddStringToObject(m, "part", d->part) && cJSON_AddNumberToObject(m, "clock_period_ns", d->clock_period_ns) &&
-         cJSON_AddStringToObject(m, "strategy", d->strategy) && cJSON_AddStringToObject(m, "io_type", d->io_type) &&
-         add_type(m, "input_t", &d->input_t) && cJSON_AddNumberToObject(m, "layers", d->n_layers) &&
-         add_type(m, "output_t", &d->layers[d->n_hw - 1].result_t);
-  else if (ok)
-    ok = cJSON_AddStringToObject(m, "project_name", net->top) &&
-         cJSON_AddNumberToObject(m, "clock_period_ns", net->clock_period_ns > 0 ? net->clock_period_ns : 5.0) &&
-         cJSON_AddNumberToObject(m, "layers", net->n_layers);
+            cJSON_AddStringToObject(m, "network", "design.json") &&
+            cJSON_AddStringToObject(m, "project_name", d->project) &&
+            cJSON_AddStringToObject(m, "model", s->model_path ? s->model_path : "") &&
+            cJSON_AddStringToObject(m, "part", d->part) &&
+            cJSON_AddNumberToObject(m, "clock_period_ns", d->clock_period_ns > 0 ? d->clock_period_ns : 5.0) &&
+            cJSON_AddStringToObject(m, "strategy", d->strategy) && cJSON_AddStringToObject(m, "io_type", d->io_type) &&
+            add_type(m, "input_t", &d->input_t) && cJSON_AddNumberToObject(m, "layers", d->n_layers) &&
+            add_type(m, "output_t", &d->layers[d->n_hw - 1].result_t);
   ok = ok && cJSON_AddBoolToObject(m, "rtl", info != NULL);
   if (ok && info)
     ok = cJSON_AddNumberToObject(m, "Wi", info->wi) && cJSON_AddNumberToObject(m, "Wo", info->wo) &&
          cJSON_AddNumberToObject(m, "latency_cycles", info->latency) && cJSON_AddNumberToObject(m, "II", info->ii) &&
          cJSON_AddNumberToObject(m, "n_inputs", info->n_in) && cJSON_AddNumberToObject(m, "n_outputs", info->n_out);
-  return ok && cJSON_AddStringToObject(m, "top", d ? d->project : net->top);
+  return ok && cJSON_AddStringToObject(m, "top", d->project);
 }
 
 /* The vendors' flows for the same RTL (vivado/, quartus/; nnfirm/synth.h). */
-static int write_vendor(cJSON *files, const char *dir, const nf_design *d, const nf_rtl_net *net, nf_error *err) {
-  nf_vendor_spec v = {.top = net->top, .part = d ? d->part : NULL, .clock_ns = net->clock_period_ns};
+static int write_vendor(cJSON *files, const char *dir, const nf_design *d, nf_error *err) {
+  nf_vendor_spec v = {.top = d->project, .part = d->part, .clock_ns = d->clock_period_ns > 0 ? d->clock_period_ns : 5.0};
   int rc = nf_vendor_write(&v, dir, err);
   if (!rc) rc = add_dir_hashes(files, dir, "vivado", err);
   if (!rc) rc = add_dir_hashes(files, dir, "quartus", err);
@@ -111,30 +102,18 @@ static int write_vendor(cJSON *files, const char *dir, const nf_design *d, const
 
 static int write_into(const nf_project_spec *s, const char *dir, nf_rtl_info *info, nf_error *err) {
   const nf_design *d = s->design;
-  bool rtl = s->rtl || !d;
-  nf_rtl_net net = {0};
-  nf_rtl_layer *layers = NULL;
+  if (!d || d->n_hw < 1) return nf_fail(err, NF_EINTERNAL, "project: no design with layers in hardware to write");
   cJSON *m = cJSON_CreateObject(), *files = cJSON_CreateObject();
   int rc = m && files ? NF_OK : nf_fail_oom(err, "manifest");
-  if (!rc && d) {
-    rc = nf_design_save(d, dir, err);
-    if (!rc) rc = add_hash(files, dir, "design.json", err);
-    if (!rc && s->config_text) rc = write_text(dir, "config.json", s->config_text, err);
-    if (!rc && s->config_text) rc = add_hash(files, dir, "config.json", err);
-    if (!rc && rtl) rc = nf_design_rtl_net(d, &net, &layers, err);
-  } else if (!rc) {
-    if (!s->net) rc = nf_fail(err, NF_EINTERNAL, "project: neither a design nor a network to write");
-    else net = *s->net;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/network.json", dir);
-    if (!rc) rc = nf_rtl_record_save(&net, path, err);
-    if (!rc) rc = add_hash(files, dir, "network.json", err);
-  }
-  if (!rc && rtl) rc = nf_rtl_write_project(&net, dir, info, err);
-  if (!rc && rtl) rc = add_dir_hashes(files, dir, "rtl", err);
-  if (!rc && rtl) rc = add_dir_hashes(files, dir, "tb", err);
-  if (!rc && rtl) rc = write_vendor(files, dir, d, &net, err);
-  if (!rc && !manifest_figures(m, s, &net, rtl ? info : NULL)) rc = nf_fail_oom(err, "manifest");
+  if (!rc) rc = nf_design_save(d, dir, err);
+  if (!rc) rc = add_hash(files, dir, "design.json", err);
+  if (!rc && s->config_text) rc = write_text(dir, "config.json", s->config_text, err);
+  if (!rc && s->config_text) rc = add_hash(files, dir, "config.json", err);
+  if (!rc && s->rtl) rc = nf_rtl_write_project(d, dir, info, err);
+  if (!rc && s->rtl) rc = add_dir_hashes(files, dir, "rtl", err);
+  if (!rc && s->rtl) rc = add_dir_hashes(files, dir, "tb", err);
+  if (!rc && s->rtl) rc = write_vendor(files, dir, d, err);
+  if (!rc && !manifest_figures(m, s, s->rtl ? info : NULL)) rc = nf_fail_oom(err, "manifest");
   if (!rc) {
     cJSON_AddItemToObject(m, "files", files);
     files = NULL;
@@ -143,7 +122,6 @@ static int write_into(const nf_project_spec *s, const char *dir, nf_rtl_info *in
   if (!rc && !text) rc = nf_fail_oom(err, "manifest");
   if (!rc) rc = write_text(dir, "manifest.json", text, err);
   free(text);
-  free(layers);
   cJSON_Delete(files);
   cJSON_Delete(m);
   return rc;
@@ -230,9 +208,9 @@ static int open_v2(nf_project *p, const cJSON *m, const char *mpath, nf_error *e
   if (!rc && p->has_rtl) rc = verify_no_extra(files, p->dir, "rtl/", err);
   if (rc) return rc;
   if (!strcmp(network, "design.json")) return nf_design_load(p->dir, &p->design, err);
-  char path[4200];
-  snprintf(path, sizeof path, "%s/network.json", p->dir);
-  return nf_rtl_record_load(path, &p->internal->record, err);
+  return nf_fail(err, NF_EINPUT, "%s/network.json: an RTL-only project of format version 2 with the generator's own "
+                 "network record (written by bench_rtl_jet of nnfirm 0.2), which this nnfirm no longer reads; "
+                 "generate it again", p->dir);
 }
 
 /* Version 1: design.json (when converted from a model) and, with RTL, the
@@ -252,11 +230,13 @@ static int open_v1(nf_project *p, const cJSON *m, nf_error *err) {
     rc = verify_files(files, p->dir, "rtl/", path, err);
     if (!rc) rc = verify_no_extra(files, p->dir, "", err);
     cJSON_Delete(tb);
-    if (!rc && !has_design) rc = nf_rtl_record_load(path, &p->internal->record, err);
+    if (!rc && !has_design)
+      rc = nf_fail(err, NF_EINPUT, "%s: an RTL-only project of format version 1 (its network only in tb/design.json), "
+                   "which this nnfirm no longer reads; generate it again", p->dir);
   }
   if (!rc && has_design) rc = nf_design_load(p->dir, &p->design, err);
   const char *top = m ? str_field(m, "top") : NULL;
-  if (!top) top = p->design ? p->design->project : p->internal->record.top;
+  if (!top) top = p->design ? p->design->project : "myproject";
   snprintf(p->top, sizeof p->top, "%s", top);
   return rc;
 }
@@ -265,10 +245,7 @@ int nf_project_open(const char *dir, nf_project **out, nf_error *err) {
   *out = NULL;
   if (access(dir, F_OK) != 0) return nf_fail(err, NF_EINPUT, "%s: no such project directory (no design.json)", dir);
   nf_project *p = nf_calloc(1, sizeof *p, err);
-  if (!p || !(p->internal = nf_calloc(1, sizeof *p->internal, err))) {
-    free(p);
-    return NF_EINTERNAL;
-  }
+  if (!p) return NF_EINTERNAL;
   snprintf(p->dir, sizeof p->dir, "%s", dir);
   char mpath[4200];
   snprintf(mpath, sizeof mpath, "%s/manifest.json", dir);
@@ -290,18 +267,13 @@ int nf_project_open(const char *dir, nf_project **out, nf_error *err) {
     const char *model = str_field(m, "model");
     snprintf(p->model, sizeof p->model, "%s", model ? model : "");
   }
-  if (!rc && p->design) {
-    rc = nf_design_rtl_net(p->design, &p->net, &p->internal->net_layers, err);
-  } else if (!rc) {
-    p->net = p->internal->record.net;
-  }
   if (!rc && p->has_rtl) {
     char tb[4400];
     snprintf(tb, sizeof tb, "%s/tb/tb_%s.v", dir, p->top);
     if (access(tb, R_OK) != 0) rc = nf_fail(err, NF_EINPUT, "%s: missing (the project is incomplete)", tb);
   }
   if (!rc && p->has_rtl) {
-    rc = nf_rtl_plan(&p->net, &p->info, err);
+    rc = nf_rtl_plan(p->design, &p->info, err);
     if (rc) nf_fail_context(err, "%s", dir);
   }
   cJSON_Delete(m);
@@ -315,11 +287,6 @@ int nf_project_open(const char *dir, nf_project **out, nf_error *err) {
 
 void nf_project_free(nf_project *p) {
   if (!p) return;
-  if (p->internal) {
-    free(p->internal->net_layers);
-    nf_rtl_record_free(&p->internal->record);
-    free(p->internal);
-  }
   nf_design_free(p->design);
   free(p);
 }

@@ -28,7 +28,7 @@ static void reduce(rtl_gen *g, group *gs, int ng, int *level, int *stages) {
       char name[RTL_NAME];
       for (int i = 0; i + 1 < gr->n; i += 2) {
         snprintf(name, sizeof name, "%s_l%d_%d", gr->name, *level + 1, m);
-        gr->t[m++] = rtl_add(g, gr->t[i], gr->t[i + 1], name);
+        gr->t[m++] = nf_rtl_add(g, gr->t[i], gr->t[i + 1], name);
       }
       if (gr->n & 1) gr->t[m++] = gr->t[gr->n - 1];
       gr->n = m;
@@ -50,7 +50,7 @@ static void reduce(rtl_gen *g, group *gs, int ng, int *level, int *stages) {
       fprintf(g->fp, "  // ---- pipeline registers after adder level %d ----\n", *level);
       for (int q = 0; q < ng; q++)
         for (int i = 0; i < gs[q].n; i++)
-          if (gs[q].t[i].sig >= 0) gs[q].t[i].sig = rtl_register(g, gs[q].t[i].sig, *stages + 1);
+          if (gs[q].t[i].sig >= 0) gs[q].t[i].sig = nf_rtl_register(g, gs[q].t[i].sig, *stages + 1);
       (*stages)++;
     }
   }
@@ -100,8 +100,8 @@ static void const_name(char *buf, size_t n, char letter, nf_code c) {
   snprintf(buf, n, "%c%s%lld", letter, c < 0 ? "m" : "", (long long)(c < 0 ? -c : c));
 }
 
-int rtl_dense_input(rtl_gen *g, rtl_bus *in, int i, const nf_fixed_type *ti) {
-  int x = rtl_new_sig(g, rtl_in_lo(g, i, ti), rtl_in_hi(g, i, ti), "%s_x%d", g->layer, i);
+int nf_rtl_dense_input(rtl_gen *g, rtl_bus *in, int i, const nf_fixed_type *ti) {
+  int x = nf_rtl_new_sig(g, rtl_in_lo(g, i, ti), rtl_in_hi(g, i, ti), "%s_x%d", g->layer, i);
   if (g->oom) return 0;
   int w = g->sigs[x].width, W = ti->width;
   char e[128];
@@ -113,16 +113,16 @@ int rtl_dense_input(rtl_gen *g, rtl_bus *in, int i, const nf_fixed_type *ti) {
     if (take == 0) snprintf(e, sizeof e, "1'd0"); /* the constant 0 */
     else if (!ti->is_signed) snprintf(e, sizeof e, "{%d'd0, in_data[%d +: %d]}", w - take, i * W, take);
     else snprintf(e, sizeof e, "in_data[%d +: %d]", i * W, take);
-    rtl_bus_use(in, i * W, take);
+    nf_rtl_bus_use(in, i * W, take);
   } else {
     snprintf(e, sizeof e, "{%d'd0, in_data[%d +: %d]}", w - W, i * W, W);
-    rtl_bus_use(in, i * W, W);
+    nf_rtl_bus_use(in, i * W, W);
   }
-  rtl_wire(g, x, e);
+  nf_rtl_wire(g, x, e);
   return x;
 }
 
-static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
+static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
   const int n_in = L->n_in, n_out = L->n_out;
   const nf_fixed_type *ti = &L->input_t, *ta = &L->accum_t;
   const int fi = nf_fixed_frac_bits(ti), fw = nf_fixed_frac_bits(&L->weight_t), fp = fi + fw;
@@ -150,8 +150,8 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
   }
 
   fprintf(g->fp, "  // inputs x_i (codes of input_t; widths from the values they can take)\n");
-  rtl_bus *in = rtl_bus_new(g, "in_data", n_in * ti->width);
-  for (int i = 0; i < n_in && !g->oom; i++) xs[i] = rtl_dense_input(g, in, i, ti);
+  rtl_bus *in = nf_rtl_bus_new(g, "in_data", n_in * ti->width);
+  for (int i = 0; i < n_in && !g->oom; i++) xs[i] = nf_rtl_dense_input(g, in, i, ti);
 
   /* Plan every nonzero product: exact (a shifted, signed share of x*o) or
    * materialized (x*c computed, then quantized as accum_t says). */
@@ -171,7 +171,7 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
       nf_code ilo = g->sigs[xs[i]].lo, ihi = g->sigs[xs[i]].hi;
       nf_code plo = w > 0 ? ilo * w : ihi * w, phi = w > 0 ? ihi * w : ilo * w;
       nf_code clo, chi;
-      rtl_cast_range(plo, phi, fp, ta, false, &clo, &chi);
+      nf_rtl_cast_range(plo, phi, fp, ta, false, &clo, &chi);
       bool exact = drop <= 0 && (acc_wraps || (clo >= alo && chi <= ahi));
       nf_code c = exact ? o : (w < 0 ? -o : o);
       int q = g->style & NF_RTL_STYLE_NO_SHARE ? -1 : find_key(keys, nk, first, i, c);
@@ -214,14 +214,14 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
     if (g->style & NF_RTL_STYLE_MUL) {
       const rtl_sig *x = &g->sigs[xs[keys[q].i]];
       nf_code lo = c > 0 ? x->lo * c : x->hi * c, hi = c > 0 ? x->hi * c : x->lo * c;
-      int p = rtl_new_sig(g, lo, hi, "%s_mul", gs[q].name);
+      int p = nf_rtl_new_sig(g, lo, hi, "%s_mul", gs[q].name);
       if (g->oom) break;
       char lit[64], xe[2 * RTL_NAME + 80], e[3 * RTL_NAME + 160];
       int w = g->sigs[p].width;
-      rtl_literal(lit, sizeof lit, c, w);
-      rtl_sext(g, xe, sizeof xe, xs[keys[q].i], w);
+      nf_rtl_literal(lit, sizeof lit, c, w);
+      nf_rtl_sext(g, xe, sizeof xe, xs[keys[q].i], w);
       snprintf(e, sizeof e, "%s * %s", xe, lit);
-      rtl_wire(g, p, e);
+      nf_rtl_wire(g, p, e);
       gs[q].t = &leaves[nl];
       leaves[nl++] = (rtl_term){.sig = p, .shift = 0, .sign = 1};
       gs[q].n = 1;
@@ -274,11 +274,11 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
             snprintf(nm, sizeof nm, "%s_x%d_p", g->layer, i);
             const_name(wn, sizeof wn, 'c', keys[p->key].c);
             strncat(nm, wn + 1, sizeof nm - strlen(nm) - 1);
-            keys[p->key].mat = rtl_materialize(g, t, nm);
+            keys[p->key].mat = nf_rtl_materialize(g, t, nm);
           }
           const_name(wn, sizeof wn, 'w', L->weights[ij]);
           snprintf(nm, sizeof nm, "%s_x%d_%s_acc", g->layer, i, wn);
-          s = rtl_cast(g, keys[p->key].mat, p->frac, ta, !acc_wraps, nm);
+          s = nf_rtl_cast(g, keys[p->key].mat, p->frac, ta, !acc_wraps, nm);
         }
         cast_sig[ij] = s;
         t = (rtl_term){.sig = s, .shift = 0, .sign = 1};
@@ -298,20 +298,20 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
   for (int j = 0; j < n_out && !g->oom; j++) {
     char nm[RTL_NAME], ye[2 * RTL_NAME + 80];
     snprintf(nm, sizeof nm, "%s_o%d_sum", g->layer, j);
-    int v = rtl_materialize(g, gs[j].t[0], nm);
+    int v = nf_rtl_materialize(g, gs[j].t[0], nm);
     snprintf(nm, sizeof nm, "%s_o%d_acc", g->layer, j);
-    int acc = rtl_cast(g, v, fa, ta, true, nm);
+    int acc = nf_rtl_cast(g, v, fa, ta, true, nm);
     snprintf(nm, sizeof nm, "%s_o%d_res", g->layer, j);
-    int y = rtl_cast(g, acc, fa, tr, true, nm);
+    int y = nf_rtl_cast(g, acc, fa, tr, true, nm);
     if (g->oom) break;
     /* sign-extended or truncated to the code width (the value fits) */
-    rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
+    nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
     fprintf(g->fp, "  reg [%d:0] %s_y%d; always @(posedge clk) %s_y%d <= %s;\n", tr->width - 1, g->layer, j, g->layer, j,
             ye);
     fprintf(g->fp, "  assign out_data[%d +: %d] = %s_y%d;\n", j * tr->width, tr->width, g->layer, j);
     g->regs += tr->width;
     /* bits above the value's width copy its sign: synthesis merges their registers */
-    if (g->cost) g->cost->reg_bits += rtl_live_bits(g, y) < tr->width ? rtl_live_bits(g, y) : tr->width;
+    if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, y) < tr->width ? nf_rtl_live_bits(g, y) : tr->width;
     rtl_out_range(g, j, y);
   }
   stages++;
@@ -324,7 +324,7 @@ static int emit_dense(rtl_gen *g, const nf_rtl_layer *L, int *latency) {
     fprintf(g->fp, "  always @(posedge clk) valid_pipe <= rst ? %d'd0 : {valid_pipe[%d:0], in_valid};\n", stages,
             stages - 2);
   fprintf(g->fp, "  assign out_valid = valid_pipe[%d];\n", stages - 1);
-  rtl_sink(g, NULL);
+  nf_rtl_sink(g, NULL);
   free(xs), free(keys), free(plan), free(leaves), free(gs), free(cast_sig);
   return g->oom ? NF_EINTERNAL : NF_OK;
 }
@@ -352,7 +352,8 @@ static void place_registers(const long *bits, int depth, int k, bool *reg_at) {
   for (int l = from[depth]; l > 0; l = from[l]) reg_at[l] = true;
 }
 
-int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, int *latency) {
+/* Fully parallel (ReuseFactor 1): two passes, see place_registers. */
+static int emit_dense_parallel(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
   (void)top;
   /* pass 1, into nowhere: the adder levels and the bits alive after each */
   size_t n_ranges = (size_t)(L->n_in > L->n_out ? L->n_in : L->n_out);
@@ -367,7 +368,7 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
                   .style = g->style, .level_bits = bits, .reg_at = none, .layer = g->layer};
     int lat;
     rc = emit_dense(&g1, L, &lat);
-    rtl_free(&g1);
+    nf_rtl_free(&g1);
     if (!rc) place_registers(bits, g1.levels, k, reg_at);
   }
   if (null) fclose(null);
@@ -380,40 +381,84 @@ int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, in
   return rc;
 }
 
-int rtl_emit_relu(rtl_gen *g, const char *top, const nf_rtl_layer *L) {
-  const nf_fixed_type *ti = &L->input_t, *tr = &L->result_t;
-  rtl_bus *in = rtl_bus_new(g, "in_data", L->n_in * ti->width);
-  fprintf(g->fp, "  // <layer>_x<i>: input i; <layer>_m<i> = max(x_i, 0); <layer>_y<i>: cast to result_t\n");
-  for (int i = 0; i < L->n_in && !g->oom; i++) {
-    int x = rtl_dense_input(g, in, i, ti);
-    nf_code xlo = g->sigs[x].lo, xhi = g->sigs[x].hi;
-    int m = x;
-    if (xlo < 0) {
-      m = rtl_new_sig(g, 0, xhi < 0 ? 0 : xhi, "%s_m%d", g->layer, i);
-      if (g->oom) break;
-      int wm = g->sigs[m].width;
-      char e[3 * RTL_NAME + 120], keep[2 * RTL_NAME + 80];
-      /* a comparison, not the sign bit: Verilator 5.006 mis-optimizes the
-       * bit-select form feeding a rounding cast (found by co-simulation) */
-      if (xhi < 0) {
-        snprintf(e, sizeof e, "%d'sd0", wm); /* never positive: the constant 0 */
-      } else {
-        rtl_ext(g, keep, sizeof keep, x, 0, 0, wm);
-        snprintf(e, sizeof e, "(%s < %d'sd0) ? %d'sd0 : %s", rtl_ref(g, x), g->sigs[x].width, wm, keep);
+/* With a saturating accumulator, the tree is exact only if no partial sum
+ * of the sequential order (bias first, then inputs 0..n-1) can leave the
+ * accum_t range; then saturation never acts and the order is irrelevant. */
+static int check_saturation(const nf_design_layer *L, nf_error *err) {
+  const nf_fixed_type *ta = &L->accum_t;
+  if (ta->o == NF_O_WRAP) return NF_OK;
+  nf_code alo = nf_fixed_min_code(ta), ahi = nf_fixed_max_code(ta);
+  nf_code xlo = nf_fixed_min_code(&L->input_t), xhi = nf_fixed_max_code(&L->input_t);
+  int fp = nf_fixed_frac_bits(&L->input_t) + nf_fixed_frac_bits(&L->weight_t);
+  for (int j = 0; j < L->n_out; j++) {
+    nf_code b = L->bias ? L->bias[j] : 0;
+    nf_code lo = nf_fixed_cast_code(ta, b, nf_fixed_frac_bits(&L->bias_t)), hi = lo;
+    for (int i = 0; i < L->n_in; i++) {
+      nf_code w = L->weights[(size_t)i * L->n_out + j];
+      if (w == 0) continue;
+      nf_code plo = w > 0 ? xlo * w : xhi * w, phi = w > 0 ? xhi * w : xlo * w, clo, chi;
+      nf_rtl_cast_range(plo, phi, fp, ta, true, &clo, &chi);
+      lo += clo;
+      hi += chi;
+      if (lo < alo || hi > ahi) {
+        char ts[96];
+        nf_fixed_type_format(ta, ts, sizeof ts);
+        return nf_fail(err, NF_EINPUT,
+                       "layer %s: the saturating accumulator %s may saturate in the middle of the sum (output %d, "
+                       "input %d), which a parallel adder tree cannot reproduce; use a wider accum type or AP_WRAP",
+                       L->name, ts, j, i);
       }
-      rtl_wire(g, m, e);
     }
-    if (g->cost) g->cost->relu_bits += rtl_live_bits(g, m);
-    char nm[RTL_NAME], ye[2 * RTL_NAME + 80];
-    snprintf(nm, sizeof nm, "%s_y%d", g->layer, i);
-    int y = rtl_cast(g, m, nf_fixed_frac_bits(ti), tr, true, nm);
-    if (g->oom) break;
-    rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
-    fprintf(g->fp, "  assign out_data[%d +: %d] = %s;\n", i * tr->width, tr->width, ye);
-    rtl_out_range(g, i, y);
   }
-  fprintf(g->fp, "  assign out_valid = in_valid;\n");
-  rtl_sink(g, "clk, rst");
-  (void)top;
-  return g->oom ? NF_EINTERNAL : NF_OK;
+  return NF_OK;
 }
+
+static int dense_check(const nf_design_layer *L, nf_error *err) {
+  if (!L->weights) return nf_fail(err, NF_EINPUT, "layer %s: no weights", L->name);
+  if (L->reuse_factor > 4096) return nf_fail(err, NF_EINPUT, "layer %s: ReuseFactor %d is too large", L->name, L->reuse_factor);
+  int bits = L->input_t.width + L->weight_t.width + 2;
+  for (int n = L->n_in; n > 1; n >>= 1) bits++;
+  if (bits > 110 || L->accum_t.width > 110)
+    return nf_fail(err, NF_EINPUT, "layer %s: products and sums would exceed 110 bits", L->name);
+  return check_saturation(L, err);
+}
+
+static int dense_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
+  return L->reuse_factor > 1 ? nf_rtl_emit_dense_reuse(g, top, L, k, latency) : emit_dense_parallel(g, top, L, k, latency);
+}
+
+static void dense_describe(FILE *fp, const nf_design_layer *L, long adders) {
+  char tw[96], tb[96], ta[96];
+  nf_fixed_type_format(&L->weight_t, tw, sizeof tw);
+  nf_fixed_type_format(&L->bias_t, tb, sizeof tb);
+  nf_fixed_type_format(&L->accum_t, ta, sizeof ta);
+  long nnz = 0;
+  for (long i = 0; i < (long)L->n_in * L->n_out; i++) nnz += L->weights[i] != 0;
+  fprintf(fp, "//   weight_t %s, bias_t %s, accum_t %s\n", tw, tb, ta);
+  fprintf(fp, "//   %ld of %ld weights nonzero; %ld adders; ReuseFactor %d\n", nnz, (long)L->n_in * L->n_out, adders,
+          L->reuse_factor > 1 ? L->reuse_factor : 1);
+}
+
+/* acc = (accum_t) b; acc = (accum_t)(acc + (accum_t)(x_i w_ij)) in input order; y = (result_t) acc */
+static void dense_reference(const nf_design_layer *L, const nf_code *x, nf_code *y) {
+  int fp = nf_fixed_frac_bits(&L->input_t) + nf_fixed_frac_bits(&L->weight_t), fa = nf_fixed_frac_bits(&L->accum_t);
+  for (int j = 0; j < L->n_out; j++) {
+    nf_code acc = nf_fixed_cast_code(&L->accum_t, L->bias ? L->bias[j] : 0, nf_fixed_frac_bits(&L->bias_t));
+    for (int i = 0; i < L->n_in; i++) {
+      nf_code p = nf_fixed_cast_code(&L->accum_t, x[i] * L->weights[(size_t)i * L->n_out + j], fp);
+      acc = nf_fixed_cast_code(&L->accum_t, acc + p, fa);
+    }
+    y[j] = nf_fixed_cast_code(&L->result_t, acc, fa);
+  }
+}
+
+static int dense_interval(const nf_design_layer *L) { return L->reuse_factor > 1 ? L->reuse_factor : 1; }
+
+const nf_rtl_layer_ops nf_rtl_dense_ops = {
+    .what = "Dense",
+    .check = dense_check,
+    .emit = dense_emit,
+    .describe = dense_describe,
+    .reference = dense_reference,
+    .interval = dense_interval,
+};

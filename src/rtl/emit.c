@@ -6,7 +6,7 @@
 
 #include "emit.h"
 
-int rtl_signed_width(nf_code lo, nf_code hi) {
+int nf_rtl_signed_width(nf_code lo, nf_code hi) {
   int w = 1;
   while (w < 127) {
     nf_code mn = -((nf_code)1 << (w - 1)), mx = ((nf_code)1 << (w - 1)) - 1;
@@ -17,7 +17,7 @@ int rtl_signed_width(nf_code lo, nf_code hi) {
 }
 
 /* Verilog literal of v in `width` bits, two's complement, signed. */
-void rtl_literal(char *buf, size_t n, nf_code v, int width) {
+void nf_rtl_literal(char *buf, size_t n, nf_code v, int width) {
   unsigned __int128 u = (unsigned __int128)v;
   if (width < 128) u &= (((unsigned __int128)1 << width) - 1);
   char hex[40];
@@ -31,7 +31,7 @@ void rtl_literal(char *buf, size_t n, nf_code v, int width) {
   buf[off] = '\0';
 }
 
-int rtl_new_sig(rtl_gen *g, nf_code lo, nf_code hi, const char *fmt, ...) {
+int nf_rtl_new_sig(rtl_gen *g, nf_code lo, nf_code hi, const char *fmt, ...) {
   if (g->n_sigs == g->cap_sigs) {
     int cap = g->cap_sigs ? 2 * g->cap_sigs : 1024;
     rtl_sig *s = nf_realloc(g->sigs, (size_t)cap * sizeof *s, g->err);
@@ -45,7 +45,7 @@ int rtl_new_sig(rtl_gen *g, nf_code lo, nf_code hi, const char *fmt, ...) {
   rtl_sig *s = &g->sigs[g->n_sigs];
   s->lo = lo;
   s->hi = hi;
-  s->width = rtl_signed_width(lo, hi);
+  s->width = nf_rtl_signed_width(lo, hi);
   s->used = 0;
   s->reg = -1;
   va_list ap;
@@ -64,26 +64,26 @@ static void mark(rtl_gen *g, int sig, int hi, int lo) {
   for (int b = lo; b <= hi; b++) s->used |= (unsigned __int128)1 << b;
 }
 
-const char *rtl_ref(rtl_gen *g, int sig) {
+const char *nf_rtl_ref(rtl_gen *g, int sig) {
   if (g->oom) return "oom";
   mark(g, sig, g->sigs[sig].width - 1, 0);
   return g->sigs[sig].name;
 }
 
-void rtl_bit(rtl_gen *g, char *buf, size_t n, int sig, int bit) {
+void nf_rtl_bit(rtl_gen *g, char *buf, size_t n, int sig, int bit) {
   if (g->oom) return (void)snprintf(buf, n, "oom");
   mark(g, sig, bit, bit);
   snprintf(buf, n, "%s[%d]", g->sigs[sig].name, bit);
 }
 
-void rtl_slice(rtl_gen *g, char *buf, size_t n, int sig, int hi, int lo) {
+void nf_rtl_slice(rtl_gen *g, char *buf, size_t n, int sig, int hi, int lo) {
   if (g->oom) return (void)snprintf(buf, n, "oom");
   mark(g, sig, hi, lo);
   if (hi == lo) snprintf(buf, n, "%s[%d]", g->sigs[sig].name, hi);
   else snprintf(buf, n, "%s[%d:%d]", g->sigs[sig].name, hi, lo);
 }
 
-void rtl_ext(rtl_gen *g, char *buf, size_t n, int sig, int drop, int shift, int width) {
+void nf_rtl_ext(rtl_gen *g, char *buf, size_t n, int sig, int drop, int shift, int width) {
   if (g->oom) return (void)snprintf(buf, n, "oom");
   const rtl_sig *s = &g->sigs[sig];
   const char *nm = s->name;
@@ -117,20 +117,20 @@ void rtl_ext(rtl_gen *g, char *buf, size_t n, int sig, int drop, int shift, int 
   snprintf(buf, n, "{%s, %s%s}", sign, part, zeros);
 }
 
-void rtl_sext(rtl_gen *g, char *buf, size_t n, int sig, int width) {
+void nf_rtl_sext(rtl_gen *g, char *buf, size_t n, int sig, int width) {
   char e[2 * RTL_NAME + 80];
-  rtl_ext(g, e, sizeof e, sig, 0, 0, width);
+  nf_rtl_ext(g, e, sizeof e, sig, 0, 0, width);
   if (e[0] == '{') snprintf(buf, n, "$signed(%s)", e);
   else if (strchr(e, '[')) snprintf(buf, n, "$signed(%s)", e); /* a part-select is unsigned */
   else snprintf(buf, n, "%s", e);
 }
 
-void rtl_wire(rtl_gen *g, int sig, const char *expr) {
+void nf_rtl_wire(rtl_gen *g, int sig, const char *expr) {
   if (g->oom) return;
   fprintf(g->fp, "  wire signed [%d:0] %s = %s;\n", g->sigs[sig].width - 1, g->sigs[sig].name, expr);
 }
 
-rtl_bus *rtl_bus_new(rtl_gen *g, const char *name, int width) {
+rtl_bus *nf_rtl_bus_new(rtl_gen *g, const char *name, int width) {
   if (g->n_buses == g->cap_buses) {
     int cap = g->cap_buses ? 2 * g->cap_buses : 8;
     rtl_bus **nb = nf_realloc(g->buses, (size_t)cap * sizeof *nb, g->err);
@@ -155,7 +155,7 @@ rtl_bus *rtl_bus_new(rtl_gen *g, const char *name, int width) {
   return b;
 }
 
-void rtl_bus_use(rtl_bus *b, int lo, int len) {
+void nf_rtl_bus_use(rtl_bus *b, int lo, int len) {
   if (!b) return;
   for (int i = lo; i < lo + len && i < b->width; i++)
     if (i >= 0) b->used[i] = true;
@@ -170,7 +170,7 @@ static void sink_item(FILE *fp, int *items, const char *name, int hi, int lo, bo
   (*items)++;
 }
 
-void rtl_sink(rtl_gen *g, const char *extra) {
+void nf_rtl_sink(rtl_gen *g, const char *extra) {
   if (!g->oom) {
     int items = 0;
     for (int b = 0; b < g->n_buses; b++) {
@@ -219,7 +219,7 @@ void rtl_sink(rtl_gen *g, const char *extra) {
   g->n_buses = 0;
 }
 
-void rtl_free(rtl_gen *g) {
+void nf_rtl_free(rtl_gen *g) {
   for (int b = 0; b < g->n_buses; b++) free(g->buses[b]->used), free(g->buses[b]);
   free(g->buses);
   g->buses = NULL;
@@ -228,16 +228,16 @@ void rtl_free(rtl_gen *g) {
   g->sigs = NULL;
 }
 
-int rtl_live_bits(const rtl_gen *g, int sig) {
+int nf_rtl_live_bits(const rtl_gen *g, int sig) {
   const rtl_sig *s = &g->sigs[sig];
   if (s->lo == s->hi) return 0;
   /* a value that never changes sign has a constant sign bit */
   return s->width - (s->lo >= 0 || s->hi < 0 ? 1 : 0);
 }
 
-void rtl_cost_adder(rtl_gen *g, int sig, int pass, bool constant) {
+void nf_rtl_cost_adder(rtl_gen *g, int sig, int pass, bool constant) {
   if (!g->cost || g->oom) return;
-  int bits = rtl_live_bits(g, sig) - pass;
+  int bits = nf_rtl_live_bits(g, sig) - pass;
   if (bits < 0) bits = 0;
   g->cost->adders++;
   g->cost->add_bits += bits;
@@ -250,10 +250,10 @@ static long dsp_tiles(int a, int b) {
   return ab < ba ? ab : ba;
 }
 
-void rtl_cost_multiplier(rtl_gen *g, int x, int y) {
+void nf_rtl_cost_multiplier(rtl_gen *g, int x, int y) {
   if (!g->cost || g->oom) return;
   g->cost->muls++;
-  g->cost->mul_bits += (long)rtl_live_bits(g, x) * rtl_live_bits(g, y);
+  g->cost->mul_bits += (long)nf_rtl_live_bits(g, x) * nf_rtl_live_bits(g, y);
   g->cost->dsp += dsp_tiles(g->sigs[x].width, g->sigs[y].width);
 }
 
@@ -264,7 +264,7 @@ static int trailing_zeros(nf_code c) {
   return n;
 }
 
-void rtl_term_range(const rtl_gen *g, const rtl_term *t, nf_code *lo, nf_code *hi) {
+void nf_rtl_term_range(const rtl_gen *g, const rtl_term *t, nf_code *lo, nf_code *hi) {
   nf_code a, b;
   if (t->sig < 0) {
     a = b = t->cval;
@@ -283,16 +283,16 @@ void rtl_term_range(const rtl_gen *g, const rtl_term *t, nf_code *lo, nf_code *h
 
 /* Operand text of a term's magnitude in exactly `width` bits. */
 static void operand(rtl_gen *g, const rtl_term *t, int width, char *buf, size_t n) {
-  if (t->sig < 0) rtl_literal(buf, n, t->cval * (t->sign < 0 ? -1 : 1), width);
-  else rtl_ext(g, buf, n, t->sig, 0, t->shift, width);
+  if (t->sig < 0) nf_rtl_literal(buf, n, t->cval * (t->sign < 0 ? -1 : 1), width);
+  else nf_rtl_ext(g, buf, n, t->sig, 0, t->shift, width);
 }
 
 /* a + b as one trimmed adder. Signs are carried, not computed: (-a)+(-b) is
  * emitted as a+b with a negative term sign, so negation costs nothing until
- * a value is needed on its own (rtl_materialize). Constants are folded into
+ * a value is needed on its own (nf_rtl_materialize). Constants are folded into
  * the term as literals (their sign applied). Both operands are written at the
  * result's width: the sum is exact mod 2^width, and the result fits. */
-rtl_term rtl_add(rtl_gen *g, rtl_term a, rtl_term b, const char *name) {
+rtl_term nf_rtl_add(rtl_gen *g, rtl_term a, rtl_term b, const char *name) {
   if (a.sig < 0 && b.sig < 0) {
     nf_code va = a.sign * a.cval, vb = b.sign * b.cval;
     return (rtl_term){.sig = -1, .sign = 1, .cval = va + vb};
@@ -325,8 +325,8 @@ rtl_term rtl_add(rtl_gen *g, rtl_term a, rtl_term b, const char *name) {
   nf_code alo, ahi, blo, bhi;
   rtl_term ra = ma, rb = mb;
   rb.sign = 1;
-  rtl_term_range(g, &ra, &alo, &ahi);
-  rtl_term_range(g, &rb, &blo, &bhi);
+  nf_rtl_term_range(g, &ra, &alo, &ahi);
+  nf_rtl_term_range(g, &rb, &blo, &bhi);
   nf_code lo, hi;
   bool sub = !both_neg && b.sign < 0;
   if (sub) {
@@ -336,62 +336,62 @@ rtl_term rtl_add(rtl_gen *g, rtl_term a, rtl_term b, const char *name) {
     lo = alo + blo;
     hi = ahi + bhi;
   }
-  int id = rtl_new_sig(g, lo, hi, "%s", name);
+  int id = nf_rtl_new_sig(g, lo, hi, "%s", name);
   if (g->oom) return (rtl_term){.sig = -1};
   char oa[2 * RTL_NAME + 80], ob[2 * RTL_NAME + 80], e[5 * RTL_NAME + 200];
   int w = g->sigs[id].width;
   operand(g, &ra, w, oa, sizeof oa);
   operand(g, &rb, w, ob, sizeof ob);
   snprintf(e, sizeof e, "%s %c %s", oa, sub ? '-' : '+', ob);
-  rtl_wire(g, id, e);
+  nf_rtl_wire(g, id, e);
   g->adders++;
   /* the low bits below the other operand's lowest possibly-nonzero bit pass through */
   bool constant = ra.sig < 0 || rb.sig < 0;
   int low_a = ra.sig < 0 ? trailing_zeros(ra.cval) : ra.shift, low_b = rb.sig < 0 ? trailing_zeros(rb.cval) : rb.shift;
-  rtl_cost_adder(g, id, low_a > low_b ? low_a : low_b, constant);
+  nf_rtl_cost_adder(g, id, low_a > low_b ? low_a : low_b, constant);
   return (rtl_term){.sig = id, .shift = base, .sign = both_neg ? -1 : 1};
 }
 
 /* A term as a plain signal holding exactly its value (shift and sign applied). */
-int rtl_materialize(rtl_gen *g, rtl_term t, const char *name) {
+int nf_rtl_materialize(rtl_gen *g, rtl_term t, const char *name) {
   if (t.sig >= 0 && t.sign > 0 && t.shift == 0) return t.sig;
   nf_code lo, hi;
-  rtl_term_range(g, &t, &lo, &hi);
-  int id = rtl_new_sig(g, lo, hi, "%s", name);
+  nf_rtl_term_range(g, &t, &lo, &hi);
+  int id = nf_rtl_new_sig(g, lo, hi, "%s", name);
   if (g->oom) return 0;
   char op[2 * RTL_NAME + 80], e[2 * RTL_NAME + 90];
   int w = g->sigs[id].width;
   if (t.sig < 0) {
-    rtl_literal(op, sizeof op, t.cval * t.sign, w);
-    rtl_wire(g, id, op);
+    nf_rtl_literal(op, sizeof op, t.cval * t.sign, w);
+    nf_rtl_wire(g, id, op);
     return id;
   }
   rtl_term mag = t;
   mag.sign = 1;
   operand(g, &mag, w, op, sizeof op);
-  if (t.sign < 0) g->adders++, rtl_cost_adder(g, id, t.shift, false);
+  if (t.sign < 0) g->adders++, nf_rtl_cost_adder(g, id, t.shift, false);
   snprintf(e, sizeof e, "%s%s", t.sign < 0 ? "-" : "", op);
-  rtl_wire(g, id, e);
+  nf_rtl_wire(g, id, e);
   return id;
 }
 
-int rtl_register(rtl_gen *g, int sig, int stage) {
+int nf_rtl_register(rtl_gen *g, int sig, int stage) {
   if (g->sigs[sig].reg >= 0) {
     int id = g->sigs[sig].reg;
     g->regs += g->sigs[id].width;
-    if (g->cost) g->cost->reg_bits += rtl_live_bits(g, id);
+    if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, id);
     return id;
   }
-  char base[RTL_NAME]; /* a copy: rtl_new_sig may move g->sigs */
+  char base[RTL_NAME]; /* a copy: nf_rtl_new_sig may move g->sigs */
   snprintf(base, sizeof base, "%.*s", g->sigs[sig].base_len, g->sigs[sig].name);
-  int id = rtl_new_sig(g, g->sigs[sig].lo, g->sigs[sig].hi, "%s_r%d", base, stage);
+  int id = nf_rtl_new_sig(g, g->sigs[sig].lo, g->sigs[sig].hi, "%s_r%d", base, stage);
   if (g->oom) return 0;
   g->sigs[id].base_len = g->sigs[sig].base_len;
   g->sigs[sig].reg = id;
   fprintf(g->fp, "  reg signed [%d:0] %s; always @(posedge clk) %s <= %s;\n", g->sigs[id].width - 1,
-          g->sigs[id].name, g->sigs[id].name, rtl_ref(g, sig));
+          g->sigs[id].name, g->sigs[id].name, nf_rtl_ref(g, sig));
   g->regs += g->sigs[id].width;
-  if (g->cost) g->cost->reg_bits += rtl_live_bits(g, id);
+  if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, id);
   return id;
 }
 
@@ -410,7 +410,7 @@ static bool round_up(nf_qmode q, bool neg, bool odd, int cmp_half, bool exact) {
 }
 
 /* v * 2^-drop quantized with mode q (drop > 0), as an integer. */
-nf_code rtl_quantize(nf_code v, int drop, nf_qmode q) {
+nf_code nf_rtl_quantize(nf_code v, int drop, nf_qmode q) {
   if (drop <= 0) return v * ((nf_code)1 << -drop);
   if (drop > 120) drop = 120; /* ranges here never come near: keeps the shifts defined */
   nf_code fl = v >> drop;
@@ -426,10 +426,10 @@ static void type_range(const nf_fixed_type *t, nf_code *lo, nf_code *hi, bool sy
   if (sym && t->is_signed) *lo = -*hi;
 }
 
-void rtl_cast_range(nf_code lo, nf_code hi, int frac, const nf_fixed_type *t, bool overflow, nf_code *olo,
+void nf_rtl_cast_range(nf_code lo, nf_code hi, int frac, const nf_fixed_type *t, bool overflow, nf_code *olo,
                     nf_code *ohi) {
   int drop = frac - nf_fixed_frac_bits(t);
-  nf_code qlo = rtl_quantize(lo, drop, t->q), qhi = rtl_quantize(hi, drop, t->q);
+  nf_code qlo = nf_rtl_quantize(lo, drop, t->q), qhi = nf_rtl_quantize(hi, drop, t->q);
   nf_code tlo, thi;
   type_range(t, &tlo, &thi, false);
   if (!overflow || (qlo >= tlo && qhi <= thi)) {
@@ -464,18 +464,18 @@ static void round_expr(rtl_gen *g, char *buf, size_t n, nf_qmode q, int e, int w
   half[k] = '\0';
   switch (q) {
   case NF_Q_TRN: snprintf(buf, n, "1'b0"); return;
-  case NF_Q_RND: rtl_bit(g, buf, n, e, drop - 1); return;
+  case NF_Q_RND: nf_rtl_bit(g, buf, n, e, drop - 1); return;
   case NF_Q_RND_MIN_INF:
     if (drop == 1) return (void)snprintf(buf, n, "1'b0");
     break;
   default: break;
   }
-  rtl_slice(g, rem, sizeof rem, e, drop - 1, 0);
+  nf_rtl_slice(g, rem, sizeof rem, e, drop - 1, 0);
   if (drop > 1) {
     snprintf(gt, sizeof gt, "(%s > %s)", rem, half);
     snprintf(eq, sizeof eq, "(%s == %s)", rem, half);
   }
-  if (q == NF_Q_TRN_ZERO || q == NF_Q_RND_ZERO || q == NF_Q_RND_INF) rtl_bit(g, sign, sizeof sign, e, we - 1);
+  if (q == NF_Q_TRN_ZERO || q == NF_Q_RND_ZERO || q == NF_Q_RND_INF) nf_rtl_bit(g, sign, sizeof sign, e, we - 1);
   switch (q) {
   case NF_Q_TRN_ZERO: snprintf(buf, n, "(%s & (|%s))", sign, rem); break;
   case NF_Q_RND_ZERO:
@@ -488,7 +488,7 @@ static void round_expr(rtl_gen *g, char *buf, size_t n, nf_qmode q, int e, int w
     else snprintf(buf, n, "(%s & ~%s)", rem, sign);
     break;
   case NF_Q_RND_CONV:
-    rtl_bit(g, lsb, sizeof lsb, e, drop);
+    nf_rtl_bit(g, lsb, sizeof lsb, e, drop);
     if (drop > 1) snprintf(buf, n, "(%s | (%s & %s))", gt, eq, lsb);
     else snprintf(buf, n, "(%s & %s)", rem, lsb);
     break;
@@ -499,76 +499,76 @@ static void round_expr(rtl_gen *g, char *buf, size_t n, nf_qmode q, int e, int w
 /* Hardware ap_fixed cast. Quantization: keep the high bits (floor) and add
  * the mode's round-up bit; overflow: slice (wrap) or compare-and-select
  * (saturation), only where the value range can actually overflow. */
-int rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflow, const char *name) {
+int nf_rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflow, const char *name) {
   if (g->oom) return 0;
   int drop = frac - nf_fixed_frac_bits(t);
   nf_code lo = g->sigs[sig].lo, hi = g->sigs[sig].hi;
-  nf_code qlo = rtl_quantize(lo, drop, t->q), qhi = rtl_quantize(hi, drop, t->q);
+  nf_code qlo = nf_rtl_quantize(lo, drop, t->q), qhi = nf_rtl_quantize(hi, drop, t->q);
   nf_code tlo = nf_fixed_min_code(t), thi = nf_fixed_max_code(t);
   bool over = overflow && !(qlo >= tlo && qhi <= thi);
   char e1[4 * RTL_NAME + 200], e2[8 * RTL_NAME + 800];
   int q = sig;
   if (drop < 0) {
-    q = rtl_new_sig(g, qlo, qhi, over ? "%s_q" : "%s", name);
+    q = nf_rtl_new_sig(g, qlo, qhi, over ? "%s_q" : "%s", name);
     if (g->oom) return 0;
-    rtl_ext(g, e1, sizeof e1, sig, 0, -drop, g->sigs[q].width);
-    rtl_wire(g, q, e1);
+    nf_rtl_ext(g, e1, sizeof e1, sig, 0, -drop, g->sigs[q].width);
+    nf_rtl_wire(g, q, e1);
   } else if (drop > 0) {
     /* sign-extend so that at least one bit stays above the dropped ones */
     int e = sig;
     if (t->q != NF_Q_TRN && g->sigs[sig].width < drop + 2) {
-      e = rtl_new_sig(g, lo, hi, "%s_ext", name);
+      e = nf_rtl_new_sig(g, lo, hi, "%s_ext", name);
       if (g->oom) return 0;
       g->sigs[e].width = drop + 2;
-      rtl_ext(g, e1, sizeof e1, sig, 0, 0, drop + 2);
-      rtl_wire(g, e, e1);
+      nf_rtl_ext(g, e1, sizeof e1, sig, 0, 0, drop + 2);
+      nf_rtl_wire(g, e, e1);
     }
     int we = g->sigs[e].width;
-    q = rtl_new_sig(g, qlo, qhi, over ? "%s_q" : "%s", name);
+    q = nf_rtl_new_sig(g, qlo, qhi, over ? "%s_q" : "%s", name);
     if (g->oom) return 0;
     int wq = g->sigs[q].width;
-    rtl_ext(g, e1, sizeof e1, e, drop, 0, wq);
+    nf_rtl_ext(g, e1, sizeof e1, e, drop, 0, wq);
     char up[8 * RTL_NAME + 600];
     round_expr(g, up, sizeof up, t->q, e, we, drop);
     if (!strcmp(up, "1'b0")) {
-      rtl_wire(g, q, e1); /* floor, or a mode that cannot round up here */
+      nf_rtl_wire(g, q, e1); /* floor, or a mode that cannot round up here */
       if (t->q != NF_Q_TRN) { /* counted as the rounding adder it was (the estimator's calibration) */
         g->adders++;
-        if (g->cost && !g->oom) g->cost->adders++, g->cost->round_bits += rtl_live_bits(g, q);
+        if (g->cost && !g->oom) g->cost->adders++, g->cost->round_bits += nf_rtl_live_bits(g, q);
       }
     } else {
       /* the round-up bit as a zero-extended wire of the sum's full width:
        * Verilator 5.006 miscomputes narrower forms in some contexts (found by
        * co-simulation against Icarus) */
-      int inc = rtl_new_sig(g, 0, 1, "%s_up", name);
+      int inc = nf_rtl_new_sig(g, 0, 1, "%s_up", name);
       if (g->oom) return 0;
       g->sigs[inc].width = wq < 2 ? 2 : wq;
       int wi = g->sigs[inc].width;
       snprintf(e2, sizeof e2, "{%d'd0, %s}", wi - 1, up);
-      rtl_wire(g, inc, e2);
+      nf_rtl_wire(g, inc, e2);
       char ie[2 * RTL_NAME + 80];
-      rtl_ext(g, ie, sizeof ie, inc, 0, 0, wq);
+      nf_rtl_ext(g, ie, sizeof ie, inc, 0, 0, wq);
       snprintf(e2, sizeof e2, "%s + %s", e1, ie);
-      rtl_wire(g, q, e2);
+      nf_rtl_wire(g, q, e2);
       g->adders++;
-      if (g->cost && !g->oom) g->cost->adders++, g->cost->round_bits += rtl_live_bits(g, q);
+      if (g->cost && !g->oom) g->cost->adders++, g->cost->round_bits += nf_rtl_live_bits(g, q);
     }
   }
   if (!over) return q;
 
   nf_code olo, ohi;
-  rtl_cast_range(lo, hi, frac, t, true, &olo, &ohi);
+  nf_rtl_cast_range(lo, hi, frac, t, true, &olo, &ohi);
   int wq = g->sigs[q].width;
   if (t->o == NF_O_WRAP) {
     /* the low W bits of the code; an unsigned type reads them as a positive value */
-    int out = rtl_new_sig(g, olo, ohi, "%s", name);
+    int out = nf_rtl_new_sig(g, olo, ohi, "%s", name);
     if (g->oom) return 0;
     int w = t->width, wo = g->sigs[out].width;
-    rtl_ext(g, e1, sizeof e1, q, 0, 0, w);
-    if (wo == w) rtl_wire(g, out, e1);
+    nf_rtl_ext(g, e1, sizeof e1, q, 0, 0, w);
+    if (wo == w) nf_rtl_wire(g, out, e1);
     else if (!t->is_signed && wo > w) {
       snprintf(e2, sizeof e2, "{%d'd0, %s}", wo - w, e1);
-      rtl_wire(g, out, e2);
+      nf_rtl_wire(g, out, e2);
     } else {
       nf_fail(g->err, NF_EINTERNAL, "wrap of %s: %d-bit range for a %d-bit type", name, wo, w);
       g->oom = true;
@@ -576,40 +576,40 @@ int rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflo
     }
     return out;
   }
-  int out = rtl_new_sig(g, olo, ohi, "%s", name);
+  int out = nf_rtl_new_sig(g, olo, ohi, "%s", name);
   if (g->oom) return 0;
   int wo = g->sigs[out].width;
   nf_code mn = tlo, mx = thi;
   if (t->o == NF_O_SAT_SYM && t->is_signed) mn = -thi;
   bool can_over = qhi > mx, can_under = qlo < mn;
   int cw = wq;
-  if (rtl_signed_width(mn, mx) > cw) cw = rtl_signed_width(mn, mx);
+  if (nf_rtl_signed_width(mn, mx) > cw) cw = nf_rtl_signed_width(mn, mx);
   char qc[2 * RTL_NAME + 80], lmax[64], lmin[64], cmp_over[3 * RTL_NAME + 120] = "", cmp_under[3 * RTL_NAME + 120] = "";
-  rtl_sext(g, qc, sizeof qc, q, cw);
-  rtl_literal(lmax, sizeof lmax, mx, cw);
-  rtl_literal(lmin, sizeof lmin, mn, cw);
+  nf_rtl_sext(g, qc, sizeof qc, q, cw);
+  nf_rtl_literal(lmax, sizeof lmax, mx, cw);
+  nf_rtl_literal(lmin, sizeof lmin, mn, cw);
   if (can_over) snprintf(cmp_over, sizeof cmp_over, "(%s > %s)", qc, lmax);
   if (can_under) snprintf(cmp_under, sizeof cmp_under, "(%s < %s)", qc, lmin);
-  if (g->cost) g->cost->sat_bits += (long)wq * (can_over + can_under) + rtl_live_bits(g, out);
+  if (g->cost) g->cost->sat_bits += (long)wq * (can_over + can_under) + nf_rtl_live_bits(g, out);
   char keep[2 * RTL_NAME + 80];
-  rtl_ext(g, keep, sizeof keep, q, 0, 0, wo);
+  nf_rtl_ext(g, keep, sizeof keep, q, 0, 0, wo);
   if (t->o == NF_O_SAT_ZERO) {
     char z[32];
     snprintf(z, sizeof z, "%d'd0", wo);
     if (can_over && can_under) snprintf(e2, sizeof e2, "(%s | %s) ? %s : %s", cmp_over, cmp_under, z, keep);
     else snprintf(e2, sizeof e2, "%s ? %s : %s", can_over ? cmp_over : cmp_under, z, keep);
   } else {
-    rtl_literal(lmax, sizeof lmax, mx, wo);
-    rtl_literal(lmin, sizeof lmin, mn, wo);
+    nf_rtl_literal(lmax, sizeof lmax, mx, wo);
+    nf_rtl_literal(lmin, sizeof lmin, mn, wo);
     if (can_over && can_under) snprintf(e2, sizeof e2, "%s ? %s : %s ? %s : %s", cmp_over, lmax, cmp_under, lmin, keep);
     else if (can_over) snprintf(e2, sizeof e2, "%s ? %s : %s", cmp_over, lmax, keep);
     else snprintf(e2, sizeof e2, "%s ? %s : %s", cmp_under, lmin, keep);
   }
-  rtl_wire(g, out, e2);
+  nf_rtl_wire(g, out, e2);
   return out;
 }
 
-int rtl_levels_per_stage(double clock_ns) {
+int nf_rtl_levels_per_stage(double clock_ns) {
   if (clock_ns <= 0) clock_ns = 5.0;
   double room = clock_ns - NF_RTL_MARGIN_NS;
   if (room < 0) return 1; /* the clock is too fast for any placement: one level, and synth says so */

@@ -6,11 +6,12 @@
 #include <stdio.h>
 #include "nnfirm/fixed.h"
 #include "nnfirm/rtl.h"
+#include "nnfirm/util.h"
 
 /* Every signal is a signed Verilog wire or reg, wide enough for [lo, hi],
  * named for what it holds (layer, output or input, tree level, index: e.g.
  * fc1_o3_l2_0). `used` records the bits some expression reads; the ones no
- * expression reads are listed in the module's unused_bits sink (rtl_sink),
+ * expression reads are listed in the module's unused_bits sink (nf_rtl_sink),
  * so that lint sees every bit consumed and a reader sees what is dropped. */
 enum { RTL_NAME = 96 };
 typedef struct rtl_sig {
@@ -76,76 +77,104 @@ typedef struct rtl_term {
   nf_code cval;
 } rtl_term;
 
-int rtl_signed_width(nf_code lo, nf_code hi);
-void rtl_literal(char *buf, size_t n, nf_code v, int width);
+int nf_rtl_signed_width(nf_code lo, nf_code hi);
+void nf_rtl_literal(char *buf, size_t n, nf_code v, int width);
 /* A new signal for [lo, hi], named by the printf-style format. */
-int rtl_new_sig(rtl_gen *g, nf_code lo, nf_code hi, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int nf_rtl_new_sig(rtl_gen *g, nf_code lo, nf_code hi, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* ---- Expressions of exact width (every bit they read is marked used) ---- */
 /* The signal's name, all bits read (its own width). */
-const char *rtl_ref(rtl_gen *g, int sig);
+const char *nf_rtl_ref(rtl_gen *g, int sig);
 /* sig[bit] */
-void rtl_bit(rtl_gen *g, char *buf, size_t n, int sig, int bit);
+void nf_rtl_bit(rtl_gen *g, char *buf, size_t n, int sig, int bit);
 /* sig[hi:lo], unsigned */
-void rtl_slice(rtl_gen *g, char *buf, size_t n, int sig, int hi, int lo);
+void nf_rtl_slice(rtl_gen *g, char *buf, size_t n, int sig, int hi, int lo);
 /* (sig >>> drop) << shift, sign-extended or truncated to exactly `width`
  * bits (unsigned Verilog; wrap it in $signed() where it is compared or
  * multiplied). Truncation is exact whenever the value fits `width` bits,
  * and in sums mod 2^width of values that do. */
-void rtl_ext(rtl_gen *g, char *buf, size_t n, int sig, int drop, int shift, int width);
+void nf_rtl_ext(rtl_gen *g, char *buf, size_t n, int sig, int drop, int shift, int width);
 /* The same as a signed operand: $signed(...) unless it is the plain name. */
-void rtl_sext(rtl_gen *g, char *buf, size_t n, int sig, int width);
+void nf_rtl_sext(rtl_gen *g, char *buf, size_t n, int sig, int width);
 /* Declares `wire signed [w-1:0] <name> = <expr>;` for sig. */
-void rtl_wire(rtl_gen *g, int sig, const char *expr);
+void nf_rtl_wire(rtl_gen *g, int sig, const char *expr);
 /* in_data-like buses: bits [lo, lo+len) read */
-rtl_bus *rtl_bus_new(rtl_gen *g, const char *name, int width);
-void rtl_bus_use(rtl_bus *b, int lo, int len);
+rtl_bus *nf_rtl_bus_new(rtl_gen *g, const char *name, int width);
+void nf_rtl_bus_use(rtl_bus *b, int lo, int len);
 /* Writes the unused_bits sink of the module: every signal bit and bus bit
  * nothing reads, plus `extra` (e.g. "clk, rst"; NULL for none). Frees the buses. */
-void rtl_sink(rtl_gen *g, const char *extra);
-void rtl_free(rtl_gen *g);
+void nf_rtl_sink(rtl_gen *g, const char *extra);
+void nf_rtl_free(rtl_gen *g);
 
-void rtl_term_range(const rtl_gen *g, const rtl_term *t, nf_code *lo, nf_code *hi);
+void nf_rtl_term_range(const rtl_gen *g, const rtl_term *t, nf_code *lo, nf_code *hi);
 /* a + b as one adder named `name`. */
-rtl_term rtl_add(rtl_gen *g, rtl_term a, rtl_term b, const char *name);
+rtl_term nf_rtl_add(rtl_gen *g, rtl_term a, rtl_term b, const char *name);
 /* A term as a plain signal (a new one named `name` unless it is one already). */
-int rtl_materialize(rtl_gen *g, rtl_term t, const char *name);
+int nf_rtl_materialize(rtl_gen *g, rtl_term t, const char *name);
 /* A register of sig, named after sig's base name and pipeline stage:
  * <base>_r<stage>. A signal several trees read (a shared product) gets one
  * register; the cost counts it for every tree, as before sharing (the
  * estimator's calibration counts it so; synthesis merged the copies). */
-int rtl_register(rtl_gen *g, int sig, int stage);
+int nf_rtl_register(rtl_gen *g, int sig, int stage);
 /* Bits of a signal that are not constant by its range (see nf_rtl_cost). */
-int rtl_live_bits(const rtl_gen *g, int sig);
+int nf_rtl_live_bits(const rtl_gen *g, int sig);
 /* Counts an adder whose result is sig and whose low `pass` bits come
  * unchanged from one operand (no-op when g->cost is NULL). */
-void rtl_cost_adder(rtl_gen *g, int sig, int pass, bool constant);
+void nf_rtl_cost_adder(rtl_gen *g, int sig, int pass, bool constant);
 /* Counts a variable x variable multiplier of signals x and y. */
-void rtl_cost_multiplier(rtl_gen *g, int x, int y);
+void nf_rtl_cost_multiplier(rtl_gen *g, int x, int y);
 /* Quantizes (and, if `overflow`, handles overflow of) sig, a value with
  * `frac` fraction bits, into type t's code; returns the new signal, named
  * `name` (intermediate steps: name_ext, name_up, name_q, name_wrap), or sig
  * itself when the cast changes nothing. */
-int rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflow, const char *name);
+int nf_rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflow, const char *name);
 /* Exact range of the cast of [lo, hi] (monotone quantization; overflow
  * widens to the type's range unless the values fit). */
-void rtl_cast_range(nf_code lo, nf_code hi, int frac, const nf_fixed_type *t, bool overflow, nf_code *olo,
+void nf_rtl_cast_range(nf_code lo, nf_code hi, int frac, const nf_fixed_type *t, bool overflow, nf_code *olo,
                     nf_code *ohi);
-nf_code rtl_quantize(nf_code v, int drop, nf_qmode q);
+nf_code nf_rtl_quantize(nf_code v, int drop, nf_qmode q);
 
 /* Input i of a layer, <layer>_x<i>: a signal of its value range's width,
  * read from in_data (type ti), the bits read marked in `in`. */
-int rtl_dense_input(rtl_gen *g, rtl_bus *in, int i, const nf_fixed_type *ti);
+int nf_rtl_dense_input(rtl_gen *g, rtl_bus *in, int i, const nf_fixed_type *ti);
 
-/* Whole-design pieces. */
-int rtl_levels_per_stage(double clock_ns);
-int rtl_emit_dense(rtl_gen *g, const char *top, const nf_rtl_layer *L, int levels_per_stage, int *latency);
-int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int levels_per_stage,
+/* ---- The generator's operations per layer kind ----------------------------
+ * One entry per column value of layers.def's rtl column (nf_rtl_<col>_ops)
+ * and of activations.def's (nf_rtl_act_<col>); `none` entries are all NULL
+ * and refuse the kind or activation by name. */
+typedef struct nf_rtl_layer_ops nf_rtl_layer_ops;
+struct nf_rtl_layer_ops {
+  const char *what; /* "Dense", "ReLU", "Softmax": the module header's word */
+  /* A kind whose operations depend on the node (an Activation: its
+   * activation's entry) resolves them here; NULL: this entry is used. */
+  const nf_rtl_layer_ops *(*resolve)(const nf_design_layer *L);
+  /* The node can be generated (types, tables, saturation); errors name it. */
+  int (*check)(const nf_design_layer *L, nf_error *err);
+  /* The module body into g->fp (ports declared by the caller); *latency in
+   * cycles. levels_per_stage: adder levels between registers. */
+  int (*emit)(rtl_gen *g, const char *top, const nf_design_layer *L, int levels_per_stage, int *latency);
+  /* Extra lines of the module's header comment (NULL: none). */
+  void (*describe)(FILE *fp, const nf_design_layer *L, long adders);
+  /* Modules of their own beside the layer's, each in a file (NULL: none). */
+  int (*write_files)(const char *rtl_dir, const char *top, const nf_design_layer *L, nf_error *err);
+  /* The SPEC §3 reference on codes: y[n_out] from x[n_in]. */
+  void (*reference)(const nf_design_layer *L, const nf_code *x, nf_code *y);
+  /* Initiation interval in cycles (NULL: 1). */
+  int (*interval)(const nf_design_layer *L);
+};
+
+#define NF_LAYER_KIND(ID, NAME, MODEL, TRAIN, CONVERT, EMULATE, RTL) extern const nf_rtl_layer_ops nf_rtl_##RTL##_ops;
+#include "nnfirm/layers.def"
+#undef NF_LAYER_KIND
+#define NF_ACTIVATION(ID, NAME, MODEL, TRAIN, EMULATE, RTL) extern const nf_rtl_layer_ops nf_rtl_act_##RTL;
+#include "nnfirm/activations.def"
+#undef NF_ACTIVATION
+
+/* The operations for node L (its kind's, resolved), never NULL. */
+const nf_rtl_layer_ops *nf_rtl_ops_of(const nf_design_layer *L);
+
+int nf_rtl_levels_per_stage(double clock_ns);
+int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *L, int levels_per_stage,
                          int *latency);
-int rtl_emit_relu(rtl_gen *g, const char *top, const nf_rtl_layer *L);
-int rtl_emit_softmax(rtl_gen *g, const char *top, const nf_rtl_layer *L, int *latency);
-/* A softmax table ROM module (<top>_<layer>_exp, or _inv when `inverse`),
- * each written to a file of its own. */
-void rtl_softmax_rom(FILE *fp, const char *top, const nf_rtl_layer *L, bool inverse);
 /* Bits a value of type t occupies in the interface (its code width). */
 static inline int rtl_type_width(const nf_fixed_type *t) { return t->width; }
 

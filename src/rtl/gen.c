@@ -17,100 +17,64 @@ static bool is_identifier(const char *s) {
   return true;
 }
 
-/* With a saturating accumulator, the tree is exact only if no partial sum
- * of the sequential order (bias first, then inputs 0..n-1) can leave the
- * accum_t range; then saturation never acts and the order is irrelevant. */
-static int check_saturation(const nf_rtl_layer *L, nf_error *err) {
-  const nf_fixed_type *ta = &L->accum_t;
-  if (ta->o == NF_O_WRAP) return NF_OK;
-  nf_code alo = nf_fixed_min_code(ta), ahi = nf_fixed_max_code(ta);
-  nf_code xlo = nf_fixed_min_code(&L->input_t), xhi = nf_fixed_max_code(&L->input_t);
-  int fp = nf_fixed_frac_bits(&L->input_t) + nf_fixed_frac_bits(&L->weight_t);
-  for (int j = 0; j < L->n_out; j++) {
-    nf_code b = L->bias ? L->bias[j] : 0;
-    nf_code lo = nf_fixed_cast_code(ta, b, nf_fixed_frac_bits(&L->bias_t)), hi = lo;
-    for (int i = 0; i < L->n_in; i++) {
-      nf_code w = L->weights[(size_t)i * L->n_out + j];
-      if (w == 0) continue;
-      nf_code plo = w > 0 ? xlo * w : xhi * w, phi = w > 0 ? xhi * w : xlo * w, clo, chi;
-      rtl_cast_range(plo, phi, fp, ta, true, &clo, &chi);
-      lo += clo;
-      hi += chi;
-      if (lo < alo || hi > ahi) {
-        char ts[96];
-        nf_fixed_type_format(ta, ts, sizeof ts);
-        return nf_fail(err, NF_EINPUT,
-                       "layer %s: the saturating accumulator %s may saturate in the middle of the sum (output %d, "
-                       "input %d), which a parallel adder tree cannot reproduce; use a wider accum type or AP_WRAP",
-                       L->name, ts, j, i);
-      }
-    }
-  }
-  return NF_OK;
+const nf_rtl_layer_ops nf_rtl_none_ops = {.what = NULL};
+
+static const nf_rtl_layer_ops *const LAYER_OPS[NF_LAYER_KIND_COUNT] = {
+#define NF_LAYER_KIND(ID, NAME, MODEL, TRAIN, CONVERT, EMULATE, RTL) [NF_LAYER_##ID] = &nf_rtl_##RTL##_ops,
+#include "nnfirm/layers.def"
+#undef NF_LAYER_KIND
+};
+
+const nf_rtl_layer_ops *nf_rtl_ops_of(const nf_design_layer *L) {
+  const nf_rtl_layer_ops *ops = (unsigned)L->kind < NF_LAYER_KIND_COUNT ? LAYER_OPS[L->kind] : &nf_rtl_none_ops;
+  return ops->resolve ? ops->resolve(L) : ops;
 }
 
-static int check_layer(const nf_rtl_layer *L, const nf_rtl_layer *prev, nf_error *err) {
+const char *nf_rtl_layer_what(const nf_design_layer *L) {
+  const char *w = nf_rtl_ops_of(L)->what;
+  return w ? w : nf_layer_kind_name(L->kind);
+}
+
+static int check_layer(const nf_design_layer *L, const nf_design_layer *prev, nf_error *err) {
   if (!is_identifier(L->name)) return nf_fail(err, NF_EINPUT, "layer name '%s' is not a Verilog identifier", L->name);
   if (L->n_in <= 0 || L->n_out <= 0) return nf_fail(err, NF_EINPUT, "layer %s: empty shape %dx%d", L->name, L->n_in, L->n_out);
   if (prev && (prev->n_out != L->n_in || !nf_fixed_type_equal(&prev->result_t, &L->input_t)))
     return nf_fail(err, NF_EINPUT, "layer %s: its input (%d values) does not match the output of %s (%d values) or its type",
                    L->name, L->n_in, prev->name, prev->n_out);
-  if (L->kind != NF_RTL_DENSE && L->n_in != L->n_out)
-    return nf_fail(err, NF_EINPUT, "layer %s: %s with %d inputs and %d outputs", L->name, L->kind == NF_RTL_RELU ? "ReLU" : "softmax",
-                   L->n_in, L->n_out);
-  if (L->kind == NF_RTL_RELU) return NF_OK;
-  if (L->kind == NF_RTL_SOFTMAX) {
-    if (L->table_bits < 1 || L->table_bits > 20 || !L->exp_table || !L->inv_table)
-      return nf_fail(err, NF_EINPUT, "layer %s: softmax without valid tables", L->name);
-    if (L->exp_t.width + L->inv_t.width > 62 || L->input_t.width > 62)
-      return nf_fail(err, NF_EINPUT, "layer %s: softmax types too wide", L->name);
-    return NF_OK;
+  const nf_rtl_layer_ops *ops = nf_rtl_ops_of(L);
+  if (!ops->emit) {
+    if (L->kind == NF_LAYER_ACTIVATION)
+      return nf_fail(err, NF_EINPUT, "layer '%s': %s activation has no RTL yet (relu, softmax)", L->name,
+                     nf_activation_name(L->act));
+    return nf_fail(err, NF_EINPUT, "layer '%s': %s has no RTL", L->name, nf_layer_kind_name(L->kind));
   }
-  if (!L->weights) return nf_fail(err, NF_EINPUT, "layer %s: no weights", L->name);
-  if (L->reuse > 4096) return nf_fail(err, NF_EINPUT, "layer %s: ReuseFactor %d is too large", L->name, L->reuse);
-  int bits = L->input_t.width + L->weight_t.width + 2;
-  for (int n = L->n_in; n > 1; n >>= 1) bits++;
-  if (bits > 110 || L->accum_t.width > 110)
-    return nf_fail(err, NF_EINPUT, "layer %s: products and sums would exceed 110 bits", L->name);
-  return check_saturation(L, err);
+  if (L->kind != NF_LAYER_DENSE && L->n_in != L->n_out)
+    return nf_fail(err, NF_EINPUT, "layer %s: %s with %d inputs and %d outputs", L->name, ops->what, L->n_in, L->n_out);
+  return ops->check ? ops->check(L, err) : NF_OK;
 }
 
-int nf_rtl_check(const nf_rtl_net *net, nf_error *err) {
-  if (!is_identifier(net->top)) return nf_fail(err, NF_EINPUT, "project name '%s' is not a Verilog identifier", net->top ? net->top : "");
-  if (net->n_layers < 1) return nf_fail(err, NF_EINPUT, "the design has no layers");
-  if (net->layers[0].kind != NF_RTL_DENSE && net->n_layers == 1)
+int nf_rtl_check(const nf_design *d, nf_error *err) {
+  if (!is_identifier(d->project)) return nf_fail(err, NF_EINPUT, "project name '%s' is not a Verilog identifier", d->project);
+  if (d->n_hw < 1 || d->n_hw > d->n_layers) return nf_fail(err, NF_EINPUT, "the design has no layers in hardware");
+  if (d->layers[0].kind != NF_LAYER_DENSE && d->n_hw == 1)
     return nf_fail(err, NF_EINPUT, "the design has no Dense layer");
-  for (int l = 0; l < net->n_layers; l++) {
-    int rc = check_layer(&net->layers[l], l ? &net->layers[l - 1] : NULL, err);
+  for (int l = 0; l < d->n_hw; l++) {
+    int rc = check_layer(&d->layers[l], l ? &d->layers[l - 1] : NULL, err);
     if (rc) return rc;
   }
   return NF_OK;
 }
 
-static const char *kind_name(nf_rtl_kind k) { return k == NF_RTL_DENSE ? "Dense" : k == NF_RTL_RELU ? "ReLU" : "Softmax"; }
-
-static void write_header(FILE *fp, const char *top, const nf_rtl_layer *L, int latency, int ii, long adders) {
-  char t[5][96];
-  const nf_fixed_type *ty[5] = {&L->input_t, &L->weight_t, &L->bias_t, &L->accum_t, &L->result_t};
-  for (int i = 0; i < 5; i++) nf_fixed_type_format(ty[i], t[i], sizeof t[i]);
-  fprintf(fp, "// %s_%s: %s layer '%s', %d -> %d, generated by nnfirm\n", top, L->name, kind_name(L->kind), L->name,
-          L->n_in, L->n_out);
-  fprintf(fp, "//   input_t  %s (in_data: value k at [k*%d +: %d])\n", t[0], L->input_t.width, L->input_t.width);
-  if (L->kind == NF_RTL_DENSE) {
-    long nnz = 0;
-    for (long i = 0; i < (long)L->n_in * L->n_out; i++) nnz += L->weights[i] != 0;
-    fprintf(fp, "//   weight_t %s, bias_t %s, accum_t %s\n", t[1], t[2], t[3]);
-    fprintf(fp, "//   %ld of %ld weights nonzero; %ld adders; ReuseFactor %d\n", nnz, (long)L->n_in * L->n_out, adders,
-            L->reuse > 1 ? L->reuse : 1);
-  }
-  if (L->kind == NF_RTL_SOFTMAX) {
-    char e[96], v[96];
-    nf_fixed_type_format(&L->exp_t, e, sizeof e);
-    nf_fixed_type_format(&L->inv_t, v, sizeof v);
-    fprintf(fp, "//   hls4ml %s softmax: exp_table_t %s, inv_table_t %s, table_size %d\n", L->stable ? "stable" : "latency",
-            e, v, 1 << L->table_bits);
-  }
-  fprintf(fp, "//   result_t %s (out_data: value k at [k*%d +: %d])\n", t[4], L->result_t.width, L->result_t.width);
+static void write_header(FILE *fp, const char *top, const nf_design_layer *L, int latency, int ii, long adders) {
+  const nf_rtl_layer_ops *ops = nf_rtl_ops_of(L);
+  char ti[96], tr[96];
+  nf_fixed_type_format(&L->input_t, ti, sizeof ti);
+  nf_fixed_type_format(&L->result_t, tr, sizeof tr);
+  fprintf(fp, "// %s_%s: %s layer '%s', %d -> %d, generated by nnfirm\n", top, L->name, ops->what, L->name, L->n_in,
+          L->n_out);
+  fprintf(fp, "//   input_t  %s (in_data: value k at [k*%d +: %d])\n", ti, L->input_t.width, L->input_t.width);
+  if (ops->describe) ops->describe(fp, L, adders);
+  fprintf(fp, "//   result_t %s (out_data: value k at [k*%d +: %d])\n", tr, L->result_t.width, L->result_t.width);
   fprintf(fp, "//   latency %d cycles, initiation interval %d\n", latency, ii);
   fprintf(fp, "`timescale 1ns / 1ps\n");
   fprintf(fp, "module %s_%s(\n  input clk, input rst, input in_valid, input [%d:0] in_data,\n"
@@ -118,25 +82,26 @@ static void write_header(FILE *fp, const char *top, const nf_rtl_layer *L, int l
           top, L->name, L->n_in * L->input_t.width - 1, L->n_out * L->result_t.width - 1);
 }
 
+static int interval_of(const nf_design_layer *L) {
+  const nf_rtl_layer_ops *ops = nf_rtl_ops_of(L);
+  return ops->interval ? ops->interval(L) : 1;
+}
+
 /* Generates one layer's body into memory (body NULL: the text is only
  * counted, not kept, which planning and estimates need fast); returns its
  * latency. */
-static int layer_body(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_code *lo, nf_code *hi, char **body,
+static int layer_body(const nf_design *d, const nf_design_layer *L, int k, nf_code *lo, nf_code *hi, char **body,
                       int *latency, long *adders, nf_rtl_cost *cost, nf_error *err) {
   size_t len = 0;
   FILE *mem = body ? open_memstream(body, &len) : fopen("/dev/null", "w");
   if (!mem) return body ? nf_fail_oom(err, "Verilog text") : nf_fail(err, NF_EINTERNAL, "/dev/null: cannot open");
   if (!body) setvbuf(mem, NULL, _IOFBF, 1 << 16);
-  rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi, .style = net->style, .cost = cost, .layer = L->name};
-  int rc = NF_OK;
+  rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi, .style = d->rtl_style, .cost = cost, .layer = L->name};
   *latency = 0;
-  if (L->kind == NF_RTL_RELU) rc = rtl_emit_relu(&g, net->top, L);
-  else if (L->kind == NF_RTL_SOFTMAX) rc = rtl_emit_softmax(&g, net->top, L, latency);
-  else if (L->reuse > 1) rc = rtl_emit_dense_reuse(&g, net->top, L, k, latency);
-  else rc = rtl_emit_dense(&g, net->top, L, k, latency);
+  int rc = nf_rtl_ops_of(L)->emit(&g, d->project, L, k, latency);
   if (g.oom && !rc) rc = NF_EINTERNAL;
   *adders = g.adders;
-  rtl_free(&g);
+  nf_rtl_free(&g);
   if (fclose(mem) != 0 && !rc) rc = nf_fail_oom(err, "Verilog text");
   if (rc) {
     if (body) free(*body), *body = NULL;
@@ -145,42 +110,35 @@ static int layer_body(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_co
   return rc;
 }
 
-static int write_layer(const nf_rtl_net *net, const nf_rtl_layer *L, int k, nf_code *lo, nf_code *hi,
+static int write_layer(const nf_design *d, const nf_design_layer *L, int k, nf_code *lo, nf_code *hi,
                        const char *rtl_dir, int *latency, long *adders, nf_rtl_cost *cost, nf_error *err) {
   char *body = NULL;
-  int rc = layer_body(net, L, k, lo, hi, rtl_dir ? &body : NULL, latency, adders, cost, err);
+  int rc = layer_body(d, L, k, lo, hi, rtl_dir ? &body : NULL, latency, adders, cost, err);
   if (rc || !rtl_dir) return rc;
   char path[4096];
-  snprintf(path, sizeof path, "%s/%s_%s.v", rtl_dir, net->top, L->name);
+  snprintf(path, sizeof path, "%s/%s_%s.v", rtl_dir, d->project, L->name);
   nf_outfile f;
   rc = nf_outfile_open(&f, path, err);
   if (!rc) {
-    write_header(f.fp, net->top, L, *latency, L->kind == NF_RTL_DENSE && L->reuse > 1 ? L->reuse : 1, *adders);
+    write_header(f.fp, d->project, L, *latency, interval_of(L), *adders);
     fputs(body, f.fp);
     fputs("endmodule\n", f.fp);
     rc = nf_outfile_commit(&f, err);
   }
   free(body);
-  /* the softmax's table ROMs, a module (and file) each */
-  for (int inv = 0; !rc && L->kind == NF_RTL_SOFTMAX && inv < 2; inv++) {
-    snprintf(path, sizeof path, "%s/%s_%s_%s.v", rtl_dir, net->top, L->name, inv ? "inv" : "exp");
-    rc = nf_outfile_open(&f, path, err);
-    if (!rc) {
-      rtl_softmax_rom(f.fp, net->top, L, inv);
-      rc = nf_outfile_commit(&f, err);
-    }
-  }
+  const nf_rtl_layer_ops *ops = nf_rtl_ops_of(L);
+  if (!rc && ops->write_files) rc = ops->write_files(rtl_dir, d->project, L, err);
   return rc;
 }
 
-static int write_top(const nf_rtl_net *net, const nf_rtl_info *info, const char *rtl_dir, nf_error *err) {
+static int write_top(const nf_design *d, const nf_rtl_info *info, const char *rtl_dir, nf_error *err) {
   char path[4096];
-  snprintf(path, sizeof path, "%s/%s.v", rtl_dir, net->top);
+  snprintf(path, sizeof path, "%s/%s.v", rtl_dir, d->project);
   nf_outfile f;
   int rc = nf_outfile_open(&f, path, err);
   if (rc) return rc;
   FILE *fp = f.fp;
-  fprintf(fp, "// %s: top level generated by nnfirm. %d inputs of %d bits, %d outputs of %d bits.\n", net->top,
+  fprintf(fp, "// %s: top level generated by nnfirm. %d inputs of %d bits, %d outputs of %d bits.\n", d->project,
           info->n_in, info->wi, info->n_out, info->wo);
   fprintf(fp, "// Latency %d cycles (in_valid to out_valid), initiation interval %d cycle%s.\n", info->latency,
           info->ii, info->ii > 1 ? "s" : "");
@@ -189,46 +147,51 @@ static int write_top(const nf_rtl_net *net, const nf_rtl_info *info, const char 
   fprintf(fp, "`timescale 1ns / 1ps\n");
   fprintf(fp, "module %s(\n  input clk, input rst, input in_valid, input [%d:0] in_data,\n"
               "  output out_valid, output [%d:0] out_data\n);\n",
-          net->top, info->n_in * info->wi - 1, info->n_out * info->wo - 1);
+          d->project, info->n_in * info->wi - 1, info->n_out * info->wo - 1);
   fprintf(fp, "  wire v0 = in_valid;\n  wire [%d:0] d0 = in_data;\n", info->n_in * info->wi - 1);
-  for (int l = 0; l < net->n_layers; l++) {
-    const nf_rtl_layer *L = &net->layers[l];
+  for (int l = 0; l < d->n_hw; l++) {
+    const nf_design_layer *L = &d->layers[l];
     fprintf(fp, "  wire v%d;\n  wire [%d:0] d%d;\n", l + 1, L->n_out * L->result_t.width - 1, l + 1);
     fprintf(fp, "  %s_%s u_%s(.clk(clk), .rst(rst), .in_valid(v%d), .in_data(d%d), .out_valid(v%d), .out_data(d%d));\n",
-            net->top, L->name, L->name, l, l, l + 1, l + 1);
+            d->project, L->name, L->name, l, l, l + 1, l + 1);
   }
-  fprintf(fp, "  assign out_valid = v%d;\n  assign out_data = d%d;\nendmodule\n", net->n_layers, net->n_layers);
+  fprintf(fp, "  assign out_valid = v%d;\n  assign out_data = d%d;\nendmodule\n", d->n_hw, d->n_hw);
   return nf_outfile_commit(&f, err);
 }
 
-static int run(const nf_rtl_net *net, const char *rtl_dir, nf_rtl_info *info, nf_rtl_cost *costs, nf_error *err) {
-  int rc = nf_rtl_check(net, err);
+static int max_width(const nf_design *d) {
+  int width = 0;
+  for (int l = 0; l < d->n_hw; l++) {
+    if (d->layers[l].n_in > width) width = d->layers[l].n_in;
+    if (d->layers[l].n_out > width) width = d->layers[l].n_out;
+  }
+  return width;
+}
+
+static int run(const nf_design *d, const char *rtl_dir, nf_rtl_info *info, nf_rtl_cost *costs, nf_error *err) {
+  int rc = nf_rtl_check(d, err);
   if (rc) return rc;
   memset(info, 0, sizeof *info);
-  const nf_rtl_layer *first = &net->layers[0], *last = &net->layers[net->n_layers - 1];
+  const nf_design_layer *first = &d->layers[0], *last = &d->layers[d->n_hw - 1];
   info->n_in = first->n_in;
   info->n_out = last->n_out;
   info->wi = first->input_t.width;
   info->wo = last->result_t.width;
   info->out_signed = last->result_t.is_signed;
   info->ii = 1;
-  info->levels_per_stage = rtl_levels_per_stage(net->clock_period_ns);
-  int width = 0;
-  for (int l = 0; l < net->n_layers; l++) {
-    if (net->layers[l].n_in > width) width = net->layers[l].n_in;
-    if (net->layers[l].n_out > width) width = net->layers[l].n_out;
-  }
+  info->levels_per_stage = nf_rtl_levels_per_stage(d->clock_period_ns);
+  int width = max_width(d);
   nf_code *lo = nf_calloc((size_t)width, sizeof *lo, err), *hi = nf_calloc((size_t)width, sizeof *hi, err);
   if (!lo || !hi) {
     free(lo), free(hi);
     return NF_EINTERNAL;
   }
   for (int i = 0; i < first->n_in; i++) lo[i] = nf_fixed_min_code(&first->input_t), hi[i] = nf_fixed_max_code(&first->input_t);
-  for (int l = 0; l < net->n_layers; l++) {
+  for (int l = 0; l < d->n_hw; l++) {
     int lat = 0;
     long adders = 0;
     if (costs) memset(&costs[l], 0, sizeof costs[l]);
-    rc = write_layer(net, &net->layers[l], info->levels_per_stage, lo, hi, rtl_dir, &lat, &adders,
+    rc = write_layer(d, &d->layers[l], info->levels_per_stage, lo, hi, rtl_dir, &lat, &adders,
                      costs ? &costs[l] : NULL, err);
     if (rc) {
       free(lo), free(hi);
@@ -236,86 +199,43 @@ static int run(const nf_rtl_net *net, const char *rtl_dir, nf_rtl_info *info, nf
     }
     info->latency += lat;
     info->adders += adders;
-    if (net->layers[l].kind == NF_RTL_DENSE && net->layers[l].reuse > info->ii) info->ii = net->layers[l].reuse;
+    int ii = interval_of(&d->layers[l]);
+    if (ii > info->ii) info->ii = ii;
   }
   free(lo), free(hi);
-  return rtl_dir ? write_top(net, info, rtl_dir, err) : NF_OK;
+  return rtl_dir ? write_top(d, info, rtl_dir, err) : NF_OK;
 }
 
-int nf_rtl_plan(const nf_rtl_net *net, nf_rtl_info *info, nf_error *err) { return run(net, NULL, info, NULL, err); }
+int nf_rtl_plan(const nf_design *d, nf_rtl_info *info, nf_error *err) { return run(d, NULL, info, NULL, err); }
 
-int nf_rtl_generate(const nf_rtl_net *net, const char *rtl_dir, nf_rtl_info *info, nf_error *err) {
-  return run(net, rtl_dir, info, NULL, err);
+int nf_rtl_generate(const nf_design *d, const char *rtl_dir, nf_rtl_info *info, nf_error *err) {
+  return run(d, rtl_dir, info, NULL, err);
 }
 
-int nf_rtl_costs(const nf_rtl_net *net, nf_rtl_cost *costs, nf_error *err) {
+int nf_rtl_costs(const nf_design *d, nf_rtl_cost *costs, nf_error *err) {
   nf_rtl_info info;
-  return run(net, NULL, &info, costs, err);
+  return run(d, NULL, &info, costs, err);
 }
 
-/* ---- SPEC §3 reference ---------------------------------------------------- */
-/* Top `bits` bits of a code's width-bit pattern (zero low bits if narrower). */
-static unsigned table_address(nf_code c, const nf_fixed_type *t, int bits) {
-  unsigned __int128 p = (unsigned __int128)c & ((((unsigned __int128)1) << t->width) - 1);
-  return (unsigned)(t->width >= bits ? p >> (t->width - bits) : p << (bits - t->width));
-}
-
-static nf_code softmax_sum(const nf_rtl_layer *L, const nf_code *e, int n) {
-  if (n == 1) return e[0];
-  int left = 1;
-  while (left * 2 < n) left *= 2;
-  return nf_fixed_cast(&L->exp_t, softmax_sum(L, e, left) + softmax_sum(L, e + left, n - left), &L->exp_t);
-}
-
-static void softmax_reference(const nf_rtl_layer *L, const nf_code *x, nf_code *y) {
-  nf_code mx = x[0];
-  for (int i = 1; i < L->n_in; i++) mx = x[i] > mx ? x[i] : mx;
-  nf_fixed_type dt = nf_fixed_type_make(L->input_t.width, L->input_t.int_bits, true);
-  dt.q = NF_Q_RND, dt.o = NF_O_SAT;
-  for (int i = 0; i < L->n_in; i++) {
-    nf_code a = L->stable ? nf_fixed_cast(&L->input_t, nf_fixed_cast(&dt, x[i] - mx, &L->input_t), &L->input_t) : x[i];
-    y[i] = L->exp_table[table_address(a, &L->input_t, L->table_bits)];
-  }
-  nf_code inv = L->inv_table[table_address(softmax_sum(L, y, L->n_in), &L->exp_t, L->table_bits)];
-  int fp = nf_fixed_frac_bits(&L->exp_t) + nf_fixed_frac_bits(&L->inv_t);
-  for (int i = 0; i < L->n_in; i++) y[i] = nf_fixed_cast_code(&L->result_t, y[i] * inv, fp);
-}
-
-int nf_rtl_reference(const nf_rtl_net *net, const int64_t *in, int64_t *out, nf_error *err) {
-  int width = 0;
-  for (int l = 0; l < net->n_layers; l++) {
-    if (net->layers[l].n_in > width) width = net->layers[l].n_in;
-    if (net->layers[l].n_out > width) width = net->layers[l].n_out;
-  }
+int nf_rtl_reference(const nf_design *d, const int64_t *in, int64_t *out, nf_error *err) {
+  for (int l = 0; l < d->n_hw; l++)
+    if (!nf_rtl_ops_of(&d->layers[l])->reference)
+      return nf_fail(err, NF_EINPUT, "layer '%s': no RTL reference for it", d->layers[l].name);
+  int width = max_width(d);
   nf_code *a = nf_calloc((size_t)width, sizeof *a, err), *b = nf_calloc((size_t)width, sizeof *b, err);
   if (!a || !b) {
     free(a), free(b);
     return NF_EINTERNAL;
   }
-  for (int i = 0; i < net->layers[0].n_in; i++) a[i] = in[i];
-  for (int l = 0; l < net->n_layers; l++) {
-    const nf_rtl_layer *L = &net->layers[l];
-    int fi = nf_fixed_frac_bits(&L->input_t);
-    if (L->kind == NF_RTL_RELU) {
-      for (int i = 0; i < L->n_in; i++) b[i] = nf_fixed_cast_code(&L->result_t, a[i] > 0 ? a[i] : 0, fi);
-    } else if (L->kind == NF_RTL_SOFTMAX) {
-      softmax_reference(L, a, b);
-    } else {
-      int fp = fi + nf_fixed_frac_bits(&L->weight_t), fa = nf_fixed_frac_bits(&L->accum_t);
-      for (int j = 0; j < L->n_out; j++) {
-        nf_code acc = nf_fixed_cast_code(&L->accum_t, L->bias ? L->bias[j] : 0, nf_fixed_frac_bits(&L->bias_t));
-        for (int i = 0; i < L->n_in; i++) {
-          nf_code p = nf_fixed_cast_code(&L->accum_t, a[i] * L->weights[(size_t)i * L->n_out + j], fp);
-          acc = nf_fixed_cast_code(&L->accum_t, acc + p, fa);
-        }
-        b[j] = nf_fixed_cast_code(&L->result_t, acc, fa);
-      }
-    }
+  for (int i = 0; i < d->layers[0].n_in; i++) a[i] = in[i];
+  for (int l = 0; l < d->n_hw; l++) {
+    const nf_design_layer *L = &d->layers[l];
+    nf_rtl_ops_of(L)->reference(L, a, b);
     nf_code *t = a;
     a = b;
     b = t;
   }
-  const nf_rtl_layer *last = &net->layers[net->n_layers - 1];
+  const nf_design_layer *last = &d->layers[d->n_hw - 1];
   for (int j = 0; j < last->n_out; j++) out[j] = (int64_t)a[j];
   free(a), free(b);
   return NF_OK;

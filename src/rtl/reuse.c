@@ -22,7 +22,7 @@ static void cost_select(rtl_gen *g, int sig, int choices) {
   if (!g->cost) return;
   /* a 6-input LUT selects among 4 values with 2 select bits */
   int luts = choices <= 4 ? 1 : (choices + 2) / 3;
-  g->cost->mux_bits += (long)rtl_live_bits(g, sig) * luts;
+  g->cost->mux_bits += (long)nf_rtl_live_bits(g, sig) * luts;
 }
 
 typedef struct grp {
@@ -42,7 +42,7 @@ static void reduce_all(rtl_gen *g, grp *gs, int ng, int k, int *stages) {
       char name[RTL_NAME];
       for (int i = 0; i + 1 < gs[q].n; i += 2) {
         snprintf(name, sizeof name, "%s_o%d_l%d_%d", g->layer, q, level + 1, m);
-        gs[q].t[m++] = rtl_add(g, gs[q].t[i], gs[q].t[i + 1], name);
+        gs[q].t[m++] = nf_rtl_add(g, gs[q].t[i], gs[q].t[i + 1], name);
       }
       if (gs[q].n & 1) gs[q].t[m++] = gs[q].t[gs[q].n - 1];
       gs[q].n = m;
@@ -53,15 +53,15 @@ static void reduce_all(rtl_gen *g, grp *gs, int ng, int k, int *stages) {
     if (level % k == 0 && still) {
       for (int q = 0; q < ng; q++)
         for (int i = 0; i < gs[q].n; i++)
-          if (gs[q].t[i].sig >= 0) gs[q].t[i].sig = rtl_register(g, gs[q].t[i].sig, *stages + 1);
+          if (gs[q].t[i].sig >= 0) gs[q].t[i].sig = nf_rtl_register(g, gs[q].t[i].sig, *stages + 1);
       (*stages)++;
     }
   }
 }
 
-int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int k, int *latency) {
+int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
   (void)top;
-  const int n_in = L->n_in, n_out = L->n_out, R = L->reuse;
+  const int n_in = L->n_in, n_out = L->n_out, R = L->reuse_factor;
   const int C = (n_in + R - 1) / R, cb = bits_for(R);
   const nf_fixed_type *ti = &L->input_t, *ta = &L->accum_t, *tr = &L->result_t;
   const int fp = nf_fixed_frac_bits(ti) + nf_fixed_frac_bits(&L->weight_t), fa = nf_fixed_frac_bits(ta);
@@ -80,7 +80,7 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
   if (g->cost) {
     for (int i = 0; i < n_in; i++) {
       nf_code lo = rtl_in_lo(g, i, ti), hi = rtl_in_hi(g, i, ti);
-      int live = lo == hi ? 0 : rtl_signed_width(lo, hi) - (lo >= 0 || hi < 0);
+      int live = lo == hi ? 0 : nf_rtl_signed_width(lo, hi) - (lo >= 0 || hi < 0);
       g->cost->reg_bits += live < ti->width ? live : ti->width; /* the input latch */
     }
     g->cost->ctrl_bits += 1 + cb;
@@ -93,7 +93,7 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
   char *body = NULL;
   size_t body_len = 0;
   FILE *mem = open_memstream(&body, &body_len);
-  rtl_bus *xr = rtl_bus_new(g, "xr", n_in * ti->width);
+  rtl_bus *xr = nf_rtl_bus_new(g, "xr", n_in * ti->width);
   if (!xsel || !leaves || !gs || !mem || !xr) {
     if (mem) fclose(mem);
     free(body), free(xsel), free(leaves), free(gs);
@@ -107,7 +107,7 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
       nf_code a = rtl_in_lo(g, i, ti), b = rtl_in_hi(g, i, ti);
       lo = a < lo ? a : lo, hi = b > hi ? b : hi;
     }
-    xsel[c] = rtl_new_sig(g, lo, hi, "%s_xsel%d", g->layer, c);
+    xsel[c] = nf_rtl_new_sig(g, lo, hi, "%s_xsel%d", g->layer, c);
     if (g->oom) break;
     int w = g->sigs[xsel[c]].width, W = ti->width;
     const char *xn = g->sigs[xsel[c]].name;
@@ -121,7 +121,7 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
       if (take == 0) fprintf(outer, "    %d'd%d: %s = %d'sd0;\n", cb, t, xn, w);
       else if (take < w) fprintf(outer, "    %d'd%d: %s = {%d'd0, xr[%d +: %d]};\n", cb, t, xn, w - take, i * W, take);
       else fprintf(outer, "    %d'd%d: %s = xr[%d +: %d];\n", cb, t, xn, i * W, take);
-      rtl_bus_use(xr, i * W, take);
+      nf_rtl_bus_use(xr, i * W, take);
     }
     fprintf(outer, "    default: %s = %d'sd0;\n  endcase\n", xn, w);
     cost_select(g, xsel[c], (n_in - c + C - 1) / C);
@@ -146,29 +146,29 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
         plo = a < plo ? a : plo, phi = b > phi ? b : phi;
       }
       if (!any) continue;
-      int ws = rtl_new_sig(g, wlo, whi, "%s_o%d_ch%d_w", g->layer, j, c), wsw = g->sigs[ws].width;
+      int ws = nf_rtl_new_sig(g, wlo, whi, "%s_o%d_ch%d_w", g->layer, j, c), wsw = g->sigs[ws].width;
       if (g->oom) break;
       fprintf(outer, "  reg signed [%d:0] %s;\n  always @* case (cnt)\n", wsw - 1, g->sigs[ws].name);
       for (int t = 0; t < R; t++) {
         int i = t * C + c;
         nf_code w = i < n_in ? L->weights[(size_t)i * n_out + j] : 0;
         char lit[64];
-        rtl_literal(lit, sizeof lit, w, wsw);
+        nf_rtl_literal(lit, sizeof lit, w, wsw);
         if (w) fprintf(outer, "    %d'd%d: %s = %s;\n", cb, t, g->sigs[ws].name, lit);
       }
       fprintf(outer, "    default: %s = %d'sd0;\n  endcase\n", g->sigs[ws].name, wsw);
-      if (g->cost) g->cost->mux_bits += rtl_live_bits(g, ws); /* constants chosen by the count: a LUT per bit */
-      rtl_cost_multiplier(g, xsel[c], ws);
-      int p = rtl_new_sig(g, plo, phi, "%s_o%d_ch%d_p", g->layer, j, c);
+      if (g->cost) g->cost->mux_bits += nf_rtl_live_bits(g, ws); /* constants chosen by the count: a LUT per bit */
+      nf_rtl_cost_multiplier(g, xsel[c], ws);
+      int p = nf_rtl_new_sig(g, plo, phi, "%s_o%d_ch%d_p", g->layer, j, c);
       if (g->oom) break;
       char xe[2 * RTL_NAME + 80], we[2 * RTL_NAME + 80], e[5 * RTL_NAME + 200], nm[RTL_NAME];
-      rtl_sext(g, xe, sizeof xe, xsel[c], g->sigs[p].width);
-      rtl_sext(g, we, sizeof we, ws, g->sigs[p].width);
+      nf_rtl_sext(g, xe, sizeof xe, xsel[c], g->sigs[p].width);
+      nf_rtl_sext(g, we, sizeof we, ws, g->sigs[p].width);
       snprintf(e, sizeof e, "%s * %s", xe, we);
-      rtl_wire(g, p, e);
+      nf_rtl_wire(g, p, e);
       snprintf(nm, sizeof nm, "%s_o%d_ch%d_acc", g->layer, j, c);
-      int q = rtl_cast(g, p, fp, ta, !wraps, nm);
-      int r = rtl_register(g, q, 1);
+      int q = nf_rtl_cast(g, p, fp, ta, !wraps, nm);
+      int r = nf_rtl_register(g, q, 1);
       gs[j].t[gs[j].n++] = (rtl_term){.sig = r, .shift = 0, .sign = 1};
     }
     if (gs[j].n == 0) gs[j].t[gs[j].n++] = (rtl_term){.sig = -1, .sign = 1, .cval = 0};
@@ -182,35 +182,35 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
   for (int j = 0; j < n_out && !g->oom; j++) {
     char nm[RTL_NAME], ve[2 * RTL_NAME + 80], ye[2 * RTL_NAME + 80];
     snprintf(nm, sizeof nm, "%s_o%d_sum", g->layer, j);
-    int v = rtl_materialize(g, gs[j].t[0], nm);
+    int v = nf_rtl_materialize(g, gs[j].t[0], nm);
     nf_code b = L->bias ? L->bias[j] : 0;
     nf_code bacc = nf_fixed_cast_code(ta, b, nf_fixed_frac_bits(&L->bias_t));
     nf_code lo = bacc + R * (g->sigs[v].lo < 0 ? g->sigs[v].lo : 0);
     nf_code hi = bacc + R * (g->sigs[v].hi > 0 ? g->sigs[v].hi : 0);
-    int acc = rtl_new_sig(g, lo < bacc ? lo : bacc, hi > bacc ? hi : bacc, "%s_o%d_accum", g->layer, j);
+    int acc = nf_rtl_new_sig(g, lo < bacc ? lo : bacc, hi > bacc ? hi : bacc, "%s_o%d_accum", g->layer, j);
     if (g->oom) break;
     char lit[64];
     int wa = g->sigs[acc].width;
-    const char *an = rtl_ref(g, acc);
-    rtl_literal(lit, sizeof lit, bacc, wa);
-    rtl_ext(g, ve, sizeof ve, v, 0, 0, wa);
+    const char *an = nf_rtl_ref(g, acc);
+    nf_rtl_literal(lit, sizeof lit, bacc, wa);
+    nf_rtl_ext(g, ve, sizeof ve, v, 0, 0, wa);
     fprintf(mem, "  reg signed [%d:0] %s;\n", wa - 1, an);
-    rtl_cost_adder(g, acc, 0, false);
-    if (g->cost) g->cost->reg_bits += rtl_live_bits(g, acc);
+    nf_rtl_cost_adder(g, acc, 0, false);
+    if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, acc);
     fprintf(mem, "  always @(posedge clk) if (vt[%d]) %s <= (tt%d == %d'd0 ? %s : %s) + %s;\n", stages - 1, an,
             stages - 1, cb, lit, an, ve);
     snprintf(nm, sizeof nm, "%s_o%d_acc", g->layer, j);
-    int a = rtl_cast(g, acc, fa, ta, true, nm);
+    int a = nf_rtl_cast(g, acc, fa, ta, true, nm);
     snprintf(nm, sizeof nm, "%s_o%d_res", g->layer, j);
-    int y = rtl_cast(g, a, fa, tr, true, nm);
+    int y = nf_rtl_cast(g, a, fa, tr, true, nm);
     if (g->oom) break;
-    rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
+    nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
     fprintf(mem, "  reg [%d:0] %s_y%d; always @(posedge clk) if (done) %s_y%d <= %s;\n", tr->width - 1, g->layer, j,
             g->layer, j, ye);
     fprintf(mem, "  assign out_data[%d +: %d] = %s_y%d;\n", j * tr->width, tr->width, g->layer, j);
     rtl_out_range(g, j, y);
     g->regs += tr->width;
-    if (g->cost) g->cost->reg_bits += rtl_live_bits(g, y) < tr->width ? rtl_live_bits(g, y) : tr->width;
+    if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, y) < tr->width ? nf_rtl_live_bits(g, y) : tr->width;
   }
   g->fp = outer;
   if (fclose(mem) != 0 || g->oom) {
@@ -230,7 +230,7 @@ int rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_rtl_layer *L, int
                  "ovalid <= rst ? 1'b0 : done; end\n  assign out_valid = ovalid;\n",
           stages - 1, stages - 1, cb, R - 1);
   fwrite(body, 1, body_len, outer);
-  rtl_sink(g, NULL);
+  nf_rtl_sink(g, NULL);
   free(body), free(xsel), free(leaves), free(gs);
   /* input latch (1) + products and tree (stages) + R chunks into the
    * accumulator + output register (1) */

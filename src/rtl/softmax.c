@@ -50,13 +50,13 @@ static void emit_address(rtl_gen *g, int sig, const nf_fixed_type *t, int bits, 
   int code = sig;
   if (g->sigs[sig].width != w) {
     /* the w-bit code pattern of the value */
-    code = rtl_new_sig(g, -((nf_code)1 << (w - 1)), ((nf_code)1 << (w - 1)) - 1, "%s_code", name);
+    code = nf_rtl_new_sig(g, -((nf_code)1 << (w - 1)), ((nf_code)1 << (w - 1)) - 1, "%s_code", name);
     if (g->oom) return;
-    rtl_ext(g, e, sizeof e, sig, 0, 0, w);
-    rtl_wire(g, code, e);
+    nf_rtl_ext(g, e, sizeof e, sig, 0, 0, w);
+    nf_rtl_wire(g, code, e);
   }
-  if (w >= bits) rtl_slice(g, e, sizeof e, code, w - 1, w - bits);
-  else snprintf(e, sizeof e, "{%s, %d'd0}", rtl_ref(g, code), bits - w);
+  if (w >= bits) nf_rtl_slice(g, e, sizeof e, code, w - 1, w - bits);
+  else snprintf(e, sizeof e, "{%s, %d'd0}", nf_rtl_ref(g, code), bits - w);
   fprintf(g->fp, "  wire [%d:0] %s = %s;\n", bits - 1, name, e);
 }
 
@@ -65,7 +65,7 @@ static int rom_output(rtl_gen *g, rtl_bus *q, const nf_fixed_type *t, const int6
   if (g->oom || !q) return 0;
   nf_code lo, hi;
   table_range(table, bits, &lo, &hi);
-  int s = rtl_new_sig(g, lo, hi, "%s", name);
+  int s = nf_rtl_new_sig(g, lo, hi, "%s", name);
   if (g->oom) return 0;
   int ws = g->sigs[s].width, w = t->width;
   /* a signed code's bits above the range copy its sign; an unsigned one gains a zero sign bit */
@@ -74,8 +74,8 @@ static int rom_output(rtl_gen *g, rtl_bus *q, const nf_fixed_type *t, const int6
   if (take == 0) snprintf(e, sizeof e, "%d'sd0", ws);
   else if (take < ws) snprintf(e, sizeof e, "{%d'd0, %s[%d:0]}", ws - take, q->name, take - 1);
   else snprintf(e, sizeof e, "%s[%d:0]", q->name, take - 1);
-  rtl_bus_use(q, 0, take);
-  rtl_wire(g, s, e);
+  nf_rtl_bus_use(q, 0, take);
+  nf_rtl_wire(g, s, e);
   return s;
 }
 
@@ -87,18 +87,18 @@ static int sum_tree(rtl_gen *g, const int *v, int first, int n, const nf_fixed_t
   while (left * 2 < n) left *= 2;
   int a = sum_tree(g, v, first, left, t), b = sum_tree(g, v, first + left, n - left, t);
   if (g->oom) return 0;
-  int s = rtl_new_sig(g, g->sigs[a].lo + g->sigs[b].lo, g->sigs[a].hi + g->sigs[b].hi, "%s_sum_%d_%d_raw", g->layer,
+  int s = nf_rtl_new_sig(g, g->sigs[a].lo + g->sigs[b].lo, g->sigs[a].hi + g->sigs[b].hi, "%s_sum_%d_%d_raw", g->layer,
                       first, first + n - 1);
   if (g->oom) return 0;
   char ea[2 * RTL_NAME + 80], eb[2 * RTL_NAME + 80], e[5 * RTL_NAME + 200], nm[RTL_NAME];
-  rtl_ext(g, ea, sizeof ea, a, 0, 0, g->sigs[s].width);
-  rtl_ext(g, eb, sizeof eb, b, 0, 0, g->sigs[s].width);
+  nf_rtl_ext(g, ea, sizeof ea, a, 0, 0, g->sigs[s].width);
+  nf_rtl_ext(g, eb, sizeof eb, b, 0, 0, g->sigs[s].width);
   snprintf(e, sizeof e, "%s + %s", ea, eb);
-  rtl_wire(g, s, e);
+  nf_rtl_wire(g, s, e);
   g->adders++;
-  rtl_cost_adder(g, s, 0, false);
+  nf_rtl_cost_adder(g, s, 0, false);
   snprintf(nm, sizeof nm, "%s_sum_%d_%d", g->layer, first, first + n - 1);
-  return rtl_cast(g, s, nf_fixed_frac_bits(t), t, true, nm);
+  return nf_rtl_cast(g, s, nf_fixed_frac_bits(t), t, true, nm);
 }
 
 /* Stage 1 for the stable variant: x - max(x), saturated to the input's W
@@ -107,20 +107,20 @@ static int stable_difference(rtl_gen *g, const int *x, int j, int xmax, const nf
   nf_fixed_type dt = nf_fixed_type_make(ti->width, ti->int_bits, true);
   dt.q = NF_Q_RND;
   dt.o = NF_O_SAT;
-  int d = rtl_new_sig(g, g->sigs[x[j]].lo - g->sigs[xmax].hi, 0, "%s_d%d", g->layer, j);
+  int d = nf_rtl_new_sig(g, g->sigs[x[j]].lo - g->sigs[xmax].hi, 0, "%s_d%d", g->layer, j);
   if (g->oom) return 0;
   char ea[2 * RTL_NAME + 80], eb[2 * RTL_NAME + 80], e[5 * RTL_NAME + 200], nm[RTL_NAME];
-  rtl_ext(g, ea, sizeof ea, x[j], 0, 0, g->sigs[d].width);
-  rtl_ext(g, eb, sizeof eb, xmax, 0, 0, g->sigs[d].width);
+  nf_rtl_ext(g, ea, sizeof ea, x[j], 0, 0, g->sigs[d].width);
+  nf_rtl_ext(g, eb, sizeof eb, xmax, 0, 0, g->sigs[d].width);
   snprintf(e, sizeof e, "%s - %s", ea, eb);
-  rtl_wire(g, d, e);
+  nf_rtl_wire(g, d, e);
   g->adders++;
-  rtl_cost_adder(g, d, 0, false);
+  nf_rtl_cost_adder(g, d, 0, false);
   int f = nf_fixed_frac_bits(ti);
   snprintf(nm, sizeof nm, "%s_d%d_sat", g->layer, j);
-  int ds = rtl_cast(g, d, f, &dt, true, nm);
+  int ds = nf_rtl_cast(g, d, f, &dt, true, nm);
   snprintf(nm, sizeof nm, "%s_d%d_in", g->layer, j);
-  return rtl_cast(g, ds, f, ti, true, nm);
+  return nf_rtl_cast(g, ds, f, ti, true, nm);
 }
 
 /* Comparator tree; partial maxima are <layer>_max_<first>_<last>. */
@@ -133,27 +133,28 @@ static int max_tree(rtl_gen *g, const int *v, int first, int n) {
   /* disjoint ranges: the comparison is constant (counted as before) */
   if (g->sigs[a].lo > g->sigs[b].hi || g->sigs[a].hi <= g->sigs[b].lo) {
     int m = g->sigs[a].lo > g->sigs[b].hi ? a : b;
-    if (g->cost) g->cost->sat_bits += rtl_live_bits(g, a) + rtl_live_bits(g, m);
+    if (g->cost) g->cost->sat_bits += nf_rtl_live_bits(g, a) + nf_rtl_live_bits(g, m);
     return m;
   }
-  int m = rtl_new_sig(g, lo, hi, "%s_max_%d_%d", g->layer, first, first + n - 1);
+  int m = nf_rtl_new_sig(g, lo, hi, "%s_max_%d_%d", g->layer, first, first + n - 1);
   if (g->oom) return 0;
   int wa = g->sigs[a].width, wb = g->sigs[b].width, cw = wa > wb ? wa : wb, wm = g->sigs[m].width;
   char ca[2 * RTL_NAME + 80], cb[2 * RTL_NAME + 80], ka[2 * RTL_NAME + 80], kb[2 * RTL_NAME + 80],
       e[9 * RTL_NAME + 400];
-  rtl_sext(g, ca, sizeof ca, a, cw);
-  rtl_sext(g, cb, sizeof cb, b, cw);
-  rtl_ext(g, ka, sizeof ka, a, 0, 0, wm);
-  rtl_ext(g, kb, sizeof kb, b, 0, 0, wm);
+  nf_rtl_sext(g, ca, sizeof ca, a, cw);
+  nf_rtl_sext(g, cb, sizeof cb, b, cw);
+  nf_rtl_ext(g, ka, sizeof ka, a, 0, 0, wm);
+  nf_rtl_ext(g, kb, sizeof kb, b, 0, 0, wm);
   snprintf(e, sizeof e, "(%s > %s) ? %s : %s", ca, cb, ka, kb);
-  rtl_wire(g, m, e);
-  if (g->cost) g->cost->sat_bits += rtl_live_bits(g, a) + rtl_live_bits(g, m); /* compare and select */
+  nf_rtl_wire(g, m, e);
+  if (g->cost) g->cost->sat_bits += nf_rtl_live_bits(g, a) + nf_rtl_live_bits(g, m); /* compare and select */
   return m;
 }
 
-int rtl_emit_softmax(rtl_gen *g, const char *top, const nf_rtl_layer *L, int *latency) {
-  const nf_fixed_type *ti = &L->input_t, *te = &L->exp_t, *tv = &L->inv_t, *tr = &L->result_t;
-  int n = L->n_in, bits = L->table_bits;
+static int softmax_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
+  (void)k;
+  const nf_fixed_type *ti = &L->input_t, *te = &L->softmax.exp_t, *tv = &L->softmax.inv_t, *tr = &L->result_t;
+  int n = L->n_in, bits = L->softmax.index_bits;
   int *x = calloc((size_t)n, sizeof *x), *e = calloc((size_t)n, sizeof *e);
   rtl_bus **eq = calloc((size_t)n, sizeof *eq);
   char (*eqn)[RTL_NAME] = calloc((size_t)n, sizeof *eqn);
@@ -162,15 +163,15 @@ int rtl_emit_softmax(rtl_gen *g, const char *top, const nf_rtl_layer *L, int *la
     g->oom = true;
     return NF_EINTERNAL;
   }
-  rtl_bus *in = rtl_bus_new(g, "in_data", n * ti->width);
-  /* The ROMs are modules of their own, each in its own file (rtl_softmax_rom). */
+  rtl_bus *in = nf_rtl_bus_new(g, "in_data", n * ti->width);
+  /* The ROMs are modules of their own, each in its own file (softmax_write_files). */
   fprintf(g->fp, "  // stage 1: exp-table addresses %s_ea<j> (%s)\n", g->layer,
-          L->stable ? "stable: x - max(x)" : "latency: x");
-  for (int j = 0; j < n && !g->oom; j++) x[j] = rtl_dense_input(g, in, j, ti);
-  int xmax = L->stable && !g->oom ? max_tree(g, x, 0, n) : 0;
+          L->softmax.stable ? "stable: x - max(x)" : "latency: x");
+  for (int j = 0; j < n && !g->oom; j++) x[j] = nf_rtl_dense_input(g, in, j, ti);
+  int xmax = L->softmax.stable && !g->oom ? max_tree(g, x, 0, n) : 0;
   char name[RTL_NAME];
   for (int j = 0; j < n && !g->oom; j++) {
-    int a = L->stable ? stable_difference(g, x, j, xmax, ti) : x[j];
+    int a = L->softmax.stable ? stable_difference(g, x, j, xmax, ti) : x[j];
     snprintf(name, sizeof name, "%s_ea%d", g->layer, j);
     emit_address(g, a, ti, bits, name);
     fprintf(g->fp, "  reg [%d:0] %s_r; always @(posedge clk) %s_r <= %s;\n", bits - 1, name, name, name);
@@ -182,9 +183,9 @@ int rtl_emit_softmax(rtl_gen *g, const char *top, const nf_rtl_layer *L, int *la
     snprintf(eqn[j], sizeof eqn[j], "%s_eq%d", g->layer, j);
     fprintf(g->fp, "  wire [%d:0] %s;\n  %s_%s_exp u_exp%d(.clk(clk), .addr(%s_ea%d_r), .q(%s));\n", te->width - 1,
             eqn[j], top, L->name, j, g->layer, j, eqn[j]);
-    eq[j] = rtl_bus_new(g, eqn[j], te->width);
+    eq[j] = nf_rtl_bus_new(g, eqn[j], te->width);
     snprintf(name, sizeof name, "%s_e%d", g->layer, j);
-    e[j] = rom_output(g, eq[j], te, L->exp_table, bits, name);
+    e[j] = rom_output(g, eq[j], te, L->softmax.exp_table, bits, name);
   }
   fprintf(g->fp, "  // stage 3: sum in exp_table_t (hls4ml's adder tree), inverse-table address\n");
   int sum = g->oom ? 0 : sum_tree(g, e, 0, n, te);
@@ -198,15 +199,15 @@ int rtl_emit_softmax(rtl_gen *g, const char *top, const nf_rtl_layer *L, int *la
     g->cost->rom_bits += ((long)n * te->width + tv->width) << bits;
     g->cost->rom_entries = 1L << bits;
   }
-  for (int j = 0; j < n && !g->oom; j++) e[j] = rtl_register(g, e[j], 3);
+  for (int j = 0; j < n && !g->oom; j++) e[j] = nf_rtl_register(g, e[j], 3);
   fprintf(g->fp, "  // stage 4: inverse table\n  wire [%d:0] %s_iq;\n  %s_%s_inv u_inv(.clk(clk), .addr(%s_ia_r), .q(%s_iq));\n",
           tv->width - 1, g->layer, top, L->name, g->layer, g->layer);
   char iqn[RTL_NAME];
   snprintf(iqn, sizeof iqn, "%s_iq", g->layer);
-  rtl_bus *iq = rtl_bus_new(g, iqn, tv->width);
+  rtl_bus *iq = nf_rtl_bus_new(g, iqn, tv->width);
   snprintf(name, sizeof name, "%s_inv", g->layer);
-  int inv = g->oom ? 0 : rom_output(g, iq, tv, L->inv_table, bits, name);
-  for (int j = 0; j < n && !g->oom; j++) e[j] = rtl_register(g, e[j], 4);
+  int inv = g->oom ? 0 : rom_output(g, iq, tv, L->softmax.inv_table, bits, name);
+  for (int j = 0; j < n && !g->oom; j++) e[j] = nf_rtl_register(g, e[j], 4);
   fprintf(g->fp, "  // stage 5: exp * inverse (%s_p<j>), cast to result_t, output registers\n", g->layer);
   int fp = nf_fixed_frac_bits(te) + nf_fixed_frac_bits(tv);
   for (int j = 0; j < n && !g->oom; j++) {
@@ -214,23 +215,23 @@ int rtl_emit_softmax(rtl_gen *g, const char *top, const nf_rtl_layer *L, int *la
                     g->sigs[e[j]].hi * g->sigs[inv].lo, g->sigs[e[j]].hi * g->sigs[inv].hi};
     nf_code lo = c[0], hi = c[0];
     for (int k = 1; k < 4; k++) lo = c[k] < lo ? c[k] : lo, hi = c[k] > hi ? c[k] : hi;
-    int p = rtl_new_sig(g, lo, hi, "%s_p%d", g->layer, j);
+    int p = nf_rtl_new_sig(g, lo, hi, "%s_p%d", g->layer, j);
     if (g->oom) break;
     char ea[2 * RTL_NAME + 80], eb[2 * RTL_NAME + 80], ex[5 * RTL_NAME + 200], ye[2 * RTL_NAME + 80];
-    rtl_sext(g, ea, sizeof ea, e[j], g->sigs[p].width);
-    rtl_sext(g, eb, sizeof eb, inv, g->sigs[p].width);
+    nf_rtl_sext(g, ea, sizeof ea, e[j], g->sigs[p].width);
+    nf_rtl_sext(g, eb, sizeof eb, inv, g->sigs[p].width);
     snprintf(ex, sizeof ex, "%s * %s", ea, eb);
-    rtl_wire(g, p, ex);
-    rtl_cost_multiplier(g, e[j], inv);
+    nf_rtl_wire(g, p, ex);
+    nf_rtl_cost_multiplier(g, e[j], inv);
     snprintf(name, sizeof name, "%s_res%d", g->layer, j);
-    int y = rtl_cast(g, p, fp, tr, true, name);
+    int y = nf_rtl_cast(g, p, fp, tr, true, name);
     if (g->oom) break;
-    rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
+    nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
     fprintf(g->fp, "  reg [%d:0] %s_y%d; always @(posedge clk) %s_y%d <= %s;\n", tr->width - 1, g->layer, j, g->layer, j,
             ye);
     fprintf(g->fp, "  assign out_data[%d +: %d] = %s_y%d;\n", j * tr->width, tr->width, g->layer, j);
     g->regs += tr->width;
-    if (g->cost) g->cost->reg_bits += rtl_live_bits(g, y) < tr->width ? rtl_live_bits(g, y) : tr->width;
+    if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, y) < tr->width ? nf_rtl_live_bits(g, y) : tr->width;
     rtl_out_range(g, j, y);
   }
   if (g->cost) g->cost->ctrl_bits += SOFTMAX_LATENCY;
@@ -238,15 +239,86 @@ int rtl_emit_softmax(rtl_gen *g, const char *top, const nf_rtl_layer *L, int *la
   fprintf(g->fp, "  always @(posedge clk) valid_pipe <= rst ? %d'd0 : {valid_pipe[%d:0], in_valid};\n",
           SOFTMAX_LATENCY, SOFTMAX_LATENCY - 2);
   fprintf(g->fp, "  assign out_valid = valid_pipe[%d];\n", SOFTMAX_LATENCY - 1);
-  rtl_sink(g, NULL);
+  nf_rtl_sink(g, NULL);
   *latency = SOFTMAX_LATENCY;
   free(x), free(e), free(eq), free(eqn);
   return g->oom ? NF_EINTERNAL : NF_OK;
 }
 
-void rtl_softmax_rom(FILE *fp, const char *top, const nf_rtl_layer *L, bool inverse) {
+static void softmax_rom(FILE *fp, const char *top, const nf_design_layer *L, bool inverse) {
   char module[200];
   snprintf(module, sizeof module, "%s_%s_%s", top, L->name, inverse ? "inv" : "exp");
-  if (inverse) emit_rom(fp, module, "inverse (1 / sum)", &L->inv_t, L->inv_table, L->table_bits);
-  else emit_rom(fp, module, "exponential", &L->exp_t, L->exp_table, L->table_bits);
+  if (inverse) emit_rom(fp, module, "inverse (1 / sum)", &L->softmax.inv_t, L->softmax.inv_table, L->softmax.index_bits);
+  else emit_rom(fp, module, "exponential", &L->softmax.exp_t, L->softmax.exp_table, L->softmax.index_bits);
 }
+
+static int softmax_check(const nf_design_layer *L, nf_error *err) {
+  if (L->softmax.index_bits < 1 || L->softmax.index_bits > 20 || !L->softmax.exp_table || !L->softmax.inv_table)
+    return nf_fail(err, NF_EINPUT, "layer %s: softmax without valid tables", L->name);
+  if (L->softmax.exp_t.width + L->softmax.inv_t.width > 62 || L->input_t.width > 62)
+    return nf_fail(err, NF_EINPUT, "layer %s: softmax types too wide", L->name);
+  return NF_OK;
+}
+
+static void softmax_describe(FILE *fp, const nf_design_layer *L, long adders) {
+  (void)adders;
+  char e[96], v[96];
+  nf_fixed_type_format(&L->softmax.exp_t, e, sizeof e);
+  nf_fixed_type_format(&L->softmax.inv_t, v, sizeof v);
+  fprintf(fp, "//   hls4ml %s softmax: exp_table_t %s, inv_table_t %s, table_size %d\n",
+          L->softmax.stable ? "stable" : "latency", e, v, 1 << L->softmax.index_bits);
+}
+
+/* The table ROMs, a module (and file) each: <top>_<layer>_exp.v, _inv.v. */
+static int softmax_write_files(const char *rtl_dir, const char *top, const nf_design_layer *L, nf_error *err) {
+  int rc = NF_OK;
+  for (int inv = 0; !rc && inv < 2; inv++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s_%s_%s.v", rtl_dir, top, L->name, inv ? "inv" : "exp");
+    nf_outfile f;
+    rc = nf_outfile_open(&f, path, err);
+    if (!rc) {
+      softmax_rom(f.fp, top, L, inv);
+      rc = nf_outfile_commit(&f, err);
+    }
+  }
+  return rc;
+}
+
+/* ---- SPEC §3 reference ---- */
+/* Top `bits` bits of a code's width-bit pattern (zero low bits if narrower). */
+static unsigned table_address(nf_code c, const nf_fixed_type *t, int bits) {
+  unsigned __int128 p = (unsigned __int128)c & ((((unsigned __int128)1) << t->width) - 1);
+  return (unsigned)(t->width >= bits ? p >> (t->width - bits) : p << (bits - t->width));
+}
+
+static nf_code softmax_sum(const nf_design_layer *L, const nf_code *e, int n) {
+  if (n == 1) return e[0];
+  int left = 1;
+  while (left * 2 < n) left *= 2;
+  return nf_fixed_cast(&L->softmax.exp_t, softmax_sum(L, e, left) + softmax_sum(L, e + left, n - left),
+                       &L->softmax.exp_t);
+}
+
+static void softmax_reference(const nf_design_layer *L, const nf_code *x, nf_code *y) {
+  nf_code mx = x[0];
+  for (int i = 1; i < L->n_in; i++) mx = x[i] > mx ? x[i] : mx;
+  nf_fixed_type dt = nf_fixed_type_make(L->input_t.width, L->input_t.int_bits, true);
+  dt.q = NF_Q_RND, dt.o = NF_O_SAT;
+  for (int i = 0; i < L->n_in; i++) {
+    nf_code a = L->softmax.stable ? nf_fixed_cast(&L->input_t, nf_fixed_cast(&dt, x[i] - mx, &L->input_t), &L->input_t) : x[i];
+    y[i] = L->softmax.exp_table[table_address(a, &L->input_t, L->softmax.index_bits)];
+  }
+  nf_code inv = L->softmax.inv_table[table_address(softmax_sum(L, y, L->n_in), &L->softmax.exp_t, L->softmax.index_bits)];
+  int fp = nf_fixed_frac_bits(&L->softmax.exp_t) + nf_fixed_frac_bits(&L->softmax.inv_t);
+  for (int i = 0; i < L->n_in; i++) y[i] = nf_fixed_cast_code(&L->result_t, y[i] * inv, fp);
+}
+
+const nf_rtl_layer_ops nf_rtl_act_softmax = {
+    .what = "Softmax",
+    .check = softmax_check,
+    .emit = softmax_emit,
+    .describe = softmax_describe,
+    .write_files = softmax_write_files,
+    .reference = softmax_reference,
+};

@@ -5,6 +5,7 @@
  * order that race differently). A row driven at falling edge c and an
  * output seen at falling edge c+L means a latency of L cycles. */
 #include <stdio.h>
+#include <string.h>
 
 #include "nnfirm/rtl.h"
 #include "nnfirm/util.h"
@@ -64,4 +65,15 @@ int nf_rtl_write_testbench(const char *top, const nf_rtl_info *info, const char 
           top, info->wi, info->wi, info->ii, top, wi - 1, wi, wo - 1, top, wi - 1, top, info->ii - 1,
           4 * info->latency + 4 * info->ii + 100);
   return nf_outfile_commit(&f, err);
+}
+
+int nf_rtl_write_project(const nf_design *d, const char *project_dir, nf_rtl_info *info, nf_error *err) {
+  char rtl[4096], tb[4096];
+  snprintf(rtl, sizeof rtl, "%s/rtl", project_dir);
+  snprintf(tb, sizeof tb, "%s/tb", project_dir);
+  int rc = nf_mkdir_p(rtl, err);
+  if (!rc) rc = nf_mkdir_p(tb, err);
+  if (!rc) rc = nf_rtl_generate(d, rtl, info, err);
+  if (!rc) rc = nf_rtl_write_testbench(d->project, info, tb, err);
+  return rc;
 }

@@ -117,7 +117,7 @@ static int firmware_figures(const char *project, const char *part, nf_search_res
   int rc = nf_project_open(project, &p, err);
   if (!rc) {
     r->latency_cycles = p->info.latency;
-    r->clock_period_ns = p->net.clock_period_ns;
+    r->clock_period_ns = p->design->clock_period_ns;
     nf_project_free(p);
   }
   nf_estimate e;

@@ -52,6 +52,38 @@ typedef struct net {
   void *transform_ctx;
 } net;
 
+/* ---- Per layer kind (layers.def's train column) ------------------------------ */
+typedef struct nf_train_layer_ops {
+  /* Allocates t's buffers beyond t->y for batches of nt->cap rows and
+   * registers its trainable tensors (nf_net_add_param); false on error. */
+  bool (*init)(net *nt, tlayer *t, nf_error *err);
+  /* Refreshes what the forward pass reads of the weights (NULL: nothing). */
+  void (*refresh)(const net *nt, tlayer *t);
+  /* t->y[n][n_out] from x[n][n_in]; train: batch statistics, active
+   * dropout (seeded by seed and the layer's index). */
+  void (*forward)(const net *nt, tlayer *t, const float *x, int n, bool train, uint64_t seed, int index);
+  /* The gradients of t's tensors from dy[n][n_out], and dx[n][n_in] (NULL
+   * for the first layer: nobody needs the gradient of the data). */
+  void (*backward)(const net *nt, tlayer *t, const float *x, const float *dy, float *dx, int n);
+} nf_train_layer_ops;
+
+#define NF_LAYER_KIND(ID, NAME, MODEL, TRAIN, ...) extern const nf_train_layer_ops nf_train_##TRAIN##_ops;
+#include "nnfirm/layers.def"
+#undef NF_LAYER_KIND
+
+/* An activation's float32 forward y = f(x) and backward dx = dy * f'(x) over
+ * n rows of width w (len = n * w); x the input, y the output. */
+typedef struct nf_train_act_ops {
+  void (*forward)(const nf_layer *l, const float *x, float *y, int n, int w);
+  void (*backward)(const nf_layer *l, const float *x, const float *y, const float *dy, float *dx, int n, int w);
+} nf_train_act_ops;
+#define NF_ACTIVATION(ID, NAME, MODEL, TRAIN, ...) extern const nf_train_act_ops nf_train_act_##TRAIN;
+#include "nnfirm/activations.def"
+#undef NF_ACTIVATION
+
+/* Registers a trainable tensor w[n] and its gradient g[n]. */
+void nf_net_add_param(net *nt, float *w, float *g, long n, bool is_kernel, nf_layer *l);
+
 int nf_net_init(net *nt, nf_model *m, int cap, int threads, nf_error *err);
 void nf_net_free(net *nt);
 /* Copies rows[0..n) of x into the batch buffer, standardized with the

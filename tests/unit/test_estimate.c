@@ -26,9 +26,9 @@ static nf_fixed_type parse(const char *s) {
 
 /* Dense(n0 -> n1) + ReLU + Dense(n1 -> n2), every type ap_fixed<W, I>. */
 typedef struct net3 {
-  nf_rtl_layer layers[3];
+  nf_design_layer layers[3];
   int64_t *w1, *b1, *w2, *b2;
-  nf_rtl_net net;
+  nf_design net;
 } net3;
 
 static void make_net3(net3 *n, int n0, int n1, int n2, const char *type, int reuse, uint64_t seed, double zero_frac) {
@@ -45,36 +45,36 @@ static void make_net3(net3 *n, int n0, int n1, int n2, const char *type, int reu
     n->w1[i] = nf_rng_uniform(&r) < zero_frac ? 0 : (int64_t)((2 * nf_rng_uniform(&r) - 1) * (double)one);
   for (long i = 0; i < (long)n1 * n2; i++)
     n->w2[i] = nf_rng_uniform(&r) < zero_frac ? 0 : (int64_t)((2 * nf_rng_uniform(&r) - 1) * (double)one);
-  n->layers[0] = (nf_rtl_layer){.kind = NF_RTL_DENSE, .name = "fc1", .n_in = n0, .n_out = n1, .weights = n->w1,
+  n->layers[0] = (nf_design_layer){.kind = NF_LAYER_DENSE, .name = "fc1", .n_in = n0, .n_out = n1, .weights = n->w1,
                                 .bias = n->b1, .input_t = t, .weight_t = t, .bias_t = t, .accum_t = t, .result_t = t,
-                                .reuse = reuse};
-  n->layers[1] = (nf_rtl_layer){.kind = NF_RTL_RELU, .name = "relu1", .n_in = n1, .n_out = n1, .input_t = t, .result_t = t};
-  n->layers[2] = (nf_rtl_layer){.kind = NF_RTL_DENSE, .name = "fc2", .n_in = n1, .n_out = n2, .weights = n->w2,
+                                .reuse_factor = reuse};
+  n->layers[1] = (nf_design_layer){.kind = NF_LAYER_ACTIVATION, .act = NF_ACT_RELU, .name = "relu1", .n_in = n1, .n_out = n1, .input_t = t, .result_t = t};
+  n->layers[2] = (nf_design_layer){.kind = NF_LAYER_DENSE, .name = "fc2", .n_in = n1, .n_out = n2, .weights = n->w2,
                                 .bias = n->b2, .input_t = t, .weight_t = t, .bias_t = t, .accum_t = t, .result_t = t,
-                                .reuse = reuse};
-  n->net = (nf_rtl_net){.top = "myproject", .n_layers = 3, .layers = n->layers, .clock_period_ns = 5.0};
+                                .reuse_factor = reuse};
+  n->net = (nf_design){.project = "myproject", .n_layers = 3, .n_hw = 3, .layers = n->layers, .clock_period_ns = 5.0};
 }
 
 static void free_net3(net3 *n) { free(n->w1), free(n->b1), free(n->w2), free(n->b2); }
 
-static nf_estimate estimate(const nf_rtl_net *net, bool use_dsp) {
+static nf_estimate estimate(const nf_design *net, bool use_dsp) {
   nf_estimate e;
   nf_error err = {0};
-  int rc = nf_estimate_net(net, "xcvu9p", use_dsp, &e, &err);
+  int rc = nf_estimate_design(net, "xcvu9p", use_dsp, &e, &err);
   if (rc) fprintf(stderr, "estimate: %s\n", err.msg);
   assert_int_equal(rc, 0);
   return e;
 }
 
 /* One Dense layer: n_in inputs of ap_int<8>-like type, given integer weights. */
-static nf_rtl_layer int_dense(int n_in, int n_out, const int64_t *w, const int64_t *b) {
+static nf_design_layer int_dense(int n_in, int n_out, int64_t *w, int64_t *b) {
   nf_fixed_type x = parse("ap_fixed<8,8>"), wt = parse("ap_fixed<8,8>"), acc = parse("ap_fixed<32,32>");
-  return (nf_rtl_layer){.kind = NF_RTL_DENSE, .name = "fc", .n_in = n_in, .n_out = n_out, .weights = w, .bias = b,
-                        .input_t = x, .weight_t = wt, .bias_t = wt, .accum_t = acc, .result_t = acc, .reuse = 1};
+  return (nf_design_layer){.kind = NF_LAYER_DENSE, .name = "fc", .n_in = n_in, .n_out = n_out, .weights = w, .bias = b,
+                        .input_t = x, .weight_t = wt, .bias_t = wt, .accum_t = acc, .result_t = acc, .reuse_factor = 1};
 }
 
-static nf_rtl_cost layer_cost(const nf_rtl_layer *L) {
-  nf_rtl_net net = {.top = "t", .n_layers = 1, .layers = L, .clock_period_ns = 5.0};
+static nf_rtl_cost layer_cost(nf_design_layer *L) {
+  nf_design net = {.project = "t", .n_layers = 1, .n_hw = 1, .layers = L, .clock_period_ns = 5.0};
   nf_rtl_cost c;
   nf_error err = {0};
   int rc = nf_rtl_costs(&net, &c, &err);
@@ -88,11 +88,11 @@ static nf_rtl_cost layer_cost(const nf_rtl_layer *L) {
  * and a negative weight alone on its output one negation more. */
 static void test_csd_digits(void **state) {
   (void)state;
-  const int64_t w[][1] = {{11}, {7}, {5}, {3}, {1}, {85} /* 1010101b: 4 digits */, {-45} /* 64-16-4+1: 4 */};
+  int64_t w[][1] = {{11}, {7}, {5}, {3}, {1}, {85} /* 1010101b: 4 digits */, {-45} /* 64-16-4+1: 4 */};
   const int want_digits[] = {3, 2, 2, 2, 1, 4, 4}, want_adders[] = {2, 1, 1, 1, 0, 3, 4};
   for (size_t k = 0; k < sizeof want_digits / sizeof *want_digits; k++) {
     int64_t b = 0;
-    nf_rtl_layer L = int_dense(1, 1, w[k], &b);
+    nf_design_layer L = int_dense(1, 1, w[k], &b);
     nf_rtl_cost c = layer_cost(&L);
     assert_int_equal(c.csd_digits, want_digits[k]);
     assert_int_equal(c.nnz_weights, 1);
@@ -104,9 +104,9 @@ static void test_csd_digits(void **state) {
  * digits); 7 adds its own (2 digits). Four outputs from one input. */
 static void test_csd_sharing(void **state) {
   (void)state;
-  const int64_t w[] = {3, 6, -3, 12, 7};
+  int64_t w[] = {3, 6, -3, 12, 7};
   int64_t b[5] = {0};
-  nf_rtl_layer L = int_dense(1, 5, w, b);
+  nf_design_layer L = int_dense(1, 5, w, b);
   nf_rtl_cost c = layer_cost(&L);
   assert_int_equal(c.nnz_weights, 5);
   assert_int_equal(c.csd_digits, 4);
@@ -122,7 +122,7 @@ static void test_zero_weights_cost_nothing(void **state) {
   nf_rng_seed(&r, 5);
   for (int i = 0; i < (N_IN + 1) * N_OUT; i++) w[i] = (int64_t)nf_rng_below(&r, 200) - 100;
   for (int j = 0; j < N_OUT; j++) w[N_IN * N_OUT + j] = 0; /* the extra input's row */
-  nf_rtl_layer small = int_dense(N_IN, N_OUT, w, b), big = int_dense(N_IN + 1, N_OUT, w, b);
+  nf_design_layer small = int_dense(N_IN, N_OUT, w, b), big = int_dense(N_IN + 1, N_OUT, w, b);
   nf_rtl_cost cs = layer_cost(&small), cb = layer_cost(&big);
   assert_true(cs.add_bits > 0);
   assert_int_equal(cs.add_bits, cb.add_bits);
@@ -131,8 +131,8 @@ static void test_zero_weights_cost_nothing(void **state) {
   assert_int_equal(cs.csd_digits, cb.csd_digits);
 
   int64_t zeros[N_IN * N_OUT] = {0}, zb[N_OUT] = {0};
-  nf_rtl_layer z = int_dense(N_IN, N_OUT, zeros, zb);
-  nf_rtl_net net = {.top = "t", .n_layers = 1, .layers = &z, .clock_period_ns = 5.0};
+  nf_design_layer z = int_dense(N_IN, N_OUT, zeros, zb);
+  nf_design net = {.project = "t", .n_layers = 1, .n_hw = 1, .layers = &z, .clock_period_ns = 5.0};
   nf_estimate e = estimate(&net, false);
   assert_true(e.lut == 0);
   assert_int_equal(e.layers[0].cost.reg_bits, 0);
@@ -180,15 +180,15 @@ static void test_softmax_tables(void **state) {
     int64_t *exp_table = calloc((size_t)1 << bits, 8), *inv_table = calloc((size_t)1 << bits, 8);
     assert_non_null(exp_table), assert_non_null(inv_table);
     for (int i = 0; i < 1 << bits; i++) exp_table[i] = i % 97, inv_table[i] = 1000 - i % 991;
-    nf_rtl_layer layers[4];
+    nf_design_layer layers[4];
     memcpy(layers, n.layers, sizeof n.layers);
-    layers[3] = (nf_rtl_layer){.kind = NF_RTL_SOFTMAX, .name = "softmax", .n_in = 3, .n_out = 3,
-                               .input_t = layers[2].result_t, .result_t = parse("ap_fixed<16,6>"), .table_bits = bits,
-                               .exp_t = parse("ap_fixed<18,8>"), .inv_t = parse("ap_fixed<18,8>"),
-                               .exp_table = exp_table, .inv_table = inv_table};
-    nf_rtl_net net = n.net;
+    layers[3] = (nf_design_layer){.kind = NF_LAYER_ACTIVATION, .act = NF_ACT_SOFTMAX, .name = "softmax", .n_in = 3, .n_out = 3,
+                               .input_t = layers[2].result_t, .result_t = parse("ap_fixed<16,6>"), .softmax.index_bits = bits,
+                               .softmax.exp_t = parse("ap_fixed<18,8>"), .softmax.inv_t = parse("ap_fixed<18,8>"),
+                               .softmax.exp_table = exp_table, .softmax.inv_table = inv_table};
+    nf_design net = n.net;
     net.layers = layers;
-    net.n_layers = 4;
+    net.n_layers = net.n_hw = 4;
     nf_estimate e = estimate(&net, false);
     assert_int_equal(e.layers[3].cost.roms, 4);
     assert_int_equal(e.layers[3].cost.rom_bits, 4L * 18 << bits);
@@ -258,7 +258,7 @@ static void test_agilex_and_part(void **state) {
   nf_estimate_free(&e);
 
   nf_error err = {0};
-  assert_int_equal(nf_estimate_net(&n.net, "xc9999", false, &e, &err), NF_EINPUT);
+  assert_int_equal(nf_estimate_design(&n.net, "xc9999", false, &e, &err), NF_EINPUT);
   assert_non_null(strstr(err.msg, "unknown part"));
   nf_estimate_free(&e);
   free_net3(&n);

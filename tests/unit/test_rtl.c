@@ -28,9 +28,9 @@ typedef struct netcfg {
 } netcfg;
 
 typedef struct built {
-  nf_rtl_layer layers[3];
+  nf_design_layer layers[3];
   int64_t *w1, *b1, *w2, *b2;
-  nf_rtl_net net;
+  nf_design net;
 } built;
 
 static nf_fixed_type parse(const char *s) {
@@ -62,15 +62,15 @@ static void build(const netcfg *c, built *b, uint64_t seed) {
   fill(&r, b->b1, c->n1, &bi, 0);
   fill(&r, b->w2, (long)c->n1 * c->n2, &w, c->zero_frac);
   fill(&r, b->b2, c->n2, &bi, 0);
-  b->layers[0] = (nf_rtl_layer){.kind = NF_RTL_DENSE, .name = "fc1", .n_in = c->n0, .n_out = c->n1, .weights = b->w1,
+  b->layers[0] = (nf_design_layer){.kind = NF_LAYER_DENSE, .name = "fc1", .n_in = c->n0, .n_out = c->n1, .weights = b->w1,
                                 .bias = b->b1, .input_t = in, .weight_t = w, .bias_t = bi, .accum_t = acc,
-                                .result_t = res, .reuse = c->reuse};
-  b->layers[1] = (nf_rtl_layer){.kind = NF_RTL_RELU, .name = "relu1", .n_in = c->n1, .n_out = c->n1, .input_t = res,
+                                .result_t = res, .reuse_factor = c->reuse};
+  b->layers[1] = (nf_design_layer){.kind = NF_LAYER_ACTIVATION, .act = NF_ACT_RELU, .name = "relu1", .n_in = c->n1, .n_out = c->n1, .input_t = res,
                                 .result_t = relu};
-  b->layers[2] = (nf_rtl_layer){.kind = NF_RTL_DENSE, .name = "fc2", .n_in = c->n1, .n_out = c->n2, .weights = b->w2,
+  b->layers[2] = (nf_design_layer){.kind = NF_LAYER_DENSE, .name = "fc2", .n_in = c->n1, .n_out = c->n2, .weights = b->w2,
                                 .bias = b->b2, .input_t = relu, .weight_t = w, .bias_t = bi, .accum_t = acc,
-                                .result_t = res, .reuse = c->reuse};
-  b->net = (nf_rtl_net){.top = "myproject", .n_layers = 3, .layers = b->layers, .clock_period_ns = 3.0};
+                                .result_t = res, .reuse_factor = c->reuse};
+  b->net = (nf_design){.project = "myproject", .n_layers = 3, .n_hw = 3, .layers = b->layers, .clock_period_ns = 3.0};
 }
 
 static void unbuild(built *b) { free(b->w1), free(b->b1), free(b->w2), free(b->b2); }

@@ -50,9 +50,9 @@ typedef struct types {
 } types;
 
 typedef struct model {
-  nf_rtl_layer layers[7];
+  nf_design_layer layers[7];
   int64_t *arrays[8];
-  nf_rtl_net net;
+  nf_design net;
 } model;
 
 static nf_fixed_type parse(const char *s) {
@@ -112,16 +112,16 @@ static void load(model *m, const char *weights_file, const char *const names[4],
     for (int j = 0; j < o; j++) bc[j] = quant(&b, &ty->wq, bd[j]);
     free(k), free(bias), free(kd), free(bd);
     m->arrays[2 * l] = wc, m->arrays[2 * l + 1] = bc;
-    m->layers[n] = (nf_rtl_layer){.kind = NF_RTL_DENSE, .n_in = a, .n_out = o, .weights = wc, .bias = bc,
+    m->layers[n] = (nf_design_layer){.kind = NF_LAYER_DENSE, .n_in = a, .n_out = o, .weights = wc, .bias = bc,
                                   .input_t = l ? relu : in, .weight_t = w, .bias_t = b, .accum_t = acc,
-                                  .result_t = res, .reuse = ty->reuse};
+                                  .result_t = res, .reuse_factor = ty->reuse};
     snprintf(m->layers[n++].name, 64, "fc%d", l + 1);
     if (l < 3) {
-      m->layers[n] = (nf_rtl_layer){.kind = NF_RTL_RELU, .n_in = o, .n_out = o, .input_t = res, .result_t = relu};
+      m->layers[n] = (nf_design_layer){.kind = NF_LAYER_ACTIVATION, .act = NF_ACT_RELU, .n_in = o, .n_out = o, .input_t = res, .result_t = relu};
       snprintf(m->layers[n++].name, 64, "relu%d", l + 1);
     }
   }
-  m->net = (nf_rtl_net){.top = "myproject", .n_layers = n, .layers = m->layers, .clock_period_ns = 5};
+  m->net = (nf_design){.project = "myproject", .n_layers = n, .n_hw = n, .layers = m->layers, .clock_period_ns = 5};
 }
 
 static void unload(model *m) {

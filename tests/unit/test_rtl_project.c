@@ -40,17 +40,19 @@ static void write_project(void) {
   for (int i = 0; i < 3; i++) b2[i] = (int64_t)nf_rng_below(&r, 64) - 32;
   nf_fixed_type in = parse("ap_fixed<12,4>"), w = parse("ap_fixed<6,0>"), acc = parse("ap_fixed<24,10>"),
                 res = parse("ap_fixed<12,5>"), relu = parse("ap_ufixed<6,2,AP_RND,AP_SAT>");
-  nf_rtl_layer L[3] = {
-      {.kind = NF_RTL_DENSE, .name = "fc1", .n_in = 6, .n_out = 4, .weights = w1, .bias = b1, .input_t = in,
-       .weight_t = w, .bias_t = w, .accum_t = acc, .result_t = res, .reuse = 1},
-      {.kind = NF_RTL_RELU, .name = "relu1", .n_in = 4, .n_out = 4, .input_t = res, .result_t = relu},
-      {.kind = NF_RTL_DENSE, .name = "fc2", .n_in = 4, .n_out = 3, .weights = w2, .bias = b2, .input_t = relu,
-       .weight_t = w, .bias_t = w, .accum_t = acc, .result_t = res, .reuse = 2},
+  nf_design_layer L[3] = {
+      {.kind = NF_LAYER_DENSE, .name = "fc1", .n_in = 6, .n_out = 4, .weights = w1, .bias = b1, .input_t = in,
+       .weight_t = w, .bias_t = w, .accum_t = acc, .result_t = res, .reuse_factor = 1},
+      {.kind = NF_LAYER_ACTIVATION, .act = NF_ACT_RELU, .name = "relu1", .n_in = 4, .n_out = 4, .input_t = res, .result_t = relu},
+      {.kind = NF_LAYER_DENSE, .name = "fc2", .n_in = 4, .n_out = 3, .weights = w2, .bias = b2, .input_t = relu,
+       .weight_t = w, .bias_t = w, .accum_t = acc, .result_t = res, .reuse_factor = 2},
   };
-  nf_rtl_net net = {.top = "jets", .n_layers = 3, .layers = L, .clock_period_ns = 5};
+  /* a design built by hand: the project holds it without a config.json */
+  nf_design net = {.project = "jets", .n_inputs = 6, .n_outputs = 3, .input_t = in, .n_layers = 3, .n_hw = 3,
+                   .layers = L, .strategy = "Latency", .io_type = "io_parallel", .part = "xcvu9p", .clock_period_ns = 5};
   nf_rtl_info info;
   nf_error err = {0};
-  nf_project_spec spec = {.net = &net, .rtl = true};
+  nf_project_spec spec = {.design = &net, .rtl = true};
   int rc = nf_project_write(&spec, project, &info, &err);
   if (rc) fprintf(stderr, "%s\n", err.msg);
   assert_int_equal(rc, 0);

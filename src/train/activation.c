@@ -1,0 +1,169 @@
+/* Activation layers in the training network: each activation of
+ * activations.def (train column) as a float32 forward and backward, then
+ * the layer's output quantizer (QActivation) with its straight-through
+ * gradient. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "net.h"
+
+static void softmax_rows(const float *x, float *y, int n, int w) {
+  for (int r = 0; r < n; r++) {
+    const float *xr = x + (size_t)r * w;
+    float *yr = y + (size_t)r * w;
+    float mx = xr[0];
+    for (int j = 1; j < w; j++) mx = xr[j] > mx ? xr[j] : mx;
+    float s = 0;
+    for (int j = 0; j < w; j++) s += (yr[j] = expf(xr[j] - mx));
+    for (int j = 0; j < w; j++) yr[j] /= s;
+  }
+}
+
+/* Branch-free ReLU pieces, on the float's bits. ReLU inputs are positive or
+ * negative at random, and a mispredicted branch per element (what compilers
+ * make of `x > 0 ? x : 0` at -O2) was half the epoch time. Written by hand
+ * because fmaxf would turn a NaN into 0 and hide a diverging run. */
+static inline uint32_t float_bits(float x) {
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  return u;
+}
+static inline float bits_float(uint32_t u) {
+  float x;
+  memcpy(&x, &u, sizeof x);
+  return x;
+}
+/* all ones when x > 0 (or x is a NaN, which must survive), else zero */
+static inline uint32_t pass_mask(float x) {
+  uint32_t u = float_bits(x);
+  return 0u - (uint32_t)(((int32_t)u > 0) | ((u & 0x7fffffffu) > 0x7f800000u));
+}
+static inline float relu_one(float x) { return bits_float(float_bits(x) & pass_mask(x)); }
+/* 1 where the ReLU passes, `a` elsewhere (leaky slope; 0 for ReLU) */
+static inline float slope_one(float x, float a) {
+  uint32_t m = pass_mask(x);
+  return bits_float((float_bits(1.0f) & m) | (float_bits(a) & ~m));
+}
+
+/* ---- The activations: y = f(x), dx = dy * f'(x) ---------------------------- */
+static void linear_fwd(const nf_layer *l, const float *x, float *y, int n, int w) {
+  (void)l;
+  memcpy(y, x, (size_t)n * w * sizeof *y);
+}
+static void linear_bwd(const nf_layer *l, const float *x, const float *y, const float *dy, float *dx, int n, int w) {
+  (void)l, (void)x, (void)y;
+  memcpy(dx, dy, (size_t)n * w * sizeof *dx);
+}
+
+static void relu_fwd(const nf_layer *l, const float *x, float *y, int n, int w) {
+  (void)l;
+  for (long k = 0; k < (long)n * w; k++) y[k] = relu_one(x[k]);
+}
+/* pass dy where x > 0: a mask on the bits */
+static void relu_bwd(const nf_layer *l, const float *x, const float *y, const float *dy, float *dx, int n, int w) {
+  (void)l, (void)y;
+  for (long k = 0; k < (long)n * w; k++)
+    dx[k] = bits_float(float_bits(dy[k]) & (0u - (uint32_t)((int32_t)float_bits(x[k]) > 0)));
+}
+
+static void leaky_relu_fwd(const nf_layer *l, const float *x, float *y, int n, int w) {
+  float a = l->act_alpha;
+  for (long k = 0; k < (long)n * w; k++) y[k] = x[k] * slope_one(x[k], a);
+}
+static void leaky_relu_bwd(const nf_layer *l, const float *x, const float *y, const float *dy, float *dx, int n,
+                           int w) {
+  (void)y;
+  float a = l->act_alpha;
+  for (long k = 0; k < (long)n * w; k++) dx[k] = dy[k] * slope_one(x[k], a);
+}
+
+static void tanh_fwd(const nf_layer *l, const float *x, float *y, int n, int w) {
+  (void)l;
+  for (long k = 0; k < (long)n * w; k++) y[k] = tanhf(x[k]);
+}
+/* f' from the output: 1 - y^2 */
+static void tanh_bwd(const nf_layer *l, const float *x, const float *y, const float *dy, float *dx, int n, int w) {
+  (void)l, (void)x;
+  for (long k = 0; k < (long)n * w; k++) dx[k] = dy[k] * (1 - y[k] * y[k]);
+}
+
+static void sigmoid_fwd(const nf_layer *l, const float *x, float *y, int n, int w) {
+  (void)l;
+  for (long k = 0; k < (long)n * w; k++) y[k] = 1.0f / (1.0f + expf(-x[k]));
+}
+/* f' from the output: y (1 - y) */
+static void sigmoid_bwd(const nf_layer *l, const float *x, const float *y, const float *dy, float *dx, int n, int w) {
+  (void)l, (void)x;
+  for (long k = 0; k < (long)n * w; k++) dx[k] = dy[k] * y[k] * (1 - y[k]);
+}
+
+static void softmax_fwd(const nf_layer *l, const float *x, float *y, int n, int w) {
+  (void)l;
+  softmax_rows(x, y, n, w);
+}
+/* a softmax inside the network: dx = y * (dy - sum(dy*y)) */
+static void softmax_bwd(const nf_layer *l, const float *x, const float *y, const float *dy, float *dx, int n, int w) {
+  (void)l, (void)x;
+  for (int r = 0; r < n; r++) {
+    const float *yr = y + (size_t)r * w, *dyr = dy + (size_t)r * w;
+    float s = 0;
+    for (int j = 0; j < w; j++) s += dyr[j] * yr[j];
+    for (int j = 0; j < w; j++) dx[(size_t)r * w + j] = yr[j] * (dyr[j] - s);
+  }
+}
+
+const nf_train_act_ops nf_train_act_linear = {linear_fwd, linear_bwd};
+const nf_train_act_ops nf_train_act_relu = {relu_fwd, relu_bwd};
+const nf_train_act_ops nf_train_act_leaky_relu = {leaky_relu_fwd, leaky_relu_bwd};
+const nf_train_act_ops nf_train_act_tanh = {tanh_fwd, tanh_bwd};
+const nf_train_act_ops nf_train_act_sigmoid = {sigmoid_fwd, sigmoid_bwd};
+const nf_train_act_ops nf_train_act_softmax = {softmax_fwd, softmax_bwd};
+
+static const nf_train_act_ops *const ACT_OPS[NF_ACT_COUNT] = {
+#define NF_ACTIVATION(ID, NAME, MODEL, TRAIN, ...) [NF_ACT_##ID] = &nf_train_act_##TRAIN,
+#include "nnfirm/activations.def"
+#undef NF_ACTIVATION
+};
+
+/* ---- The layer ---------------------------------------------------------------- */
+static void activation_forward(const net *nt, tlayer *t, const float *x, int n, bool train, uint64_t seed, int index) {
+  (void)nt, (void)train, (void)seed, (void)index;
+  const nf_layer *l = t->l;
+  ACT_OPS[l->act]->forward(l, x, t->y, n, l->n_out);
+  if (t->aq.kind != NF_QUANT_NONE) nf_qfast_apply(&t->aq, t->y, t->y, (long)n * l->n_out);
+}
+
+/* The straight-through gradient of an output quantizer: quantized_relu
+ * passes it where its unquantized value is unclipped (0 < x <= the top of the
+ * grid, QKeras' x_u), the others pass it everywhere. */
+static void quantizer_backward(const tlayer *t, const float *x, float *dx, long len) {
+  if (t->aq.kind != NF_QUANT_RELU) return;
+  float hi = t->aq.ste_hi;
+  for (long k = 0; k < len; k++)
+    if (!(x[k] > 0 && x[k] <= hi)) dx[k] = 0;
+}
+
+static void activation_backward(const net *nt, tlayer *t, const float *x, const float *dy, float *dx, int n) {
+  (void)nt;
+  if (!dx) return;
+  const nf_layer *l = t->l;
+  ACT_OPS[l->act]->backward(l, x, t->y, dy, dx, n, l->n_out);
+  quantizer_backward(t, x, dx, (long)n * l->n_out);
+}
+
+static bool activation_init(net *nt, tlayer *t, nf_error *err) {
+  (void)nt;
+  if ((unsigned)t->l->act >= NF_ACT_COUNT || !ACT_OPS[t->l->act]->forward) {
+    nf_fail(err, NF_EINPUT, "layer '%s': activation %s cannot be trained", t->l->name, nf_activation_name(t->l->act));
+    return false;
+  }
+  nf_qfast_init(&t->aq, &t->l->act_q);
+  return true;
+}
+
+const nf_train_layer_ops nf_train_activation_ops = {
+    .init = activation_init,
+    .forward = activation_forward,
+    .backward = activation_backward,
+};
