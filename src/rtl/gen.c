@@ -43,9 +43,17 @@ static int check_layer(const nf_design_layer *L, const nf_design_layer *prev, nf
                    L->name, L->n_in, prev->name, prev->n_out);
   const nf_rtl_layer_ops *ops = nf_rtl_ops_of(L);
   if (!ops->emit) {
-    if (L->kind == NF_LAYER_ACTIVATION)
-      return nf_fail(err, NF_EINPUT, "layer '%s': %s activation has no RTL yet (relu, softmax)", L->name,
-                     nf_activation_name(L->act));
+    if (L->kind == NF_LAYER_ACTIVATION) {
+      char have[256] = "";
+      for (int a = 0; a < NF_ACT_COUNT; a++) { /* the activations with an rtl column */
+        nf_design_layer probe = {.kind = NF_LAYER_ACTIVATION, .act = (nf_activation)a};
+        if (nf_rtl_ops_of(&probe)->emit)
+          snprintf(have + strlen(have), sizeof have - strlen(have), "%s%s", have[0] ? ", " : "",
+                   nf_activation_name((nf_activation)a));
+      }
+      return nf_fail(err, NF_EINPUT, "layer '%s': %s activation has no RTL yet (%s)", L->name,
+                     nf_activation_name(L->act), have);
+    }
     return nf_fail(err, NF_EINPUT, "layer '%s': %s has no RTL", L->name, nf_layer_kind_name(L->kind));
   }
   if (L->kind != NF_LAYER_DENSE && L->n_in != L->n_out)
