@@ -54,9 +54,33 @@ static void act_softmax(const nf_design_layer *d, const int64_t *x, int64_t *y) 
   for (int j = 0; j < n; j++) y[j] = nf_emu_cast(&d->result_t, y[j] * inv, fp);
 }
 
+/* hls4ml's binary_tanh: cache = x > 0 ? 1 : -1 in result_t; y = cache. */
+static void act_binary_tanh(const nf_design_layer *d, const int64_t *x, int64_t *y) {
+  int64_t one = nf_emu_cast(&d->result_t, 1, 0), minus = nf_emu_cast(&d->result_t, -1, 0);
+  for (int j = 0; j < d->n_out; j++) y[j] = x[j] > 0 ? one : minus;
+}
+
+/* hls4ml's ternary_tanh: datareg = 2 x, held in the input's own type (so
+ * it wraps or saturates as that type does), then 1 if datareg > 1, 0 if
+ * -1 < datareg <= 1, else -1, in result_t. With f fraction bits the
+ * comparisons with +-1 are code > 2^f and code > -2^f (f < 0: code > 0 and
+ * code > -1, the integers next to the thresholds). */
+static void act_ternary_tanh(const nf_design_layer *d, const int64_t *x, int64_t *y) {
+  int f = nf_fixed_frac_bits(&d->input_t);
+  int64_t hi = f >= 0 ? INT64_C(1) << f : 0, lo = f >= 0 ? -(INT64_C(1) << f) : -1;
+  int64_t one = nf_emu_cast(&d->result_t, 1, 0), zero = nf_emu_cast(&d->result_t, 0, 0),
+          minus = nf_emu_cast(&d->result_t, -1, 0);
+  for (int j = 0; j < d->n_out; j++) {
+    int64_t v = nf_emu_cast(&d->input_t, 2 * x[j], f);
+    y[j] = v > hi ? one : v > lo ? zero : minus;
+  }
+}
+
 const nf_emulate_act_ops nf_emulate_act_linear = {.forward = act_linear};
 const nf_emulate_act_ops nf_emulate_act_relu = {.forward = act_relu};
 const nf_emulate_act_ops nf_emulate_act_softmax = {.forward = act_softmax};
+const nf_emulate_act_ops nf_emulate_act_binary_tanh = {.forward = act_binary_tanh};
+const nf_emulate_act_ops nf_emulate_act_ternary_tanh = {.forward = act_ternary_tanh};
 const nf_emulate_act_ops nf_emulate_act_none = {.forward = NULL};
 
 static const nf_emulate_act_ops *const ACT_OPS[NF_ACT_COUNT] = {

@@ -40,6 +40,20 @@ void nf_model_act_softmax(const nf_layer *l, const double *x, double *y, int n) 
   for (int j = 0; j < n; j++) y[j] /= sum;
 }
 
+/* The binary example models' binary_tanh, 2 round(hard_sigmoid(x)) - 1
+ * with round half to even: +1 above 0, -1 at and below 0. */
+void nf_model_act_binary_tanh(const nf_layer *l, const double *x, double *y, int n) {
+  (void)l;
+  for (int j = 0; j < n; j++) y[j] = x[j] > 0 ? 1 : -1;
+}
+
+/* The ternary example models' ternary_tanh, ternarize(clip(x, -1, 1)) at
+ * threshold 0.5: +1 above 0.5, -1 below -0.5, 0 between. */
+void nf_model_act_ternary_tanh(const nf_layer *l, const double *x, double *y, int n) {
+  (void)l;
+  for (int j = 0; j < n; j++) y[j] = x[j] > 0.5 ? 1 : x[j] < -0.5 ? -1 : 0;
+}
+
 static nf_model_act_fn *const ACT_FORWARD[NF_ACT_COUNT] = {
 #define NF_ACTIVATION(ID, NAME, MODEL, ...) [NF_ACT_##ID] = nf_model_act_##MODEL,
 #include "nnfirm/activations.def"

@@ -1,6 +1,7 @@
 /* Activation layers in the generator: the kind's entry resolves to its
- * activation's (activations.def's rtl column): ReLU here, the table softmax
- * in softmax.c; the others are refused by name. */
+ * activation's (activations.def's rtl column): ReLU and the sign
+ * activations here, the table softmax in softmax.c; the others are refused
+ * by name. */
 #include <stdio.h>
 
 #include "emit.h"
@@ -69,4 +70,125 @@ const nf_rtl_layer_ops nf_rtl_act_relu = {
     .what = "ReLU",
     .emit = relu_emit,
     .reference = relu_reference,
+};
+
+/* ---- binary_tanh, ternary_tanh: comparisons and a constant select ------------
+ * hls4ml's semantics (as the emulator's): binary y = x > 0 ? 1 : -1;
+ * ternary d = 2 x in input_t (wrapping or saturating as input_t does), then
+ * y = d > 1 ? 1 : d > -1 ? 0 : -1; the constants cast to result_t. With f
+ * fraction bits of input_t the thresholds +-1 are the codes +-2^f (f < 0:
+ * d > 0 and d > -1). No register. */
+typedef struct sign_consts {
+  nf_code hi_t, lo_t;          /* d > hi_t gives +1; d > lo_t (ternary) gives 0 */
+  nf_code one, zero, minus;    /* result_t codes of +1, 0, -1 */
+} sign_consts;
+
+static sign_consts sign_setup(const nf_design_layer *L) {
+  int f = nf_fixed_frac_bits(&L->input_t);
+  bool ternary = L->act == NF_ACT_TERNARY_TANH;
+  sign_consts c = {.hi_t = 0, .lo_t = 0};
+  if (ternary) {
+    c.hi_t = f >= 0 ? (nf_code)1 << f : 0;
+    c.lo_t = f >= 0 ? -((nf_code)1 << f) : -1;
+  }
+  c.one = nf_fixed_cast_code(&L->result_t, 1, 0);
+  c.zero = nf_fixed_cast_code(&L->result_t, 0, 0);
+  c.minus = nf_fixed_cast_code(&L->result_t, -1, 0);
+  return c;
+}
+
+static int sign_check(const nf_design_layer *L, nf_error *err) {
+  int f = nf_fixed_frac_bits(&L->input_t);
+  if (f > 100 || L->input_t.width > 100)
+    return nf_fail(err, NF_EINPUT, "layer %s: %s input type too wide", L->name, nf_activation_name(L->act));
+  return NF_OK;
+}
+
+static int sign_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
+  (void)top, (void)k;
+  *latency = 0;
+  bool ternary = L->act == NF_ACT_TERNARY_TANH;
+  const nf_fixed_type *ti = &L->input_t, *tr = &L->result_t;
+  int f = nf_fixed_frac_bits(ti);
+  sign_consts c = sign_setup(L);
+  rtl_bus *in = nf_rtl_bus_new(g, "in_data", L->n_in * ti->width);
+  if (ternary)
+    fprintf(g->fp, "  // <layer>_x<i>: input i; <layer>_d<i> = 2 x_i in input_t; "
+                   "<layer>_y<i> = d > 1 ? 1 : d > -1 ? 0 : -1 in result_t\n");
+  else
+    fprintf(g->fp, "  // <layer>_x<i>: input i; <layer>_y<i> = x > 0 ? 1 : -1 in result_t\n");
+  for (int i = 0; i < L->n_in && !g->oom; i++) {
+    int x = nf_rtl_dense_input(g, in, i, ti), d = x;
+    char nm[RTL_NAME];
+    if (ternary) {
+      snprintf(nm, sizeof nm, "%s_x%d_twice", g->layer, i);
+      int two = nf_rtl_materialize(g, (rtl_term){.sig = x, .shift = 1, .sign = 1}, nm);
+      snprintf(nm, sizeof nm, "%s_d%d", g->layer, i);
+      d = nf_rtl_cast(g, two, f, ti, true, nm);
+    }
+    if (g->oom) break;
+    nf_code dlo = g->sigs[d].lo, dhi = g->sigs[d].hi;
+    /* which outcomes the input's range allows */
+    bool can_one = dhi > c.hi_t, can_zero = ternary && dhi > c.lo_t && dlo <= c.hi_t;
+    bool can_minus = dlo <= (ternary ? c.lo_t : c.hi_t);
+    nf_code ylo = c.one, yhi = c.one;
+    if (!can_one) ylo = yhi = can_zero ? c.zero : c.minus;
+    if (can_zero) ylo = c.zero < ylo ? c.zero : ylo, yhi = c.zero > yhi ? c.zero : yhi;
+    if (can_minus) ylo = c.minus < ylo ? c.minus : ylo, yhi = c.minus > yhi ? c.minus : yhi;
+    int y = nf_rtl_new_sig(g, ylo, yhi, "%s_y%d", g->layer, i);
+    if (g->oom) break;
+    int wy = g->sigs[y].width, wd = g->sigs[d].width;
+    char l1[64], l0[64], lm[64], th[64], tl[64], e[4 * RTL_NAME + 300];
+    nf_rtl_literal(l1, sizeof l1, c.one, wy);
+    nf_rtl_literal(l0, sizeof l0, c.zero, wy);
+    nf_rtl_literal(lm, sizeof lm, c.minus, wy);
+    nf_rtl_literal(th, sizeof th, c.hi_t, wd);
+    nf_rtl_literal(tl, sizeof tl, c.lo_t, wd);
+    const char *below = can_zero ? l0 : lm; /* what d <= hi_t gives */
+    if (can_zero && can_minus) {
+      const char *ref = nf_rtl_ref(g, d);
+      if (can_one) snprintf(e, sizeof e, "(%s > %s) ? %s : (%s > %s) ? %s : %s", ref, th, l1, ref, tl, l0, lm);
+      else snprintf(e, sizeof e, "(%s > %s) ? %s : %s", ref, tl, l0, lm);
+    } else if (can_one && (can_zero || can_minus)) {
+      snprintf(e, sizeof e, "(%s > %s) ? %s : %s", nf_rtl_ref(g, d), th, l1, below);
+    } else {
+      snprintf(e, sizeof e, "%s", can_one ? l1 : below); /* constant by the input's range */
+    }
+    nf_rtl_wire(g, y, e);
+    if (g->cost) g->cost->sat_bits += (long)nf_rtl_live_bits(g, d) * (ternary ? 2 : 1) + nf_rtl_live_bits(g, y);
+    char ye[2 * RTL_NAME + 80];
+    nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
+    fprintf(g->fp, "  assign out_data[%d +: %d] = %s;\n", i * tr->width, tr->width, ye);
+    rtl_out_range(g, i, y);
+  }
+  fprintf(g->fp, "  assign out_valid = in_valid;\n");
+  nf_rtl_sink(g, "clk, rst");
+  return g->oom ? NF_EINTERNAL : NF_OK;
+}
+
+static void sign_reference(const nf_design_layer *L, const nf_code *x, nf_code *y) {
+  sign_consts c = sign_setup(L);
+  int f = nf_fixed_frac_bits(&L->input_t);
+  for (int i = 0; i < L->n_in; i++) {
+    if (L->act != NF_ACT_TERNARY_TANH) {
+      y[i] = x[i] > 0 ? c.one : c.minus;
+      continue;
+    }
+    nf_code d = nf_fixed_cast_code(&L->input_t, 2 * x[i], f);
+    y[i] = d > c.hi_t ? c.one : d > c.lo_t ? c.zero : c.minus;
+  }
+}
+
+const nf_rtl_layer_ops nf_rtl_act_binary_tanh = {
+    .what = "BinaryTanh",
+    .check = sign_check,
+    .emit = sign_emit,
+    .reference = sign_reference,
+};
+
+const nf_rtl_layer_ops nf_rtl_act_ternary_tanh = {
+    .what = "TernaryTanh",
+    .check = sign_check,
+    .emit = sign_emit,
+    .reference = sign_reference,
 };

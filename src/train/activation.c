@@ -113,12 +113,27 @@ static void softmax_bwd(const nf_layer *l, const float *x, const float *y, const
   }
 }
 
+/* binary_tanh / ternary_tanh forward (as the model stage's), and the
+ * straight-through gradient of the hard tanh both are trained through:
+ * dy where |x| <= 1, else 0. */
+static void sign_ste_fwd(const nf_layer *l, const float *x, float *y, int n, int w) {
+  bool ternary = l->act == NF_ACT_TERNARY_TANH;
+  for (long k = 0; k < (long)n * w; k++)
+    y[k] = ternary ? (x[k] > 0.5f ? 1.0f : x[k] < -0.5f ? -1.0f : 0.0f) : (x[k] > 0 ? 1.0f : -1.0f);
+}
+static void sign_ste_bwd(const nf_layer *l, const float *x, const float *y, const float *dy, float *dx, int n,
+                         int w) {
+  (void)l, (void)y;
+  for (long k = 0; k < (long)n * w; k++) dx[k] = fabsf(x[k]) <= 1.0f ? dy[k] : 0.0f;
+}
+
 const nf_train_act_ops nf_train_act_linear = {linear_fwd, linear_bwd};
 const nf_train_act_ops nf_train_act_relu = {relu_fwd, relu_bwd};
 const nf_train_act_ops nf_train_act_leaky_relu = {leaky_relu_fwd, leaky_relu_bwd};
 const nf_train_act_ops nf_train_act_tanh = {tanh_fwd, tanh_bwd};
 const nf_train_act_ops nf_train_act_sigmoid = {sigmoid_fwd, sigmoid_bwd};
 const nf_train_act_ops nf_train_act_softmax = {softmax_fwd, softmax_bwd};
+const nf_train_act_ops nf_train_act_sign_ste = {sign_ste_fwd, sign_ste_bwd};
 
 static const nf_train_act_ops *const ACT_OPS[NF_ACT_COUNT] = {
 #define NF_ACTIVATION(ID, NAME, MODEL, TRAIN, ...) [NF_ACT_##ID] = &nf_train_act_##TRAIN,
