@@ -56,16 +56,11 @@ int cmd_cosim(int argc, char **argv) {
   const char *project = argv[optind];
 
   nf_project *p = NULL;
-  double *rows = NULL;
-  long n_rows = 0;
   nf_project_cosim r = {0};
   int rc = nf_project_open(project, &p, &err);
-  if (!rc && !p->has_rtl) rc = nf_fail(&err, NF_EINPUT, "%s: converted without RTL (--no-rtl); nothing to co-simulate", project);
-  if (!rc) rc = nf_data_load_rows(input, p->info.n_in, max_rows, &rows, &n_rows, &err);
-  if (!rc && !quiet) fprintf(stderr, "cosim: building and running %s on %ld rows...\n", nf_simulator_name(sim), n_rows);
-  nf_project_cosim_opts o = {.simulator = sim, .rows = rows, .n_rows = n_rows, .quiet = quiet};
+  if (!rc && !quiet) fprintf(stderr, "cosim: building and running %s on the rows of %s...\n", nf_simulator_name(sim), input);
+  nf_project_cosim_opts o = {.simulator = sim, .input = input, .max_rows = max_rows, .quiet = quiet};
   if (!rc) rc = nf_project_cosim_run(p, &o, &r, &err);
-  free(rows);
   if (rc) {
     nf_project_free(p);
     return cli_report("cosim", &err);

@@ -34,55 +34,6 @@ static int parse_range(const char *s, int *lo, int *hi) {
   return 0;
 }
 
-/* The rows to score: all, or the test part of train's split. */
-static int pick_rows(const nf_dataset *ds, bool test, float **x, int **y, long *n, nf_error *err) {
-  nf_split s = {0};
-  if (test && nf_data_holdout(ds, NF_SPLIT_VAL_FRAC, NF_SPLIT_TEST_FRAC, &s, err)) return err->code;
-  long m = test ? s.n_test : ds->n_rows;
-  *x = nf_malloc((size_t)m * ds->n_features * sizeof **x, err);
-  *y = nf_malloc((size_t)m * sizeof **y, err);
-  if (!*x || !*y) {
-    nf_split_free(&s);
-    return NF_EINTERNAL;
-  }
-  for (long i = 0; i < m; i++) {
-    long r = test ? s.test[i] : i;
-    memcpy(*x + (size_t)i * ds->n_features, ds->x + (size_t)r * ds->n_features, ds->n_features * sizeof(float));
-    (*y)[i] = ds->y[r];
-  }
-  *n = m;
-  nf_split_free(&s);
-  return NF_OK;
-}
-
-static int write_plot(const char *dir, const nf_scan_point *pts, int k, double float_acc, nf_error *err) {
-  char *tmp = NULL;
-  int rc = nf_outdir_begin(dir, &tmp, err);
-  double *bx = malloc(sizeof(double) * (size_t)k), *acc = malloc(sizeof(double) * (size_t)k), fx[2], fy[2];
-  if (!rc && (!bx || !acc)) rc = nf_fail_oom(err, "plot");
-  for (int i = 0; !rc && i < k; i++) bx[i] = pts[i].bits, acc[i] = pts[i].accuracy;
-  fx[0] = pts[0].bits, fx[1] = pts[k - 1].bits, fy[0] = fy[1] = float_acc;
-  nf_series s[2] = {{"fixed point (bit-accurate)", bx, acc, k, NF_LINE_SOLID, 0},
-                    {"float", fx, fy, 2, NF_LINE_DASHED, 1}};
-  nf_plot_opts o = {.title = "Accuracy versus bit width (ap_fixed<W,I> everywhere)", .xlabel = "total bits W",
-                    .ylabel = "accuracy", .legend_pos = "br"};
-  char path[4200];
-  if (!rc) {
-    snprintf(path, sizeof path, "%s/scan.png", tmp);
-    rc = nf_plot_lines(path, &o, s, 2, err);
-  }
-  if (!rc) {
-    snprintf(path, sizeof path, "%s/scan.svg", tmp);
-    rc = nf_plot_lines(path, &o, s, 2, err);
-  }
-  if (!rc) rc = nf_outdir_commit(tmp, dir, err);
-  else if (tmp) nf_outdir_abort(tmp);
-  free(tmp);
-  free(bx);
-  free(acc);
-  return rc;
-}
-
 int cmd_scan(int argc, char **argv) {
   static const struct option opts[] = {{"data", required_argument, 0, 'd'}, {"bits", required_argument, 0, 'b'},
                                        {"int-bits", required_argument, 0, 'i'}, {"split", required_argument, 0, 's'},
@@ -132,9 +83,9 @@ int cmd_scan(int argc, char **argv) {
   if (!rc) rc = nf_data_load(data, &ds, &err);
   if (!rc && ds.n_features != m->n_features)
     rc = nf_fail(&err, NF_EINPUT, "%s: %d features, the model takes %d", data, ds.n_features, m->n_features);
-  if (!rc) rc = pick_rows(&ds, test, &x, &y, &n, &err);
+  if (!rc) rc = nf_data_score_rows(&ds, test, &x, &y, &n, &err);
   if (!rc) rc = nf_scan_bits(m, x, y, n, lo, hi, int_bits, pts, &float_acc, &err);
-  if (!rc && out) rc = write_plot(out, pts, k, float_acc, &err);
+  if (!rc && out) rc = nf_plot_scan(out, pts, k, float_acc, &err);
   if (!rc && json) {
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "points");
     cJSON_AddNumberToObject(o, "float_accuracy", float_acc);

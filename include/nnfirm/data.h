@@ -86,6 +86,10 @@ int nf_data_split(const nf_dataset *ds, double val_frac, double test_frac, uint6
 #define NF_SPLIT_TEST_FRAC 0.2
 int nf_data_holdout(const nf_dataset *ds, double val_frac, double test_frac, nf_split *out, nf_error *err);
 void nf_split_free(nf_split *s);
+/* The rows a scoring command uses: every row, or (test_only) the test part
+ * of nf_data_holdout's default split; copies of features x [n][n_features]
+ * and labels y [n] (free both). */
+int nf_data_score_rows(const nf_dataset *ds, bool test_only, float **x, int **y, long *n, nf_error *err);
 
 /* Standard scaler: x' = (x - mean) / scale, fitted on the given rows only. */
 typedef struct nf_scaler {

@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include "nnfirm/convert.h"
+#include "nnfirm/data.h"
 #include "nnfirm/emulate.h"
 #include "nnfirm/error.h"
 #include "nnfirm/rtl.h"
@@ -73,12 +74,15 @@ void nf_project_sources_free(char **files);
  * Every row goes through the design's input path (the model's scaler, then
  * the input type) and the emulator gives the expected output codes; the RTL
  * generator's own SPEC §3 reference is computed beside it as a cross-check.
- * An RTL-only project casts the rows to the input type and uses the
- * reference. Writes <dir>/cosim/ (report.json, logs) whole or not at all. */
+ * The rows come from memory or from a data file (CSV/NPY/HDF5/ARFF, read
+ * after the project is known to have RTL). Writes <dir>/cosim/ (report.json,
+ * logs) whole or not at all. */
 typedef struct nf_project_cosim_opts {
   nf_simulator simulator;
-  const double *rows;   /* [n_rows][net's n_in] raw feature values */
+  const double *rows;   /* [n_rows][the design's n_inputs] raw feature values, or NULL: */
   long n_rows;
+  const char *input;    /* ... read from this data file, at most max_rows (0 = all) */
+  long max_rows;
   bool quiet;           /* no progress display */
 } nf_project_cosim_opts;
 

@@ -59,6 +59,32 @@ typedef struct nf_box_row {
 } nf_box_row;
 int nf_plot_boxes(const char *path, const nf_plot_opts *o, const nf_box_row *rows, int n_rows, nf_error *err);
 
+/* ---- Numerical profiling (nnfirm profile) -------------------------------------
+ * hls4ml-style: for each layer a box plot (min, quartiles, median, max) of the
+ * absolute non-zero weights and biases, and of the layer's outputs on the data
+ * (the float model), on a log axis; with a configuration, the span each
+ * variable's fixed-point type represents (its LSB to its maximum) is shaded
+ * behind its row. Writes out_dir/weights.png, activations.png (and .svg)
+ * whole or not at all. */
+typedef struct nf_profile_opts {
+  const char *model, *weights; /* as nf_model_open */
+  const char *data;            /* rows of features */
+  const char *config;          /* NULL: no type spans */
+  long max_rows;               /* rows of the data used (0 = 20000) */
+  const char *out_dir;
+} nf_profile_opts;
+
+typedef struct nf_profile_result {
+  int weight_rows, activation_rows;
+} nf_profile_result;
+
+int nf_profile_run(const nf_profile_opts *o, nf_profile_result *r, nf_error *err);
+
+/* ---- The bit-width scan's figure ------------------------------------------------
+ * dir/scan.png and .svg (written whole or not at all): accuracy against the
+ * total width W of the k scan points, the float accuracy as a dashed line. */
+int nf_plot_scan(const char *dir, const nf_scan_point *pts, int k, double float_acc, nf_error *err);
+
 /* ---- HTML report ------------------------------------------------------------
  * A self-contained page: text, tables and PNG figures embedded as data: URLs,
  * so index.html can be mailed or archived alone. */

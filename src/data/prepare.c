@@ -94,3 +94,23 @@ void nf_scaler_free(nf_scaler *s) {
   free(s->scale);
   memset(s, 0, sizeof *s);
 }
+
+int nf_data_score_rows(const nf_dataset *ds, bool test, float **x, int **y, long *n, nf_error *err) {
+  nf_split s = {0};
+  if (test && nf_data_holdout(ds, NF_SPLIT_VAL_FRAC, NF_SPLIT_TEST_FRAC, &s, err)) return err->code;
+  long m = test ? s.n_test : ds->n_rows;
+  *x = nf_malloc((size_t)m * ds->n_features * sizeof **x, err);
+  *y = nf_malloc((size_t)m * sizeof **y, err);
+  if (!*x || !*y) {
+    nf_split_free(&s);
+    return NF_EINTERNAL;
+  }
+  for (long i = 0; i < m; i++) {
+    long r = test ? s.test[i] : i;
+    memcpy(*x + (size_t)i * ds->n_features, ds->x + (size_t)r * ds->n_features, ds->n_features * sizeof(float));
+    (*y)[i] = ds->y[r];
+  }
+  *n = m;
+  nf_split_free(&s);
+  return NF_OK;
+}

@@ -63,9 +63,22 @@ static char *report_json(const nf_project *p, nf_simulator sim, const nf_project
   return s;
 }
 
-int nf_project_cosim_run(const nf_project *p, const nf_project_cosim_opts *o, nf_project_cosim *r, nf_error *err) {
+static int cosim_rows(const nf_project *p, const nf_project_cosim_opts *o, nf_project_cosim *r, nf_error *err);
+
+int nf_project_cosim_run(const nf_project *p, const nf_project_cosim_opts *opts, nf_project_cosim *r, nf_error *err) {
   memset(r, 0, sizeof *r);
   if (!p->has_rtl) return nf_fail(err, NF_EINPUT, "%s: converted without RTL (--no-rtl); nothing to co-simulate", p->dir);
+  if (opts->rows || !opts->input) return cosim_rows(p, opts, r, err);
+  nf_project_cosim_opts o = *opts;
+  double *rows = NULL;
+  int rc = nf_data_load_rows(opts->input, p->info.n_in, opts->max_rows, &rows, &o.n_rows, err);
+  o.rows = rows;
+  if (!rc) rc = cosim_rows(p, &o, r, err);
+  free(rows);
+  return rc;
+}
+
+static int cosim_rows(const nf_project *p, const nf_project_cosim_opts *o, nf_project_cosim *r, nf_error *err) {
   if (o->n_rows < 1) return nf_fail(err, NF_EINPUT, "%s: no input rows", p->dir);
   int64_t *in = nf_malloc((size_t)o->n_rows * p->info.n_in * sizeof *in, err);
   int64_t *want = in ? nf_malloc((size_t)o->n_rows * p->info.n_out * sizeof *want, err) : NULL;

@@ -192,8 +192,7 @@ static int verify_no_extra(const cJSON *files, const char *dir, const char *pref
 }
 
 static int not_a_project(const char *dir, nf_error *err) {
-  return nf_fail(err, NF_EINPUT, "%s/design.json: missing: %s is not a project written by 'nnfirm convert' (no design.json)",
-                 dir, dir);
+  return nf_fail(err, NF_EINPUT, "%s: not a project written by 'nnfirm convert' (no manifest.json)", dir);
 }
 
 /* Version 2: the manifest lists every file with its checksum. */
@@ -243,7 +242,7 @@ static int open_v1(nf_project *p, const cJSON *m, nf_error *err) {
 
 int nf_project_open(const char *dir, nf_project **out, nf_error *err) {
   *out = NULL;
-  if (access(dir, F_OK) != 0) return nf_fail(err, NF_EINPUT, "%s: no such project directory (no design.json)", dir);
+  if (access(dir, F_OK) != 0) return nf_fail(err, NF_EINPUT, "%s: no such project directory", dir);
   nf_project *p = nf_calloc(1, sizeof *p, err);
   if (!p) return NF_EINTERNAL;
   snprintf(p->dir, sizeof p->dir, "%s", dir);

@@ -76,8 +76,6 @@ static int open_target(const nf_eval_opts *o, nf_eval *r, nf_error *err) {
   struct stat st; /* a project directory from 'nnfirm convert': evaluated bit-accurately */
   if (stat(o->target, &st) == 0 && S_ISDIR(st.st_mode)) {
     int rc = nf_project_open(o->target, &r->project, err);
-    if (!rc && !r->project->design)
-      rc = nf_fail(err, NF_EINPUT, "%s: an RTL-only project (no design.json) has no emulator to evaluate", o->target);
     /* the source model named by the manifest, when it still opens and fits */
     if (!rc && r->project->model[0] && !nf_model_open(r->project->model, NULL, &r->model, NULL) &&
         r->model->n_outputs != r->project->design->n_outputs) {

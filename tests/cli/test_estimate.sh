@@ -50,7 +50,7 @@ expect_eq "$(awk -F'\t' '{print NF}' "$T/f")" "$(awk -F'\t' '{print NF}' "$T/h")
 
 # Bad input: exit 2 with a message naming the problem.
 expect_status 2 "missing project" -- "$NNFIRM" estimate "$T/nope"
-expect_err_contains "no design.json" "missing project message"
+expect_err_contains "no such project directory" "missing project message"
 mkdir -p "$T/incomplete/rtl"
 expect_status 2 "project without design.json" -- "$NNFIRM" estimate "$T/incomplete"
 expect_err_contains "not a project written by 'nnfirm convert'" "incomplete project message"

@@ -47,7 +47,13 @@ expect_status 2 "version 9" -- "$NNFIRM" cosim "$T/v9" --input "$X" --quiet
 expect_err_contains "project format version 9" "newer version message"
 expect_no_file "$T/v9/cosim" "refused project: no cosim/"
 
-# An RTL-only project (bench_rtl_jet's kind) has network.json instead of design.json.
+# An RTL-only project of nnfirm 0.2 (network.json, the generator's own
+# record; only bench_rtl_jet wrote them) is refused by name.
+cp -r "$T/v2" "$T/v2n"
+sed -i 's/"network":[[:space:]]*"design.json"/"network": "network.json"/' "$T/v2n/manifest.json"
+expect_status 2 "network.json project" -- "$NNFIRM" estimate "$T/v2n"
+expect_err_contains "no longer reads" "network.json refusal names the format"
+
 rm -rf "$T/v2/cosim"
 expect_status 0 "cosim of version 2" -- "$NNFIRM" cosim "$T/v2" --input "$X" --simulator iverilog --quiet --rows 50
 finish

@@ -170,7 +170,7 @@ static void test_bad_inputs(void **state) {
   /* not a project */
   snprintf(args, sizeof args, "cosim %s --input %s/x.csv --quiet", dir, dir);
   assert_int_equal(run(args, NULL), 2);
-  assert_true(file_contains("err", "design.json: missing"));
+  assert_true(file_contains("err", "not a project written by 'nnfirm convert'"));
   /* usage */
   snprintf(args, sizeof args, "cosim %s", project);
   assert_int_equal(run(args, NULL), 2);
