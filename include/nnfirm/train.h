@@ -248,17 +248,6 @@ void nf_hgq_snapshot(nf_hgq *h);
 void nf_hgq_export(const nf_hgq *h, nf_model *m);
 void nf_hgq_free(nf_hgq *h);
 
-/* ---- Internals exposed for the gradient-check tests ---------------------- */
-/* Softmax cross-entropy loss (mean over rows, plus regularization) of a
- * minibatch in training mode, with the gradients of every trainable
- * parameter in grads (laid out as nf_train_param_count describes: per layer,
- * kernel then bias for Dense, gamma then beta for BN). Dropout uses `seed`. */
-long nf_train_param_count(const nf_model *m);
-int nf_train_loss_grad(nf_model *m, const float *xb, const int *yb, int n, double l1, double l2, uint64_t seed,
-                       double *loss, float *grads, nf_error *err);
-/* Pointers to each trainable parameter, in the same order (for perturbing). */
-int nf_train_param_ptrs(nf_model *m, float **ptrs, long n);
-
 /* ---- The training job ('nnfirm train') ------------------------------------------
  * Data (the file, or the default synthetic jets) → the fixed train /
  * validation / test split (nf_data_holdout) → a standard scaler fitted

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "net.h"
+#include "train_internal.h"
 #include "nnfirm/rng.h"
 #include "nnfirm/util.h"
 

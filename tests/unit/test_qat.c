@@ -23,6 +23,7 @@
 
 #include "nnfirm/rng.h"
 #include "nnfirm/train.h"
+#include "train/train_internal.h"
 #include "train/qfast.h"
 
 /* ---- Reference values, from QKeras' formulas ------------------------------ */

@@ -12,6 +12,7 @@
 
 #include "nnfirm/rng.h"
 #include "nnfirm/train.h"
+#include "train/train_internal.h"
 
 /* Gaussian blobs: class c centred at +-2 on feature c % F (overlapping a little). */
 static void blobs(long n, int F, int C, uint64_t seed, float *x, int *y) {
