@@ -72,7 +72,7 @@ int cmd_cosim(int argc, char **argv) {
            s->rows, s->outputs * p->info.n_out, strncmp(r.expected_from, "emulator", 8) ? "reference" : "emulator",
            s->mismatches);
     char lat[96];
-    nf_format_latency(lat, sizeof lat, s->latency, p->net.clock_period_ns > 0 ? p->net.clock_period_ns : 5.0);
+    nf_format_latency(lat, sizeof lat, s->latency, p->design->clock_period_ns > 0 ? p->design->clock_period_ns : 5.0);
     printf("latency %s (generator: %d), II %.2f (generator: %d); build %.1f s, simulation %.2f s (%.0f rows/s)\n",
            lat, p->info.latency, s->ii, p->info.ii, s->build_seconds, s->sim_seconds, s->rows_per_second);
   }

@@ -85,7 +85,7 @@ static int vendor_report(const char *project, const char *util, const char *timi
   nf_error err = {0};
   if (project && nf_project_open(project, &proj, &err)) return cli_report("synth", &err);
   if (proj) {
-    if (clock_ns <= 0) clock_ns = proj->net.clock_period_ns > 0 ? proj->net.clock_period_ns : 5.0;
+    if (clock_ns <= 0) clock_ns = proj->design->clock_period_ns > 0 ? proj->design->clock_period_ns : 5.0;
     latency = proj->info.latency;
     nf_project_free(proj);
   }

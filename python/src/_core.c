@@ -72,14 +72,14 @@ static int design_n_layers(const nf_design *d) { return d->n_layers; }
 static int design_n_hw(const nf_design *d) { return d->n_hw; }
 static const char *design_layer_name(const nf_design *d, int i) { return d->layers[i].name; }
 static const char *design_layer_kind(const nf_design *d, int i) {
-  return d->layers[i].kind == NF_DL_DENSE ? "Dense" : "Activation";
+  return nf_layer_kind_name(d->layers[i].kind);
 }
 static int design_layer_n_out(const nf_design *d, int i) { return d->layers[i].n_out; }
 static int design_layer_reuse(const nf_design *d, int i) {
-  return d->layers[i].kind == NF_DL_DENSE ? d->layers[i].reuse_factor : 0;
+  return d->layers[i].kind == NF_LAYER_DENSE ? d->layers[i].reuse_factor : 0;
 }
 static const char *design_layer_activation(const nf_design *d, int i) {
-  return d->layers[i].kind == NF_DL_ACTIVATION ? nf_activation_name(d->layers[i].act) : NULL;
+  return d->layers[i].kind == NF_LAYER_ACTIVATION ? nf_activation_name(d->layers[i].act) : NULL;
 }
 static const nf_fixed_type *design_layer_result_t(const nf_design *d, int i) { return &d->layers[i].result_t; }
 static const nf_fixed_type *design_input_t(const nf_design *d) { return &d->input_t; }
@@ -90,7 +90,7 @@ static double design_clock(const nf_design *d) { return d->clock_period_ns; }
 static bool project_has_rtl(const nf_project *p) { return p->has_rtl; }
 static int project_n_in(const nf_project *p) { return p->info.n_in; }
 static const char *project_top(const nf_project *p) { return p->top; }
-static double project_clock(const nf_project *p) { return p->net.clock_period_ns; }
+static double project_clock(const nf_project *p) { return p->design->clock_period_ns; }
 static int project_latency(const nf_project *p) { return p->info.latency; }
 /* ========================================================================== */
 
@@ -425,7 +425,7 @@ static PyObject *py_estimate(PyObject *self, PyObject *args) {
   for (int i = 0; layers && i < e.n_layers; i++) {
     const nf_estimate_layer *l = &e.layers[i];
     PyObject *o = Py_BuildValue("{s:s,s:s,s:i,s:i,s:i,s:d,s:d,s:d,s:d,s:d,s:d}", "name", l->name, "kind",
-                                l->kind == NF_RTL_DENSE ? "Dense" : l->kind == NF_RTL_RELU ? "ReLU" : "Softmax",
+                                l->kind,
                                 "n_in", l->n_in, "n_out", l->n_out, "reuse", l->reuse, "lut", l->lut, "ff", l->ff,
                                 "dsp", l->dsp, "bram", l->bram, "alm", l->alm, "reg", l->reg);
     if (!o) Py_CLEAR(layers);

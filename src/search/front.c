@@ -85,7 +85,7 @@ static int synth_one(const nf_search_opts *o, const char *cand_dir, nf_search_re
   snprintf(out_dir, sizeof out_dir, "%s/synth", proj);
   nf_project *p = NULL;
   int rc = nf_project_open(proj, &p, err); /* checks the RTL against its checksums */
-  double clock_ns = p && p->net.clock_period_ns > 0 ? p->net.clock_period_ns : 5.0; /* as 'nnfirm synth' */
+  double clock_ns = p && p->design->clock_period_ns > 0 ? p->design->clock_period_ns : 5.0; /* as 'nnfirm synth' */
   nf_project_free(p);
   if (!rc) rc = nf_project_sources(proj, &files, top, sizeof top, err);
   if (!rc) rc = nf_outdir_begin(out_dir, &tmp, err);
