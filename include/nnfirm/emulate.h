@@ -21,6 +21,29 @@ int nf_emulate_values(const nf_design *d, const float *x, long n, int upto, doub
 /* ---- Bit-width scan ---------------------------------------------------------
  * The tutorial's study: accuracy of the bit-accurate design with
  * ap_fixed<W,I> everywhere, for each total width W. */
+/* ---- Prediction (nnfirm predict) ---------------------------------------------
+ * Every row of x [n][n_features] through m: the output of layer `layer` (NULL:
+ * the model's output; with cfg: the design's last hardware layer) of the
+ * float model (values, double) or, with cfg, of the fixed-point design built
+ * from it, bit-accurately (codes of type `type`; a layer name of the design:
+ * a folded BatchNormalization and Dropout have none). An unknown name is
+ * NF_EINPUT listing the names there are. */
+typedef struct nf_prediction {
+  long n;
+  int cols;
+  bool fixed;
+  double *values;     /* float: [n][cols] */
+  int64_t *codes;     /* fixed: [n][cols] codes of type */
+  nf_fixed_type type;
+} nf_prediction;
+
+int nf_predict(const nf_model *m, const nf_config *cfg, const float *x, long n, const char *layer, nf_prediction *p,
+               nf_error *err);
+void nf_prediction_free(nf_prediction *p);
+/* The rows as CSV (fixed: exact decimals of the codes; float: %.17g) into
+ * path atomically, or to standard output when path is NULL. */
+int nf_prediction_write(const nf_prediction *p, const char *path, nf_error *err);
+
 typedef struct nf_scan_point {
   int bits, int_bits;
   double accuracy; /* argmax of the emulated logits vs the labels */
