@@ -15,5 +15,5 @@ for f in roc_fixed.png roc_fixed.svg confusion_fixed.png; do [ -s "$T/plots/$f" 
 grep -q "\"accuracy\":$flt" "$T/float.json" && pass || fail "float accuracy differs from eval of the model"
 mkdir -p "$T/empty"
 expect_status 2 "not a project" -- "$NNFIRM" eval "$T/empty" --data "$T/jets.h5"
-expect_err_contains "design.json" "not-a-project message"
+expect_err_contains "not a project written by 'nnfirm convert'" "not-a-project message"
 finish
