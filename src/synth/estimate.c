@@ -84,16 +84,16 @@ static double pct(double used, long total) { return total > 0 ? 100.0 * used / t
  * backwards. Returns a copy of the network with those outputs' weights and
  * biases zeroed (so they count nothing), or NULL with *none_dead set when
  * every output is read. */
-static nf_design *without_dead_outputs(const nf_design *net, bool *none_dead, nf_error *err) {
+static nf_design *without_dead_outputs(const nf_design *design, bool *none_dead, nf_error *err) {
   *none_dead = true;
-  int n = net->n_hw, width = 0;
-  for (int l = 0; l < n; l++) width = net->layers[l].n_out > width ? net->layers[l].n_out : width;
+  int n = design->n_hw, width = 0;
+  for (int l = 0; l < n; l++) width = design->layers[l].n_out > width ? design->layers[l].n_out : width;
   bool *used = nf_calloc((size_t)n * width, sizeof *used, err); /* used[l][j]: output j of layer l is read */
   if (!used) return NULL;
-  for (int j = 0; j < net->layers[n - 1].n_out; j++) used[(size_t)(n - 1) * width + j] = true;
+  for (int j = 0; j < design->layers[n - 1].n_out; j++) used[(size_t)(n - 1) * width + j] = true;
   bool dead = false;
   for (int l = n - 1; l > 0; l--) {
-    const nf_design_layer *L = &net->layers[l];
+    const nf_design_layer *L = &design->layers[l];
     for (int i = 0; i < L->n_in; i++) {
       bool u = false;
       for (int j = 0; j < L->n_out && !u; j++) /* ReLU: input j feeds output j; softmax: every output */
@@ -110,8 +110,8 @@ static nf_design *without_dead_outputs(const nf_design *net, bool *none_dead, nf
   *none_dead = false;
   size_t bytes = sizeof(nf_design) + (size_t)n * sizeof(nf_design_layer);
   for (int l = 0; l < n; l++)
-    if (net->layers[l].kind == NF_LAYER_DENSE)
-      bytes += ((size_t)net->layers[l].n_in + 1) * net->layers[l].n_out * sizeof(int64_t);
+    if (design->layers[l].kind == NF_LAYER_DENSE)
+      bytes += ((size_t)design->layers[l].n_in + 1) * design->layers[l].n_out * sizeof(int64_t);
   char *mem = nf_calloc(1, bytes, err);
   if (!mem) {
     free(used);
@@ -121,12 +121,12 @@ static nf_design *without_dead_outputs(const nf_design *net, bool *none_dead, nf
   nf_design *copy = (nf_design *)mem;
   nf_design_layer *layers = (nf_design_layer *)(mem + sizeof *copy);
   int64_t *arrays = (int64_t *)(layers + n);
-  *copy = *net;
+  *copy = *design;
   copy->layers = layers;
   copy->n_layers = copy->n_hw = n;
   for (int l = 0; l < n; l++) {
     nf_design_layer *L = &layers[l];
-    *L = net->layers[l];
+    *L = design->layers[l];
     if (L->kind != NF_LAYER_DENSE) continue;
     int64_t *w = arrays, *b = arrays + (size_t)L->n_in * L->n_out;
     arrays = b + L->n_out;
@@ -142,23 +142,23 @@ static nf_design *without_dead_outputs(const nf_design *net, bool *none_dead, nf
   return copy;
 }
 
-int nf_estimate_design(const nf_design *net, const char *part, bool use_dsp, nf_estimate *e, nf_error *err) {
+int nf_estimate_design(const nf_design *design, const char *part, bool use_dsp, nf_estimate *e, nf_error *err) {
   memset(e, 0, sizeof *e);
   const nf_device *dev = nf_device_find(part ? part : "xcvu9p");
   if (!dev) return nf_fail(err, NF_EINPUT, "unknown part '%s' (known: xcvu9p, xcvu13p, xcvu7p, xcu250, xcku115, xczu9eg)", part);
-  if (net->n_hw < 1) return nf_fail(err, NF_EINPUT, "the design has no layers in hardware");
-  nf_rtl_cost *costs = nf_calloc((size_t)net->n_hw, sizeof *costs, err);
-  e->layers = nf_calloc((size_t)net->n_hw, sizeof *e->layers, err);
+  if (design->n_hw < 1) return nf_fail(err, NF_EINPUT, "the design has no layers in hardware");
+  nf_rtl_cost *costs = nf_calloc((size_t)design->n_hw, sizeof *costs, err);
+  e->layers = nf_calloc((size_t)design->n_hw, sizeof *e->layers, err);
   if (!costs || !e->layers) {
     free(costs);
     nf_estimate_free(e);
     return NF_EINTERNAL;
   }
-  int rc = nf_rtl_check(net, err);
+  int rc = nf_rtl_check(design, err);
   bool none_dead = true;
-  nf_design *live = rc ? NULL : without_dead_outputs(net, &none_dead, err);
+  nf_design *live = rc ? NULL : without_dead_outputs(design, &none_dead, err);
   if (!rc && !live && !none_dead) rc = NF_EINTERNAL;
-  if (!rc) rc = nf_rtl_costs(live ? live : net, costs, err);
+  if (!rc) rc = nf_rtl_costs(live ? live : design, costs, err);
   free(live);
   if (rc) {
     free(costs);
@@ -167,10 +167,10 @@ int nf_estimate_design(const nf_design *net, const char *part, bool use_dsp, nf_
   }
   e->device = dev;
   e->use_dsp = use_dsp;
-  e->n_layers = net->n_hw;
-  for (int i = 0; i < net->n_hw; i++) {
+  e->n_layers = design->n_hw;
+  for (int i = 0; i < design->n_hw; i++) {
     nf_estimate_layer *l = &e->layers[i];
-    const nf_design_layer *L = &net->layers[i];
+    const nf_design_layer *L = &design->layers[i];
     snprintf(l->name, sizeof l->name, "%s", L->name);
     l->kind = nf_rtl_layer_what(L);
     l->n_in = L->n_in;
