@@ -16,6 +16,7 @@ set -eu
 bindir=$1 name=$2 seconds=$3 work=$4
 shift 4
 src=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$src/.." && pwd)
 data=$src/../tests/data
 bin=$bindir/fuzz_$name
 [ -x "$bin" ] || { echo "fuzz/run.sh: no harness $bin" >&2; exit 2; }
@@ -66,8 +67,8 @@ echo "== fuzz: $seconds s" >>"$work/log"
 
 # Triage: each saved input is run again with full stacks (report in
 # WORK/crashes/<input>.txt) and counted as ours, or as libhdf5's when the
-# fault lies inside Debian's libhdf5 (1.10.8) itself: the first frame below
-# the sanitizer is in libhdf5, or every leaked block was allocated by its
+# fault lies inside Debian's libhdf5 (1.10.8) itself: of the report's
+# frames in libhdf5 or in nnfirm's sources, the first is in libhdf5; or every leaked block was allocated by its
 # metadata cache or free lists (H5C_, H5FL_); or as unreproduced when it
 # does not fault on its own (fork mode saves some such inputs: an empty
 # one when a job dies between inputs, leaks that need the state earlier
@@ -81,16 +82,14 @@ for f in "$work"/crashes/*; do
     /ERROR: LeakSanitizer/ { leak = 1 }
     leak && /^(Direct|Indirect) leak/ { if (blk != "" && !internal) mine = 1; blk = $0; internal = 0; next }
     leak && /^    #/ { if ($0 ~ / in H5(FL|C)_/) internal = 1; next }
-    !leak && /^    #[0-9]+ / && first == "" {
-      if ($0 ~ /__interceptor_|__asan|__sanitizer|__ubsan|fuzzer::|libc\.so|libpthread|sysdeps\/|in __(mem|str)|in (malloc|calloc|realloc|free|memcpy|memmove|memset|strlen) /) next
-      first = $0
-    }
+    # The first frame either in libhdf5 or in a source file of nnfirm.
+    !leak && /^    #[0-9]+ / && first == "" && ($0 ~ /libhdf5/ || index($0, " " root "/src/") || index($0, " " root "/fuzz/")) { first = $0 }
     /ERROR|runtime error|SUMMARY/ { seen = 1 }
     END {
       if (!seen) { print "unreproduced"; exit }
       if (leak) { if (blk != "" && !internal) mine = 1; print mine ? "ours" : "libhdf5" }
       else print (first ~ /libhdf5/ ? "libhdf5" : "ours")
-    }' "$f.txt")
+    }' root="$root" "$f.txt")
   echo "$who $(basename "$f")" >>"$work/triage"
   case $who in
     libhdf5) theirs=$((theirs + 1)) ;;

@@ -34,6 +34,7 @@ if [ $# -eq 0 ]; then
 fi
 out=$build/fuzz-campaign
 mkdir -p $out
+for h in "$@"; do rm -f $out/$h.rc $out/$h.err; done
 LSAN_OPTIONS=suppressions="$PWD/scripts/lsan.supp":print_suppressions=0
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS UBSAN_OPTIONS

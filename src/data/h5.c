@@ -30,8 +30,10 @@ static int read_matrix(hid_t f, const char *name, float **out, hsize_t *rows, hs
   hid_t t = rc ? -1 : H5Dget_type(d);
   H5T_class_t cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
   size_t esize = t >= 0 ? H5Tget_size(t) : 0;
+  /* Its bits inside its bytes (libhdf5's integer conversion trusts them). */
+  size_t bits = t >= 0 ? H5Tget_precision(t) + H5Tget_offset(t) : 0;
   if (t >= 0) H5Tclose(t);
-  if (!rc && ((cls != H5T_FLOAT && cls != H5T_INTEGER) || esize < 1 || esize > 8))
+  if (!rc && ((cls != H5T_FLOAT && cls != H5T_INTEGER) || esize < 1 || esize > 8 || bits > 8 * esize))
     rc = nf_fail(err, NF_EINPUT, "%s: data set '%s' is not an array of numbers", path, name);
   if (!rc && (double)dims[0] * (double)dims[1] * (double)esize > 1100.0 * (double)H5Dget_storage_size(d))
     rc = nf_fail(err, NF_EINPUT, "%s: data set '%s' declares %llux%llu values but the file holds far fewer "

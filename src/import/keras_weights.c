@@ -33,12 +33,14 @@ static int read_floats(hid_t loc, const char *dset, float *dst, size_t count, co
   hid_t type = H5Dget_type(d);
   H5T_class_t cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
   size_t esize = type >= 0 ? H5Tget_size(type) : 0;
+  /* Its bits inside its bytes (libhdf5's integer conversion trusts them). */
+  size_t bits = type >= 0 ? H5Tget_precision(type) + H5Tget_offset(type) : 0;
   if (type >= 0) H5Tclose(type);
   int rc = NF_OK;
   if (n != (hssize_t)count)
     rc = nf_fail(err, NF_EINPUT, "%s: layer '%s': weight '%s' has %lld values, the architecture needs %zu", path,
                  layer, dset, (long long)n, count);
-  else if ((cls != H5T_FLOAT && cls != H5T_INTEGER) || esize < 1 || esize > 8)
+  else if ((cls != H5T_FLOAT && cls != H5T_INTEGER) || esize < 1 || esize > 8 || bits > 8 * esize)
     rc = nf_fail(err, NF_EINPUT, "%s: layer '%s': weight '%s' is not an array of numbers", path, layer, dset);
   else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0)
     rc = nf_fail(err, NF_EINPUT, "%s: layer '%s': cannot read weight '%s'", path, layer, dset);
@@ -186,7 +188,7 @@ static int load_keras2_layer(hid_t root, const char *path, nf_layer *l, const ke
     if (found < 0) rc = nf_fail(err, NF_EINPUT, "%s: layer '%s': no '%s' weight", path, p->name, roles[t]);
     else rc = read_floats(g, names[found], dst[t], len[t], path, p->name, err);
   }
-  if (nn) free_strings(names, nn);
+  free_strings(names, nn); /* also the empty list of an attribute with no names */
   H5Gclose(g);
   return rc;
 }
