@@ -72,7 +72,9 @@ echo "== fuzz: $seconds s" >>"$work/log"
 # metadata cache or free lists (H5C_, H5FL_); or as unreproduced when it
 # does not fault on its own (fork mode saves some such inputs: an empty
 # one when a job dies between inputs, leaks that need the state earlier
-# inputs left in libhdf5). docs/fuzzing.md lists them.
+# inputs left in libhdf5); or as unattributed when its report has no frame
+# in libhdf5 or nnfirm's sources (libFuzzer's timeout and out-of-memory
+# reports can come with an empty stack). docs/fuzzing.md lists them.
 ours=0 theirs=0 other=0
 : >"$work/triage"
 for f in "$work"/crashes/*; do
@@ -88,18 +90,19 @@ for f in "$work"/crashes/*; do
     END {
       if (!seen) { print "unreproduced"; exit }
       if (leak) { if (blk != "" && !internal) mine = 1; print mine ? "ours" : "libhdf5" }
+      else if (first == "") print "unattributed"
       else print (first ~ /libhdf5/ ? "libhdf5" : "ours")
     }' root="$root" "$f.txt")
   echo "$who $(basename "$f")" >>"$work/triage"
   case $who in
     libhdf5) theirs=$((theirs + 1)) ;;
-    unreproduced) other=$((other + 1)) ;;
+    unreproduced | unattributed) other=$((other + 1)) ;;
     *) ours=$((ours + 1)) ;;
   esac
 done
-echo "== triage: $ours ours, $theirs libhdf5, $other unreproduced" >>"$work/log"
+echo "== triage: $ours ours, $theirs libhdf5, $other unreproduced or unattributed" >>"$work/log"
 if [ "$theirs" -gt 0 ] || [ "$other" -gt 0 ]; then
-  echo "fuzz_$name: $theirs input(s) fault inside libhdf5 itself, $other did not fault when run again alone (not counted; $work/triage)" >&2
+  echo "fuzz_$name: $theirs input(s) fault inside libhdf5 itself, $other did not fault again alone or gave no stack (not counted; $work/triage)" >&2
 fi
 if [ "$ours" -gt 0 ]; then
   echo "fuzz_$name: $ours crash input(s) in $work/crashes (reports beside them):" >&2

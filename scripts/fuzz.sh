@@ -6,8 +6,8 @@
 # missing), and prints a table: executions, coverage edges of the seed
 # corpus and at the end, the corpus size at the end, and the inputs that
 # crashed, leaked, hung or ran out of memory: in nnfirm's code ("crashes"),
-# inside Debian's libhdf5 itself ("libhdf5"), or only after earlier inputs
-# ("unrepro": no fault when run again alone); fuzz/run.sh's triage.
+# inside Debian's libhdf5 itself ("libhdf5"), or neither ("other": no fault
+# when run again alone, or a report without a stack); fuzz/run.sh's triage.
 # Each harness's corpus, crash inputs and log stay in build-asan/fuzz-campaign/
 # <harness>/ (fuzz/run.sh). Exits 1 when any input crashed nnfirm's code.
 #   NNFIRM_FUZZ_JOBS   harnesses at a time (default 2)
@@ -43,13 +43,13 @@ for h in "$@"; do echo "$h"; done |
   xargs -P "${NNFIRM_FUZZ_JOBS:-2}" -I{} sh -c \
     "${NNFIRM_FUZZ_WRAP:-} sh fuzz/run.sh $build/fuzz {} $seconds $out/{} 2>$out/{}.err; echo \$? >$out/{}.rc"
 
-printf '%-14s %11s %9s %8s %7s %8s %8s %7s\n' harness executions cov_start cov_end corpus crashes libhdf5 unrepro
+printf '%-14s %11s %9s %8s %7s %8s %8s %7s\n' harness executions cov_start cov_end corpus crashes libhdf5 other
 failed=0
 for h in "$@"; do
   log=$out/$h/log
   ours=$(grep -c '^ours' $out/$h/triage 2>/dev/null || true)
   theirs=$(grep -c '^libhdf5' $out/$h/triage 2>/dev/null || true)
-  other=$(grep -c '^unreproduced' $out/$h/triage 2>/dev/null || true)
+  other=$(grep -cE '^(unreproduced|unattributed)' $out/$h/triage 2>/dev/null || true)
   # fuzz/run.sh's log: the seeds-only run ("INITED cov: N"), then fork-mode
   # status lines "#EXECS: cov: N ft: F corp: C ...".
   awk -v h="$h" -v ours="${ours:-0}" -v theirs="${theirs:-0}" -v other="${other:-0}" '
