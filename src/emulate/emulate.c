@@ -36,8 +36,8 @@ int nf_emulate(const nf_design *d, const int64_t *in, long n, int upto, int64_t 
     const nf_design_layer *l = &d->layers[li];
     ops[li] = (unsigned)l->kind < NF_LAYER_KIND_COUNT ? EMULATE_OPS[l->kind] : &nf_emulate_none_ops;
     if (!ops[li]->forward)
-      status = nf_fail(err, NF_EINPUT, "layer '%s': %s cannot be emulated (a design holds only %s)", l->name,
-                       nf_layer_kind_name(l->kind), "the kinds layers.def gives an emulate column");
+      status = nf_fail(err, NF_EINPUT, "layer '%s': %s cannot be emulated (its emulate column in layers.def is none)",
+                       l->name, nf_layer_kind_name(l->kind));
     else if (ops[li]->prepare)
       status = ops[li]->prepare(l, &state[li], err);
   }

@@ -14,6 +14,13 @@ static int max_width(const nf_model *m) {
   return w;
 }
 
+static void release_all(const nf_model_layer_ops **ops, void **state, int upto) {
+  for (int li = 0; li <= upto; li++)
+    if (ops[li] && ops[li]->release) ops[li]->release(state[li]);
+  free(ops);
+  free(state);
+}
+
 int nf_model_forward(const nf_model *m, const float *x, long n, int upto, bool apply_scaler, double *out,
                      nf_error *err) {
   if (upto < 0) upto = m->n_layers - 1;
@@ -33,10 +40,13 @@ int nf_model_forward(const nf_model *m, const float *x, long n, int upto, bool a
     if (!ops[li]) status = nf_fail(err, NF_EINPUT, "layer '%s': unknown kind", m->layers[li].name);
     else if (ops[li]->prepare) status = ops[li]->prepare(&m->layers[li], &state[li], err);
   }
-  int prep_status = status; /* its message is in err */
-#pragma omp parallel if (status == NF_OK)
+  if (status) { /* its message is in err */
+    release_all(ops, state, upto);
+    return status;
+  }
+#pragma omp parallel
   {
-    double *a = status ? NULL : malloc((size_t)w * sizeof *a), *b = status ? NULL : malloc((size_t)w * sizeof *b);
+    double *a = malloc((size_t)w * sizeof *a), *b = malloc((size_t)w * sizeof *b);
     if (!a || !b) {
 #pragma omp atomic write
       status = NF_EINTERNAL;
@@ -62,11 +72,7 @@ int nf_model_forward(const nf_model *m, const float *x, long n, int upto, bool a
     free(a);
     free(b);
   }
-  for (int li = 0; li <= upto; li++)
-    if (ops[li] && ops[li]->release) ops[li]->release(state[li]);
-  free(ops);
-  free(state);
-  if (prep_status) return prep_status;
+  release_all(ops, state, upto);
   if (status) return nf_fail(err, status, "out of memory in forward pass");
   return NF_OK;
 }
