@@ -17,7 +17,7 @@ PACKAGES="
   libcmocka-dev
   yosys verilator iverilog
   tcl
-  python3 python3-dev python3-venv python3-numpy python3-setuptools python3-pip python3-wheel python3-pytest
+  python3 python3-dev python3-venv python3-numpy python3-h5py python3-setuptools python3-pip python3-wheel python3-pytest
   jupyter-nbconvert python3-ipykernel python3-matplotlib
 "
 

@@ -70,8 +70,17 @@ static inline unsigned nf_softmax_index(int64_t code, const nf_fixed_type *t, in
  * passes (BatchNormalization folded into its Dense, Dropout removed), with
  * every variable's exact type and the weights as integer codes. Its kind is
  * the model's (layers.def); a design holds only kinds the emulator and the
- * RTL generator take (NF_LAYER_DENSE, NF_LAYER_ACTIVATION). The emulator and
- * the RTL generator both read this one description. */
+ * RTL generator take (NF_LAYER_DENSE, NF_LAYER_ACTIVATION, and
+ * NF_LAYER_BATCHNORM after a BinaryDense / TernaryDense: see below). The
+ * emulator and the RTL generator both read this one description.
+ *
+ * A BatchNormalization node (src/convert/batchnorm.c) is either per-feature
+ * thresholds fused with the binary_tanh / ternary_tanh after it (act is that
+ * activation; weights[j] = hi, bias[j] = lo, codes at input_t's scale held
+ * in weight_t / bias_t; y = +1 if x > hi, -1 if x < lo, else 0, in result_t
+ * ap_fixed<2,2>), or, with act linear, y = (result_t)(x * weights[j] +
+ * bias[j]) with the scale in weight_t and the bias in bias_t, exact before
+ * the cast. */
 typedef struct nf_design_layer {
   char name[NF_NAME_MAX];  /* the source model's layer name */
   nf_layer_kind kind;

@@ -94,6 +94,12 @@ typedef struct nf_quantizer {
   bool keep_negative;
   double alpha;     /* 1 when QKeras' alpha is None/1; for binary/ternary the scale */
   double threshold; /* ternary; 0 = QKeras' default */
+  /* The weight quantizer of a BinaryDense / TernaryDense layer (hls4ml's
+   * BinaryQuantizer / TernaryQuantizer rather than QKeras'): ternary gives
+   * +1 above the threshold and -1 at or below minus it (QKeras: |x| >=
+   * threshold), binary is QKeras' (+1 at and above 0). Such a Dense keeps
+   * a BatchNormalization after it as a layer of its own, as hls4ml does. */
+  bool dense_class;
 } nf_quantizer;
 
 typedef struct nf_layer {

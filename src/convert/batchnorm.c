@@ -1,7 +1,118 @@
-/* BatchNormalization in the design pass: folded into the Dense before it
- * (dense.c); one that follows anything else has no design of its own yet. */
+/* BatchNormalization in the design pass. After a Dense it is folded into
+ * the Dense (dense.c). After a BinaryDense / TernaryDense, which hls4ml
+ * does not fuse with a normalization, it stands as a node of its own
+ * (kind NF_LAYER_BATCHNORM), in one of two forms:
+ *
+ *  - followed by binary_tanh or ternary_tanh: the two become one node of
+ *    per-feature thresholds (hls4ml's BatchNormalizationQuantizedTanh). With
+ *    s = gamma / sqrt(var + eps) > 0 and c = beta - mean s, the model's
+ *    sign of s x + c against +-a (a = 0 binary, 0.5 ternary) is x against
+ *    H = (a - c) / s and L = (-a - c) / s. On codes of input_t with f
+ *    fraction bits: y = +1 if code > hi, -1 if code < lo, else 0, with
+ *    hi = floor(H 2^f) and lo = ceil(L 2^f) (binary: lo = hi + 1, so 0 never
+ *    occurs). This is the model's own decision, exactly, for every input
+ *    code. hls4ml instead compares code >= floor(H 2^f) (binary) and
+ *    code <= floor(L 2^f) (ternary), which moves the decision by one code
+ *    where H or L falls between codes; nnfirm keeps the model's. The
+ *    thresholds are held in weight_t / bias_t, input_t widened by one
+ *    integer bit (a threshold past the input's range is clamped one code
+ *    beyond it, which keeps every comparison). result_t is ap_fixed<2,2>
+ *    (hls4ml's ap_int<2>; its binary output is ap_uint<1>, 0 for -1).
+ *    A non-positive scale is refused (hls4ml's threshold assumes s > 0).
+ *
+ *  - otherwise a per-feature affine node (hls4ml's normalize): scale codes
+ *    of weight_t in weights, bias codes of bias_t in bias, y = (result_t)
+ *    (x scale + bias) computed exactly before the one cast. The types come
+ *    from the configuration under the layer's name or LayerType
+ *    BatchNormalization (weight = the scale).
+ */
+#include <math.h>
+#include <stdlib.h>
+
 #include "convert_internal.h"
 
-const nf_convert_layer_ops nf_convert_batchnorm_ops = {
-    .refusal = "a BatchNormalization that does not follow a Dense cannot be folded (not supported)",
-};
+static bool is_sign(const nf_layer *a) {
+  return a && a->kind == NF_LAYER_ACTIVATION && a->act_q.kind == NF_QUANT_NONE &&
+         (a->act == NF_ACT_BINARY_TANH || a->act == NF_ACT_TERNARY_TANH);
+}
+
+static int build_thresholds(nf_design_ctx *b, const nf_layer *l, const nf_layer *act, const double *s,
+                            const double *c, nf_design_layer *d) {
+  int f = nf_fixed_frac_bits(&d->input_t), no = l->n_out;
+  if (d->input_t.width > 62 || f > 60 || f < -60)
+    return nf_fail(b->err, NF_EINPUT, "layer '%s': input type too wide for a threshold", l->name);
+  d->act = act->act;
+  d->weight_t = nf_fixed_type_make(d->input_t.width + 1, d->input_t.int_bits + 1, true);
+  d->bias_t = d->weight_t;
+  d->result_t = nf_fixed_type_make(2, 2, true);
+  d->accum_t = d->input_t;
+  nf_code min = nf_fixed_min_code(&d->input_t), max = nf_fixed_max_code(&d->input_t);
+  double a = act->act == NF_ACT_TERNARY_TANH ? 0.5 : 0.0, unit = ldexp(1.0, f);
+  for (int j = 0; j < no; j++) {
+    if (!(s[j] > 0))
+      return nf_fail(b->err, NF_EINPUT,
+                     "layer '%s': feature %d has scale gamma/sqrt(var+eps) = %g; a %s threshold needs a positive "
+                     "scale", l->name, j, s[j], nf_activation_name(act->act));
+    double hi = floor((a - c[j]) / s[j] * unit), lo = ceil((-a - c[j]) / s[j] * unit);
+    nf_code h = hi < (double)min - 1 ? min - 1 : hi > (double)max ? max : (nf_code)hi;
+    nf_code q = lo < (double)min ? min : lo > (double)max + 1 ? max + 1 : (nf_code)lo;
+    d->weights[j] = (int64_t)h;
+    d->bias[j] = (int64_t)(act->act == NF_ACT_TERNARY_TANH ? q : h + 1);
+  }
+  return NF_OK;
+}
+
+static int build_affine(nf_design_ctx *b, int li, const double *s, const double *c, nf_design_layer *d) {
+  const nf_layer *l = &b->m->layers[li];
+  size_t no = (size_t)l->n_out;
+  nf_layer_settings ls;
+  float *v = nf_malloc(no * sizeof *v, b->err);
+  int rc = v ? nf_config_resolve_layer(b->c, l->name, "BatchNormalization", &ls, b->err) : NF_EINTERNAL;
+  d->act = NF_ACT_LINEAR;
+  for (size_t j = 0; !rc && j < no; j++) v[j] = (float)s[j];
+  if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_WEIGHT, NULL, li, v, no, &d->weight_t);
+  for (size_t j = 0; !rc && j < no; j++) v[j] = (float)c[j];
+  if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_BIAS, NULL, li, v, no, &d->bias_t);
+  if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_RESULT, NULL, li, NULL, 0, &d->result_t);
+  if (!rc) rc = nf_design_quantize(&d->weight_t, s, no, d->weights, l->name, b->err);
+  if (!rc) rc = nf_design_quantize(&d->bias_t, c, no, d->bias, l->name, b->err);
+  if (!rc && (d->input_t.width + d->weight_t.width > 100 || d->bias_t.width > 100))
+    rc = nf_fail(b->err, NF_EINPUT, "layer '%s': scale or bias type too wide", l->name);
+  d->accum_t = d->result_t;
+  free(v);
+  return rc;
+}
+
+static int batchnorm_build(nf_design_ctx *b, int li, nf_design_layer *d, int *next, bool *emitted) {
+  const nf_model *m = b->m;
+  const nf_layer *l = &m->layers[li];
+  /* only after a Dense that keeps it apart (dense.c folds it otherwise) */
+  if (li == 0 || m->layers[li - 1].kind != NF_LAYER_DENSE || !m->layers[li - 1].kernel_q.dense_class)
+    return nf_fail(b->err, NF_EINPUT, "layer '%s': a BatchNormalization that does not follow a Dense cannot be folded "
+                                      "(not supported)", l->name);
+  const nf_layer *act = li + 1 < m->n_layers ? &m->layers[li + 1] : NULL;
+  size_t no = (size_t)l->n_out;
+  double *s = nf_malloc(no * sizeof *s, b->err), *c = nf_malloc(no * sizeof *c, b->err);
+  d->weights = nf_malloc(no * sizeof *d->weights, b->err);
+  d->bias = nf_malloc(no * sizeof *d->bias, b->err);
+  int rc = !s || !c || !d->weights || !d->bias ? NF_EINTERNAL : NF_OK;
+  for (size_t j = 0; !rc && j < no; j++) {
+    s[j] = (double)l->gamma[j] / sqrt((double)l->moving_var[j] + (double)l->epsilon);
+    c[j] = (double)l->beta[j] - (double)l->moving_mean[j] * s[j];
+  }
+  d->kind = NF_LAYER_BATCHNORM;
+  d->reuse_factor = 1;
+  *emitted = true;
+  if (!rc && is_sign(act)) {
+    rc = build_thresholds(b, l, act, s, c, d);
+    d->out_shape = act->out_shape;
+    *next = li + 2;
+  } else if (!rc) {
+    rc = build_affine(b, li, s, c, d);
+  }
+  free(s);
+  free(c);
+  return rc;
+}
+
+const nf_convert_layer_ops nf_convert_batchnorm_ops = {.build = batchnorm_build};

@@ -12,7 +12,10 @@
  * folded BatchNormalization reproduces the normalization's output). */
 static int source_layer(const nf_model *m, const nf_design_layer *dl) {
   int j = nf_model_find_layer(m, dl->name);
-  if (j >= 0 && dl->kind == NF_LAYER_DENSE && j + 1 < m->n_layers && m->layers[j + 1].kind == NF_LAYER_BATCHNORM) j++;
+  if (j >= 0 && dl->kind == NF_LAYER_DENSE && j + 1 < m->n_layers && m->layers[j + 1].kind == NF_LAYER_BATCHNORM &&
+      !m->layers[j].kernel_q.dense_class)
+    j++;
+  if (j >= 0 && dl->kind == NF_LAYER_BATCHNORM && dl->act != NF_ACT_LINEAR) j++; /* thresholds: the activation's output */
   return j;
 }
 

@@ -88,7 +88,11 @@ static int build_dense(nf_design_ctx *b, int li, const nf_layer *bn, nf_design_l
 
 static int dense_build(nf_design_ctx *b, int li, nf_design_layer *d, int *next, bool *emitted) {
   const nf_model *m = b->m;
-  const nf_layer *bn = li + 1 < m->n_layers && m->layers[li + 1].kind == NF_LAYER_BATCHNORM ? &m->layers[li + 1] : NULL;
+  /* A BinaryDense / TernaryDense keeps its BatchNormalization apart (hls4ml
+   * does not fuse a normalization into quantized weights; batchnorm.c). */
+  bool apart = m->layers[li].kernel_q.dense_class;
+  const nf_layer *bn =
+      !apart && li + 1 < m->n_layers && m->layers[li + 1].kind == NF_LAYER_BATCHNORM ? &m->layers[li + 1] : NULL;
   d->kind = NF_LAYER_DENSE;
   if (bn) {
     d->out_shape = bn->out_shape;

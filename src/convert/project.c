@@ -37,6 +37,13 @@ static cJSON *layer_json(const nf_design_layer *l) {
          cJSON_AddStringToObject(o, "weights", w) && cJSON_AddStringToObject(o, "bias", b);
     free(w);
     free(b);
+  } else if (ok && l->kind == NF_LAYER_BATCHNORM) { /* thresholds or an affine (convert.h) */
+    char *w = codes_text(l->weights, l->n_out), *b = codes_text(l->bias, l->n_out);
+    ok = w && b && add_type(o, "weight_t", &l->weight_t) && add_type(o, "bias_t", &l->bias_t) &&
+         cJSON_AddStringToObject(o, "activation", nf_activation_name(l->act)) &&
+         cJSON_AddStringToObject(o, "weights", w) && cJSON_AddStringToObject(o, "bias", b);
+    free(w);
+    free(b);
   } else if (ok) {
     ok = cJSON_AddStringToObject(o, "activation", nf_activation_name(l->act)) != NULL;
     if (ok && l->act == NF_ACT_SOFTMAX) /* the tables follow from these */
@@ -156,6 +163,19 @@ static int load_layer(loader *L, const cJSON *o, nf_design_layer *l, int width) 
     return rc;
   }
   const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "activation");
+  if (!strcmp(kind->valuestring, "BatchNormalization")) {
+    l->kind = NF_LAYER_BATCHNORM;
+    l->reuse_factor = 1;
+    if (!cJSON_IsString(act) || nf_activation_parse(act->valuestring, &l->act) || l->n_in != l->n_out ||
+        !(l->act == NF_ACT_LINEAR || l->act == NF_ACT_BINARY_TANH || l->act == NF_ACT_TERNARY_TANH))
+      return nf_fail(L->err, NF_EINPUT, "%s: %s: not a valid BatchNormalization layer", L->path, where);
+    rc = get_type(L, o, "weight_t", &l->weight_t, where);
+    if (!rc) rc = get_type(L, o, "bias_t", &l->bias_t, where);
+    if (!rc) rc = get_codes(L, o, "weights", l->n_out, &l->weight_t, &l->weights, where);
+    if (!rc) rc = get_codes(L, o, "bias", l->n_out, &l->bias_t, &l->bias, where);
+    l->accum_t = l->act == NF_ACT_LINEAR ? l->result_t : l->input_t;
+    return rc;
+  }
   l->kind = NF_LAYER_ACTIVATION;
   if (!cJSON_IsString(act) || nf_activation_parse(act->valuestring, &l->act) || l->n_in != l->n_out)
     return nf_fail(L->err, NF_EINPUT, "%s: %s: not a valid activation layer", L->path, where);

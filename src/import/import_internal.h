@@ -21,6 +21,13 @@ typedef struct keras_pending {
 int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model **out, keras_pending **pending,
                             int *n_pending, nf_error *err);
 
+/* A BinaryDense (binary true) or TernaryDense layer of hls4ml's binary and
+ * ternary example models (keras_sign_dense.c): a Dense whose kernel and bias
+ * hls4ml quantizes to +-1 (BinaryQuantizer) or -1/0/+1 (TernaryQuantizer,
+ * threshold 0.5), appended to m. `where` prefixes errors. */
+int nf_keras_add_sign_dense(nf_model *m, const char *name, const cJSON *cfg, bool binary, const char *where,
+                            nf_error *err);
+
 /* Fills the pending layers' weights from an open HDF5 file: Keras 2 layout
  * (root or "model_weights" group, per-layer "weight_names" attribute) or
  * Keras 3 layout ("layers/<name>/vars/<i>"). */

@@ -23,9 +23,8 @@ static bool get_num(const cJSON *o, const char *key, double *out) {
   return true;
 }
 
-/* Doubles from JSON become C integers/floats only inside a sane range
+/* Doubles from JSON become C floats only inside a sane range
  * (converting an out-of-range double is undefined behaviour in C). */
-static int to_int(double d, int lo, int hi, int dflt) { return d >= lo && d <= hi ? (int)d : dflt; }
 static float to_float(double d) { return d > -1e30 && d < 1e30 ? (float)d : NAN; }
 
 static bool get_bool(const cJSON *o, const char *key, bool dflt) {
@@ -83,27 +82,37 @@ static int parse_quantizer(const cJSON *v, nf_quantizer *q, const char *where, n
   if (cJSON_IsString(v)) {
     rc = nf_quantizer_read(v->valuestring, q, where, err);
   } else {
+    /* {"class_name": C, "config": {k: v, ...}} is read as the text C(k=v, ...),
+     * so that every argument goes through the one reader (unknown or
+     * unsupported arguments are refused, not ignored). */
     const char *cls = get_str(v, "class_name");
     if (!cls) return nf_fail(err, NF_EINPUT, "%s: quantizer without class_name", where);
-    rc = nf_quantizer_read(cls, q, where, err); /* the class's defaults */
-    const cJSON *c = get(v, "config");
-    double d;
-    if (!rc && c) {
-      if (get_num(c, "bits", &d)) q->bits = to_int(d, -1000, 1000, -1);
-      if (get_num(c, "integer", &d)) q->integer = to_int(d, -1000, 1000, 1000);
-      if (get_num(c, "symmetric", &d)) q->symmetric = d != 0;
-      if (get_num(c, "keep_negative", &d)) q->keep_negative = d != 0;
-      if (get_num(c, "threshold", &d)) q->threshold = d;
-      const cJSON *alpha = get(c, "alpha");
-      if (cJSON_IsNumber(alpha)) q->alpha = alpha->valuedouble;
-      else if (cJSON_IsString(alpha))
-        rc = nf_fail(err, NF_EINPUT, "%s: quantizer alpha='%s' (per-channel scales) is not supported", where,
-                     alpha->valuestring);
-      if (!rc && (get_num(c, "negative_slope", &d) && d != 0))
-        rc = nf_fail(err, NF_EINPUT, "%s: quantized_relu with negative_slope is not supported", where);
-      if (!rc && (get_num(c, "use_sigmoid", &d) && d != 0))
-        rc = nf_fail(err, NF_EINPUT, "%s: quantized_relu with use_sigmoid is not supported", where);
+    const cJSON *c = get(v, "config"), *item;
+    char text[512];
+    size_t off = (size_t)snprintf(text, sizeof text, "%s(", cls);
+    bool first = true;
+    rc = NF_OK;
+    cJSON_ArrayForEach(item, c) {
+      if (!item->string) continue;
+      if (!strcmp(item->string, "var_name")) continue; /* a name, not a setting */
+      char val[96];
+      if (cJSON_IsNumber(item)) snprintf(val, sizeof val, "%.17g", item->valuedouble);
+      else if (cJSON_IsBool(item)) snprintf(val, sizeof val, "%s", cJSON_IsTrue(item) ? "True" : "False");
+      else if (cJSON_IsNull(item)) snprintf(val, sizeof val, "None");
+      else if (cJSON_IsString(item) && !strpbrk(item->valuestring, ",()=")) snprintf(val, sizeof val, "%.80s", item->valuestring);
+      else {
+        rc = nf_fail(err, NF_EINPUT, "%s: quantizer %s: argument '%s' is not a number", where, cls, item->string);
+        break;
+      }
+      if (strpbrk(item->string, ",()=") || off + strlen(item->string) + strlen(val) + 4 >= sizeof text) {
+        rc = nf_fail(err, NF_EINPUT, "%s: quantizer %s: malformed argument '%.60s'", where, cls, item->string);
+        break;
+      }
+      off += (size_t)snprintf(text + off, sizeof text - off, "%s%s=%s", first ? "" : ", ", item->string, val);
+      first = false;
     }
+    if (!rc && off + 2 < sizeof text) snprintf(text + off, sizeof text - off, ")");
+    if (!rc) rc = nf_quantizer_read(text, q, where, err);
   }
   return rc ? rc : check_quantizer(q, where, err);
 }
@@ -204,6 +213,10 @@ int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model *
     } else if (!strcmp(cls, "Dense") || !strcmp(cls, "QDense")) {
       rc = add_dense(m, name, cfg, cls[0] == 'Q', where, p, err);
       p->kind = KERAS_W_DENSE;
+    } else if (!strcmp(cls, "BinaryDense") || !strcmp(cls, "TernaryDense")) {
+      rc = nf_keras_add_sign_dense(m, name, cfg, cls[0] == 'B', where, err);
+      p->layer = m->n_layers - 1;
+      p->kind = KERAS_W_DENSE;
     } else if (!strcmp(cls, "BatchNormalization")) {
       double eps = 1e-3;
       get_num(cfg, "epsilon", &eps);
@@ -240,7 +253,7 @@ int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model *
       get_num(cfg, "rate", &rate);
       if (!nf_model_add_dropout(m, name, to_float(rate), err)) rc = err->code;
     } else {
-      rc = nf_fail(err, NF_EINPUT, "%s: unsupported layer class '%s' (supported: InputLayer, Dense, QDense, "
+      rc = nf_fail(err, NF_EINPUT, "%s: unsupported layer class '%s' (supported: InputLayer, Dense, QDense, BinaryDense, TernaryDense, "
                                    "Activation, QActivation, BatchNormalization, Dropout, Flatten, ReLU, "
                                    "LeakyReLU, Softmax)", where, cls);
     }

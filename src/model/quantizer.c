@@ -47,6 +47,7 @@ double nf_quantizer_apply(const nf_quantizer *q, double x) {
   case NF_QUANT_BINARY: return x >= 0 ? alpha_of(q) : -alpha_of(q); /* sign, +1 at zero */
   case NF_QUANT_TERNARY: {
     double t = q->threshold > 0 ? (double)(float)q->threshold : (double)TERNARY_DEFAULT_THRESHOLD;
+    if (q->dense_class) return x > t ? alpha_of(q) : x <= -t ? -alpha_of(q) : 0.0;
     return fabs(x) >= t ? (x > 0 ? alpha_of(q) : -alpha_of(q)) : 0.0;
   }
   }
@@ -169,8 +170,15 @@ static int set_arg(nf_quantizer *q, const char *key, const char *text, const cha
     if (!none && v != 0) return nf_fail(err, NF_EINPUT, "%s: %s=%s is not supported", where, key, text);
   } else if (!strcmp(key, "qnoise_factor")) {
     if (!none && v != 1) return nf_fail(err, NF_EINPUT, "%s: qnoise_factor=%s is not supported (only 1)", where, text);
-  } else if (!strcmp(key, "number_of_unrolls")) {
-    /* only used by alpha='auto' */
+  } else if (!strcmp(key, "number_of_unrolls") || !strcmp(key, "var_name") || !strcmp(key, "use_ste") ||
+             !strcmp(key, "use_variables")) {
+    /* only used by alpha='auto' / training-time settings: no effect on the forward values */
+  } else if (!strcmp(key, "scale_axis") || !strcmp(key, "elements_per_scale") || !strcmp(key, "min_po2_exponent") ||
+             !strcmp(key, "max_po2_exponent") || !strcmp(key, "post_training_scale") ||
+             !strcmp(key, "relu_upper_bound")) {
+    if (!none) return nf_fail(err, NF_EINPUT, "%s: %s=%s is not supported (only None)", where, key, text);
+  } else if (!strcmp(key, "is_quantized_clip")) {
+    if (none || v == 0) return nf_fail(err, NF_EINPUT, "%s: %s=%s is not supported (only True)", where, key, text);
   } else {
     return nf_fail(err, NF_EINPUT, "%s: unknown quantizer argument '%s'", where, key);
   }

@@ -85,7 +85,7 @@ static void put_quantizer(wbuf *b, const nf_quantizer *q) {
   put_u32(b, (uint32_t)q->kind);
   put_u32(b, (uint32_t)q->bits);
   put_u32(b, (uint32_t)q->integer);
-  put_u32(b, (uint32_t)q->symmetric | (uint32_t)q->keep_negative << 1);
+  put_u32(b, (uint32_t)q->symmetric | (uint32_t)q->keep_negative << 1 | (uint32_t)q->dense_class << 2);
   put_f64(b, q->alpha);
   put_f64(b, q->threshold);
 }
@@ -243,6 +243,7 @@ static void get_quantizer(rbuf *b, nf_quantizer *q) {
   uint32_t flags = get_u32(b);
   q->symmetric = flags & 1;
   q->keep_negative = (flags >> 1) & 1;
+  q->dense_class = (flags >> 2) & 1;
   q->alpha = get_f64(b);
   q->threshold = get_f64(b);
   if ((unsigned)q->kind > NF_QUANT_TERNARY) b->bad = true;
