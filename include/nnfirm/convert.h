@@ -66,6 +66,28 @@ static inline unsigned nf_softmax_index(int64_t code, const nf_fixed_type *t, in
   return (unsigned)(t->width >= n ? bits >> (t->width - n) : bits << (n - t->width));
 }
 
+/* hls4ml's lookup-table activations (nnet_activation.h): a table of `size`
+ * entries of table_t, entry i the function at in = R (i - size/2) / size
+ * (R = 16 for sigmoid and softplus, 8 for tanh; computed as hls4ml's templates do, in
+ * float, then converted to table_t with its own rounding), addressed by
+ * i = trunc(x size / R) + (R/2 size) / R, truncating toward zero, clamped
+ * to [0, size - 1]; the entry is then cast to the layer's result_t.
+ * Defaults: size 1024, table_t ap_fixed<18,8> (hls4ml's). */
+typedef struct nf_act_table {
+  int size;                /* 0: the activation has no table */
+  nf_fixed_type table_t;
+  int64_t *codes;          /* [size] codes of table_t */
+} nf_act_table;
+
+/* Whether activation a is one of hls4ml's table activations, and its range
+ * R (the table spans [-R/2, R/2)). */
+bool nf_act_table_range(nf_activation a, int *range);
+/* Builds t->codes for activation a (t->size and t->table_t set); errors name
+ * the layer. */
+int nf_act_table_build(nf_act_table *t, nf_activation a, const char *layer, nf_error *err);
+/* The table index of input code x of type in_t (hls4ml's addressing). */
+int nf_act_table_index(const nf_act_table *t, int range, int64_t x, const nf_fixed_type *in_t);
+
 /* A node of the fixed-point layer graph: the model's node after the design
  * passes (BatchNormalization folded into its Dense, Dropout removed), with
  * every variable's exact type and the weights as integer codes. Its kind is
@@ -97,6 +119,7 @@ typedef struct nf_design_layer {
   nf_activation act;
   float act_alpha;
   nf_softmax_tables softmax;
+  nf_act_table table;      /* sigmoid, tanh, softplus: hls4ml's lookup table */
 } nf_design_layer;
 
 typedef struct nf_design {

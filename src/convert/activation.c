@@ -38,7 +38,8 @@ static int build_activation(nf_design_ctx *b, int li, nf_design_layer *d) {
     return nf_fail(b->err, NF_EINPUT, "layer '%s': a softmax is supported only as the last layer", l->name);
   if (!has_fixed_point(l->act))
     return nf_fail(b->err, NF_EINPUT, "layer '%s': activation %s is not supported in fixed point yet (relu, linear, "
-                                      "a final softmax)", l->name, nf_activation_name(l->act));
+                                      "leaky_relu, thresholded_relu, sigmoid, tanh, softplus, binary_tanh, "
+                                      "ternary_tanh, a final softmax)", l->name, nf_activation_name(l->act));
   nf_layer_settings ls;
   int rc = nf_config_resolve_layer(b->c, l->name, nf_config_layer_type(l), &ls, b->err);
   if (!rc && l->act == NF_ACT_SOFTMAX) {
@@ -46,7 +47,24 @@ static int build_activation(nf_design_ctx *b, int li, nf_design_layer *d) {
     return rc ? rc : build_softmax(b, li, &ls, d);
   }
   nf_fixed_type qt;
-  return rc ? rc : nf_design_resolve(b, l->name, &ls, VAR_RESULT, nf_design_quantizer_type(&l->act_q, &qt), li, NULL, 0, &d->result_t);
+  if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_RESULT, nf_design_quantizer_type(&l->act_q, &qt), li, NULL, 0, &d->result_t);
+  if (!rc && (l->act == NF_ACT_LEAKY_RELU || l->act == NF_ACT_THRESHOLDED_RELU)) {
+    /* hls4ml's param_t (here the layer's weight precision): the slope or threshold as a code */
+    float a = l->act_alpha;
+    double ad = a;
+    d->weights = nf_malloc(sizeof *d->weights, b->err);
+    rc = d->weights ? nf_design_resolve(b, l->name, &ls, VAR_WEIGHT, NULL, li, &a, 1, &d->weight_t) : NF_EINTERNAL;
+    if (!rc) rc = nf_design_quantize(&d->weight_t, &ad, 1, d->weights, l->name, b->err);
+    if (!rc && (d->weight_t.width > 62 || d->input_t.width > 62 || d->weight_t.width + d->input_t.width > 120))
+      rc = nf_fail(b->err, NF_EINPUT, "layer '%s': input or parameter type too wide", l->name);
+  }
+  if (!rc && nf_act_table_range(l->act, NULL)) { /* hls4ml's lookup table (act_table.c) */
+    d->table.size = ls.table_size;
+    d->table.table_t = ls.table_t;
+    rc = nf_act_table_build(&d->table, l->act, l->name, b->err);
+    if (rc) nf_fail_context(b->err, "%s", b->c->origin);
+  }
+  return rc;
 }
 
 static int activation_build(nf_design_ctx *b, int li, nf_design_layer *d, int *next, bool *emitted) {

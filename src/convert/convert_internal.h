@@ -42,6 +42,9 @@ typedef struct nf_layer_settings {
   int table_size;                /* a power of two in 2..2^20, default 1024 */
   bool stable;                   /* implementation "stable" (default) or "latency" */
   nf_fixed_type exp_table_t, inv_table_t; /* default ap_fixed<18,8,AP_RND,AP_SAT> */
+  /* Table activations (sigmoid, tanh; type "Activation"): table_size (any
+   * size in 2..2^20, default 1024) and table_t (default ap_fixed<18,8>) */
+  nf_fixed_type table_t;
 } nf_layer_settings;
 
 int nf_config_resolve_globals(const nf_config *c, nf_global_settings *g, nf_error *err);

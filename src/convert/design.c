@@ -211,6 +211,7 @@ void nf_design_free(nf_design *d) {
     free(d->layers[i].bias);
     free(d->layers[i].softmax.exp_table);
     free(d->layers[i].softmax.inv_table);
+    free(d->layers[i].table.codes);
   }
   /* Layers past n_layers may hold a partly built one after an error. */
   free(d->layers);

@@ -192,6 +192,13 @@ int nf_config_resolve_layer(const nf_config *c, const char *name, const char *ty
   /* hls4ml's default softmax table type (exp_table_t and inv_table_t) */
   if (!rc) rc = nf_fixed_type_parse("ap_fixed<18,8,AP_RND,AP_SAT>", &s->exp_table_t, err);
   if (!rc) s->inv_table_t = s->exp_table_t;
+  if (!rc) rc = nf_fixed_type_parse("ap_fixed<18,8>", &s->table_t, err); /* hls4ml's activation table_t */
+  if (!rc && !strcmp(type, "Activation")) {
+    if ((v = setting_at(c, name, type, "table_size", path, sizeof path)))
+      rc = int_setting(c, v, path, 2, 1 << 20, &s->table_size, err);
+    if (!rc && (v = setting_at(c, name, type, "table_t", path, sizeof path))) rc = type_setting(c, v, path, &s->table_t, err);
+    return rc;
+  }
   if (rc || strcmp(type, "Softmax")) return rc;
   if ((v = setting_at(c, name, type, "table_size", path, sizeof path))) {
     rc = int_setting(c, v, path, 2, 1 << 20, &s->table_size, err);

@@ -2,6 +2,7 @@
  * with an emulate column, on codes (input_t in, result_t out). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "layers.h"
 
@@ -76,7 +77,37 @@ static void act_ternary_tanh(const nf_design_layer *d, const int64_t *x, int64_t
   }
 }
 
+/* hls4ml's lookup-table sigmoid / tanh (nnfirm/convert.h, nf_act_table):
+ * y = (result_t) table[index(x)]. */
+static void act_table(const nf_design_layer *d, const int64_t *x, int64_t *y) {
+  int range, ft = nf_fixed_frac_bits(&d->table.table_t);
+  nf_act_table_range(d->act, &range);
+  for (int j = 0; j < d->n_out; j++)
+    y[j] = nf_emu_cast(&d->result_t, d->table.codes[nf_act_table_index(&d->table, range, x[j], &d->input_t)], ft);
+}
+
+/* hls4ml's leaky_relu: y = x > 0 ? (result_t) x : (result_t)(alpha x), alpha
+ * the code of param_t (weight_t) in weights[0], the product exact. */
+static void act_leaky_relu(const nf_design_layer *d, const int64_t *x, int64_t *y) {
+  int fi = nf_fixed_frac_bits(&d->input_t), fp = fi + nf_fixed_frac_bits(&d->weight_t);
+  for (int j = 0; j < d->n_out; j++)
+    y[j] = x[j] > 0 ? nf_emu_cast(&d->result_t, x[j], fi)
+                    : (int64_t)nf_fixed_cast_code(&d->result_t, (nf_code)x[j] * d->weights[0], fp);
+}
+
+/* hls4ml's thresholded_relu: y = x > theta ? (result_t) x : 0, the
+ * comparison exact between input_t and param_t (weight_t). */
+static void act_thresholded_relu(const nf_design_layer *d, const int64_t *x, int64_t *y) {
+  int fi = nf_fixed_frac_bits(&d->input_t), ft = nf_fixed_frac_bits(&d->weight_t), f = fi > ft ? fi : ft;
+  nf_code theta = (nf_code)d->weights[0] * ((nf_code)1 << (f - ft));
+  for (int j = 0; j < d->n_out; j++)
+    y[j] = (nf_code)x[j] * ((nf_code)1 << (f - fi)) > theta ? nf_emu_cast(&d->result_t, x[j], fi) : 0;
+}
+
 const nf_emulate_act_ops nf_emulate_act_linear = {.forward = act_linear};
+const nf_emulate_act_ops nf_emulate_act_leaky_relu = {.forward = act_leaky_relu};
+const nf_emulate_act_ops nf_emulate_act_thresholded_relu = {.forward = act_thresholded_relu};
+const nf_emulate_act_ops nf_emulate_act_table = {.forward = act_table};
 const nf_emulate_act_ops nf_emulate_act_relu = {.forward = act_relu};
 const nf_emulate_act_ops nf_emulate_act_softmax = {.forward = act_softmax};
 const nf_emulate_act_ops nf_emulate_act_binary_tanh = {.forward = act_binary_tanh};
@@ -93,6 +124,13 @@ static int activation_prepare(const nf_design_layer *l, void **state, nf_error *
   if ((unsigned)l->act >= NF_ACT_COUNT || !ACT_OPS[l->act]->forward)
     return nf_fail(err, NF_EINPUT, "layer '%s': activation %s has no fixed-point emulation", l->name,
                    nf_activation_name(l->act));
+  if ((l->act == NF_ACT_LEAKY_RELU || l->act == NF_ACT_THRESHOLDED_RELU) &&
+      (!l->weights || l->weight_t.width > 62 || l->input_t.width > 62 ||
+       abs(nf_fixed_frac_bits(&l->input_t) - nf_fixed_frac_bits(&l->weight_t)) > 60))
+    return nf_fail(err, NF_EINPUT, "layer '%s': %s without its parameter, or types too wide", l->name,
+                   nf_activation_name(l->act));
+  if (nf_act_table_range(l->act, NULL) && (!l->table.codes || l->table.size < 2 || l->input_t.width > 62))
+    return nf_fail(err, NF_EINPUT, "layer '%s': %s without its lookup table", l->name, nf_activation_name(l->act));
   *state = NULL;
   return NF_OK;
 }

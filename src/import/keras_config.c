@@ -248,6 +248,13 @@ int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model *
       nf_layer *l = nf_model_add_activation(m, name, a, err);
       if (!l) rc = err->code;
       else l->act_alpha = to_float(slope);
+    } else if (!strcmp(cls, "ThresholdedReLU")) {
+      double theta = 1.0; /* Keras' default */
+      get_num(cfg, "theta", &theta);
+      nf_layer *l = nf_model_add_activation(m, name, NF_ACT_THRESHOLDED_RELU, err);
+      if (!l) rc = err->code;
+      else if (!isfinite(l->act_alpha = to_float(theta)))
+        rc = nf_fail(err, NF_EINPUT, "%s: theta %g is not a finite number", where, theta);
     } else if (!strcmp(cls, "Dropout")) {
       double rate = 0;
       get_num(cfg, "rate", &rate);
@@ -255,7 +262,7 @@ int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model *
     } else {
       rc = nf_fail(err, NF_EINPUT, "%s: unsupported layer class '%s' (supported: InputLayer, Dense, QDense, BinaryDense, TernaryDense, "
                                    "Activation, QActivation, BatchNormalization, Dropout, Flatten, ReLU, "
-                                   "LeakyReLU, Softmax)", where, cls);
+                                   "LeakyReLU, ThresholdedReLU, Softmax)", where, cls);
     }
     if (rc) {
       if (!strstr(err->msg, origin)) nf_fail_context(err, "%s", where);

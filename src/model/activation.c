@@ -21,6 +21,11 @@ void nf_model_act_leaky_relu(const nf_layer *l, const double *x, double *y, int 
   for (int j = 0; j < n; j++) y[j] = x[j] > 0 ? x[j] : l->act_alpha * x[j];
 }
 
+/* Keras' ThresholdedReLU: x where x > theta (act_alpha), else 0 */
+void nf_model_act_thresholded_relu(const nf_layer *l, const double *x, double *y, int n) {
+  for (int j = 0; j < n; j++) y[j] = x[j] > l->act_alpha ? x[j] : 0;
+}
+
 void nf_model_act_tanh(const nf_layer *l, const double *x, double *y, int n) {
   (void)l;
   for (int j = 0; j < n; j++) y[j] = tanh(x[j]);
@@ -29,6 +34,12 @@ void nf_model_act_tanh(const nf_layer *l, const double *x, double *y, int n) {
 void nf_model_act_sigmoid(const nf_layer *l, const double *x, double *y, int n) {
   (void)l;
   for (int j = 0; j < n; j++) y[j] = 1.0 / (1.0 + exp(-x[j]));
+}
+
+/* log(1 + e^x), written so that large |x| neither overflows nor loses digits */
+void nf_model_act_softplus(const nf_layer *l, const double *x, double *y, int n) {
+  (void)l;
+  for (int j = 0; j < n; j++) y[j] = x[j] > 0 ? x[j] + log1p(exp(-x[j])) : log1p(exp(x[j]));
 }
 
 /* y_j = exp(x_j - max x) / sum_k exp(x_k - max x) */

@@ -78,6 +78,15 @@ static void leaky_relu_bwd(const nf_layer *l, const float *x, const float *y, co
   for (long k = 0; k < (long)n * w; k++) dx[k] = dy[k] * slope_one(x[k], a);
 }
 
+static void thresholded_relu_fwd(const nf_layer *l, const float *x, float *y, int n, int w) {
+  for (long k = 0; k < (long)n * w; k++) y[k] = x[k] > l->act_alpha ? x[k] : 0.0f;
+}
+static void thresholded_relu_bwd(const nf_layer *l, const float *x, const float *y, const float *dy, float *dx, int n,
+                                 int w) {
+  (void)y;
+  for (long k = 0; k < (long)n * w; k++) dx[k] = x[k] > l->act_alpha ? dy[k] : 0.0f;
+}
+
 static void tanh_fwd(const nf_layer *l, const float *x, float *y, int n, int w) {
   (void)l;
   for (long k = 0; k < (long)n * w; k++) y[k] = tanhf(x[k]);
@@ -96,6 +105,16 @@ static void sigmoid_fwd(const nf_layer *l, const float *x, float *y, int n, int 
 static void sigmoid_bwd(const nf_layer *l, const float *x, const float *y, const float *dy, float *dx, int n, int w) {
   (void)l, (void)x;
   for (long k = 0; k < (long)n * w; k++) dx[k] = dy[k] * y[k] * (1 - y[k]);
+}
+
+static void softplus_fwd(const nf_layer *l, const float *x, float *y, int n, int w) {
+  (void)l;
+  for (long k = 0; k < (long)n * w; k++) y[k] = x[k] > 0 ? x[k] + log1pf(expf(-x[k])) : log1pf(expf(x[k]));
+}
+/* f' = sigmoid(x) */
+static void softplus_bwd(const nf_layer *l, const float *x, const float *y, const float *dy, float *dx, int n, int w) {
+  (void)l, (void)y;
+  for (long k = 0; k < (long)n * w; k++) dx[k] = dy[k] / (1.0f + expf(-x[k]));
 }
 
 static void softmax_fwd(const nf_layer *l, const float *x, float *y, int n, int w) {
@@ -133,6 +152,8 @@ const nf_train_act_ops nf_train_act_leaky_relu = {leaky_relu_fwd, leaky_relu_bwd
 const nf_train_act_ops nf_train_act_tanh = {tanh_fwd, tanh_bwd};
 const nf_train_act_ops nf_train_act_sigmoid = {sigmoid_fwd, sigmoid_bwd};
 const nf_train_act_ops nf_train_act_softmax = {softmax_fwd, softmax_bwd};
+const nf_train_act_ops nf_train_act_softplus = {softplus_fwd, softplus_bwd};
+const nf_train_act_ops nf_train_act_thresholded_relu = {thresholded_relu_fwd, thresholded_relu_bwd};
 const nf_train_act_ops nf_train_act_sign_ste = {sign_ste_fwd, sign_ste_bwd};
 
 static const nf_train_act_ops *const ACT_OPS[NF_ACT_COUNT] = {
