@@ -12,8 +12,13 @@ int nf_emulate_inputs(const nf_design *d, const float *x, long n, int64_t *codes
 
 /* Runs layers [0, upto] (upto = -1: every layer) on n rows of input codes;
  * out gets [n][layers[upto].n_out] codes of that layer's result_t.
- * Parallel over rows (OpenMP). */
+ * Parallel over rows (OpenMP). Rows go through in blocks on integer lanes
+ * (src/emulate/fast.c) when the types allow, else one by one through the
+ * reference; NNFIRM_EMULATE_EXACT=1 in the environment forces the reference. */
 int nf_emulate(const nf_design *d, const int64_t *in_codes, long n, int upto, int64_t *out, nf_error *err);
+/* The same codes by the reference alone: each row through SPEC §3 literally
+ * (128-bit codes, the fixed.h casts), the path the fast one is tested against. */
+int nf_emulate_reference(const nf_design *d, const int64_t *in_codes, long n, int upto, int64_t *out, nf_error *err);
 
 /* Convenience: raw features in, values (code * 2^-frac) of layer upto out. */
 int nf_emulate_values(const nf_design *d, const float *x, long n, int upto, double *out, nf_error *err);

@@ -145,4 +145,5 @@ static void activation_forward(const nf_design_layer *l, const void *state, cons
 const nf_emulate_layer_ops nf_emulate_activation_ops = {
     .prepare = activation_prepare,
     .forward = activation_forward,
+    .block = nf_emulate_act_block, /* fast.c */
 };

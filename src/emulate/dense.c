@@ -1,78 +1,29 @@
 /* Dense in the emulator, two paths that compute the same bits:
- *  - the exact path follows SPEC §3 literally with 128-bit codes and the
- *    fixed.h casts, for every quantization and overflow mode;
- *  - the fast path serves the common case (accum_t truncates with AP_TRN and
- *    wraps with AP_WRAP, products fit in 32 or 64 bits): flooring a product
- *    is an arithmetic shift, and two's-complement wrap is reduction modulo
- *    2^W, which commutes with addition — so the sum can run in wrapping
- *    machine integers and be wrapped to W bits once at the end. The inner
- *    loop is a multiply-shift-add over contiguous weights: vectorized.
- * NNFIRM_EMULATE_EXACT=1 in the environment forces the exact path. */
+ *  - the reference (per row, dense_exact): SPEC §3 literally, 128-bit codes
+ *    and the fixed.h casts, for every quantization and overflow mode; the
+ *    per-row forward always runs it (nf_emulate_reference, and the block
+ *    driver's fallback);
+ *  - the block kernels (dense_block_*: a block of NF_EMU_BLOCK rows at once,
+ *    feature-major, the inner loop across rows on int16/int32 lanes) when the
+ *    input and weight codes fit 16 bits and the accumulator 32:
+ *      wrapping accum_t: two's-complement wrap is reduction modulo 2^W, which
+ *      commutes with addition, so the sum runs in wrapping machine integers
+ *      (16-bit lanes when accum_t has at most 16 bits and truncates, else 32)
+ *      and is wrapped to W bits once at the end; a product's cast to accum_t
+ *      is an arithmetic shift (AP_TRN: floor) or a shift after adding the
+ *      rounding mode's constant (see nf_emu_lane_cast_plan in fast.c);
+ *      saturating accum_t: every product and every partial sum is clamped
+ *      (or zeroed) in order, as SPEC §3 says, in 32-bit lanes;
+ *    zero weights are skipped (a pruned model's products are exactly zero).
+ * Compiled at -O3 (src/CMakeLists.txt); on x86-64 each kernel is also built
+ * for AVX2 and x86-64-v4 (AVX-512) and chosen at load time (target_clones), the default
+ * build flags stay portable. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "layers.h"
 
-typedef struct {
-  int shift;     /* product frac bits minus accum frac bits (> 0: floor shift right) */
-  bool narrow;   /* products fit in int32 (then the sum wraps mod 2^32) */
-} fast_plan;
-
-/* Whether layer d can take the fast path, and how. */
-static bool fast_dense(const nf_design_layer *d, fast_plan *p) {
-  const nf_fixed_type *a = &d->accum_t;
-  int fp = nf_fixed_frac_bits(&d->input_t) + nf_fixed_frac_bits(&d->weight_t);
-  p->shift = fp - nf_fixed_frac_bits(a);
-  if (a->o != NF_O_WRAP || (p->shift > 0 && a->q != NF_Q_TRN)) return false;
-  if (d->input_t.width > 62 || d->weight_t.width > 62 || a->width > 62 || p->shift < -30) return false;
-  /* The largest product magnitude decides the machine width. */
-  nf_code bx = -nf_fixed_min_code(&d->input_t), bw = -nf_fixed_min_code(&d->weight_t);
-  if (nf_fixed_max_code(&d->input_t) > bx) bx = nf_fixed_max_code(&d->input_t);
-  if (nf_fixed_max_code(&d->weight_t) > bw) bw = nf_fixed_max_code(&d->weight_t);
-  nf_code bound = bx * bw;
-  if (bound >= ((nf_code)1 << 62)) return false;
-  p->narrow = bound < ((nf_code)1 << 31) && a->width <= 32 && p->shift >= 0;
-  return true;
-}
-
-__attribute__((target_clones("avx2", "default")))
-static void mac_narrow(const int32_t *w, int32_t x, int shift, int n, uint32_t *acc) {
-  /* acc[j] += floor(x * w[j] / 2^shift), wrapping mod 2^32 */
-  for (int j = 0; j < n; j++) acc[j] += (uint32_t)((x * w[j]) >> shift);
-}
-
-static void dense_fast(const nf_design_layer *d, const fast_plan *p, const int32_t *w32, const int64_t *x,
-                       int64_t *y, int64_t *bias_acc, void *scratch) {
-  int n_in = d->n_in, n_out = d->n_out;
-  /* With accum_t == result_t (hls4ml's default) the result cast is the identity. */
-  bool same = nf_fixed_type_equal(&d->accum_t, &d->result_t);
-  int fa = nf_fixed_frac_bits(&d->accum_t);
-  if (p->narrow) {
-    uint32_t *acc = scratch;
-    for (int j = 0; j < n_out; j++) acc[j] = (uint32_t)bias_acc[j];
-    for (int i = 0; i < n_in; i++)
-      if (x[i]) mac_narrow(w32 + (size_t)i * n_out, (int32_t)x[i], p->shift, n_out, acc);
-    for (int j = 0; j < n_out; j++) {
-      int64_t a = nf_emu_wrap(&d->accum_t, (int32_t)acc[j]);
-      y[j] = same ? a : nf_emu_cast(&d->result_t, a, fa);
-    }
-    return;
-  }
-  uint64_t *acc = scratch;
-  for (int j = 0; j < n_out; j++) acc[j] = (uint64_t)bias_acc[j];
-  for (int i = 0; i < n_in; i++) {
-    if (!x[i]) continue;
-    const int64_t *wr = d->weights + (size_t)i * n_out;
-    for (int j = 0; j < n_out; j++) {
-      int64_t prod = x[i] * wr[j];
-      acc[j] += p->shift >= 0 ? (uint64_t)(prod >> p->shift) : (uint64_t)prod << -p->shift;
-    }
-  }
-  for (int j = 0; j < n_out; j++) {
-    int64_t a = nf_emu_wrap(&d->accum_t, (int64_t)acc[j]);
-    y[j] = same ? a : nf_emu_cast(&d->result_t, a, fa);
-  }
-}
+/* ---- The reference --------------------------------------------------------- */
 
 /* SPEC §3 literally: acc = (accum_t) b; acc = (accum_t)(acc + (accum_t)(x*w)); y = (result_t) acc. */
 static void dense_exact(const nf_design_layer *d, const int64_t *x, int64_t *y) {
@@ -88,20 +39,215 @@ static void dense_exact(const nf_design_layer *d, const int64_t *x, int64_t *y) 
   }
 }
 
+/* ---- The block kernels ----------------------------------------------------- */
 
-/* Per-layer data prepared once: the fast plan, int32 weights, the bias cast
- * to accum_t. */
+typedef enum {
+  DK_NONE,
+  DK_W16P16, /* accum_t <= 16 bits, wraps, truncates; products fit int16; shift 0..15 */
+  DK_W16,    /* accum_t <= 16 bits, wraps, truncates; shift 0..30 */
+  DK_W32,    /* accum_t <= 32 bits, wraps; any rounding; shift -31..30 */
+  DK_SAT,    /* accum_t <= 31 bits, saturates (SAT, SAT_SYM, SAT_ZERO); any rounding; shift -32..30 */
+} dense_kernel;
+
+/* Per-layer data prepared once per call. */
 typedef struct {
-  bool fast;
-  fast_plan plan;
-  int32_t *w32;
-  int64_t *bias_acc;
+  dense_kernel kernel;
+  int shift;              /* product frac bits minus accum frac bits */
+  int32_t k, nm, om;      /* the per-product rounding constants (shift > 0) */
+  int32_t lo, hi;         /* DK_SAT: accum_t's range; lo_to/hi_to what out-of-range values become */
+  int32_t lo_to, hi_to;
+  int acc_width;
+  bool acc_signed;
+  int *start;             /* [n_out + 1]: output j's nonzero weights are [start[j], start[j+1]) */
+  int *idx;               /* their input index */
+  int16_t *val;           /* their codes */
+  int32_t *bias_acc;      /* [n_out]: the bias cast to accum_t */
+  nf_emu_lane_cast out;   /* accum_t -> result_t */
+  nf_emulate_block_ops ops;
 } dense_prep;
+
+static nf_code max_abs_code(const nf_fixed_type *t) {
+  nf_code lo = -nf_fixed_min_code(t), hi = nf_fixed_max_code(t);
+  return lo > hi ? lo : hi;
+}
+
+/* Which kernel layer l takes (DK_NONE: the per-row reference). */
+static dense_kernel choose(const nf_design_layer *l, dense_prep *p) {
+  const nf_fixed_type *a = &l->accum_t;
+  if (!nf_emu_fits16(&l->input_t) || !nf_emu_fits16(&l->weight_t) || !nf_emu_fits32(a)) return DK_NONE;
+  int s = nf_fixed_frac_bits(&l->input_t) + nf_fixed_frac_bits(&l->weight_t) - nf_fixed_frac_bits(a);
+  p->shift = s;
+  p->acc_width = a->width;
+  p->acc_signed = a->is_signed;
+  if (!nf_emu_lane_cast_plan(&l->result_t, a, &p->out) || s > 30) return DK_NONE;
+  if (s > 0) {
+    int64_t k, nm, om;
+    nf_emu_round_consts(a->q, s, &k, &nm, &om);
+    p->k = (int32_t)k, p->nm = (int32_t)nm, p->om = (int32_t)om;
+  }
+  bool trn = s <= 0 || a->q == NF_Q_TRN;
+  if (a->o == NF_O_WRAP) {
+    if (a->width <= 16 && trn && s >= 0) {
+      nf_code bound = max_abs_code(&l->input_t) * max_abs_code(&l->weight_t);
+      return bound < 32768 && s <= 15 ? DK_W16P16 : DK_W16;
+    }
+    return s >= -31 ? DK_W32 : DK_NONE;
+  }
+  if (a->width > (a->is_signed ? 31 : 30) || s < -32) return DK_NONE;
+  p->lo = (int32_t)nf_fixed_min_code(a);
+  p->hi = (int32_t)nf_fixed_max_code(a);
+  if (a->o == NF_O_SAT_SYM && a->is_signed) p->lo = -p->hi;
+  bool zero = a->o == NF_O_SAT_ZERO;
+  p->lo_to = zero ? 0 : p->lo;
+  p->hi_to = zero ? 0 : p->hi;
+  return DK_SAT;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(NNFIRM_NO_TARGET_CLONES)
+#define NF_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define NF_CLONES
+#endif
+#define NB NF_EMU_BLOCK
+#define LANES _Pragma("omp simd")
+
+/* acc[j][b] (16-bit lanes, wrapping) += floor(x[i][b] * w / 2^s) over j's
+ * nonzero weights, the shift a constant so that the lanes stay 16 bits wide:
+ * the product's high and low halves (s < 16) or its high half alone. */
+static inline __attribute__((always_inline)) void w16_body(const dense_prep *p, int n_out, const int16_t *restrict x,
+                                                           int32_t *restrict acc, const int s, const bool p16) {
+  int up = 32 - p->acc_width;
+  for (int j = 0; j < n_out; j++) {
+    uint16_t a[NB];
+    for (int b = 0; b < NB; b++) a[b] = (uint16_t)p->bias_acc[j];
+    for (int k = p->start[j]; k < p->start[j + 1]; k++) {
+      const int16_t *xi = x + (size_t)p->idx[k] * NB;
+      int16_t w = p->val[k];
+      if (p16) {
+        LANES for (int b = 0; b < NB; b++) a[b] += (uint16_t)((int16_t)(xi[b] * w) >> s);
+      } else if (s < 16) {
+        LANES for (int b = 0; b < NB; b++) {
+          uint16_t lo = (uint16_t)(xi[b] * w), hi = (uint16_t)(int16_t)((xi[b] * w) >> 16);
+          a[b] += (uint16_t)((uint16_t)(hi << (16 - s)) | (uint16_t)(lo >> s));
+        }
+      } else {
+        LANES for (int b = 0; b < NB; b++) a[b] += (uint16_t)((int16_t)((xi[b] * w) >> 16) >> (s - 16));
+      }
+    }
+    int32_t *aj = acc + (size_t)j * NB;
+    if (p->acc_signed)
+      for (int b = 0; b < NB; b++) aj[b] = (int32_t)((uint32_t)a[b] << up) >> up;
+    else
+      for (int b = 0; b < NB; b++) aj[b] = (int32_t)(a[b] & (0xffffu >> (16 - p->acc_width)));
+  }
+}
+
+#define W16_CASE(S)                      \
+  case S:                                \
+    w16_body(p, n_out, x, acc, S, false); \
+    break;
+NF_CLONES static void dense_w16(const dense_prep *p, int n_out, const int16_t *x, int32_t *acc) {
+  switch (p->shift) {
+    W16_CASE(0) W16_CASE(1) W16_CASE(2) W16_CASE(3) W16_CASE(4) W16_CASE(5) W16_CASE(6) W16_CASE(7)
+    W16_CASE(8) W16_CASE(9) W16_CASE(10) W16_CASE(11) W16_CASE(12) W16_CASE(13) W16_CASE(14) W16_CASE(15)
+    W16_CASE(16) W16_CASE(17) W16_CASE(18) W16_CASE(19) W16_CASE(20) W16_CASE(21) W16_CASE(22) W16_CASE(23)
+    W16_CASE(24) W16_CASE(25) W16_CASE(26) W16_CASE(27) W16_CASE(28) W16_CASE(29) W16_CASE(30)
+  default: break; /* choose() allows 0..30 only */
+  }
+}
+#undef W16_CASE
+
+#define P16_CASE(S)                     \
+  case S:                               \
+    w16_body(p, n_out, x, acc, S, true); \
+    break;
+NF_CLONES static void dense_w16p16(const dense_prep *p, int n_out, const int16_t *x, int32_t *acc) {
+  switch (p->shift) {
+    P16_CASE(0) P16_CASE(1) P16_CASE(2) P16_CASE(3) P16_CASE(4) P16_CASE(5) P16_CASE(6) P16_CASE(7)
+    P16_CASE(8) P16_CASE(9) P16_CASE(10) P16_CASE(11) P16_CASE(12) P16_CASE(13) P16_CASE(14) P16_CASE(15)
+  default: break; /* choose() allows 0..15 only */
+  }
+}
+#undef P16_CASE
+
+/* 32-bit wrapping lanes, any rounding mode: r = (p + k + (p < 0 ? nm : 0) +
+ * (floor odd ? om : 0)) >> s, or p << -s; |p| <= 2^30 and s <= 30 keep every
+ * term inside int32. */
+NF_CLONES static void dense_w32(const dense_prep *p, int n_out, const int16_t *x, int32_t *acc) {
+  int s = p->shift, up = 32 - p->acc_width;
+  int32_t kk = p->k, nm = p->nm, om = p->om;
+  for (int j = 0; j < n_out; j++) {
+    uint32_t a[NB];
+    for (int b = 0; b < NB; b++) a[b] = (uint32_t)p->bias_acc[j];
+    for (int k = p->start[j]; k < p->start[j + 1]; k++) {
+      const int16_t *xi = x + (size_t)p->idx[k] * NB;
+      int32_t w = p->val[k];
+      if (s <= 0) {
+        LANES for (int b = 0; b < NB; b++) a[b] += (uint32_t)(xi[b] * w) << -s;
+      } else if (!kk && !nm && !om) {
+        LANES for (int b = 0; b < NB; b++) a[b] += (uint32_t)((xi[b] * w) >> s);
+      } else {
+        LANES for (int b = 0; b < NB; b++) {
+          int32_t q = xi[b] * w;
+          a[b] += (uint32_t)((q + kk + ((q >> 31) & nm) + ((q >> s) & om)) >> s);
+        }
+      }
+    }
+    int32_t *aj = acc + (size_t)j * NB;
+    if (p->acc_signed)
+      for (int b = 0; b < NB; b++) aj[b] = (int32_t)(a[b] << up) >> up;
+    else
+      for (int b = 0; b < NB; b++) aj[b] = (int32_t)(a[b] & (0xffffffffu >> up));
+  }
+}
+
+/* Saturating accum_t: each product rounded (64-bit: a left shift may pass
+ * 32 bits) and brought into range, then each partial sum, in order. */
+NF_CLONES static void dense_sat(const dense_prep *p, int n_out, const int16_t *x, int32_t *acc) {
+  int s = p->shift;
+  int64_t kk = p->k, nm = p->nm, om = p->om, lo = p->lo, hi = p->hi, lo_to = p->lo_to, hi_to = p->hi_to;
+  for (int j = 0; j < n_out; j++) {
+    int32_t a[NB];
+    for (int b = 0; b < NB; b++) a[b] = p->bias_acc[j];
+    for (int k = p->start[j]; k < p->start[j + 1]; k++) {
+      const int16_t *xi = x + (size_t)p->idx[k] * NB;
+      int64_t w = p->val[k];
+      LANES for (int b = 0; b < NB; b++) {
+        int64_t q = xi[b] * w;
+        q = s > 0 ? (q + kk + ((q >> 63) & nm) + ((q >> s) & om)) >> s : (int64_t)((uint64_t)q << -s);
+        q = q < lo ? lo_to : q > hi ? hi_to : q;
+        q += a[b];
+        a[b] = (int32_t)(q < lo ? lo_to : q > hi ? hi_to : q);
+      }
+    }
+    memcpy(acc + (size_t)j * NB, a, sizeof a);
+  }
+}
+
+static void dense_block_forward(const nf_design_layer *l, const void *state, const int32_t *x, int32_t *y,
+                                void *scratch) {
+  const dense_prep *p = state;
+  int16_t *x16 = scratch;
+  int32_t *acc = (int32_t *)(x16 + (size_t)l->n_in * NB); /* NB int16 = 64 bytes: stays aligned */
+  for (size_t k = 0; k < (size_t)l->n_in * NB; k++) x16[k] = (int16_t)x[k];
+  switch (p->kernel) {
+  case DK_W16P16: dense_w16p16(p, l->n_out, x16, acc); break;
+  case DK_W16: dense_w16(p, l->n_out, x16, acc); break;
+  case DK_W32: dense_w32(p, l->n_out, x16, acc); break;
+  case DK_SAT: dense_sat(p, l->n_out, x16, acc); break;
+  case DK_NONE: return;
+  }
+  nf_emu_lane_cast_run(&p->out, acc, y, l->n_out * NB);
+}
+
+/* ---- Operations ------------------------------------------------------------ */
 
 static void dense_release(void *state) {
   dense_prep *p = state;
   if (!p) return;
-  free(p->w32);
+  free(p->start);
+  free(p->idx);
+  free(p->val);
   free(p->bias_acc);
   free(p);
 }
@@ -110,25 +256,47 @@ static int dense_prepare(const nf_design_layer *l, void **state, nf_error *err) 
   dense_prep *p = nf_calloc(1, sizeof *p, err);
   if (!p) return NF_EINTERNAL;
   *state = p;
-  if (!fast_dense(l, &p->plan) || getenv("NNFIRM_EMULATE_EXACT")) return NF_OK;
-  size_t nk = (size_t)l->n_in * l->n_out;
-  p->bias_acc = nf_malloc((size_t)l->n_out * sizeof(int64_t), err);
-  if (p->plan.narrow) p->w32 = nf_malloc(nk * sizeof(int32_t), err);
-  if (!p->bias_acc || (p->plan.narrow && !p->w32)) return NF_EINTERNAL; /* the caller releases */
-  for (size_t k = 0; p->w32 && k < nk; k++) p->w32[k] = (int32_t)l->weights[k];
-  for (int j = 0; j < l->n_out; j++) p->bias_acc[j] = (int64_t)nf_fixed_cast(&l->accum_t, l->bias[j], &l->bias_t);
-  p->fast = true;
+  dense_kernel k = choose(l, p);
+  if (k == DK_NONE) return NF_OK;
+  size_t nz = 0, nk = (size_t)l->n_in * l->n_out;
+  for (size_t i = 0; i < nk; i++) nz += l->weights[i] != 0;
+  p->start = nf_malloc(((size_t)l->n_out + 1) * sizeof *p->start, err);
+  p->idx = nf_malloc((nz ? nz : 1) * sizeof *p->idx, err);
+  p->val = nf_malloc((nz ? nz : 1) * sizeof *p->val, err);
+  p->bias_acc = nf_malloc((size_t)l->n_out * sizeof *p->bias_acc, err);
+  if (!p->start || !p->idx || !p->val || !p->bias_acc) return NF_EINTERNAL; /* the caller releases */
+  size_t at = 0;
+  for (int j = 0; j < l->n_out; j++) {
+    p->start[j] = (int)at;
+    for (int i = 0; i < l->n_in; i++) {
+      int64_t w = l->weights[(size_t)i * l->n_out + j];
+      if (!w) continue;
+      p->idx[at] = i;
+      p->val[at++] = (int16_t)w;
+    }
+    p->bias_acc[j] = (int32_t)nf_fixed_cast(&l->accum_t, l->bias[j], &l->bias_t);
+  }
+  p->start[l->n_out] = (int)at;
+  p->ops.forward = dense_block_forward;
+  p->kernel = k;
   return NF_OK;
 }
 
 static void dense_forward(const nf_design_layer *l, const void *state, const int64_t *x, int64_t *y, void *scratch) {
+  (void)state;
+  (void)scratch;
+  dense_exact(l, x, y);
+}
+
+static const nf_emulate_block_ops *dense_block(const nf_design_layer *l, const void *state) {
+  (void)l;
   const dense_prep *p = state;
-  if (p->fast) dense_fast(l, &p->plan, p->w32, x, y, p->bias_acc, scratch);
-  else dense_exact(l, x, y);
+  return p && p->kernel != DK_NONE ? &p->ops : NULL;
 }
 
 const nf_emulate_layer_ops nf_emulate_dense_ops = {
     .prepare = dense_prepare,
     .release = dense_release,
     .forward = dense_forward,
+    .block = dense_block,
 };

@@ -1,6 +1,7 @@
 /* The bit-accurate emulator (SPEC §3), on integer codes: the design's
  * nodes in order, each run by its kind's operations (layers.def's emulate
- * column: dense.c, activation.c), once per row, rows in parallel. */
+ * column: dense.c, activation.c), once per row (the reference), or on
+ * blocks of rows (fast.c) when the codes fit int32 lanes; rows in parallel. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,7 +24,8 @@ static void release_all(const nf_emulate_layer_ops **ops, void **state, int upto
   free(state);
 }
 
-int nf_emulate(const nf_design *d, const int64_t *in, long n, int upto, int64_t *out, nf_error *err) {
+static int emulate(const nf_design *d, const int64_t *in, long n, int upto, int64_t *out, bool reference,
+                   nf_error *err) {
   if (upto < 0) upto = d->n_layers - 1;
   if (upto >= d->n_layers) return nf_fail(err, NF_EINPUT, "layer index %d out of range", upto);
   int width = d->n_inputs;
@@ -46,6 +48,11 @@ int nf_emulate(const nf_design *d, const int64_t *in, long n, int upto, int64_t 
     return status;
   }
   int n_out = d->layers[upto].n_out;
+  if (!reference && nf_emulate_blocks_fit(d, upto)) { /* fast.c */
+    status = nf_emulate_blocks(d, ops, state, in, n, upto, out, width, (size_t)width * sizeof(uint64_t));
+    release_all(ops, state, upto);
+    return status ? nf_fail(err, status, "out of memory in the emulator") : NF_OK;
+  }
 #pragma omp parallel
   {
     int64_t *a = malloc((size_t)width * sizeof *a), *b = malloc((size_t)width * sizeof *b);
@@ -73,6 +80,15 @@ int nf_emulate(const nf_design *d, const int64_t *in, long n, int upto, int64_t 
   }
   release_all(ops, state, upto);
   return status ? nf_fail(err, status, "out of memory in the emulator") : NF_OK;
+}
+
+int nf_emulate(const nf_design *d, const int64_t *in, long n, int upto, int64_t *out, nf_error *err) {
+  const char *exact = getenv("NNFIRM_EMULATE_EXACT");
+  return emulate(d, in, n, upto, out, exact && *exact && strcmp(exact, "0"), err);
+}
+
+int nf_emulate_reference(const nf_design *d, const int64_t *in, long n, int upto, int64_t *out, nf_error *err) {
+  return emulate(d, in, n, upto, out, true, err);
 }
 
 int nf_emulate_inputs(const nf_design *d, const float *x, long n, int64_t *codes, nf_error *err) {

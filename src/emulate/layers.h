@@ -4,10 +4,12 @@
 #ifndef NNFIRM_EMULATE_LAYERS_H
 #define NNFIRM_EMULATE_LAYERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nnfirm/emulate.h"
 
+struct nf_emulate_block_ops;
 typedef struct nf_emulate_layer_ops {
   /* Per-call state the forward reads (NULL: none); NF_EINPUT naming the
    * layer when it cannot be emulated. */
@@ -15,7 +17,52 @@ typedef struct nf_emulate_layer_ops {
   void (*release)(void *state);
   /* y[n_out] = layer(x[n_in]) on codes; scratch holds max-width uint64. */
   void (*forward)(const nf_design_layer *l, const void *state, const int64_t *x, int64_t *y, void *scratch);
+  /* Optional: the block kernel (fast.c) for this layer as prepared, or NULL
+   * when its types need the per-row forward. */
+  const struct nf_emulate_block_ops *(*block)(const nf_design_layer *l, const void *state);
 } nf_emulate_layer_ops;
+
+/* ---- The block path (fast.c) -------------------------------------------------
+ * Rows in blocks of NF_EMU_BLOCK, held feature-major as int32 codes:
+ * v[feature * NF_EMU_BLOCK + row]. A block kernel computes exactly what the
+ * layer's per-row forward computes, on all NF_EMU_BLOCK rows at once (rows
+ * past the end of the data are zeros and are computed and dropped), so that
+ * its inner loops run across rows on int16/int32 lanes. scratch holds
+ * NF_EMU_BLOCK_SCRATCH(width) bytes, 64-byte aligned. */
+enum { NF_EMU_BLOCK = 32 };
+#define NF_EMU_BLOCK_SCRATCH(width) ((size_t)(width) * NF_EMU_BLOCK * 8)
+typedef struct nf_emulate_block_ops {
+  void (*forward)(const nf_design_layer *l, const void *state, const int32_t *x, int32_t *y, void *scratch);
+} nf_emulate_block_ops;
+
+/* Whether every code of type t fits in an int32 / int16 lane. */
+static inline bool nf_emu_fits32(const nf_fixed_type *t) { return t->width <= (t->is_signed ? 32 : 31); }
+static inline bool nf_emu_fits16(const nf_fixed_type *t) { return t->width <= (t->is_signed ? 16 : 15); }
+
+/* A cast (SPEC §2, every Q and O mode) of int32 lanes holding codes of type
+ * `from` to type `to`, whose codes fit int32: prepared once (false when the
+ * shift is outside what the lanes take exactly), then applied to n lanes. */
+typedef struct nf_emu_lane_cast {
+  bool identity;
+  int shift, o, width;
+  bool is_signed;
+  int64_t k, nm, om, lo, hi;
+} nf_emu_lane_cast;
+bool nf_emu_lane_cast_plan(const nf_fixed_type *to, const nf_fixed_type *from, nf_emu_lane_cast *c);
+/* Rounding by shift > 0 bits in mode q as one shift: floor((v + k + (v < 0 ?
+ * nm : 0) + (floor(v / 2^shift) odd ? om : 0)) / 2^shift). */
+void nf_emu_round_consts(nf_qmode q, int shift, int64_t *k, int64_t *nm, int64_t *om);
+void nf_emu_lane_cast_run(const nf_emu_lane_cast *c, const int32_t *v, int32_t *y, int n);
+
+/* The block path over the layers [0, upto] already prepared (emulate.c),
+ * when every layer's codes fit int32 lanes (nf_emulate_blocks_fit): width is
+ * the widest layer, row_scratch the per-row forwards' scratch in bytes.
+ * NF_EINTERNAL when out of memory. */
+bool nf_emulate_blocks_fit(const nf_design *d, int upto);
+int nf_emulate_blocks(const nf_design *d, const nf_emulate_layer_ops *const *ops, void *const *state, const int64_t *in,
+                      long n, int upto, int64_t *out, int width, size_t row_scratch);
+/* The activation layer's block kernel (relu, linear), or NULL. */
+const nf_emulate_block_ops *nf_emulate_act_block(const nf_design_layer *l, const void *state);
 
 #define NF_LAYER_KIND(ID, NAME, MODEL, TRAIN, CONVERT, EMULATE, ...) \
   extern const nf_emulate_layer_ops nf_emulate_##EMULATE##_ops;
