@@ -14,7 +14,8 @@
  *      rounding mode's constant (see nf_emu_lane_cast_plan in fast.c);
  *      saturating accum_t: every product and every partial sum is clamped
  *      (or zeroed) in order, as SPEC §3 says, in 32-bit lanes;
- *    zero weights are skipped (a pruned model's products are exactly zero).
+ *    outputs go four at a time, and inputs whose four weights are all zero
+ *    are skipped (a pruned model's products are exactly zero).
  * Compiled at -O3 (src/CMakeLists.txt); on x86-64 each kernel is also built
  * for AVX2 and x86-64-v4 (AVX-512) and chosen at load time (target_clones), the default
  * build flags stay portable. */
@@ -58,10 +59,11 @@ typedef struct {
   int32_t lo_to, hi_to;
   int acc_width;
   bool acc_signed;
-  int *start;             /* [n_out + 1]: output j's nonzero weights are [start[j], start[j+1]) */
-  int *idx;               /* their input index */
-  int16_t *val;           /* their codes */
-  int32_t *bias_acc;      /* [n_out]: the bias cast to accum_t */
+  int groups;             /* outputs in fours: ceil(n_out / G) */
+  int *start;             /* [groups + 1]: group g's inputs are [start[g], start[g+1]) */
+  int *off;               /* an input's lanes: its index times NB */
+  int16_t *val;           /* [G] per input: the four outputs' weight codes (0: none) */
+  int32_t *bias_acc;      /* [groups * G]: the bias cast to accum_t (0 past n_out) */
   nf_emu_lane_cast out;   /* accum_t -> result_t */
   nf_emulate_block_ops ops;
 } dense_prep;
@@ -109,36 +111,65 @@ static dense_kernel choose(const nf_design_layer *l, dense_prep *p) {
 #define NF_CLONES
 #endif
 #define NB NF_EMU_BLOCK
+#define G 4
 #define LANES _Pragma("omp simd")
 
-/* acc[j][b] (16-bit lanes, wrapping) += floor(x[i][b] * w / 2^s) over j's
- * nonzero weights, the shift a constant so that the lanes stay 16 bits wide:
- * the product's high and low halves (s < 16) or its high half alone. */
+/* Every kernel takes the outputs four at a time (one load of an input's
+ * lanes feeds four accumulators): group g holds outputs 4g..4g+3 and the
+ * inputs where any of them has a nonzero weight; a zero weight among them
+ * contributes exactly 0 in every mode (its rounded product is 0, inside
+ * every accum_t's range). GROUP runs UPDATE(acc, x, w) on the four
+ * accumulators of type T for each such input and lane, then STORE(acc, j)
+ * for the outputs that exist. */
+#define GROUP(T, WT, UPDATE, STORE)                                                                 \
+  for (int g = 0; g < p->groups; g++) {                                                             \
+    T a0[NB], a1[NB], a2[NB], a3[NB];                                                               \
+    const int32_t *bg = p->bias_acc + (size_t)g * G;                                                \
+    for (int b = 0; b < NB; b++) a0[b] = (T)bg[0], a1[b] = (T)bg[1], a2[b] = (T)bg[2], a3[b] = (T)bg[3]; \
+    for (int k = p->start[g]; k < p->start[g + 1]; k++) {                                           \
+      const int16_t *xi = x + p->off[k];                                                            \
+      const int16_t *wk = p->val + (size_t)k * G;                                                   \
+      WT w0 = wk[0], w1 = wk[1], w2 = wk[2], w3 = wk[3];                                            \
+      LANES for (int b = 0; b < NB; b++) {                                                          \
+        WT v = xi[b];                                                                               \
+        UPDATE(a0[b], v, w0);                                                                       \
+        UPDATE(a1[b], v, w1);                                                                       \
+        UPDATE(a2[b], v, w2);                                                                       \
+        UPDATE(a3[b], v, w3);                                                                       \
+      }                                                                                             \
+    }                                                                                               \
+    int j = g * G;                                                                                  \
+    STORE(a0, j);                                                                                   \
+    if (j + 1 < n_out) STORE(a1, j + 1);                                                            \
+    if (j + 2 < n_out) STORE(a2, j + 2);                                                            \
+    if (j + 3 < n_out) STORE(a3, j + 3);                                                            \
+  }
+
+/* 16-bit lanes, wrapping: floor(x * w / 2^s) with the shift a constant so
+ * that the lanes stay 16 bits wide: the product itself when it fits 16 bits
+ * (p16), else its high and low halves (s < 16) or its high half alone. */
+#define UPD_P16(a, v, w) a += (uint16_t)((int16_t)(v * w) >> s)
+#define UPD_HL(a, v, w) a += (uint16_t)((uint16_t)((uint16_t)(int16_t)((v * w) >> 16) << (16 - s)) | (uint16_t)((uint16_t)(v * w) >> s))
+#define UPD_HI(a, v, w) a += (uint16_t)((int16_t)((v * w) >> 16) >> (s - 16))
+/* Sign-extends (or masks) the low acc_width bits into int32. */
+#define STORE16(a, j)                                                                              \
+  do {                                                                                             \
+    int32_t *aj = acc + (size_t)(j) * NB;                                                          \
+    if (p->acc_signed)                                                                             \
+      for (int b = 0; b < NB; b++) aj[b] = (int32_t)((uint32_t)a[b] << up) >> up;                  \
+    else                                                                                           \
+      for (int b = 0; b < NB; b++) aj[b] = (int32_t)(a[b] & (0xffffu >> (16 - p->acc_width)));     \
+  } while (0)
+
 static inline __attribute__((always_inline)) void w16_body(const dense_prep *p, int n_out, const int16_t *restrict x,
                                                            int32_t *restrict acc, const int s, const bool p16) {
   int up = 32 - p->acc_width;
-  for (int j = 0; j < n_out; j++) {
-    uint16_t a[NB];
-    for (int b = 0; b < NB; b++) a[b] = (uint16_t)p->bias_acc[j];
-    for (int k = p->start[j]; k < p->start[j + 1]; k++) {
-      const int16_t *xi = x + (size_t)p->idx[k] * NB;
-      int16_t w = p->val[k];
-      if (p16) {
-        LANES for (int b = 0; b < NB; b++) a[b] += (uint16_t)((int16_t)(xi[b] * w) >> s);
-      } else if (s < 16) {
-        LANES for (int b = 0; b < NB; b++) {
-          uint16_t lo = (uint16_t)(xi[b] * w), hi = (uint16_t)(int16_t)((xi[b] * w) >> 16);
-          a[b] += (uint16_t)((uint16_t)(hi << (16 - s)) | (uint16_t)(lo >> s));
-        }
-      } else {
-        LANES for (int b = 0; b < NB; b++) a[b] += (uint16_t)((int16_t)((xi[b] * w) >> 16) >> (s - 16));
-      }
-    }
-    int32_t *aj = acc + (size_t)j * NB;
-    if (p->acc_signed)
-      for (int b = 0; b < NB; b++) aj[b] = (int32_t)((uint32_t)a[b] << up) >> up;
-    else
-      for (int b = 0; b < NB; b++) aj[b] = (int32_t)(a[b] & (0xffffu >> (16 - p->acc_width)));
+  if (p16) {
+    GROUP(uint16_t, int16_t, UPD_P16, STORE16)
+  } else if (s < 16) {
+    GROUP(uint16_t, int16_t, UPD_HL, STORE16)
+  } else {
+    GROUP(uint16_t, int16_t, UPD_HI, STORE16)
   }
 }
 
@@ -173,55 +204,48 @@ NF_CLONES static void dense_w16p16(const dense_prep *p, int n_out, const int16_t
 /* 32-bit wrapping lanes, any rounding mode: r = (p + k + (p < 0 ? nm : 0) +
  * (floor odd ? om : 0)) >> s, or p << -s; |p| <= 2^30 and s <= 30 keep every
  * term inside int32. */
+#define UPD_LEFT(a, v, w) a += (uint32_t)(v * w) << -s
+#define UPD_TRN(a, v, w) a += (uint32_t)((v * w) >> s)
+#define UPD_RND(a, v, w)                                                             \
+  do {                                                                               \
+    int32_t q_ = v * w;                                                              \
+    a += (uint32_t)((q_ + kk + ((q_ >> 31) & nm) + ((q_ >> s) & om)) >> s);          \
+  } while (0)
+#define STORE32(a, j)                                                                \
+  do {                                                                               \
+    int32_t *aj = acc + (size_t)(j) * NB;                                            \
+    if (p->acc_signed)                                                               \
+      for (int b = 0; b < NB; b++) aj[b] = (int32_t)(a[b] << up) >> up;              \
+    else                                                                             \
+      for (int b = 0; b < NB; b++) aj[b] = (int32_t)(a[b] & (0xffffffffu >> up));    \
+  } while (0)
 NF_CLONES static void dense_w32(const dense_prep *p, int n_out, const int16_t *x, int32_t *acc) {
   int s = p->shift, up = 32 - p->acc_width;
   int32_t kk = p->k, nm = p->nm, om = p->om;
-  for (int j = 0; j < n_out; j++) {
-    uint32_t a[NB];
-    for (int b = 0; b < NB; b++) a[b] = (uint32_t)p->bias_acc[j];
-    for (int k = p->start[j]; k < p->start[j + 1]; k++) {
-      const int16_t *xi = x + (size_t)p->idx[k] * NB;
-      int32_t w = p->val[k];
-      if (s <= 0) {
-        LANES for (int b = 0; b < NB; b++) a[b] += (uint32_t)(xi[b] * w) << -s;
-      } else if (!kk && !nm && !om) {
-        LANES for (int b = 0; b < NB; b++) a[b] += (uint32_t)((xi[b] * w) >> s);
-      } else {
-        LANES for (int b = 0; b < NB; b++) {
-          int32_t q = xi[b] * w;
-          a[b] += (uint32_t)((q + kk + ((q >> 31) & nm) + ((q >> s) & om)) >> s);
-        }
-      }
-    }
-    int32_t *aj = acc + (size_t)j * NB;
-    if (p->acc_signed)
-      for (int b = 0; b < NB; b++) aj[b] = (int32_t)(a[b] << up) >> up;
-    else
-      for (int b = 0; b < NB; b++) aj[b] = (int32_t)(a[b] & (0xffffffffu >> up));
+  if (s <= 0) {
+    GROUP(uint32_t, int32_t, UPD_LEFT, STORE32)
+  } else if (!kk && !nm && !om) {
+    GROUP(uint32_t, int32_t, UPD_TRN, STORE32)
+  } else {
+    GROUP(uint32_t, int32_t, UPD_RND, STORE32)
   }
 }
 
 /* Saturating accum_t: each product rounded (64-bit: a left shift may pass
  * 32 bits) and brought into range, then each partial sum, in order. */
+#define UPD_SAT(a, v, w)                                                                          \
+  do {                                                                                            \
+    int64_t q_ = v * w;                                                                           \
+    q_ = s > 0 ? (q_ + kk + ((q_ >> 63) & nm) + ((q_ >> s) & om)) >> s : (int64_t)((uint64_t)q_ << -s); \
+    q_ = q_ < lo ? lo_to : q_ > hi ? hi_to : q_;                                                  \
+    q_ += a;                                                                                      \
+    a = (int32_t)(q_ < lo ? lo_to : q_ > hi ? hi_to : q_);                                        \
+  } while (0)
+#define STORE_SAT(a, j) memcpy(acc + (size_t)(j) * NB, a, sizeof a)
 NF_CLONES static void dense_sat(const dense_prep *p, int n_out, const int16_t *x, int32_t *acc) {
   int s = p->shift;
   int64_t kk = p->k, nm = p->nm, om = p->om, lo = p->lo, hi = p->hi, lo_to = p->lo_to, hi_to = p->hi_to;
-  for (int j = 0; j < n_out; j++) {
-    int32_t a[NB];
-    for (int b = 0; b < NB; b++) a[b] = p->bias_acc[j];
-    for (int k = p->start[j]; k < p->start[j + 1]; k++) {
-      const int16_t *xi = x + (size_t)p->idx[k] * NB;
-      int64_t w = p->val[k];
-      LANES for (int b = 0; b < NB; b++) {
-        int64_t q = xi[b] * w;
-        q = s > 0 ? (q + kk + ((q >> 63) & nm) + ((q >> s) & om)) >> s : (int64_t)((uint64_t)q << -s);
-        q = q < lo ? lo_to : q > hi ? hi_to : q;
-        q += a[b];
-        a[b] = (int32_t)(q < lo ? lo_to : q > hi ? hi_to : q);
-      }
-    }
-    memcpy(acc + (size_t)j * NB, a, sizeof a);
-  }
+  GROUP(int32_t, int64_t, UPD_SAT, STORE_SAT)
 }
 
 static void dense_block_forward(const nf_design_layer *l, const void *state, const int32_t *x, int32_t *y,
@@ -246,7 +270,7 @@ static void dense_release(void *state) {
   dense_prep *p = state;
   if (!p) return;
   free(p->start);
-  free(p->idx);
+  free(p->off);
   free(p->val);
   free(p->bias_acc);
   free(p);
@@ -258,25 +282,34 @@ static int dense_prepare(const nf_design_layer *l, void **state, nf_error *err) 
   *state = p;
   dense_kernel k = choose(l, p);
   if (k == DK_NONE) return NF_OK;
-  size_t nz = 0, nk = (size_t)l->n_in * l->n_out;
-  for (size_t i = 0; i < nk; i++) nz += l->weights[i] != 0;
-  p->start = nf_malloc(((size_t)l->n_out + 1) * sizeof *p->start, err);
-  p->idx = nf_malloc((nz ? nz : 1) * sizeof *p->idx, err);
-  p->val = nf_malloc((nz ? nz : 1) * sizeof *p->val, err);
-  p->bias_acc = nf_malloc((size_t)l->n_out * sizeof *p->bias_acc, err);
-  if (!p->start || !p->idx || !p->val || !p->bias_acc) return NF_EINTERNAL; /* the caller releases */
-  size_t at = 0;
-  for (int j = 0; j < l->n_out; j++) {
-    p->start[j] = (int)at;
+  p->groups = (l->n_out + G - 1) / G;
+  size_t used = 0; /* (group, input) pairs with a nonzero weight */
+  for (int g = 0; g < p->groups; g++)
     for (int i = 0; i < l->n_in; i++) {
-      int64_t w = l->weights[(size_t)i * l->n_out + j];
-      if (!w) continue;
-      p->idx[at] = i;
-      p->val[at++] = (int16_t)w;
+      bool any = false;
+      for (int j = g * G; j < g * G + G && j < l->n_out; j++) any |= l->weights[(size_t)i * l->n_out + j] != 0;
+      used += any;
     }
-    p->bias_acc[j] = (int32_t)nf_fixed_cast(&l->accum_t, l->bias[j], &l->bias_t);
+  p->start = nf_malloc(((size_t)p->groups + 1) * sizeof *p->start, err);
+  p->off = nf_malloc((used ? used : 1) * sizeof *p->off, err);
+  p->val = nf_calloc((used ? used : 1) * G, sizeof *p->val, err);
+  p->bias_acc = nf_calloc((size_t)p->groups * G, sizeof *p->bias_acc, err);
+  if (!p->start || !p->off || !p->val || !p->bias_acc) return NF_EINTERNAL; /* the caller releases */
+  size_t at = 0;
+  for (int g = 0; g < p->groups; g++) {
+    p->start[g] = (int)at;
+    for (int i = 0; i < l->n_in; i++) {
+      bool any = false;
+      for (int j = g * G; j < g * G + G && j < l->n_out; j++) any |= l->weights[(size_t)i * l->n_out + j] != 0;
+      if (!any) continue;
+      p->off[at] = i * NB;
+      for (int j = g * G; j < g * G + G && j < l->n_out; j++)
+        p->val[at * G + (size_t)(j - g * G)] = (int16_t)l->weights[(size_t)i * l->n_out + j];
+      at++;
+    }
   }
-  p->start[l->n_out] = (int)at;
+  p->start[p->groups] = (int)at;
+  for (int j = 0; j < l->n_out; j++) p->bias_acc[j] = (int32_t)nf_fixed_cast(&l->accum_t, l->bias[j], &l->bias_t);
   p->ops.forward = dense_block_forward;
   p->kernel = k;
   return NF_OK;
