@@ -1,5 +1,7 @@
 /* Dense in the model stage: y = x · kernel + bias on a rank-1 input, with the
- * weights as the model computes them (QKeras quantizers, pruning mask). */
+ * weights as the model computes them (QKeras quantizers, pruning mask); on
+ * a block of rows, one double-precision matrix product (OpenBLAS dgemm). */
+#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +72,14 @@ static void dense_forward(const nf_layer *l, const void *state, const double *x,
   }
 }
 
+/* y[n][n_out] = x[n][n_in] · kernel + bias */
+static void dense_forward_rows(const nf_layer *l, const void *state, const double *x, double *y, int n) {
+  const dense_eff *e = state;
+  for (int r = 0; r < n; r++) memcpy(y + (size_t)r * l->n_out, e->bias, (size_t)l->n_out * sizeof *y);
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, l->n_out, l->n_in, 1.0, x, l->n_in, e->kernel, l->n_out,
+              1.0, y, l->n_out);
+}
+
 const nf_model_layer_ops nf_model_dense_ops = {
     .infer_shape = dense_shape,
     .check_params = dense_check,
@@ -77,4 +87,5 @@ const nf_model_layer_ops nf_model_dense_ops = {
     .prepare = dense_prepare,
     .release = dense_release,
     .forward = dense_forward,
+    .forward_rows = dense_forward_rows,
 };

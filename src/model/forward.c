@@ -1,6 +1,7 @@
 /* Plain float inference in double precision: the reference forward pass that
- * import tests, predict and the emulator's float comparison use. Training has
- * its own batched float32 path (src/train). */
+ * import tests, predict and the emulator's float comparison use, on blocks
+ * of rows (Dense as one OpenBLAS dgemm per block), blocks in parallel.
+ * Training has its own batched float32 path (src/train). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,30 +45,48 @@ int nf_model_forward(const nf_model *m, const float *x, long n, int upto, bool a
     release_all(ops, state, upto);
     return status;
   }
+  /* Rows in blocks: a layer with forward_rows (Dense: one dgemm) takes the
+   * whole block, the others go row by row. A block small enough that
+   * OpenBLAS keeps each product on the calling thread (its threshold is
+   * m*n*k <= 2^18), at most 256 rows. */
+  long widest = 1;
+  for (int li = 0; li <= upto; li++)
+    if ((long)m->layers[li].n_in * m->layers[li].n_out > widest) widest = (long)m->layers[li].n_in * m->layers[li].n_out;
+  int rows = (int)(262144 / widest);
+  rows = rows > 256 ? 256 : rows < 8 ? 8 : rows;
+  long blocks = (n + rows - 1) / rows;
 #pragma omp parallel
   {
-    double *a = malloc((size_t)w * sizeof *a), *b = malloc((size_t)w * sizeof *b);
+    double *a = malloc((size_t)rows * w * sizeof *a), *b = malloc((size_t)rows * w * sizeof *b);
     if (!a || !b) {
 #pragma omp atomic write
       status = NF_EINTERNAL;
     }
 #pragma omp for schedule(static)
-    for (long r = 0; r < n; r++) {
+    for (long blk = 0; blk < blocks; blk++) {
       if (!a || !b) continue;
-      const float *xr = x + (size_t)r * m->n_features;
-      for (int i = 0; i < m->n_features; i++) {
-        double v = xr[i];
-        if (apply_scaler && m->scaler_mean) v = (v - m->scaler_mean[i]) / m->scaler_scale[i];
-        a[i] = v;
+      long r0 = blk * rows;
+      int nb = n - r0 < rows ? (int)(n - r0) : rows, width = m->n_features;
+      for (int r = 0; r < nb; r++) {
+        const float *xr = x + (size_t)(r0 + r) * m->n_features;
+        double *ar = a + (size_t)r * width;
+        for (int i = 0; i < m->n_features; i++) {
+          double v = xr[i];
+          if (apply_scaler && m->scaler_mean) v = (v - m->scaler_mean[i]) / m->scaler_scale[i];
+          ar[i] = v;
+        }
       }
       double *cur = a, *next = b;
       for (int li = 0; li <= upto; li++) {
-        ops[li]->forward(&m->layers[li], state[li], cur, next);
+        const nf_layer *l = &m->layers[li];
+        if (ops[li]->forward_rows) ops[li]->forward_rows(l, state[li], cur, next, nb);
+        else
+          for (int r = 0; r < nb; r++) ops[li]->forward(l, state[li], cur + (size_t)r * l->n_in, next + (size_t)r * l->n_out);
         double *t = cur;
         cur = next;
         next = t;
       }
-      memcpy(out + (size_t)r * n_out, cur, (size_t)n_out * sizeof *out);
+      memcpy(out + (size_t)r0 * n_out, cur, (size_t)nb * n_out * sizeof *out);
     }
     free(a);
     free(b);

@@ -19,6 +19,9 @@ typedef struct nf_model_layer_ops {
   void (*release)(void *state);
   /* y[n_out] = layer(x[n_in]) in double precision. */
   void (*forward)(const nf_layer *l, const void *state, const double *x, double *y);
+  /* Optional: the same on n rows at once, x [n][n_in] to y [n][n_out]
+   * (Dense: one BLAS matrix product); NULL: forward row by row. */
+  void (*forward_rows)(const nf_layer *l, const void *state, const double *x, double *y, int n);
 } nf_model_layer_ops;
 
 #define NF_LAYER_KIND(ID, NAME, MODEL, ...) extern const nf_model_layer_ops nf_model_##MODEL##_ops;
