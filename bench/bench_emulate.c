@@ -5,8 +5,11 @@
  * ap_fixed<16,6> everywhere and for its 6-bit QKeras twin with its hls4ml
  * configuration. Inputs are standard-normal features (not jets). Wall clock,
  * best of 3; prints figures, ratios and whether the block path's codes equal
- * the reference's on the reference's rows; asserts nothing.
+ * the reference's on the reference's rows; asserts nothing. The float
+ * figure is OpenBLAS's: it prints the kernel set OpenBLAS chose for this CPU
+ * (OPENBLAS_CORETYPE in the environment overrides its choice).
  * usage: bench_emulate [N] [MODEL.json CONFIG|default] */
+#include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +90,7 @@ static int bench(const char *path, const char *config, const char *what, long n,
 int main(int argc, char **argv) {
   long n = argc > 1 ? atol(argv[1]) : 500000;
   if (n < 1) n = 500000;
+  printf("OpenBLAS kernels: %s (%s)\n", openblas_get_corename(), openblas_get_config());
   if (argc > 3) return bench(argv[2], argv[3], argv[3], n, 5e6);
   int rc = bench("tests/data/models/keras/KERAS_3layer.json", "default", "ap_fixed<16,6> everywhere", n, 5e6);
   if (!rc)

@@ -105,11 +105,6 @@ static dense_kernel choose(const nf_design_layer *l, dense_prep *p) {
   return DK_SAT;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(NNFIRM_NO_TARGET_CLONES)
-#define NF_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-#else
-#define NF_CLONES
-#endif
 #define NB NF_EMU_BLOCK
 #define G 4
 #define LANES _Pragma("omp simd")

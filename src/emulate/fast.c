@@ -38,34 +38,40 @@ bool nf_emu_lane_cast_plan(const nf_fixed_type *to, const nf_fixed_type *from, n
   return true;
 }
 
-static inline int64_t lane_quantize(int64_t x, int s, int64_t k, int64_t nm, int64_t om) {
-  return s > 0 ? (x + k + ((x >> 63) & nm) + ((x >> s) & om)) >> s : (int64_t)((uint64_t)x << -s);
+/* The quantization as one shift after adding the mode's constants (s > 0),
+ * or a left shift; then the overflow mode. Loops without branches, per
+ * shift direction and overflow mode, so that they vectorize. */
+#define LANE_LOOP(QUANT, OVERFLOW)                  \
+  for (int i = 0; i < n; i++) {                     \
+    int64_t x = v[i], q = QUANT;                    \
+    y[i] = (int32_t)(OVERFLOW);                     \
+  }
+#define Q_RIGHT ((x + k + ((x >> 63) & nm) + ((x >> s) & om)) >> s)
+#define Q_LEFT ((int64_t)((uint64_t)x << -s))
+#define O_WRAP_S ((int64_t)((uint64_t)q << up) >> up)
+#define O_WRAP_U (q & mask)
+#define O_ZERO (q < lo || q > hi ? 0 : q)
+#define O_SAT (q < lo ? lo : q > hi ? hi : q)
+#define LANE_MODES(QUANT)                                           \
+  if (c->o == NF_O_WRAP && c->is_signed) LANE_LOOP(QUANT, O_WRAP_S) \
+  else if (c->o == NF_O_WRAP) LANE_LOOP(QUANT, O_WRAP_U)            \
+  else if (c->o == NF_O_SAT_ZERO) LANE_LOOP(QUANT, O_ZERO)          \
+  else LANE_LOOP(QUANT, O_SAT) /* AP_SAT, AP_SAT_SYM (lo = -hi when signed) */
+
+/* (static: the layering check reads an exported clone as undefined) */
+NF_CLONES static void lane_cast(const nf_emu_lane_cast *c, const int32_t *v, int32_t *y, int n) {
+  int s = c->shift, up = 64 - c->width;
+  int64_t k = c->k, nm = c->nm, om = c->om, lo = c->lo, hi = c->hi, mask = (INT64_C(1) << c->width) - 1;
+  if (s > 0) {
+    LANE_MODES(Q_RIGHT)
+  } else {
+    LANE_MODES(Q_LEFT)
+  }
 }
 
 void nf_emu_lane_cast_run(const nf_emu_lane_cast *c, const int32_t *v, int32_t *y, int n) {
-  if (c->identity) {
-    if (y != v) memcpy(y, v, (size_t)n * sizeof *y);
-    return;
-  }
-  int s = c->shift;
-  int64_t k = c->k, nm = c->nm, om = c->om, lo = c->lo, hi = c->hi;
-  if (c->o == NF_O_WRAP && c->is_signed) {
-    int up = 64 - c->width;
-    for (int i = 0; i < n; i++) y[i] = (int32_t)((int64_t)((uint64_t)lane_quantize(v[i], s, k, nm, om) << up) >> up);
-  } else if (c->o == NF_O_WRAP) {
-    int64_t mask = (INT64_C(1) << c->width) - 1;
-    for (int i = 0; i < n; i++) y[i] = (int32_t)(lane_quantize(v[i], s, k, nm, om) & mask);
-  } else if (c->o == NF_O_SAT_ZERO) {
-    for (int i = 0; i < n; i++) {
-      int64_t q = lane_quantize(v[i], s, k, nm, om);
-      y[i] = (int32_t)(q < lo || q > hi ? 0 : q);
-    }
-  } else { /* AP_SAT, AP_SAT_SYM (lo = -hi when signed) */
-    for (int i = 0; i < n; i++) {
-      int64_t q = lane_quantize(v[i], s, k, nm, om);
-      y[i] = (int32_t)(q < lo ? lo : q > hi ? hi : q);
-    }
-  }
+  if (!c->identity) lane_cast(c, v, y, n);
+  else if (y != v) memcpy(y, v, (size_t)n * sizeof *y);
 }
 
 /* ---- relu and linear on blocks ------------------------------------------------ */
@@ -79,7 +85,8 @@ static void block_linear(const nf_design_layer *l, const void *state, const int3
 }
 
 /* y = (result_t) max(x, 0) */
-static void block_relu(const nf_design_layer *l, const void *state, const int32_t *x, int32_t *y, void *scratch) {
+NF_CLONES static void block_relu(const nf_design_layer *l, const void *state, const int32_t *x, int32_t *y,
+                                 void *scratch) {
   (void)state, (void)scratch;
   nf_emu_lane_cast c;
   nf_emu_lane_cast_plan(&l->result_t, &l->input_t, &c);

@@ -30,6 +30,13 @@ typedef struct nf_emulate_layer_ops {
  * its inner loops run across rows on int16/int32 lanes. scratch holds
  * NF_EMU_BLOCK_SCRATCH(width) bytes, 64-byte aligned. */
 enum { NF_EMU_BLOCK = 32 };
+/* The block kernels are built for x86-64-v4 (AVX-512), AVX2 and the default
+ * target and chosen when the library loads (the build flags stay portable). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(NNFIRM_NO_TARGET_CLONES)
+#define NF_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define NF_CLONES
+#endif
 #define NF_EMU_BLOCK_SCRATCH(width) ((size_t)(width) * NF_EMU_BLOCK * 8)
 typedef struct nf_emulate_block_ops {
   void (*forward)(const nf_design_layer *l, const void *state, const int32_t *x, int32_t *y, void *scratch);
