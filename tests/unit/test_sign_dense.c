@@ -190,6 +190,21 @@ static void emulate_check(int which, bool cosim) {
     for (int j = 0; j < 5; j++) assert_int_equal(ref[j], emu[r * 5 + j]);
   }
   (void)zeros;
+  /* the project's design.json keeps the thresholds and the affine */
+  char pdir[] = "/tmp/nnfirm-signdesign-XXXXXX";
+  assert_non_null(mkdtemp(pdir));
+  assert_int_equal(nf_design_save(d, pdir, &err), 0);
+  nf_design *back = NULL;
+  if (nf_design_load(pdir, &back, &err)) fail_msg("load: %s", err.msg);
+  int64_t *again = malloc(ROWS * 5 * sizeof *again);
+  assert_non_null(again);
+  assert_int_equal(nf_emulate(back, in, ROWS, -1, again, &err), 0);
+  assert_memory_equal(again, emu, ROWS * 5 * sizeof *again);
+  assert_int_equal(back->layers[1].kind, NF_LAYER_BATCHNORM);
+  assert_int_equal(back->layers[1].act, d->layers[1].act);
+  free(again);
+  nf_design_free(back);
+  nf_rm_rf(pdir);
   if (cosim) {
     char dir[] = "/tmp/nnfirm-signdense-XXXXXX";
     assert_non_null(mkdtemp(dir));
