@@ -137,6 +137,9 @@ typedef struct nf_design {
   char io_type[24];
   char part[64];
   double clock_period_ns;
+  double pipeline_derate_ns;         /* 0: the RTL's pipeline placement budgets ClockPeriod per stage; else
+                                        ClockPeriod minus this (re-pipelining until the netlist timing meets the
+                                        clock, nnfirm/project.h; negative: a longer budget than the clock) */
   unsigned rtl_style;                /* 0; NF_RTL_STYLE_* (nnfirm/rtl.h) for the generator's style comparisons */
 } nf_design;
 

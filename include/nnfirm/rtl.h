@@ -23,15 +23,19 @@
  * value ranges); otherwise the generator refuses with a message.
  *
  * Pipelining (delay model, calibrated against the netlist timing of
- * nf_synth_run, documented in docs/firmware.md): a register stage costs
- * NF_RTL_MARGIN_NS (clock-to-out, which is 1.47 ns when Yosys maps a
- * register chain to an SRL16E, the layer's input casts -- ReLU, rounding,
- * saturation -- its first adder level, the output casts, routing) and every
- * further adder level NF_RTL_ADDER_NS; a register stage is placed every
- * k = floor((ClockPeriod - NF_RTL_MARGIN_NS) / NF_RTL_ADDER_NS) + 1 adder
- * levels (at least one). Below NF_RTL_MARGIN_NS no
- * placement of this structure meets the clock (k = 1 then; nnfirm synth
- * reports by how much it fails). Each Dense layer ends in an output register. A softmax
+ * nf_synth_run, documented in docs/firmware.md). The placement budgets
+ * B = ClockPeriod - d->pipeline_derate_ns per stage. A stage that starts at a
+ * register and runs through n adder levels costs
+ *   NF_RTL_REG_NS + n * NF_RTL_ADDER_NS
+ *   + NF_RTL_ACT_NS   when it starts behind an unregistered activation
+ *                     (ReLU's compare-and-select, its rounding, saturating cast)
+ *   + NF_RTL_CAST_NS  when it ends in the Dense layer's output casts.
+ * Activations end in a register of their own when an unregistered one and a
+ * single adder level would not fit B; a Dense layer's registers go where
+ * every stage fits B (a stage of one level where none fits: then nnfirm
+ * synth reports by how much it fails, and nf_project_meet_timing re-pipelines
+ * with a larger derate). nf_rtl_levels_per_stage is the number of levels an
+ * inner stage holds. Each Dense layer ends in an output register. A softmax
  * (when the configuration puts it in hardware) is a five-stage pipeline
  * around two table ROMs (src/rtl/softmax.c).
  */
@@ -44,8 +48,17 @@
 #include "nnfirm/error.h"
 #include "nnfirm/fixed.h"
 
-#define NF_RTL_ADDER_NS 0.8
-#define NF_RTL_MARGIN_NS 6.4
+#define NF_RTL_REG_NS 0.8
+#define NF_RTL_ADDER_NS 1.65
+#define NF_RTL_ACT_NS 3.8
+#define NF_RTL_CAST_NS 0.6
+
+/* The placement's per-stage budget for d (ClockPeriod, 5 ns when unset,
+ * minus d->pipeline_derate_ns), whether activations are registered at it,
+ * and the adder levels an inner Dense stage holds (at least 1). */
+double nf_rtl_stage_budget_ns(const nf_design *d);
+bool nf_rtl_registers_activations(double budget_ns);
+int nf_rtl_levels_per_stage(double budget_ns);
 
 /* Alternative RTL styles (nf_design.rtl_style; 0 = the default, best
  * measured), kept to measure against (bench/bench_rtl_jet). */
@@ -63,6 +76,8 @@ typedef struct nf_rtl_info {
   int ii;            /* initiation interval in cycles */
   int levels_per_stage;
   long adders;       /* adders emitted (all layers) */
+  double predicted_path_ns; /* the delay model's longest stage: its prediction of the critical path */
+  bool path_partial; /* some layers (ReuseFactor > 1, softmax) are not in the delay model */
 } nf_rtl_info;
 
 /* Checks the network is one the generator supports (shapes chain, types,
@@ -108,6 +123,8 @@ typedef struct nf_rtl_cost {
 /* Runs the generator without writing anything and fills costs[l] for every
  * hardware layer l of d (activations too). Same checks and errors as nf_rtl_plan. */
 int nf_rtl_costs(const nf_design *d, nf_rtl_cost *costs, nf_error *err);
+/* The same, with the plan's figures (nf_rtl_plan's) from the same pass. */
+int nf_rtl_costs_plan(const nf_design *d, nf_rtl_cost *costs, nf_rtl_info *info, nf_error *err);
 
 /* The generator's own reference semantics of SPEC §3 (sequential
  * accumulation with nf_fixed casts, written apart from the emulator as a

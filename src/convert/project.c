@@ -3,6 +3,7 @@
  * emulator can run a project without the source model. */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,7 @@ int nf_design_save(const nf_design *d, const char *dir, nf_error *err) {
             cJSON_AddNumberToObject(o, "n_hw", d->n_hw) &&
             cJSON_AddStringToObject(o, "strategy", d->strategy) && cJSON_AddStringToObject(o, "io_type", d->io_type) &&
             cJSON_AddStringToObject(o, "part", d->part) && cJSON_AddNumberToObject(o, "clock_period_ns", d->clock_period_ns);
+  if (ok && d->pipeline_derate_ns != 0) ok = cJSON_AddNumberToObject(o, "pipeline_derate_ns", d->pipeline_derate_ns) != NULL;
   if (ok && d->scaler_mean) {
     cJSON_AddItemToObject(o, "scaler_mean", floats_json(d->scaler_mean, d->n_inputs));
     cJSON_AddItemToObject(o, "scaler_scale", floats_json(d->scaler_scale, d->n_inputs));
@@ -240,6 +242,8 @@ static void read_globals_back(const cJSON *o, nf_design *d) {
   snprintf(d->part, sizeof d->part, "%s", cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(o, "part")) ? v->valuestring : "xcvu9p");
   v = cJSON_GetObjectItemCaseSensitive(o, "clock_period_ns");
   d->clock_period_ns = cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble <= 1000 ? v->valuedouble : 5.0;
+  v = cJSON_GetObjectItemCaseSensitive(o, "pipeline_derate_ns");
+  d->pipeline_derate_ns = cJSON_IsNumber(v) && fabs(v->valuedouble) < d->clock_period_ns ? v->valuedouble : 0;
 }
 
 int nf_design_load(const char *dir, nf_design **out, nf_error *err) {

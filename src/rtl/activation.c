@@ -20,10 +20,14 @@ static const nf_rtl_layer_ops *activation_resolve(const nf_design_layer *L) {
 
 const nf_rtl_layer_ops nf_rtl_activation_ops = {.what = "Activation", .resolve = activation_resolve};
 
-/* ---- ReLU: y = (result_t) max(x, 0), no register --------------------------- */
+/* ---- ReLU: y = (result_t) max(x, 0); registered when g->reg_act ---------------
+ * (the pipeline placement's choice, docs/firmware.md: at a fast clock the
+ * compare-and-select and the rounding, saturating cast take a stage of their
+ * own instead of lengthening the next layer's first one). */
 static int relu_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
   (void)k;
-  *latency = 0;
+  *latency = g->reg_act ? 1 : 0;
+  if (g->reg_act) g->stage_ns = NF_RTL_REG_NS + NF_RTL_ACT_NS;
   const nf_fixed_type *ti = &L->input_t, *tr = &L->result_t;
   rtl_bus *in = nf_rtl_bus_new(g, "in_data", L->n_in * ti->width);
   fprintf(g->fp, "  // <layer>_x<i>: input i; <layer>_m<i> = max(x_i, 0); <layer>_y<i>: cast to result_t\n");
@@ -52,11 +56,26 @@ static int relu_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int 
     int y = nf_rtl_cast(g, m, nf_fixed_frac_bits(ti), tr, true, nm);
     if (g->oom) break;
     nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
-    fprintf(g->fp, "  assign out_data[%d +: %d] = %s;\n", i * tr->width, tr->width, ye);
+    if (g->reg_act) {
+      fprintf(g->fp, "  reg [%d:0] %s_q%d; always @(posedge clk) %s_q%d <= %s;\n", tr->width - 1, g->layer, i, g->layer,
+              i, ye);
+      fprintf(g->fp, "  assign out_data[%d +: %d] = %s_q%d;\n", i * tr->width, tr->width, g->layer, i);
+      g->regs += tr->width;
+      if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, y) < tr->width ? nf_rtl_live_bits(g, y) : tr->width;
+    } else {
+      fprintf(g->fp, "  assign out_data[%d +: %d] = %s;\n", i * tr->width, tr->width, ye);
+    }
     rtl_out_range(g, i, y);
   }
-  fprintf(g->fp, "  assign out_valid = in_valid;\n");
-  nf_rtl_sink(g, "clk, rst");
+  if (g->reg_act) {
+    fprintf(g->fp, "  reg valid_q; always @(posedge clk) valid_q <= rst ? 1'b0 : in_valid;\n"
+                   "  assign out_valid = valid_q;\n");
+    if (g->cost) g->cost->ctrl_bits += 1;
+    nf_rtl_sink(g, NULL);
+  } else {
+    fprintf(g->fp, "  assign out_valid = in_valid;\n");
+    nf_rtl_sink(g, "clk, rst");
+  }
   (void)top;
   return g->oom ? NF_EINTERNAL : NF_OK;
 }

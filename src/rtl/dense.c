@@ -329,32 +329,48 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
   return g->oom ? NF_EINTERNAL : NF_OK;
 }
 
-/* Chooses the register levels: at most k adder levels between registers
- * (the previous layer's output register at level 0, this layer's at level
- * D); among such placements, the fewest stages (latency), then the one
- * registering the fewest bits. Trees
- * narrow as they go, so this usually means registering late. Dynamic
- * programming over the levels: best[L] = cheapest placement ending with a
- * register after level L. */
-static void place_registers(const long *bits, int depth, int k, bool *reg_at) {
+/* The delay model's cost of a stage from after level p to after level l of
+ * a tree of depth levels (nnfirm/rtl.h). */
+static double stage_ns(const rtl_gen *g, int p, int l, int depth) {
+  return NF_RTL_REG_NS + (p == 0 && g->in_act ? NF_RTL_ACT_NS : 0) + (l - p) * NF_RTL_ADDER_NS +
+         (l == depth ? NF_RTL_CAST_NS : 0);
+}
+
+/* Chooses the register levels: every stage within g->budget_ns by the delay
+ * model (the previous layer's output register at level 0, this layer's at
+ * level D; a stage of one level is allowed where none fits); among such
+ * placements, the fewest stages (latency), then the one registering the
+ * fewest bits. Trees narrow as they go, so this usually means registering
+ * late. Dynamic programming over the levels: best[L] = cheapest placement
+ * ending with a register after level L. *worst_ns: the longest stage by the
+ * delay model. */
+static void place_registers(const rtl_gen *g, const long *bits, int depth, bool *reg_at, double *worst_ns) {
   long best[RTL_MAX_LEVELS];
   int from[RTL_MAX_LEVELS];
   best[0] = 0;
   from[0] = -1;
   for (int l = 1; l <= depth; l++) {
     best[l] = -1;
-    for (int p = l - k < 0 ? 0 : l - k; p < l; p++)
-      if (best[p] >= 0 && (best[l] < 0 || best[p] < best[l])) best[l] = best[p], from[l] = p;
+    for (int p = 0; p < l; p++)
+      if (best[p] >= 0 && (p == l - 1 || stage_ns(g, p, l, depth) <= g->budget_ns + 1e-9) &&
+          (best[l] < 0 || best[p] < best[l]))
+        best[l] = best[p], from[l] = p;
     /* fewest stages first (latency), then fewest bits */
     if (best[l] >= 0 && l < depth) best[l] += bits[l] + ((long)1 << 40);
   }
   memset(reg_at, 0, RTL_MAX_LEVELS * sizeof *reg_at);
-  for (int l = from[depth]; l > 0; l = from[l]) reg_at[l] = true;
+  double worst = stage_ns(g, 0, 0, 0); /* no adder: the output casts alone */
+  for (int l = depth; l > 0; l = from[l]) {
+    if (from[l] > 0) reg_at[from[l]] = true;
+    double t = stage_ns(g, from[l], l, depth);
+    worst = t > worst ? t : worst;
+  }
+  *worst_ns = worst;
 }
 
 /* Fully parallel (ReuseFactor 1): two passes, see place_registers. */
 static int emit_dense_parallel(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
-  (void)top;
+  (void)top, (void)k;
   /* pass 1, into nowhere: the adder levels and the bits alive after each */
   size_t n_ranges = (size_t)(L->n_in > L->n_out ? L->n_in : L->n_out);
   nf_code *lo = nf_calloc(n_ranges, sizeof *lo, g->err), *hi = nf_calloc(n_ranges, sizeof *hi, g->err);
@@ -369,7 +385,7 @@ static int emit_dense_parallel(rtl_gen *g, const char *top, const nf_design_laye
     int lat;
     rc = emit_dense(&g1, L, &lat);
     nf_rtl_free(&g1);
-    if (!rc) place_registers(bits, g1.levels, k, reg_at);
+    if (!rc) place_registers(g, bits, g1.levels, reg_at, &g->stage_ns);
   }
   if (null) fclose(null);
   if (!rc) {

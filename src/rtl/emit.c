@@ -609,9 +609,18 @@ int nf_rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool over
   return out;
 }
 
-int nf_rtl_levels_per_stage(double clock_ns) {
-  if (clock_ns <= 0) clock_ns = 5.0;
-  double room = clock_ns - NF_RTL_MARGIN_NS;
-  if (room < 0) return 1; /* the clock is too fast for any placement: one level, and synth says so */
-  return 1 + (int)(room / NF_RTL_ADDER_NS + 1e-9);
+double nf_rtl_stage_budget_ns(const nf_design *d) {
+  double clock = d->clock_period_ns > 0 ? d->clock_period_ns : 5.0;
+  double b = clock - d->pipeline_derate_ns;
+  return b > 0 ? b : 0;
+}
+
+bool nf_rtl_registers_activations(double budget_ns) {
+  return NF_RTL_REG_NS + NF_RTL_ACT_NS + NF_RTL_ADDER_NS > budget_ns + 1e-9;
+}
+
+int nf_rtl_levels_per_stage(double budget_ns) {
+  double room = budget_ns - NF_RTL_REG_NS;
+  int k = (int)(room / NF_RTL_ADDER_NS + 1e-9);
+  return k < 1 ? 1 : k; /* the clock is too fast for any placement: one level, and synth says so */
 }

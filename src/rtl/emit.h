@@ -51,6 +51,10 @@ typedef struct rtl_gen {
   long *level_bits;
   const bool *reg_at;
   int levels; /* adder levels of the last layer emitted */
+  bool reg_act; /* activations end in a register (the pipeline placement's choice) */
+  bool in_act;  /* this layer's input comes straight from an unregistered activation */
+  double budget_ns; /* the placement's per-stage budget (nf_rtl_stage_budget_ns) */
+  double stage_ns;  /* out: the delay model's longest stage in this layer (0: none; < 0: not modelled) */
   nf_rtl_cost *cost; /* NULL, or where the layer's resource features are counted */
   const char *layer; /* the layer's name: the prefix of its signal names */
   rtl_bus **buses;
@@ -172,7 +176,6 @@ struct nf_rtl_layer_ops {
 /* The operations for node L (its kind's, resolved), never NULL. */
 const nf_rtl_layer_ops *nf_rtl_ops_of(const nf_design_layer *L);
 
-int nf_rtl_levels_per_stage(double clock_ns);
 int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *L, int levels_per_stage,
                          int *latency);
 /* Bits a value of type t occupies in the interface (its code width). */

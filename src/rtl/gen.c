@@ -99,16 +99,24 @@ static int interval_of(const nf_design_layer *L) {
  * counted, not kept, which planning and estimates need fast); returns its
  * latency. */
 static int layer_body(const nf_design *d, const nf_design_layer *L, int k, nf_code *lo, nf_code *hi, char **body,
-                      int *latency, long *adders, nf_rtl_cost *cost, nf_error *err) {
+                      int *latency, long *adders, double *stage_ns, nf_rtl_cost *cost, nf_error *err) {
+  double budget = nf_rtl_stage_budget_ns(d);
+  bool reg_act = nf_rtl_registers_activations(budget);
+  const nf_design_layer *prev = L > d->layers ? L - 1 : NULL;
+  /* behind an activation that has no register of its own (ReLU unregistered, the sign activations) */
+  bool in_act = prev && prev->kind == NF_LAYER_ACTIVATION && prev->act != NF_ACT_SOFTMAX &&
+                (!reg_act || prev->act != NF_ACT_RELU);
   size_t len = 0;
   FILE *mem = body ? open_memstream(body, &len) : fopen("/dev/null", "w");
   if (!mem) return body ? nf_fail_oom(err, "Verilog text") : nf_fail(err, NF_EINTERNAL, "/dev/null: cannot open");
   if (!body) setvbuf(mem, NULL, _IOFBF, 1 << 16);
-  rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi, .style = d->rtl_style, .cost = cost, .layer = L->name};
+  rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi, .style = d->rtl_style, .cost = cost, .layer = L->name,
+             .reg_act = reg_act, .in_act = in_act, .budget_ns = budget};
   *latency = 0;
   int rc = nf_rtl_ops_of(L)->emit(&g, d->project, L, k, latency);
   if (g.oom && !rc) rc = NF_EINTERNAL;
   *adders = g.adders;
+  *stage_ns = g.stage_ns;
   nf_rtl_free(&g);
   if (fclose(mem) != 0 && !rc) rc = nf_fail_oom(err, "Verilog text");
   if (rc) {
@@ -119,9 +127,10 @@ static int layer_body(const nf_design *d, const nf_design_layer *L, int k, nf_co
 }
 
 static int write_layer(const nf_design *d, const nf_design_layer *L, int k, nf_code *lo, nf_code *hi,
-                       const char *rtl_dir, int *latency, long *adders, nf_rtl_cost *cost, nf_error *err) {
+                       const char *rtl_dir, int *latency, long *adders, double *stage_ns, nf_rtl_cost *cost,
+                       nf_error *err) {
   char *body = NULL;
-  int rc = layer_body(d, L, k, lo, hi, rtl_dir ? &body : NULL, latency, adders, cost, err);
+  int rc = layer_body(d, L, k, lo, hi, rtl_dir ? &body : NULL, latency, adders, stage_ns, cost, err);
   if (rc || !rtl_dir) return rc;
   char path[4096];
   snprintf(path, sizeof path, "%s/%s_%s.v", rtl_dir, d->project, L->name);
@@ -187,7 +196,7 @@ static int run(const nf_design *d, const char *rtl_dir, nf_rtl_info *info, nf_rt
   info->wo = last->result_t.width;
   info->out_signed = last->result_t.is_signed;
   info->ii = 1;
-  info->levels_per_stage = nf_rtl_levels_per_stage(d->clock_period_ns);
+  info->levels_per_stage = nf_rtl_levels_per_stage(nf_rtl_stage_budget_ns(d));
   int width = max_width(d);
   nf_code *lo = nf_calloc((size_t)width, sizeof *lo, err), *hi = nf_calloc((size_t)width, sizeof *hi, err);
   if (!lo || !hi) {
@@ -198,9 +207,12 @@ static int run(const nf_design *d, const char *rtl_dir, nf_rtl_info *info, nf_rt
   for (int l = 0; l < d->n_hw; l++) {
     int lat = 0;
     long adders = 0;
+    double stage = 0;
     if (costs) memset(&costs[l], 0, sizeof costs[l]);
-    rc = write_layer(d, &d->layers[l], info->levels_per_stage, lo, hi, rtl_dir, &lat, &adders,
+    rc = write_layer(d, &d->layers[l], info->levels_per_stage, lo, hi, rtl_dir, &lat, &adders, &stage,
                      costs ? &costs[l] : NULL, err);
+    if (stage < 0) info->path_partial = true;
+    else if (stage > info->predicted_path_ns) info->predicted_path_ns = stage;
     if (rc) {
       free(lo), free(hi);
       return rc;
@@ -223,6 +235,10 @@ int nf_rtl_generate(const nf_design *d, const char *rtl_dir, nf_rtl_info *info, 
 int nf_rtl_costs(const nf_design *d, nf_rtl_cost *costs, nf_error *err) {
   nf_rtl_info info;
   return run(d, NULL, &info, costs, err);
+}
+
+int nf_rtl_costs_plan(const nf_design *d, nf_rtl_cost *costs, nf_rtl_info *info, nf_error *err) {
+  return run(d, NULL, info, costs, err);
 }
 
 int nf_rtl_reference(const nf_design *d, const int64_t *in, int64_t *out, nf_error *err) {

@@ -60,6 +60,7 @@ static void reduce_all(rtl_gen *g, grp *gs, int ng, int k, int *stages) {
 }
 
 int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
+  g->stage_ns = -1; /* variable multipliers and selects: not in the delay model */
   (void)top;
   const int n_in = L->n_in, n_out = L->n_out, R = L->reuse_factor;
   const int C = (n_in + R - 1) / R, cb = bits_for(R);

@@ -152,6 +152,7 @@ static int max_tree(rtl_gen *g, const int *v, int first, int n) {
 }
 
 static int softmax_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
+  g->stage_ns = -1; /* table ROMs and a variable product: not in the delay model */
   (void)k;
   const nf_fixed_type *ti = &L->input_t, *te = &L->softmax.exp_t, *tv = &L->softmax.inv_t, *tr = &L->result_t;
   int n = L->n_in, bits = L->softmax.index_bits;
