@@ -23,7 +23,9 @@ static const char USAGE[] =
     "widths, bit width (QAT, QKeras semantics), sparsity (tfmot pruning) and ReuseFactor.\n"
     "Every candidate is trained, converted, scored by the bit-accurate emulator on the\n"
     "validation split and screened with the resource estimate; the K most promising above\n"
-    "the floor are synthesized with Yosys, and the winner is the smallest real LUT%+FF%.\n"
+    "the floor are synthesized with Yosys, and the winner is the smallest real LUT%+FF%\n"
+    "among those that meet their clock by the netlist timing (failing ones are listed as\n"
+    "passed over; when none of the K meets it, up to K more are synthesized).\n"
     "Only the winner is scored on the test split, for the report (95% Wilson interval).\n"
     "Writes DIR/candidates/<id>/ (model, project, result.json), DIR/pareto.png and\n"
     "DIR/search.json; the winner's project is ready for 'nnfirm cosim'.\n\n"
@@ -80,14 +82,27 @@ static void print_outcome(const nf_search_outcome *out, const nf_search_opts *o)
              r->synth.done ? r->synth.lut : r->est_lut, r->synth.done ? r->synth.ff : r->est_ff, nf_search_cost(r),
              nf_format_latency(lat, sizeof lat, r->latency_cycles, r->clock_period_ns), r->synth.done ? "yosys" : "estimate");
   }
-  if (out->winner < 0) printf("no candidate reached %.2f%% validation accuracy\n", pct(o->min_accuracy));
+  int n_over = 0;
+  for (int i = 0; i < out->n; i++)
+    if (nf_search_passed_over(out->results, out->n, o->min_accuracy, out->winner, i)) {
+      const nf_search_result *r = &out->results[i];
+      if (!n_over++) printf("passed over for timing (netlist critical path above the clock; Yosys, not Vivado):\n");
+      printf("  %-24s %9.2f%% LUT%%+FF%% %.4f%%  critical path %.3f ns > %.4g ns clock (fails by %.3f ns)\n", r->id,
+             pct(r->accuracy_validation), nf_search_cost(r), r->synth.critical_path_ns, r->clock_period_ns,
+             r->synth.critical_path_ns - r->clock_period_ns);
+    }
+  if (out->winner < 0)
+    printf("no candidate reached %.2f%% validation accuracy%s\n", pct(o->min_accuracy),
+           n_over ? " and met its clock" : "");
   else {
     const nf_search_result *w = &out->results[out->winner];
     printf("winner: %s  validation accuracy %.2f%% (%ld jets)  LUT %.0f  FF %.0f  LUT%%+FF%% %.4f%% (%s)  latency %s\n",
            w->id, pct(w->accuracy_validation), w->validation_rows, w->synth.done ? w->synth.lut : w->est_lut,
            w->synth.done ? w->synth.ff : w->est_ff, nf_search_cost(w), w->synth.done ? "Yosys" : "estimate",
            nf_format_latency(lat, sizeof lat, w->latency_cycles, w->clock_period_ns));
-    if (w->synth.done && isfinite(w->synth.critical_path_ns))
+    if (!w->synth.done)
+      printf("timing: not checked (no candidate above the floor was synthesized in the budget)\n");
+    else if (isfinite(w->synth.critical_path_ns))
       printf("timing (netlist, Yosys cell delays + routing model): critical path %.3f ns (Fmax %.1f MHz), %s the "
              "%.4g ns clock\n", w->synth.critical_path_ns, w->synth.fmax_mhz,
              w->synth.meets_timing > 0 ? "meets" : "FAILS", w->clock_period_ns);

@@ -122,10 +122,17 @@ int nf_search_score(const char *project_dir, const char *data, char which, long 
 /* Pareto front on (validation accuracy, cost): no other candidate is at
  * least as accurate and at most as costly, and better in one. */
 void nf_search_mark_pareto(nf_search_result *r, int n);
-/* The winner: the smallest synthesized cost with validation accuracy >=
- * min_acc; when none above the floor was synthesized, the smallest
- * estimated cost. -1 when no candidate reaches the floor. */
+/* Synthesized, and its netlist timing fails the clock (meets_timing 0). */
+bool nf_search_fails_timing(const nf_search_result *r);
+/* The winner: among candidates with validation accuracy >= min_acc, the
+ * smallest synthesized cost of those that meet their clock by the netlist
+ * timing; else of those synthesized without a timing figure; else the
+ * smallest estimated cost of those not synthesized. A synthesized candidate
+ * that fails its clock never wins. -1 when none qualifies. */
 int nf_search_winner(const nf_search_result *r, int n, double min_acc);
+/* Candidate i was passed over for timing: above the floor, fails its clock,
+ * and cheaper than the winner (any cost when there is none). */
+bool nf_search_passed_over(const nf_search_result *r, int n, double min_acc, int winner, int i);
 /* Every finished candidate of dir/candidates (failed ones are skipped), in
  * name order. NF_EINPUT when one was written by an older nnfirm. */
 int nf_search_load(const char *dir, nf_search_result **out, int *n, nf_error *err);
@@ -177,12 +184,13 @@ typedef struct nf_search_outcome {
 int nf_search_explore(const nf_search_opts *o, const nf_search_candidate *cands, int n, nf_error *err);
 /* Loads dir's candidates, synthesizes the synth_k cheapest above the floor
  * (by estimate, within the budget left; their result.json gain the Yosys
- * figures), marks the front, picks the winner, scores it on the test split,
+ * figures; when none of them meets its clock, up to synth_k more until one
+ * does), marks the front, picks the winner, scores it on the test split,
  * retrains it opts->seeds times, and writes dir/pareto.png and
  * dir/search.json. */
 int nf_search_finish(const nf_search_opts *o, nf_search_outcome *out, nf_error *err);
 void nf_search_outcome_free(nf_search_outcome *o);
-/* search.json's text: {"winner", "pareto", "min_accuracy", "candidates",
+/* search.json's text: {"winner", "passed_over_for_timing", "pareto", "min_accuracy", "candidates",
  * "seconds"[, "spread"][, "all"]}; caller frees. NULL on OOM. */
 char *nf_search_outcome_json(const nf_search_outcome *o, const nf_search_opts *opts, bool with_all);
 

@@ -104,6 +104,36 @@ static void test_front_and_winner(void **state) {
   assert_true(t[0].pareto && t[1].pareto);
 }
 
+/* A synthesized candidate that fails its clock never wins, however small:
+ * the smallest that meets it does, and the failing cheaper ones are listed
+ * as passed over; a failing one is passed over also when nothing else is left. */
+static void test_winner_meets_timing(void **state) {
+  (void)state;
+  nf_search_result r[4] = {fake("small", 0.75, 0.01, 0.01), fake("mid", 0.75, 0.02, 0.01), fake("big", 0.75, 0.05, 0.02),
+                           fake("low", 0.70, 0.001, 0.001)};
+  double cp[4] = {5.185, 4.9, 4.2, 4.0};
+  for (int i = 0; i < 4; i++) {
+    r[i].synth.done = true, r[i].synth.lut_pct = r[i].est_lut_pct, r[i].synth.ff_pct = r[i].est_ff_pct;
+    r[i].synth.critical_path_ns = cp[i], r[i].synth.meets_timing = cp[i] <= r[i].clock_period_ns;
+  }
+  assert_true(nf_search_fails_timing(&r[0]) && !nf_search_fails_timing(&r[1]));
+  int w = nf_search_winner(r, 4, 0.74);
+  assert_int_equal(w, 1);
+  assert_true(nf_search_passed_over(r, 4, 0.74, w, 0));
+  for (int i = 1; i < 4; i++) assert_false(nf_search_passed_over(r, 4, 0.74, w, i)); /* winner, costlier, below floor */
+  /* mid fails too: big wins, both cheaper ones are passed over */
+  r[1].synth.critical_path_ns = 5.3, r[1].synth.meets_timing = 0;
+  w = nf_search_winner(r, 4, 0.74);
+  assert_int_equal(w, 2);
+  assert_true(nf_search_passed_over(r, 4, 0.74, w, 0) && nf_search_passed_over(r, 4, 0.74, w, 1));
+  /* a candidate estimated only (not checked) beats none, never one that meets */
+  nf_search_result e[2] = {fake("est", 0.75, 0.001, 0.001), r[0]};
+  assert_int_equal(nf_search_winner(e, 2, 0.74), 0);
+  e[0].accuracy_validation = 0.70; /* nothing qualifies: no winner, the failing one passed over */
+  assert_int_equal(nf_search_winner(e, 2, 0.74), -1);
+  assert_true(nf_search_passed_over(e, 2, 0.74, -1, 1));
+}
+
 static char *tmpdir(void) {
   char *d = strdup("/tmp/nnfirm-search-test.XXXXXX");
   assert_non_null(d);
@@ -195,7 +225,8 @@ static void test_job_files(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_spec_round_trip), cmocka_unit_test(test_default_space),
-      cmocka_unit_test(test_front_and_winner), cmocka_unit_test(test_result_files),
+      cmocka_unit_test(test_front_and_winner), cmocka_unit_test(test_winner_meets_timing),
+      cmocka_unit_test(test_result_files),
       cmocka_unit_test(test_job_files),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
