@@ -70,6 +70,51 @@ void nf_project_free(nf_project *p);
 int nf_project_sources(const char *dir, char ***files, char *top, size_t top_size, nf_error *err);
 void nf_project_sources_free(char **files);
 
+/* ---- Meeting the clock ------------------------------------------------------------
+ * Writes the project (as nf_project_write), synthesizes it with Yosys into
+ * dir/synth, and while the netlist's critical path (nf_synth_run's timing:
+ * Yosys' cell delays plus the routing model) is longer than ClockPeriod,
+ * writes it again with the pipeline placement's budget reduced by what it
+ * failed by (nf_design.pipeline_derate_ns, recorded in design.json:
+ * registers after activations, fewer adder levels per stage) and checks
+ * again; a derate that changes no figure of the placement is not
+ * synthesized. Stops when it meets, when one adder level a stage is
+ * reached, or after max_rounds. Not meeting is a result (t->meets false),
+ * not an error; dir then holds the last round's project. */
+#define NF_PROJECT_TIMING_ROUNDS 8
+
+typedef struct nf_project_timing_round {
+  double derate_ns, budget_ns; /* the placement's: ClockPeriod - derate */
+  bool reg_act;                /* activations registered */
+  int latency, levels_per_stage;
+  double critical_path_ns;     /* the netlist's */
+  bool meets;
+  long lut, ff;
+  double synth_seconds;
+  char start[192], end[192];   /* the critical path's registers */
+} nf_project_timing_round;
+
+typedef struct nf_project_timing_opts {
+  const char *part;   /* NULL = xcvu9p, as nnfirm synth */
+  double timeout_s;   /* per synthesis; 0 = none */
+  int max_rounds;     /* 0 = NF_PROJECT_TIMING_ROUNDS */
+  const char *yosys;  /* NULL = yosys from PATH */
+  void (*progress)(const nf_project_timing_round *r, int round, void *ctx); /* may be NULL */
+  void *ctx;
+} nf_project_timing_opts;
+
+typedef struct nf_project_timing {
+  int n_rounds;
+  nf_project_timing_round rounds[NF_PROJECT_TIMING_ROUNDS];
+  bool meets;          /* the last round's */
+  double clock_ns;
+  int latency;         /* the last round's, cycles at clock_ns */
+  nf_synth_result synth; /* the last round's Yosys figures */
+} nf_project_timing;
+
+int nf_project_meet_timing(const nf_project_spec *s, const char *dir, const nf_project_timing_opts *o,
+                           nf_project_timing *t, nf_error *err);
+
 /* ---- Co-simulation -------------------------------------------------------------
  * Every row goes through the design's input path (the model's scaler, then
  * the input type) and the emulator gives the expected output codes; the RTL
