@@ -65,6 +65,12 @@ static char *estimate_json(const nf_estimate *e) {
   cJSON_AddNumberToObject(o, "dsp_pct", e->dsp_pct);
   cJSON_AddNumberToObject(o, "bram_pct", e->bram_pct);
   cJSON_AddStringToObject(o, "model", "estimate calibrated against yosys synth_xilinx -abc9 (nnfirm synth)");
+  cJSON_AddNumberToObject(o, "latency_cycles", e->latency);
+  cJSON_AddNumberToObject(o, "clock_period_ns", e->clock_ns);
+  cJSON_AddNumberToObject(o, "critical_path_ns", e->critical_path_ns);
+  cJSON_AddBoolToObject(o, "meets_timing", e->critical_path_ns <= e->clock_ns);
+  cJSON_AddBoolToObject(o, "critical_path_partial", e->path_partial);
+  cJSON_AddStringToObject(o, "timing_model", "the RTL generator's delay model (docs/firmware.md), no synthesis");
   for (int i = 0; i < e->n_layers; i++) cJSON_AddItemToArray(layers, layer_json(&e->layers[i]));
   cJSON_AddItemToObject(o, "layers", layers);
   cJSON_AddStringToObject(ag, "device", NF_AGILEX_DEVICE);
@@ -98,6 +104,11 @@ static void print_table(const nf_estimate *e, const char *project) {
          e->bram_pct);
   printf("* Agilex 7 %s: ALM %.3f%%  REG %.3f%% -- estimates from a LUT->ALM model, not from Quartus\n",
          NF_AGILEX_DEVICE, e->alm_pct, e->reg_pct);
+  char lat[96];
+  printf("timing (the generator's delay model, no synthesis): critical path %.2f ns predicted%s, %s the %.4g ns "
+         "clock; latency %s\n", e->critical_path_ns, e->path_partial ? " (ReuseFactor > 1 / softmax stages not modelled)" : "",
+         e->critical_path_ns <= e->clock_ns ? "within" : "ABOVE", e->clock_ns,
+         nf_format_latency(lat, sizeof lat, e->latency, e->clock_ns));
 }
 
 int cmd_estimate(int argc, char **argv) {

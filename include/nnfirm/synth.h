@@ -142,6 +142,12 @@ typedef struct nf_estimate {
   nf_estimate_layer *layers; /* [n_layers] */
   double lut, ff, dsp, bram, alm, reg;
   double lut_pct, ff_pct, dsp_pct, bram_pct, alm_pct, reg_pct;
+  /* Timing by the generator's delay model (nnfirm/rtl.h), no synthesis: its
+   * longest pipeline stage, the prediction of nnfirm synth's critical_path_ns
+   * (path_partial: layers the model leaves out, ReuseFactor > 1 and softmax). */
+  int latency;
+  double clock_ns, critical_path_ns;
+  bool path_partial;
 } nf_estimate;
 
 /* Estimates the hardware layers of design d for the device `part` (NULL =

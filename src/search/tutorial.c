@@ -212,7 +212,7 @@ static int run_flow(tutorial *t, const char *data) {
 }
 
 /* ---- The report ---------------------------------------------------------------- */
-enum { NCOL = 9 };
+enum { NCOL = 10 };
 typedef struct row_text {
   char c[NCOL][64];
 } row_text;
@@ -279,6 +279,13 @@ static cJSON *design_summary(const tutorial *t, const design *d) {
   free(text);
   cJSON_AddNumberToObject(o, "latency_cycles", num(man, "latency_cycles"));
   cJSON_AddNumberToObject(o, "clock_period_ns", num(man, "clock_period_ns"));
+  /* timing: the netlist's when synthesized, else the estimate's delay model */
+  const cJSON *mt = cJSON_GetObjectItemCaseSensitive(res, "meets_timing");
+  if (num(res, "critical_path_ns") > 0) cJSON_AddNumberToObject(o, "critical_path_ns", num(res, "critical_path_ns"));
+  else cJSON_AddNullToObject(o, "critical_path_ns");
+  if (cJSON_IsBool(mt)) cJSON_AddBoolToObject(o, "meets_timing", cJSON_IsTrue(mt));
+  else cJSON_AddNullToObject(o, "meets_timing");
+  cJSON_AddStringToObject(o, "timing_from", sy ? "netlist (Yosys cell delays + routing model)" : "estimate (delay model)");
   char proj[64];
   snprintf(proj, sizeof proj, "projects/%s", d->name);
   cJSON_AddStringToObject(o, "project", proj);
@@ -290,7 +297,7 @@ static void design_table(nf_html *h, const cJSON *designs, const cJSON *summary,
   row_text rows[8];
   int n = 0;
   const char *head[] = {"design", "accuracy (validation)", "accuracy (test) [95% interval]", "weight sparsity", "LUT", "FF",
-                        "LUT% + FF% (VU9P)", "latency", "resources from"};
+                        "LUT% + FF% (VU9P)", "latency", "critical path", "resources from"};
   for (int c = 0; c < NCOL; c++) snprintf(rows[n].c[c], 64, "%s", head[c]);
   n++;
   snprintf(rows[n].c[0], 64, "float (no quantization)");
@@ -321,15 +328,22 @@ static void design_table(nf_html *h, const cJSON *designs, const cJSON *summary,
     fmt_num(rows[n].c[6], 64, num(d, "lut_pct") + num(d, "ff_pct"), "%.3f%%");
     if (num(d, "latency_cycles") >= 0) nf_format_latency(rows[n].c[7], 64, num(d, "latency_cycles"), num(d, "clock_period_ns"));
     else snprintf(rows[n].c[7], 64, "–");
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(d, "meets_timing");
+    if (num(d, "critical_path_ns") > 0)
+      snprintf(rows[n].c[8], 64, "%.2f ns (%s)", num(d, "critical_path_ns"),
+               !cJSON_IsBool(mt) ? "no clock" : cJSON_IsTrue(mt) ? "meets" : "FAILS");
+    else snprintf(rows[n].c[8], 64, "–");
     const cJSON *from = cJSON_GetObjectItemCaseSensitive(d, "resources_from");
-    snprintf(rows[n].c[8], 64, "%s", cJSON_IsString(from) && !strcmp(from->valuestring, "yosys") ? "Yosys synthesis" : "nnfirm estimate");
+    snprintf(rows[n].c[9], 64, "%s", cJSON_IsString(from) && !strcmp(from->valuestring, "yosys") ? "Yosys synthesis" : "nnfirm estimate");
     n++;
   }
   const char *cells[8 * NCOL];
   for (int r = 0; r < n; r++)
     for (int c = 0; c < NCOL; c++) cells[r * NCOL + c] = rows[r].c[c];
   nf_html_table(h, "Accuracy and resources per design: validation accuracy (what one chooses on) and test accuracy "
-                "(reported) with its 95% Wilson interval; resources: Yosys 0.23 synth_xilinx, not Vivado", n, NCOL, cells);
+                "(reported) with its 95% Wilson interval; resources: Yosys 0.23 synth_xilinx, not Vivado; critical path: "
+                "the netlist's (Yosys cell delays + routing model) when synthesized, else the estimate's delay model",
+                n, NCOL, cells);
 }
 
 /* Accuracy versus LUT% + FF%: one point (and colour) per design. */

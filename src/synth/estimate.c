@@ -158,7 +158,8 @@ int nf_estimate_design(const nf_design *design, const char *part, bool use_dsp, 
   bool none_dead = true;
   nf_design *live = rc ? NULL : without_dead_outputs(design, &none_dead, err);
   if (!rc && !live && !none_dead) rc = NF_EINTERNAL;
-  if (!rc) rc = nf_rtl_costs(live ? live : design, costs, err);
+  nf_rtl_info plan;
+  if (!rc) rc = nf_rtl_costs_plan(live ? live : design, costs, &plan, err);
   free(live);
   if (rc) {
     free(costs);
@@ -167,6 +168,10 @@ int nf_estimate_design(const nf_design *design, const char *part, bool use_dsp, 
   }
   e->device = dev;
   e->use_dsp = use_dsp;
+  e->latency = plan.latency;
+  e->clock_ns = design->clock_period_ns > 0 ? design->clock_period_ns : 5.0;
+  e->critical_path_ns = plan.predicted_path_ns;
+  e->path_partial = plan.path_partial;
   e->n_layers = design->n_hw;
   for (int i = 0; i < design->n_hw; i++) {
     nf_estimate_layer *l = &e->layers[i];
