@@ -50,7 +50,7 @@
 
 #define NF_RTL_REG_NS 0.8
 #define NF_RTL_ADDER_NS 1.65
-#define NF_RTL_ACT_NS 3.8
+#define NF_RTL_ACT_NS 4.2
 #define NF_RTL_CAST_NS 0.6
 
 /* The placement's per-stage budget for d (ClockPeriod, 5 ns when unset,

@@ -21,7 +21,7 @@ expect_eq "$n" 3 "three designs in the summary"
 # Every design carries its critical path and whether it meets its clock (quick: the estimate's delay model).
 expect_eq "$(grep -o '"critical_path_ns":[0-9][0-9.]*,"meets_timing":\(true\|false\)' "$T/flat" | wc -l)" 3 \
   "critical path and meets_timing for the three designs"
-grep -q '"timing_from":"estimate (delay model)"' "$T/flat" && pass || fail "summary does not say where the timing comes from"
+grep -q '"timing_from":"estimate(delaymodel)"' "$T/flat" && pass || fail "summary does not say where the timing comes from"
 grep -q '<th>critical path</th>' "$T/tut/index.html" && pass || fail "the table has no critical path column"
 grep -q '"cosim_mismatches":0,' "$T/flat" && pass || fail "co-simulation mismatches: $(grep -o '"cosim_mismatches":[^,]*' "$T/flat")"
 # The fixed-point designs are evaluated bit for bit: QAT designs equal their own model's accuracy.
