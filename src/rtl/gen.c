@@ -103,9 +103,11 @@ static int layer_body(const nf_design *d, const nf_design_layer *L, int k, nf_co
   double budget = nf_rtl_stage_budget_ns(d);
   bool reg_act = nf_rtl_registers_activations(budget);
   const nf_design_layer *prev = L > d->layers ? L - 1 : NULL;
-  /* behind an activation that has no register of its own (ReLU unregistered, the sign activations) */
-  bool in_act = prev && prev->kind == NF_LAYER_ACTIVATION && prev->act != NF_ACT_SOFTMAX &&
-                (!reg_act || prev->act != NF_ACT_RELU);
+  /* behind an activation that has no register of its own (ReLU unregistered, the sign activations,
+   * a BatchNormalization's thresholds) */
+  bool in_act = prev && ((prev->kind == NF_LAYER_ACTIVATION && prev->act != NF_ACT_SOFTMAX &&
+                          (!reg_act || prev->act != NF_ACT_RELU)) ||
+                         (prev->kind == NF_LAYER_BATCHNORM && prev->act != NF_ACT_LINEAR));
   size_t len = 0;
   FILE *mem = body ? open_memstream(body, &len) : fopen("/dev/null", "w");
   if (!mem) return body ? nf_fail_oom(err, "Verilog text") : nf_fail(err, NF_EINTERNAL, "/dev/null: cannot open");
