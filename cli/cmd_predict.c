@@ -53,8 +53,12 @@ int cmd_predict(int argc, char **argv) {
   nf_prediction p = {0};
   int rc = nf_model_open(argv[optind], weights, &m, &err);
   if (!rc) rc = nf_data_load_matrix(input, &x, &n, &cols, &err);
-  if (!rc && cols != m->n_features)
-    rc = nf_fail(&err, NF_EINPUT, "%s: %d columns, but the model takes %d features", input, cols, m->n_features);
+  if (!rc && cols != m->n_features) {
+    char shape[64];
+    nf_shape_format(m->input_shape, shape, sizeof shape);
+    rc = nf_fail(&err, NF_EINPUT, "%s: line 1: %d columns, but the model takes %d values (input shape %s, one sample per row%s)",
+                 input, cols, m->n_features, shape, m->input_shape.rank > 1 ? ", flattened channels-last" : "");
+  }
   if (!rc && cfg) rc = nf_config_load(cfg, &config, &err);
   if (!rc) rc = nf_predict(m, config, x, n, layer, &p, &err);
   if (!rc) rc = nf_prediction_write(&p, output, &err);

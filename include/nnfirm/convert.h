@@ -110,10 +110,17 @@ typedef struct nf_design_layer {
   int n_in, n_out;         /* their sizes */
   nf_fixed_type input_t;   /* = the previous layer's result_t */
   nf_fixed_type result_t;
-  /* Dense (+ folded BatchNormalization) */
+  /* Dense (+ folded BatchNormalization), Conv (+ folded BatchNormalization),
+   * a BatchNormalization of its own (weights: its scale, bias: its shift),
+   * Pooling (accum_t: the sum or the maximum) */
   nf_fixed_type weight_t, bias_t, accum_t;
-  int64_t *weights;        /* [n_in][n_out] codes of weight_t */
-  int64_t *bias;           /* [n_out] codes of bias_t */
+  int64_t *weights;        /* codes of weight_t: Dense [n_in][n_out]; Conv [kh][kw][C][F]; BatchNormalization [C] */
+  int64_t *bias;           /* codes of bias_t: [channels] (Dense n_out, Conv F, BatchNormalization C) */
+  /* Conv, Pooling, ZeroPadding: the model node's window geometry (model.h) */
+  int ksize[2], stride[2], pad[4];
+  int filters;
+  nf_pool_op pool_op;
+  bool pool_global;
   int reuse_factor;
   /* Activation */
   nf_activation act;

@@ -13,7 +13,13 @@
  * pre-activation value.
  *
  * Weights are float32 (what the frameworks store). Dense kernels use Keras'
- * layout: kernel[i * n_out + j] connects input i to output j.
+ * layout: kernel[i * n_out + j] connects input i to output j. Convolution
+ * kernels too: kernel[((r * kw + c) * C + ch) * F + f] connects window row
+ * r, column c, input channel ch to filter f (Keras' (kh, kw, C, F)).
+ *
+ * Convolutional nodes see a rank-3 shape as (height, width, channels) and a
+ * rank-2 one as (length, channels), read as height 1: a Conv1D is a Conv2D
+ * with kernel and stride 1 in rows and no row padding.
  */
 #ifndef NNFIRM_MODEL_H
 #define NNFIRM_MODEL_H
@@ -72,6 +78,18 @@ static inline bool nf_shape_equal(nf_shape a, nf_shape b) {
     if (a.dim[i] != b.dim[i]) return false;
   return true;
 }
+/* The (height, width, channels) a shape is read as by windowed layers:
+ * rank 3 as it is, rank 2 (length, channels) as (1, length, channels),
+ * rank 1 (n) as (1, 1, n). */
+static inline void nf_shape_hwc(nf_shape s, int *h, int *w, int *c) {
+  *h = s.rank == 3 ? s.dim[0] : 1;
+  *w = s.rank == 3 ? s.dim[1] : s.rank == 2 ? s.dim[0] : 1;
+  *c = s.rank ? s.dim[s.rank - 1] : 0;
+}
+/* The shape of rank `rank` (2 or 3) with those dimensions (h ignored for rank 2). */
+static inline nf_shape nf_shape_from_hwc(int rank, int h, int w, int c) {
+  return rank == 3 ? (nf_shape){.rank = 3, .dim = {h, w, c}} : (nf_shape){.rank = 2, .dim = {w, c}};
+}
 /* "(16)", "(32, 3)", "(8, 8, 1)" */
 void nf_shape_format(nf_shape s, char *buf, size_t n);
 
@@ -102,19 +120,45 @@ typedef struct nf_quantizer {
   bool dense_class;
 } nf_quantizer;
 
+/* Pooling operations. */
+typedef enum { NF_POOL_MAX, NF_POOL_AVG } nf_pool_op;
+
+/* Keras' "same" padding of one axis: pad_total = max((ceil(n / s) - 1) s + k - n, 0),
+ * before = pad_total / 2 (rounded down), after = the rest. */
+static inline void nf_same_padding(int n, int k, int s, int *before, int *after) {
+  int out = (n + s - 1) / s, total = (out - 1) * s + k - n;
+  if (total < 0) total = 0;
+  *before = total / 2;
+  *after = total - total / 2;
+}
+
 typedef struct nf_layer {
   char name[NF_NAME_MAX];
   nf_layer_kind kind;
   nf_shape in_shape, out_shape;
   int n_in, n_out; /* nf_shape_size of in_shape, out_shape */
 
-  /* Dense */
-  float *kernel;  /* [n_in][n_out] */
-  float *bias;    /* [n_out]; NULL means no bias (use_bias=False) */
-  uint8_t *mask;  /* [n_in][n_out] pruning mask (1 keep, 0 pruned); NULL = dense */
+  /* Dense and Conv */
+  float *kernel;  /* Dense [n_in][n_out]; Conv [kh][kw][C][F] (nf_layer_kernel_count values) */
+  float *bias;    /* [channels] (n_out for Dense, F for Conv); NULL means no bias (use_bias=False) */
+  uint8_t *mask;  /* like kernel: pruning mask (1 keep, 0 pruned); NULL = dense */
   nf_quantizer kernel_q, bias_q;
 
-  /* BatchNormalization (n_in == n_out): y = gamma (x - mean) / sqrt(var + eps) + beta */
+  /* Conv, Pooling, ZeroPadding: a window over (rows, columns) of the input
+   * read as (height, width, channels) (nf_shape_hwc). Output rows
+   * (H + pad_top + pad_bottom - kh) / sh + 1 (rounded down), columns alike.
+   * Conv and ZeroPadding pad with zeros; Pooling ignores padded cells
+   * (Keras' "same": a max over, and an average divided by, the cells that
+   * overlap the input). */
+  int ksize[2];   /* window rows, columns (ZeroPadding: unused) */
+  int stride[2];  /* rows, columns */
+  int pad[4];     /* top, bottom, left, right */
+  int filters;    /* Conv: F, the output channels */
+  nf_pool_op pool_op;
+  bool pool_global; /* GlobalMax/AveragePooling: one window over the whole input, output (channels) */
+
+  /* BatchNormalization (n_in == n_out), per channel (the last axis):
+   * y = gamma (x - mean) / sqrt(var + eps) + beta */
   float *gamma, *beta, *moving_mean, *moving_var;
   float epsilon;
 
@@ -153,6 +197,21 @@ nf_layer *nf_model_add_dense(nf_model *m, const char *name, int n_out, bool use_
 nf_layer *nf_model_add_batchnorm(nf_model *m, const char *name, float epsilon, nf_error *err);
 nf_layer *nf_model_add_activation(nf_model *m, const char *name, nf_activation act, nf_error *err);
 nf_layer *nf_model_add_dropout(nf_model *m, const char *name, float rate, nf_error *err);
+/* A convolution of the current (rank-2 or rank-3) output with `filters`
+ * filters, window ksize[2] (rows, columns), stride[2] and zero padding
+ * pad[4] (top, bottom, left, right); a rank-2 input needs ksize[0] =
+ * stride[0] = 1 and no row padding. */
+nf_layer *nf_model_add_conv(nf_model *m, const char *name, int filters, const int ksize[2], const int stride[2],
+                            const int pad[4], bool use_bias, nf_error *err);
+/* Max or average pooling over windows ksize/stride with padding pad
+ * (ignored cells); global: one window over the whole input. */
+nf_layer *nf_model_add_pool(nf_model *m, const char *name, nf_pool_op op, bool global, const int ksize[2],
+                            const int stride[2], const int pad[4], nf_error *err);
+/* Zeros around the current rank-2/3 output: pad[4] top, bottom, left, right. */
+nf_layer *nf_model_add_zeropad(nf_model *m, const char *name, const int pad[4], nf_error *err);
+/* The same values in shape `to` (Flatten: rank 1); sizes must agree.
+ * Channels-last order is row-major, so the values do not move. */
+nf_layer *nf_model_add_reshape(nf_model *m, const char *name, nf_shape to, nf_error *err);
 /* Inserts an activation layer before layer `index` (0 = right after the
  * input); it keeps the width it is inserted at. */
 nf_layer *nf_model_insert_activation(nf_model *m, int index, const char *name, nf_activation act, nf_error *err);
@@ -174,6 +233,14 @@ int nf_model_find_layer(const nf_model *m, const char *name);
 int nf_model_validate(const nf_model *m, nf_error *err);
 
 const char *nf_layer_kind_name(nf_layer_kind k);    /* "Dense", "BatchNormalization", … (layers.def) */
+/* The Keras class a node stands for: "Conv2D", "MaxPooling1D",
+ * "GlobalAveragePooling2D", "Flatten", … (else its kind's name). */
+const char *nf_layer_type_name(const nf_layer *l);
+/* Values in a Dense's or Conv's kernel (0 for other kinds). */
+size_t nf_layer_kernel_count(const nf_layer *l);
+/* The length of per-channel parameters (bias, BatchNormalization's):
+ * the last axis of the output. */
+int nf_layer_channels(const nf_layer *l);
 const char *nf_activation_name(nf_activation a);    /* "relu", "softmax", … (activations.def) */
 int nf_activation_parse(const char *s, nf_activation *out); /* Keras names; 0 or NF_EINPUT */
 /* Parameter counts as Keras reports them (BN moving stats are non-trainable). */

@@ -1,7 +1,10 @@
 /* BatchNormalization in the design pass. After a Dense it is folded into
- * the Dense (dense.c). After a BinaryDense / TernaryDense, which hls4ml
- * does not fuse with a normalization, it stands as a node of its own
- * (kind NF_LAYER_BATCHNORM), in one of two forms:
+ * the Dense (dense.c), after a convolution into the convolution (conv.c).
+ * After a BinaryDense / TernaryDense, which hls4ml does not fuse with a
+ * normalization, and anywhere else (on the input, after an activation, as
+ * in the jet-image CNN), it stands as a node of its own (kind
+ * NF_LAYER_BATCHNORM), per channel (the last axis; every feature of a flat
+ * tensor), in one of two forms:
  *
  *  - followed by binary_tanh or ternary_tanh: the two become one node of
  *    per-feature thresholds (hls4ml's BatchNormalizationQuantizedTanh). With
@@ -64,7 +67,7 @@ static int build_thresholds(nf_design_ctx *b, const nf_layer *l, const nf_layer 
 
 static int build_affine(nf_design_ctx *b, int li, const double *s, const double *c, nf_design_layer *d) {
   const nf_layer *l = &b->m->layers[li];
-  size_t no = (size_t)l->n_out;
+  size_t no = (size_t)nf_layer_channels(l);
   nf_layer_settings ls;
   float *v = nf_malloc(no * sizeof *v, b->err);
   int rc = v ? nf_config_resolve_layer(b->c, l->name, "BatchNormalization", &ls, b->err) : NF_EINTERNAL;
@@ -86,12 +89,9 @@ static int build_affine(nf_design_ctx *b, int li, const double *s, const double 
 static int batchnorm_build(nf_design_ctx *b, int li, nf_design_layer *d, int *next, bool *emitted) {
   const nf_model *m = b->m;
   const nf_layer *l = &m->layers[li];
-  /* only after a Dense that keeps it apart (dense.c folds it otherwise) */
-  if (li == 0 || m->layers[li - 1].kind != NF_LAYER_DENSE || !m->layers[li - 1].kernel_q.dense_class)
-    return nf_fail(b->err, NF_EINPUT, "layer '%s': a BatchNormalization that does not follow a Dense cannot be folded "
-                                      "(not supported)", l->name);
+  /* (a Dense or a convolution before it has folded it: dense.c, conv.c) */
   const nf_layer *act = li + 1 < m->n_layers ? &m->layers[li + 1] : NULL;
-  size_t no = (size_t)l->n_out;
+  size_t no = (size_t)nf_layer_channels(l); /* per channel */
   double *s = nf_malloc(no * sizeof *s, b->err), *c = nf_malloc(no * sizeof *c, b->err);
   d->weights = nf_malloc(no * sizeof *d->weights, b->err);
   d->bias = nf_malloc(no * sizeof *d->bias, b->err);
@@ -103,7 +103,7 @@ static int batchnorm_build(nf_design_ctx *b, int li, nf_design_layer *d, int *ne
   d->kind = NF_LAYER_BATCHNORM;
   d->reuse_factor = 1;
   *emitted = true;
-  if (!rc && is_sign(act)) {
+  if (!rc && is_sign(act) && l->out_shape.rank == 1) {
     rc = build_thresholds(b, l, act, s, c, d);
     d->out_shape = act->out_shape;
     *next = li + 2;

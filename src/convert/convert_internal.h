@@ -98,6 +98,11 @@ const nf_fixed_type *nf_design_quantizer_type(const nf_quantizer *q, nf_fixed_ty
 int nf_design_quantize(const nf_fixed_type *t, const double *v, size_t n, int64_t *out, const char *layer,
                        nf_error *err);
 
+/* The narrowest type in which a quantized Dense's (or a convolution's, over
+ * its window of n_in values and n_out filters) sum b_j + sum_i w_ij x_i is
+ * exact for every input of d->input_t (dense.c); false beyond 64 bits. */
+bool nf_design_exact_sum_type(const nf_design_layer *d, int n_in, int n_out, nf_fixed_type *out);
+
 /* Softmax tables (softmax.c): address bits of a table size; builds both
  * tables of s (table_size, exp_t, inv_t set) for inputs of type data_t. */
 int nf_softmax_index_bits(int table_size);

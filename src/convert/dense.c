@@ -14,16 +14,17 @@
  * the sequential order lies in it too: no rounding and no overflow, ever.
  * This is what makes the design compute exactly what the QKeras model does
  * (hls4ml infers such accumulators for QKeras models). False when the
- * bounds leave 64 bits. */
-static bool exact_sum_type(const nf_design_layer *d, nf_fixed_type *out) {
+ * bounds leave 64 bits. The weights are [n_in][n_out] (a convolution's
+ * window by its filters). */
+bool nf_design_exact_sum_type(const nf_design_layer *d, int n_in, int n_out, nf_fixed_type *out) {
   int fx = nf_fixed_frac_bits(&d->input_t), fw = nf_fixed_frac_bits(&d->weight_t);
   int fb = nf_fixed_frac_bits(&d->bias_t), f = fx + fw > fb ? fx + fw : fb;
   if (f - fx - fw > 60 || f - fb > 60 || f < -60 || d->input_t.width > 62 || d->weight_t.width > 62) return false;
   nf_code xmin = nf_fixed_min_code(&d->input_t), xmax = nf_fixed_max_code(&d->input_t), lo_all = 0, hi_all = 0;
-  for (int j = 0; j < d->n_out; j++) {
+  for (int j = 0; j < n_out; j++) {
     nf_code lo = (nf_code)d->bias[j] * ((nf_code)1 << (f - fb)), hi = lo;
-    for (int i = 0; i < d->n_in; i++) {
-      nf_code w = d->weights[(size_t)i * d->n_out + j], scale = (nf_code)1 << (f - fx - fw);
+    for (int i = 0; i < n_in; i++) {
+      nf_code w = d->weights[(size_t)i * n_out + j], scale = (nf_code)1 << (f - fx - fw);
       nf_code p1 = w * xmin * scale, p2 = w * xmax * scale;
       lo += p1 < p2 ? p1 : p2;
       hi += p1 < p2 ? p2 : p1;
@@ -73,7 +74,7 @@ static int build_dense(nf_design_ctx *b, int li, const nf_layer *bn, nf_design_l
   if (!rc) rc = nf_design_quantize(&d->weight_t, w, nk, d->weights, l->name, b->err);
   if (!rc) rc = nf_design_quantize(&d->bias_t, bias, no, d->bias, l->name, b->err);
   /* A quantized Dense sums exactly (see exact_sum_type) unless configured otherwise. */
-  const nf_fixed_type *qs = !rc && qwt && exact_sum_type(d, &qsum) ? &qsum : NULL;
+  const nf_fixed_type *qs = !rc && qwt && nf_design_exact_sum_type(d, d->n_in, d->n_out, &qsum) ? &qsum : NULL;
   if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_RESULT, qs, bn ? li + 1 : li, NULL, 0, &d->result_t);
   if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_ACCUM, qs, bn ? li + 1 : li, NULL, 0, &d->accum_t);
   d->reuse_factor = rc ? 1 : ls.reuse_factor;

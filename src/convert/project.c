@@ -25,13 +25,61 @@ static bool add_type(cJSON *o, const char *key, const nf_fixed_type *t) {
   return cJSON_AddStringToObject(o, key, buf) != NULL;
 }
 
+/* Weight codes of a node: Dense n_in x n_out, Conv kh x kw x C x F,
+ * a standalone BatchNormalization one per channel. */
+static long weight_count(const nf_design_layer *l) {
+  int h, w, c;
+  nf_shape_hwc(l->in_shape, &h, &w, &c);
+  if (l->kind == NF_LAYER_DENSE) return (long)l->n_in * l->n_out;
+  if (l->kind == NF_LAYER_CONV) return (long)l->ksize[0] * l->ksize[1] * c * l->filters;
+  if (l->kind == NF_LAYER_BATCHNORM) return c;
+  return 0;
+}
+
+static long bias_count(const nf_design_layer *l) {
+  return l->kind == NF_LAYER_DENSE ? l->n_out : l->kind == NF_LAYER_CONV ? l->filters : weight_count(l);
+}
+
+static cJSON *ints_json(const int *v, int n) {
+  cJSON *a = cJSON_CreateArray();
+  for (int i = 0; a && i < n; i++)
+    if (!cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]))) {
+      cJSON_Delete(a);
+      return NULL;
+    }
+  return a;
+}
+
+static bool add_ints(cJSON *o, const char *key, const int *v, int n) {
+  cJSON *a = ints_json(v, n);
+  return a && cJSON_AddItemToObject(o, key, a);
+}
+
 static cJSON *layer_json(const nf_design_layer *l) {
   cJSON *o = cJSON_CreateObject();
   bool ok = o && cJSON_AddStringToObject(o, "name", l->name) &&
             cJSON_AddStringToObject(o, "kind", nf_layer_kind_name(l->kind)) &&
             cJSON_AddNumberToObject(o, "n_in", l->n_in) && cJSON_AddNumberToObject(o, "n_out", l->n_out) &&
             add_type(o, "input_t", &l->input_t) && add_type(o, "result_t", &l->result_t);
-  if (ok && l->kind == NF_LAYER_DENSE) {
+  if (ok && (l->in_shape.rank > 1 || l->out_shape.rank > 1)) /* convolutional designs: the shapes too */
+    ok = add_ints(o, "in_shape", l->in_shape.dim, l->in_shape.rank) &&
+         add_ints(o, "out_shape", l->out_shape.dim, l->out_shape.rank);
+  if (ok && (l->kind == NF_LAYER_CONV || l->kind == NF_LAYER_POOL || l->kind == NF_LAYER_ZEROPAD))
+    ok = add_ints(o, "ksize", l->ksize, 2) && add_ints(o, "stride", l->stride, 2) && add_ints(o, "pad", l->pad, 4) &&
+         cJSON_AddNumberToObject(o, "filters", l->filters) &&
+         cJSON_AddStringToObject(o, "pool", l->pool_op == NF_POOL_MAX ? "max" : "average") &&
+         cJSON_AddBoolToObject(o, "global", l->pool_global);
+  if (ok && l->kind == NF_LAYER_POOL) ok = add_type(o, "accum_t", &l->accum_t);
+  if (ok && l->kind == NF_LAYER_CONV) {
+    char *w = codes_text(l->weights, weight_count(l)), *b = codes_text(l->bias, bias_count(l));
+    ok = w && b && add_type(o, "weight_t", &l->weight_t) && add_type(o, "bias_t", &l->bias_t) &&
+         add_type(o, "accum_t", &l->accum_t) && cJSON_AddNumberToObject(o, "reuse_factor", l->reuse_factor) &&
+         cJSON_AddStringToObject(o, "weights", w) && cJSON_AddStringToObject(o, "bias", b);
+    free(w);
+    free(b);
+  } else if (ok && (l->kind == NF_LAYER_POOL || l->kind == NF_LAYER_ZEROPAD || l->kind == NF_LAYER_RESHAPE)) {
+    /* geometry and types only */
+  } else if (ok && l->kind == NF_LAYER_DENSE) {
     char *w = codes_text(l->weights, (long)l->n_in * l->n_out), *b = codes_text(l->bias, l->n_out);
     ok = w && b && add_type(o, "weight_t", &l->weight_t) && add_type(o, "bias_t", &l->bias_t) &&
          add_type(o, "accum_t", &l->accum_t) && cJSON_AddNumberToObject(o, "reuse_factor", l->reuse_factor) &&
@@ -39,7 +87,7 @@ static cJSON *layer_json(const nf_design_layer *l) {
     free(w);
     free(b);
   } else if (ok && l->kind == NF_LAYER_BATCHNORM) { /* thresholds or an affine (convert.h) */
-    char *w = codes_text(l->weights, l->n_out), *b = codes_text(l->bias, l->n_out);
+    char *w = codes_text(l->weights, weight_count(l)), *b = codes_text(l->bias, weight_count(l)); /* per channel */
     ok = w && b && add_type(o, "weight_t", &l->weight_t) && add_type(o, "bias_t", &l->bias_t) &&
          cJSON_AddStringToObject(o, "activation", nf_activation_name(l->act)) &&
          cJSON_AddStringToObject(o, "weights", w) && cJSON_AddStringToObject(o, "bias", b);
@@ -146,6 +194,35 @@ static int get_codes(loader *L, const cJSON *o, const char *key, long n, const n
   return NF_OK;
 }
 
+/* An optional list of n ints in [lo, hi] under key (absent: out unchanged). */
+static int get_ints(loader *L, const cJSON *o, const char *key, int n, int lo, int hi, int *out, const char *where) {
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+  if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n)
+    return nf_fail(L->err, NF_EINPUT, "%s: %s: '%s' must be a list of %d integers", L->path, where, key, n);
+  for (int i = 0; i < n; i++) {
+    const cJSON *v = cJSON_GetArrayItem(a, i);
+    if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi || v->valuedouble != (int)v->valuedouble)
+      return nf_fail(L->err, NF_EINPUT, "%s: %s: '%s' holds a value outside [%d, %d]", L->path, where, key, lo, hi);
+    out[i] = (int)v->valuedouble;
+  }
+  return NF_OK;
+}
+
+/* An optional shape of `size` values (absent: *s unchanged). */
+static int get_shape(loader *L, const cJSON *o, const char *key, int size, nf_shape *s, const char *where) {
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+  if (!a) return NF_OK;
+  int n = cJSON_IsArray(a) ? cJSON_GetArraySize(a) : 0;
+  if (n < 1 || n > NF_SHAPE_MAX_RANK)
+    return nf_fail(L->err, NF_EINPUT, "%s: %s: '%s' must be a list of 1 to 3 integers", L->path, where, key);
+  nf_shape t = {.rank = n};
+  int rc = get_ints(L, o, key, n, 1, 1 << 20, t.dim, where);
+  if (!rc && nf_shape_size(t) != size)
+    rc = nf_fail(L->err, NF_EINPUT, "%s: %s: '%s' has %ld values, the node %d", L->path, where, key, nf_shape_size(t), size);
+  if (!rc) *s = t;
+  return rc;
+}
+
 static int load_layer(loader *L, const cJSON *o, nf_design_layer *l, int width) {
   const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name"), *kind = cJSON_GetObjectItemCaseSensitive(o, "kind");
   if (!cJSON_IsString(name) || !cJSON_IsString(kind) || strlen(name->valuestring) >= NF_NAME_MAX)
@@ -159,8 +236,54 @@ static int load_layer(loader *L, const cJSON *o, nf_design_layer *l, int width) 
   if (!rc) rc = get_type(L, o, "input_t", &l->input_t, where);
   if (!rc) rc = get_type(L, o, "result_t", &l->result_t, where);
   if (rc) return rc;
-  l->in_shape = nf_shape_1d(l->n_in); /* the designs of the jet flow are flat */
+  l->in_shape = nf_shape_1d(l->n_in); /* flat unless the node says otherwise */
   l->out_shape = nf_shape_1d(l->n_out);
+  if (!rc) rc = get_shape(L, o, "in_shape", l->n_in, &l->in_shape, where);
+  if (!rc) rc = get_shape(L, o, "out_shape", l->n_out, &l->out_shape, where);
+  if (rc) return rc;
+  const char *k = kind->valuestring;
+  bool conv = !strcmp(k, "Conv"), pool = !strcmp(k, "Pooling"), zeropad = !strcmp(k, "ZeroPadding");
+  if (conv || pool || zeropad) {
+    const cJSON *op = cJSON_GetObjectItemCaseSensitive(o, "pool"), *g = cJSON_GetObjectItemCaseSensitive(o, "global");
+    rc = get_ints(L, o, "ksize", 2, 0, 4096, l->ksize, where);
+    if (!rc) rc = get_ints(L, o, "stride", 2, 0, 4096, l->stride, where);
+    if (!rc) rc = get_ints(L, o, "pad", 4, 0, 4096, l->pad, where);
+    if (!rc) rc = get_int(L, o, "filters", 0, 65536, &l->filters, where);
+    if (!rc && (!cJSON_IsString(op) || (strcmp(op->valuestring, "max") && strcmp(op->valuestring, "average")) ||
+                !cJSON_IsBool(g)))
+      rc = nf_fail(L->err, NF_EINPUT, "%s: %s: 'pool' must be \"max\" or \"average\" and 'global' a boolean", L->path,
+                   where);
+    if (rc) return rc;
+    l->pool_op = !strcmp(op->valuestring, "max") ? NF_POOL_MAX : NF_POOL_AVG;
+    l->pool_global = cJSON_IsTrue(g);
+    int h, w, c, ho, wo, co;
+    nf_shape_hwc(l->in_shape, &h, &w, &c);
+    nf_shape_hwc(l->out_shape, &ho, &wo, &co);
+    bool fits = l->in_shape.rank >= 2 && (zeropad || l->pool_global || (l->ksize[0] >= 1 && l->ksize[1] >= 1 &&
+                                                                         l->stride[0] >= 1 && l->stride[1] >= 1));
+    if (fits && conv) fits = co == l->filters && ho == (h + l->pad[0] + l->pad[1] - l->ksize[0]) / l->stride[0] + 1 &&
+                             wo == (w + l->pad[2] + l->pad[3] - l->ksize[1]) / l->stride[1] + 1;
+    if (!fits) return nf_fail(L->err, NF_EINPUT, "%s: %s: window geometry disagrees with its shapes", L->path, where);
+  }
+  if (pool) {
+    l->kind = NF_LAYER_POOL;
+    return get_type(L, o, "accum_t", &l->accum_t, where);
+  }
+  if (zeropad || !strcmp(k, "Reshape")) {
+    l->kind = zeropad ? NF_LAYER_ZEROPAD : NF_LAYER_RESHAPE;
+    return NF_OK;
+  }
+  if (conv) {
+    l->kind = NF_LAYER_CONV;
+    rc = get_type(L, o, "weight_t", &l->weight_t, where);
+    if (!rc) rc = get_type(L, o, "bias_t", &l->bias_t, where);
+    if (!rc) rc = get_type(L, o, "accum_t", &l->accum_t, where);
+    if (!rc) rc = get_int(L, o, "reuse_factor", 1, 1 << 20, &l->reuse_factor, where);
+    if (!rc && weight_count(l) > (1L << 24)) rc = nf_fail(L->err, NF_EINPUT, "%s: %s: too many weights", L->path, where);
+    if (!rc) rc = get_codes(L, o, "weights", weight_count(l), &l->weight_t, &l->weights, where);
+    if (!rc) rc = get_codes(L, o, "bias", bias_count(l), &l->bias_t, &l->bias, where);
+    return rc;
+  }
   if (!strcmp(kind->valuestring, "Dense")) {
     l->kind = NF_LAYER_DENSE;
     rc = get_type(L, o, "weight_t", &l->weight_t, where);
@@ -180,8 +303,8 @@ static int load_layer(loader *L, const cJSON *o, nf_design_layer *l, int width) 
       return nf_fail(L->err, NF_EINPUT, "%s: %s: not a valid BatchNormalization layer", L->path, where);
     rc = get_type(L, o, "weight_t", &l->weight_t, where);
     if (!rc) rc = get_type(L, o, "bias_t", &l->bias_t, where);
-    if (!rc) rc = get_codes(L, o, "weights", l->n_out, &l->weight_t, &l->weights, where);
-    if (!rc) rc = get_codes(L, o, "bias", l->n_out, &l->bias_t, &l->bias, where);
+    if (!rc) rc = get_codes(L, o, "weights", weight_count(l), &l->weight_t, &l->weights, where);
+    if (!rc) rc = get_codes(L, o, "bias", weight_count(l), &l->bias_t, &l->bias, where);
     l->accum_t = l->act == NF_ACT_LINEAR ? l->result_t : l->input_t;
     return rc;
   }

@@ -15,10 +15,14 @@ static const char *const TOP_KEYS[] = {"Model", "LayerType", "LayerName", "IOTyp
                                        "Stamp", NULL};
 static const char *const LAYER_KEYS[] = {"Precision", "ReuseFactor", "Strategy", "Trace", "table_size",
                                          "exp_table_t", "inv_table_t", "table_t", "implementation", "BramFactor",
-                                         "TraceOutput", NULL};
-static const char *const PRECISION_KEYS[] = {"weight", "bias", "result", "accum", "default", NULL};
+                                         "TraceOutput", "ParallelizationFactor", "ConvImplementation", NULL};
+static const char *const PRECISION_KEYS[] = {"weight", "bias", "result", "accum", "default", "scale", NULL};
 static const char *const TYPE_NAMES[] = {"Input", "InputLayer", "Dense", "QDense", "Activation", "QActivation",
-                                         "ReLU", "Softmax", "BatchNormalization", "Dropout", NULL};
+                                         "ReLU", "Softmax", "BatchNormalization", "Dropout", "Conv1D", "Conv2D",
+                                         "QConv1D", "QConv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
+                                         "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+                                         "GlobalAveragePooling1D", "GlobalAveragePooling2D", "ZeroPadding1D",
+                                         "ZeroPadding2D", "Flatten", "Reshape", NULL};
 
 static bool in_list(const char *s, const char *const *list) {
   for (; *list; list++)
@@ -110,7 +114,7 @@ int nf_config_validate(const nf_config *c, const nf_model *m, nf_error *err) {
 const char *nf_config_layer_type(const nf_layer *l) {
   if (l->kind == NF_LAYER_DENSE) return "Dense";
   if (l->kind == NF_LAYER_ACTIVATION) return l->act == NF_ACT_SOFTMAX ? "Softmax" : "Activation";
-  return nf_layer_kind_name(l->kind);
+  return nf_layer_type_name(l);
 }
 
 static const cJSON *block_for(const nf_config *c, const char *section, const char *key) {
@@ -123,6 +127,8 @@ static const char *precision_in(const cJSON *block, precision_var v) {
   if (cJSON_IsString(p)) return p->valuestring;
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(p, NF_PRECISION_VAR_NAMES[v]);
   if (cJSON_IsString(t)) return t->valuestring;
+  /* hls4ml names a BatchNormalization's multiplier "scale" */
+  if (v == VAR_WEIGHT && cJSON_IsString(t = cJSON_GetObjectItemCaseSensitive(p, "scale"))) return t->valuestring;
   t = cJSON_GetObjectItemCaseSensitive(p, "default");
   return cJSON_IsString(t) ? t->valuestring : NULL;
 }
@@ -239,8 +245,11 @@ int nf_config_resolve_globals(const nf_config *c, nf_global_settings *g, nf_erro
       return bad_value(c, "ClockPeriod", v, "a positive number of nanoseconds (at most 1000)", err);
     g->clock_period_ns = v->valuedouble;
   }
-  if ((v = config_global(c, "IOType")) && (!cJSON_IsString(v) || strcmp(v->valuestring, "io_parallel")))
-    return bad_value(c, "IOType", v, "supported (only io_parallel)", err);
+  if ((v = config_global(c, "IOType"))) {
+    if (!cJSON_IsString(v) || (strcmp(v->valuestring, "io_parallel") && strcmp(v->valuestring, "io_stream")))
+      return bad_value(c, "IOType", v, "io_parallel or io_stream", err);
+    snprintf(g->io_type, sizeof g->io_type, "%s", v->valuestring);
+  }
   const cJSON *model = cJSON_GetObjectItemCaseSensitive(c->hls, "Model");
   if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(model, "Strategy")))
     snprintf(g->strategy, sizeof g->strategy, "%s", v->valuestring);

@@ -1,5 +1,5 @@
-/* A BatchNormalization node in the emulator (after a BinaryDense /
- * TernaryDense, see nnfirm/convert.h): per-feature thresholds fused with a
+/* A BatchNormalization node in the emulator (standing alone, see
+ * src/convert/batchnorm.c): per-feature thresholds fused with a
  * sign activation, or the affine y = (result_t)(x scale + bias), computed
  * exactly in 128 bits before the one cast. */
 #include <stdint.h>
@@ -17,8 +17,10 @@ static void batchnorm_forward(const nf_design_layer *l, const void *state, const
   }
   int fp = nf_fixed_frac_bits(&l->input_t) + nf_fixed_frac_bits(&l->weight_t), fb = nf_fixed_frac_bits(&l->bias_t);
   int f = fp > fb ? fp : fb;
+  int nc = l->out_shape.rank ? l->out_shape.dim[l->out_shape.rank - 1] : l->n_out; /* per channel */
   for (int j = 0; j < l->n_out; j++) {
-    nf_code v = (nf_code)x[j] * l->weights[j] * ((nf_code)1 << (f - fp)) + (nf_code)l->bias[j] * ((nf_code)1 << (f - fb));
+    int ch = j % nc;
+    nf_code v = (nf_code)x[j] * l->weights[ch] * ((nf_code)1 << (f - fp)) + (nf_code)l->bias[ch] * ((nf_code)1 << (f - fb));
     y[j] = (int64_t)nf_fixed_cast_code(&l->result_t, v, f);
   }
 }

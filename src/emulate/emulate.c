@@ -48,15 +48,18 @@ static int emulate(const nf_design *d, const int64_t *in, long n, int upto, int6
     return status;
   }
   int n_out = d->layers[upto].n_out;
+  size_t words = (size_t)width; /* scratch: the widest node, or what a kind asks for */
+  for (int li = 0; li <= upto; li++)
+    if (ops[li]->scratch && ops[li]->scratch(&d->layers[li]) > words) words = ops[li]->scratch(&d->layers[li]);
   if (!reference && nf_emulate_blocks_fit(d, upto)) { /* fast.c */
-    status = nf_emulate_blocks(d, ops, state, in, n, upto, out, width, (size_t)width * sizeof(uint64_t));
+    status = nf_emulate_blocks(d, ops, state, in, n, upto, out, width, words * sizeof(uint64_t));
     release_all(ops, state, upto);
     return status ? nf_fail(err, status, "out of memory in the emulator") : NF_OK;
   }
 #pragma omp parallel
   {
     int64_t *a = malloc((size_t)width * sizeof *a), *b = malloc((size_t)width * sizeof *b);
-    void *scratch = malloc((size_t)width * sizeof(uint64_t));
+    void *scratch = malloc(words * sizeof(uint64_t));
     if (!a || !b || !scratch) {
 #pragma omp atomic write
       status = NF_EINTERNAL;

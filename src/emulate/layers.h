@@ -15,7 +15,11 @@ typedef struct nf_emulate_layer_ops {
    * layer when it cannot be emulated. */
   int (*prepare)(const nf_design_layer *l, void **state, nf_error *err);
   void (*release)(void *state);
-  /* y[n_out] = layer(x[n_in]) on codes; scratch holds max-width uint64. */
+  /* The 64-bit words of scratch the forward needs beyond the widest
+   * node's width (NULL: none). */
+  size_t (*scratch)(const nf_design_layer *l);
+  /* y[n_out] = layer(x[n_in]) on codes; scratch holds at least max-width
+   * uint64 (and what `scratch` asks for). */
   void (*forward)(const nf_design_layer *l, const void *state, const int64_t *x, int64_t *y, void *scratch);
   /* Optional: the block kernel (fast.c) for this layer as prepared, or NULL
    * when its types need the per-row forward. */

@@ -20,6 +20,15 @@ typedef struct keras_pending {
 
 int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model **out, keras_pending **pending,
                             int *n_pending, nf_error *err);
+/* A QKeras quantizer object or string of a layer config (`where` names it). */
+int nf_keras_parse_quantizer(const cJSON *v, nf_quantizer *q, const char *where, nf_error *err);
+/* An Activation layer for Keras activation name `act`. */
+int nf_keras_add_activation(nf_model *m, const char *name, const char *act, const char *where, nf_error *err);
+/* The convolutional layers (keras_conv.c): *handled = false when cls is not
+ * one of them; otherwise appends it (and its split activation) to m and
+ * sets pend for the weights of a convolution. */
+int nf_keras_add_windowed(nf_model *m, const char *cls, const char *name, const cJSON *cfg, const char *where,
+                          keras_pending *pend, bool *handled, nf_error *err);
 
 /* A BinaryDense (binary true) or TernaryDense layer of hls4ml's binary and
  * ternary example models (keras_sign_dense.c): a Dense whose kernel and bias

@@ -40,25 +40,30 @@ static const cJSON *layer_list(const cJSON *root, const char **class_name) {
   return get(cfg, "layers");
 }
 
-/* Input width from InputLayer / batch_input_shape / batch_shape [None, n]. */
-static int input_width(const cJSON *cfg) {
+/* Input shape from InputLayer / batch_input_shape / batch_shape [None, ...]
+ * (input_shape has no batch axis): 1 when found, 0 when the layer names
+ * none, -1 when it is not a shape nnfirm takes. A shape whose axes but the
+ * last are all 1 is the flat input of an MLP. */
+static int input_shape(const cJSON *cfg, nf_shape *out) {
   const char *keys[] = {"batch_input_shape", "batch_shape", "input_shape"};
   for (int k = 0; k < 3; k++) {
     const cJSON *shape = get(cfg, keys[k]);
     if (!cJSON_IsArray(shape)) continue;
-    int n = cJSON_GetArraySize(shape);
-    const cJSON *last = cJSON_GetArrayItem(shape, n - 1);
-    if (n >= 1 && cJSON_IsNumber(last)) {
-      /* Every non-batch dimension but the last must be 1 for an MLP input. */
-      long width = 1;
-      for (int i = k == 2 ? 0 : 1; i < n; i++) {
-        const cJSON *d = cJSON_GetArrayItem(shape, i);
-        if (!cJSON_IsNumber(d) || !(d->valuedouble >= 1 && d->valuedouble <= 1e6)) return -1;
-        width *= (long)d->valuedouble;
-        if (width > 1000000) return -1;
-      }
-      return width > 0 && width < 1000000 ? (int)width : -1;
+    int n = cJSON_GetArraySize(shape), first = k == 2 ? 0 : 1;
+    if (n - first < 1 || n - first > NF_SHAPE_MAX_RANK) return -1;
+    nf_shape s = {.rank = n - first};
+    long size = 1;
+    bool flat = true;
+    for (int i = first; i < n; i++) {
+      const cJSON *d = cJSON_GetArrayItem(shape, i);
+      if (!cJSON_IsNumber(d) || !(d->valuedouble >= 1 && d->valuedouble <= 1e6)) return -1;
+      s.dim[i - first] = (int)d->valuedouble;
+      size *= s.dim[i - first];
+      if (size > 1000000) return -1;
+      if (i < n - 1 && s.dim[i - first] != 1) flat = false;
     }
+    *out = flat ? nf_shape_1d((int)size) : s;
+    return 1;
   }
   return 0;
 }
@@ -118,6 +123,42 @@ static int parse_quantizer(const cJSON *v, nf_quantizer *q, const char *where, n
 }
 
 /* ---- Layers -------------------------------------------------------------- */
+
+/* Flatten, and Reshape to target_shape (-1 for the inferred axis); a no-op
+ * when the shape is already the one asked for. */
+static int add_reshape(nf_model *m, const char *name, const char *cls, const cJSON *cfg, const char *where,
+                       nf_error *err) {
+  nf_shape cur = m->n_layers ? m->layers[m->n_layers - 1].out_shape : m->input_shape, to;
+  long size = nf_shape_size(cur);
+  if (!strcmp(cls, "Flatten")) {
+    to = nf_shape_1d((int)size);
+  } else {
+    const cJSON *t = get(cfg, "target_shape");
+    int n = cJSON_IsArray(t) ? cJSON_GetArraySize(t) : 0, infer = -1;
+    if (n < 1 || n > NF_SHAPE_MAX_RANK)
+      return nf_fail(err, NF_EINPUT, "%s: target_shape of 1 to 3 axes expected", where);
+    to.rank = n;
+    long known = 1;
+    for (int i = 0; i < n; i++) {
+      const cJSON *d = cJSON_GetArrayItem(t, i);
+      double v = cJSON_IsNumber(d) ? d->valuedouble : 0;
+      if (v == -1 && infer < 0) {
+        infer = i;
+        to.dim[i] = 1;
+      } else if (v >= 1 && v <= 1e6) {
+        to.dim[i] = (int)v;
+        known *= to.dim[i];
+      } else {
+        return nf_fail(err, NF_EINPUT, "%s: target_shape axis %d is not a positive integer", where, i);
+      }
+      if (known > 1000000) return nf_fail(err, NF_EINPUT, "%s: target_shape too large", where);
+    }
+    if (infer >= 0) to.dim[infer] = size % known == 0 ? (int)(size / known) : 0;
+    if (infer >= 0 && to.dim[infer] == 0) return nf_fail(err, NF_EINPUT, "%s: cannot infer the -1 axis", where);
+  }
+  if (nf_shape_equal(to, cur)) return NF_OK;
+  return nf_model_add_reshape(m, name, to, err) ? NF_OK : nf_fail_context(err, "%s", where);
+}
 
 static int add_activation_layer(nf_model *m, const char *name, const char *act, const char *where, nf_error *err) {
   nf_activation a;
@@ -192,24 +233,31 @@ int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model *
       break;
     }
     if (!m) {
-      int width = input_width(cfg);
-      if (width <= 0) {
-        rc = nf_fail(err, NF_EINPUT, "%s: cannot tell the model's input width (need a 1-D input shape)", where);
+      nf_shape in;
+      if (input_shape(cfg, &in) <= 0) {
+        rc = nf_fail(err, NF_EINPUT, "%s: cannot tell the model's input shape (need 1 to 3 positive axes after the "
+                                     "batch axis)", where);
         break;
       }
-      if (!(m = nf_model_new(width, err))) {
+      if (!(m = nf_model_new((int)nf_shape_size(in), err))) {
         rc = err->code;
         break;
       }
+      m->input_shape = in;
       snprintf(m->input_name, sizeof m->input_name, "%.50s_input", name);
     }
     keras_pending *p = &pend[np];
     memset(p, 0, sizeof *p);
     p->layer = -1;
     snprintf(p->name, sizeof p->name, "%s", name);
-    if (!strcmp(cls, "InputLayer") || !strcmp(cls, "Flatten") || !strcmp(cls, "Reshape")) {
-      if (!strcmp(cls, "InputLayer")) snprintf(m->input_name, sizeof m->input_name, "%s", name);
-      continue; /* no-ops for a 1-D input */
+    bool windowed = false;
+    if (!strcmp(cls, "InputLayer")) {
+      snprintf(m->input_name, sizeof m->input_name, "%s", name);
+      continue;
+    } else if (!strcmp(cls, "Flatten") || !strcmp(cls, "Reshape")) {
+      rc = add_reshape(m, name, cls, cfg, where, err);
+    } else if ((rc = nf_keras_add_windowed(m, cls, name, cfg, where, p, &windowed, err)) || windowed) {
+      /* a convolutional layer (keras_conv.c) */
     } else if (!strcmp(cls, "Dense") || !strcmp(cls, "QDense")) {
       rc = add_dense(m, name, cfg, cls[0] == 'Q', where, p, err);
       p->kind = KERAS_W_DENSE;
@@ -261,8 +309,10 @@ int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model *
       if (!nf_model_add_dropout(m, name, to_float(rate), err)) rc = err->code;
     } else {
       rc = nf_fail(err, NF_EINPUT, "%s: unsupported layer class '%s' (supported: InputLayer, Dense, QDense, BinaryDense, TernaryDense, "
-                                   "Activation, QActivation, BatchNormalization, Dropout, Flatten, ReLU, "
-                                   "LeakyReLU, ThresholdedReLU, Softmax)", where, cls);
+                                   "Activation, QActivation, BatchNormalization, Dropout, Flatten, Reshape, ReLU, "
+                                   "LeakyReLU, ThresholdedReLU, Softmax, Conv1D/2D, QConv1D/2D, MaxPooling1D/2D, "
+                                   "AveragePooling1D/2D, Global{Max,Average}Pooling1D/2D, ZeroPadding1D/2D)",
+                   where, cls);
     }
     if (rc) {
       if (!strstr(err->msg, origin)) nf_fail_context(err, "%s", where);
@@ -281,6 +331,14 @@ int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model *
   *pending = pend;
   *n_pending = np;
   return NF_OK;
+}
+
+int nf_keras_parse_quantizer(const cJSON *v, nf_quantizer *q, const char *where, nf_error *err) {
+  return parse_quantizer(v, q, where, err);
+}
+
+int nf_keras_add_activation(nf_model *m, const char *name, const char *act, const char *where, nf_error *err) {
+  return add_activation_layer(m, name, act, where, err);
 }
 
 int nf_import_keras_config_text(const char *json, size_t len, const char *origin, nf_model **out, nf_error *err) {

@@ -149,9 +149,9 @@ static void weight_role(const char *full, char *role, size_t n) {
 /* Where each array of a layer goes, in Keras' storage order. */
 static int layer_targets(nf_layer *l, const keras_pending *p, float **dst, size_t *len, const char **roles) {
   int n = 0;
-  size_t no = (size_t)l->n_out;
-  if (p->kind == KERAS_W_DENSE) {
-    dst[n] = l->kernel, len[n] = (size_t)l->n_in * no, roles[n++] = "kernel";
+  size_t no = (size_t)nf_layer_channels(l); /* per-channel arrays: bias, BatchNormalization's */
+  if (p->kind == KERAS_W_DENSE) { /* Dense and Conv */
+    dst[n] = l->kernel, len[n] = nf_layer_kernel_count(l), roles[n++] = "kernel";
     if (l->bias) dst[n] = l->bias, len[n] = no, roles[n++] = "bias";
   } else {
     if (p->has_gamma) dst[n] = l->gamma, len[n] = no, roles[n++] = "gamma";

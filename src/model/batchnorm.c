@@ -1,11 +1,12 @@
-/* BatchNormalization in the model stage, per feature (the last axis):
- * y = gamma (x - mean) / sqrt(var + eps) + beta. */
+/* BatchNormalization in the model stage, per channel (the last axis; a
+ * flat input's every feature is a channel):
+ * y[..][ch] = gamma[ch] (x[..][ch] - mean[ch]) / sqrt(var[ch] + eps) + beta[ch]. */
 #include <math.h>
 
 #include "layers.h"
 
 static int batchnorm_check(const nf_layer *l, nf_error *err) {
-  size_t no = (size_t)l->n_out;
+  size_t no = (size_t)nf_layer_channels(l);
   if (!l->gamma || !l->beta || !l->moving_mean || !l->moving_var || !nf_model_all_finite(l->gamma, no) ||
       !nf_model_all_finite(l->beta, no) || !nf_model_all_finite(l->moving_mean, no) ||
       !nf_model_all_finite(l->moving_var, no))
@@ -17,15 +18,18 @@ static int batchnorm_check(const nf_layer *l, nf_error *err) {
 }
 
 static void batchnorm_params(const nf_layer *l, long *trainable, long *non_trainable) {
-  *trainable = 2L * l->n_out;     /* gamma, beta */
-  *non_trainable = 2L * l->n_out; /* moving mean and variance */
+  *trainable = 2L * nf_layer_channels(l);     /* gamma, beta */
+  *non_trainable = 2L * nf_layer_channels(l); /* moving mean and variance */
 }
 
 static void batchnorm_forward(const nf_layer *l, const void *state, const double *x, double *y) {
   (void)state;
-  for (int j = 0; j < l->n_out; j++)
-    y[j] = (double)l->gamma[j] * (x[j] - l->moving_mean[j]) / sqrt((double)l->moving_var[j] + l->epsilon) +
-           l->beta[j];
+  int nc = nf_layer_channels(l);
+  for (int j = 0; j < l->n_out; j++) {
+    int ch = j % nc;
+    y[j] = (double)l->gamma[ch] * (x[j] - l->moving_mean[ch]) / sqrt((double)l->moving_var[ch] + l->epsilon) +
+           l->beta[ch];
+  }
 }
 
 const nf_model_layer_ops nf_model_batchnorm_ops = {

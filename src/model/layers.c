@@ -31,6 +31,22 @@ const nf_model_layer_ops *nf_model_layer_ops_of(nf_layer_kind k) {
 
 const char *nf_layer_kind_name(nf_layer_kind k) { return (unsigned)k < NF_LAYER_KIND_COUNT ? LAYER_NAMES[k] : "?"; }
 
+const char *nf_layer_type_name(const nf_layer *l) {
+  bool two = l->in_shape.rank == 3;
+  switch (l->kind) {
+  case NF_LAYER_CONV: return two ? "Conv2D" : "Conv1D";
+  case NF_LAYER_ZEROPAD: return two ? "ZeroPadding2D" : "ZeroPadding1D";
+  case NF_LAYER_RESHAPE: return l->out_shape.rank == 1 ? "Flatten" : "Reshape";
+  case NF_LAYER_POOL:
+    if (l->pool_global)
+      return l->pool_op == NF_POOL_MAX ? (two ? "GlobalMaxPooling2D" : "GlobalMaxPooling1D")
+                                       : (two ? "GlobalAveragePooling2D" : "GlobalAveragePooling1D");
+    return l->pool_op == NF_POOL_MAX ? (two ? "MaxPooling2D" : "MaxPooling1D")
+                                     : (two ? "AveragePooling2D" : "AveragePooling1D");
+  default: return nf_layer_kind_name(l->kind);
+  }
+}
+
 const char *nf_activation_name(nf_activation a) { return (unsigned)a < NF_ACT_COUNT ? ACT_NAMES[a] : "?"; }
 
 int nf_activation_parse(const char *s, nf_activation *out) {

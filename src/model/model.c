@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnfirm/model.h"
+#include "layers.h"
 
 nf_model *nf_model_new(int n_features, nf_error *err) {
   if (n_features < 1) {
@@ -104,7 +104,11 @@ nf_layer *nf_model_add_dense(nf_model *m, const char *name, int n_out, bool use_
     nf_fail(err, NF_EINPUT, "layer '%s': Dense needs at least one unit (got %d)", name, n_out);
     return NULL;
   }
-  nf_layer *l = append_layer(m, name, NF_LAYER_DENSE, nf_shape_1d(n_out), err);
+  nf_shape out, in = current_shape(m);
+  nf_layer probe = {.kind = NF_LAYER_DENSE, .n_out = n_out};
+  snprintf(probe.name, sizeof probe.name, "%s", name ? name : "");
+  if (nf_model_layer_ops_of(NF_LAYER_DENSE)->infer_shape(&probe, in, &out, err)) return NULL; /* a rank-1 input only */
+  nf_layer *l = append_layer(m, name, NF_LAYER_DENSE, out, err);
   if (!l) return NULL;
   l->kernel = nf_calloc((size_t)l->n_in * n_out, sizeof(float), err);
   if (l->kernel && use_bias) l->bias = nf_calloc((size_t)n_out, sizeof(float), err);
@@ -118,7 +122,7 @@ nf_layer *nf_model_add_dense(nf_model *m, const char *name, int n_out, bool use_
 nf_layer *nf_model_add_batchnorm(nf_model *m, const char *name, float epsilon, nf_error *err) {
   nf_layer *l = append_layer(m, name, NF_LAYER_BATCHNORM, current_shape(m), err);
   if (!l) return NULL;
-  size_t n = (size_t)l->n_out;
+  size_t n = (size_t)nf_layer_channels(l);
   l->epsilon = epsilon;
   l->gamma = nf_calloc(n, sizeof(float), err);
   l->beta = nf_calloc(n, sizeof(float), err);
@@ -165,6 +169,82 @@ nf_layer *nf_model_add_dropout(nf_model *m, const char *name, float rate, nf_err
   nf_layer *l = append_layer(m, name, NF_LAYER_DROPOUT, current_shape(m), err);
   if (l) l->rate = rate;
   return l;
+}
+
+size_t nf_layer_kernel_count(const nf_layer *l) {
+  if (l->kind == NF_LAYER_DENSE) return (size_t)l->n_in * l->n_out;
+  if (l->kind != NF_LAYER_CONV) return 0;
+  int h, w, c;
+  nf_shape_hwc(l->in_shape, &h, &w, &c);
+  return (size_t)l->ksize[0] * l->ksize[1] * c * l->filters;
+}
+
+int nf_layer_channels(const nf_layer *l) {
+  return l->out_shape.rank ? l->out_shape.dim[l->out_shape.rank - 1] : l->n_out;
+}
+
+/* The node appended by add_conv/add_pool/add_zeropad: shape inference of
+ * its kind decides the output (and refuses what the kind cannot take). */
+static nf_layer *append_windowed(nf_model *m, const char *name, nf_layer proto, nf_error *err) {
+  proto.in_shape = current_shape(m);
+  nf_shape out;
+  snprintf(proto.name, sizeof proto.name, "%s", name ? name : "");
+  if (nf_model_layer_ops_of(proto.kind)->infer_shape(&proto, proto.in_shape, &out, err)) return NULL;
+  nf_layer *l = append_layer(m, name, proto.kind, out, err);
+  if (!l) return NULL;
+  memcpy(l->ksize, proto.ksize, sizeof l->ksize);
+  memcpy(l->stride, proto.stride, sizeof l->stride);
+  memcpy(l->pad, proto.pad, sizeof l->pad);
+  l->filters = proto.filters;
+  l->pool_op = proto.pool_op;
+  l->pool_global = proto.pool_global;
+  return l;
+}
+
+nf_layer *nf_model_add_conv(nf_model *m, const char *name, int filters, const int ksize[2], const int stride[2],
+                            const int pad[4], bool use_bias, nf_error *err) {
+  nf_layer p = {.kind = NF_LAYER_CONV, .filters = filters};
+  memcpy(p.ksize, ksize, sizeof p.ksize);
+  memcpy(p.stride, stride, sizeof p.stride);
+  memcpy(p.pad, pad, sizeof p.pad);
+  nf_layer *l = append_windowed(m, name, p, err);
+  if (!l) return NULL;
+  l->kernel = nf_calloc(nf_layer_kernel_count(l), sizeof(float), err);
+  if (l->kernel && use_bias) l->bias = nf_calloc((size_t)filters, sizeof(float), err);
+  if (!l->kernel || (use_bias && !l->bias)) {
+    drop_last_layer(m);
+    return NULL;
+  }
+  return l;
+}
+
+nf_layer *nf_model_add_pool(nf_model *m, const char *name, nf_pool_op op, bool global, const int ksize[2],
+                            const int stride[2], const int pad[4], nf_error *err) {
+  nf_layer p = {.kind = NF_LAYER_POOL, .pool_op = op, .pool_global = global};
+  if (!global) {
+    memcpy(p.ksize, ksize, sizeof p.ksize);
+    memcpy(p.stride, stride, sizeof p.stride);
+    memcpy(p.pad, pad, sizeof p.pad);
+  }
+  return append_windowed(m, name, p, err);
+}
+
+nf_layer *nf_model_add_zeropad(nf_model *m, const char *name, const int pad[4], nf_error *err) {
+  nf_layer p = {.kind = NF_LAYER_ZEROPAD};
+  memcpy(p.pad, pad, sizeof p.pad);
+  return append_windowed(m, name, p, err);
+}
+
+nf_layer *nf_model_add_reshape(nf_model *m, const char *name, nf_shape to, nf_error *err) {
+  nf_shape in = current_shape(m);
+  if (to.rank < 1 || to.rank > NF_SHAPE_MAX_RANK || nf_shape_size(to) != nf_shape_size(in)) {
+    char a[64], b[64];
+    nf_shape_format(in, a, sizeof a);
+    nf_shape_format(to, b, sizeof b);
+    nf_fail(err, NF_EINPUT, "layer '%s': cannot reshape %s into %s", name, a, b);
+    return NULL;
+  }
+  return append_layer(m, name, NF_LAYER_RESHAPE, to, err);
 }
 
 static int copy_names(char ***dst, const char *const *names, int n, nf_error *err) {
@@ -235,7 +315,7 @@ nf_model *nf_model_clone(const nf_model *src, nf_error *err) {
     d->kernel = d->bias = d->gamma = d->beta = d->moving_mean = d->moving_var = NULL;
     d->mask = NULL;
     m->n_layers = i + 1;
-    size_t nk = (size_t)s->n_in * s->n_out, no = (size_t)s->n_out;
+    size_t nk = nf_layer_kernel_count(s), no = (size_t)nf_layer_channels(s);
     d->kernel = dup_floats(s->kernel, nk, &ok, err);
     d->bias = dup_floats(s->bias, no, &ok, err);
     d->gamma = dup_floats(s->gamma, no, &ok, err);
@@ -275,7 +355,7 @@ void nf_model_copy_params(nf_model *dst, const nf_model *src) {
   for (int i = 0; i < dst->n_layers && i < src->n_layers; i++) {
     nf_layer *d = &dst->layers[i];
     const nf_layer *b = &src->layers[i];
-    size_t nk = (size_t)d->n_in * d->n_out * sizeof(float), no = (size_t)d->n_out * sizeof(float);
+    size_t nk = nf_layer_kernel_count(d) * sizeof(float), no = (size_t)nf_layer_channels(d) * sizeof(float);
     if (d->kernel && b->kernel) memcpy(d->kernel, b->kernel, nk);
     if (d->bias && b->bias) memcpy(d->bias, b->bias, no);
     if (d->gamma && b->gamma) memcpy(d->gamma, b->gamma, no);

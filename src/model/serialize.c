@@ -15,7 +15,9 @@
 #include "nnfirm/model.h"
 #include "nnfirm/util.h"
 
-enum { NF_MODEL_FORMAT_VERSION = 1 };
+/* Version 2 added each node's shape and window geometry (convolutional
+ * networks) and the input shape; version 1 files (flat models) still load. */
+enum { NF_MODEL_FORMAT_VERSION = 2 };
 static const char MAGIC[8] = {'N', 'N', 'F', 'I', 'R', 'M', 'v', 0x1a};
 
 /* ---- Writing ---------------------------------------------------------------- */
@@ -90,13 +92,24 @@ static void put_quantizer(wbuf *b, const nf_quantizer *q) {
   put_f64(b, q->threshold);
 }
 
+static void put_shape(wbuf *b, nf_shape s) {
+  put_u32(b, (uint32_t)s.rank);
+  for (int i = 0; i < NF_SHAPE_MAX_RANK; i++) put_u32(b, (uint32_t)(i < s.rank ? s.dim[i] : 0));
+}
+
 static void put_layer(wbuf *b, const nf_layer *l) {
-  size_t nk = (size_t)l->n_in * l->n_out, no = (size_t)l->n_out;
+  size_t nk = nf_layer_kernel_count(l), no = (size_t)nf_layer_channels(l);
   put_str(b, l->name);
   put_u32(b, (uint32_t)l->kind);
   put_u32(b, (uint32_t)l->n_in);
   put_u32(b, (uint32_t)l->n_out);
   put_u32(b, (uint32_t)l->act);
+  put_shape(b, l->out_shape); /* version 2: shape and window geometry */
+  for (int i = 0; i < 2; i++) put_u32(b, (uint32_t)l->ksize[i]);
+  for (int i = 0; i < 2; i++) put_u32(b, (uint32_t)l->stride[i]);
+  for (int i = 0; i < 4; i++) put_u32(b, (uint32_t)l->pad[i]);
+  put_u32(b, (uint32_t)l->filters);
+  put_u32(b, (uint32_t)l->pool_op | (uint32_t)l->pool_global << 1);
   put_f32(b, l->act_alpha);
   put_f32(b, l->rate);
   put_f32(b, l->epsilon);
@@ -119,6 +132,7 @@ int nf_model_save(const nf_model *m, const char *path, nf_error *err) {
   wbuf pay = {0};
   put_u32(&pay, (uint32_t)m->n_features);
   put_u32(&pay, (uint32_t)m->n_layers);
+  put_shape(&pay, m->input_shape);
   put_names(&pay, m->feature_names, m->n_features);
   put_names(&pay, m->class_names, m->n_outputs);
   put_floats(&pay, m->scaler_mean, (size_t)m->n_features);
@@ -251,22 +265,59 @@ static void get_quantizer(rbuf *b, nf_quantizer *q) {
   if (q->kind != NF_QUANT_NONE && (q->bits < 1 || q->bits > 64 || q->integer < -64 || q->integer > 64)) b->bad = true;
 }
 
-static int get_layer(rbuf *b, nf_model *m, const char *path, nf_error *err) {
+/* A stored shape; false (b->bad) when it is not one. */
+static nf_shape get_shape(rbuf *b) {
+  nf_shape s = {.rank = (int)get_u32(b)};
+  uint32_t d[NF_SHAPE_MAX_RANK];
+  for (int i = 0; i < NF_SHAPE_MAX_RANK; i++) d[i] = get_u32(b);
+  if (s.rank < 1 || s.rank > NF_SHAPE_MAX_RANK) b->bad = true;
+  for (int i = 0; !b->bad && i < s.rank; i++) {
+    if (d[i] < 1 || d[i] > 1000000) b->bad = true;
+    s.dim[i] = (int)d[i];
+  }
+  if (!b->bad && nf_shape_size(s) > 1000000) b->bad = true;
+  return s;
+}
+
+static int get_layer(rbuf *b, nf_model *m, uint32_t version, const char *path, nf_error *err) {
   char name[NF_NAME_MAX];
   get_str(b, name, sizeof name);
   uint32_t kind = get_u32(b), n_in = get_u32(b), n_out = get_u32(b), act = get_u32(b);
+  nf_shape out = nf_shape_1d((int)n_out);
+  int ksize[2] = {0, 0}, stride[2] = {0, 0}, pad[4] = {0, 0, 0, 0};
+  uint32_t filters = 0, pool = 0;
+  if (version >= 2) {
+    out = get_shape(b);
+    for (int i = 0; i < 2; i++) ksize[i] = (int)(get_u32(b) & 0xffff);
+    for (int i = 0; i < 2; i++) stride[i] = (int)(get_u32(b) & 0xffff);
+    for (int i = 0; i < 4; i++) pad[i] = (int)(get_u32(b) & 0xffff);
+    filters = get_u32(b);
+    pool = get_u32(b);
+  }
   if (b->bad) return NF_OK;
-  if (kind >= NF_LAYER_KIND_COUNT || act >= NF_ACT_COUNT || n_in != (uint32_t)m->n_outputs || n_out == 0 ||
-      n_out > 1000000 || (uint64_t)n_in * n_out > (b->len - b->pos))
-    return nf_fail(err, NF_EINPUT, "%s: layer '%s' has an invalid header", path, name);
+  bool bad = kind >= NF_LAYER_KIND_COUNT || act >= NF_ACT_COUNT || n_in != (uint32_t)m->n_outputs || n_out == 0 ||
+             n_out > 1000000 || pool > 3 || filters > 65536 || nf_shape_size(out) != (long)n_out;
+  /* A kernel larger than what is left of the file cannot be in it. */
+  if (kind == NF_LAYER_DENSE && (uint64_t)n_in * n_out > (b->len - b->pos) / 4) bad = true;
+  if (kind == NF_LAYER_CONV && !bad) {
+    int h, w, c;
+    nf_shape_hwc(m->n_layers ? m->layers[m->n_layers - 1].out_shape : m->input_shape, &h, &w, &c);
+    if ((uint64_t)ksize[0] * ksize[1] * c * filters > (b->len - b->pos) / 4) bad = true;
+  }
+  if (bad) return nf_fail(err, NF_EINPUT, "%s: layer '%s' has an invalid header", path, name);
   nf_layer *l = NULL;
   switch ((nf_layer_kind)kind) {
   case NF_LAYER_DENSE: l = nf_model_add_dense(m, name, (int)n_out, true, err); break;
   case NF_LAYER_BATCHNORM: l = nf_model_add_batchnorm(m, name, 0, err); break;
   case NF_LAYER_ACTIVATION: l = nf_model_add_activation(m, name, (nf_activation)act, err); break;
   case NF_LAYER_DROPOUT: l = nf_model_add_dropout(m, name, 0, err); break;
+  case NF_LAYER_CONV: l = nf_model_add_conv(m, name, (int)filters, ksize, stride, pad, true, err); break;
+  case NF_LAYER_POOL: l = nf_model_add_pool(m, name, (nf_pool_op)(pool & 1), pool >> 1, ksize, stride, pad, err); break;
+  case NF_LAYER_ZEROPAD: l = nf_model_add_zeropad(m, name, pad, err); break;
+  case NF_LAYER_RESHAPE: l = nf_model_add_reshape(m, name, out, err); break;
   }
   if (!l) return nf_fail_context(err, "%s", path);
+  if (!nf_shape_equal(l->out_shape, out)) return nf_fail(err, NF_EINPUT, "%s: layer '%s' changes shape", path, name);
   if (l->n_out != (int)n_out) return nf_fail(err, NF_EINPUT, "%s: layer '%s' changes width", path, name);
   l->act = (nf_activation)act;
   l->act_alpha = get_f32(b);
@@ -277,7 +328,7 @@ static int get_layer(rbuf *b, nf_model *m, const char *path, nf_error *err) {
   get_quantizer(b, &l->kernel_q);
   get_quantizer(b, &l->bias_q);
   get_quantizer(b, &l->act_q);
-  size_t nk = (size_t)n_in * n_out, no = n_out;
+  size_t nk = nf_layer_kernel_count(l), no = (size_t)nf_layer_channels(l);
   int rc = get_floats(b, &l->kernel, nk, err);
   if (!rc) rc = get_floats(b, &l->bias, no, err);
   uint32_t has_mask = b->bad ? 0 : get_u32(b);
@@ -294,12 +345,14 @@ static int get_layer(rbuf *b, nf_model *m, const char *path, nf_error *err) {
   return rc;
 }
 
-static int parse_payload(rbuf *b, const char *path, nf_model **out, nf_error *err) {
+static int parse_payload(rbuf *b, uint32_t version, const char *path, nf_model **out, nf_error *err) {
   uint32_t n_features = get_u32(b), n_layers = get_u32(b);
-  if (b->bad || n_features == 0 || n_features > 1000000 || n_layers > 10000)
+  nf_shape in = version >= 2 ? get_shape(b) : nf_shape_1d((int)n_features);
+  if (b->bad || n_features == 0 || n_features > 1000000 || n_layers > 10000 || nf_shape_size(in) != (long)n_features)
     return nf_fail(err, NF_EINPUT, "%s: invalid model header", path);
   nf_model *m = nf_model_new((int)n_features, err);
   if (!m) return NF_EINTERNAL;
+  m->input_shape = in;
   char **feat = NULL, **cls = NULL;
   uint32_t n_feat = 0, n_cls = 0;
   float *mean = NULL, *scale = NULL;
@@ -309,7 +362,7 @@ static int parse_payload(rbuf *b, const char *path, nf_model **out, nf_error *er
   if (!rc) rc = get_floats(b, &scale, n_features, err);
   if (!rc) get_str(b, m->source, sizeof m->source);
   if (!rc) get_str(b, m->input_name, sizeof m->input_name);
-  for (uint32_t i = 0; i < n_layers && !rc && !b->bad; i++) rc = get_layer(b, m, path, err);
+  for (uint32_t i = 0; i < n_layers && !rc && !b->bad; i++) rc = get_layer(b, m, version, path, err);
   if (!rc && !b->bad && b->pos != b->len) rc = nf_fail(err, NF_EINPUT, "%s: trailing bytes after the last layer", path);
   if (!rc && b->bad) rc = nf_fail(err, NF_EINPUT, "%s: truncated or malformed model data", path);
   if (!rc && feat && (rc = nf_model_set_feature_names(m, (const char *const *)feat, (int)n_feat, err)))
@@ -348,7 +401,7 @@ int nf_model_load_bytes(const void *bytes, size_t len, const char *path, nf_mode
     rc = nf_fail(err, NF_EINPUT, "%s: model file is corrupt (checksum mismatch)", path);
   if (!rc) {
     rbuf pay = {b.p + b.pos, plen, 0, false};
-    rc = parse_payload(&pay, path, out, err);
+    rc = parse_payload(&pay, version, path, out, err);
   }
   return rc;
 }

@@ -22,27 +22,39 @@ static void describe_quantizer(const nf_quantizer *q, char *buf, size_t n) {
   }
 }
 
+/* Keras' form of an output shape: "(None, 8, 8, 5)". */
+static void keras_shape(nf_shape s, char *buf, size_t n) {
+  size_t k = (size_t)snprintf(buf, n, "(None");
+  for (int i = 0; i < s.rank && k < n; i++) k += (size_t)snprintf(buf + k, n - k, ", %d", s.dim[i]);
+  if (k < n) snprintf(buf + k, n - k, ")");
+}
+
 /* The first column is as wide as the longest "name (Type)", so imported
  * models with hls4ml's long split-activation names stay aligned. */
 static int name_width(const nf_model *m) {
   int w = (int)strlen(m->input_name) + (int)strlen(" (InputLayer)");
   for (int i = 0; i < m->n_layers; i++) {
-    int n = (int)(strlen(m->layers[i].name) + strlen(nf_layer_kind_name(m->layers[i].kind)) + 3);
+    int n = (int)(strlen(m->layers[i].name) + strlen(nf_layer_type_name(&m->layers[i])) + 3);
     if (n > w) w = n;
   }
   return w < 28 ? 28 : w;
 }
 
 void nf_model_summary(const nf_model *m, FILE *out) {
-  int nw = name_width(m), width = nw + 1 + 22 + 1 + 14 + 1 + 10;
+  /* Wider Details / Output Shape columns for convolutional models. */
+  int dw = 22, sw = 14;
+  if (m->input_shape.rank > 1) sw = 20;
+  for (int i = 0; i < m->n_layers; i++)
+    if (m->layers[i].kind == NF_LAYER_CONV) dw = m->layers[i].kernel_q.kind != NF_QUANT_NONE ? 34 : 26;
+  int nw = name_width(m), width = nw + 1 + dw + 1 + sw + 1 + 10;
   char name[NF_NAME_MAX + 32], shape[32];
   fprintf(out, "Model: \"%s\"\n", m->source[0] ? m->source : "(unnamed)");
   rule(out, '_', width);
-  fprintf(out, "%-*s %-22s %-14s %10s\n", nw, "Layer (type)", "Details", "Output Shape", "Param #");
+  fprintf(out, "%-*s %-*s %-*s %10s\n", nw, "Layer (type)", dw, "Details", sw, "Output Shape", "Param #");
   rule(out, '=', width);
   snprintf(name, sizeof name, "%s (InputLayer)", m->input_name);
-  snprintf(shape, sizeof shape, "(None, %d)", m->n_features);
-  fprintf(out, "%-*s %-22s %-14s %10d\n", nw, name, m->scaler_mean ? "standardized" : "", shape, 0);
+  keras_shape(m->input_shape, shape, sizeof shape);
+  fprintf(out, "%-*s %-*s %-*s %10d\n", nw, name, dw, m->scaler_mean ? "standardized" : "", sw, shape, 0);
   long total = 0, non_trainable = 0, zeros = 0, weights = 0;
   for (int i = 0; i < m->n_layers; i++) {
     const nf_layer *l = &m->layers[i];
@@ -51,7 +63,7 @@ void nf_model_summary(const nf_model *m, FILE *out) {
     total += t + nt;
     non_trainable += nt;
     char details[64] = "", q[48];
-    snprintf(name, sizeof name, "%s (%s)", l->name, nf_layer_kind_name(l->kind));
+    snprintf(name, sizeof name, "%s (%s)", l->name, nf_layer_type_name(l));
     if (l->kind == NF_LAYER_ACTIVATION) {
       describe_quantizer(&l->act_q, q, sizeof q);
       snprintf(details, sizeof details, "%s", q[0] ? q : nf_activation_name(l->act));
@@ -62,13 +74,20 @@ void nf_model_summary(const nf_model *m, FILE *out) {
       nf_model_sparsity(m, i, &z, &n); /* zero as computed: masked or quantized to 0 */
       zeros += z;
       weights += n;
+    } else if (l->kind == NF_LAYER_CONV || (l->kind == NF_LAYER_POOL && !l->pool_global)) {
+      describe_quantizer(&l->kernel_q, q, sizeof q);
+      bool one = l->in_shape.rank == 2;
+      int k = one ? snprintf(details, sizeof details, "%d /%d", l->ksize[1], l->stride[1])
+                  : snprintf(details, sizeof details, "%dx%d /%dx%d", l->ksize[0], l->ksize[1], l->stride[0], l->stride[1]);
+      if (l->pad[0] + l->pad[1] + l->pad[2] + l->pad[3] && k < (int)sizeof details) k += snprintf(details + k, sizeof details - (size_t)k, " pad");
+      if (q[0] && k < (int)sizeof details) snprintf(details + k, sizeof details - (size_t)k, " %s", q);
     } else if (l->kind == NF_LAYER_DROPOUT) {
       snprintf(details, sizeof details, "rate %.2f", l->rate);
     } else if (l->kind == NF_LAYER_BATCHNORM) {
       snprintf(details, sizeof details, "eps %g", l->epsilon);
     }
-    snprintf(shape, sizeof shape, "(None, %d)", l->n_out);
-    fprintf(out, "%-*s %-22s %-14s %10ld\n", nw, name, details, shape, t + nt);
+    keras_shape(l->out_shape, shape, sizeof shape);
+    fprintf(out, "%-*s %-*s %-*s %10ld\n", nw, name, dw, details, sw, shape, t + nt);
   }
   rule(out, '=', width);
   fprintf(out, "Total params: %ld\nTrainable params: %ld\nNon-trainable params: %ld\n", total, total - non_trainable,

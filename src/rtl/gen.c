@@ -54,7 +54,8 @@ static int check_layer(const nf_design_layer *L, const nf_design_layer *prev, nf
       return nf_fail(err, NF_EINPUT, "layer '%s': %s activation has no RTL yet (%s)", L->name,
                      nf_activation_name(L->act), have);
     }
-    return nf_fail(err, NF_EINPUT, "layer '%s': %s has no RTL", L->name, nf_layer_kind_name(L->kind));
+    return nf_fail(err, NF_EINPUT, "layer '%s': %s has no RTL yet (the emulator runs it: nnfirm predict --config)",
+                   L->name, nf_layer_kind_name(L->kind));
   }
   if (L->kind != NF_LAYER_DENSE && L->n_in != L->n_out)
     return nf_fail(err, NF_EINPUT, "layer %s: %s with %d inputs and %d outputs", L->name, ops->what, L->n_in, L->n_out);

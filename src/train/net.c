@@ -21,6 +21,10 @@ static int max_width(const nf_model *m) {
   return w;
 }
 
+/* The kinds training does not take (layers.def's train column `none`):
+ * refused by name when the network is built. */
+const nf_train_layer_ops nf_train_none_ops = {.init = NULL};
+
 static const nf_train_layer_ops *const TRAIN_OPS[NF_LAYER_KIND_COUNT] = {
 #define NF_LAYER_KIND(ID, NAME, MODEL, TRAIN, ...) [NF_LAYER_##ID] = &nf_train_##TRAIN##_ops,
 #include "nnfirm/layers.def"
@@ -55,7 +59,7 @@ int nf_net_init(net *nt, nf_model *m, int cap, int threads, nf_error *err) {
     ok = (t->y = nf_malloc((size_t)cap * l->n_out * sizeof(float), err)) != NULL;
     const nf_train_layer_ops *ops = (unsigned)l->kind < NF_LAYER_KIND_COUNT ? TRAIN_OPS[l->kind] : NULL;
     if (ok && (!ops || !ops->init))
-      ok = !nf_fail(err, NF_EINPUT, "layer '%s': %s cannot be trained", l->name, nf_layer_kind_name(l->kind));
+      ok = !nf_fail(err, NF_EINPUT, "layer '%s': %s cannot be trained (import a trained one)", l->name, nf_layer_type_name(l));
     if (ok) ok = ops->init(nt, t, err);
   }
   if (!ok) {

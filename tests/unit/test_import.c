@@ -134,8 +134,14 @@ static void expect_refused(const char *path, const char *weights, const char *ne
 }
 
 static void test_unsupported(void **state) {
-  expect_refused(shared_path("models/keras/jetTagger_Conv2D_Small.json"), NULL, "Conv2D");
-  expect_refused(shared_path("models/onnx/conv1d_small_keras.onnx"), NULL, "unsupported operator");
+  nf_model *m = NULL;
+  nf_error err = {0};
+  const char *lstm = "{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"LSTM\", "
+                     "\"config\": {\"name\": \"rnn\", \"batch_input_shape\": [null, 10, 4], \"units\": 8}}]}}";
+  assert_int_equal(nf_import_keras_config_text(lstm, strlen(lstm), "lstm.json", &m, &err), NF_EINPUT);
+  assert_non_null(strstr(err.msg, "unsupported layer class 'LSTM'"));
+  assert_null(m);
+  expect_refused(shared_path("models/onnx/conv2d_small_mp_keras.onnx"), NULL, "unsupported operator Selu");
   expect_refused("/nonexistent.json", NULL, "no such model file");
   expect_refused(shared_path("refs/inputs16.csv"), NULL, "unknown model format");
   expect_refused(shared_path("models/keras/KERAS_3layer.json"), shared_path("models/keras/qkeras_3layer_weights.h5"),

@@ -1,0 +1,116 @@
+/* Conv1D / Conv2D in the design pass, as Dense (dense.c) over a window: the
+ * weights as the model computes them (QKeras quantizers, pruning mask), a
+ * BatchNormalization right after it folded in per filter (double
+ * precision), every type resolved (hls4ml's LayerType "Conv1D"/"Conv2D"
+ * or the QKeras class), weights and biases quantized, and the exact
+ * accumulator of a quantized convolution. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert_internal.h"
+
+static void copy_geometry(const nf_layer *l, nf_design_layer *d) {
+  memcpy(d->ksize, l->ksize, sizeof d->ksize);
+  memcpy(d->stride, l->stride, sizeof d->stride);
+  memcpy(d->pad, l->pad, sizeof d->pad);
+  d->filters = l->filters;
+  d->pool_op = l->pool_op;
+  d->pool_global = l->pool_global;
+}
+
+static int build_conv(nf_design_ctx *b, int li, const nf_layer *bn, nf_design_layer *d) {
+  const nf_layer *l = &b->m->layers[li];
+  size_t nk = nf_layer_kernel_count(l), nf = (size_t)l->filters, win = nk / nf;
+  double *w = nf_malloc(nk * sizeof *w, b->err), *bias = nf_calloc(nf, sizeof *bias, b->err);
+  float *wf = nf_malloc((nk > nf ? nk : nf) * sizeof *wf, b->err);
+  d->weights = nf_malloc(nk * sizeof *d->weights, b->err);
+  d->bias = nf_malloc(nf * sizeof *d->bias, b->err);
+  int rc = (!w || !bias || !wf || !d->weights || !d->bias) ? NF_EINTERNAL : NF_OK;
+  for (size_t k = 0; !rc && k < nk; k++) w[k] = l->mask && !l->mask[k] ? 0.0 : nf_quantizer_apply(&l->kernel_q, l->kernel[k]);
+  for (size_t f = 0; !rc && l->bias && f < nf; f++) bias[f] = nf_quantizer_apply(&l->bias_q, l->bias[f]);
+  if (!rc && bn) { /* y = s (conv(x) - mean) + beta per filter */
+    for (size_t f = 0; f < nf; f++) {
+      double s = (double)bn->gamma[f] / sqrt((double)bn->moving_var[f] + (double)bn->epsilon);
+      for (size_t i = 0; i < win; i++) w[i * nf + f] *= s;
+      bias[f] = (bias[f] - bn->moving_mean[f]) * s + bn->beta[f];
+    }
+  }
+  for (size_t k = 0; !rc && k < nk; k++) wf[k] = (float)w[k];
+  nf_layer_settings ls;
+  if (!rc) rc = nf_config_resolve_layer(b->c, l->name, nf_config_layer_type(l), &ls, b->err);
+  nf_fixed_type qw, qb, qsum;
+  const nf_fixed_type *qwt = bn ? NULL : nf_design_quantizer_type(&l->kernel_q, &qw);
+  if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_WEIGHT, qwt, li, wf, nk, &d->weight_t);
+  for (size_t f = 0; !rc && f < nf; f++) wf[f] = (float)bias[f];
+  if (!rc)
+    rc = nf_design_resolve(b, l->name, &ls, VAR_BIAS, bn ? NULL : nf_design_quantizer_type(&l->bias_q, &qb), li, wf,
+                           nf, &d->bias_t);
+  if (!rc) rc = nf_design_quantize(&d->weight_t, w, nk, d->weights, l->name, b->err);
+  if (!rc) rc = nf_design_quantize(&d->bias_t, bias, nf, d->bias, l->name, b->err);
+  const nf_fixed_type *qs = !rc && qwt && nf_design_exact_sum_type(d, (int)win, (int)nf, &qsum) ? &qsum : NULL;
+  if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_RESULT, qs, bn ? li + 1 : li, NULL, 0, &d->result_t);
+  if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_ACCUM, qs, bn ? li + 1 : li, NULL, 0, &d->accum_t);
+  d->reuse_factor = rc ? 1 : ls.reuse_factor;
+  free(w);
+  free(bias);
+  free(wf);
+  return rc;
+}
+
+static int conv_build(nf_design_ctx *b, int li, nf_design_layer *d, int *next, bool *emitted) {
+  const nf_model *m = b->m;
+  const nf_layer *l = &m->layers[li];
+  const nf_layer *bn = li + 1 < m->n_layers && m->layers[li + 1].kind == NF_LAYER_BATCHNORM ? &m->layers[li + 1] : NULL;
+  d->kind = NF_LAYER_CONV;
+  copy_geometry(l, d);
+  if (bn) *next = li + 2;
+  *emitted = true;
+  return build_conv(b, li, bn, d);
+}
+
+const nf_convert_layer_ops nf_convert_conv_ops = {.build = conv_build};
+
+/* Pooling: accum_t (hls4ml's pooling accumulator, default the model
+ * precision) and result_t. */
+static int pool_build(nf_design_ctx *b, int li, nf_design_layer *d, int *next, bool *emitted) {
+  const nf_layer *l = &b->m->layers[li];
+  (void)next;
+  d->kind = NF_LAYER_POOL;
+  copy_geometry(l, d);
+  *emitted = true;
+  nf_layer_settings ls;
+  int rc = nf_config_resolve_layer(b->c, l->name, nf_config_layer_type(l), &ls, b->err);
+  if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_ACCUM, NULL, li, NULL, 0, &d->accum_t);
+  if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_RESULT, NULL, li, NULL, 0, &d->result_t);
+  d->reuse_factor = rc ? 1 : ls.reuse_factor;
+  return rc;
+}
+
+const nf_convert_layer_ops nf_convert_pool_ops = {.build = pool_build};
+
+/* ZeroPadding keeps its input's type (hls4ml gives its output the input's precision). */
+static int zeropad_build(nf_design_ctx *b, int li, nf_design_layer *d, int *next, bool *emitted) {
+  (void)next;
+  d->kind = NF_LAYER_ZEROPAD;
+  copy_geometry(&b->m->layers[li], d);
+  d->result_t = d->input_t;
+  *emitted = true;
+  return NF_OK;
+}
+
+const nf_convert_layer_ops nf_convert_zeropad_ops = {.build = zeropad_build};
+
+/* Flatten / Reshape: the values and their type unchanged, a node that only
+ * renames the shape (no hardware of its own). */
+static int reshape_build(nf_design_ctx *b, int li, nf_design_layer *d, int *next, bool *emitted) {
+  (void)b;
+  (void)li;
+  (void)next;
+  d->kind = NF_LAYER_RESHAPE;
+  d->result_t = d->input_t;
+  *emitted = true;
+  return NF_OK;
+}
+
+const nf_convert_layer_ops nf_convert_reshape_ops = {.build = reshape_build};
