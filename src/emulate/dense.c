@@ -144,7 +144,9 @@ static dense_kernel choose(const nf_design_layer *l, dense_prep *p) {
  * that the lanes stay 16 bits wide: the product itself when it fits 16 bits
  * (p16), else its high and low halves (s < 16) or its high half alone. */
 #define UPD_P16(a, v, w) a += (uint16_t)((int16_t)(v * w) >> s)
-#define UPD_HL(a, v, w) a += (uint16_t)((uint16_t)((uint16_t)(int16_t)((v * w) >> 16) << (16 - s)) | (uint16_t)((uint16_t)(v * w) >> s))
+/* (the high half is shifted as uint32_t: a uint16_t promotes to int, and
+ * shifting 16 places at s = 0 would overflow it) */
+#define UPD_HL(a, v, w) a += (uint16_t)((uint16_t)((uint32_t)(uint16_t)(int16_t)((v * w) >> 16) << (16 - s)) | (uint16_t)((uint16_t)(v * w) >> s))
 #define UPD_HI(a, v, w) a += (uint16_t)((int16_t)((v * w) >> 16) >> (s - 16))
 /* Sign-extends (or masks) the low acc_width bits into int32. */
 #define STORE16(a, j)                                                                              \
