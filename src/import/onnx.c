@@ -144,6 +144,20 @@ static void layer_name(const Onnx__NodeProto *n, int index, char *buf, size_t le
     if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))) *p = '_';
 }
 
+/* After a channels-first Flatten, the Dense l's kernel rows are in ONNX's
+ * (C, H, W) order: move ONNX row i to nnfirm input row_perm[i] ((H, W, C)).
+ * Gemm and MatMul both end here. */
+static int permute_rows(onnx_ctx *c, nf_layer *l) {
+  if (!c->row_perm) return NF_OK;
+  size_t no = (size_t)l->n_out, nk = (size_t)l->n_in * no;
+  float *tmp = nf_malloc(nk * sizeof *tmp, c->err);
+  if (!tmp) return NF_EINTERNAL;
+  memcpy(tmp, l->kernel, nk * sizeof *tmp);
+  for (int i = 0; i < l->n_in; i++) memcpy(l->kernel + (size_t)c->row_perm[i] * no, tmp + (size_t)i * no, no * sizeof *tmp);
+  free(tmp);
+  return NF_OK;
+}
+
 /* Gemm: Y = alpha * A * op(B) + beta * C, with A the activation. */
 static int do_gemm(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
   if (n->n_input < 2 || !n->input[0] || strcmp(n->input[0], c->current))
@@ -167,11 +181,10 @@ static int do_gemm(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
   float *tmp = nf_malloc(nk * sizeof *tmp, c->err);
   if (!tmp) return NF_EINTERNAL;
   int rc = tensor_values(c, B, nk, alpha, tmp, name, "weight B");
-  for (long i = 0; !rc && i < n_in; i++) {
-    long r = c->row_perm ? c->row_perm[i] : i; /* ONNX row i feeds nnfirm input r */
-    for (long j = 0; j < n_out; j++) l->kernel[r * n_out + j] = transB ? tmp[j * n_in + i] : tmp[i * n_out + j];
-  }
+  for (long i = 0; !rc && i < n_in; i++)
+    for (long j = 0; j < n_out; j++) l->kernel[i * n_out + j] = transB ? tmp[j * n_in + i] : tmp[i * n_out + j];
   free(tmp);
+  if (!rc) rc = permute_rows(c, l);
   if (!rc && C) rc = tensor_values(c, C, (size_t)n_out, beta, l->bias, name, "bias C");
   return rc;
 }
@@ -189,15 +202,7 @@ static int do_matmul(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
   if (!l) return c->err->code;
   c->pending_add = c->m->n_layers - 1;
   int rc = tensor_values(c, W, (size_t)W->dims[0] * W->dims[1], 1.0, l->kernel, name, "weight");
-  if (!rc && c->row_perm) { /* rows in ONNX's (C, H, W) order -> nnfirm's (H, W, C) */
-    size_t no = (size_t)l->n_out, nk = (size_t)l->n_in * no;
-    float *tmp = nf_malloc(nk * sizeof *tmp, c->err);
-    if (!tmp) return NF_EINTERNAL;
-    memcpy(tmp, l->kernel, nk * sizeof *tmp);
-    for (int i = 0; i < l->n_in; i++) memcpy(l->kernel + (size_t)c->row_perm[i] * no, tmp + (size_t)i * no, no * sizeof *tmp);
-    free(tmp);
-  }
-  return rc;
+  return rc ? rc : permute_rows(c, l);
 }
 
 static int do_add(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
