@@ -7,6 +7,7 @@ extension records that directory as its run path, so the installed package
 keeps using that build (rebuild the library there, and the package sees the
 change without reinstalling unless the public headers changed).
 """
+import hashlib
 import os
 import sys
 
@@ -37,6 +38,34 @@ if not os.path.exists(LIB) and not any(a in sys.argv for a in ("egg_info", "dist
         "or point NNFIRM_BUILD_DIR at a build directory holding libnnfirm.so."
     )
 
+
+def abi_id(directory):
+    """The identity of the public headers in directory, as cmake/abi-id.cmake
+    computes it for the library (nf_abi_id): the SHA-256 of the lines
+    "<file name> <SHA-256 of its bytes>\n", one per file in sorted order."""
+    lines = ""
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                lines += f"{name} {hashlib.sha256(f.read()).hexdigest()}\n"
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+HEADERS = os.path.join(REPO, "include", "nnfirm")
+
+# The library must be built from the headers the extension is compiled
+# against (the extension checks again at import, against the library it loads).
+GENERATED = os.path.join(BUILD, "src", "abi", "nf_abi_id.h")
+if os.path.exists(LIB) and os.path.exists(GENERATED):
+    with open(GENERATED, encoding="utf-8") as f:
+        built = f.read()
+    if f'"{abi_id(HEADERS)}"' not in built:
+        sys.exit(
+            f"nnfirm: {LIB} was built from other headers than {HEADERS} holds now. Rebuild the library "
+            f"(cmake --build {BUILD}), then install again."
+        )
+
 core = Extension(
     "nnfirm._core",
     sources=["src/_core.c"],
@@ -47,6 +76,7 @@ core = Extension(
     define_macros=[
         ("NNFIRM_BUILD_DIR", '"%s"' % BUILD),
         ("NNFIRM_SOURCE_DIR", '"%s"' % REPO),
+        ("NNFIRM_ABI_ID", '"%s"' % abi_id(HEADERS)),
     ],
     extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
                         "-Wno-missing-field-initializers"],

@@ -58,6 +58,15 @@ void nf_progress_end(nf_progress *p);
 /* Wall-clock seconds since an arbitrary start (monotonic). */
 double nf_now(void);
 
+/* ---- Version ---------------------------------------------------------------
+ * nf_version: the library's version ("0.1.0"). nf_abi_id: the SHA-256 (64 hex
+ * digits) of the public headers (include/nnfirm/) the library was compiled
+ * from (cmake/abi-id.cmake says how); a program compiled against other
+ * headers may misread the library's structs, so it compares the identity
+ * of its own headers with this one before any other call. */
+const char *nf_version(void);
+const char *nf_abi_id(void);
+
 /* ---- Strings ------------------------------------------------------------- */
 /* Strict number parsing: the whole string must be a finite number. */
 bool nf_parse_double(const char *s, double *out);

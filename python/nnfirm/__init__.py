@@ -25,9 +25,15 @@ Training and search::
     model = nnfirm.train(X, y, hidden=(64, 32, 32), bits=6, prune=0.75)
     nnfirm.search("search", data=(X, y), budget=600)
 
+Layers and their weights::
+
+    model.get_layer("fc1").get_weights()     # [kernel (16, 64), bias (64,)], as Keras
+    design.get_layer("fc1").weight_t         # "ap_fixed<16,6>"
+    design.get_layer("fc1").get_weights()    # {"weight": ..., "bias": ...}: the quantized values
+
 Functions: load_model, config_from_model, convert, cosim, synth, estimate,
-train, search; the submodule :mod:`nnfirm.data`; the classes Model, Design
-and Error.
+train, search; the submodule :mod:`nnfirm.data`; the classes Model, Design,
+their layers (Layer, ModelLayer, DesignLayer) and Error.
 
 The package is a CPython extension (``nnfirm._core``) linked against the
 repository's ``libnnfirm.so``; see python/README.md for how it is built and
@@ -39,18 +45,36 @@ import os
 
 import numpy as np
 
-from . import _core
+try:
+    from . import _core
+except ImportError as _e:
+    # The extension could not be loaded: libnnfirm.so is missing, or it lacks
+    # a function the package calls (a library older or newer than the
+    # package). A library of other headers is refused by _core itself.
+    if not str(_e).startswith("nnfirm:") and ("undefined symbol" in str(_e) or "libnnfirm" in str(_e)):
+        raise ImportError(
+            f"nnfirm: the package's extension cannot use the libnnfirm.so it finds ({_e}). The library and the "
+            "package must come from the same build: rebuild the library (cmake --build build) and reinstall the "
+            "package (pip install --no-build-isolation ./python), or unset LD_LIBRARY_PATH if it points at "
+            "another libnnfirm.so.") from _e
+    raise
 from . import data
 from .data import save as _save_data
 
 __version__ = "0.1.0"
-__all__ = ["Error", "Model", "Design", "load_model", "config_from_model", "convert", "cosim", "synth",
-           "estimate", "train", "search", "data", "BUILD_DIR", "NNFIRM_EXECUTABLE"]
+__all__ = ["Error", "Model", "Design", "Layer", "ModelLayer", "DesignLayer", "load_model", "config_from_model", "convert", "cosim", "synth",
+           "estimate", "train", "search", "data", "BUILD_DIR", "NNFIRM_EXECUTABLE",
+           "LIBRARY_VERSION", "ABI_ID"]
 
 #: The CMake build directory the package was built against (libnnfirm.so).
 BUILD_DIR = _core.BUILD_DIR
 #: The ``nnfirm`` command of that build (the search runs its candidates with it).
 NNFIRM_EXECUTABLE = os.path.join(BUILD_DIR, "nnfirm")
+#: The loaded libnnfirm's version (nf_version).
+LIBRARY_VERSION = _core.LIBRARY_VERSION
+#: The identity (SHA-256) of the public headers the extension was compiled
+#: against; the loaded library was built from the same ones (checked at import).
+ABI_ID = _core.ABI_ID
 
 
 class Error(Exception):
@@ -74,20 +98,109 @@ _core.set_error_type(Error)
 
 
 def _rows(X):
-    """X as a 2-D float array (a single row may be given as 1-D)."""
+    """X as a 2-D array of rows: a single row may be given as 1-D, and rows
+    of a convolutional model's input as [n, height, width, channels] or
+    [n, length, channels] (channels last, as Keras), flattened in that order."""
     X = np.asarray(X)
-    return X.reshape(1, -1) if X.ndim == 1 else X
+    if X.ndim == 1:
+        return X.reshape(1, -1)
+    return X.reshape(len(X), -1) if X.ndim > 2 else X
+
+
+class Layer(dict):
+    """One layer of a :class:`Model` or a :class:`Design`: a dict of its
+    attributes, readable as keys (``layer["name"]``) or attributes
+    (``layer.name``), and its parameters through :meth:`get_weights` /
+    :attr:`weights`.
+
+    Keys of a model layer: ``name``, ``class_name`` (Keras' class:
+    ``Dense``, ``Activation``, ``BatchNormalization``, ``Conv2D``,
+    ``Flatten``, ...), ``kind``, ``input_shape`` and ``output_shape``
+    (without the batch axis), ``n_in``, ``n_out``, ``activation``,
+    ``kernel_quantizer`` / ``bias_quantizer`` / ``activation_quantizer``
+    (QKeras' text, or None), ``trainable_params``,
+    ``non_trainable_params``, ``sparsity`` (a Dense's fraction of zero
+    weights as the model computes them); a BatchNormalization's
+    ``epsilon``, a Dropout's ``rate``.
+
+    Keys of a design layer (hls4ml's names): ``name``, ``class_name``,
+    ``input_shape``, ``output_shape``, ``n_in``, ``n_out``, the types
+    ``input_t``, ``result_t``, ``weight_t``, ``bias_t``, ``accum_t`` (None
+    where the layer has no such variable), ``reuse_factor``,
+    ``activation``, ``hardware`` (False for a trailing softmax left out of
+    the hardware).
+    """
+
+    def __init__(self, info, owner, index):
+        super().__init__(info)
+        self._owner = owner  # the Model or Design handle; keeps it alive
+        self._index = index
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(f"layer '{self.get('name')}' has no attribute '{key}'") from None
+
+    def __repr__(self):
+        return f"<nnfirm.Layer {self['name']}: {self['class_name']} {self['input_shape']} -> {self['output_shape']}>"
+
+    @property
+    def weights(self):
+        """The layer's parameters as a dict of numpy arrays (see :meth:`get_weights`)."""
+        return self._weights()
+
+
+class ModelLayer(Layer):
+    """A layer of a float :class:`Model` (see :class:`Layer` for its keys)."""
+
+    def _weights(self):
+        return _core.model_layer_weights(self._owner, self._index)
+
+    def get_weights(self):
+        """The parameters in Keras' order, as ``keras.layers.Layer.get_weights``
+        gives them (float32): Dense and Conv ``[kernel, bias]`` (kernel
+        (n_in, n_out), or (kh, kw, channels, filters) for a convolution;
+        no bias with use_bias=False), BatchNormalization ``[gamma, beta,
+        moving_mean, moving_variance]``, other layers ``[]``. Weights are as
+        stored, before a QKeras quantizer rounds them; pruned weights are
+        zero. :attr:`weights` has the same arrays by Keras' variable name,
+        plus ``mask`` (uint8, 1 where a weight is kept) in a pruned layer."""
+        w = self._weights()
+        order = ("kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance")
+        return [w[k] for k in order if k in w]
+
+
+class DesignLayer(Layer):
+    """A layer of a fixed-point :class:`Design` (see :class:`Layer` for its keys)."""
+
+    def _weights(self):
+        return _core.design_layer_weights(self._owner, self._index, False)
+
+    def get_weights(self, codes=False):
+        """The quantized parameters the hardware uses, as a dict by hls4ml's
+        variable names: ``weight`` (Dense (n_in, n_out), Conv (kh, kw,
+        channels, filters), a BatchNormalization kept as a layer of its own
+        (channels)) and ``bias`` (channels); a BatchNormalization folded
+        into its Dense is in that Dense's values. Values are exact (float64:
+        code * 2^-fractional bits of ``weight_t`` / ``bias_t``);
+        ``codes=True`` gives the integer codes (int64). Empty for layers
+        without parameters."""
+        return _core.design_layer_weights(self._owner, self._index, bool(codes))
 
 
 class Model:
-    """A network graph (a chain of Dense, BatchNormalization, Activation and
-    Dropout layers) in float precision: imported from Keras / QKeras / ONNX /
+    """A network graph in float precision (a chain of layers: Dense,
+    BatchNormalization, Activation, Dropout, and the convolutional kinds
+    Conv1D/Conv2D, pooling, ZeroPadding, Flatten/Reshape): imported from Keras / QKeras / ONNX /
     ``.nnf`` by :func:`load_model`, or trained by :func:`train`.
 
-    Attributes: ``layers`` (list of dicts with ``name``, ``class_name``,
-    ``n_out``, ``activation``), ``n_features``, ``n_outputs``, ``source``,
+    Attributes: ``layers`` (a list of :class:`ModelLayer`: each layer's
+    name, class, shapes, quantizers, and its weights through
+    ``get_weights()``), ``n_features``, ``n_outputs``, ``source``,
     ``path`` (the file it came from, or None), ``history`` (per-epoch dicts
-    after :func:`train`, else None).
+    after :func:`train`, else None). :meth:`get_layer` finds a layer by
+    name.
     """
 
     def __init__(self, handle, path=None, history=None):
@@ -95,7 +208,7 @@ class Model:
         self.path = path
         self.history = history
         info = _core.model_info(handle)
-        self.layers = info["layers"]
+        self.layers = [ModelLayer(_core.model_layer_info(handle, i), handle, i) for i in range(len(info["layers"]))]
         self.n_features = info["n_features"]
         self.n_outputs = info["n_outputs"]
         self.source = info["source"]
@@ -112,6 +225,16 @@ class Model:
     def layer_names(self):
         """The layers' names, in order."""
         return [l["name"] for l in self.layers]
+
+    def get_layer(self, name=None, index=None):
+        """The :class:`ModelLayer` of that name (or at that index), as
+        Keras' ``Model.get_layer``; raises :class:`Error` listing the layers
+        when there is none."""
+        if index is not None:
+            return self.layers[index]
+        if name not in self.layer_names:
+            raise Error(f"no layer named '{name}' in the model (layers: {', '.join(self.layer_names)})")
+        return self.layers[self.layer_names.index(name)]
 
     def summary(self):
         """Keras-summary()-style table (layer, type, output shape, params) as a string."""
@@ -191,10 +314,14 @@ class Design:
     outputs.
 
     Attributes: ``model``, ``config`` (the dict converted with), ``layers``
-    (list of dicts: ``name``, ``class_name``, ``n_out``, ``result_t``,
-    ``reuse_factor``, ``activation``, ``hardware``), ``layer_names``,
-    ``n_inputs``, ``n_outputs``, ``input_t``, ``part``, ``clock_period_ns``,
-    ``project_dir`` (after :meth:`write_project`).
+    (a list of :class:`DesignLayer`: name, class, shapes, every variable's
+    type ``input_t`` / ``result_t`` / ``weight_t`` / ``bias_t`` /
+    ``accum_t``, ``reuse_factor``, ``hardware``, and the quantized weights
+    through ``get_weights()``), ``layer_names``, ``n_inputs``,
+    ``n_outputs``, ``input_t``, ``part``, ``clock_period_ns``,
+    ``project_dir`` (after :meth:`write_project`). :meth:`get_layers` and
+    :meth:`get_layer` as in hls4ml. A folded BatchNormalization and a
+    Dropout have no layer of their own here.
     """
 
     def __init__(self, handle, model, config):
@@ -202,7 +329,10 @@ class Design:
         self.model = model
         self.config = config
         info = _core.design_info(handle)
-        self.layers = info["layers"]
+        self.layers = [DesignLayer(_core.design_layer_info(handle, i), handle, i) for i in range(len(info["layers"]))]
+        for l in self.layers:  # the Keras class of the model's layer ("Conv2D" rather than the kind "Conv")
+            if model is not None and l["name"] in model.layer_names:
+                l["class_name"] = model.get_layer(l["name"]).class_name
         self.layer_names = [l["name"] for l in self.layers]
         self.n_inputs = info["n_inputs"]
         self.n_outputs = info["n_outputs"]
@@ -216,6 +346,14 @@ class Design:
     def __repr__(self):
         return (f"<nnfirm.Design {self.project_name}: {len(self.layers)} layers, "
                 f"{self.n_inputs} -> {self.n_outputs}, input {self.input_t}>")
+
+    def get_layers(self):
+        """The design's layers in order (hls4ml's ``ModelGraph.get_layers``)."""
+        return list(self.layers)
+
+    def get_layer(self, name):
+        """The :class:`DesignLayer` of that name; raises :class:`Error` listing the layers when there is none."""
+        return self.layers[self._index(name)]
 
     def compile(self):
         """hls4ml's ``compile()``: nothing to do (the emulator is built in); returns self."""

@@ -14,6 +14,7 @@
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
 
+#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,12 +88,72 @@ static const char *design_project(const nf_design *d) { return d->project; }
 static const char *design_part(const nf_design *d) { return d->part; }
 static double design_clock(const nf_design *d) { return d->clock_period_ns; }
 
+/* Layer accessors: a view of one layer's fields for the layer dicts. */
+typedef struct model_layer_view {
+  nf_layer_kind kind;
+  const char *type; /* the Keras class (Conv2D, Flatten, ...) */
+  nf_shape in, out;
+  int n_in, n_out;
+  const float *kernel, *bias, *gamma, *beta, *moving_mean, *moving_var;
+  float epsilon, rate; /* BatchNormalization's, Dropout's */
+  const uint8_t *mask;
+  size_t kernel_count;
+  int ksize[2], filters;
+  const nf_quantizer *kernel_q, *bias_q, *act_q;
+} model_layer_view;
+static model_layer_view model_layer_get(const nf_model *m, int i) {
+  const nf_layer *l = &m->layers[i];
+  return (model_layer_view){.kind = l->kind, .type = nf_layer_type_name(l), .in = l->in_shape, .out = l->out_shape,
+                            .n_in = l->n_in, .n_out = l->n_out, .kernel = l->kernel, .bias = l->bias,
+                            .gamma = l->gamma, .beta = l->beta, .moving_mean = l->moving_mean,
+                            .moving_var = l->moving_var, .epsilon = l->epsilon, .rate = l->rate, .mask = l->mask, .kernel_count = nf_layer_kernel_count(l),
+                            .ksize = {l->ksize[0], l->ksize[1]}, .filters = l->filters, .kernel_q = &l->kernel_q,
+                            .bias_q = &l->bias_q, .act_q = &l->act_q};
+}
+typedef struct design_layer_view {
+  nf_layer_kind kind;
+  nf_shape in, out;
+  int n_in, n_out;
+  const nf_fixed_type *input_t, *weight_t, *bias_t, *accum_t;
+  const int64_t *weights, *bias;
+  int ksize[2], filters;
+} design_layer_view;
+static design_layer_view design_layer_get(const nf_design *d, int i) {
+  const nf_design_layer *l = &d->layers[i];
+  return (design_layer_view){.kind = l->kind, .in = l->in_shape, .out = l->out_shape, .n_in = l->n_in,
+                             .n_out = l->n_out, .input_t = &l->input_t, .weight_t = &l->weight_t,
+                             .bias_t = &l->bias_t, .accum_t = &l->accum_t, .weights = l->weights, .bias = l->bias,
+                             .ksize = {l->ksize[0], l->ksize[1]}, .filters = l->filters};
+}
+
 static bool project_has_rtl(const nf_project *p) { return p->has_rtl; }
 static int project_n_in(const nf_project *p) { return p->info.n_in; }
 static const char *project_top(const nf_project *p) { return p->top; }
 static double project_clock(const nf_project *p) { return p->design->clock_period_ns; }
 static int project_latency(const nf_project *p) { return p->info.latency; }
 /* ========================================================================== */
+
+/* The kernel's dimensions as Keras stores them: Dense (n_in, n_out), Conv
+ * (kh, kw, C, F); a design's BatchNormalization (channels). Returns the
+ * number of dimensions, 0 for a kind without a kernel. */
+static int kernel_dims(nf_layer_kind kind, nf_shape in, nf_shape out, const int ksize[2], int filters,
+                       npy_intp dims[4]) {
+  int h, w, c;
+  nf_shape_hwc(in, &h, &w, &c);
+  switch (kind) {
+  case NF_LAYER_DENSE: dims[0] = nf_shape_size(in), dims[1] = nf_shape_size(out); return 2;
+  case NF_LAYER_CONV: dims[0] = ksize[0], dims[1] = ksize[1], dims[2] = c, dims[3] = filters; return 4;
+  case NF_LAYER_BATCHNORM: dims[0] = out.rank ? out.dim[out.rank - 1] : 0; return 1;
+  default: return 0;
+  }
+}
+/* Per-channel parameters' length: the output's last axis. */
+static int layer_channels(nf_shape out) { return out.rank ? out.dim[out.rank - 1] : 0; }
+static npy_intp dims_size(int nd, const npy_intp *dims) {
+  npy_intp n = 1;
+  for (int k = 0; k < nd; k++) n *= dims[k];
+  return n;
+}
 
 /* ---- Handles: capsules owning a model or a design ------------------------ */
 static void model_capsule_free(PyObject *cap) {
@@ -233,6 +294,104 @@ static PyObject *py_model_forward(PyObject *self, PyObject *args) {
   return out;
 }
 
+
+static PyObject *shape_tuple(nf_shape sh) {
+  PyObject *t = PyTuple_New(sh.rank);
+  for (int k = 0; t && k < sh.rank; k++) {
+    PyObject *v = PyLong_FromLong(sh.dim[k]);
+    if (!v) Py_CLEAR(t);
+    else PyTuple_SET_ITEM(t, k, v);
+  }
+  return t;
+}
+
+static PyObject *quantizer_text(const nf_quantizer *q) {
+  if (q->kind == NF_QUANT_NONE) Py_RETURN_NONE;
+  char buf[160];
+  nf_quantizer_format(q, buf, sizeof buf);
+  return PyUnicode_FromString(buf);
+}
+
+/* model_layer_info(model, i) -> dict: shapes, activation, quantizers. */
+static PyObject *py_model_layer_info(PyObject *self, PyObject *args) {
+  PyObject *cap;
+  int i;
+  if (!PyArg_ParseTuple(args, "Oi", &cap, &i)) return NULL;
+  nf_model *m = get_model(cap);
+  if (!m) return NULL;
+  if (i < 0 || i >= model_n_layers(m)) return PyErr_Format(PyExc_IndexError, "layer %d out of range", i);
+  model_layer_view l = model_layer_get(m, i);
+  long trainable = 0, fixed = 0;
+  model_layer_params(m, i, &trainable, &fixed);
+  PyObject *extra = l.kind == NF_LAYER_BATCHNORM ? Py_BuildValue("{s:d}", "epsilon", (double)l.epsilon)
+                    : l.kind == NF_LAYER_DROPOUT ? Py_BuildValue("{s:d}", "rate", (double)l.rate)
+                                                 : PyDict_New();
+  if (!extra) return NULL;
+  PyObject *info = Py_BuildValue("{s:s,s:s,s:s,s:N,s:N,s:i,s:i,s:z,s:N,s:N,s:N,s:l,s:l,s:d}", "name", model_layer_name(m, i),
+                       "class_name", l.type, "kind", model_layer_kind(m, i), "input_shape", shape_tuple(l.in),
+                       "output_shape", shape_tuple(l.out), "n_in", l.n_in, "n_out", l.n_out, "activation",
+                       model_layer_activation(m, i), "kernel_quantizer", quantizer_text(l.kernel_q),
+                       "bias_quantizer", quantizer_text(l.bias_q), "activation_quantizer", quantizer_text(l.act_q),
+                       "trainable_params", trainable, "non_trainable_params", fixed, "sparsity",
+                       l.kind == NF_LAYER_DENSE ? nf_model_sparsity(m, i, NULL, NULL) : 0.0);
+  if (info && PyDict_Update(info, extra)) Py_CLEAR(info);
+  Py_DECREF(extra);
+  return info;
+}
+
+/* Adds a copy of n values at src (float32 or uint8) as an array of dims. */
+static int add_array(PyObject *dict, const char *key, int nd, const npy_intp *dims, int typenum, const void *src,
+                     size_t elsize) {
+  PyObject *a = PyArray_SimpleNew(nd, (npy_intp *)dims, typenum);
+  if (!a) return -1;
+  memcpy(PyArray_DATA((PyArrayObject *)a), src, (size_t)dims_size(nd, dims) * elsize);
+  int rc = PyDict_SetItemString(dict, key, a);
+  Py_DECREF(a);
+  return rc;
+}
+
+/* model_layer_weights(model, i) -> dict of float32 arrays by Keras' variable
+ * names (kernel, bias, gamma, beta, moving_mean, moving_variance) and the
+ * pruning mask (uint8, 1 kept) when the layer has one. The kernel is as
+ * stored (before any QKeras quantizer) with pruned entries zero. */
+static PyObject *py_model_layer_weights(PyObject *self, PyObject *args) {
+  PyObject *cap;
+  int i;
+  if (!PyArg_ParseTuple(args, "Oi", &cap, &i)) return NULL;
+  nf_model *m = get_model(cap);
+  if (!m) return NULL;
+  if (i < 0 || i >= model_n_layers(m)) return PyErr_Format(PyExc_IndexError, "layer %d out of range", i);
+  model_layer_view l = model_layer_get(m, i);
+  PyObject *res = PyDict_New();
+  if (!res) return NULL;
+  npy_intp kd[4], cd[1] = {layer_channels(l.out)};
+  int nd = l.kind == NF_LAYER_BATCHNORM ? 0 : kernel_dims(l.kind, l.in, l.out, l.ksize, l.filters, kd);
+  int rc = 0;
+  if (nd && l.kernel) {
+    if ((size_t)dims_size(nd, kd) != l.kernel_count) {
+      Py_DECREF(res);
+      return PyErr_Format(PyExc_RuntimeError, "layer '%s': a kernel of %ld values", model_layer_name(m, i),
+                          (long)l.kernel_count);
+    }
+    rc = add_array(res, "kernel", nd, kd, NPY_FLOAT32, l.kernel, sizeof(float));
+    if (!rc && l.mask) {
+      float *kv = PyArray_DATA((PyArrayObject *)PyDict_GetItemString(res, "kernel"));
+      for (size_t j = 0; j < l.kernel_count; j++)
+        if (!l.mask[j]) kv[j] = 0;
+      rc = add_array(res, "mask", nd, kd, NPY_UINT8, l.mask, 1);
+    }
+    if (!rc && l.bias) rc = add_array(res, "bias", 1, cd, NPY_FLOAT32, l.bias, sizeof(float));
+  }
+  if (l.kind == NF_LAYER_BATCHNORM) {
+    const char *names[4] = {"gamma", "beta", "moving_mean", "moving_variance"};
+    const float *vals[4] = {l.gamma, l.beta, l.moving_mean, l.moving_var};
+    for (int k = 0; !rc && k < 4; k++)
+      if (vals[k]) rc = add_array(res, names[k], 1, cd, NPY_FLOAT32, vals[k], sizeof(float));
+  }
+  if (rc) Py_CLEAR(res);
+  return res;
+}
+
 /* ---- Configurations and designs ------------------------------------------- */
 static PyObject *py_config_generate(PyObject *self, PyObject *args) {
   PyObject *cap;
@@ -313,6 +472,74 @@ static PyObject *py_design_info(PyObject *self, PyObject *args) {
                        design_n_outputs(d), "n_hw", design_n_hw(d), "layers", layers, "input_t",
                        type_string(design_input_t(d)), "project", design_project(d), "part", design_part(d),
                        "clock_period_ns", design_clock(d));
+}
+
+/* design_layer_info(design, i) -> dict: shapes and every variable's type
+ * (None where the layer has no such variable). */
+static PyObject *py_design_layer_info(PyObject *self, PyObject *args) {
+  PyObject *cap;
+  int i;
+  if (!PyArg_ParseTuple(args, "Oi", &cap, &i)) return NULL;
+  nf_design *d = get_design(cap);
+  if (!d) return NULL;
+  if (i < 0 || i >= design_n_layers(d)) return PyErr_Format(PyExc_IndexError, "layer %d out of range", i);
+  design_layer_view l = design_layer_get(d, i);
+  bool weighted = l.weights != NULL, accum = weighted || l.kind == NF_LAYER_POOL;
+  PyObject *wt = weighted ? type_string(l.weight_t) : Py_NewRef(Py_None);
+  PyObject *bt = weighted && l.bias ? type_string(l.bias_t) : Py_NewRef(Py_None);
+  PyObject *at = accum ? type_string(l.accum_t) : Py_NewRef(Py_None);
+  return Py_BuildValue("{s:s,s:s,s:N,s:N,s:i,s:i,s:N,s:N,s:N,s:N,s:N,s:i,s:z,s:O}", "name", design_layer_name(d, i),
+                       "class_name", design_layer_kind(d, i), "input_shape", shape_tuple(l.in), "output_shape",
+                       shape_tuple(l.out), "n_in", l.n_in, "n_out", l.n_out, "input_t", type_string(l.input_t),
+                       "result_t", type_string(design_layer_result_t(d, i)), "weight_t", wt, "bias_t", bt, "accum_t",
+                       at, "reuse_factor", design_layer_reuse(d, i), "activation", design_layer_activation(d, i),
+                       "hardware", i < design_n_hw(d) ? Py_True : Py_False);
+}
+
+/* design_layer_weights(design, i, codes) -> {"weight": ..., "bias": ...}:
+ * the quantized weights the hardware uses, as int64 codes or their exact
+ * values (float64); Dense (n_in, n_out), Conv (kh, kw, C, F), a
+ * BatchNormalization of its own (channels). Empty for other layers. */
+static PyObject *py_design_layer_weights(PyObject *self, PyObject *args) {
+  PyObject *cap;
+  int i, want_codes = 0;
+  if (!PyArg_ParseTuple(args, "Oi|p", &cap, &i, &want_codes)) return NULL;
+  nf_design *d = get_design(cap);
+  if (!d) return NULL;
+  if (i < 0 || i >= design_n_layers(d)) return PyErr_Format(PyExc_IndexError, "layer %d out of range", i);
+  design_layer_view l = design_layer_get(d, i);
+  PyObject *res = PyDict_New();
+  if (!res || !l.weights) return res;
+  npy_intp kd[4], cd[1] = {layer_channels(l.out)};
+  int nd = kernel_dims(l.kind, l.in, l.out, l.ksize, l.filters, kd);
+  if (!nd) {
+    Py_DECREF(res);
+    return PyErr_Format(PyExc_RuntimeError, "layer '%s': weights in a layer of kind %s", design_layer_name(d, i),
+                        design_layer_kind(d, i));
+  }
+  const int64_t *src[2] = {l.weights, l.bias};
+  const nf_fixed_type *types[2] = {l.weight_t, l.bias_t};
+  const char *names[2] = {"weight", "bias"};
+  for (int k = 0; k < 2; k++) {
+    if (!src[k]) continue;
+    PyObject *a = k == 0 ? PyArray_SimpleNew(nd, kd, want_codes ? NPY_INT64 : NPY_FLOAT64)
+                         : PyArray_SimpleNew(1, cd, want_codes ? NPY_INT64 : NPY_FLOAT64);
+    if (a) {
+      npy_intp n = PyArray_SIZE((PyArrayObject *)a);
+      if (want_codes) memcpy(PyArray_DATA((PyArrayObject *)a), src[k], (size_t)n * sizeof(int64_t));
+      else {
+        double *v = PyArray_DATA((PyArrayObject *)a);
+        for (npy_intp j = 0; j < n; j++) v[j] = nf_fixed_to_double(types[k], src[k][j]);
+      }
+    }
+    if (!a || PyDict_SetItemString(res, names[k], a)) {
+      Py_XDECREF(a);
+      Py_DECREF(res);
+      return NULL;
+    }
+    Py_DECREF(a);
+  }
+  return res;
 }
 
 /* design_emulate(design, X, upto, codes) -> values (float64) or codes (int64)
@@ -771,6 +998,11 @@ static PyMethodDef methods[] = {
     {"config_generate", py_config_generate, METH_VARARGS, "config_generate(model, granularity, auto) -> JSON text"},
     {"design_build", py_design_build, METH_VARARGS, "design_build(model, config_text, origin, calib) -> design"},
     {"design_info", py_design_info, METH_VARARGS, "design_info(design) -> dict"},
+    {"design_layer_info", py_design_layer_info, METH_VARARGS, "design_layer_info(design, i) -> dict"},
+    {"design_layer_weights", py_design_layer_weights, METH_VARARGS,
+     "design_layer_weights(design, i, codes=False) -> {weight, bias}"},
+    {"model_layer_info", py_model_layer_info, METH_VARARGS, "model_layer_info(model, i) -> dict"},
+    {"model_layer_weights", py_model_layer_weights, METH_VARARGS, "model_layer_weights(model, i) -> dict of arrays"},
     {"design_emulate", py_design_emulate, METH_VARARGS, "design_emulate(design, X, upto=-1, codes=False) -> array"},
     {"project_write", py_project_write, METH_VARARGS, "project_write(design, dir, model_path, config, rtl) -> dict"},
     {"cosim", py_cosim, METH_VARARGS, "cosim(dir, X, simulator) -> report.json text"},
@@ -786,11 +1018,33 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "nnfirm._core",
                                        "libnnfirm's C API for the nnfirm package (private; use nnfirm).", -1, methods};
 
+/* The library loaded (through the run path, or LD_LIBRARY_PATH) must be built
+ * from the headers this file was compiled against (NNFIRM_ABI_ID, from
+ * setup.py): otherwise the field accesses above would misread its structs.
+ * A mismatch raises ImportError naming both builds; nothing else is called. */
+static int check_library(void) {
+  const char *lib_id = nf_abi_id();
+  if (!strcmp(lib_id, NNFIRM_ABI_ID)) return 0;
+  Dl_info info;
+  const char *path = dladdr((void *)nf_abi_id, &info) && info.dli_fname ? info.dli_fname : "libnnfirm.so";
+  PyErr_Format(PyExc_ImportError,
+               "nnfirm: %s (version %s, headers %.12s) does not match this nnfirm package, which was compiled "
+               "against headers %.12s (from %s/include, for the build %s). The library and the package must "
+               "come from the same headers: rebuild the library (cmake --build build) and reinstall the package "
+               "(pip install --no-build-isolation ./python), or unset LD_LIBRARY_PATH if it points at another "
+               "libnnfirm.so.",
+               path, nf_version(), lib_id, NNFIRM_ABI_ID, NNFIRM_SOURCE_DIR, NNFIRM_BUILD_DIR);
+  return -1;
+}
+
 PyMODINIT_FUNC PyInit__core(void) {
+  if (check_library()) return NULL;
   import_array();
   PyObject *mod = PyModule_Create(&moduledef);
   if (!mod) return NULL;
   if (PyModule_AddStringConstant(mod, "BUILD_DIR", NNFIRM_BUILD_DIR) < 0 ||
+      PyModule_AddStringConstant(mod, "ABI_ID", NNFIRM_ABI_ID) < 0 ||
+      PyModule_AddStringConstant(mod, "LIBRARY_VERSION", nf_version()) < 0 ||
       PyModule_AddStringConstant(mod, "SOURCE_DIR", NNFIRM_SOURCE_DIR) < 0) {
     Py_DECREF(mod);
     return NULL;
