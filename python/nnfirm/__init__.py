@@ -271,7 +271,11 @@ def load_model(path, weights=None):
     when it cannot be read.
     """
     path = os.fspath(path)
-    return Model(_core.model_open(path, None if weights is None else os.fspath(weights)), path=path)
+    if weights is not None:
+        weights = os.fspath(weights)
+        if not os.path.isfile(weights):  # the library would only say the model has no weights file
+            raise Error(f"{weights}: no such weights file (for {path})")
+    return Model(_core.model_open(path, weights), path=path)
 
 
 def _replace_defaults(node, precision, reuse):

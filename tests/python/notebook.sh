@@ -26,5 +26,5 @@ for i, cell in enumerate(nb["cells"]):
             n += 1
             open(f"{out}/png/cell{i:02d}_{n}.png", "wb").write(base64.b64decode(png))
 print(f"{n} plots in {out}/png")
-sys.exit(0 if n >= 7 else f"expected at least 7 plots, found {n}")
+sys.exit(0 if n >= 8 else f"expected at least 8 plots, found {n}")
 PY

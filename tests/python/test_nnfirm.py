@@ -137,5 +137,48 @@ def test_data_and_training(tmp_path):
     design = nnfirm.convert(m, nnfirm.config_from_model(m))
     agree = np.mean(design.predict(X[:500]).argmax(1) == m.predict(X[:500]).argmax(1))
     assert agree > 0.9
+    # the pruning mask, read through the layers: the masked weights are the zero ones
+    for l in (l for l in m.layers if l.class_name == "Dense"):
+        w = l.weights
+        assert w["mask"].shape == w["kernel"].shape and w["mask"].dtype == np.uint8
+        assert np.all(w["kernel"][w["mask"] == 0] == 0)
+        assert l.sparsity >= np.mean(w["mask"] == 0) - 1e-9  # zeros: pruned, or quantized to zero
     m.save(tmp_path / "m.nnf")
     assert nnfirm.load_model(tmp_path / "m.nnf").layer_names == m.layer_names
+
+
+def test_load_model_with_other_weights(keras, rows50):
+    """weights=: the same architecture with another weights file (hls4ml's 70%-pruned retraining)."""
+    path = os.path.join(keras, "KERAS_3layer.json")
+    dense = nnfirm.load_model(path)
+    pruned = nnfirm.load_model(path, weights=os.path.join(keras, "KERAS_3layer_70pruned_retrained_weights.h5"))
+    assert pruned.layer_names == dense.layer_names
+    assert dense.sparsity < 0.05 and 0.6 < pruned.sparsity < 0.8
+    assert not np.array_equal(pruned.predict(rows50), dense.predict(rows50))
+    with pytest.raises(nnfirm.Error, match="nothere.h5"):
+        nnfirm.load_model(path, weights=os.path.join(keras, "nothere.h5"))
+
+
+def test_every_public_name_has_a_docstring():
+    """help(nnfirm) is the manual: every function, class, method and property documents itself."""
+    import inspect
+
+    missing = []
+    for name in nnfirm.__all__:
+        obj = getattr(nnfirm, name)
+        if isinstance(obj, str):
+            continue
+        members = vars(obj).items() if inspect.ismodule(obj) or inspect.isclass(obj) else []
+        if not inspect.getdoc(obj):
+            missing.append(name)
+        for n, o in members:
+            if n.startswith("_") or not (inspect.isfunction(o) or isinstance(o, property)):
+                continue
+            if inspect.ismodule(obj) and getattr(o, "__module__", None) != obj.__name__:
+                continue
+            if not inspect.getdoc(o):
+                missing.append(f"{name}.{n}")
+    assert not missing
+    for fn in ("load_model", "config_from_model", "convert", "cosim", "synth", "estimate", "train", "search"):
+        assert callable(getattr(nnfirm, fn))
+    assert callable(nnfirm.data.synth) and callable(nnfirm.Design.predict) and callable(nnfirm.Design.trace)
