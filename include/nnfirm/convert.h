@@ -92,8 +92,9 @@ int nf_act_table_index(const nf_act_table *t, int range, int64_t x, const nf_fix
  * passes (BatchNormalization folded into its Dense, Dropout removed), with
  * every variable's exact type and the weights as integer codes. Its kind is
  * the model's (layers.def); a design holds only kinds the emulator and the
- * RTL generator take (NF_LAYER_DENSE, NF_LAYER_ACTIVATION, and
- * NF_LAYER_BATCHNORM after a BinaryDense / TernaryDense: see below). The
+ * RTL generator take (NF_LAYER_DENSE, NF_LAYER_ACTIVATION,
+ * NF_LAYER_BATCHNORM after a BinaryDense / TernaryDense: see below, and
+ * NF_LAYER_QUANT, HGQ's per-element casts). The
  * emulator and the RTL generator both read this one description.
  *
  * A BatchNormalization node (src/convert/batchnorm.c) is either per-feature
@@ -127,6 +128,10 @@ typedef struct nf_design_layer {
   float act_alpha;
   nf_softmax_tables softmax;
   nf_act_table table;      /* sigmoid, tanh, softplus: hls4ml's lookup table */
+  /* FixedPointQuantizer (HGQ): element j is input j cast to elem_t[j]
+   * (width 0: the constant 0), held as the same value in result_t, the
+   * type that holds every element's values exactly. [n_out], else NULL. */
+  nf_fixed_type *elem_t;
 } nf_design_layer;
 
 typedef struct nf_design {
@@ -149,6 +154,11 @@ typedef struct nf_design {
                                         clock, nnfirm/project.h; negative: a longer budget than the clock) */
   unsigned rtl_style;                /* 0; NF_RTL_STYLE_* (nnfirm/rtl.h) for the generator's style comparisons */
 } nf_design;
+
+/* The types of an HGQ FixedPointQuantizer node l (model.h): element j's
+ * (width 0 when its bits are 0) and the type that holds all of them. */
+nf_fixed_type nf_fpq_elem_type(const nf_layer *l, int j);
+nf_fixed_type nf_fpq_result_type(const nf_layer *l);
 
 /* Builds the design: folds BatchNormalization into the preceding Dense
  * (double precision), drops Dropout, resolves precisions, quantizes weights

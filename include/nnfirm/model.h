@@ -120,6 +120,13 @@ typedef struct nf_quantizer {
   bool dense_class;
 } nf_quantizer;
 
+/* HGQ's FixedPointQuantizer modes (its RND and SAT settings), in the order
+ * of fixed.h's nf_qmode / nf_omode that implement them. */
+typedef enum {
+  NF_FPQ_TRN, NF_FPQ_TRN_ZERO, NF_FPQ_RND, NF_FPQ_RND_ZERO, NF_FPQ_RND_MIN_INF, NF_FPQ_RND_INF, NF_FPQ_RND_CONV,
+} nf_fpq_round;
+typedef enum { NF_FPQ_WRAP, NF_FPQ_SAT, NF_FPQ_SAT_ZERO, NF_FPQ_SAT_SYM } nf_fpq_overflow;
+
 /* Pooling operations. */
 typedef enum { NF_POOL_MAX, NF_POOL_AVG } nf_pool_op;
 
@@ -169,6 +176,17 @@ typedef struct nf_layer {
 
   /* Dropout */
   float rate;
+
+  /* FixedPointQuantizer (HGQ's proxy models, n_in == n_out): element j is
+   * cast to ap_fixed<bits_j, integers_j> (ap_ufixed when keep_negative_j is
+   * 0; the value 0 when bits_j is 0) in modes fpq_q / fpq_o, as HGQ's
+   * gfixed_quantizer computes. fpq holds [3][fpq_n] values: keep_negative,
+   * bits, integers (whole numbers, as the file stores them); fpq_n is 1 (one
+   * type for every element) or n_in. */
+  float *fpq;
+  int fpq_n;
+  nf_fpq_round fpq_q;
+  nf_fpq_overflow fpq_o;
 } nf_layer;
 
 typedef struct nf_model {
@@ -207,6 +225,22 @@ nf_layer *nf_model_add_conv(nf_model *m, const char *name, int filters, const in
  * (ignored cells); global: one window over the whole input. */
 nf_layer *nf_model_add_pool(nf_model *m, const char *name, nf_pool_op op, bool global, const int ksize[2],
                             const int stride[2], const int pad[4], nf_error *err);
+/* A FixedPointQuantizer of the current output with n_types (1 or the
+ * output's size) element types, all zero (to be filled in). */
+nf_layer *nf_model_add_fpq(nf_model *m, const char *name, int n_types, nf_fpq_round q, nf_fpq_overflow o,
+                           nf_error *err);
+/* Element j's keep_negative, bits, integers (j any output index). */
+void nf_fpq_elem(const nf_layer *l, int j, int *keep_negative, int *bits, int *integers);
+/* HGQ's result type of the quantizer: the largest sign bit k, integer bits
+ * i (without the sign) and fraction bits f over its elements with bits > 0,
+ * i.e. ap_fixed<k+i+f, k+i> (ap_ufixed when k is 0); false when every
+ * element has bits 0. */
+bool nf_fpq_union_kif(const nf_layer *l, int *k, int *i, int *f);
+/* The names of the modes ("TRN", "WRAP", ...); NF_EINPUT for others. */
+int nf_fpq_parse_round(const char *s, nf_fpq_round *out);
+int nf_fpq_parse_overflow(const char *s, nf_fpq_overflow *out);
+const char *nf_fpq_round_name(nf_fpq_round q);
+const char *nf_fpq_overflow_name(nf_fpq_overflow o);
 /* Zeros around the current rank-2/3 output: pad[4] top, bottom, left, right. */
 nf_layer *nf_model_add_zeropad(nf_model *m, const char *name, const int pad[4], nf_error *err);
 /* The same values in shape `to` (Flatten: rank 1); sizes must agree.

@@ -146,6 +146,9 @@ int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, l
     }
     d->input_t = auto_type(mx);
   }
+  /* An HGQ proxy quantizes its inputs in its first node: the input type
+   * holds every value it passes (each row cast once per element, emulate.c). */
+  if (!rc && m->n_layers && m->layers[0].kind == NF_LAYER_QUANT) d->input_t = nf_fpq_result_type(&m->layers[0]);
   nf_fixed_type prev = d->input_t;
   for (int li = 0; !rc && li < m->n_layers;) {
     const nf_layer *l = &m->layers[li];
@@ -212,6 +215,7 @@ void nf_design_free(nf_design *d) {
     free(d->layers[i].softmax.exp_table);
     free(d->layers[i].softmax.inv_table);
     free(d->layers[i].table.codes);
+    free(d->layers[i].elem_t);
   }
   /* Layers past n_layers may hold a partly built one after an error. */
   free(d->layers);

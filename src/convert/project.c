@@ -77,6 +77,14 @@ static cJSON *layer_json(const nf_design_layer *l) {
          cJSON_AddStringToObject(o, "weights", w) && cJSON_AddStringToObject(o, "bias", b);
     free(w);
     free(b);
+  } else if (ok && l->kind == NF_LAYER_QUANT) { /* each element's type; null: the constant 0 */
+    cJSON *a = cJSON_AddArrayToObject(o, "elem_t");
+    ok = a != NULL;
+    for (int j = 0; ok && j < l->n_out; j++) {
+      char t[96];
+      if (l->elem_t[j].width) nf_fixed_type_format(&l->elem_t[j], t, sizeof t);
+      ok = cJSON_AddItemToArray(a, l->elem_t[j].width ? cJSON_CreateString(t) : cJSON_CreateNull());
+    }
   } else if (ok && (l->kind == NF_LAYER_POOL || l->kind == NF_LAYER_ZEROPAD || l->kind == NF_LAYER_RESHAPE)) {
     /* geometry and types only */
   } else if (ok && l->kind == NF_LAYER_DENSE) {
@@ -293,6 +301,20 @@ static int load_layer(loader *L, const cJSON *o, nf_design_layer *l, int width) 
     if (!rc) rc = get_codes(L, o, "weights", (long)l->n_in * l->n_out, &l->weight_t, &l->weights, where);
     if (!rc) rc = get_codes(L, o, "bias", l->n_out, &l->bias_t, &l->bias, where);
     return rc;
+  }
+  if (!strcmp(k, "FixedPointQuantizer")) {
+    l->kind = NF_LAYER_QUANT;
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "elem_t");
+    if (l->n_in != l->n_out || !cJSON_IsArray(a) || cJSON_GetArraySize(a) != l->n_out)
+      return nf_fail(L->err, NF_EINPUT, "%s: %s: 'elem_t' must list one type (or null) per value", L->path, where);
+    if (!(l->elem_t = nf_calloc((size_t)l->n_out, sizeof *l->elem_t, L->err))) return NF_EINTERNAL;
+    for (int j = 0; j < l->n_out; j++) {
+      const cJSON *t = cJSON_GetArrayItem(a, j);
+      if (cJSON_IsNull(t)) continue; /* width 0: the constant 0 */
+      if (!cJSON_IsString(t) || nf_fixed_type_parse(t->valuestring, &l->elem_t[j], L->err))
+        return nf_fail(L->err, NF_EINPUT, "%s: %s: elem_t entry %d is not a type", L->path, where, j);
+    }
+    return NF_OK;
   }
   const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "activation");
   if (!strcmp(kind->valuestring, "BatchNormalization")) {

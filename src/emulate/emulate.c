@@ -96,13 +96,25 @@ int nf_emulate_reference(const nf_design *d, const int64_t *in, long n, int upto
 
 int nf_emulate_inputs(const nf_design *d, const float *x, long n, int64_t *codes, nf_error *err) {
   int f = d->n_inputs;
+  /* A first FixedPointQuantizer (HGQ) casts each feature straight to its own
+   * type, so the row is rounded once, as the model rounds it; its node then
+   * passes the codes unchanged. */
+  const nf_design_layer *q = d->n_layers && d->layers[0].kind == NF_LAYER_QUANT && d->layers[0].elem_t &&
+                                     d->layers[0].n_in == f && nf_fixed_type_equal(&d->layers[0].input_t, &d->input_t)
+                                 ? &d->layers[0]
+                                 : NULL;
+  int fu = nf_fixed_frac_bits(&d->input_t);
   for (long r = 0; r < n; r++)
     for (int i = 0; i < f; i++) {
       double v = x[(size_t)r * f + i];
       if (d->scaler_mean) v = (v - d->scaler_mean[i]) / d->scaler_scale[i];
-      nf_code k;
-      if (nf_fixed_from_double(&d->input_t, v, &k, err))
+      const nf_fixed_type *t = q ? &q->elem_t[i] : &d->input_t;
+      nf_code k = 0;
+      if ((t->width || !isfinite(v)) && nf_fixed_from_double(t->width ? t : &d->input_t, v, &k, err))
         return nf_fail(err, NF_EINPUT, "row %ld, feature %d: value is not finite", r + 1, i + 1);
+      int sh = q && t->width ? fu - nf_fixed_frac_bits(t) : 0;
+      if (sh < 0 || sh > 62) return nf_fail(err, NF_EINPUT, "layer '%s': element %d's type does not fit the input type", q->name, i);
+      k *= (nf_code)1 << sh;
       codes[(size_t)r * f + i] = (int64_t)k;
     }
   return NF_OK;

@@ -8,7 +8,7 @@
 #include "nnfirm/import.h"
 #include "nnfirm/util.h"
 
-typedef enum { KERAS_W_DENSE, KERAS_W_BATCHNORM } keras_weight_kind;
+typedef enum { KERAS_W_DENSE, KERAS_W_BATCHNORM, KERAS_W_FPQ } keras_weight_kind;
 
 /* A layer of the config that owns weights, to be filled from HDF5. */
 typedef struct keras_pending {
@@ -36,6 +36,19 @@ int nf_keras_add_windowed(nf_model *m, const char *cls, const char *name, const 
  * threshold 0.5), appended to m. `where` prefixes errors. */
 int nf_keras_add_sign_dense(nf_model *m, const char *name, const cJSON *cfg, bool binary, const char *where,
                             nf_error *err);
+
+/* HGQ's FixedPointQuantizer (keras_hgq.c): its RND / SAT modes and the
+ * shape of its stored types (one for all values, or one per value) from
+ * the layer config, appended to m; the types come with the weights. */
+int nf_keras_add_fpq(nf_model *m, const char *name, const cJSON *cfg, const char *where, nf_error *err);
+/* After the weights of a model with FixedPointQuantizer layers (HGQ's
+ * proxy) are read and checked: each Dense without a quantizer gets the
+ * narrowest quantized_bits that holds its stored (already quantized)
+ * weights and biases exactly, and a ReLU right after a quantizer the
+ * quantized_relu that holds its outputs exactly, so the design computes
+ * exactly what the proxy does. Errors name `origin` and the layer. No-op
+ * without such layers. */
+int nf_keras_hgq_finish(nf_model *m, const char *origin, nf_error *err);
 
 /* Fills the pending layers' weights from an open HDF5 file: Keras 2 layout
  * (root or "model_weights" group, per-layer "weight_names" attribute) or

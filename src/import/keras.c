@@ -27,7 +27,8 @@ static int build_and_fill(const char *json, size_t len, const char *origin, hid_
   int rc = nf_keras_build_from_config(root, origin, &m, &pend, &np, err);
   cJSON_Delete(root);
   if (!rc) rc = nf_keras_load_weights((long long)f, wpath, m, pend, np, err);
-  if (!rc) rc = nf_model_validate(m, err);
+  if (!rc && (rc = nf_model_validate(m, err)) && !strstr(err->msg, wpath)) nf_fail_context(err, "%s", wpath);
+  if (!rc) rc = nf_keras_hgq_finish(m, wpath, err);
   free(pend);
   if (rc) {
     nf_model_free(m);

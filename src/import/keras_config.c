@@ -303,6 +303,10 @@ int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model *
       if (!l) rc = err->code;
       else if (!isfinite(l->act_alpha = to_float(theta)))
         rc = nf_fail(err, NF_EINPUT, "%s: theta %g is not a finite number", where, theta);
+    } else if (!strcmp(cls, "FixedPointQuantizer")) {
+      rc = nf_keras_add_fpq(m, name, cfg, where, err);
+      p->layer = m->n_layers - 1;
+      p->kind = KERAS_W_FPQ;
     } else if (!strcmp(cls, "Dropout")) {
       double rate = 0;
       get_num(cfg, "rate", &rate);
@@ -310,7 +314,7 @@ int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model *
     } else {
       rc = nf_fail(err, NF_EINPUT, "%s: unsupported layer class '%s' (supported: InputLayer, Dense, QDense, BinaryDense, TernaryDense, "
                                    "Activation, QActivation, BatchNormalization, Dropout, Flatten, Reshape, ReLU, "
-                                   "LeakyReLU, ThresholdedReLU, Softmax, Conv1D/2D, QConv1D/2D, MaxPooling1D/2D, "
+                                   "LeakyReLU, ThresholdedReLU, Softmax, FixedPointQuantizer, Conv1D/2D, QConv1D/2D, MaxPooling1D/2D, "
                                    "AveragePooling1D/2D, Global{Max,Average}Pooling1D/2D, ZeroPadding1D/2D)",
                    where, cls);
     }

@@ -150,7 +150,12 @@ static void weight_role(const char *full, char *role, size_t n) {
 static int layer_targets(nf_layer *l, const keras_pending *p, float **dst, size_t *len, const char **roles) {
   int n = 0;
   size_t no = (size_t)nf_layer_channels(l); /* per-channel arrays: bias, BatchNormalization's */
-  if (p->kind == KERAS_W_DENSE) { /* Dense and Conv */
+  if (p->kind == KERAS_W_FPQ) { /* HGQ's stored types */
+    size_t nt = (size_t)l->fpq_n;
+    dst[n] = l->fpq, len[n] = nt, roles[n++] = "keep_negative";
+    dst[n] = l->fpq + nt, len[n] = nt, roles[n++] = "bits";
+    dst[n] = l->fpq + 2 * nt, len[n] = nt, roles[n++] = "integers";
+  } else if (p->kind == KERAS_W_DENSE) { /* Dense and Conv */
     dst[n] = l->kernel, len[n] = nf_layer_kernel_count(l), roles[n++] = "kernel";
     if (l->bias) dst[n] = l->bias, len[n] = no, roles[n++] = "bias";
   } else {

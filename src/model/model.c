@@ -32,6 +32,7 @@ static void free_layer(nf_layer *l) {
   free(l->beta);
   free(l->moving_mean);
   free(l->moving_var);
+  free(l->fpq);
 }
 
 void nf_model_free(nf_model *m) {
@@ -235,6 +236,27 @@ nf_layer *nf_model_add_zeropad(nf_model *m, const char *name, const int pad[4], 
   return append_windowed(m, name, p, err);
 }
 
+nf_layer *nf_model_add_fpq(nf_model *m, const char *name, int n_types, nf_fpq_round q, nf_fpq_overflow o,
+                           nf_error *err) {
+  nf_shape in = current_shape(m);
+  if (n_types != 1 && n_types != nf_shape_size(in)) {
+    nf_fail(err, NF_EINPUT, "layer '%s': %d element types for %ld values (1 or one per value)", name, n_types,
+            nf_shape_size(in));
+    return NULL;
+  }
+  float *t = nf_calloc((size_t)n_types * 3, sizeof *t, err);
+  nf_layer *l = t ? append_layer(m, name, NF_LAYER_QUANT, in, err) : NULL;
+  if (!l) {
+    free(t);
+    return NULL;
+  }
+  l->fpq = t;
+  l->fpq_n = n_types;
+  l->fpq_q = q;
+  l->fpq_o = o;
+  return l;
+}
+
 nf_layer *nf_model_add_reshape(nf_model *m, const char *name, nf_shape to, nf_error *err) {
   nf_shape in = current_shape(m);
   if (to.rank < 1 || to.rank > NF_SHAPE_MAX_RANK || nf_shape_size(to) != nf_shape_size(in)) {
@@ -314,6 +336,7 @@ nf_model *nf_model_clone(const nf_model *src, nf_error *err) {
     *d = *s;
     d->kernel = d->bias = d->gamma = d->beta = d->moving_mean = d->moving_var = NULL;
     d->mask = NULL;
+    d->fpq = NULL;
     m->n_layers = i + 1;
     size_t nk = nf_layer_kernel_count(s), no = (size_t)nf_layer_channels(s);
     d->kernel = dup_floats(s->kernel, nk, &ok, err);
@@ -322,6 +345,7 @@ nf_model *nf_model_clone(const nf_model *src, nf_error *err) {
     d->beta = dup_floats(s->beta, no, &ok, err);
     d->moving_mean = dup_floats(s->moving_mean, no, &ok, err);
     d->moving_var = dup_floats(s->moving_var, no, &ok, err);
+    d->fpq = dup_floats(s->fpq, (size_t)s->fpq_n * 3, &ok, err);
     if (s->mask) {
       d->mask = nf_malloc(nk, err);
       if (d->mask) memcpy(d->mask, s->mask, nk);

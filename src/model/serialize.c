@@ -129,6 +129,10 @@ static void put_layer(wbuf *b, const nf_layer *l) {
 int nf_model_save(const nf_model *m, const char *path, nf_error *err) {
   int rc = nf_model_validate(m, err);
   if (rc) return nf_fail_context(err, "%s: not saving an invalid model", path);
+  for (int i = 0; i < m->n_layers; i++)
+    if (m->layers[i].kind == NF_LAYER_QUANT)
+      return nf_fail(err, NF_EINPUT, "%s: layer '%s': the .nnf format does not hold a FixedPointQuantizer yet (convert "
+                                     "the Keras file itself)", path, m->layers[i].name);
   wbuf pay = {0};
   put_u32(&pay, (uint32_t)m->n_features);
   put_u32(&pay, (uint32_t)m->n_layers);
@@ -315,6 +319,7 @@ static int get_layer(rbuf *b, nf_model *m, uint32_t version, const char *path, n
   case NF_LAYER_POOL: l = nf_model_add_pool(m, name, (nf_pool_op)(pool & 1), pool >> 1, ksize, stride, pad, err); break;
   case NF_LAYER_ZEROPAD: l = nf_model_add_zeropad(m, name, pad, err); break;
   case NF_LAYER_RESHAPE: l = nf_model_add_reshape(m, name, out, err); break;
+  case NF_LAYER_QUANT: return nf_fail(err, NF_EINPUT, "%s: layer '%s': a FixedPointQuantizer is not stored in .nnf", path, name);
   }
   if (!l) return nf_fail_context(err, "%s", path);
   if (!nf_shape_equal(l->out_shape, out)) return nf_fail(err, NF_EINPUT, "%s: layer '%s' changes shape", path, name);

@@ -104,6 +104,7 @@ static int layer_body(const nf_design *d, const nf_design_layer *L, int k, nf_co
   double budget = nf_rtl_stage_budget_ns(d);
   bool reg_act = nf_rtl_registers_activations(budget);
   const nf_design_layer *prev = L > d->layers ? L - 1 : NULL;
+  while (prev && prev->kind == NF_LAYER_QUANT) prev = prev > d->layers ? prev - 1 : NULL; /* wiring: look through */
   /* behind an activation that has no register of its own (ReLU unregistered, the sign activations,
    * a BatchNormalization's thresholds) */
   bool in_act = prev && ((prev->kind == NF_LAYER_ACTIVATION && prev->act != NF_ACT_SOFTMAX &&
