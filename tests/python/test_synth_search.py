@@ -46,11 +46,13 @@ def test_synth(small_project):
 
 def test_search(jets, tmp_path):
     """Two candidates: trained, converted, scored bit-exact, estimated; the
-    one above the floor is synthesized and wins; its project co-simulates."""
+    one above the floor is synthesized and wins; its project co-simulates.
+    (Measured: hidden=4 at 4 bits, the cheaper, 0.21 validation accuracy,
+    below the 0.3 floor; hidden=8 0.36: the floor decides.)"""
     X, y = jets
     out = tmp_path / "search"
     cands = ["hidden=8;bits=6;prune=0.5", "hidden=4;bits=4;prune=0"]
-    r = nnfirm.search(out, data=(X, y), candidates=cands, epochs=8, min_accuracy=0.35, budget=600, jobs=2, synth=1)
+    r = nnfirm.search(out, data=(X, y), candidates=cands, epochs=8, min_accuracy=0.3, budget=600, jobs=2, synth=1)
     with open(out / "search.json") as f:
         assert json.load(f)["candidates"] == r["candidates"] == 2
     assert sorted(c["spec"].split(";")[0] for c in r["all"]) == ["hidden=4", "hidden=8"]
