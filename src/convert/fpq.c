@@ -57,6 +57,13 @@ static int fpq_build(nf_design_ctx *b, int li, nf_design_layer *d, int *next, bo
   if (d->result_t.width > 62 || d->input_t.width > 62)
     return nf_fail(b->err, NF_EINPUT, "layer '%s': a quantizer of more than 62 bits (its input or its elements' "
                                       "union)", l->name);
+  nf_layer_settings ls; /* the stored types decide: a Precision here would be ignored, so it is refused */
+  int rc = nf_config_resolve_layer(b->c, l->name, nf_config_layer_type(l), &ls, b->err);
+  for (int v = 0; !rc && v < N_VARS; v++)
+    if (ls.precision[v])
+      rc = nf_fail(b->err, NF_EINPUT, "%s: layer '%s': a FixedPointQuantizer's types are the ones HGQ stored in the "
+                                      "model; remove its Precision", b->c->origin, l->name);
+  if (rc) return rc;
   d->elem_t = nf_calloc((size_t)d->n_out, sizeof *d->elem_t, b->err);
   if (!d->elem_t) return NF_EINTERNAL;
   for (int j = 0; j < d->n_out; j++) d->elem_t[j] = nf_fpq_elem_type(l, j);

@@ -126,12 +126,22 @@ char *nf_config_generate(const nf_model *m, nf_granularity g, bool auto_precisio
     char qin[96];
     const nf_quantizer *iq = nf_model_input_quantizer(m); /* the model rounds its input itself: same type */
     const char *in_type = iq ? quantizer_string(iq, qin, sizeof qin) : auto_precision ? "auto" : DEFAULT_TYPE;
+    if (m->n_layers && m->layers[0].kind == NF_LAYER_QUANT) { /* HGQ: its first quantizer fixes the input type */
+      nf_fixed_type t = nf_fpq_result_type(&m->layers[0]);
+      nf_fixed_type_format(&t, qin, sizeof qin);
+      in_type = qin;
+    }
     ok = names && in && ip && add_type_str(ip, "result", in_type) &&
          cJSON_AddItemToObject(in, "Precision", ip) && cJSON_AddItemToObject(names, m->input_name, in);
     value_range r = {10, 32}; /* the input: default ap_fixed<16,6> */
     for (int i = 0; ok && i < m->n_layers; i++) {
       const nf_layer *l = &m->layers[i];
       if (l->kind == NF_LAYER_DROPOUT || l->kind == NF_LAYER_BATCHNORM) continue; /* removed / folded */
+      if (l->kind == NF_LAYER_QUANT) { /* HGQ: the stored types decide, no setting */
+        nf_fixed_type t = nf_fpq_result_type(l);
+        r = (value_range){nf_fixed_frac_bits(&t), ldexp(1.0, t.int_bits - (t.is_signed ? 1 : 0))};
+        continue;
+      }
       bool folded = i + 1 < m->n_layers && m->layers[i + 1].kind == NF_LAYER_BATCHNORM;
       char exact[64];
       bool ex = l->kind == NF_LAYER_DENSE && !folded && !auto_precision && exact_sum_type(l, &r, exact, sizeof exact);

@@ -17,6 +17,13 @@ paste -d, "$T/float.csv" "$R/hgq_jet_classifier.float.csv" |
   fail "float outputs differ from the reference"
 expect_status 0 "fixed predict" -- "$NNFIRM" predict "$M" --input "$X" --config default -o "$T/fixed.csv"
 cmp -s "$T/fixed.csv" "$R/hgq_jet_classifier.fixed.csv" && pass || fail "fixed-point outputs differ from the exact reference"
+# the generated per-layer configuration: the input takes the first quantizer's type, the
+# quantizers no setting; converting with it gives the same outputs
+expect_status 0 "config" -- "$NNFIRM" config "$M" --granularity name -o "$T/cfg.json"
+grep -A3 '"input_1"' "$T/cfg.json" | grep -q 'ap_fixed<12,5>' && pass || fail "config: input type $(grep -A3 input_1 "$T/cfg.json")"
+grep -q '"dense_1_quantizer"' "$T/cfg.json" && fail "config: a setting for a quantizer" || pass
+expect_status 0 "predict with the generated config" -- "$NNFIRM" predict "$M" --input "$X" --config "$T/cfg.json" -o "$T/fixed2.csv"
+cmp -s "$T/fixed2.csv" "$R/hgq_jet_classifier.fixed.csv" && pass || fail "generated config: outputs differ"
 expect_status 0 "convert" -- "$NNFIRM" convert "$M" -o "$T/p"
 expect_eq "$(ls "$T/p/rtl" | wc -l | tr -d ' ')" 16 "top + 15 layer modules"
 if command -v verilator >/dev/null 2>&1; then

@@ -302,8 +302,18 @@ static void test_bad_input(void **state) {
   assert_non_null(strstr(err.msg, "unsupported overflow mode SAT=WRAP_SM"));
   assert_int_equal(import_fpq("TRN", "WRAP", 3, &err), NF_EINPUT);
   assert_non_null(strstr(err.msg, "3 stored types for 4 values"));
-  /* stored types out of range */
+  /* a Precision for a quantizer layer: the stored types decide */
   nf_model *m = open_model();
+  const char *cfg = "{\"LayerName\": {\"dense_1_quantizer\": {\"Precision\": \"ap_fixed<8,3>\"}}}";
+  nf_config *c = NULL;
+  assert_int_equal(nf_config_parse(cfg, strlen(cfg), "q.json", &c, &err), 0);
+  nf_design *d = NULL;
+  assert_int_equal(nf_design_build(m, c, NULL, 0, &d, &err), NF_EINPUT);
+  assert_null(d);
+  assert_non_null(strstr(err.msg, "q.json"));
+  assert_non_null(strstr(err.msg, "'dense_1_quantizer'"));
+  nf_config_free(c);
+  /* stored types out of range */
   m->layers[4].fpq[64 + 7] = 40; /* bits of element 7 */
   assert_int_equal(nf_model_validate(m, &err), NF_EINPUT);
   assert_non_null(strstr(err.msg, "'dense_1_relu_quantizer'"));
