@@ -78,6 +78,10 @@ typedef struct nf_rtl_info {
   long adders;       /* adders emitted (all layers) */
   double predicted_path_ns; /* the delay model's longest stage: its prediction of the critical path */
   bool path_partial; /* some layers (ReuseFactor > 1, softmax) are not in the delay model */
+  bool stream;       /* IOType io_stream: in_data is one pixel per beat, taken when in_ready is high */
+  int beats;         /* input beats per row (1 without io_stream; then in_data is the whole row) */
+  int row_gap;       /* io_stream: a row's first pixel no sooner than this many cycles after the row before's
+                        (the II of the parallel layers after the stream; the stream's own pace is in_ready) */
 } nf_rtl_info;
 
 /* Checks the network is one the generator supports (shapes chain, types,

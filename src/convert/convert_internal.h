@@ -29,7 +29,9 @@ typedef struct nf_global_settings {
   char project[NF_NAME_MAX]; /* ProjectName (a Verilog identifier), default "myproject" */
   char part[64];             /* Part, default "xcvu9p" */
   char strategy[16];         /* Model.Strategy, default "Latency" */
-  char io_type[24];          /* IOType: io_parallel only */
+  char io_type[24];          /* IOType: io_parallel or io_stream; "" when the configuration does not say
+                                (then io_stream for a model with convolutions or pooling, as hls4ml's
+                                CNN examples run, else io_parallel) */
   double clock_period_ns;    /* ClockPeriod in (0, 1000], default 5 */
   bool softmax_in_hw;        /* Softmax: true puts the final softmax in hardware */
   const char *model_precision[N_VARS]; /* Model.Precision per variable, or NULL */

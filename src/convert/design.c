@@ -126,7 +126,9 @@ int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, l
     snprintf(d->project, sizeof d->project, "%s", b.g.project);
     snprintf(d->part, sizeof d->part, "%s", b.g.part);
     snprintf(d->strategy, sizeof d->strategy, "%s", b.g.strategy);
-    snprintf(d->io_type, sizeof d->io_type, "%s", b.g.io_type);
+    bool windowed = false;
+    for (int l = 0; l < m->n_layers; l++) windowed |= m->layers[l].kind == NF_LAYER_CONV || m->layers[l].kind == NF_LAYER_POOL;
+    snprintf(d->io_type, sizeof d->io_type, "%s", b.g.io_type[0] ? b.g.io_type : windowed ? "io_stream" : "io_parallel");
     d->clock_period_ns = b.g.clock_period_ns;
   }
   d->n_inputs = m->n_features;

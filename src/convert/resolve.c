@@ -224,7 +224,6 @@ int nf_config_resolve_globals(const nf_config *c, nf_global_settings *g, nf_erro
   memset(g, 0, sizeof *g);
   snprintf(g->project, sizeof g->project, "myproject");
   snprintf(g->strategy, sizeof g->strategy, "Latency");
-  snprintf(g->io_type, sizeof g->io_type, "io_parallel");
   snprintf(g->part, sizeof g->part, "xcvu9p");
   g->clock_period_ns = 5.0;
   for (int v = 0; v < N_VARS; v++) g->model_precision[v] = config_model_precision(c, (precision_var)v);

@@ -152,8 +152,8 @@ static int table_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int
     snprintf(e, sizeof e, "%s_rom(%s)", g->layer, sl);
     nf_rtl_wire(g, v, e);
     nf_rtl_ext(g, ye, sizeof ye, v, 0, 0, tr->width);
-    fprintf(g->fp, "  reg [%d:0] %s_y%d; always @(posedge clk) %s_y%d <= %s;\n", tr->width - 1, g->layer, i, g->layer, i,
-            ye);
+    fprintf(g->fp, "  reg [%d:0] %s_y%d; %s %s_y%d <= %s;\n", tr->width - 1, g->layer, i, nf_rtl_clocked(g), g->layer,
+            i, ye);
     fprintf(g->fp, "  assign out_data[%d +: %d] = %s_y%d;\n", i * tr->width, tr->width, g->layer, i);
     g->regs += tr->width;
     if (g->cost) {
@@ -165,7 +165,9 @@ static int table_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int
     rtl_out_range(g, i, v);
   }
   if (g->cost) g->cost->ctrl_bits += 1;
-  fprintf(g->fp, "  reg valid_r;\n  always @(posedge clk) valid_r <= rst ? 1'b0 : in_valid;\n  assign out_valid = valid_r;\n");
+  fprintf(g->fp, "  reg valid_r;\n");
+  nf_rtl_valid_reg(g, "valid_r", "1'b0", "in_valid");
+  fprintf(g->fp, "  assign out_valid = valid_r;\n");
   nf_rtl_sink(g, NULL);
   return g->oom ? NF_EINTERNAL : NF_OK;
 }

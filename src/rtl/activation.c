@@ -57,8 +57,8 @@ static int relu_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int 
     if (g->oom) break;
     nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
     if (g->reg_act) {
-      fprintf(g->fp, "  reg [%d:0] %s_q%d; always @(posedge clk) %s_q%d <= %s;\n", tr->width - 1, g->layer, i, g->layer,
-              i, ye);
+      fprintf(g->fp, "  reg [%d:0] %s_q%d; %s %s_q%d <= %s;\n", tr->width - 1, g->layer, i, nf_rtl_clocked(g),
+              g->layer, i, ye);
       fprintf(g->fp, "  assign out_data[%d +: %d] = %s_q%d;\n", i * tr->width, tr->width, g->layer, i);
       g->regs += tr->width;
       if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, y) < tr->width ? nf_rtl_live_bits(g, y) : tr->width;
@@ -68,8 +68,9 @@ static int relu_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int 
     rtl_out_range(g, i, y);
   }
   if (g->reg_act) {
-    fprintf(g->fp, "  reg valid_q; always @(posedge clk) valid_q <= rst ? 1'b0 : in_valid;\n"
-                   "  assign out_valid = valid_q;\n");
+    fprintf(g->fp, "  reg valid_q;\n");
+    nf_rtl_valid_reg(g, "valid_q", "1'b0", "in_valid");
+    fprintf(g->fp, "  assign out_valid = valid_q;\n");
     if (g->cost) g->cost->ctrl_bits += 1;
     nf_rtl_sink(g, NULL);
   } else {

@@ -12,6 +12,13 @@
 
 #include "emit.h"
 
+/* The node's scale and shift are per channel (the last axis of its shape):
+ * value i of an image takes channel i % channels. */
+static int bn_channels(const nf_design_layer *L) {
+  int c = L->in_shape.rank ? L->in_shape.dim[L->in_shape.rank - 1] : L->n_in;
+  return c > 0 ? c : 1;
+}
+
 /* ---- Thresholds ---------------------------------------------------------------- */
 
 typedef struct {
@@ -34,7 +41,7 @@ static int threshold_emit(rtl_gen *g, const nf_design_layer *L, int *latency) {
   for (int i = 0; i < L->n_in && !g->oom; i++) {
     int x = nf_rtl_dense_input(g, in, i, ti);
     if (g->oom) break;
-    nf_code xlo = g->sigs[x].lo, xhi = g->sigs[x].hi, hi = L->weights[i], lo = L->bias[i];
+    nf_code xlo = g->sigs[x].lo, xhi = g->sigs[x].hi, hi = L->weights[i % bn_channels(L)], lo = L->bias[i % bn_channels(L)];
     bool can_one = xhi > hi, can_minus = xlo < lo, can_zero = lo <= hi && xhi >= lo && xlo <= hi;
     nf_code ylo = 2, yhi = -2;
     if (can_one) ylo = ylo < c.one ? ylo : c.one, yhi = yhi > c.one ? yhi : c.one;
@@ -79,7 +86,7 @@ static int threshold_emit(rtl_gen *g, const nf_design_layer *L, int *latency) {
 
 static void threshold_reference(const nf_design_layer *L, const nf_code *x, nf_code *y) {
   sign_codes c = codes_of(L);
-  for (int i = 0; i < L->n_in; i++) y[i] = x[i] > L->weights[i] ? c.one : x[i] < L->bias[i] ? c.minus : c.zero;
+  for (int i = 0; i < L->n_in; i++) y[i] = x[i] > L->weights[i % bn_channels(L)] ? c.one : x[i] < L->bias[i % bn_channels(L)] ? c.minus : c.zero;
 }
 
 /* ---- The affine as a diagonal Dense ------------------------------------------------ */
@@ -92,15 +99,22 @@ static int as_dense(const nf_design_layer *L, nf_design_layer *D, nf_error *err)
   D->kind = NF_LAYER_DENSE;
   D->reuse_factor = 1;
   size_t n = (size_t)L->n_in;
+  int c = bn_channels(L);
   D->weights = nf_calloc(n * n, sizeof *D->weights, err);
-  if (!D->weights) return NF_EINTERNAL;
-  for (size_t i = 0; i < n; i++) D->weights[i * n + i] = L->weights[i];
+  D->bias = nf_calloc(n, sizeof *D->bias, err);
+  if (!D->weights || !D->bias) {
+    free(D->weights), free(D->bias);
+    D->weights = D->bias = NULL;
+    return NF_EINTERNAL;
+  }
+  for (size_t i = 0; i < n; i++) D->weights[i * n + i] = L->weights[i % c], D->bias[i] = L->bias[i % c];
   int fp = nf_fixed_frac_bits(&L->input_t) + nf_fixed_frac_bits(&L->weight_t), fb = nf_fixed_frac_bits(&L->bias_t);
   int f = fp > fb ? fp : fb;
   nf_code xmin = nf_fixed_min_code(&L->input_t), xmax = nf_fixed_max_code(&L->input_t), lo = 0, hi = 0;
   for (size_t j = 0; j < n; j++) {
-    nf_code p1 = xmin * L->weights[j] * ((nf_code)1 << (f - fp)), p2 = xmax * L->weights[j] * ((nf_code)1 << (f - fp));
-    nf_code b = (nf_code)L->bias[j] * ((nf_code)1 << (f - fb));
+    nf_code p1 = xmin * D->weights[j * n + j] * ((nf_code)1 << (f - fp));
+    nf_code p2 = xmax * D->weights[j * n + j] * ((nf_code)1 << (f - fp));
+    nf_code b = (nf_code)D->bias[j] * ((nf_code)1 << (f - fb));
     nf_code a = (p1 < p2 ? p1 : p2) + b, z = (p1 < p2 ? p2 : p1) + b;
     lo = a < lo ? a : lo;
     hi = z > hi ? z : hi;
@@ -134,7 +148,7 @@ static int batchnorm_emit(rtl_gen *g, const char *top, const nf_design_layer *L,
   nf_design_layer D;
   int rc = as_dense(L, &D, g->err);
   if (!rc) rc = nf_rtl_dense_ops.emit(g, top, &D, k, latency);
-  free(D.weights);
+  free(D.weights), free(D.bias);
   return rc;
 }
 
@@ -154,7 +168,7 @@ static void batchnorm_reference(const nf_design_layer *L, const nf_code *x, nf_c
   int fp = nf_fixed_frac_bits(&L->input_t) + nf_fixed_frac_bits(&L->weight_t), fb = nf_fixed_frac_bits(&L->bias_t);
   int f = fp > fb ? fp : fb;
   for (int j = 0; j < L->n_in; j++) {
-    nf_code v = nf_fixed_mul(x[j], L->weights[j]) * ((nf_code)1 << (f - fp)) + (nf_code)L->bias[j] * ((nf_code)1 << (f - fb));
+    nf_code v = nf_fixed_mul(x[j], L->weights[j % bn_channels(L)]) * ((nf_code)1 << (f - fp)) + (nf_code)L->bias[j % bn_channels(L)] * ((nf_code)1 << (f - fb));
     y[j] = nf_fixed_cast_code(&L->result_t, v, f);
   }
 }

@@ -92,8 +92,9 @@ static int list_rtl(const char *dir, char ***files, int *n, nf_error *err) {
   return NF_OK;
 }
 
-/* One row: feature k's code in bits [k*wi +: wi], printed as hex, MSB first. */
-static void write_row(FILE *fp, const int64_t *codes, int n, int wi) {
+/* One row (or one io_stream pixel): feature k's code in bits [k*wi +: wi],
+ * printed as hex, MSB first, then `end`. */
+static void write_row(FILE *fp, const int64_t *codes, int n, int wi, int end) {
   int bits = n * wi, nib = (bits + 3) / 4;
   for (int d = nib - 1; d >= 0; d--) {
     int v = 0;
@@ -105,7 +106,7 @@ static void write_row(FILE *fp, const int64_t *codes, int n, int wi) {
     }
     fputc("0123456789abcdef"[v], fp);
   }
-  fputc('\n', fp);
+  fputc(end, fp);
 }
 
 static int hexval(int c) {
@@ -185,7 +186,7 @@ static int compare(const nf_cosim_opts *o, const char *out_path, nf_cosim_result
     return NF_EINTERNAL;
   }
   char line[8192];
-  long n_in = 0, n_out = 0, first_out = -1, last_out = -1;
+  long n_in = 0, n_out = 0, first_out = -1, last_out = -1, half_out = -1;
   int rc = NF_OK;
   r->latency = -1;
   while (fgets(line, sizeof line, fp)) {
@@ -201,6 +202,7 @@ static int compare(const nf_cosim_opts *o, const char *out_path, nf_cosim_result
       }
       int lat = (int)(cyc - in_cycle[n_out]);
       if (n_out == 0) first_out = cyc;
+      if (n_out == (o->n_rows < 4 ? 0 : o->n_rows / 2)) half_out = cyc;
       if (lat > r->latency) r->latency = lat; /* the worst row: all should agree */
       last_out = cyc;
       bool ok = parse_out(hex, info, got);
@@ -223,6 +225,8 @@ static int compare(const nf_cosim_opts *o, const char *out_path, nf_cosim_result
   r->rows = n_in;
   r->outputs = n_out;
   r->ii = n_out > 1 ? (double)(last_out - first_out) / (double)(n_out - 1) : info->ii;
+  if (info->stream && n_out >= 4 && n_out == o->n_rows && half_out >= 0) /* the steady state: the second half of the rows (the first set the phases) */
+    r->ii = (double)(last_out - half_out) / (double)(n_out - 1 - n_out / 2);
   if (!rc && n_in != o->n_rows) rc = nf_fail(err, NF_EINPUT, "the testbench applied %ld of %ld rows", n_in, o->n_rows);
   if (!rc && n_out < n_in) {
     /* missing outputs count as mismatches: a silent design must not pass */
@@ -242,7 +246,11 @@ int nf_cosim_run(const nf_cosim_opts *o, nf_cosim_result *r, nf_error *err) {
   snprintf(log, sizeof log, "%s/sim.log", o->work_dir);
   FILE *fp = fopen(in_path, "w");
   if (!fp) return nf_fail(err, NF_EINTERNAL, "%s: cannot write", in_path);
-  for (long i = 0; i < o->n_rows; i++) write_row(fp, o->in_codes + (size_t)i * o->info->n_in, o->info->n_in, o->info->wi);
+  const nf_rtl_info *info = o->info;
+  int beats = info->stream ? info->beats : 1, per = info->n_in / beats; /* io_stream: a row's pixels, one word each */
+  for (long i = 0; i < o->n_rows; i++)
+    for (int p = 0; p < beats; p++)
+      write_row(fp, o->in_codes + (size_t)i * info->n_in + (size_t)p * per, per, info->wi, p + 1 < beats ? ' ' : '\n');
   if (fclose(fp) != 0) return nf_fail(err, NF_EINTERNAL, "%s: write failed", in_path);
 
   char **rtl = NULL;

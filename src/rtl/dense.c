@@ -306,8 +306,8 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
     if (g->oom) break;
     /* sign-extended or truncated to the code width (the value fits) */
     nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
-    fprintf(g->fp, "  reg [%d:0] %s_y%d; always @(posedge clk) %s_y%d <= %s;\n", tr->width - 1, g->layer, j, g->layer, j,
-            ye);
+    fprintf(g->fp, "  reg [%d:0] %s_y%d; %s %s_y%d <= %s;\n", tr->width - 1, g->layer, j, nf_rtl_clocked(g), g->layer,
+            j, ye);
     fprintf(g->fp, "  assign out_data[%d +: %d] = %s_y%d;\n", j * tr->width, tr->width, g->layer, j);
     g->regs += tr->width;
     /* bits above the value's width copy its sign: synthesis merges their registers */
@@ -318,11 +318,14 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
   if (g->cost) g->cost->ctrl_bits += stages;
   *latency = stages;
   fprintf(g->fp, "  reg [%d:0] valid_pipe;\n", stages - 1);
-  if (stages == 1)
-    fprintf(g->fp, "  always @(posedge clk) valid_pipe <= rst ? 1'b0 : in_valid;\n");
-  else
-    fprintf(g->fp, "  always @(posedge clk) valid_pipe <= rst ? %d'd0 : {valid_pipe[%d:0], in_valid};\n", stages,
-            stages - 2);
+  if (stages == 1) {
+    nf_rtl_valid_reg(g, "valid_pipe", "1'b0", "in_valid");
+  } else {
+    char zero[32], next[64];
+    snprintf(zero, sizeof zero, "%d'd0", stages);
+    snprintf(next, sizeof next, "{valid_pipe[%d:0], in_valid}", stages - 2);
+    nf_rtl_valid_reg(g, "valid_pipe", zero, next);
+  }
   fprintf(g->fp, "  assign out_valid = valid_pipe[%d];\n", stages - 1);
   nf_rtl_sink(g, NULL);
   free(xs), free(keys), free(plan), free(leaves), free(gs), free(cast_sig);

@@ -207,6 +207,7 @@ void nf_rtl_sink(rtl_gen *g, const char *extra) {
         i = j + 1;
       }
     }
+    if (g->en && !g->en_used) extra = extra ? (strcmp(extra, "clk, rst") ? extra : "clk, rst, en") : "en";
     if (extra) {
       if (items == 0) fprintf(g->fp, "  // inputs this module does not need, gathered so that lint sees them consumed\n"
                                      "  wire unused_bits = &{1'b0");
@@ -217,6 +218,21 @@ void nf_rtl_sink(rtl_gen *g, const char *extra) {
   }
   for (int b = 0; b < g->n_buses; b++) free(g->buses[b]->used), free(g->buses[b]);
   g->n_buses = 0;
+}
+
+const char *nf_rtl_clocked(rtl_gen *g) {
+  if (!g->en) return "always @(posedge clk)";
+  g->en_used = true;
+  return "always @(posedge clk) if (en)";
+}
+
+void nf_rtl_valid_reg(rtl_gen *g, const char *lhs, const char *zero, const char *next) {
+  if (!g->en) {
+    fprintf(g->fp, "  always @(posedge clk) %s <= rst ? %s : %s;\n", lhs, zero, next);
+    return;
+  }
+  g->en_used = true;
+  fprintf(g->fp, "  always @(posedge clk) if (rst) %s <= %s; else if (en) %s <= %s;\n", lhs, zero, lhs, next);
 }
 
 void nf_rtl_free(rtl_gen *g) {
@@ -388,8 +404,8 @@ int nf_rtl_register(rtl_gen *g, int sig, int stage) {
   if (g->oom) return 0;
   g->sigs[id].base_len = g->sigs[sig].base_len;
   g->sigs[sig].reg = id;
-  fprintf(g->fp, "  reg signed [%d:0] %s; always @(posedge clk) %s <= %s;\n", g->sigs[id].width - 1,
-          g->sigs[id].name, g->sigs[id].name, nf_rtl_ref(g, sig));
+  fprintf(g->fp, "  reg signed [%d:0] %s; %s %s <= %s;\n", g->sigs[id].width - 1, g->sigs[id].name,
+          nf_rtl_clocked(g), g->sigs[id].name, nf_rtl_ref(g, sig));
   g->regs += g->sigs[id].width;
   if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, id);
   return id;

@@ -59,6 +59,10 @@ typedef struct rtl_gen {
   const char *layer; /* the layer's name: the prefix of its signal names */
   rtl_bus **buses;
   int n_buses, cap_buses;
+  /* io_stream: the module has a clock-enable input `en` (the stream's
+   * back-pressure freezes it); every register updates only when en is high. */
+  bool en;
+  bool en_used;
 } rtl_gen;
 
 enum { RTL_MAX_LEVELS = 256 };
@@ -108,6 +112,12 @@ void nf_rtl_bus_use(rtl_bus *b, int lo, int len);
  * nothing reads, plus `extra` (e.g. "clk, rst"; NULL for none). Frees the buses. */
 void nf_rtl_sink(rtl_gen *g, const char *extra);
 void nf_rtl_free(rtl_gen *g);
+/* "always @(posedge clk)", or with the module's clock enable
+ * "always @(posedge clk) if (en)": the head of every data register. */
+const char *nf_rtl_clocked(rtl_gen *g);
+/* A valid register: lhs <= next, cleared by rst (`zero` its reset literal);
+ * with the clock enable, reset still acts when en is low. */
+void nf_rtl_valid_reg(rtl_gen *g, const char *lhs, const char *zero, const char *next);
 
 void nf_rtl_term_range(const rtl_gen *g, const rtl_term *t, nf_code *lo, nf_code *hi);
 /* a + b as one adder named `name`. */
@@ -175,6 +185,65 @@ struct nf_rtl_layer_ops {
 
 /* The operations for node L (its kind's, resolved), never NULL. */
 const nf_rtl_layer_ops *nf_rtl_ops_of(const nf_design_layer *L);
+
+/* ---- The pixel stream (IOType io_stream; src/rtl/stream.c) -------------------
+ * The design as the generator builds it: a list of units, each one module.
+ * Without io_stream a unit is a design layer as it is. With io_stream the
+ * layers up to the first Flatten (or the end) form a stream of pixels, one
+ * pixel (all its channels) per beat: a Conv is a window generator (line
+ * buffers and a kh x kw window, src/rtl/stream.c) feeding a Dense over the
+ * window (the convolution's kernel is that Dense's weight matrix), a max
+ * pooling a window generator feeding the comparator tree over the window, a
+ * ZeroPadding a window generator of one pixel, an activation the activation
+ * of one pixel, and the Flatten a collector that gathers a frame's pixels
+ * into the vector the Dense layers after it read. Window generators make
+ * the padded pixels themselves: while one does, every module before it is
+ * frozen by its clock enable (en), and the top's in_ready is low. */
+typedef struct nf_rtl_window {
+  int h, w, c;        /* the frame it reads: h x w pixels of c codes */
+  int kh, kw, sh, sw; /* window and stride */
+  int pad[4];         /* padded pixels: top, bottom, left, right */
+  nf_code *pad_code;  /* [c]: the code a padded cell holds (0, or for max pooling the channel's lowest value) */
+} nf_rtl_window;
+
+typedef struct nf_rtl_unit {
+  nf_design_layer view; /* what the unit's emitter builds: the design layer, or its per-pixel view */
+  int layer;            /* the design layer it belongs to */
+  bool stream;          /* in the pixel stream: the module has the clock enable en */
+  int seg;              /* stream: the enable it takes: en_seg<seg> (seg = window generators before it) */
+  bool has_window;      /* stream: a window generator feeds it */
+  nf_rtl_window win;
+  bool collect;         /* the stream's end: gathers `beats` pixels of view.n_in codes into one vector */
+  int beats;
+  bool own_bias;        /* view.bias allocated here (a Conv without bias) */
+  char inst[NF_NAME_MAX + 16]; /* module and instance suffix */
+} nf_rtl_unit;
+
+typedef struct nf_rtl_units {
+  nf_rtl_unit *u;
+  int n;
+  int n_windows;
+  int stream_end; /* units [0, stream_end) are in the stream (0: none) */
+  int in_beats;   /* input pixels per row (1 without a stream) */
+} nf_rtl_units;
+
+/* The units of d (errors name the layer the stream cannot take). */
+int nf_rtl_units_build(const nf_design *d, nf_rtl_units *us, nf_error *err);
+void nf_rtl_units_free(nf_rtl_units *us);
+/* Value ranges entering unit u's module from the per-channel ranges of the
+ * pixel before its window generator (lo/hi hold c values, grow to the window's). */
+void nf_rtl_window_ranges(const nf_rtl_unit *u, nf_code *lo, nf_code *hi);
+/* Writes <rtl_dir>/<top>_<inst>_window.v; adds its register bits to cost (may be NULL). */
+int nf_rtl_write_window(const char *rtl_dir, const char *top, const nf_rtl_unit *u, nf_rtl_cost *cost, nf_error *err);
+/* The collector's body (ports declared by the caller). */
+int nf_rtl_emit_collector(rtl_gen *g, const nf_rtl_unit *u, int *latency);
+/* Cycle-exact schedule of the stream, rows fed back to back as the
+ * testbench feeds them: the worst latency from a row's first pixel taken to
+ * its output, and the interval between rows once the first rows have set
+ * the window generators' phases (the first intervals can be longer). lat[k]: unit k's module latency; par_latency, par_ii: the
+ * parallel layers after the stream. */
+int nf_rtl_stream_schedule(const nf_rtl_units *us, const int *lat, int par_latency, int par_ii, int *latency,
+                           int *ii, nf_error *err);
 
 int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *L, int levels_per_stage,
                          int *latency);

@@ -1,0 +1,294 @@
+/* The convolutional nodes in the generator, io_parallel (hls4ml's
+ * io_parallel for CNNs: every output pixel at once, II = 1; io_stream builds
+ * them from src/rtl/stream.c's units instead):
+ *  - Conv: the convolution is the Dense y = b + W x over the whole input
+ *    with W[i][j] = kernel[r][q][ch][f] where input i = (iy, ix, ch) lies in
+ *    output j = (oy, ox, f)'s window, else 0 (padding contributes nothing).
+ *    Along a window (kernel rows, columns, channels) the input index grows,
+ *    so the Dense's sum order is the convolution's: its emitter (dense.c:
+ *    CSD shift-add products shared between outputs, balanced trees, placed
+ *    registers) builds it, and its reference is the convolution's.
+ *  - Max pooling: a balanced tree of signed comparisons per output, then the
+ *    casts to accum_t and result_t. No register.
+ *  - ZeroPadding and Flatten/Reshape: wires (zero codes where padded).
+ * A design too large for one parallel Dense view (4 M weight slots) is
+ * refused by name (io_stream takes it). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+
+enum { VIEW_MAX = 1 << 22 };
+
+static void hwc(nf_shape s, int *h, int *w, int *c) { nf_shape_hwc(s, h, w, c); }
+
+/* The Dense that computes convolution L; free its weights and bias with
+ * view_free. */
+static int dense_view(const nf_design_layer *L, nf_design_layer *v, nf_error *err) {
+  *v = *L;
+  v->kind = NF_LAYER_DENSE;
+  v->in_shape = nf_shape_1d(L->n_in);
+  v->out_shape = nf_shape_1d(L->n_out);
+  v->reuse_factor = 1;
+  v->weights = v->bias = NULL;
+  if ((long)L->n_in * L->n_out > VIEW_MAX)
+    return nf_fail(err, NF_EINPUT, "layer '%s': %d x %d values are too many for io_parallel RTL (at most %d weight "
+                                   "slots; IOType io_stream streams it)", L->name, L->n_in, L->n_out, VIEW_MAX);
+  v->weights = nf_calloc((size_t)L->n_in * L->n_out, sizeof *v->weights, err);
+  v->bias = nf_calloc((size_t)L->n_out, sizeof *v->bias, err);
+  if (!v->weights || !v->bias) return NF_EINTERNAL;
+  int h, w, c, ho, wo, nf;
+  hwc(L->in_shape, &h, &w, &c);
+  hwc(L->out_shape, &ho, &wo, &nf);
+  for (int oy = 0; oy < ho; oy++)
+    for (int ox = 0; ox < wo; ox++)
+      for (int f = 0; f < nf; f++) {
+        size_t j = ((size_t)oy * wo + ox) * nf + f;
+        v->bias[j] = L->bias ? L->bias[f] : 0;
+        for (int r = 0; r < L->ksize[0]; r++) {
+          int iy = oy * L->stride[0] + r - L->pad[0];
+          for (int q = 0; q < L->ksize[1]; q++) {
+            int ix = ox * L->stride[1] + q - L->pad[2];
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            for (int ch = 0; ch < c; ch++) {
+              size_t i = ((size_t)iy * w + ix) * c + ch;
+              v->weights[i * L->n_out + j] = L->weights[(((size_t)r * L->ksize[1] + q) * c + ch) * nf + f];
+            }
+          }
+        }
+      }
+  return NF_OK;
+}
+
+static void view_free(nf_design_layer *v) {
+  free(v->weights);
+  free(v->bias);
+}
+
+static int view_check(const nf_design_layer *L, nf_error *err) {
+  nf_design_layer v;
+  int rc = dense_view(L, &v, err);
+  if (!rc) rc = nf_rtl_dense_ops.check(&v, err);
+  view_free(&v);
+  return rc;
+}
+
+static int view_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
+  nf_design_layer v;
+  int rc = dense_view(L, &v, g->err);
+  if (!rc) rc = nf_rtl_dense_ops.emit(g, top, &v, k, latency);
+  view_free(&v);
+  return rc;
+}
+
+/* The reference: per output pixel, the window's values in kernel order
+ * (zeros where padded) through the Dense reference over the window, whose
+ * weights are the kernel [kh][kw][c][f] as [kh*kw*c][f]. */
+static void view_reference(const nf_design_layer *L, const nf_code *x, nf_code *y) {
+  int h, w, c, ho, wo, nf;
+  hwc(L->in_shape, &h, &w, &c);
+  hwc(L->out_shape, &ho, &wo, &nf);
+  int kk = L->ksize[0] * L->ksize[1] * c;
+  nf_code *win = malloc((size_t)kk * sizeof *win);
+  int64_t *zero = calloc((size_t)nf, sizeof *zero);
+  if (!win || !zero) {
+    free(win), free(zero);
+    return;
+  }
+  nf_design_layer v = *L;
+  v.kind = NF_LAYER_DENSE;
+  v.n_in = kk, v.n_out = nf;
+  v.in_shape = nf_shape_1d(kk), v.out_shape = nf_shape_1d(nf);
+  v.reuse_factor = 1;
+  if (!v.bias) v.bias = zero;
+  for (int oy = 0; oy < ho; oy++)
+    for (int ox = 0; ox < wo; ox++) {
+      for (int r = 0; r < L->ksize[0]; r++)
+        for (int q = 0; q < L->ksize[1]; q++) {
+          int iy = oy * L->stride[0] + r - L->pad[0], ix = ox * L->stride[1] + q - L->pad[2];
+          bool in = iy >= 0 && iy < h && ix >= 0 && ix < w;
+          for (int ch = 0; ch < c; ch++)
+            win[(r * L->ksize[1] + q) * c + ch] = in ? x[((size_t)iy * w + ix) * c + ch] : 0;
+        }
+      nf_rtl_dense_ops.reference(&v, win, y + ((size_t)oy * wo + ox) * nf);
+    }
+  free(win), free(zero);
+}
+
+static void conv_describe(FILE *fp, const nf_design_layer *L, long adders) {
+  char tw[96], tb[96], ta[96];
+  nf_fixed_type_format(&L->weight_t, tw, sizeof tw);
+  nf_fixed_type_format(&L->bias_t, tb, sizeof tb);
+  nf_fixed_type_format(&L->accum_t, ta, sizeof ta);
+  fprintf(fp, "//   kernel %dx%d, stride %dx%d, padding %d/%d/%d/%d (top/bottom/left/right), %d filters\n",
+          L->ksize[0], L->ksize[1], L->stride[0], L->stride[1], L->pad[0], L->pad[1], L->pad[2], L->pad[3], L->filters);
+  fprintf(fp, "//   weight_t %s, bias_t %s, accum_t %s\n", tw, tb, ta);
+  fprintf(fp, "//   io_parallel: every output pixel's window sum at once; %ld adders\n", adders);
+}
+
+const nf_rtl_layer_ops nf_rtl_conv_ops = {
+    .what = "Conv",
+    .check = view_check,
+    .emit = view_emit,
+    .describe = conv_describe,
+    .reference = view_reference,
+};
+
+/* ---- Wires: ZeroPadding and Reshape ----------------------------------------- */
+/* The input feeding output k, or -1 for a padded zero. */
+static int wire_source(const nf_design_layer *L, int k) {
+  if (L->kind == NF_LAYER_RESHAPE) return k;
+  int h, w, c, ho, wo, co;
+  hwc(L->in_shape, &h, &w, &c);
+  hwc(L->out_shape, &ho, &wo, &co);
+  int ch = k % c, ox = (k / c) % wo, oy = k / c / wo, iy = oy - L->pad[0], ix = ox - L->pad[2];
+  return iy < 0 || iy >= h || ix < 0 || ix >= w ? -1 : (iy * w + ix) * c + ch;
+}
+
+static int wire_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
+  (void)top, (void)k;
+  *latency = 0;
+  const nf_fixed_type *t = &L->input_t;
+  int W = t->width;
+  rtl_bus *in = nf_rtl_bus_new(g, "in_data", L->n_in * W);
+  fprintf(g->fp, "  // %s: value k of out_data is %s\n", L->kind == NF_LAYER_RESHAPE ? "the same values in a new shape"
+                                                                                     : "zeros around the input",
+          L->kind == NF_LAYER_RESHAPE ? "value k of in_data" : "an input value or the zero code");
+  /* downwards: output j's source i <= j, so ranges move in place without clobbering */
+  for (int j = L->n_out - 1; j >= 0; j--) {
+    int i = wire_source(L, j);
+    if (i < 0) {
+      fprintf(g->fp, "  assign out_data[%d +: %d] = %d'd0;\n", j * W, W, W);
+      if (g->range_lo) g->range_lo[j] = g->range_hi[j] = 0;
+    } else {
+      fprintf(g->fp, "  assign out_data[%d +: %d] = in_data[%d +: %d];\n", j * W, W, i * W, W);
+      nf_rtl_bus_use(in, i * W, W);
+      if (g->range_lo && L->kind == NF_LAYER_ZEROPAD) { /* ranges move with their values */
+        g->range_lo[j] = g->range_lo[i];
+        g->range_hi[j] = g->range_hi[i];
+      }
+    }
+  }
+  fprintf(g->fp, "  assign out_valid = in_valid;\n");
+  nf_rtl_sink(g, "clk, rst");
+  return g->oom ? NF_EINTERNAL : NF_OK;
+}
+
+static void wire_reference(const nf_design_layer *L, const nf_code *x, nf_code *y) {
+  for (int j = 0; j < L->n_out; j++) {
+    int i = wire_source(L, j);
+    y[j] = i < 0 ? 0 : x[i];
+  }
+}
+
+const nf_rtl_layer_ops nf_rtl_zeropad_ops = {.what = "ZeroPadding", .emit = wire_emit, .reference = wire_reference};
+const nf_rtl_layer_ops nf_rtl_reshape_ops = {.what = "Reshape", .emit = wire_emit, .reference = wire_reference};
+
+/* ---- Max pooling ----------------------------------------------------------- */
+/* The inputs of output j's window (those inside the input), into idx; their count. */
+static int pool_cells(const nf_design_layer *L, int j, int *idx) {
+  int h, w, c, ho, wo, co;
+  hwc(L->in_shape, &h, &w, &c);
+  int kh = L->pool_global ? h : L->ksize[0], kw = L->pool_global ? w : L->ksize[1];
+  int sh = L->pool_global ? 1 : L->stride[0], sw = L->pool_global ? 1 : L->stride[1];
+  int pt = L->pool_global ? 0 : L->pad[0], pl = L->pool_global ? 0 : L->pad[2];
+  if (L->pool_global) ho = wo = 1, co = c;
+  else hwc(L->out_shape, &ho, &wo, &co);
+  int ch = j % c, ox = (j / c) % wo, oy = j / c / wo, n = 0;
+  for (int r = 0; r < kh; r++)
+    for (int q = 0; q < kw; q++) {
+      int iy = oy * sh + r - pt, ix = ox * sw + q - pl;
+      if (iy >= 0 && iy < h && ix >= 0 && ix < w) idx[n++] = (iy * w + ix) * c + ch;
+    }
+  return n;
+}
+
+static int window_max(const nf_design_layer *L) {
+  int h, w, c;
+  hwc(L->in_shape, &h, &w, &c);
+  return L->pool_global ? h * w : L->ksize[0] * L->ksize[1];
+}
+
+static int pool_check(const nf_design_layer *L, nf_error *err) {
+  if (L->pool_op != NF_POOL_MAX)
+    return nf_fail(err, NF_EINPUT, "layer '%s': average pooling has no RTL yet (max pooling has)", L->name);
+  return NF_OK;
+}
+
+static int pool_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
+  (void)top, (void)k;
+  *latency = 0;
+  const nf_fixed_type *ti = &L->input_t, *ta = &L->accum_t, *tr = &L->result_t;
+  int fi = nf_fixed_frac_bits(ti), fa = nf_fixed_frac_bits(ta);
+  int n = window_max(L);
+  int *idx = nf_calloc((size_t)n, sizeof *idx, g->err), *sig = nf_calloc((size_t)L->n_in, sizeof *sig, g->err);
+  int *t = nf_calloc((size_t)n, sizeof *t, g->err);
+  if (!idx || !sig || !t) {
+    free(idx), free(sig), free(t);
+    return NF_EINTERNAL;
+  }
+  rtl_bus *in = nf_rtl_bus_new(g, "in_data", L->n_in * ti->width);
+  /* every input first: their value ranges are read before outputs overwrite them */
+  for (int i = 0; i < L->n_in && !g->oom; i++) sig[i] = nf_rtl_dense_input(g, in, i, ti);
+  fprintf(g->fp, "  // <layer>_o<j>_l<level>_<k>: the larger of two codes, a balanced tree per output j over its\n"
+                 "  // window's cells inside the input; then the casts to accum_t and result_t\n");
+  for (int j = 0; j < L->n_out && !g->oom; j++) {
+    int m = pool_cells(L, j, idx);
+    for (int a = 0; a < m; a++) t[a] = sig[idx[a]];
+    for (int level = 1; m > 1 && !g->oom; level++) {
+      int o = 0;
+      for (int a = 0; a + 1 < m; a += 2) {
+        const rtl_sig *x = &g->sigs[t[a]], *y = &g->sigs[t[a + 1]];
+        nf_code lo = x->lo > y->lo ? x->lo : y->lo, hi = x->hi > y->hi ? x->hi : y->hi;
+        int s = nf_rtl_new_sig(g, lo, hi, "%s_o%d_l%d_%d", g->layer, j, level, o);
+        if (g->oom) break;
+        int ws = g->sigs[s].width, wc = x->width > y->width ? x->width : y->width;
+        char xa[2 * RTL_NAME + 80], ya[2 * RTL_NAME + 80], xr[2 * RTL_NAME + 80], yr[2 * RTL_NAME + 80];
+        char e[8 * RTL_NAME + 400];
+        nf_rtl_sext(g, xa, sizeof xa, t[a], wc);
+        nf_rtl_sext(g, ya, sizeof ya, t[a + 1], wc);
+        nf_rtl_ext(g, xr, sizeof xr, t[a], 0, 0, ws);
+        nf_rtl_ext(g, yr, sizeof yr, t[a + 1], 0, 0, ws);
+        snprintf(e, sizeof e, "(%s > %s) ? %s : %s", xa, ya, xr, yr);
+        nf_rtl_wire(g, s, e);
+        t[o++] = s;
+      }
+      if (m & 1) t[o++] = t[m - 1];
+      m = o;
+    }
+    char nm[RTL_NAME], ye[2 * RTL_NAME + 80];
+    snprintf(nm, sizeof nm, "%s_o%d_acc", g->layer, j);
+    int acc = nf_rtl_cast(g, t[0], fi, ta, true, nm);
+    snprintf(nm, sizeof nm, "%s_o%d_res", g->layer, j);
+    int y = nf_rtl_cast(g, acc, fa, tr, true, nm);
+    if (g->oom) break;
+    nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
+    fprintf(g->fp, "  assign out_data[%d +: %d] = %s;\n", j * tr->width, tr->width, ye);
+    rtl_out_range(g, j, y);
+  }
+  fprintf(g->fp, "  assign out_valid = in_valid;\n");
+  nf_rtl_sink(g, "clk, rst");
+  free(idx), free(sig), free(t);
+  return g->oom ? NF_EINTERNAL : NF_OK;
+}
+
+static void pool_reference(const nf_design_layer *L, const nf_code *x, nf_code *y) {
+  int n = window_max(L), *idx = malloc((size_t)n * sizeof *idx);
+  if (!idx) return;
+  for (int j = 0; j < L->n_out; j++) {
+    int m = pool_cells(L, j, idx);
+    nf_code best = x[idx[0]];
+    for (int a = 1; a < m; a++) best = x[idx[a]] > best ? x[idx[a]] : best;
+    nf_code acc = nf_fixed_cast(&L->accum_t, best, &L->input_t);
+    y[j] = nf_fixed_cast(&L->result_t, acc, &L->accum_t);
+  }
+  free(idx);
+}
+
+const nf_rtl_layer_ops nf_rtl_pool_ops = {
+    .what = "MaxPooling",
+    .check = pool_check,
+    .emit = pool_emit,
+    .reference = pool_reference,
+};
