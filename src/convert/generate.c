@@ -151,7 +151,9 @@ char *nf_config_generate(const nf_model *m, nf_granularity g, bool auto_precisio
     }
     ok = ok && cJSON_AddItemToObject(root, "LayerName", names);
   }
-  ok = ok && add_type_str(root, "IOType", "io_parallel") && cJSON_AddNumberToObject(root, "ClockPeriod", 5) &&
+  bool windowed = false;
+  for (int i = 0; i < m->n_layers; i++) windowed |= m->layers[i].kind == NF_LAYER_CONV || m->layers[i].kind == NF_LAYER_POOL;
+  ok = ok && add_type_str(root, "IOType", windowed ? "io_stream" : "io_parallel") && cJSON_AddNumberToObject(root, "ClockPeriod", 5) &&
        add_type_str(root, "Part", "xcvu9p") && add_type_str(root, "ProjectName", "myproject");
   char *text = ok ? cJSON_Print(root) : NULL;
   cJSON_Delete(root);

@@ -33,6 +33,12 @@ lint_ok() { # <name> <project>
 printf 'IOType: io_stream\nModel:\n  Precision: ap_fixed<16,6>\n  ReuseFactor: 1\n' > "$T/stream.yml"
 printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\n  ReuseFactor: 1\n' > "$T/par.yml"
 
+# nnfirm config writes IOType io_stream for a CNN (hls4ml's CNN examples run so), io_parallel for an MLP.
+"$NNFIRM" config "$K/jetTagger_Conv2D_Small.json" > "$T/jet.json" || fail "config jetTagger"
+grep -q '"IOType":[[:space:]]*"io_stream"' "$T/jet.json" && pass || fail "config of a CNN: $(grep IOType "$T/jet.json")"
+"$NNFIRM" config "$K/KERAS_3layer.json" > "$T/mlp.json" || fail "config KERAS_3layer"
+grep -q '"IOType":[[:space:]]*"io_parallel"' "$T/mlp.json" && pass || fail "config of an MLP: $(grep IOType "$T/mlp.json")"
+
 # Conv1D with 'same' padding (the window generators pad), three in a row, then Flatten and Dense.
 expect_status 0 "conv1d io_stream convert" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/stream.yml" -o "$T/s1"
 grep -q '"io_type":[[:space:]]*"io_stream"' "$T/s1/manifest.json" && pass || fail "conv1d: manifest io_type"
