@@ -1,4 +1,4 @@
-/* Calibration of the resource estimator from bench/estimate_calibration.tsv
+/* Calibration of the resource estimator from tests/data/estimate/yosys_counts.tsv
  * (design, set, the generator's counts, Yosys LUT and FF):
  *
  *   bench_fit_estimate TSV            fit the coefficients on the 'cal' rows
@@ -45,7 +45,13 @@ static int read_tsv(const char *path, row *rows) {
   }
   static char head[8192], line[8192];
   char *names[MAX_COLS], *vals[MAX_COLS];
-  int nh = fgets(head, sizeof head, fp) ? split(head, names) : 0;
+  /* '#' lines before the header say where the counts come from */
+  int nh = 0;
+  while (fgets(head, sizeof head, fp))
+    if (head[0] != '#') {
+      nh = split(head, names);
+      break;
+    }
   int cd = col(names, nh, "design"), cs = col(names, nh, "set"), cl = col(names, nh, "yosys_lut"),
       cf = col(names, nh, "yosys_ff");
   if (cd < 0 || cs < 0 || cl < 0 || cf < 0) {
@@ -80,7 +86,7 @@ static int read_tsv(const char *path, row *rows) {
 
 /* The model's columns (as in src/synth/estimate.c). */
 static void lut_features(const nf_rtl_cost *c, double *x) {
-  x[0] = (double)(c->add_bits - c->const_add_bits);
+  x[0] = (double)(c->add_bits - c->const_add_bits); /* .add and .fresh: one coefficient */
   x[1] = (double)c->const_add_bits;
   x[2] = (double)c->sat_bits;
   x[3] = (double)c->relu_bits;
@@ -138,6 +144,9 @@ static void fit(const double *x, const double *y, int n, int k, double *b) {
         for (int q = 0; q < m; q++) a[p * m + q] += w * x[i * k + idx[p]] * x[i * k + idx[q]];
       }
     }
+    /* a touch of ridge: features that move together (e.g. ReLU and saturation
+     * bits in the QAT designs) leave the system solvable */
+    for (int p = 0; p < m; p++) a[p * m + p] *= 1 + 1e-6;
     for (int j = 0; j < k; j++) b[j] = 0;
     if (m == 0 || solve(a, r, m)) return;
     int worst = -1;
@@ -176,19 +185,26 @@ static void print_errors(const row *rows, int n, const double *elut, const doubl
     printf("%-12s %-4s %8.0f %8.0f %+6.1f%% %8.0f %8.0f %+6.1f%% %+6.1f%%\n", rows[i].name, rows[i].set, elut[i],
            rows[i].lut, 100 * (elut[i] / rows[i].lut - 1), eff[i], rows[i].ff, 100 * (eff[i] / rows[i].ff - 1),
            100 * ((elut[i] + eff[i]) / (rows[i].lut + rows[i].ff) - 1));
-  const char *sets[] = {"cal", "held"};
-  for (int s = 0; s < 2; s++) {
+  /* by set, then the held-out designs by size band (Yosys LUT) */
+  static const struct {
+    const char *set;
+    double lo, hi;
+    const char *label;
+  } G[] = {{"cal", 0, 1e12, "all"},         {"held", 0, 1e12, "all"},      {"held", 0, 2000, "< 2k LUT"},
+           {"held", 2000, 20000, "2k-20k LUT"}, {"held", 20000, 1e12, "20k-150k LUT"}};
+  for (size_t s = 0; s < sizeof G / sizeof G[0]; s++) {
     double el[MAX_ROWS], ef[MAX_ROWS], es[MAX_ROWS], ml = 0, mf = 0, ms = 0;
     int m = 0;
     for (int i = 0; i < n; i++) {
-      if (strcmp(rows[i].set, sets[s])) continue;
+      if (strcmp(rows[i].set, G[s].set) || rows[i].lut < G[s].lo || rows[i].lut >= G[s].hi) continue;
       el[m] = fabs(elut[i] / rows[i].lut - 1), ef[m] = fabs(eff[i] / rows[i].ff - 1);
       es[m] = fabs((elut[i] + eff[i]) / (rows[i].lut + rows[i].ff) - 1);
       ml = fmax(ml, el[m]), mf = fmax(mf, ef[m]), ms = fmax(ms, es[m]);
       m++;
     }
-    printf("%-4s (%2d designs): |error| median / max  LUT %.1f%% / %.1f%%  FF %.1f%% / %.1f%%  LUT+FF %.1f%% / %.1f%%\n",
-           sets[s], m, 100 * median(el, m), 100 * ml, 100 * median(ef, m), 100 * mf, 100 * median(es, m), 100 * ms);
+    printf("%-4s %-12s (%2d designs): |error| median / max  LUT %4.1f%% / %4.1f%%  FF %4.1f%% / %4.1f%%  LUT+FF %4.1f%% / %4.1f%%\n",
+           G[s].set, G[s].label, m, 100 * median(el, m), 100 * ml, 100 * median(ef, m), 100 * mf, 100 * median(es, m),
+           100 * ms);
   }
 }
 
@@ -211,7 +227,7 @@ static int run_fit(const row *rows, int n) {
   fit(xf, yf, m, N_FF, bf);
   printf("fitted on %d 'cal' designs (paste into src/synth/estimate.c):\n", m);
   printf("    .add = %.4f, .const_add = %.4f, .sat = %.4f, .relu = %.4f, .mux = %.4f, .mul = %.4f,\n"
-         "    .round = %.4f, .reg = %.4f, .ctrl = 1.0,\n",
+         "    .round = %.4f, .fresh = (.add), .reg = %.4f, .ctrl = 1.0,\n",
          bl[0], bl[1], bl[2], bl[3], bl[4], bl[5], bl[6], bf[0]);
   static double el[MAX_ROWS], ef[MAX_ROWS];
   for (int i = 0; i < n; i++) {
@@ -239,7 +255,7 @@ static int run_report(const row *rows, int n) {
 int main(int argc, char **argv) {
   bool report = argc == 3 && !strcmp(argv[1], "--report");
   if (argc != 2 && !report) {
-    fprintf(stderr, "usage: bench_fit_estimate [--report] estimate_calibration.tsv\n");
+    fprintf(stderr, "usage: bench_fit_estimate [--report] yosys_counts.tsv\n");
     return 2;
   }
   static row rows[MAX_ROWS];

@@ -111,6 +111,8 @@ typedef struct nf_rtl_cost {
   long add_bits;       /* their carry-chain bits: live result bits above the low bits one operand
                           passes through unchanged (x + (y << s) adds from bit s on) */
   long const_add_bits; /* the part of add_bits in adders with a constant operand (bias) */
+  long fresh_add_bits; /* the part of add_bits in adders no operand of which is another adder's
+                          sum (registers, inputs, constants: nothing for synthesis to fold in) */
   long round_bits;     /* rounding increments of casts (x + round-up bit), not in add_bits */
   long sat_bits;       /* saturating casts: bits compared plus bits selected */
   long relu_bits;      /* ReLU select bits */

@@ -161,7 +161,7 @@ void nf_estimate_free(nf_estimate *e);
 void nf_estimate_layer_from_cost(nf_estimate_layer *l, bool use_dsp);
 
 /* The counts as one tab-separated line and its header (the columns of
- * bench/estimate_calibration.tsv); the totals over all layers. */
+ * tests/data/estimate/yosys_counts.tsv); the totals over all layers. */
 void nf_estimate_features_header(char *buf, size_t n);
 void nf_estimate_features_line(const nf_estimate *e, char *buf, size_t n);
 /* Reads counts back from such columns: names[k] / values[k], k < n (other

@@ -1,6 +1,7 @@
 /* Range-tracked Verilog netlist primitives: adders trimmed to the exact range
  * of their result, registers, and the hardware form of an ap_fixed cast. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,13 @@ int nf_rtl_new_sig(rtl_gen *g, nf_code lo, nf_code hi, const char *fmt, ...) {
   s->width = nf_rtl_signed_width(lo, hi);
   s->used = 0;
   s->reg = -1;
+  s->canon = g->n_sigs;
+  s->canon_reg = -1;
+  s->root = -1;
+  s->pass = 0;
+  s->src = -1;
+  s->sum = false;
+  s->rd = s->regd = 0;
   va_list ap;
   va_start(ap, fmt);
   int len = vsnprintf(s->name, sizeof s->name, fmt, ap);
@@ -61,7 +69,7 @@ static void mark(rtl_gen *g, int sig, int hi, int lo) {
   rtl_sig *s = &g->sigs[sig];
   if (lo < 0) lo = 0;
   if (hi > s->width - 1) hi = s->width - 1;
-  for (int b = lo; b <= hi; b++) s->used |= (unsigned __int128)1 << b;
+  for (int b = lo; b <= hi; b++) s->used |= (unsigned __int128)1 << b, s->rd |= (unsigned __int128)1 << b;
 }
 
 const char *nf_rtl_ref(rtl_gen *g, int sig) {
@@ -235,14 +243,6 @@ void nf_rtl_valid_reg(rtl_gen *g, const char *lhs, const char *zero, const char 
   fprintf(g->fp, "  always @(posedge clk) if (rst) %s <= %s; else if (en) %s <= %s;\n", lhs, zero, lhs, next);
 }
 
-void nf_rtl_free(rtl_gen *g) {
-  for (int b = 0; b < g->n_buses; b++) free(g->buses[b]->used), free(g->buses[b]);
-  free(g->buses);
-  g->buses = NULL;
-  g->n_buses = g->cap_buses = 0;
-  free(g->sigs);
-  g->sigs = NULL;
-}
 
 int nf_rtl_live_bits(const rtl_gen *g, int sig) {
   const rtl_sig *s = &g->sigs[sig];
@@ -258,6 +258,13 @@ void nf_rtl_cost_adder(rtl_gen *g, int sig, int pass, bool constant) {
   g->cost->adders++;
   g->cost->add_bits += bits;
   if (constant) g->cost->const_add_bits += bits;
+}
+
+void nf_rtl_cost_adder2(rtl_gen *g, int sig, int pass, bool constant, int a, int b) {
+  if (!g->cost || g->oom) return;
+  long before = g->cost->add_bits;
+  nf_rtl_cost_adder(g, sig, pass, constant);
+  if (!constant && !(a >= 0 && g->sigs[a].sum) && !(b >= 0 && g->sigs[b].sum)) g->cost->fresh_add_bits += g->cost->add_bits - before;
 }
 
 /* DSP48E2 tiles (27x18 signed) for an a-bit by b-bit multiplier. */
@@ -301,6 +308,69 @@ void nf_rtl_term_range(const rtl_gen *g, const rtl_term *t, nf_code *lo, nf_code
 static void operand(rtl_gen *g, const rtl_term *t, int width, char *buf, size_t n) {
   if (t->sig < 0) nf_rtl_literal(buf, n, t->cval * (t->sign < 0 ? -1 : 1), width);
   else nf_rtl_ext(g, buf, n, t->sig, 0, t->shift, width);
+}
+
+/* Identical adders: the same operation on the same signals (or copies of
+ * them, rtl_sig.canon) at the same shifts and width. The generator builds
+ * each tree's partial products on their own, so e.g. 3x = (x << 2) - x
+ * recurs in many products of x; Yosys' opt_merge keeps one of each (and one
+ * of the registers behind them), and so does the cost. */
+typedef struct rtl_cse {
+  int a, b, as, bs, op, width, id;
+  nf_code ac, bc;
+} rtl_cse;
+
+static uint64_t cse_hash(const rtl_cse *k) {
+  uint64_t h = 1469598103934665603ull;
+  const int64_t f[] = {k->a, k->b, k->as, k->bs, k->op, k->width, (int64_t)k->ac, (int64_t)k->bc};
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) h = (h ^ (uint64_t)f[i]) * 1099511628211ull, h ^= h >> 29;
+  return h;
+}
+
+static bool cse_same(const rtl_cse *x, const rtl_cse *y) {
+  return x->a == y->a && x->b == y->b && x->as == y->as && x->bs == y->bs && x->op == y->op &&
+         x->width == y->width && x->ac == y->ac && x->bc == y->bc;
+}
+
+/* Looks the adder up (cost pass only): true when an identical one exists,
+ * then sig becomes its copy; else it is recorded. op: '+', '-' (a - b), 'n' (-a). */
+static bool cse_seen(rtl_gen *g, const rtl_term *ra, const rtl_term *rb, int op, int sig) {
+  if (!g->cost || g->oom) return false;
+  rtl_cse k = {.op = op, .width = g->sigs[sig].width, .id = sig};
+  k.a = ra->sig < 0 ? -1 : g->sigs[ra->sig].canon, k.as = ra->sig < 0 ? 0 : ra->shift, k.ac = ra->sig < 0 ? ra->cval : 0;
+  if (rb) k.b = rb->sig < 0 ? -1 : g->sigs[rb->sig].canon, k.bs = rb->sig < 0 ? 0 : rb->shift, k.bc = rb->sig < 0 ? rb->cval : 0;
+  else k.b = -2;
+  if (op == '+' && (k.b < k.a || (k.b == k.a && (k.bs < k.as || (k.bs == k.as && k.bc < k.ac))))) {
+    int t = k.a, ts = k.as;
+    nf_code tc = k.ac;
+    k.a = k.b, k.as = k.bs, k.ac = k.bc, k.b = t, k.bs = ts, k.bc = tc;
+  }
+  if (2 * (g->n_cse + 1) > g->cap_cse) {
+    int cap = g->cap_cse ? 2 * g->cap_cse : 4096;
+    rtl_cse *t = nf_calloc((size_t)cap, sizeof *t, g->err);
+    if (!t) {
+      g->oom = true;
+      return false;
+    }
+    for (int i = 0; i < g->cap_cse; i++) {
+      if (!g->cse[i].width) continue;
+      size_t j = cse_hash(&g->cse[i]) & (size_t)(cap - 1);
+      while (t[j].width) j = (j + 1) & (size_t)(cap - 1);
+      t[j] = g->cse[i];
+    }
+    free(g->cse);
+    g->cse = t;
+    g->cap_cse = cap;
+  }
+  size_t j = cse_hash(&k) & (size_t)(g->cap_cse - 1);
+  for (; g->cse[j].width; j = (j + 1) & (size_t)(g->cap_cse - 1))
+    if (cse_same(&g->cse[j], &k)) {
+      g->sigs[sig].canon = g->sigs[g->cse[j].id].canon;
+      return true;
+    }
+  g->cse[j] = k;
+  g->n_cse++;
+  return false;
 }
 
 /* a + b as one trimmed adder. Signs are carried, not computed: (-a)+(-b) is
@@ -361,10 +431,22 @@ rtl_term nf_rtl_add(rtl_gen *g, rtl_term a, rtl_term b, const char *name) {
   snprintf(e, sizeof e, "%s %c %s", oa, sub ? '-' : '+', ob);
   nf_rtl_wire(g, id, e);
   g->adders++;
-  /* the low bits below the other operand's lowest possibly-nonzero bit pass through */
+  /* the low bits below the other operand's lowest possibly-nonzero bit pass through, unless the
+   * operand that has them is subtracted: a - (b << s) is a's low s bits, but (a << s) - b is
+   * -b's, which the carry chain computes (only the bits below both are free: zeros) */
   bool constant = ra.sig < 0 || rb.sig < 0;
   int low_a = ra.sig < 0 ? trailing_zeros(ra.cval) : ra.shift, low_b = rb.sig < 0 ? trailing_zeros(rb.cval) : rb.shift;
-  nf_rtl_cost_adder(g, id, low_a > low_b ? low_a : low_b, constant);
+  bool negated_low = sub && low_b < low_a;
+  int pass = negated_low ? low_b : low_a > low_b ? low_a : low_b;
+  if (!cse_seen(g, &ra, &rb, sub ? '-' : '+', id)) nf_rtl_cost_adder2(g, id, pass, constant, ra.sig, rb.sig);
+  g->sigs[id].sum = true;
+  if (g->cost && !g->oom) { /* whose bits the low ones are (a register of them merges with theirs) */
+    const rtl_term *low = low_a <= low_b ? &ra : &rb;
+    rtl_sig *r = &g->sigs[id];
+    r->pass = pass;
+    r->root = negated_low || low->sig < 0 || low->shift != 0 ? -2 : g->sigs[low->sig].canon; /* -2: constant bits */
+    if (low_a == low_b) r->pass = 0, r->root = -1;
+  }
   return (rtl_term){.sig = id, .shift = base, .sign = both_neg ? -1 : 1};
 }
 
@@ -385,18 +467,55 @@ int nf_rtl_materialize(rtl_gen *g, rtl_term t, const char *name) {
   rtl_term mag = t;
   mag.sign = 1;
   operand(g, &mag, w, op, sizeof op);
-  if (t.sign < 0) g->adders++, nf_rtl_cost_adder(g, id, t.shift, false);
+  if (t.sign < 0 && (g->adders++, !cse_seen(g, &mag, NULL, 'n', id))) nf_rtl_cost_adder2(g, id, t.shift, false, t.sig, -1);
+  if (t.sign < 0) g->sigs[id].sum = true;
   snprintf(e, sizeof e, "%s%s", t.sign < 0 ? "-" : "", op);
   nf_rtl_wire(g, id, e);
   return id;
 }
 
+/* The signal and bit that bit b of s is a copy of (through the low bits
+ * adders pass on, rtl_sig.root); -1 when the bit is constant. */
+static int bit_origin(const rtl_gen *g, int s, int *b) {
+  for (int depth = 0; depth < 256; depth++) {
+    const rtl_sig *x = &g->sigs[g->sigs[s].canon];
+    if (*b >= x->pass || x->root == -1) return g->sigs[s].canon;
+    if (x->root == -2) return -1;
+    s = x->root;
+  }
+  return g->sigs[s].canon;
+}
+
+/* Counts the flip-flops of the pipeline registers (nf_rtl_register) once
+ * every reader is known: a bit nothing reads has none (synthesis removes
+ * it), and registers of one input bit share one (synthesis merges them: the
+ * low bits of x * c are x's own in every product of x, a copy of a
+ * signal's register is that register). A register's bits that a later
+ * register copies are read when that one's are. */
+static void cost_registers(rtl_gen *g) {
+  if (!g->cost || g->oom) return;
+  for (int r = g->n_sigs - 1; r >= 0; r--) {
+    rtl_sig *x = &g->sigs[r];
+    if (x->src < 0) continue;
+    unsigned __int128 need = x->rd;
+    int live = nf_rtl_live_bits(g, r);
+    if (g->sigs[x->src].src >= 0) g->sigs[x->src].rd |= need; /* a register of a register */
+    for (int b = 0; b < live && b < 128; b++) {
+      if (!((need >> b) & 1)) continue;
+      int bit = b, o = bit_origin(g, x->src, &bit);
+      if (o < 0) continue;
+      unsigned __int128 m = (unsigned __int128)1 << bit;
+      if (g->sigs[o].regd & m) continue;
+      g->sigs[o].regd |= m;
+      g->cost->reg_bits++;
+    }
+  }
+}
+
 int nf_rtl_register(rtl_gen *g, int sig, int stage) {
   if (g->sigs[sig].reg >= 0) {
-    int id = g->sigs[sig].reg;
-    g->regs += g->sigs[id].width;
-    if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, id);
-    return id;
+    g->regs += g->sigs[g->sigs[sig].reg].width; /* as before; the cost counts it once */
+    return g->sigs[sig].reg;
   }
   char base[RTL_NAME]; /* a copy: nf_rtl_new_sig may move g->sigs */
   snprintf(base, sizeof base, "%.*s", g->sigs[sig].base_len, g->sigs[sig].name);
@@ -404,10 +523,17 @@ int nf_rtl_register(rtl_gen *g, int sig, int stage) {
   if (g->oom) return 0;
   g->sigs[id].base_len = g->sigs[sig].base_len;
   g->sigs[sig].reg = id;
+  unsigned __int128 rd = g->sigs[sig].rd; /* a register's copy is not a reader of its own (cost_registers) */
   fprintf(g->fp, "  reg signed [%d:0] %s; %s %s <= %s;\n", g->sigs[id].width - 1, g->sigs[id].name,
           nf_rtl_clocked(g), g->sigs[id].name, nf_rtl_ref(g, sig));
+  g->sigs[sig].rd = rd;
   g->regs += g->sigs[id].width;
-  if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, id);
+  g->sigs[id].src = sig;
+  if (g->cost) { /* the register of a copy is a copy of the register */
+    int c = g->sigs[sig].canon;
+    if (g->sigs[c].canon_reg >= 0) g->sigs[id].canon = g->sigs[g->sigs[c].canon_reg].canon;
+    else g->sigs[c].canon_reg = id;
+  }
   return id;
 }
 
@@ -639,4 +765,17 @@ int nf_rtl_levels_per_stage(double budget_ns) {
   double room = budget_ns - NF_RTL_REG_NS;
   int k = (int)(room / NF_RTL_ADDER_NS + 1e-9);
   return k < 1 ? 1 : k; /* the clock is too fast for any placement: one level, and synth says so */
+}
+
+void nf_rtl_free(rtl_gen *g) {
+  cost_registers(g);
+  free(g->cse);
+  g->cse = NULL;
+  g->n_cse = g->cap_cse = 0;
+  for (int b = 0; b < g->n_buses; b++) free(g->buses[b]->used), free(g->buses[b]);
+  free(g->buses);
+  g->buses = NULL;
+  g->n_buses = g->cap_buses = 0;
+  free(g->sigs);
+  g->sigs = NULL;
 }

@@ -19,6 +19,20 @@ typedef struct rtl_sig {
   int width;
   int base_len; /* length of the name without its pipeline-register suffix */
   int reg;      /* its pipeline register once emitted, else -1 */
+  /* Cost pass only (g->cost): the first signal that computes the same
+   * function of the same signals (synthesis merges identical cells: the
+   * copies cost nothing), itself when none; and for such a first signal, the
+   * first register of any of its copies (-1: none yet). */
+  int canon, canon_reg;
+  /* Cost pass: the low `pass` bits are those of signal `root` (an adder's
+   * operand they pass through unchanged; root -2: constant bits; -1: none);
+   * src: the signal a pipeline register copies (-1: not one); rd: the bits
+   * something other than a register's copy reads; regd: the bits some
+   * counted flip-flop holds. Flip-flops of one input are merged and unread
+   * ones removed, so a register costs the read bits no other holds. */
+  int root, pass, src;
+  bool sum; /* an adder's result (nf_rtl_add, a negation) */
+  unsigned __int128 rd, regd;
   unsigned __int128 used;
   char name[RTL_NAME];
 } rtl_sig;
@@ -63,6 +77,8 @@ typedef struct rtl_gen {
    * back-pressure freezes it); every register updates only when en is high. */
   bool en;
   bool en_used;
+  struct rtl_cse *cse; /* cost pass: the adders seen, by operands (nf_rtl_add) */
+  int n_cse, cap_cse;
 } rtl_gen;
 
 enum { RTL_MAX_LEVELS = 256 };
@@ -126,14 +142,17 @@ rtl_term nf_rtl_add(rtl_gen *g, rtl_term a, rtl_term b, const char *name);
 int nf_rtl_materialize(rtl_gen *g, rtl_term t, const char *name);
 /* A register of sig, named after sig's base name and pipeline stage:
  * <base>_r<stage>. A signal several trees read (a shared product) gets one
- * register; the cost counts it for every tree, as before sharing (the
- * estimator's calibration counts it so; synthesis merged the copies). */
+ * register, counted once; a register of a copy of a registered signal (see
+ * rtl_sig.canon) costs nothing: synthesis merges flip-flops of one input. */
 int nf_rtl_register(rtl_gen *g, int sig, int stage);
 /* Bits of a signal that are not constant by its range (see nf_rtl_cost). */
 int nf_rtl_live_bits(const rtl_gen *g, int sig);
 /* Counts an adder whose result is sig and whose low `pass` bits come
  * unchanged from one operand (no-op when g->cost is NULL). */
 void nf_rtl_cost_adder(rtl_gen *g, int sig, int pass, bool constant);
+/* The same for an adder of operand signals a and b (-1: a constant), which
+ * also counts fresh_add_bits. */
+void nf_rtl_cost_adder2(rtl_gen *g, int sig, int pass, bool constant, int a, int b);
 /* Counts a variable x variable multiplier of signals x and y. */
 void nf_rtl_cost_multiplier(rtl_gen *g, int x, int y);
 /* Quantizes (and, if `overflow`, handles overflow of) sig, a value with
