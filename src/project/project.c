@@ -87,7 +87,8 @@ static bool manifest_figures(cJSON *m, const nf_project_spec *s, const nf_rtl_in
   if (ok && info)
     ok = cJSON_AddNumberToObject(m, "Wi", info->wi) && cJSON_AddNumberToObject(m, "Wo", info->wo) &&
          cJSON_AddNumberToObject(m, "latency_cycles", info->latency) && cJSON_AddNumberToObject(m, "II", info->ii) &&
-         cJSON_AddNumberToObject(m, "n_inputs", info->n_in) && cJSON_AddNumberToObject(m, "n_outputs", info->n_out);
+         cJSON_AddNumberToObject(m, "n_inputs", info->n_in) && cJSON_AddNumberToObject(m, "n_outputs", info->n_out) &&
+         cJSON_AddNumberToObject(m, "input_beats", info->beats); /* io_stream: pixels per row (else 1) */
   return ok && cJSON_AddStringToObject(m, "top", d->project);
 }
 

@@ -34,6 +34,40 @@ expect_no_file() { # <path> <description>
   if [ -n "$leftovers" ]; then fail "$2: temporary $leftovers left behind"; fi
 }
 
+# json_num <key> <file>: the first number stored under key (nnfirm's --json output, manifest.json).
+json_num() { sed -n "s/.*\"$1\":[[:space:]]*\([-0-9.eE+]*\).*/\1/p" "$2" | head -1; }
+
+# cosim_expect <name> <project> <inputs.csv> <simulator> <rows>: co-simulation on
+# the emulator's codes with 0 mismatches, the rows asked, the RTL reference
+# agreeing, and latency and II equal to the project's manifest.
+cosim_expect() {
+  expect_status 0 "$1: cosim ($4)" -- "$NNFIRM" cosim "$2" --input "$3" --simulator "$4" --rows "$5" --json --quiet
+  expect_eq "$(json_num mismatches "$T/out")" 0 "$1: mismatches ($4)"
+  expect_eq "$(json_num rows "$T/out")" "$5" "$1: rows simulated ($4)"
+  expect_eq "$(json_num reference_disagreements "$T/out")" 0 "$1: emulator vs RTL reference ($4)"
+  grep -q '"expected_from":[[:space:]]*"emulator"' "$T/out" && pass || fail "$1: not compared with the emulator"
+  expect_eq "$(json_num latency_cycles "$T/out")" "$(json_num latency_cycles "$2/manifest.json")" "$1: latency ($4)"
+  expect_eq "$(json_num ii "$T/out")" "$(json_num II "$2/manifest.json")" "$1: II ($4)"
+}
+
+# lint_ok <name> <project>: `verilator --lint-only -Wall` over its rtl/ warns
+# about nothing and `iverilog -Wall` prints nothing; every file opens with a
+# header comment, no signal is anonymous (s<N>), no mux arm is dead.
+lint_ok() {
+  verilator --lint-only -Wall --top-module myproject "$2"/rtl/*.v >"$T/lint.log" 2>&1
+  st=$?
+  n=$(grep -c '^%Warning' "$T/lint.log")
+  if [ "$st" = 0 ] && [ "$n" = 0 ]; then pass; else fail "$1: verilator -Wall: exit $st, $n warnings: $(grep '^%' "$T/lint.log" | head -5)"; fi
+  iverilog -Wall -o "$T/iv.out" "$2"/rtl/*.v >"$T/iv.log" 2>&1
+  st=$?
+  if [ "$st" = 0 ] && [ ! -s "$T/iv.log" ]; then pass; else fail "$1: iverilog -Wall: exit $st: $(head -5 "$T/iv.log")"; fi
+  for f in "$2"/rtl/*.v; do
+    head -1 "$f" | grep -q '^// ' || fail "$1: $(basename "$f") has no header comment"
+  done
+  grep -nE "(wire|reg) (signed )?\[[0-9]+:0\] s[0-9]+\b" "$2"/rtl/*.v >"$T/anon" && fail "$1: anonymous signals: $(head -2 "$T/anon")" || pass
+  grep -nE "1'b[01] \?|\(1'b0 \||\| 1'b0\)" "$2"/rtl/*.v >"$T/dead" && fail "$1: dead mux arms: $(head -2 "$T/dead")" || pass
+}
+
 finish() {
   echo "$PASSES passed, $FAILS failed"
   [ "$FAILS" = 0 ]

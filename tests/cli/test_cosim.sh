@@ -9,18 +9,7 @@ X=$TESTDATA/refs/inputs16.csv
 ROWS=20
 [ -n "${NNFIRM_SANITIZED:-}" ] && ROWS=8
 
-json_num() { sed -n "s/.*\"$1\":[[:space:]]*\([0-9.]*\).*/\1/p" "$2" | head -1; }
-
-# cosim_ok <name> <project> <simulator> <rows>
-cosim_ok() {
-  expect_status 0 "$1: cosim ($3)" -- "$NNFIRM" cosim "$2" --input "$X" --simulator "$3" --rows "$4" --json --quiet
-  expect_eq "$(json_num mismatches "$T/out")" 0 "$1: mismatches ($3)"
-  expect_eq "$(json_num rows "$T/out")" "$4" "$1: rows simulated ($3)"
-  expect_eq "$(json_num reference_disagreements "$T/out")" 0 "$1: emulator vs RTL reference ($3)"
-  grep -q '"expected_from":[[:space:]]*"emulator"' "$T/out" && pass || fail "$1: not compared with the emulator"
-  expect_eq "$(json_num latency_cycles "$T/out")" "$(json_num latency_cycles "$2/manifest.json")" "$1: latency ($3)"
-  expect_eq "$(json_num ii "$T/out")" "$(json_num II "$2/manifest.json")" "$1: II ($3)"
-}
+cosim_ok() { cosim_expect "$1" "$2" "$X" "$3" "$4"; } # <name> <project> <simulator> <rows>
 
 printf 'Model:\n  Precision: ap_fixed<6,3>\nLayerType:\n  Dense:\n    Precision:\n      weight: ap_fixed<6,1>\n      bias: ap_fixed<6,1>\n      accum: ap_fixed<12,5>\n' > "$T/c6.yml"
 printf 'Model:\n  Precision: ap_fixed<16,6>\n  ReuseFactor: 4\n' > "$T/rf4.yml"

@@ -9,23 +9,6 @@ K=$TESTDATA/models/keras
 command -v verilator >/dev/null 2>&1 || { fail "verilator not installed (scripts/install-deps.sh installs it)"; finish; exit 1; }
 command -v iverilog >/dev/null 2>&1 || { fail "iverilog not installed (scripts/install-deps.sh installs it)"; finish; exit 1; }
 
-# lint_ok <name> <project>
-lint_ok() {
-  verilator --lint-only -Wall --top-module myproject "$2"/rtl/*.v >"$T/lint.log" 2>&1
-  st=$?
-  n=$(grep -c '^%Warning' "$T/lint.log")
-  if [ "$st" = 0 ] && [ "$n" = 0 ]; then pass; else fail "$1: verilator -Wall: exit $st, $n warnings: $(grep '^%' "$T/lint.log" | head -5)"; fi
-  iverilog -Wall -o "$T/iv.out" "$2"/rtl/*.v >"$T/iv.log" 2>&1
-  st=$?
-  if [ "$st" = 0 ] && [ ! -s "$T/iv.log" ]; then pass; else fail "$1: iverilog -Wall: exit $st: $(head -5 "$T/iv.log")"; fi
-  # readability: a header comment opens every file, no anonymous s<N>, no constant mux conditions
-  for f in "$2"/rtl/*.v; do
-    head -1 "$f" | grep -q '^// ' || fail "$1: $(basename "$f") has no header comment"
-  done
-  grep -nE "(wire|reg) (signed )?\[[0-9]+:0\] s[0-9]+\b" "$2"/rtl/*.v >"$T/anon" && fail "$1: anonymous signals: $(head -2 "$T/anon")" || pass
-  grep -nE "1'b[01] \?|\(1'b0 \||\| 1'b0\)" "$2"/rtl/*.v >"$T/dead" && fail "$1: dead mux arms: $(head -2 "$T/dead")" || pass
-}
-
 convert() { # <name> <dir> <convert args...>
   what=$1 dir=$2
   shift 2
