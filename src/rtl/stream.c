@@ -137,7 +137,9 @@ static int stream_units(const nf_design *d, nf_rtl_units *us, nf_error *err) {
     h = ho, w = wo;
   }
   us->stream_end = us->n;
-  if (l < d->n_hw || h * w > 1) { /* a Flatten (or the design's end): the collector */
+  /* a Flatten, or the design's end inside an image: the collector (a layer after a one-pixel frame, e.g.
+   * a Dense after global pooling, reads the pixel itself) */
+  if (l < d->n_hw ? d->layers[l].kind == NF_LAYER_RESHAPE : h * w > 1) {
     const nf_design_layer *L = &d->layers[l < d->n_hw ? l : d->n_hw - 1];
     nf_rtl_unit *u = add_unit(us, d, l < d->n_hw ? l : d->n_hw - 1, err);
     if (!u) return NF_EINTERNAL;
