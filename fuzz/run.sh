@@ -29,6 +29,7 @@ case $name in
   keras_config)  seed "$data"/models/keras/*.json ;;
   keras_h5)      seed "$data"/models/keras/hgq_jet_classifier.h5 ;;
   keras_weights) seed "$data"/models/keras/*_weights.h5 ;;
+  keras_v3)      seed "$data"/models/keras/*.keras ;;
   onnx)          seed "$data"/models/onnx/*.onnx ;;
   config)        seed "$data"/models/keras/*.yml "$data"/projects/v1_tiny/config.json ;;
   matrix)        seed "$data"/refs/*.csv ;;

@@ -13,6 +13,7 @@ typedef enum { KERAS_W_DENSE, KERAS_W_BATCHNORM, KERAS_W_FPQ } keras_weight_kind
 /* A layer of the config that owns weights, to be filled from HDF5. */
 typedef struct keras_pending {
   char name[NF_NAME_MAX]; /* the Keras layer name (HDF5 group) */
+  char cls[NF_NAME_MAX];  /* its class_name (Keras 3 names weight groups after it) */
   int layer;              /* index in the model */
   keras_weight_kind kind;
   bool has_gamma, has_beta; /* BatchNormalization scale / center */

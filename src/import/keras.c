@@ -1,5 +1,6 @@
 /* Keras entry points: JSON + HDF5 weights, full-model .h5, Keras 3 .keras. */
 #include <hdf5.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -120,7 +121,21 @@ static int zip_member(zip_t *z, const char *path, const char *name, char **data,
 int nf_import_keras_v3(const char *path, nf_model **out, nf_error *err) {
   int zerr = 0;
   zip_t *z = zip_open(path, ZIP_RDONLY, &zerr);
-  if (!z) return nf_fail(err, NF_EINPUT, "%s: not a readable zip archive (.keras files are zips)", path);
+  if (!z) {
+    zip_error_t ze;
+    zip_error_init_with_code(&ze, zerr);
+    /* A file that opens as a zip but lacks the directory at its end was cut short. */
+    char head[4] = {0};
+    FILE *fp = zerr == ZIP_ER_NOZIP ? fopen(path, "rb") : NULL;
+    bool cut = fp && fread(head, 1, 4, fp) == 4 && !memcmp(head, "PK\3\4", 4);
+    if (fp) fclose(fp);
+    int rc = cut ? nf_fail(err, NF_EINPUT, "%s: zip archive without its central directory at the end of the file "
+                                           "(truncated .keras file?)", path)
+                 : nf_fail(err, NF_EINPUT, "%s: not a readable zip archive (.keras files are zips): %s", path,
+                           zip_error_strerror(&ze));
+    zip_error_fini(&ze);
+    return rc;
+  }
   char *config = NULL, *weights = NULL;
   size_t clen = 0, wlen = 0;
   int rc = zip_member(z, path, "config.json", &config, &clen, err);

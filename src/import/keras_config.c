@@ -250,6 +250,7 @@ int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model *
     memset(p, 0, sizeof *p);
     p->layer = -1;
     snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->cls, sizeof p->cls, "%s", cls);
     bool windowed = false;
     if (!strcmp(cls, "InputLayer")) {
       snprintf(m->input_name, sizeof m->input_name, "%s", name);

@@ -198,18 +198,94 @@ static int load_keras2_layer(hid_t root, const char *path, nf_layer *l, const ke
   return rc;
 }
 
-static int load_keras3_layer(hid_t root, const char *path, nf_layer *l, const keras_pending *p, nf_error *err) {
-  char vars[256];
-  snprintf(vars, sizeof vars, "layers/%s/vars", p->name);
-  if (!link_exists(root, vars)) return nf_fail(err, NF_EINPUT, "%s: no weights for layer '%s'", path, p->name);
+/* Keras 3's key for a class: its name in snake case ("QDense" -> "q_dense",
+ * "BatchNormalization" -> "batch_normalization", "Conv2D" -> "conv2d"). */
+static void snake_case(const char *cls, char *out, size_t n) {
+  size_t o = 0, len = strlen(cls);
+  for (size_t i = 0; i < len && o + 2 < n; i++) {
+    char c = cls[i];
+    bool upper = c >= 'A' && c <= 'Z';
+    bool lower_next = i + 1 < len && cls[i + 1] >= 'a' && cls[i + 1] <= 'z';
+    bool lower_prev = i > 0 && cls[i - 1] >= 'a' && cls[i - 1] <= 'z';
+    if (upper && i > 0 && (lower_next || lower_prev)) out[o++] = '_';
+    out[o++] = upper ? (char)(c - 'A' + 'a') : c;
+  }
+  out[o] = '\0';
+}
+
+/* The "name" attribute Keras 3 writes on a layer's vars group (the layer's
+ * own name), or "" when the group has none. */
+static void vars_name(hid_t root, const char *vars, char *out, size_t n, const char *path) {
+  out[0] = '\0';
+  if (!link_exists(root, vars)) return;
+  hid_t g = H5Gopen2(root, vars, H5P_DEFAULT);
+  if (g < 0) return;
+  char **list;
+  int count;
+  nf_error scratch = {0};
+  if (H5Aexists(g, "name") > 0 && !read_string_attr(g, "name", &list, &count, path, &scratch)) {
+    if (count == 1) snprintf(out, n, "%s", list[0]);
+    free_strings(list, count);
+  }
+  H5Gclose(g);
+}
+
+/* Where a Keras 3 file keeps layer p's variables: the group under layers/
+ * whose vars are named after the layer (Keras 3.x writes that name); else
+ * the group Keras 3 names after the class, counted in model order
+ * ("q_dense", "q_dense_1", ...: index = earlier layers of that class), when
+ * it is not named after another layer; else layers/<layer name>. */
+static int keras3_vars(hid_t root, const char *path, const keras_pending *all, int index, char *vars, size_t n,
+                       nf_error *err) {
+  const keras_pending *p = &all[index];
+  char got[NF_NAME_MAX];
+  hid_t layers = link_exists(root, "layers") ? H5Gopen2(root, "layers", H5P_DEFAULT) : -1;
+  H5G_info_t info;
+  if (layers >= 0 && H5Gget_info(layers, &info) >= 0 && info.nlinks < 100000) {
+    for (hsize_t k = 0; k < info.nlinks; k++) {
+      char child[200];
+      ssize_t len = H5Lget_name_by_idx(layers, ".", H5_INDEX_NAME, H5_ITER_INC, k, child, sizeof child, H5P_DEFAULT);
+      if (len <= 0 || (size_t)len >= sizeof child) continue;
+      snprintf(vars, n, "layers/%s/vars", child);
+      vars_name(root, vars, got, sizeof got, path);
+      if (!strcmp(got, p->name)) {
+        H5Gclose(layers);
+        return NF_OK;
+      }
+    }
+  }
+  if (layers >= 0) H5Gclose(layers);
+  int same = 0;
+  for (int i = 0; i < index; i++) same += !strcmp(all[i].cls, p->cls);
+  char key[2 * NF_NAME_MAX];
+  snake_case(p->cls, key, sizeof key);
+  if (same) snprintf(key + strlen(key), sizeof key - strlen(key), "_%d", same);
+  snprintf(vars, n, "layers/%s/vars", key);
+  if (link_exists(root, vars)) {
+    vars_name(root, vars, got, sizeof got, path);
+    if (!got[0] || !strcmp(got, p->name)) return NF_OK;
+  }
+  snprintf(vars, n, "layers/%s/vars", p->name);
+  if (link_exists(root, vars)) return NF_OK;
+  return nf_fail(err, NF_EINPUT,
+                 "%s: no weights for layer '%s' (no vars group under layers/ named '%s', nor layers/%s or layers/%s)",
+                 path, p->name, p->name, key, p->name);
+}
+
+static int load_keras3_layer(hid_t root, const char *path, nf_layer *l, const keras_pending *all, int index,
+                             nf_error *err) {
+  const keras_pending *p = &all[index];
+  char vars[512];
+  int rc = keras3_vars(root, path, all, index, vars, sizeof vars, err);
+  if (rc) return rc;
   float *dst[4];
   size_t len[4];
   const char *roles[4];
   int nt = layer_targets(l, p, dst, len, roles);
   for (int t = 0; t < nt; t++) {
-    char d[300];
+    char d[600];
     snprintf(d, sizeof d, "%s/%d", vars, t);
-    int rc = read_floats(root, d, dst[t], len[t], path, p->name, err);
+    rc = read_floats(root, d, dst[t], len[t], path, p->name, err);
     if (rc) return rc;
   }
   return NF_OK;
@@ -225,7 +301,7 @@ int nf_keras_load_weights(long long file_id, const char *path, nf_model *m, cons
   int rc = NF_OK;
   for (int i = 0; i < n && !rc; i++) {
     nf_layer *l = &m->layers[p[i].layer];
-    rc = keras3 ? load_keras3_layer(root, path, l, &p[i], err) : load_keras2_layer(root, path, l, &p[i], err);
+    rc = keras3 ? load_keras3_layer(root, path, l, p, i, err) : load_keras2_layer(root, path, l, &p[i], err);
   }
   H5Gclose(root);
   return rc;
