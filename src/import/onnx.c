@@ -27,6 +27,8 @@
 typedef struct {
   const char *name;
   const Onnx__TensorProto *t;
+  bool quantized;  /* the values of a QONNX quantizer on a constant (folded at import) */
+  nf_quantizer q;  /* the type it declares (kind NONE: none that QKeras' quantized_bits spells) */
 } named_tensor;
 
 typedef struct {
@@ -39,6 +41,8 @@ typedef struct {
   bool channels_first; /* ONNX sees the (channels-last) values as (N, C, ...) */
   int *row_perm;       /* after a channels-first Flatten: ONNX index -> nnfirm index, for the next Dense */
   int n_perm;
+  Onnx__TensorProto **owned; /* constants the importer computed (folded QONNX quantizers, transposes) */
+  int n_owned, cap_owned;
   nf_error *err;
 } onnx_ctx;
 
@@ -55,8 +59,14 @@ static int add_const(onnx_ctx *c, const char *name, const Onnx__TensorProto *t) 
     c->consts = n;
     c->cap_consts = cap;
   }
-  c->consts[c->n_consts++] = (named_tensor){name, t};
+  c->consts[c->n_consts++] = (named_tensor){.name = name, .t = t};
   return NF_OK;
+}
+
+static const named_tensor *find_named(const onnx_ctx *c, const char *name) {
+  for (int i = c->n_consts - 1; i >= 0; i--)
+    if (name && !strcmp(c->consts[i].name, name)) return &c->consts[i];
+  return NULL;
 }
 
 static const Onnx__TensorProto *find_const(const onnx_ctx *c, const char *name) {
@@ -144,6 +154,523 @@ static void layer_name(const Onnx__NodeProto *n, int index, char *buf, size_t le
     if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))) *p = '_';
 }
 
+/* An ints attribute of up to max values into out; its count, or -1 when
+ * absent (-2 when malformed). */
+static int attr_ints(const Onnx__NodeProto *n, const char *name, long *out, int max) {
+  const Onnx__AttributeProto *a = attr(n, name);
+  if (!a) return -1;
+  if (a->n_ints > (size_t)max) return -2;
+  for (size_t i = 0; i < a->n_ints; i++) {
+    if (a->ints[i] < -(1 << 20) || a->ints[i] > (1 << 20)) return -2;
+    out[i] = (long)a->ints[i];
+  }
+  return (int)a->n_ints;
+}
+
+/* ---- QONNX: Quant, BipolarQuant, Trunc ---------------------------------------
+ *
+ * The QONNX operators (GitHub fastmachinelearning/qonnx, its custom_op/general
+ * and docs/qonnx-custom-ops), with s the scale, z the zero point, b the bit
+ * width and r the rounding mode:
+ *   Quant(x)        = (clip(r(x / s + z), lo, hi) - z) s, lo/hi the b-bit
+ *                     integer range (signed: -2^(b-1) (+1 when narrow) ..
+ *                     2^(b-1) - 1; unsigned: 0 .. 2^b - 1 (- 1 when narrow));
+ *                     a 1-bit signed Quant gives +s where x / s + z >= 0, else -s;
+ *   BipolarQuant(x) = +s where x >= 0, else -s;
+ *   Trunc(x)        = (r(clip(R(x / s + z) / T, lo, hi)) - z / T) s_out, R half
+ *                     to even, T = 2^round(log2(s_out / s)), lo/hi of the output
+ *                     bit width (inputs x, s, z, b_in, s_out, z_out, b_out).
+ * r: ROUND = HALF_EVEN, CEIL, FLOOR, UP (away from zero), DOWN = ROUND_TO_ZERO,
+ * HALF_UP (halves away from zero), HALF_DOWN (halves toward zero). Clipping to
+ * whole bounds before a monotone rounding equals rounding, then saturating.
+ *
+ * nnfirm takes them where they are fixed-point types: every scale a power of
+ * two 2^-f and every zero point 0; otherwise the node is refused by name.
+ * - On a constant (a weight or bias initializer), the quantizer is computed
+ *   at import (exactly: x 2^f is exact in double) and the Dense / Conv that
+ *   uses the result gets the declared type as its weight or bias quantizer:
+ *   quantized_bits(b, b - 1 - f) signed (ap_fixed<b, b - f>), quantized_bits(b,
+ *   b - f, keep_negative=0) unsigned (ap_ufixed<b, b - f>), ap_fixed<2, 1 - f>
+ *   for +-s; where that does not hold the values (per-channel scales, f < 0)
+ *   the narrowest signed quantized_bits that does.
+ * - On the activation, a Quant becomes a FixedPointQuantizer layer (fpq.c):
+ *   ap_fixed<b, b - f> (ap_ufixed when unsigned) in the rounding mode (ROUND
+ *   -> RND_CONV, FLOOR -> TRN, DOWN -> TRN_ZERO, HALF_UP -> RND_INF,
+ *   HALF_DOWN -> RND_ZERO) saturating (SAT; SAT_SYM when signed and narrow),
+ *   one type for the tensor or one per feature. A ReLU right before it is
+ *   absorbed: an unsigned Quant clips negative values to 0 already, and a
+ *   signed b-bit Quant of values >= 0 is the unsigned (b - 1)-bit one.
+ *   A Trunc becomes two quantizers: the input's grid s rounded half to even
+ *   and saturated on a range beyond T (lo, hi) (which the second one clips
+ *   anyway), then the output's grid s T in its mode. CEIL and UP (no ap_fixed
+ *   mode), narrow unsigned and bipolar activations are refused by name. */
+
+enum { QX_QUANT, QX_BIPOLAR, QX_TRUNC };
+typedef enum { RM_HALF_EVEN, RM_CEIL, RM_FLOOR, RM_UP, RM_DOWN, RM_HALF_UP, RM_HALF_DOWN } qx_round;
+
+typedef struct {
+  int op;
+  const Onnx__TensorProto *scale_t; /* the (input) scale's tensor, for its shape */
+  double *scale;                    /* [n_scale] (Trunc: the output scale's f is f_out) */
+  size_t n_scale;
+  int bits, bits_in;                /* Quant / Trunc output; Trunc input */
+  bool is_signed, narrow;
+  qx_round mode;
+  int t_shift;                      /* Trunc: log2 T */
+} qx_params;
+
+/* Reads a constant of any number type as doubles: *out (allocated) of *n values. */
+static int const_doubles(onnx_ctx *c, const char *tname, double **out, size_t *n, const char *layer, const char *what) {
+  const Onnx__TensorProto *t = find_const(c, tname);
+  if (!t) return nf_fail(c->err, NF_EINPUT, "%s: node '%s': the %s '%s' is not a constant (QONNX quantizers need "
+                                            "constant parameters)", c->origin, layer, what, tname ? tname : "");
+  size_t k = tensor_size(t);
+  if (k == (size_t)-1 || k > (1u << 24))
+    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': the %s has a bad shape", c->origin, layer, what);
+  double *v = nf_malloc((k ? k : 1) * sizeof *v, c->err);
+  if (!v) return NF_EINTERNAL;
+  int type = t->has_data_type ? t->data_type : 0, bytes = 0;
+  bool ok = false;
+  if (type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) {
+    float *f = nf_malloc((k ? k : 1) * sizeof *f, c->err);
+    if (!f) {
+      free(v);
+      return NF_EINTERNAL;
+    }
+    int rc = tensor_values(c, t, k, 1.0, f, layer, what);
+    for (size_t i = 0; !rc && i < k; i++) v[i] = f[i];
+    free(f);
+    if (rc) {
+      free(v);
+      return rc;
+    }
+    ok = true;
+  } else if (type == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE) {
+    bytes = 8;
+    if (!t->has_raw_data && t->n_double_data == k) {
+      for (size_t i = 0; i < k; i++) v[i] = t->double_data[i];
+      ok = true;
+    }
+  } else if (type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64) {
+    bytes = -8;
+    if (!t->has_raw_data && t->n_int64_data == k) {
+      for (size_t i = 0; i < k; i++) v[i] = (double)t->int64_data[i];
+      ok = true;
+    }
+  } else if (type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32) {
+    bytes = -4;
+    if (!t->has_raw_data && t->n_int32_data == k) {
+      for (size_t i = 0; i < k; i++) v[i] = t->int32_data[i];
+      ok = true;
+    }
+  }
+  if (!ok && bytes && t->has_raw_data && t->raw_data.len == k * (size_t)abs(bytes)) {
+    size_t w = (size_t)abs(bytes);
+    for (size_t i = 0; i < k; i++) {
+      uint64_t u = 0;
+      for (size_t b = w; b-- > 0;) u = u << 8 | t->raw_data.data[w * i + b];
+      if (bytes == 8) memcpy(&v[i], &u, 8);
+      else if (bytes == -8) v[i] = (double)(int64_t)u;
+      else v[i] = (double)(int32_t)(uint32_t)u;
+    }
+    ok = true;
+  }
+  if (!ok) {
+    free(v);
+    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': the %s '%s' has an unsupported data type %d or missing data",
+                   c->origin, layer, what, tname, type);
+  }
+  *out = v;
+  *n = k;
+  return NF_OK;
+}
+
+/* f with s = 2^-f, or false when s is not a positive power of two. */
+static bool pow2_frac(double s, int *f) {
+  int e;
+  if (!(s > 0) || !isfinite(s) || frexp(s, &e) != 0.5) return false;
+  *f = 1 - e;
+  return true;
+}
+
+static int parse_round(onnx_ctx *c, const Onnx__NodeProto *n, const char *name, const char *dflt, qx_round *out) {
+  static const char *const NAMES[] = {"ROUND", "CEIL", "FLOOR", "UP", "DOWN", "HALF_UP", "HALF_DOWN", "HALF_EVEN",
+                                      "ROUND_TO_ZERO"};
+  static const qx_round MODES[] = {RM_HALF_EVEN, RM_CEIL, RM_FLOOR, RM_UP, RM_DOWN, RM_HALF_UP, RM_HALF_DOWN,
+                                   RM_HALF_EVEN, RM_DOWN};
+  const Onnx__AttributeProto *a = attr(n, "rounding_mode");
+  char s[32] = "";
+  if (a && a->has_s) {
+    size_t len = a->s.len < sizeof s - 1 ? a->s.len : sizeof s - 1;
+    for (size_t i = 0; i < len; i++) s[i] = (char)(a->s.data[i] >= 'a' && a->s.data[i] <= 'z' ? a->s.data[i] - 32 : a->s.data[i]);
+    s[len] = 0;
+  } else {
+    snprintf(s, sizeof s, "%s", dflt);
+  }
+  for (size_t i = 0; i < sizeof NAMES / sizeof *NAMES; i++)
+    if (!strcmp(s, NAMES[i])) {
+      *out = MODES[i];
+      return NF_OK;
+    }
+  return nf_fail(c->err, NF_EINPUT, "%s: node '%s': unknown rounding_mode '%s' (ROUND, CEIL, FLOOR, UP, DOWN, HALF_UP, "
+                                    "HALF_DOWN, ROUND_TO_ZERO)", c->origin, name, s);
+}
+
+/* A whole-number bit width input in 1..max. */
+static int read_bits(onnx_ctx *c, const char *tname, const char *name, const char *what, int max, int *out) {
+  double *v;
+  size_t k;
+  int rc = const_doubles(c, tname, &v, &k, name, what);
+  if (rc) return rc;
+  double b = k == 1 ? v[0] : -1;
+  free(v);
+  if (!(b >= 1 && b <= max) || b != floor(b))
+    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': the %s must be one whole number of 1 to %d bits", c->origin, name,
+                   what, max);
+  *out = (int)b;
+  return NF_OK;
+}
+
+/* Checks a zero point: every value 0. */
+static int check_zero_point(onnx_ctx *c, const char *tname, const char *name) {
+  double *v;
+  size_t k;
+  int rc = const_doubles(c, tname, &v, &k, name, "zero point");
+  for (size_t i = 0; !rc && i < k; i++)
+    if (v[i] != 0)
+      rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': zero point %.9g (element %zu) is not 0: nnfirm maps QONNX "
+                                      "quantizers to fixed-point types, which have none", c->origin, name, v[i], i);
+  free(v);
+  return rc;
+}
+
+/* Reads and checks a scale: every value a power of two. */
+static int read_scale(onnx_ctx *c, const char *tname, const char *name, const char *what, double **out, size_t *n) {
+  int rc = const_doubles(c, tname, out, n, name, what);
+  int f;
+  for (size_t i = 0; !rc && i < *n; i++)
+    if (!pow2_frac((*out)[i], &f) || f < -64 || f > 64) {
+      rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': %s %.9g (element %zu) is not a power of two: nnfirm maps QONNX "
+                                      "quantizers to fixed-point types, whose steps are powers of two", c->origin, name,
+                   what, (*out)[i], i);
+      free(*out);
+      *out = NULL;
+    }
+  if (!rc && *n == 0) {
+    free(*out);
+    *out = NULL;
+    rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': empty %s", c->origin, name, what);
+  }
+  return rc;
+}
+
+static int qx_read(onnx_ctx *c, const Onnx__NodeProto *n, const char *name, qx_params *p) {
+  const char *op = n->op_type;
+  *p = (qx_params){.op = !strcmp(op, "Quant") ? QX_QUANT : !strcmp(op, "BipolarQuant") ? QX_BIPOLAR : QX_TRUNC};
+  size_t need = p->op == QX_QUANT ? 4 : p->op == QX_BIPOLAR ? 2 : 7;
+  if (n->n_input != need) {
+    if (p->op == QX_TRUNC && n->n_input == 5)
+      return nf_fail(c->err, NF_EINPUT, "%s: node '%s': Trunc with 5 inputs (QONNX's first version, no output scale) "
+                                        "is not supported; re-export with an output scale", c->origin, name);
+    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': %s needs %zu inputs, has %zu", c->origin, name, op, need, n->n_input);
+  }
+  p->scale_t = find_const(c, n->input[1]);
+  int rc = read_scale(c, n->input[1], name, "scale", &p->scale, &p->n_scale);
+  if (rc || p->op == QX_BIPOLAR) return rc;
+  rc = check_zero_point(c, n->input[2], name);
+  if (!rc) rc = read_bits(c, n->input[3], name, p->op == QX_QUANT ? "bit width" : "input bit width", 32,
+                          p->op == QX_QUANT ? &p->bits : &p->bits_in);
+  p->is_signed = attr_int(n, "signed", 1) != 0;
+  p->narrow = attr_int(n, "narrow", 0) != 0;
+  if (!rc) rc = parse_round(c, n, name, p->op == QX_QUANT ? "ROUND" : "FLOOR", &p->mode);
+  if (!rc && p->op == QX_TRUNC) {
+    double *so = NULL;
+    size_t nso = 0;
+    rc = read_scale(c, n->input[4], name, "output scale", &so, &nso);
+    if (!rc) rc = check_zero_point(c, n->input[5], name);
+    if (!rc) rc = read_bits(c, n->input[6], name, "output bit width", 32, &p->bits);
+    if (!rc && (nso != 1 || p->n_scale != 1))
+      rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': Trunc with per-channel scales is not supported", c->origin, name);
+    int fi = 0, fo = 0;
+    if (!rc) {
+      pow2_frac(p->scale[0], &fi);
+      pow2_frac(so[0], &fo);
+      p->t_shift = fi - fo; /* T = s_out / s */
+      if (p->t_shift < 0 || p->t_shift > 32)
+        rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': Trunc's output scale %.9g is not the input scale %.9g times "
+                                        "2^0..2^32", c->origin, name, so[0], p->scale[0]);
+      p->scale[0] = so[0]; /* from here on the output's grid */
+    }
+    free(so);
+  }
+  if (rc) {
+    free(p->scale);
+    p->scale = NULL;
+  }
+  return rc;
+}
+
+static double qx_round_whole(double v, qx_round m) {
+  switch (m) {
+  case RM_HALF_EVEN: return nearbyint(v);
+  case RM_CEIL: return ceil(v);
+  case RM_FLOOR: return floor(v);
+  case RM_UP: return v < 0 ? floor(v) : ceil(v);
+  case RM_DOWN: return trunc(v);
+  case RM_HALF_UP: return round(v);
+  case RM_HALF_DOWN: return v >= 0 ? ceil(v - 0.5) : floor(v + 0.5);
+  }
+  return v;
+}
+
+static void qx_range(const qx_params *p, double *lo, double *hi) {
+  *lo = p->is_signed ? -ldexp(1, p->bits - 1) + (p->narrow ? 1 : 0) : 0;
+  *hi = p->is_signed ? ldexp(1, p->bits - 1) - 1 : ldexp(1, p->bits) - 1 - (p->narrow ? 1 : 0);
+}
+
+/* The quantizer's value of x with scale s (exact: s is a power of two). */
+static double qx_value(const qx_params *p, double x, double s) {
+  if (p->op == QX_BIPOLAR || (p->op == QX_QUANT && p->bits == 1 && p->is_signed)) return x / s >= 0 ? s : -s;
+  double lo, hi;
+  qx_range(p, &lo, &hi);
+  if (p->op == QX_TRUNC) { /* s is the output scale: x / s_in = x / s * T */
+    double y = ldexp(nearbyint(ldexp(x / s, p->t_shift)), -p->t_shift);
+    return qx_round_whole(y < lo ? lo : y > hi ? hi : y, p->mode) * s;
+  }
+  double y = x / s;
+  return qx_round_whole(y < lo ? lo : y > hi ? hi : y, p->mode) * s;
+}
+
+/* Index into a parameter of shape pd (rank rp, numpy-broadcast against x's
+ * shape xd of rank rx) for x's flat index k. */
+static size_t bcast_index(size_t k, const int64_t *xd, int rx, const int64_t *pd, int rp) {
+  size_t idx = 0, stride = 1;
+  for (int a = rx - 1, b = rp - 1; a >= 0; a--, b--) {
+    size_t coord = k % (size_t)xd[a];
+    k /= (size_t)xd[a];
+    if (b >= 0) {
+      if (pd[b] != 1) idx += coord * stride;
+      stride *= (size_t)pd[b];
+    }
+  }
+  return idx;
+}
+
+static bool broadcasts(const int64_t *xd, int rx, const int64_t *pd, int rp) {
+  if (rp > rx) return false;
+  for (int b = 0; b < rp; b++)
+    if (pd[b] != 1 && pd[b] != xd[rx - rp + b]) return false;
+  return true;
+}
+
+/* A constant computed by the importer: n float values of shape dims. */
+static int add_owned(onnx_ctx *c, const char *name, const int64_t *dims, size_t n_dims, const double *v, size_t n,
+                     const nf_quantizer *q) {
+  if (c->n_owned == c->cap_owned) {
+    int cap = c->cap_owned ? 2 * c->cap_owned : 16;
+    Onnx__TensorProto **o = nf_realloc(c->owned, (size_t)cap * sizeof *o, c->err);
+    if (!o) return NF_EINTERNAL;
+    c->owned = o;
+    c->cap_owned = cap;
+  }
+  Onnx__TensorProto *t = nf_calloc(1, sizeof *t, c->err);
+  if (!t) return NF_EINTERNAL;
+  onnx__tensor_proto__init(t);
+  t->dims = nf_malloc((n_dims ? n_dims : 1) * sizeof *t->dims, c->err);
+  t->float_data = nf_malloc((n ? n : 1) * sizeof *t->float_data, c->err);
+  c->owned[c->n_owned++] = t;
+  if (!t->dims || !t->float_data) return NF_EINTERNAL;
+  memcpy(t->dims, dims, n_dims * sizeof *dims);
+  t->n_dims = n_dims;
+  t->has_data_type = 1;
+  t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+  for (size_t i = 0; i < n; i++) t->float_data[i] = (float)v[i];
+  t->n_float_data = n;
+  int rc = add_const(c, name, t);
+  if (!rc && q) {
+    c->consts[c->n_consts - 1].quantized = true;
+    c->consts[c->n_consts - 1].q = *q;
+  }
+  return rc;
+}
+
+/* The type a quantizer on a constant declares (kind NONE when quantized_bits
+ * cannot spell it, e.g. per-channel scales). */
+static nf_quantizer qx_declared(const qx_params *p) {
+  nf_quantizer q = {.kind = NF_QUANT_NONE};
+  int f;
+  if (p->n_scale != 1 || !pow2_frac(p->scale[0], &f)) return q;
+  if (p->op == QX_BIPOLAR || (p->bits == 1 && p->is_signed))
+    q = (nf_quantizer){.kind = NF_QUANT_BITS, .bits = 2, .integer = 1 - f, .keep_negative = true, .alpha = 1};
+  else
+    q = (nf_quantizer){.kind = NF_QUANT_BITS, .bits = p->bits, .integer = p->bits - f - (p->is_signed ? 1 : 0),
+                       .symmetric = p->is_signed && p->narrow, .keep_negative = p->is_signed, .alpha = 1};
+  if (q.integer < -32 || q.integer + (q.keep_negative ? 1 : 0) > q.bits) q.kind = NF_QUANT_NONE;
+  return q;
+}
+
+/* A QONNX quantizer on a constant: its values, computed now. */
+static int qx_fold(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
+  const Onnx__TensorProto *xt = find_const(c, n->input[0]);
+  qx_params p;
+  int rc = qx_read(c, n, name, &p);
+  if (rc) return rc;
+  double *x = NULL;
+  size_t nx = 0;
+  rc = const_doubles(c, n->input[0], &x, &nx, name, "input");
+  const Onnx__TensorProto *st = p.scale_t;
+  if (!rc && (xt->n_dims > 8 || !broadcasts(xt->dims, (int)xt->n_dims, st->dims, (int)st->n_dims)))
+    rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': the scale's shape does not broadcast to the input's", c->origin, name);
+  if (!rc && p.op != QX_BIPOLAR && p.bits > 24)
+    rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': a %d-bit quantizer on a constant (nnfirm keeps weights as float32: "
+                                    "at most 24 bits)", c->origin, name, p.bits);
+  for (size_t k = 0; !rc && k < nx; k++) {
+    if (!isfinite(x[k])) {
+      rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': input element %zu is not finite", c->origin, name, k);
+      break;
+    }
+    x[k] = qx_value(&p, x[k], p.scale[bcast_index(k, xt->dims, (int)xt->n_dims, st->dims, (int)st->n_dims)]);
+  }
+  nf_quantizer q = rc ? (nf_quantizer){0} : qx_declared(&p);
+  if (!rc) rc = add_owned(c, n->output[0], xt->dims, xt->n_dims, x, nx, &q);
+  free(x);
+  free(p.scale);
+  return rc;
+}
+
+/* A Transpose of a constant 2-D tensor (PyTorch exports a Linear's quantized
+ * weight as Quant -> Transpose -> MatMul); the quantizer type stays. */
+static int fold_transpose(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
+  const named_tensor *nt = find_named(c, n->input[0]);
+  const Onnx__TensorProto *t = nt->t;
+  long perm[2] = {1, 0};
+  int np = attr_ints(n, "perm", perm, 2);
+  if (t->n_dims != 2 || (np >= 0 && !(np == 2 && perm[0] == 1 && perm[1] == 0)))
+    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': Transpose of a constant other than a 2-D matrix's", c->origin, name);
+  bool quantized = nt->quantized;
+  nf_quantizer q = nt->q;
+  double *v;
+  size_t k;
+  int rc = const_doubles(c, n->input[0], &v, &k, name, "input");
+  if (rc) return rc;
+  double *w = nf_malloc((k ? k : 1) * sizeof *w, c->err);
+  size_t r = (size_t)t->dims[0], cols = (size_t)t->dims[1];
+  for (size_t i = 0; w && i < r; i++)
+    for (size_t j = 0; j < cols; j++) w[j * r + i] = v[i * cols + j];
+  int64_t dims[2] = {t->dims[1], t->dims[0]};
+  rc = w ? add_owned(c, n->output[0], dims, 2, w, k, quantized ? &q : NULL) : NF_EINTERNAL;
+  if (!rc && quantized) c->consts[c->n_consts - 1].quantized = true;
+  free(v);
+  free(w);
+  return rc;
+}
+
+/* The narrowest signed quantized_bits(W, W - g - 1) holding every value of v
+ * exactly (g fraction bits, g >= -32); false beyond 32 bits. */
+static bool narrowest_bits(const float *v, size_t n, nf_quantizer *q) {
+  int g = -32;
+  for (size_t k = 0; k < n; k++)
+    while (g <= 31 && ldexp(v[k], g) != floor(ldexp(v[k], g))) g++;
+  if (g > 31) return false;
+  double mx = 0;
+  for (size_t k = 0; k < n; k++) {
+    double cd = ldexp(v[k], g);
+    mx = fmax(mx, cd < 0 ? -cd - 1 : cd);
+  }
+  int w = 2;
+  while (w <= 32 && mx > ldexp(1, w - 1) - 1) w++;
+  if (w > 32) return false;
+  *q = (nf_quantizer){.kind = NF_QUANT_BITS, .bits = w, .integer = w - g - 1, .keep_negative = true, .alpha = 1};
+  return true;
+}
+
+/* The weight or bias quantizer of a layer whose values v came from a folded
+ * QONNX quantizer: its declared type when that holds them (nf_quantizer_apply
+ * is the identity on them), else the narrowest that does. */
+static int qx_param_type(onnx_ctx *c, const named_tensor *nt, const float *v, size_t n, nf_quantizer *out,
+                         const char *layer, const char *what) {
+  if (!nt || !nt->quantized) return NF_OK;
+  bool holds = nt->q.kind != NF_QUANT_NONE;
+  for (size_t k = 0; holds && k < n; k++) holds = nf_quantizer_apply(&nt->q, v[k]) == v[k];
+  if (holds) {
+    *out = nt->q;
+    return NF_OK;
+  }
+  if (!narrowest_bits(v, n, out))
+    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': the quantized %s need more than 32 bits", c->origin, layer, what);
+  return NF_OK;
+}
+
+/* A QONNX quantizer on the activation: FixedPointQuantizer layer(s). */
+static int qx_activation(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
+  qx_params p;
+  int rc = qx_read(c, n, name, &p);
+  if (rc) return rc;
+  nf_shape s = cur_shape(c);
+  long size = nf_shape_size(s);
+  const Onnx__TensorProto *st = p.scale_t;
+  bool per_feature = p.n_scale > 1;
+  if (per_feature && !(s.rank == 1 && (long)p.n_scale == size && st->dims[st->n_dims - 1] == size))
+    rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': %zu scales for a tensor of shape %ld (one, or one per feature of a "
+                                    "[batch, features] tensor)", c->origin, name, p.n_scale, size);
+  if (!rc && (p.op == QX_BIPOLAR || (p.bits == 1 && p.is_signed)))
+    rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': bipolar (+-scale) activations are not supported yet (only on "
+                                    "constants)", c->origin, name);
+  nf_fpq_round q = NF_FPQ_RND_CONV;
+  if (!rc) switch (p.mode) {
+    case RM_HALF_EVEN: q = NF_FPQ_RND_CONV; break;
+    case RM_FLOOR: q = NF_FPQ_TRN; break;
+    case RM_DOWN: q = NF_FPQ_TRN_ZERO; break;
+    case RM_HALF_UP: q = NF_FPQ_RND_INF; break;
+    case RM_HALF_DOWN: q = NF_FPQ_RND_ZERO; break;
+    case RM_CEIL:
+    case RM_UP:
+      rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': rounding_mode %s on activations has no ap_fixed rounding mode "
+                                      "(ROUND, FLOOR, DOWN, HALF_UP, HALF_DOWN do)", c->origin, name,
+                   p.mode == RM_CEIL ? "CEIL" : "UP");
+    }
+  /* A ReLU right before: absorbed (see above). */
+  nf_layer *prev = c->m->n_layers ? &c->m->layers[c->m->n_layers - 1] : NULL;
+  if (!rc && p.op == QX_QUANT && prev && prev->kind == NF_LAYER_ACTIVATION && prev->act == NF_ACT_RELU &&
+      prev->act_q.kind == NF_QUANT_NONE && (!p.is_signed || p.bits >= 2)) {
+    if (p.is_signed) p.bits--, p.is_signed = false, p.narrow = false;
+    c->m->n_layers--;
+  }
+  if (!rc && p.narrow && !p.is_signed)
+    rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': a narrow unsigned quantizer (0 .. 2^b - 2) on activations has no "
+                                    "ap_fixed overflow mode", c->origin, name);
+  char first[NF_NAME_MAX];
+  snprintf(first, sizeof first, "%.*s_in", NF_NAME_MAX - 4, name);
+  for (int stage = p.op == QX_TRUNC ? 0 : 1; !rc && stage < 2; stage++) {
+    /* stage 0 (Trunc): the input grid s = s_out / T, half to even, wide enough to saturate beyond T (lo, hi) */
+    int bits = stage ? p.bits : p.bits + p.t_shift + 1, keep = stage ? p.is_signed : 1;
+    nf_fpq_overflow o = stage && p.is_signed && p.narrow ? NF_FPQ_SAT_SYM : NF_FPQ_SAT;
+    nf_layer *l = nf_model_add_fpq(c->m, stage ? name : first, per_feature ? (int)size : 1,
+                                   stage ? q : NF_FPQ_RND_CONV, o, c->err);
+    if (!l) {
+      rc = nf_fail_context(c->err, "%s: node '%s'", c->origin, name);
+      break;
+    }
+    for (int e = 0; e < l->fpq_n; e++) {
+      int f = 0;
+      pow2_frac(p.scale[e], &f);
+      if (!stage) f += p.t_shift;
+      int integers = bits - f;
+      if (bits > 32 || integers < -64 || integers > 64) {
+        rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': a %d-bit type with %d fraction bits is beyond nnfirm's "
+                                        "quantizers (at most 32 bits, the point within 64 places)", c->origin, name,
+                     bits, f);
+        break;
+      }
+      l->fpq[e] = (float)keep;
+      l->fpq[l->fpq_n + e] = (float)bits;
+      l->fpq[2 * l->fpq_n + e] = (float)integers;
+    }
+  }
+  free(p.scale);
+  return rc;
+}
+
 /* After a channels-first Flatten, the Dense l's kernel rows are in ONNX's
  * (C, H, W) order: move ONNX row i to nnfirm input row_perm[i] ((H, W, C)).
  * Gemm and MatMul both end here. */
@@ -186,6 +713,8 @@ static int do_gemm(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
   free(tmp);
   if (!rc) rc = permute_rows(c, l);
   if (!rc && C) rc = tensor_values(c, C, (size_t)n_out, beta, l->bias, name, "bias C");
+  if (!rc) rc = qx_param_type(c, find_named(c, n->input[1]), l->kernel, nk, &l->kernel_q, name, "weights");
+  if (!rc && C) rc = qx_param_type(c, find_named(c, n->input[2]), l->bias, (size_t)n_out, &l->bias_q, name, "biases");
   return rc;
 }
 
@@ -201,8 +730,10 @@ static int do_matmul(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
   nf_layer *l = nf_model_add_dense(c->m, name, (int)W->dims[1], true, c->err);
   if (!l) return c->err->code;
   c->pending_add = c->m->n_layers - 1;
-  int rc = tensor_values(c, W, (size_t)W->dims[0] * W->dims[1], 1.0, l->kernel, name, "weight");
-  return rc ? rc : permute_rows(c, l);
+  size_t nk = (size_t)W->dims[0] * W->dims[1];
+  int rc = tensor_values(c, W, nk, 1.0, l->kernel, name, "weight");
+  if (!rc) rc = permute_rows(c, l);
+  return rc ? rc : qx_param_type(c, find_named(c, n->input[1]), l->kernel, nk, &l->kernel_q, name, "weights");
 }
 
 static int do_add(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
@@ -220,7 +751,7 @@ static int do_add(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
   int rc = tensor_values(c, b, (size_t)l->n_out, 1.0, bias, name, "bias");
   for (int j = 0; !rc && j < l->n_out; j++) l->bias[j] += bias[j];
   free(bias);
-  return rc;
+  return rc ? rc : qx_param_type(c, find_named(c, other), l->bias, (size_t)l->n_out, &l->bias_q, name, "biases");
 }
 
 static int do_batchnorm(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
@@ -255,19 +786,6 @@ static int do_activation(onnx_ctx *c, const Onnx__NodeProto *n, const char *name
   if (!l) return c->err->code;
   if (a == NF_ACT_LEAKY_RELU) l->act_alpha = (float)attr_float(n, "alpha", 0.01);
   return NF_OK;
-}
-
-/* An ints attribute of up to max values into out; its count, or -1 when
- * absent (-2 when malformed). */
-static int attr_ints(const Onnx__NodeProto *n, const char *name, long *out, int max) {
-  const Onnx__AttributeProto *a = attr(n, name);
-  if (!a) return -1;
-  if (a->n_ints > (size_t)max) return -2;
-  for (size_t i = 0; i < a->n_ints; i++) {
-    if (a->ints[i] < -(1 << 20) || a->ints[i] > (1 << 20)) return -2;
-    out[i] = (long)a->ints[i];
-  }
-  return (int)a->n_ints;
 }
 
 /* Window attributes of Conv / MaxPool / AveragePool on the current
@@ -350,6 +868,8 @@ static int do_conv(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
           l->kernel[(((size_t)r * ksize[1] + q) * ch + cc) * F + f] = tmp[(((size_t)f * ch + cc) * ksize[0] + r) * ksize[1] + q];
   free(tmp);
   if (!rc && B) rc = tensor_values(c, B, (size_t)F, 1.0, l->bias, name, "bias");
+  if (!rc) rc = qx_param_type(c, find_named(c, n->input[1]), l->kernel, nk, &l->kernel_q, name, "weights");
+  if (!rc && B) rc = qx_param_type(c, find_named(c, n->input[2]), l->bias, (size_t)F, &l->bias_q, name, "biases");
   return rc;
 }
 
@@ -443,10 +963,14 @@ static int do_node(onnx_ctx *c, const Onnx__NodeProto *n, int index) {
     if (v && v->t && n->n_output == 1) return add_const(c, n->output[0], v->t);
     return NF_OK; /* other Constant forms only feed shape arithmetic */
   }
-  if (!consumes(n, c->current)) return NF_OK; /* shape arithmetic and the like */
-  if (n->n_output < 1) return nf_fail(c->err, NF_EINPUT, "%s: node %d (%s) has no output", c->origin, index, op);
+  bool qonnx = !strcmp(op, "Quant") || !strcmp(op, "BipolarQuant") || !strcmp(op, "Trunc");
   char name[NF_NAME_MAX];
   layer_name(n, index, name, sizeof name);
+  /* Computed now: a QONNX quantizer or a Transpose of a constant (weights). */
+  if ((qonnx || !strcmp(op, "Transpose")) && n->n_input >= 1 && find_const(c, n->input[0]) && n->n_output == 1)
+    return qonnx ? qx_fold(c, n, name) : fold_transpose(c, n, name);
+  if (!consumes(n, c->current)) return NF_OK; /* shape arithmetic and the like */
+  if (n->n_output < 1) return nf_fail(c->err, NF_EINPUT, "%s: node %d (%s) has no output", c->origin, index, op);
   int rc;
   if (!strcmp(op, "Gemm")) rc = do_gemm(c, n, name);
   else if (!strcmp(op, "MatMul")) rc = do_matmul(c, n, name);
@@ -458,6 +982,10 @@ static int do_node(onnx_ctx *c, const Onnx__NodeProto *n, int index) {
   else if (!strcmp(op, "Tanh")) rc = do_activation(c, n, name, NF_ACT_TANH);
   else if (!strcmp(op, "Softmax")) rc = do_activation(c, n, name, NF_ACT_SOFTMAX);
   else if (!strcmp(op, "Conv")) rc = do_conv(c, n, name);
+  else if (qonnx) rc = n->n_input >= 1 && !strcmp(n->input[0], c->current)
+                           ? qx_activation(c, n, name)
+                           : nf_fail(c->err, NF_EINPUT, "%s: node '%s': %s must quantize the activation or a constant",
+                                     c->origin, name, op);
   else if (!strcmp(op, "MaxPool") || !strcmp(op, "AveragePool")) rc = do_pool(c, n, name, op[0] == 'M' ? NF_POOL_MAX : NF_POOL_AVG);
   else if (!strcmp(op, "GlobalMaxPool") || !strcmp(op, "GlobalAveragePool"))
     rc = do_global_pool(c, n, name, op[6] == 'M' ? NF_POOL_MAX : NF_POOL_AVG);
@@ -473,7 +1001,7 @@ static int do_node(onnx_ctx *c, const Onnx__NodeProto *n, int index) {
     rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': unsupported operator %s (supported: Gemm, MatMul, Add, "
                                     "BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, Softmax, Conv, MaxPool, "
                                     "AveragePool, GlobalAveragePool, GlobalMaxPool, Flatten, Reshape, Squeeze, "
-                                    "Unsqueeze, Transpose, Identity, Dropout, Constant)", c->origin, name, op);
+                                    "Unsqueeze, Transpose, Identity, Dropout, Constant; QONNX Quant, BipolarQuant, Trunc)", c->origin, name, op);
   if (!rc && strcmp(op, "MatMul") && strcmp(op, "Add")) c->pending_add = -1;
   /* The permutation of a channels-first Flatten serves the first Dense after it. */
   if (!rc && (!strcmp(op, "Gemm") || !strcmp(op, "MatMul"))) {
@@ -548,6 +1076,12 @@ int nf_import_onnx_bytes(const void *data, size_t len, const char *origin, nf_mo
   if (!rc && c.row_perm) rc = nf_fail(err, NF_EINPUT, "%s: a channels-first Flatten is not followed by a Dense", origin);
   free(c.consts);
   free(c.row_perm);
+  for (int i = 0; i < c.n_owned; i++) {
+    free(c.owned[i]->dims);
+    free(c.owned[i]->float_data);
+    free(c.owned[i]);
+  }
+  free(c.owned);
   onnx__model_proto__free_unpacked(mp, NULL);
   if (rc) {
     nf_model_free(c.m);

@@ -1,0 +1,56 @@
+# QONNX models (Quant on weights and activations, issue 15 part 3): the QKeras
+# jet tagger of the QONNX model zoo imports with exact types (6-bit weights
+# ap_fixed<6,1>, activations ap_ufixed<6,0> rounded half to even and
+# saturated); float outputs equal the independent numpy evaluation of the
+# graph and fixed-point logits the exact (rational) one
+# (tests/data/refs/gen/qonnx_refs.py); the Verilog co-simulates with 0
+# mismatches; graphs whose Quant has a scale that is not a power of two or a
+# nonzero zero point are refused: exit 2, the file, node and value named,
+# nothing written.
+. "$(dirname "$0")/lib.sh"
+O="$TESTDATA/models/onnx"; R="$TESTDATA/refs"; H="$TESTDATA/hostile/onnx"
+M="$O/qonnx_jettagging.onnx"; X="$R/qonnx_jettagging.inputs.csv"
+
+"$NNFIRM" model show "$M" > "$T/show" 2>"$T/err"
+# kernels and biases 1088 + 2080 + 1056 + 165, three quantizers of 3 stored values each
+grep -q "Total params: 4398\$" "$T/show" && pass || fail "$(grep Total "$T/show") $(cat "$T/err")"
+expect_eq "$(grep -c 'FixedPointQuantizer' "$T/show")" 3 "the activation Quant nodes are quantizer layers"
+expect_eq "$(grep -c '(Dense) *quantized_bits(6,0) ' "$T/show")" 4 "every Dense has the 6-bit weight type"
+grep -q "Relu" "$T/show" && fail "the ReLU before each unsigned Quant is absorbed" || pass
+
+# float: the softmax outputs equal numpy's float64 evaluation of the graph
+expect_status 0 "float predict" -- "$NNFIRM" predict "$M" --input "$R/inputs16.csv" -o "$T/float.csv"
+expect_eq "$(wc -l < "$T/float.csv" | tr -d ' ')" 200 "float: rows"
+paste -d, "$T/float.csv" "$R/qonnx_jettagging.float.csv" |
+  awk -F, '{for (i = 1; i <= 5; i++) {d = $i - $(i + 5); if (d < 0) d = -d; if (d > 1e-12) bad++}} END {exit bad > 0}' &&
+  pass || fail "float outputs differ from the reference by more than 1e-12"
+# fixed point: the logits (the last Dense, before the softmax) equal the exact reference
+expect_status 0 "fixed predict" -- "$NNFIRM" predict "$M" --input "$X" --config default --layer MatMul_3 -o "$T/fixed.csv"
+cmp -s "$T/fixed.csv" "$R/qonnx_jettagging.fixed.csv" && pass || fail "fixed-point logits differ from the exact reference"
+
+# the design: the declared types, and the RTL equal to the emulator
+expect_status 0 "convert" -- "$NNFIRM" convert "$M" -o "$T/p"
+design_t() { grep -A8 "\"name\":[[:space:]]*\"$1\"" "$T/p/design.json" | sed -n "s/.*\"$2\":[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -1; }
+expect_eq "$(design_t Quant_8 result_t)" "ap_ufixed<6,0>" "Quant_8's type"
+expect_eq "$(design_t MatMul_1 input_t)" "ap_ufixed<6,0>" "MatMul_1's input type"
+grep -A12 '"name":[[:space:]]*"MatMul_1"' "$T/p/design.json" | grep -q '"weight_t":[[:space:]]*"ap_fixed<6,1,' && pass ||
+  fail "MatMul_1's weight type is not ap_fixed<6,1>"
+ROWS=30
+[ -n "${NNFIRM_SANITIZED:-}" ] && ROWS=10
+if command -v iverilog >/dev/null 2>&1; then cosim_expect "qonnx_jettagging" "$T/p" "$X" iverilog "$ROWS"; fi
+if command -v verilator >/dev/null 2>&1; then lint_ok "qonnx_jettagging" "$T/p"; fi
+
+# bad input: exit 2, the file, node and offending value named, nothing written
+refused() { # <file> <node> <text>
+  for cmd in import convert; do
+    expect_status 2 "$1: $cmd" -- "$NNFIRM" $cmd "$H/$1.onnx" -o "$T/out_$cmd"
+    expect_err_contains "$1.onnx" "$1: the message names the file"
+    expect_err_contains "node '$2'" "$1: the message names the node"
+    expect_err_contains "$3" "$1: the message names the value"
+    expect_no_file "$T/out_$cmd" "$1: $cmd wrote nothing"
+  done
+}
+refused qonnx_act_scale_not_pow2 Quant_act "scale 0.300000012 (element 0) is not a power of two"
+refused qonnx_weight_scale_not_pow2 Quant_w "scale 0.100000001 (element 0) is not a power of two"
+refused qonnx_zero_point Quant_act "zero point 1 (element 0) is not 0"
+finish
