@@ -40,6 +40,25 @@ ROWS=30
 if command -v iverilog >/dev/null 2>&1; then cosim_expect "qonnx_jettagging" "$T/p" "$X" iverilog "$ROWS"; fi
 if command -v verilator >/dev/null 2>&1; then lint_ok "qonnx_jettagging" "$T/p"; fi
 
+# nnfirm_qonnx_modes.onnx (written for these tests): the rounding modes HALF_UP, FLOOR, ROUND,
+# UP, CEIL, DOWN, narrow ranges, per-channel weight scales (before a Transpose), per-feature
+# activation scales, BipolarQuant biases, unsigned weights, Gemm, Trunc, a ReLU before a signed
+# Quant; float model and emulator both give the exact reference's values, the RTL the emulator's
+MM="$O/nnfirm_qonnx_modes.onnx"; XM="$R/nnfirm_qonnx_modes.inputs.csv"
+"$NNFIRM" model show "$MM" > "$T/show" 2>"$T/err"
+grep -q "Total params: 106\$" "$T/show" && pass || fail "modes: $(grep Total "$T/show") $(cat "$T/err")"
+grep -q "Gemm_2 (Dense) *quantized_bits(3,1,unsigned)" "$T/show" && pass || fail "modes: Gemm_2's unsigned weight type"
+grep -q "MatMul_1 (Dense) *quantized_bits(5,0)" "$T/show" && pass || fail "modes: per-channel weights' narrowest type"
+expect_status 0 "modes: float predict" -- "$NNFIRM" predict "$MM" --input "$XM" -o "$T/mf.csv"
+paste -d, "$T/mf.csv" "$R/nnfirm_qonnx_modes.fixed.csv" |
+  awk -F, '{for (i = 1; i <= 4; i++) if ($i + 0 != $(i + 4) + 0) bad++} END {exit bad > 0 || NR != 200}' && pass ||
+  fail "modes: float outputs differ from the exact reference"
+expect_status 0 "modes: fixed predict" -- "$NNFIRM" predict "$MM" --input "$XM" --config default -o "$T/mx.csv"
+cmp -s "$T/mx.csv" "$R/nnfirm_qonnx_modes.fixed.csv" && pass || fail "modes: fixed-point outputs differ from the exact reference"
+expect_status 0 "modes: convert" -- "$NNFIRM" convert "$MM" -o "$T/pm"
+if command -v iverilog >/dev/null 2>&1; then cosim_expect "qonnx modes" "$T/pm" "$XM" iverilog 200; fi
+if command -v verilator >/dev/null 2>&1; then lint_ok "qonnx modes" "$T/pm"; fi
+
 # bad input: exit 2, the file, node and offending value named, nothing written
 refused() { # <file> <node> <text>
   for cmd in import convert; do
