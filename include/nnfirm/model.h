@@ -102,6 +102,8 @@ typedef enum {
   NF_QUANT_RELU,    /* quantized_relu(bits, integer) */
   NF_QUANT_BINARY,  /* binary(alpha): ±1 (or ±alpha) */
   NF_QUANT_TERNARY, /* ternary(alpha, threshold): -1, 0, +1 */
+  NF_QUANT_PO2,     /* quantized_po2(bits, max_value): sign(x) * 2^e, e rounded in the log2 domain */
+  NF_QUANT_RELU_PO2, /* quantized_relu_po2(bits, max_value): 2^e of max(x, 0) */
 } nf_quant_kind;
 
 typedef struct nf_quantizer {
@@ -118,6 +120,11 @@ typedef struct nf_quantizer {
    * threshold), binary is QKeras' (+1 at and above 0). Such a Dense keeps
    * a BatchNormalization after it as a layer of its own, as hls4ml does. */
   bool dense_class;
+  /* quantized_po2 / quantized_relu_po2: max_value (when has_max_value),
+   * quadratic_approximation (even exponents), log2_rounding="floor"
+   * (log2_floor; else "rnd", half to even). */
+  bool has_max_value, quadratic, log2_floor;
+  double max_value;
 } nf_quantizer;
 
 /* HGQ's FixedPointQuantizer modes (its RND and SAT settings), in the order
@@ -298,8 +305,16 @@ int nf_quantizer_read(const char *s, nf_quantizer *q, const char *where, nf_erro
 /* nf_quantizer_read, then nf_quantizer_check. */
 int nf_quantizer_parse(const char *s, nf_quantizer *q, const char *where, nf_error *err);
 /* Consistency: 1 <= bits <= 32; quantized_bits needs integer + sign bit <=
- * bits, quantized_relu integer <= bits; alpha > 0. NF_EINPUT naming `where`. */
+ * bits, quantized_relu integer <= bits; alpha > 0; quantized_po2 /
+ * quantized_relu_po2 an exponent of 0 to 6 bits (QKeras' range -2^n ..
+ * 2^n - 1 with n = bits, less the sign of x for quantized_po2, less the
+ * exponent's sign unless max_value <= 1) and max_value > 0. NF_EINPUT
+ * naming `where`. */
 int nf_quantizer_check(const nf_quantizer *q, const char *where, nf_error *err);
+/* The exponents a quantized_po2 / quantized_relu_po2 can give, [*lo, *hi]
+ * (quadratic_approximation: 2 * QKeras' range, and its -2^n for values
+ * below Keras' epsilon); false for other quantizers. */
+bool nf_quantizer_po2_range(const nf_quantizer *q, int *lo, int *hi);
 /* QKeras-style text of a quantizer ("" for none), e.g. "quantized_bits(6,0,alpha=1)". */
 void nf_quantizer_format(const nf_quantizer *q, char *buf, size_t n);
 

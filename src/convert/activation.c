@@ -40,6 +40,10 @@ static int build_activation(nf_design_ctx *b, int li, nf_design_layer *d) {
     return nf_fail(b->err, NF_EINPUT, "layer '%s': activation %s is not supported in fixed point yet (relu, linear, "
                                       "leaky_relu, thresholded_relu, sigmoid, tanh, softplus, binary_tanh, "
                                       "ternary_tanh, a final softmax)", l->name, nf_activation_name(l->act));
+  if (l->act_q.kind == NF_QUANT_PO2 || l->act_q.kind == NF_QUANT_RELU_PO2)
+    return nf_fail(b->err, NF_EINPUT, "layer '%s': a %s activation has no fixed-point implementation (hls4ml converts "
+                                      "power-of-two quantizers on weights only); the float model computes it",
+                   l->name, l->act_q.kind == NF_QUANT_PO2 ? "quantized_po2" : "quantized_relu_po2");
   nf_layer_settings ls;
   int rc = nf_config_resolve_layer(b->c, l->name, nf_config_layer_type(l), &ls, b->err);
   if (!rc && l->act == NF_ACT_SOFTMAX) {

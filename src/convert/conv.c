@@ -40,12 +40,17 @@ static int build_conv(nf_design_ctx *b, int li, const nf_layer *bn, nf_design_la
   nf_layer_settings ls;
   if (!rc) rc = nf_config_resolve_layer(b->c, l->name, nf_config_layer_type(l), &ls, b->err);
   nf_fixed_type qw, qb, qsum;
-  const nf_fixed_type *qwt = bn ? NULL : nf_design_quantizer_type(&l->kernel_q, &qw);
+  const nf_fixed_type *qwt = bn ? NULL : nf_design_quantizer_type(&l->kernel_q, &qw), *qbt = NULL;
+  bool po2w = false, po2b = false; /* power-of-two weights keep their exponents' type (hls4ml's) */
+  if (!rc && !bn) rc = nf_design_po2_type(&l->kernel_q, w, nk, l->name, "weight", &qw, &po2w, b->err);
+  if (!rc && !bn) rc = nf_design_po2_type(&l->bias_q, bias, nf, l->name, "bias", &qb, &po2b, b->err);
+  if (po2w) qwt = &qw;
   if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_WEIGHT, qwt, li, wf, nk, &d->weight_t);
+  if (po2w) d->weight_t = qw;
   for (size_t f = 0; !rc && f < nf; f++) wf[f] = (float)bias[f];
-  if (!rc)
-    rc = nf_design_resolve(b, l->name, &ls, VAR_BIAS, bn ? NULL : nf_design_quantizer_type(&l->bias_q, &qb), li, wf,
-                           nf, &d->bias_t);
+  if (!bn) qbt = po2b ? &qb : nf_design_quantizer_type(&l->bias_q, &qb);
+  if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_BIAS, qbt, li, wf, nf, &d->bias_t);
+  if (po2b) d->bias_t = qb;
   if (!rc) rc = nf_design_quantize(&d->weight_t, w, nk, d->weights, l->name, b->err);
   if (!rc) rc = nf_design_quantize(&d->bias_t, bias, nf, d->bias, l->name, b->err);
   const nf_fixed_type *qs = !rc && qwt && nf_design_exact_sum_type(d, (int)win, (int)nf, &qsum) ? &qsum : NULL;

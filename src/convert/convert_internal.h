@@ -96,6 +96,14 @@ int nf_design_resolve(nf_design_ctx *b, const char *name, const nf_layer_setting
 /* The fixed type a QKeras quantizer describes (hls4ml's reading), in buf, or
  * NULL for no quantizer. */
 const nf_fixed_type *nf_design_quantizer_type(const nf_quantizer *q, nf_fixed_type *buf);
+/* A quantized_po2 / quantized_relu_po2 weight or bias (what: "weight",
+ * "bias") of `layer`: the narrowest type holding its quantized values v[n]
+ * (powers of two, or 0 where pruned) exactly, signed for quantized_po2.
+ * It is the variable's type whatever the configuration says, as hls4ml's
+ * exponent type for such a quantizer is (the product is a shift). *is_po2
+ * false (and t untouched) for other quantizers; NF_EINPUT past 64 bits. */
+int nf_design_po2_type(const nf_quantizer *q, const double *v, size_t n, const char *layer, const char *what,
+                       nf_fixed_type *t, bool *is_po2, nf_error *err);
 /* Codes of v[n] in type t (its own rounding and overflow); errors name the layer. */
 int nf_design_quantize(const nf_fixed_type *t, const double *v, size_t n, int64_t *out, const char *layer,
                        nf_error *err);

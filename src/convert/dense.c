@@ -65,12 +65,18 @@ static int build_dense(nf_design_ctx *b, int li, const nf_layer *bn, nf_design_l
   if (!rc) rc = nf_config_resolve_layer(b->c, l->name, "Dense", &ls, b->err);
   /* A folded BatchNormalization changes the weights: QKeras types no longer describe them. */
   nf_fixed_type qw, qb, qsum;
-  const nf_fixed_type *qwt = bn ? NULL : nf_design_quantizer_type(&l->kernel_q, &qw);
+  const nf_fixed_type *qwt = bn ? NULL : nf_design_quantizer_type(&l->kernel_q, &qw), *qbt = NULL;
+  bool po2w = false, po2b = false; /* power-of-two weights keep their exponents' type (hls4ml's) */
+  if (!rc && !bn) rc = nf_design_po2_type(&l->kernel_q, w, nk, l->name, "weight", &qw, &po2w, b->err);
+  if (!rc && !bn) rc = nf_design_po2_type(&l->bias_q, bias, no, l->name, "bias", &qb, &po2b, b->err);
+  if (po2w) qwt = &qw;
   if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_WEIGHT, qwt, li, wf, nk, &d->weight_t);
+  if (po2w) d->weight_t = qw;
   float *bf = (float *)wf; /* reuse as float view of the biases */
   for (size_t j = 0; !rc && j < no; j++) bf[j] = (float)bias[j];
-  if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_BIAS, bn ? NULL : nf_design_quantizer_type(&l->bias_q, &qb), li, bf, no,
-                        &d->bias_t);
+  if (!bn) qbt = po2b ? &qb : nf_design_quantizer_type(&l->bias_q, &qb);
+  if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_BIAS, qbt, li, bf, no, &d->bias_t);
+  if (po2b) d->bias_t = qb;
   if (!rc) rc = nf_design_quantize(&d->weight_t, w, nk, d->weights, l->name, b->err);
   if (!rc) rc = nf_design_quantize(&d->bias_t, bias, no, d->bias, l->name, b->err);
   /* A quantized Dense sums exactly (see exact_sum_type) unless configured otherwise. */

@@ -28,6 +28,8 @@ static bool quantizer_type(const nf_quantizer *q, nf_fixed_type *t) {
   case NF_QUANT_RELU: *t = nf_fixed_type_make(q->bits, q->integer, false); break;
   case NF_QUANT_BINARY:
   case NF_QUANT_TERNARY: *t = nf_fixed_type_make(2, 2, true); break;
+  case NF_QUANT_PO2:
+  case NF_QUANT_RELU_PO2: return false; /* a weight's: nf_design_po2_type; no fixed-point activation */
   }
   /* Activations round half to even and clip, as QKeras does. */
   t->q = NF_Q_RND_CONV;
@@ -91,6 +93,32 @@ int nf_design_quantize(const nf_fixed_type *t, const double *v, size_t n, int64_
     if (nf_fixed_from_double(t, v[i], &k, err)) return nf_fail_context(err, "layer '%s'", layer);
     out[i] = (int64_t)k;
   }
+  return NF_OK;
+}
+
+int nf_design_po2_type(const nf_quantizer *q, const double *v, size_t n, const char *layer, const char *what,
+                       nf_fixed_type *t, bool *is_po2, nf_error *err) {
+  int lo_q, hi_q;
+  *is_po2 = nf_quantizer_po2_range(q, &lo_q, &hi_q);
+  if (!*is_po2) return NF_OK;
+  int lo = 0, hi = 0;
+  bool any = false, negative = q->kind == NF_QUANT_PO2;
+  for (size_t i = 0; i < n; i++) {
+    if (v[i] == 0) continue; /* pruned */
+    int e = ilogb(v[i]);
+    lo = any && lo < e ? lo : e;
+    hi = any && hi > e ? hi : e;
+    any = true;
+    negative |= v[i] < 0;
+  }
+  if (!any) lo = hi = 0;
+  int s = negative ? 1 : 0, width = hi - lo + 1 + s;
+  if (width > NF_FIXED_MAX_USER_WIDTH)
+    return nf_fail(err, NF_EINPUT, "layer '%s': its %s values span 2^%d to 2^%d, %d bits, more than a type's %d", layer,
+                   what, lo, hi, width, NF_FIXED_MAX_USER_WIDTH);
+  *t = nf_fixed_type_make(width < 2 ? 2 : width, hi + 1 + s + (width < 2 ? 1 : 0), negative);
+  t->q = NF_Q_RND_CONV;
+  t->o = NF_O_SAT;
   return NF_OK;
 }
 

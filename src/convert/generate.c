@@ -23,8 +23,40 @@ static const char *quantizer_string(const nf_quantizer *q, char *buf, size_t n) 
   case NF_QUANT_RELU: snprintf(buf, n, "ap_ufixed<%d,%d,AP_RND_CONV,AP_SAT>", q->bits, q->integer); return buf;
   case NF_QUANT_BINARY:
   case NF_QUANT_TERNARY: snprintf(buf, n, "ap_fixed<2,2>"); return buf;
+  case NF_QUANT_PO2:
+  case NF_QUANT_RELU_PO2: return NULL; /* their values decide: po2_string */
   }
   return NULL;
+}
+
+/* The exponents of a po2 quantizer's values on raw[n] (0 and 0 when all are
+ * zero); false for other quantizers. */
+static bool po2_exponents(const nf_quantizer *q, const float *raw, size_t n, int *lo, int *hi, bool *negative) {
+  int a, b;
+  if (!nf_quantizer_po2_range(q, &a, &b)) return false;
+  bool any = false;
+  *lo = *hi = 0;
+  *negative = q->kind == NF_QUANT_PO2;
+  for (size_t i = 0; i < n; i++) {
+    double v = nf_quantizer_apply(q, raw[i]);
+    int e = ilogb(v);
+    *lo = any && *lo < e ? *lo : e;
+    *hi = any && *hi > e ? *hi : e;
+    *negative |= v < 0;
+    any = true;
+  }
+  return true;
+}
+
+/* The type of a po2 weight or bias (convert uses the same, whatever this says). */
+static const char *po2_string(const nf_quantizer *q, const float *raw, size_t n, char *buf, size_t len) {
+  int lo, hi;
+  bool neg;
+  if (!raw || !po2_exponents(q, raw, n, &lo, &hi, &neg)) return NULL;
+  int s = neg ? 1 : 0, width = hi - lo + 1 + s;
+  if (width < 2) snprintf(buf, len, "ap_%sfixed<2,%d>", neg ? "" : "u", hi + 2 + s);
+  else snprintf(buf, len, "ap_%sfixed<%d,%d>", neg ? "" : "u", width, hi + 1 + s);
+  return buf;
 }
 
 /* What flows between layers while the configuration is generated: the
@@ -34,7 +66,10 @@ typedef struct {
   double max_abs;
 } value_range;
 
-static int quantizer_frac(const nf_quantizer *q) {
+static int quantizer_frac(const nf_quantizer *q, const float *raw, size_t n) {
+  int lo, hi;
+  bool neg;
+  if (raw && po2_exponents(q, raw, n, &lo, &hi, &neg)) return lo < 0 ? -lo : 0;
   switch (q->kind) {
   case NF_QUANT_BITS: return q->bits - q->integer - (q->keep_negative ? 1 : 0);
   case NF_QUANT_RELU: return q->bits - q->integer;
@@ -50,7 +85,8 @@ static int quantizer_frac(const nf_quantizer *q) {
  * apply (no kernel quantizer) or would exceed 64 bits. */
 static bool exact_sum_type(const nf_layer *l, value_range *in, char *buf, size_t n) {
   if (l->kernel_q.kind == NF_QUANT_NONE || in->frac < 0) return false;
-  int frac = in->frac + quantizer_frac(&l->kernel_q), fb = quantizer_frac(&l->bias_q);
+  int frac = in->frac + quantizer_frac(&l->kernel_q, l->kernel, (size_t)l->n_in * l->n_out);
+  int fb = l->bias ? quantizer_frac(&l->bias_q, l->bias, (size_t)l->n_out) : 0;
   if (l->bias && l->bias_q.kind != NF_QUANT_NONE && fb > frac) frac = fb;
   double mx = 0;
   for (int j = 0; j < l->n_out; j++) {
@@ -71,7 +107,7 @@ static void track_range(const nf_layer *l, bool exact, value_range *r) {
   if (l->kind == NF_LAYER_DENSE && !exact) *r = (value_range){10, 32}; /* default ap_fixed<16,6> */
   const nf_quantizer *q = &l->act_q;
   if (l->kind == NF_LAYER_ACTIVATION && (q->kind == NF_QUANT_RELU || q->kind == NF_QUANT_BITS))
-    *r = (value_range){quantizer_frac(q), ldexp(1.0, q->integer)};
+    *r = (value_range){quantizer_frac(q, NULL, 0), ldexp(1.0, q->integer)};
 }
 
 static cJSON *layer_entry(const nf_layer *l, bool auto_result, const char *exact) {
@@ -86,8 +122,10 @@ static cJSON *layer_entry(const nf_layer *l, bool auto_result, const char *exact
   bool ok = true;
   if (l->kind == NF_LAYER_DENSE) {
     const char *w = quantizer_string(&l->kernel_q, q, sizeof q);
+    if (!w) w = po2_string(&l->kernel_q, l->kernel, (size_t)l->n_in * l->n_out, q, sizeof q);
     ok = add_type_str(p, "weight", w ? w : DEFAULT_TYPE);
     const char *b = quantizer_string(&l->bias_q, q, sizeof q);
+    if (!b) b = po2_string(&l->bias_q, l->bias, (size_t)l->n_out, q, sizeof q);
     ok = ok && add_type_str(p, "bias", b ? b : DEFAULT_TYPE) && add_type_str(p, "result", res) &&
          add_type_str(p, "accum", res);
     ok = ok && cJSON_AddNumberToObject(e, "ReuseFactor", 1);

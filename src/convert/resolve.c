@@ -70,8 +70,10 @@ static int check_layer_block(const nf_config *c, const cJSON *o, const char *whe
   snprintf(sub, sizeof sub, "%s.Precision", where);
   if (!rc) rc = check_precision(c, cJSON_GetObjectItemCaseSensitive(o, "Precision"), sub, err);
   const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "Strategy");
-  if (!rc && st && (!cJSON_IsString(st) || (strcasecmp(st->valuestring, "Latency") && strcasecmp(st->valuestring, "Resource"))))
-    rc = nf_fail(err, NF_EINPUT, "%s: %s.Strategy must be Latency or Resource", c->origin, where);
+  /* Stable: older hls4ml's way of choosing the stable softmax (checked against the layer's type later) */
+  if (!rc && st && (!cJSON_IsString(st) || (strcasecmp(st->valuestring, "Latency") && strcasecmp(st->valuestring, "Resource") &&
+                                            strcasecmp(st->valuestring, "Stable"))))
+    rc = nf_fail(err, NF_EINPUT, "%s: %s.Strategy must be Latency or Resource (or Stable for a softmax)", c->origin, where);
   return rc;
 }
 
@@ -195,6 +197,10 @@ int nf_config_resolve_layer(const nf_config *c, const char *name, const char *ty
   int rc = NF_OK;
   if ((v = setting_at(c, name, type, "ReuseFactor", path, sizeof path)))
     rc = int_setting(c, v, path, 1, 4096, &s->reuse_factor, err);
+  if (!rc && (v = setting_at(c, name, type, "Strategy", path, sizeof path)) && cJSON_IsString(v) &&
+      !strcasecmp(v->valuestring, "Stable") && strcmp(type, "Softmax"))
+    rc = nf_fail(err, NF_EINPUT, "%s: %s: Strategy Stable names hls4ml's softmax implementation; layer '%s' is not a softmax",
+                 c->origin, path, name);
   /* hls4ml's default softmax table type (exp_table_t and inv_table_t) */
   if (!rc) rc = nf_fixed_type_parse("ap_fixed<18,8,AP_RND,AP_SAT>", &s->exp_table_t, err);
   if (!rc) s->inv_table_t = s->exp_table_t;

@@ -77,6 +77,7 @@ static int check_quantizer(const nf_quantizer *q, const char *where, nf_error *e
       (q->bits < 1 || q->bits > 32 || q->integer > q->bits || q->integer < -32))
     return nf_fail(err, NF_EINPUT, "%s: inconsistent quantizer (bits=%d, integer=%d)", where, q->bits, q->integer);
   if (!(q->alpha > 0)) return nf_fail(err, NF_EINPUT, "%s: quantizer alpha must be positive", where);
+  if (q->kind == NF_QUANT_PO2 || q->kind == NF_QUANT_RELU_PO2) return nf_quantizer_check(q, where, err);
   return NF_OK;
 }
 

@@ -39,11 +39,62 @@ static double quantized_relu(const nf_quantizer *q, double x) {
   return step * clip(round_half_even(x / step), 0, m - 1);
 }
 
+/* QKeras' exponent range for po2 quantizers: n value bits of exponent,
+ * e in [-2^n, 2^n - 1] (even only, under quadratic_approximation). */
+static int po2_bits(const nf_quantizer *q) {
+  int need_sign = q->has_max_value && q->max_value <= 1 ? 0 : 1;
+  return q->bits - (q->kind == NF_QUANT_PO2 ? 1 : 0) - need_sign;
+}
+
+static void po2_exps(const nf_quantizer *q, int *lo, int *hi) {
+  int n = po2_bits(q);
+  *lo = -(1 << n);
+  *hi = (1 << n) - 1;
+  if (q->quadratic) *hi = 2 * (*hi / 2);
+}
+
+/* Keras' epsilon (1e-7) as the float32 QKeras compares with. */
+static const float KERAS_EPSILON = 1e-7f;
+
+/* The exponent QKeras' _clip_power_of_two gives a >= 0: |x| below the
+ * epsilon takes the smallest exponent; max_value caps a; the exponent is
+ * log2 a rounded (half to even; the exact half cannot occur for a float
+ * input except under quadratic_approximation at an odd power of two, where
+ * QKeras' float32 sqrt decides and nnfirm takes the exact half to even) or
+ * floored, then clipped to the range (and doubled under
+ * quadratic_approximation, which rounds log2 of sqrt(a)). */
+static int po2_exponent(const nf_quantizer *q, double a) {
+  int lo, hi;
+  po2_exps(q, &lo, &hi);
+  if (a < (double)KERAS_EPSILON) return lo;
+  if (q->has_max_value && a >= (double)(float)q->max_value) a = (double)(float)q->max_value;
+  double l = log2(a);
+  if (q->quadratic) l /= 2;
+  double e = q->log2_floor ? floor(l) : round_half_even(l);
+  if (q->quadratic) return 2 * (int)clip(e, lo, hi);
+  return (int)clip(e, lo, hi);
+}
+
+bool nf_quantizer_po2_range(const nf_quantizer *q, int *lo, int *hi) {
+  if (q->kind != NF_QUANT_PO2 && q->kind != NF_QUANT_RELU_PO2) return false;
+  int l, h;
+  po2_exps(q, &l, &h);
+  *lo = q->quadratic ? 2 * l : l;
+  *hi = q->quadratic ? 2 * h : h;
+  if (q->has_max_value) { /* the exponents grow with a: max_value's is the largest */
+    int cap = po2_exponent(q, q->max_value);
+    if (cap < *hi) *hi = cap;
+  }
+  return true;
+}
+
 double nf_quantizer_apply(const nf_quantizer *q, double x) {
   switch (q->kind) {
   case NF_QUANT_NONE: return x;
   case NF_QUANT_BITS: return quantized_bits(q, x);
   case NF_QUANT_RELU: return quantized_relu(q, x);
+  case NF_QUANT_PO2: return ldexp(x < 0 ? -1.0 : 1.0, po2_exponent(q, fabs(x))); /* sign +1 at zero */
+  case NF_QUANT_RELU_PO2: return ldexp(1.0, po2_exponent(q, x > 0 ? x : 0.0));     /* 2^lo at and below zero */
   case NF_QUANT_BINARY: return x >= 0 ? alpha_of(q) : -alpha_of(q); /* sign, +1 at zero */
   case NF_QUANT_TERNARY: {
     double t = q->threshold > 0 ? (double)(float)q->threshold : (double)TERNARY_DEFAULT_THRESHOLD;
@@ -68,6 +119,19 @@ int nf_quantizer_check(const nf_quantizer *q, const char *where, nf_error *err) 
   }
   if (q->bits < 1 || q->bits > 32)
     return nf_fail(err, NF_EINPUT, "%s: %d bits (a quantizer needs 1 to 32 bits)", where, q->bits);
+  if (q->kind == NF_QUANT_PO2 || q->kind == NF_QUANT_RELU_PO2) {
+    const char *name = q->kind == NF_QUANT_PO2 ? "quantized_po2" : "quantized_relu_po2";
+    if (q->has_max_value && !(q->max_value > 0 && q->max_value < 1e30))
+      return nf_fail(err, NF_EINPUT, "%s: %s max_value=%g (a positive number or None)", where, name, q->max_value);
+    int n = po2_bits(q);
+    if (n < 0)
+      return nf_fail(err, NF_EINPUT, "%s: %s(%d) leaves no exponent bit (it needs %d bits or more)", where, name,
+                     q->bits, q->bits - n);
+    if (n > 6)
+      return nf_fail(err, NF_EINPUT, "%s: %s(%d): exponents beyond -64..63 are not supported (at most %d bits)",
+                     where, name, q->bits, q->bits - n + 6);
+    return NF_OK;
+  }
   int sign = q->kind == NF_QUANT_BITS && q->keep_negative ? 1 : 0;
   if (q->integer + sign > q->bits)
     return nf_fail(err, NF_EINPUT, "%s: %d integer bits%s exceed the %d bits", where, q->integer,
@@ -87,6 +151,14 @@ void nf_quantizer_format(const nf_quantizer *q, char *buf, size_t n) {
              q->keep_negative ? "" : ",keep_negative=False", a);
     break;
   case NF_QUANT_RELU: snprintf(buf, n, "quantized_relu(%d,%d)", q->bits, q->integer); break;
+  case NF_QUANT_PO2:
+  case NF_QUANT_RELU_PO2: {
+    char mv[40] = "";
+    if (q->has_max_value) snprintf(mv, sizeof mv, ",max_value=%.9g", q->max_value);
+    snprintf(buf, n, "%s(%d%s%s%s)", q->kind == NF_QUANT_PO2 ? "quantized_po2" : "quantized_relu_po2", q->bits, mv,
+             q->quadratic ? ",quadratic_approximation=True" : "", q->log2_floor ? ",log2_rounding=floor" : "");
+    break;
+  }
   case NF_QUANT_BINARY: snprintf(buf, n, "binary(alpha=%g)", a); break;
   case NF_QUANT_TERNARY:
     snprintf(buf, n, "ternary(alpha=%g,threshold=%g)", a,
@@ -110,7 +182,15 @@ static const char *const POS_RELU[] = {"bits", "integer", "use_sigmoid", "negati
 static const char *const POS_BINARY[] = {"use_01", "alpha", "use_stochastic_rounding", NULL};
 static const char *const POS_TERNARY[] = {"alpha", "threshold", "use_stochastic_rounding", "number_of_unrolls", NULL};
 
+static const char *const POS_PO2[] = {"bits", "max_value", "use_stochastic_rounding", "quadratic_approximation",
+                                      "log2_rounding", "qnoise_factor", "var_name", "use_ste", "use_variables", NULL};
+static const char *const POS_RELU_PO2[] = {"bits", "max_value", "negative_slope", "use_stochastic_rounding",
+                                           "quadratic_approximation", "log2_rounding", "qnoise_factor", "var_name",
+                                           "use_ste", "use_variables", NULL};
+
 static const quantizer_class CLASSES[] = {
+    {"quantized_po2", NF_QUANT_PO2, POS_PO2},
+    {"quantized_relu_po2", NF_QUANT_RELU_PO2, POS_RELU_PO2},
     {"quantized_bits", NF_QUANT_BITS, POS_BITS},
     {"quantized_relu", NF_QUANT_RELU, POS_RELU},
     {"binary", NF_QUANT_BINARY, POS_BINARY},
@@ -121,7 +201,7 @@ static void set_defaults(nf_quantizer *q, nf_quant_kind kind) {
   memset(q, 0, sizeof *q);
   q->kind = kind;
   q->alpha = 1;
-  q->bits = kind == NF_QUANT_BINARY ? 1 : kind == NF_QUANT_TERNARY ? 2 : 8;
+  q->bits = kind == NF_QUANT_BINARY ? 1 : kind == NF_QUANT_TERNARY ? 2 : 8; /* the po2 quantizers' default too */
   q->keep_negative = kind == NF_QUANT_BITS;
 }
 
@@ -149,6 +229,16 @@ static bool is_int(double v, int lo, int hi) { return v == floor(v) && v >= lo &
 static int set_arg(nf_quantizer *q, const char *key, const char *text, const char *where, nf_error *err) {
   double v = 0;
   bool none;
+  if (!strcmp(key, "log2_rounding")) { /* a string: rnd or floor, quoted or not */
+    char s[16];
+    size_t n = strlen(text);
+    if (n >= 2 && (text[0] == '\'' || text[0] == '"') && text[n - 1] == text[0]) text++, n -= 2;
+    snprintf(s, sizeof s, "%.*s", (int)(n < sizeof s ? n : sizeof s - 1), text);
+    if (strcmp(s, "rnd") && strcmp(s, "floor"))
+      return nf_fail(err, NF_EINPUT, "%s: log2_rounding=%s (QKeras takes rnd or floor)", where, text);
+    q->log2_floor = !strcmp(s, "floor");
+    return NF_OK;
+  }
   if (!literal(text, &v, &none)) {
     if (!strcmp(key, "alpha") && (strstr(text, "auto") != NULL))
       return nf_fail(err, NF_EINPUT, "%s: alpha=%s (per-channel scales) is not supported; use alpha=1", where, text);
@@ -163,6 +253,11 @@ static int set_arg(nf_quantizer *q, const char *key, const char *text, const cha
     q->keep_negative = !none && v != 0;
   } else if (!strcmp(key, "alpha")) {
     q->alpha = none ? 1 : v;
+  } else if (!strcmp(key, "max_value")) {
+    q->has_max_value = !none;
+    q->max_value = none ? 0 : v;
+  } else if (!strcmp(key, "quadratic_approximation")) {
+    q->quadratic = !none && v != 0;
   } else if (!strcmp(key, "threshold")) {
     q->threshold = none ? 0 : v;
   } else if (!strcmp(key, "use_stochastic_rounding") || !strcmp(key, "use_sigmoid") || !strcmp(key, "use_01") ||
@@ -206,6 +301,11 @@ static int parse_args(nf_quantizer *q, const quantizer_class *c, char *args, con
       if (index >= npos) return nf_fail(err, NF_EINPUT, "%s: too many arguments for %s", where, c->name);
       key = c->positional[index];
     }
+    if (c->kind == NF_QUANT_PO2 || c->kind == NF_QUANT_RELU_PO2) { /* only the class's own arguments */
+      bool known = false;
+      for (int k = 0; c->positional[k] && !known; k++) known = !strcmp(c->positional[k], key);
+      if (!known) return nf_fail(err, NF_EINPUT, "%s: unknown %s argument '%s'", where, c->name, key);
+    }
     int rc = set_arg(q, key, tok, where, err);
     if (rc) return rc;
   }
@@ -223,8 +323,8 @@ int nf_quantizer_read(const char *s, nf_quantizer *q, const char *where, nf_erro
   for (size_t i = 0; i < sizeof CLASSES / sizeof CLASSES[0]; i++)
     if (!strcmp(name, CLASSES[i].name)) c = &CLASSES[i];
   if (!c)
-    return nf_fail(err, NF_EINPUT, "%s: unknown quantizer '%s' (supported: quantized_bits, quantized_relu, binary, "
-                                   "ternary)", where, name);
+    return nf_fail(err, NF_EINPUT, "%s: unknown quantizer '%s' (supported: quantized_bits, quantized_relu, "
+                                   "quantized_po2, quantized_relu_po2, binary, ternary)", where, name);
   set_defaults(q, c->kind);
   if (open) {
     char *args = open + 1, *close = strrchr(args, ')');

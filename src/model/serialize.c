@@ -87,9 +87,11 @@ static void put_quantizer(wbuf *b, const nf_quantizer *q) {
   put_u32(b, (uint32_t)q->kind);
   put_u32(b, (uint32_t)q->bits);
   put_u32(b, (uint32_t)q->integer);
-  put_u32(b, (uint32_t)q->symmetric | (uint32_t)q->keep_negative << 1 | (uint32_t)q->dense_class << 2);
+  put_u32(b, (uint32_t)q->symmetric | (uint32_t)q->keep_negative << 1 | (uint32_t)q->dense_class << 2 |
+                (uint32_t)q->has_max_value << 3 | (uint32_t)q->quadratic << 4 | (uint32_t)q->log2_floor << 5);
   put_f64(b, q->alpha);
-  put_f64(b, q->threshold);
+  /* the po2 quantizers have no threshold: their max_value takes its place */
+  put_f64(b, q->kind == NF_QUANT_PO2 || q->kind == NF_QUANT_RELU_PO2 ? q->max_value : q->threshold);
 }
 
 static void put_shape(wbuf *b, nf_shape s) {
@@ -262,9 +264,18 @@ static void get_quantizer(rbuf *b, nf_quantizer *q) {
   q->symmetric = flags & 1;
   q->keep_negative = (flags >> 1) & 1;
   q->dense_class = (flags >> 2) & 1;
+  q->has_max_value = (flags >> 3) & 1;
+  q->quadratic = (flags >> 4) & 1;
+  q->log2_floor = (flags >> 5) & 1;
   q->alpha = get_f64(b);
   q->threshold = get_f64(b);
-  if ((unsigned)q->kind > NF_QUANT_TERNARY) b->bad = true;
+  if (q->kind == NF_QUANT_PO2 || q->kind == NF_QUANT_RELU_PO2) {
+    q->max_value = q->threshold;
+    q->threshold = 0;
+    nf_error scratch = {0};
+    if (nf_quantizer_check(q, "", &scratch)) b->bad = true;
+  }
+  if ((unsigned)q->kind > NF_QUANT_RELU_PO2) b->bad = true;
   /* QKeras' widths are small; anything else is a damaged file */
   if (q->kind != NF_QUANT_NONE && (q->bits < 1 || q->bits > 64 || q->integer < -64 || q->integer > 64)) b->bad = true;
 }

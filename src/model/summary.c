@@ -17,6 +17,13 @@ static void describe_quantizer(const nf_quantizer *q, char *buf, size_t n) {
              q->keep_negative ? "" : ",unsigned");
     break;
   case NF_QUANT_RELU: snprintf(buf, n, "quantized_relu(%d,%d)", q->bits, q->integer); break;
+  case NF_QUANT_PO2:
+  case NF_QUANT_RELU_PO2:
+    if (q->has_max_value)
+      snprintf(buf, n, "%s(%d,%g)", q->kind == NF_QUANT_PO2 ? "quantized_po2" : "quantized_relu_po2", q->bits, q->max_value);
+    else
+      snprintf(buf, n, "%s(%d)", q->kind == NF_QUANT_PO2 ? "quantized_po2" : "quantized_relu_po2", q->bits);
+    break;
   case NF_QUANT_BINARY: snprintf(buf, n, "binary"); break;
   case NF_QUANT_TERNARY: snprintf(buf, n, "ternary"); break;
   }

@@ -15,7 +15,7 @@ static const float ROUND_MAGIC = 12582912.0f;
 static const float MAGIC_LIMIT = 4194304.0f; /* 2^22 */
 
 void nf_qfast_init(qfast *f, const nf_quantizer *q) {
-  *f = (qfast){.kind = q->kind, .alpha = q->alpha > 0 ? (float)q->alpha : 1.0f};
+  *f = (qfast){.kind = q->kind, .alpha = q->alpha > 0 ? (float)q->alpha : 1.0f, .q = *q};
   if (q->kind == NF_QUANT_BITS) {
     int u = q->bits - (q->keep_negative ? 1 : 0);
     f->sign_only = u <= 0;
@@ -62,6 +62,10 @@ void nf_qfast_apply(const qfast *f, const float *x, float *y, long n) {
     break;
   case NF_QUANT_TERNARY:
     for (long k = 0; k < n; k++) y[k] = fabsf(x[k]) >= f->threshold ? (x[k] > 0 ? f->alpha : -f->alpha) : 0.0f;
+    break;
+  case NF_QUANT_PO2:
+  case NF_QUANT_RELU_PO2:
+    for (long k = 0; k < n; k++) y[k] = (float)nf_quantizer_apply(&f->q, x[k]);
     break;
   }
 }

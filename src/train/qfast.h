@@ -16,6 +16,7 @@ typedef struct qfast {
   float alpha;
   float threshold;     /* ternary dead band */
   float ste_hi;        /* quantized_relu: the gradient passes for 0 < x <= ste_hi */
+  nf_quantizer q;      /* the po2 quantizers: applied one value at a time */
 } qfast;
 
 void nf_qfast_init(qfast *f, const nf_quantizer *q);

@@ -74,4 +74,66 @@ expect_err_contains "hole.keras" "half member: file named"
 expect_err_contains "model.weights.h5" "half member: member named"
 expect_no_file "$T/hole.nnf" "half member: no output"
 
+# ---- quantized_po2: weights become shifts ------------------------------------------
+M="$K/qkeras_mnist_dense.json"; X="$R/qkeras_mnist_dense.inputs.csv"
+"$NNFIRM" model show "$M" > "$T/show" 2>"$T/err"
+grep -q "Total params: 15910\$" "$T/show" && pass || fail "po2: $(grep Total "$T/show") $(cat "$T/err")"
+grep -q "q_dense_2 (Dense) *quantized_po2(4,1)" "$T/show" && pass || fail "po2: q_dense_2's quantizer not shown"
+expect_status 0 "po2 float predict" -- "$NNFIRM" predict "$M" --input "$X" -o "$T/pf.csv"
+close "$T/pf.csv" "$R/qkeras_mnist_dense.float.csv" "po2"
+expect_status 0 "po2 import" -- "$NNFIRM" import "$M" -o "$T/po2.nnf"
+"$NNFIRM" predict "$T/po2.nnf" --input "$X" -o "$T/pn.csv" && cmp -s "$T/pn.csv" "$T/pf.csv" && pass ||
+  fail "po2: the imported .nnf predicts differently"
+expect_status 0 "po2 config" -- "$NNFIRM" config "$M" --granularity name -o "$T/pcfg.json"
+grep -A3 '"q_dense_2"' "$T/pcfg.json" | grep -q '"weight":[[:space:]]*"ap_fixed<10,2>"' && pass ||
+  fail "po2 config: q_dense_2's weights are not ap_fixed<10,2> (2^-8 .. 1, signed)"
+expect_status 0 "po2 fixed predict" -- "$NNFIRM" predict "$M" --input "$X" --config "$T/pcfg.json" --layer q_dense_3 -o "$T/px.csv"
+cmp -s "$T/px.csv" "$R/qkeras_mnist_dense.fixed.csv" && pass || fail "po2: fixed-point outputs differ from the exact reference"
+# the hls4ml configuration that came with the model (Strategy Stable on its softmax; weight ap_int<5>, which
+# hls4ml's exponent type of quantized_po2(4) overrides, as here): it converts, and the po2 weights keep their type
+expect_status 0 "po2 shipped config" -- "$NNFIRM" convert "$M" --config "$K/qkeras_mnist_dense_config.yml" -o "$T/ps"
+grep -q "weight_t ap_fixed<10,2" "$T/ps/rtl/myproject_q_dense_2.v" && pass || fail "po2 shipped config: weight type overridden"
+# the RTL: every po2 weight is a shift inside the adder tree, no product shift-add tree at all
+# (q_dense_3's 4-bit weights need some); the header's adder count is the sum trees' alone
+expect_status 0 "po2 convert" -- "$NNFIRM" convert "$M" --config "$T/pcfg.json" -o "$T/pp"
+ntree=$(grep -c "q_dense_2_x[0-9]*_c[0-9m]*_l" "$T/pp/rtl/myproject_q_dense_2.v")
+expect_eq "$ntree" 0 "po2: product trees in q_dense_2"
+grep -q "q_dense_3_x[0-9]*_c[0-9m]*_l" "$T/pp/rtl/myproject_q_dense_3.v" && pass || fail "po2: q_dense_3 has no product tree (test blind?)"
+nz=$(sed -n 's|^//   \([0-9]*\) of 15680 weights nonzero; \([0-9]*\) adders.*|\1 \2|p' "$T/pp/rtl/myproject_q_dense_2.v")
+set -- $nz
+# one output's sum of k nonzero terms (plus a nonzero bias) takes k - 1 (k) adders: at most 15680 for all 20
+[ -n "${2:-}" ] && [ "$2" -le "$1" ] && pass || fail "po2: adders '$nz' exceed one per nonzero weight"
+
+# bad quantizer arguments: exit 2, the file, the layer and the argument named, nothing written
+for case in "foo:unknown quantized_po2 argument 'foo'" "bits0:0 bits" "bits1:quantized_po2(1) leaves no exponent bit" \
+            "log2:log2_rounding=ceil"; do
+  name=${case%%:*}; msg=${case#*:}
+  /usr/bin/python3 - "$M" "$T/$name.json" "$name" <<'PY' || { fail "$name: could not write the model"; continue; }
+import json, sys
+src, dst, case = sys.argv[1:]
+m = json.load(open(src))
+q = [l for l in m["config"]["layers"] if l["config"]["name"] == "q_dense_2"][0]["config"]["kernel_quantizer"]["config"]
+if case == "foo": q["foo"] = 3
+elif case == "bits0": q["bits"] = 0
+elif case == "bits1": q["bits"], q["max_value"] = 1, None
+else: q["log2_rounding"] = "ceil"
+json.dump(m, open(dst, "w"))
+PY
+  expect_status 2 "$name" -- "$NNFIRM" convert "$T/$name.json" --weights "$K/qkeras_mnist_dense_weights.h5" -o "$T/p_$name"
+  expect_err_contains "$name.json: layer 'q_dense_2' (QDense)" "$name: file and layer named"
+  expect_err_contains "$msg" "$name: the argument named"
+  expect_no_file "$T/p_$name" "$name: no project"
+done
+# the text form too
+sed 's/"activation": "quantized_relu(2)"/"activation": "quantized_relu_po2(4, max_value=1, colour=2)"/' "$M" > "$T/txt.json"
+expect_status 2 "text form, unknown argument" -- "$NNFIRM" import "$T/txt.json" --weights "$K/qkeras_mnist_dense_weights.h5" -o "$T/txt.nnf"
+expect_err_contains "unknown quantized_relu_po2 argument 'colour'" "text form: argument named"
+expect_no_file "$T/txt.nnf" "text form: no output"
+# a quantized_relu_po2 activation: the float model computes it, a design is refused by name
+sed 's/"activation": "quantized_relu(2)"/"activation": "quantized_relu_po2(4, max_value=1)"/' "$M" > "$T/rp.json"
+expect_status 0 "relu_po2 float" -- "$NNFIRM" predict "$T/rp.json" --weights "$K/qkeras_mnist_dense_weights.h5" --input "$X" -o "$T/rp.csv"
+expect_status 2 "relu_po2 design" -- "$NNFIRM" convert "$T/rp.json" --weights "$K/qkeras_mnist_dense_weights.h5" -o "$T/prp"
+expect_err_contains "layer 'q_activation_2': a quantized_relu_po2 activation has no fixed-point implementation" "relu_po2 refused by name"
+expect_no_file "$T/prp" "relu_po2: no project"
+
 finish

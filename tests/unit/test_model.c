@@ -46,12 +46,12 @@ static nf_model *rich_model(void) {
     for (int j = 0; l->bias && j < l->n_out; j++) l->bias[j] = (float)nf_rng_normal(&r);
   }
   nf_layer *fc2 = &m->layers[nf_model_find_layer(m, "fc2")];
-  fc2->kernel_q = (nf_quantizer){NF_QUANT_BITS, 6, 0, true, true, 1, 0, false};
-  fc2->bias_q = (nf_quantizer){NF_QUANT_TERNARY, 2, 0, false, true, 0.5, 0.3, false};
+  fc2->kernel_q = (nf_quantizer){.kind = NF_QUANT_BITS, .bits = 6, .symmetric = true, .keep_negative = true, .alpha = 1};
+  fc2->bias_q = (nf_quantizer){.kind = NF_QUANT_TERNARY, .bits = 2, .keep_negative = true, .alpha = 0.5, .threshold = 0.3};
   fc2->mask = malloc((size_t)fc2->n_in * fc2->n_out);
   assert_non_null(fc2->mask);
   for (int k = 0; k < fc2->n_in * fc2->n_out; k++) fc2->mask[k] = (uint8_t)(k % 4 != 0);
-  m->layers[nf_model_find_layer(m, "relu1")].act_q = (nf_quantizer){NF_QUANT_RELU, 4, 1, false, false, 1, 0, false};
+  m->layers[nf_model_find_layer(m, "relu1")].act_q = (nf_quantizer){.kind = NF_QUANT_RELU, .bits = 4, .integer = 1, .alpha = 1};
   m->layers[nf_model_find_layer(m, "relu2")].act = NF_ACT_LEAKY_RELU;
   m->layers[nf_model_find_layer(m, "relu2")].act_alpha = 0.125f;
   const char *feat[] = {"pt", "eta", "phi"}, *cls[] = {"a", "b", "c"};
