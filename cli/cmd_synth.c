@@ -11,13 +11,17 @@
 #include "nnfirm/util.h"
 
 static const char USAGE[] =
-    "usage: nnfirm synth PROJECT [--part P] [--json] [--timeout SECONDS] [--dsp] [--no-abc9] [--quiet]\n"
+    "usage: nnfirm synth PROJECT [--part P] [--jobs N] [--json] [--timeout SECONDS] [--dsp] [--no-abc9] [--quiet]\n"
     "       nnfirm synth [PROJECT] --vendor-report FILE [--vendor-timing FILE] [--clock NS] [--json]\n\n"
     "Synthesizes PROJECT/rtl/*.v with Yosys (synth_xilinx for UltraScale+, out of context)\n"
     "and reports LUT, FF, DSP, BRAM and CARRY counts and LUT%/FF% of the part. Writes\n"
     "PROJECT/synth/ (script, log, stat.json, netlist.v, report.json), replacing it whole.\n\n"
     "  --part P        target device (default xcvu9p; also xcvu13p, xcvu7p, xcu250, xcku115, xczu9eg)\n"
     "  --top NAME      top module (default: the manifest's, else 'myproject')\n"
+    "  --jobs N        synthesize each module the top instantiates (each layer) on its own, N\n"
+    "                  Yosys processes at once, then join the mapped parts and count them\n"
+    "                  (no optimization across layers: counts can differ slightly from a\n"
+    "                  flat run's; the timing is read on the joined netlist). Default 1: flat\n"
     "  --timeout S     give up after S seconds (exit 2)\n"
     "  --clock NS      check the timing against NS (default: the project's ClockPeriod)\n"
     "  --dsp           let Yosys map multipliers to DSP48E2 (default: none, everything in LUTs)\n"
@@ -48,6 +52,7 @@ static char *result_json(const nf_synth_result *r, const char *top, int latency)
   cJSON_AddNumberToObject(o, "dsp_pct", r->dsp_pct);
   cJSON_AddNumberToObject(o, "bram_pct", r->bram_pct);
   cJSON_AddNumberToObject(o, "seconds", r->seconds);
+  cJSON_AddNumberToObject(o, "parts", r->parts);
   const nf_timing *t = &r->timing;
   if (t->valid) {
     cJSON_AddNumberToObject(o, "critical_path_ns", t->critical_path_ns);
@@ -121,7 +126,8 @@ int cmd_synth(int argc, char **argv) {
                                        {"no-abc9", no_argument, 0, 'a'}, {"json", no_argument, 0, 'j'},
                                        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
                                        {"clock", required_argument, 0, 'c'}, {"vendor-report", required_argument, 0, 'V'},
-                                       {"vendor-timing", required_argument, 0, 'W'}, {0}};
+                                       {"vendor-timing", required_argument, 0, 'W'},
+                                       {"jobs", required_argument, 0, 'J'}, {0}};
   nf_synth_opts so = {.abc9 = true};
   const char *top_opt = NULL, *vendor = NULL, *vendor_timing = NULL;
   bool json = false;
@@ -139,6 +145,13 @@ int cmd_synth(int argc, char **argv) {
       if (!nf_parse_double(optarg, &so.clock_ns) || so.clock_ns <= 0)
         return cli_usage_error("synth", "--clock needs a positive period in ns, got '%s'", optarg);
       break;
+    case 'J': {
+      long j;
+      if (!nf_parse_long(optarg, &j) || j < 1 || j > 64)
+        return cli_usage_error("synth", "--jobs needs a number of processes from 1 to 64, got '%s'", optarg);
+      so.jobs = (int)j;
+      break;
+    }
     case 'V': vendor = optarg; break;
     case 'W': vendor_timing = optarg; break;
     case 'd': so.use_dsp = true; break;
@@ -197,8 +210,10 @@ int cmd_synth(int argc, char **argv) {
   }
   if (json) puts(text);
   else {
-    printf("%s on %s (Yosys): LUT %ld (%.4f%%)  FF %ld (%.4f%%)  DSP %ld  BRAM %.1f  CARRY %ld  [%.1f s]\n", top,
+    printf("%s on %s (Yosys): LUT %ld (%.4f%%)  FF %ld (%.4f%%)  DSP %ld  BRAM %.1f  CARRY %ld  [%.1f s", top,
            r.part, r.lut, r.lut_pct, r.ff, r.ff_pct, r.dsp, r.bram, r.carry, r.seconds);
+    if (r.parts) printf(", %d parts, %d at a time", r.parts, so.jobs);
+    printf("]\n");
     const nf_timing *t = &r.timing;
     if (t->valid) {
       printf("critical path %.3f ns (Fmax %.1f MHz): %s -> %s, %d LUT + %d CARRY4, cells %.3f + routing %.3f ns\n",

@@ -30,8 +30,6 @@ static const char USAGE[] =
     "                 co-simulation (~3 min)\n"
     "  --data FILE    labelled jets to use instead of the default\n"
     "  --no-synth     skip Yosys (resources then come from 'nnfirm estimate' only)\n"
-    "  --synth-all    synthesize the ap_fixed<16,6> baseline too (about 25 more minutes;\n"
-    "                 by default its resources are estimated)\n"
     "  --rows N       synthetic jets to make (default 200000; --quick 40000)\n"
     "  --epochs N     training epochs per model (default 30; --quick 8)\n"
     "  --simulator S  co-simulation with verilator (default; iverilog with --quick) or iverilog\n"
@@ -50,7 +48,7 @@ int cmd_tutorial(int argc, char **argv) {
                                        {"data", required_argument, 0, 'd'},   {"no-synth", no_argument, 0, 'n'},
                                        {"quiet", no_argument, 0, 'Q'},        {"json", no_argument, 0, 'j'},
                                        {"rows", required_argument, 0, 'r'},   {"epochs", required_argument, 0, 'e'},
-                                       {"simulator", required_argument, 0, 's'}, {"synth-all", no_argument, 0, 'a'},
+                                       {"simulator", required_argument, 0, 's'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   nf_tutorial_opts t = {.out = "nnfirm-tutorial", .synth = true};
@@ -66,7 +64,6 @@ int cmd_tutorial(int argc, char **argv) {
     case 'n': t.synth = false; break;
     case 'Q': quiet = true; break;
     case 'j': json = true; break;
-    case 'a': t.synth_all = true; break;
     case 'r':
       if (!nf_parse_long(optarg, &v) || v < 1000 || v > 100000000) return cli_usage_error("tutorial", "--rows must be 1000..1e8");
       rows = optarg;
@@ -88,7 +85,7 @@ int cmd_tutorial(int argc, char **argv) {
   t.rows = rows ? rows : t.quick ? "100000" : "200000";
   t.epochs = epochs ? epochs : t.quick ? "15" : "30";
   if (!t.simulator) t.simulator = t.quick ? "iverilog" : "verilator";
-  if (t.quick && !t.synth_all) t.synth = false;
+  if (t.quick) t.synth = false;
   nf_error err = {0};
   char cached[4096], self[4096];
   if (!t.data && nf_data_cached_path(cached, sizeof cached)) t.data = cached;

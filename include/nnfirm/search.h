@@ -209,7 +209,7 @@ typedef struct nf_tutorial_opts {
   const char *exe;       /* the nnfirm executable the steps run */
   const char *out;       /* DIR, replaced whole on success */
   const char *data;      /* labelled jets, NULL = synthetic jets the tutorial makes */
-  bool quick, synth, synth_all;
+  bool quick, synth;
   const char *rows, *epochs, *simulator; /* as the steps take them */
   void (*progress)(int step, int n_steps, double elapsed_s, const char *title, void *ctx); /* may be NULL */
   void *ctx;

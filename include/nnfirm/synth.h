@@ -40,6 +40,9 @@ typedef struct nf_synth_opts {
   const char *yosys;    /* NULL = "yosys" from PATH */
   double clock_ns;      /* the period the timing is checked against (0 = none: report only) */
   bool no_timing;       /* skip the static timing analysis */
+  int jobs;             /* > 1: synthesize the modules the top instantiates one by one,
+                         * this many Yosys processes at once, then join and count them
+                         * (src/synth/yosys.c, "Split synthesis"); 0 or 1: one flat run */
 } nf_synth_opts;
 
 /* ---- Timing ----------------------------------------------------------------------
@@ -87,6 +90,7 @@ typedef struct nf_synth_result {
   double clock_ns;    /* the period checked (0 = none) */
   bool meets_timing;  /* critical_path_ns <= clock_ns */
   double slack_ns;    /* clock_ns - critical_path_ns (negative: fails by that much) */
+  int parts;          /* modules synthesized apart (opts.jobs > 1), 0 for a flat run */
 } nf_synth_result;
 
 /* Runs Yosys. Errors: NF_EINPUT when Yosys is missing, the design does not

@@ -26,7 +26,7 @@
 typedef struct tutorial {
   const char *self;   /* this executable */
   const char *dir;    /* the (temporary) output directory */
-  bool quick, synth, synth_all;
+  bool quick, synth;
   const char *rows, *epochs, *simulator;
   int step, n_steps;
   double t0;
@@ -116,14 +116,13 @@ typedef struct design {
   const char *name, *label;
   const char *train_opts[5]; /* extra `nnfirm train` options; NULL-terminated */
   const char *model;         /* the model it converts: its own, or the float one */
-  bool synth;                /* synthesized by default (the 16-bit baseline takes ~25 min: --synth-all) */
   bool cosim;                /* co-simulated */
 } design;
 
 static const design DESIGNS[] = {
-    {"fixed16_6", "float model at ap_fixed<16,6> (hls4ml's default)", {NULL}, "float", false, false},
-    {"qat6", "QAT 6 bits", {"--bits", "6", NULL}, "qat6", true, false},
-    {"qat6_pruned", "QAT 6 bits + 75% pruning", {"--bits", "6", "--prune", "0.75", NULL}, "qat6_pruned", true, true},
+    {"fixed16_6", "float model at ap_fixed<16,6> (hls4ml's default)", {NULL}, "float", false},
+    {"qat6", "QAT 6 bits", {"--bits", "6", NULL}, "qat6", false},
+    {"qat6_pruned", "QAT 6 bits + 75% pruning", {"--bits", "6", "--prune", "0.75", NULL}, "qat6_pruned", true},
 };
 enum { N_DESIGNS = sizeof DESIGNS / sizeof *DESIGNS };
 
@@ -168,10 +167,11 @@ static int run_design(tutorial *t, const char *jets, const design *d, const char
                         "--quiet", NULL};
     rc = run_step(t, "co-simulation of 500 jets against the emulator", step, cs);
   }
-  if (!rc && t->synth && (d->synth || t->synth_all)) {
+  if (!rc && t->synth) {
     snprintf(step, sizeof step, "synth_%s", d->name);
     snprintf(title, sizeof title, "Yosys synthesis for VU9P: %s", d->label);
-    const char *sy[] = {"synth", proj, "--part", "xcvu9p", "--json", "--quiet", "--timeout", "1800", NULL};
+    /* each layer synthesized on its own, two at a time (nnfirm synth --jobs) */
+    const char *sy[] = {"synth", proj, "--part", "xcvu9p", "--jobs", "2", "--json", "--quiet", "--timeout", "1800", NULL};
     rc = run_step(t, title, step, sy);
   }
   return rc;
@@ -464,7 +464,7 @@ static int write_report(tutorial *t, const char *data, cJSON *summary, nf_error 
 /* ---- The entry point ------------------------------------------------------------ */
 int nf_tutorial_run(const nf_tutorial_opts *o, nf_tutorial_outcome *out, nf_error *err) {
   memset(out, 0, sizeof *out);
-  tutorial t = {.self = o->exe, .quick = o->quick, .synth = o->synth, .synth_all = o->synth_all, .rows = o->rows,
+  tutorial t = {.self = o->exe, .quick = o->quick, .synth = o->synth, .rows = o->rows,
                 .epochs = o->epochs, .simulator = o->simulator, .err = err, .o = o, .t0 = nf_now()};
   char *tmp = NULL;
   int rc = nf_outdir_begin(o->out, &tmp, err);
@@ -472,8 +472,7 @@ int nf_tutorial_run(const nf_tutorial_opts *o, nf_tutorial_outcome *out, nf_erro
   t.dir = tmp;
   if (o->data) snprintf(t.jets, sizeof t.jets, "%s", o->data);
   else snprintf(t.jets, sizeof t.jets, "%s/jets.h5", tmp);
-  int n_synth = 0;
-  for (int i = 0; i < N_DESIGNS; i++) n_synth += t.synth && (DESIGNS[i].synth || t.synth_all);
+  int n_synth = t.synth ? N_DESIGNS : 0;
   t.n_steps = (o->data ? 4 : 5) + 3 + 2 + 3 * N_DESIGNS + 1 + n_synth;
   const char *subdirs[] = {"logs", "models", "projects", "plots"};
   for (int i = 0; !rc && i < 4; i++) {

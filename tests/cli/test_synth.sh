@@ -55,7 +55,7 @@ printf 'Model:\n  Precision: ap_fixed<16,6>\nClockPeriod: 8\n' > "$T/c8.yml"
 expect_status 0 "convert at 8 ns" -- "$NNFIRM" convert "$T/s.nnf" --config "$T/c8.yml" -o "$T/g"
 expect_status 0 "synth the generated design" -- "$NNFIRM" synth "$T/g" --json --quiet
 num() { sed -n "s/.*\"$1\":[[:space:]]*\([-0-9.eE+]*\).*/\1/p" "$T/out" | head -1; }
-cp_ns=$(num critical_path_ns)
+cp_ns=$(num critical_path_ns) flat_lut=$(num lut) flat_ff=$(num ff)
 expect_eq "$(num clock_period_ns)" "8" "the project's ClockPeriod is checked"
 grep -q '"meets_timing":[[:space:]]*true' "$T/out" && pass || fail "8 ns design does not meet its clock (critical path $cp_ns ns)"
 awk -v c="$cp_ns" 'BEGIN { exit !(c > 0 && c <= 8) }' && pass || fail "critical path '$cp_ns' not in (0, 8]"
@@ -66,6 +66,28 @@ grep -q "FAILS the 2 ns clock (500.0 MHz) by" "$T/out" && pass || fail "no failu
 grep -q "cycles at 2 ns" "$T/out" && pass || fail "latency not printed with its clock"
 grep -q '"meets_timing":[[:space:]]*false' "$T/g/synth/report.json" && pass || fail "report.json says it meets 2 ns"
 expect_status 2 "bad clock" -- "$NNFIRM" synth "$T/g" --clock 0 --quiet
+# Split synthesis (--jobs): each layer module synthesized alone, the mapped
+# parts joined. The counts follow the flat run's (optimization does not cross
+# the layers' boundaries, so they may differ a little) and the timing is read
+# on the joined netlist, across the boundaries.
+expect_status 0 "split synth, 2 jobs" -- "$NNFIRM" synth "$T/g" --jobs 2 --json --quiet
+parts=$(num parts)
+n_mod=$(grep -c '^module' "$T"/g/rtl/*.v | awk -F: '{ s += $2 } END { print s - 1 }')
+expect_eq "$parts" "$n_mod" "one part per module the top instantiates"
+[ "$(ls "$T/g/synth/parts" | wc -l)" -eq "$n_mod" ] && pass || fail "parts/ does not hold one directory per part"
+awk -v a="$(num lut)" -v b="$flat_lut" 'BEGIN { exit !(a >= 0.95 * b && a <= 1.05 * b) }' && pass ||
+  fail "split LUT $(num lut) not within 5% of flat $flat_lut"
+awk -v a="$(num ff)" -v b="$flat_ff" 'BEGIN { exit !(a >= 0.95 * b && a <= 1.05 * b) }' && pass ||
+  fail "split FF $(num ff) not within 5% of flat $flat_ff"
+awk -v a="$(num critical_path_ns)" -v b="$cp_ns" 'BEGIN { exit !(a > 0 && a >= 0.8 * b && a <= 1.25 * b) }' && pass ||
+  fail "split critical path $(num critical_path_ns) ns far from flat $cp_ns ns"
+grep -q "^flatten" "$T/g/synth/synth.ys" && pass || fail "the joining script does not flatten the parts"
+expect_eq "$(num parts)" "$(grep -c '^read_rtlil "parts/' "$T/g/synth/synth.ys")" "the joining script reads every part"
+expect_status 2 "bad --jobs" -- "$NNFIRM" synth "$T/g" --jobs 0 --quiet
+expect_err_contains "--jobs needs" "bad --jobs message"
+# A hand-written single module has nothing to split: a flat run.
+expect_status 0 "nothing to split" -- "$NNFIRM" synth "$T/p" --jobs 2 --json --quiet --no-abc9
+expect_eq "$(num parts)" "0" "single module: flat"
 # A relative project path (Yosys runs in its own work directory).
 expect_status 0 "relative project path" -- sh -c "cd '$T' && \"\$0\" synth p --quiet --no-abc9" "$NNFIRM"
 finish
