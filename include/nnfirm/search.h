@@ -72,6 +72,7 @@ typedef struct nf_search_synth {
   double lut, ff, dsp, lut_pct, ff_pct;
   double critical_path_ns, fmax_mhz; /* NaN when the synthesis did not report timing */
   int meets_timing;                  /* 1, 0, or -1 when not reported */
+  double seconds;                    /* wall clock of the Yosys run and the timing */
 } nf_search_synth;
 
 typedef struct nf_search_result {
@@ -85,6 +86,10 @@ typedef struct nf_search_result {
   double latency_cycles, clock_period_ns;
   double est_lut, est_ff, est_dsp, est_lut_pct, est_ff_pct; /* nnfirm estimate */
   nf_search_synth synth;
+  /* wall clock of the candidate's steps (NaN: not run): the child `nnfirm
+   * train` and `nnfirm convert`, the bit-accurate and float validation
+   * scores, the latency and estimate; the search's throughput profile */
+  double seconds_train, seconds_convert, seconds_score, seconds_estimate;
   bool pareto;               /* set by nf_search_mark_pareto */
 } nf_search_result;
 

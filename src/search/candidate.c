@@ -138,8 +138,9 @@ static void result_init(nf_search_result *r, const nf_search_candidate *c, const
   r->accuracy_validation = r->model_accuracy_validation = r->sparsity = NAN;
   r->latency_cycles = r->clock_period_ns = NAN;
   r->est_lut = r->est_ff = r->est_dsp = r->est_lut_pct = r->est_ff_pct = NAN;
-  r->synth.critical_path_ns = r->synth.fmax_mhz = NAN;
+  r->synth.critical_path_ns = r->synth.fmax_mhz = r->synth.seconds = NAN;
   r->synth.meets_timing = -1;
+  r->seconds_train = r->seconds_convert = r->seconds_score = r->seconds_estimate = NAN;
 }
 
 int nf_search_run_candidate(const nf_search_job *job, const nf_search_candidate *c, const char *dir,
@@ -170,17 +171,23 @@ int nf_search_run_candidate(const nf_search_job *job, const nf_search_candidate 
   if (c->seed != NF_SEARCH_DEFAULT_SEED) train[n++] = "--seed", train[n++] = seed;
   train[n] = NULL;
   const char *conv[] = {"convert", model, "--config", cfg, "-o", proj, NULL};
+  double t = nf_now();
   if (nf_step_run_in(job->exe, train, dir, "train") != 0) snprintf(r->failed, sizeof r->failed, "train");
-  else if (nf_step_run_in(job->exe, conv, dir, "convert") != 0) snprintf(r->failed, sizeof r->failed, "convert");
+  r->seconds_train = nf_now() - t, t = nf_now();
+  if (!r->failed[0] && nf_step_run_in(job->exe, conv, dir, "convert") != 0) snprintf(r->failed, sizeof r->failed, "convert");
+  if (!r->failed[0]) r->seconds_convert = nf_now() - t;
   nf_error step_err = {0};
   if (!r->failed[0]) { /* in this process: the figures */
     nf_dataset ds = {0};
+    t = nf_now();
     int src = load_data(job->data, &ds, &step_err);
     if (!src) src = score_split(proj, &ds, 'v', &r->validation_correct, &r->validation_rows, &step_err);
     if (!src) r->accuracy_validation = (double)r->validation_correct / (double)r->validation_rows;
     if (src) snprintf(r->failed, sizeof r->failed, "eval");
     if (!src && (src = model_figures(model, &ds, r, &step_err))) snprintf(r->failed, sizeof r->failed, "eval");
+    if (!src) r->seconds_score = nf_now() - t, t = nf_now();
     if (!src && (src = firmware_figures(proj, job->part, r, &step_err))) snprintf(r->failed, sizeof r->failed, "estimate");
+    if (!src) r->seconds_estimate = nf_now() - t;
     nf_dataset_free(&ds);
     if (src) { /* the step's log, as the child steps have theirs */
       char log[4300];

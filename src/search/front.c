@@ -103,6 +103,7 @@ static int synth_one(const nf_search_opts *o, const char *cand_dir, nf_search_re
   if (!rc) rc = nf_project_sources(proj, &files, top, sizeof top, err);
   if (!rc) rc = nf_outdir_begin(out_dir, &tmp, err);
   nf_synth_result s;
+  double t0 = nf_now();
   if (!rc) {
     nf_synth_opts so = {.verilog_files = (const char *const *)files, .top = top, .part = o->job.part, .abc9 = true,
                         .timeout_s = timeout, .quiet = true, .work_dir = tmp, .clock_ns = clock_ns};
@@ -122,6 +123,7 @@ static int synth_one(const nf_search_opts *o, const char *cand_dir, nf_search_re
   y->critical_path_ns = s.timing.valid ? s.timing.critical_path_ns : NAN;
   y->fmax_mhz = s.timing.valid ? s.timing.fmax_mhz : NAN;
   y->meets_timing = s.timing.valid && s.clock_ns > 0 ? s.meets_timing : -1;
+  y->seconds = nf_now() - t0;
   return nf_search_result_write(cand_dir, r, err);
 }
 
@@ -139,31 +141,39 @@ static int by_estimate(const void *a, const void *b) {
 }
 
 /* The synth_k cheapest above the floor by estimate, while the budget lasts
- * (a synthesis that fails leaves its candidate with the estimate). */
+ * (a synthesis that fails leaves its candidate with the estimate), o->jobs
+ * Yosys runs side by side (one thread each: nf_synth_run keeps its state on
+ * the stack and waits for its own Yosys process only). */
 static int synthesize(const nf_search_opts *o, nf_search_result *r, int n, nf_error *err) {
   nf_search_result **order = nf_malloc((size_t)(n > 0 ? n : 1) * sizeof *order, err);
   if (!order) return NF_EINTERNAL;
   for (int i = 0; i < n; i++) order[i] = &r[i];
   qsort(order, (size_t)n, sizeof *order, by_estimate);
-  int done = 0;
+  int done = 0, width = o->jobs < 1 ? 1 : o->jobs > 16 ? 16 : o->jobs;
   bool met = false;
   /* the synth_k cheapest, then (up to synth_k more) until one meets its clock */
-  for (int i = 0; i < n && (done < o->synth_k || (!met && done < 2 * o->synth_k)); i++) {
-    nf_search_result *c = order[i];
-    if (c->accuracy_validation < o->min_accuracy) continue;
+  for (int i = 0; i < n && (done < o->synth_k || (!met && done < 2 * o->synth_k));) {
     double left = o->budget_s - (nf_now() - o->t0);
     if (left < 30) break;
+    nf_search_result *batch[16];
+    int nb = 0, want = (done < o->synth_k ? o->synth_k : 2 * o->synth_k) - done;
+    for (; i < n && nb < want && nb < width; i++)
+      if (order[i]->accuracy_validation >= o->min_accuracy) batch[nb++] = order[i];
+    if (!nb) break;
     if (o->progress)
       o->progress(&(nf_search_progress){.phase = NF_SEARCH_SYNTHESIZING, .done = done, .total = done < o->synth_k ? o->synth_k : 2 * o->synth_k,
-                                        .elapsed_s = nf_now() - o->t0, .budget_s = o->budget_s, .id = c->id,
-                                        .est_cost = c->est_lut_pct + c->est_ff_pct},
+                                        .elapsed_s = nf_now() - o->t0, .budget_s = o->budget_s, .id = batch[0]->id,
+                                        .est_cost = batch[0]->est_lut_pct + batch[0]->est_ff_pct},
                   o->ctx);
-    done++;
-    char cd[4300];
-    nf_error e = {0};
-    snprintf(cd, sizeof cd, "%s/candidates/%s", o->dir, c->id);
-    if (synth_one(o, cd, c, left, &e)) c->synth.done = false; /* keeps the estimate; Yosys' log is in project/synth */
-    met = met || (c->synth.done && c->synth.meets_timing == 1);
+#pragma omp parallel for num_threads(nb) schedule(dynamic, 1)
+    for (int b = 0; b < nb; b++) {
+      char cd[4300];
+      nf_error e = {0};
+      snprintf(cd, sizeof cd, "%s/candidates/%s", o->dir, batch[b]->id);
+      if (synth_one(o, cd, batch[b], left, &e)) batch[b]->synth.done = false; /* keeps the estimate; Yosys' log is in project/synth */
+    }
+    done += nb;
+    for (int b = 0; b < nb; b++) met = met || (batch[b]->synth.done && batch[b]->synth.meets_timing == 1);
   }
   free(order);
   return NF_OK;
@@ -343,6 +353,35 @@ static cJSON *stats_json(double mean, double sd, double lo, double hi) {
   return o;
 }
 
+/* Where the candidates' time went: the sum over finished candidates of each
+ * step's wall clock (jobs run side by side, so the sums exceed the search's
+ * own wall clock), and the Yosys runs of the synthesized ones. */
+static cJSON *profile_json(const nf_search_outcome *out) {
+  double sum[5] = {0};
+  int n = 0, n_synth = 0;
+  for (int i = 0; i < out->n; i++) {
+    const nf_search_result *r = &out->results[i];
+    double s[4] = {r->seconds_train, r->seconds_convert, r->seconds_score, r->seconds_estimate};
+    bool timed = !r->failed[0];
+    for (int k = 0; k < 4; k++) timed = timed && isfinite(s[k]);
+    if (timed) {
+      for (int k = 0; k < 4; k++) sum[k] += s[k];
+      n++;
+    }
+    if (r->synth.done && isfinite(r->synth.seconds)) sum[4] += r->synth.seconds, n_synth++;
+  }
+  cJSON *o = cJSON_CreateObject();
+  if (!o) return NULL;
+  cJSON_AddNumberToObject(o, "timed_candidates", n);
+  cJSON_AddNumberToObject(o, "train_s", sum[0]);
+  cJSON_AddNumberToObject(o, "convert_s", sum[1]);
+  cJSON_AddNumberToObject(o, "score_s", sum[2]);
+  cJSON_AddNumberToObject(o, "estimate_s", sum[3]);
+  cJSON_AddNumberToObject(o, "synthesized", n_synth);
+  cJSON_AddNumberToObject(o, "synth_s", sum[4]);
+  return o;
+}
+
 char *nf_search_outcome_json(const nf_search_outcome *out, const nf_search_opts *opts, bool with_all) {
   cJSON *o = cJSON_CreateObject(), *front = cJSON_CreateArray(), *all = with_all ? cJSON_CreateArray() : NULL;
   if (!o || !front || (with_all && !all)) {
@@ -392,6 +431,7 @@ char *nf_search_outcome_json(const nf_search_outcome *out, const nf_search_opts 
                                           "(95% Wilson interval)");
   cJSON_AddNumberToObject(o, "candidates", out->n);
   cJSON_AddNumberToObject(o, "seconds", out->seconds);
+  cJSON_AddItemToObject(o, "profile", profile_json(out));
   if (opts->seeds > 0 && out->winner >= 0) {
     const nf_search_spread *s = &out->spread;
     cJSON *sj = cJSON_AddObjectToObject(o, "seeds");

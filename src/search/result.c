@@ -46,6 +46,9 @@ int nf_search_result_write(const char *dir, const nf_search_result *r, nf_error 
        add_num(o, "latency_cycles", r->latency_cycles) && add_num(o, "clock_period_ns", r->clock_period_ns) &&
        add_num(o, "est_lut", r->est_lut) && add_num(o, "est_ff", r->est_ff) && add_num(o, "est_dsp", r->est_dsp) &&
        add_num(o, "est_lut_pct", r->est_lut_pct) && add_num(o, "est_ff_pct", r->est_ff_pct);
+  cJSON *sec = ok ? cJSON_AddObjectToObject(o, "seconds") : NULL;
+  ok = sec && add_num(sec, "train", r->seconds_train) && add_num(sec, "convert", r->seconds_convert) &&
+       add_num(sec, "score", r->seconds_score) && add_num(sec, "estimate", r->seconds_estimate);
   if (ok && !r->synth.done) ok = cJSON_AddNullToObject(o, "synth") != NULL;
   else if (ok) {
     const nf_search_synth *s = &r->synth;
@@ -53,6 +56,7 @@ int nf_search_result_write(const char *dir, const nf_search_result *r, nf_error 
     ok = so && cJSON_AddStringToObject(so, "part", s->part) && add_num(so, "lut", s->lut) && add_num(so, "ff", s->ff) &&
          add_num(so, "dsp", s->dsp) && add_num(so, "lut_pct", s->lut_pct) && add_num(so, "ff_pct", s->ff_pct) &&
          add_num(so, "critical_path_ns", s->critical_path_ns) && add_num(so, "fmax_mhz", s->fmax_mhz) &&
+         add_num(so, "seconds", s->seconds) &&
          (s->meets_timing < 0 ? cJSON_AddNullToObject(so, "meets_timing") != NULL
                               : cJSON_AddBoolToObject(so, "meets_timing", s->meets_timing) != NULL);
   }
@@ -105,8 +109,11 @@ int nf_search_result_read(const char *dir, nf_search_result *r, nf_error *err) {
     r->clock_period_ns = get_num(o, "clock_period_ns");
     r->est_lut = get_num(o, "est_lut"), r->est_ff = get_num(o, "est_ff"), r->est_dsp = get_num(o, "est_dsp");
     r->est_lut_pct = get_num(o, "est_lut_pct"), r->est_ff_pct = get_num(o, "est_ff_pct");
+    const cJSON *sec = cJSON_GetObjectItemCaseSensitive(o, "seconds"); /* NaN when absent */
+    r->seconds_train = get_num(sec, "train"), r->seconds_convert = get_num(sec, "convert");
+    r->seconds_score = get_num(sec, "score"), r->seconds_estimate = get_num(sec, "estimate");
     r->synth.meets_timing = -1;
-    r->synth.critical_path_ns = r->synth.fmax_mhz = NAN;
+    r->synth.critical_path_ns = r->synth.fmax_mhz = r->synth.seconds = NAN;
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "synth");
     if (cJSON_IsObject(s)) {
       const char *part = get_str(s, "part");
@@ -115,6 +122,7 @@ int nf_search_result_read(const char *dir, nf_search_result *r, nf_error *err) {
       y->lut = get_num(s, "lut"), y->ff = get_num(s, "ff"), y->dsp = get_num(s, "dsp");
       y->lut_pct = get_num(s, "lut_pct"), y->ff_pct = get_num(s, "ff_pct");
       y->critical_path_ns = get_num(s, "critical_path_ns"), y->fmax_mhz = get_num(s, "fmax_mhz");
+      y->seconds = get_num(s, "seconds");
       const cJSON *m = cJSON_GetObjectItemCaseSensitive(s, "meets_timing");
       y->meets_timing = cJSON_IsBool(m) ? cJSON_IsTrue(m) : -1;
       y->done = !isnan(y->lut_pct) && !isnan(y->ff_pct);

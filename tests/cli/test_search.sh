@@ -97,6 +97,26 @@ expect_status 0 "synth the winner's project" -- "$NNFIRM" synth "$T/one/candidat
 cp_y=$(sed -n 's/.*"critical_path_ns":[[:space:]]*\([0-9.e+-]*\).*/\1/p' "$T/out" | head -1)
 awk -v a="$cp_s" -v b="$cp_y" 'BEGIN { d = a - b; exit !(a > 0 && d < 1e-6 && d > -1e-6) }' && pass ||
   fail "search's critical path '$cp_s' is not nnfirm synth's '$cp_y'"
+# Each step's wall clock is in the candidate's result.json; with --jobs 2 two
+# candidates are synthesized side by side, and search.json's profile sums it all.
+tr -d ' \n\t' < "$R" | grep -q '"seconds":{"train":[0-9.e+-]*,"convert":[0-9.e+-]*,"score":[0-9.e+-]*,"estimate":[0-9.e+-]*}' \
+  && pass || fail "candidate's step times: $(tr -d ' \n\t' < "$R" | grep -o '"seconds":{[^}]*}')"
+mkdir -p "$T/two/candidates" && cp -r "$T/one/candidates/h8_b4_p50_r1_i16" "$T/two/candidates/"
+rm -rf "$T/two/candidates/h8_b4_p50_r1_i16/project/synth"
+expect_status 0 "a second candidate" -- "$NNFIRM" search --candidate "hidden=6;bits=4;prune=0.5;reuse=1" --data "$T/jets.h5" \
+  --epochs 2 -o "$T/two/candidates/h6_b4_p50_r1_i16"
+expect_status 0 "collect, two synthesized side by side" -- "$NNFIRM" search --collect "$T/two" --synth 2 --jobs 2 \
+  --min-accuracy 0.3 --json --quiet
+for c in h8_b4_p50_r1_i16 h6_b4_p50_r1_i16; do
+  tr -d ' \n\t' < "$T/two/candidates/$c/result.json" | grep -q '"synth":{"part":"xcvu9p","lut":[0-9]*.*"seconds":[0-9.e+-]*' \
+    && pass || fail "$c not synthesized: $(tr -d ' \n\t' < "$T/two/candidates/$c/result.json" | grep -o '"synth":.*')"
+  [ -f "$T/two/candidates/$c/project/synth/netlist.v" ] && pass || fail "$c has no netlist"
+done
+tr -d ' \n\t' < "$T/two/search.json" > "$T/flat"
+prof=$(grep -o '"profile":{[^}]*}' "$T/flat")
+echo "$prof" | grep -q '"timed_candidates":2,' && echo "$prof" | grep -q '"synthesized":2,' && pass || fail "profile: $prof"
+awk -v p="$prof" 'BEGIN { n = split(p, f, /[:,}]/); for (i = 1; i < n; i++) if (f[i] ~ /"(train|synth)_s"/ && !(f[i + 1] > 0)) exit 1 }' \
+  && pass || fail "profile without train or Yosys time: $prof"
 # --seeds: the winner retrained with two more seeds, mean and spread reported.
 expect_status 0 "collect with --seeds 2" -- "$NNFIRM" search --collect "$T/one" --synth 0 --min-accuracy 0.3 --seeds 2 \
   --data "$T/jets.h5" --epochs 2 --json --quiet
