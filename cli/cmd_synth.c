@@ -53,6 +53,8 @@ static char *result_json(const nf_synth_result *r, const char *top, int latency)
   cJSON_AddNumberToObject(o, "bram_pct", r->bram_pct);
   cJSON_AddNumberToObject(o, "seconds", r->seconds);
   cJSON_AddNumberToObject(o, "parts", r->parts);
+  cJSON_AddNumberToObject(o, "yosys_cpu_seconds", r->cpu_seconds);
+  if (r->parts) cJSON_AddNumberToObject(o, "parts_cpu_seconds", r->parts_cpu_seconds);
   const nf_timing *t = &r->timing;
   if (t->valid) {
     cJSON_AddNumberToObject(o, "critical_path_ns", t->critical_path_ns);

@@ -91,6 +91,8 @@ typedef struct nf_synth_result {
   bool meets_timing;  /* critical_path_ns <= clock_ns */
   double slack_ns;    /* clock_ns - critical_path_ns (negative: fails by that much) */
   int parts;          /* modules synthesized apart (opts.jobs > 1), 0 for a flat run */
+  double cpu_seconds; /* CPU time (user + system) of every Yosys process (and its abc), summed */
+  double parts_cpu_seconds; /* of it, the parts' (a split run; the rest is the joining run) */
 } nf_synth_result;
 
 /* Runs Yosys. Errors: NF_EINPUT when Yosys is missing, the design does not

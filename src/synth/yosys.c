@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -168,13 +169,23 @@ static int spawn_yosys(const char *yosys, const char *work_dir, pid_t *pid, nf_e
 }
 
 /* Waits for Yosys, drawing progress; kills it at the time limit. */
-static int wait_yosys(pid_t pid, const nf_synth_opts *o, const char *log, int *status, nf_error *err) {
+/* CPU seconds (user + system) of a finished child and the children it waited for. */
+static double cpu_of(const struct rusage *ru) {
+  return (double)ru->ru_utime.tv_sec + 1e-6 * (double)ru->ru_utime.tv_usec + (double)ru->ru_stime.tv_sec +
+         1e-6 * (double)ru->ru_stime.tv_usec;
+}
+
+static int wait_yosys(pid_t pid, const nf_synth_opts *o, const char *log, int *status, double *cpu_s, nf_error *err) {
   nf_progress prog;
   nf_progress_begin(&prog, "yosys", 0, o->quiet);
   double start = nf_now();
   for (;;) {
-    pid_t w = waitpid(pid, status, WNOHANG);
-    if (w == pid) break;
+    struct rusage ru;
+    pid_t w = wait4(pid, status, WNOHANG, &ru);
+    if (w == pid) {
+      *cpu_s += cpu_of(&ru);
+      break;
+    }
     if (w < 0 && errno != EINTR) {
       nf_progress_end(&prog);
       return nf_fail(err, NF_EINTERNAL, "waiting for yosys: %s", strerror(errno));
@@ -421,7 +432,8 @@ static void kill_parts(part *parts, int n) {
 }
 
 /* Runs the parts' Yosys processes, at most o->jobs at once. */
-static int run_parts(const nf_synth_opts *o, const char *yosys, part *parts, int n, double t0, nf_error *err) {
+static int run_parts(const nf_synth_opts *o, const char *yosys, part *parts, int n, double t0, double *cpu_s,
+                     nf_error *err) {
   nf_progress prog;
   nf_progress_begin(&prog, "yosys", 0, o->quiet);
   int next = 0, running = 0, done = 0, rc = NF_OK;
@@ -433,9 +445,11 @@ static int run_parts(const nf_synth_opts *o, const char *yosys, part *parts, int
     for (int i = 0; i < n && !rc; i++) {
       if (parts[i].state != 1) continue;
       int status;
-      pid_t w = waitpid(parts[i].pid, &status, WNOHANG);
+      struct rusage ru;
+      pid_t w = wait4(parts[i].pid, &status, WNOHANG, &ru);
       if (w < 0 && errno != EINTR) rc = nf_fail(err, NF_EINTERNAL, "waiting for yosys: %s", strerror(errno));
       if (w != parts[i].pid) continue;
+      *cpu_s += cpu_of(&ru);
       parts[i].state = 2, running--, done++;
       if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         char *log = join_path(parts[i].dir, "yosys.log", err), line[400] = "";
@@ -518,7 +532,7 @@ static int synth_split(const nf_synth_opts *o, const nf_device *dev, const char 
     }
     free(parts_dir);
     double t0 = nf_now();
-    if (!rc) rc = run_parts(o, yosys, parts, n_parts, t0, err);
+    if (!rc) rc = run_parts(o, yosys, parts, n_parts, t0, &r->parts_cpu_seconds, err);
     if (!rc) rc = write_stitch_script(o, parts, n_parts, top_start, (size_t)(top_end - top_start), err);
   }
   for (int i = 0; parts && i < n_parts; i++) free(parts[i].dir), free(parts[i].need);
@@ -550,12 +564,13 @@ int nf_synth_run(const nf_synth_opts *o, nf_synth_result *r, nf_error *err) {
   pid_t pid;
   int status = 0;
   if (!rc) rc = spawn_yosys(yosys, o->work_dir, &pid, err);
-  if (!rc) rc = wait_yosys(pid, o, log, &status, err);
+  if (!rc) rc = wait_yosys(pid, o, log, &status, &r->cpu_seconds, err);
   if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
     char line[400];
     log_error_line(log, line, sizeof line);
     rc = nf_fail(err, NF_EINPUT, "yosys failed: %s", line[0] ? line : "no ERROR line in its log");
   }
+  r->cpu_seconds += r->parts_cpu_seconds;
   r->seconds = nf_now() - t0;
   char *json = NULL;
   if (!rc) rc = nf_read_file(stat_path, &json, NULL, err);
