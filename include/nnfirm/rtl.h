@@ -138,6 +138,11 @@ int nf_rtl_costs_plan(const nf_design *d, nf_rtl_cost *costs, nf_rtl_info *info,
  * output codes. Uses no RTL. */
 int nf_rtl_reference(const nf_design *d, const int64_t *in, int64_t *out, nf_error *err);
 
+/* The testbench reads an io_parallel row wider than this many bits as
+ * several hex words, the most significant first (Verilator reads at most
+ * 8192 bits in one $fscanf); nf_cosim_run writes them so. */
+enum { NF_RTL_TB_WORD_BITS = 4096 };
+
 /* Writes <tb_dir>/tb_<top>.v, a testbench that reads input rows (one hex
  * word per line, feature k at bits [k*Wi +: Wi]) from the file named by
  * +in=PATH, applies them every `ii` cycles, and logs "I <cycle>" for each

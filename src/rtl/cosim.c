@@ -93,18 +93,24 @@ static int list_rtl(const char *dir, char ***files, int *n, nf_error *err) {
 }
 
 /* One row (or one io_stream pixel): feature k's code in bits [k*wi +: wi],
- * printed as hex, MSB first, then `end`. */
+ * printed as hex, MSB first, in words of NF_RTL_TB_WORD_BITS bits (the
+ * most significant first, space-separated) when wider, then `end`. */
 static void write_row(FILE *fp, const int64_t *codes, int n, int wi, int end) {
-  int bits = n * wi, nib = (bits + 3) / 4;
-  for (int d = nib - 1; d >= 0; d--) {
-    int v = 0;
-    for (int b = 3; b >= 0; b--) {
-      int bit = 4 * d + b;
-      int k = bit / wi, off = bit % wi;
-      int x = bit < bits ? (int)(((uint64_t)codes[k] >> off) & 1) : 0;
-      v = (v << 1) | x;
+  int bits = n * wi, words = (bits + NF_RTL_TB_WORD_BITS - 1) / NF_RTL_TB_WORD_BITS;
+  for (int w = words - 1; w >= 0; w--) {
+    int lo = w * NF_RTL_TB_WORD_BITS, top = bits < lo + NF_RTL_TB_WORD_BITS ? bits : lo + NF_RTL_TB_WORD_BITS;
+    int nib = (top - lo + 3) / 4;
+    for (int d = nib - 1; d >= 0; d--) {
+      int v = 0;
+      for (int b = 3; b >= 0; b--) {
+        int bit = lo + 4 * d + b;
+        int k = bit / wi, off = bit % wi;
+        int x = bit < top ? (int)(((uint64_t)codes[k] >> off) & 1) : 0;
+        v = (v << 1) | x;
+      }
+      fputc("0123456789abcdef"[v], fp);
     }
-    fputc("0123456789abcdef"[v], fp);
+    if (w > 0) fputc(' ', fp);
   }
   fputc(end, fp);
 }

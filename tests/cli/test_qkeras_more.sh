@@ -104,6 +104,40 @@ set -- $nz
 # one output's sum of k nonzero terms (plus a nonzero bias) takes k - 1 (k) adders: at most 15680 for all 20
 [ -n "${2:-}" ] && [ "$2" -le "$1" ] && pass || fail "po2: adders '$nz' exceed one per nonzero weight"
 
+# Co-simulation of po2 weights, and of a row wider than the testbench reads at once (4096 bits):
+# qkeras_mnist_dense cut to its first 260 inputs and 1 unit of q_dense_2 (4,160 input bits; the
+# whole model co-simulates with 0 mismatches too, but its Verilator build takes minutes)
+if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
+  /usr/bin/python3 - "$M" "$K/qkeras_mnist_dense_weights.h5" "$T" <<'PY'
+import json, sys
+import h5py
+import numpy as np
+src, wsrc, t = sys.argv[1:]
+m = json.load(open(src))
+L = m["config"]["layers"]
+L[0]["config"]["batch_input_shape"] = [None, 260]
+m["config"]["layers"] = [l for l in L if l["config"]["name"] in ("input_3", "q_activation_2", "q_dense_2")]
+m["config"]["layers"][-1]["config"]["units"] = 1
+m["config"]["output_layers"] = [["q_dense_2", 0, 0]]
+json.dump(m, open(t + "/cut.json", "w"))
+with h5py.File(wsrc, "r") as f, h5py.File(t + "/cut_weights.h5", "w") as o:
+    g = o.create_group("q_dense_2")
+    g.attrs["weight_names"] = [b"q_dense_2/kernel:0", b"q_dense_2/bias:0"]
+    g.create_dataset("q_dense_2/kernel:0", data=np.array(f["q_dense_2/q_dense_2/kernel:0"])[:260, :1])
+    g.create_dataset("q_dense_2/bias:0", data=np.array(f["q_dense_2/q_dense_2/bias:0"])[:1])
+    for name in ("input_3", "q_activation_2"):
+        o.create_group(name).attrs["weight_names"] = np.array([], dtype="S1")
+PY
+  cut -d, -f1-260 "$X" | head -20 > "$T/cut_in.csv"
+  expect_status 0 "po2 cut convert" -- "$NNFIRM" convert "$T/cut.json" --config default -o "$T/pc"
+  grep -q "weight_t ap_fixed<" "$T/pc/rtl/myproject_q_dense_2.v" && pass || fail "po2 cut: no weight type"
+  expect_eq "$(grep -c "q_dense_2_x[0-9]*_c[0-9m]*_l" "$T/pc/rtl/myproject_q_dense_2.v")" 0 "po2 cut: product trees"
+  grep -q 'row\[4096 +: 64\] = chunk\[63:0\]' "$T/pc/tb/tb_myproject.v" && pass || fail "po2 cut: the testbench does not read the row in two words"
+  if command -v iverilog >/dev/null 2>&1; then  # Verilator builds it too (0 mismatches), in ~30 s of CPU
+    cosim_expect "po2 cut" "$T/pc" "$T/cut_in.csv" iverilog 20
+  fi
+fi
+
 # bad quantizer arguments: exit 2, the file, the layer and the argument named, nothing written
 for case in "foo:unknown quantized_po2 argument 'foo'" "bits0:0 bits" "bits1:quantized_po2(1) leaves no exponent bit" \
             "log2:log2_rounding=ceil"; do
