@@ -204,6 +204,9 @@ struct nf_rtl_layer_ops {
 
 /* The operations for node L (its kind's, resolved), never NULL. */
 const nf_rtl_layer_ops *nf_rtl_ops_of(const nf_design_layer *L);
+/* Whether a FixedPointQuantizer node is bit slices only (every element of
+ * nonzero width AP_TRN / AP_WRAP), i.e. wiring with no delay (fpq.c). */
+bool nf_rtl_fpq_wiring(const nf_design_layer *L);
 
 /* ---- The pixel stream (IOType io_stream; src/rtl/stream.c) -------------------
  * The design as the generator builds it: a list of units, each one module.

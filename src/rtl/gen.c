@@ -145,13 +145,17 @@ static int unit_body(const nf_design *d, const nf_rtl_unit *u, int k, nf_code *l
   double budget = nf_rtl_stage_budget_ns(d);
   bool reg_act = nf_rtl_registers_activations(budget);
   const nf_design_layer *prev = u->layer > 0 ? &d->layers[u->layer - 1] : NULL;
-  while (prev && prev->kind == NF_LAYER_QUANT) prev = prev > d->layers ? prev - 1 : NULL; /* wiring: look through */
-  if (u->has_window || u->collect) prev = NULL; /* it reads registers */
+  bool in_quant = false; /* behind an unregistered quantizer with rounding or saturation logic */
+  while (prev && prev->kind == NF_LAYER_QUANT) { /* wiring: look through */
+    in_quant |= !reg_act && !nf_rtl_fpq_wiring(prev);
+    prev = prev > d->layers ? prev - 1 : NULL;
+  }
+  if (u->has_window || u->collect) prev = NULL, in_quant = false; /* it reads registers */
   /* behind an activation that has no register of its own (ReLU unregistered, the sign activations,
    * a BatchNormalization's thresholds) */
-  bool in_act = prev && ((prev->kind == NF_LAYER_ACTIVATION && prev->act != NF_ACT_SOFTMAX &&
+  bool in_act = in_quant || (prev && ((prev->kind == NF_LAYER_ACTIVATION && prev->act != NF_ACT_SOFTMAX &&
                           (!reg_act || prev->act != NF_ACT_RELU)) ||
-                         (prev->kind == NF_LAYER_BATCHNORM && prev->act != NF_ACT_LINEAR));
+                         (prev->kind == NF_LAYER_BATCHNORM && prev->act != NF_ACT_LINEAR)));
   size_t len = 0;
   FILE *mem = body ? open_memstream(body, &len) : fopen("/dev/null", "w");
   if (!mem) return body ? nf_fail_oom(err, "Verilog text") : nf_fail(err, NF_EINTERNAL, "/dev/null: cannot open");
