@@ -7,7 +7,10 @@
  * GlobalMaxPool) or passes it on unchanged (Squeeze, Unsqueeze, Identity,
  * Dropout; Flatten, Reshape and Transpose on a [batch, features] tensor).
  * Nodes that do not touch it (Constant, shape arithmetic) only provide
- * constants.
+ * constants; some are computed at import (QONNX quantizers and Transposes
+ * of weights, Shape arithmetic, elementwise arithmetic of constants), and
+ * Add / Sub / Mul / Div of the activation by constants are affine steps.
+ * QONNX's Quant, BipolarQuant and Trunc: see the section below.
  *
  * Convolutional graphs: ONNX computes channels-first (N, C, H, W), nnfirm
  * channels-last. The model keeps the values channels-last throughout and
@@ -38,6 +41,7 @@ typedef struct {
   nf_model *m;
   const char *current; /* name of the activation tensor */
   int pending_add;     /* layer index of a MatMul awaiting its Add, else -1 */
+  int affine;          /* layer index of the last affine step (Add/Sub/Mul/Div by constants), else -1 */
   bool channels_first; /* ONNX sees the (channels-last) values as (N, C, ...) */
   int *row_perm;       /* after a channels-first Flatten: ONNX index -> nnfirm index, for the next Dense */
   int n_perm;
@@ -79,6 +83,7 @@ static size_t tensor_size(const Onnx__TensorProto *t) {
   size_t n = 1;
   for (size_t i = 0; i < t->n_dims; i++) {
     if (t->dims[i] < 0 || t->dims[i] > (1 << 28)) return (size_t)-1;
+    if (t->dims[i] && n > ((size_t)1 << 40) / (size_t)t->dims[i]) return (size_t)-1; /* no wrap-around */
     n *= (size_t)t->dims[i];
   }
   return n;
@@ -545,8 +550,9 @@ static int fold_transpose(onnx_ctx *c, const Onnx__NodeProto *n, const char *nam
   const Onnx__TensorProto *t = nt->t;
   long perm[2] = {1, 0};
   int np = attr_ints(n, "perm", perm, 2);
-  if (t->n_dims != 2 || (np >= 0 && !(np == 2 && perm[0] == 1 && perm[1] == 0)))
-    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': Transpose of a constant other than a 2-D matrix's", c->origin, name);
+  bool real = t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE;
+  if (!real || t->n_dims != 2 || (np >= 0 && !(np == 2 && perm[0] == 1 && perm[1] == 0)))
+    return NF_OK; /* not a weight matrix: left alone, as other constant arithmetic */
   bool quantized = nt->quantized;
   nf_quantizer q = nt->q;
   double *v;
@@ -736,14 +742,174 @@ static int do_matmul(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
   return rc ? rc : qx_param_type(c, find_named(c, n->input[1]), l->kernel, nk, &l->kernel_q, name, "weights");
 }
 
+/* ---- Constant arithmetic and elementwise steps (PyTorch / Brevitas exports) ----
+ *
+ * Nodes on constants only are computed at import when they are Shape
+ * arithmetic (Gather, Unsqueeze, Squeeze, Concat of a Shape's result, as
+ * PyTorch's flatten exports it) or elementwise arithmetic (Add, Sub, Mul,
+ * Div, Pow, Sqrt; a scalar or equal shapes); others are left alone as
+ * before. Shape of the activation is the ONNX shape with batch 1. Add, Sub,
+ * Mul, Div of the activation by a constant (one value, or one per channel)
+ * are an affine step y = a x + b kept as a BatchNormalization (gamma a, beta
+ * b, mean 0, variance 1, epsilon 0); successive steps compose into it. */
+
+/* A constant of doubles (stored as INT64 when ints, else FLOAT). */
+static int add_owned_vals(onnx_ctx *c, const char *name, const int64_t *dims, size_t n_dims, const double *v, size_t n,
+                          bool ints) {
+  if (!ints) return add_owned(c, name, dims, n_dims, v, n, NULL);
+  int rc = add_owned(c, name, dims, n_dims, v, 0, NULL);
+  if (rc) return rc;
+  Onnx__TensorProto *t = c->owned[c->n_owned - 1];
+  t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+  t->int64_data = nf_malloc((n ? n : 1) * sizeof *t->int64_data, c->err);
+  if (!t->int64_data) return NF_EINTERNAL;
+  for (size_t i = 0; i < n; i++) t->int64_data[i] = (int64_t)v[i];
+  t->n_int64_data = n;
+  return NF_OK;
+}
+
+/* The ONNX shape of the activation (batch 1) as an INT64 constant. */
+static int fold_shape(onnx_ctx *c, const Onnx__NodeProto *n) {
+  nf_shape s = cur_shape(c);
+  double v[NF_SHAPE_MAX_RANK + 1] = {1};
+  int h, w, ch, k = 1;
+  nf_shape_hwc(s, &h, &w, &ch);
+  if (c->channels_first) {
+    v[k++] = ch;
+    if (s.rank == 3) v[k++] = h;
+    if (s.rank >= 2) v[k++] = w;
+  } else {
+    for (int i = 0; i < s.rank; i++) v[k++] = s.dim[i];
+  }
+  int64_t dims[1] = {k};
+  return add_owned_vals(c, n->output[0], dims, 1, v, (size_t)k, true);
+}
+
+/* Shape arithmetic and elementwise arithmetic on constants; *done = false
+ * (and NF_OK) when the node is not one nnfirm computes. */
+static int fold_const(onnx_ctx *c, const Onnx__NodeProto *n, bool *done) {
+  const char *op = n->op_type;
+  *done = false;
+  static const char *const OPS[] = {"Gather", "Unsqueeze", "Squeeze", "Concat", "Add", "Sub", "Mul", "Div", "Pow", "Sqrt"};
+  int which = -1;
+  for (int i = 0; i < (int)(sizeof OPS / sizeof *OPS); i++)
+    if (!strcmp(op, OPS[i])) which = i;
+  if (which < 0 || n->n_output != 1 || n->n_input < 1 || n->n_input > 16) return NF_OK;
+  const Onnx__TensorProto *in[16];
+  for (size_t i = 0; i < n->n_input; i++)
+    if (!(in[i] = find_const(c, n->input[i])) || tensor_size(in[i]) > (1u << 24)) return NF_OK;
+  double *v[16] = {0};
+  size_t nv[16] = {0};
+  int rc = NF_OK;
+  nf_error quiet = {0};
+  nf_error *keep = c->err;
+  c->err = &quiet; /* a constant nnfirm cannot read is left alone, as before */
+  for (size_t i = 0; !rc && i < n->n_input; i++) rc = const_doubles(c, n->input[i], &v[i], &nv[i], "", "");
+  c->err = keep;
+  if (rc) {
+    for (size_t i = 0; i < n->n_input; i++) free(v[i]);
+    return quiet.code == NF_EINTERNAL ? nf_fail(c->err, NF_EINTERNAL, "%s", quiet.msg) : NF_OK;
+  }
+  bool ints = in[0]->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 ||
+              in[0]->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32;
+  double *out = NULL;
+  size_t no = 0;
+  int64_t dims[8] = {0};
+  size_t nd = 0;
+  if (which == 0 && n->n_input == 2 && in[0]->n_dims == 1 && attr_int(n, "axis", 0) == 0 && in[1]->n_dims <= 1) {
+    no = nv[1];
+    out = nf_malloc((no ? no : 1) * sizeof *out, c->err);
+    for (size_t i = 0; out && i < no; i++) {
+      long k = (long)v[1][i];
+      if (k < 0) k += (long)nv[0];
+      if (k < 0 || k >= (long)nv[0]) no = 0, *done = false;
+      else out[i] = v[0][k];
+    }
+    nd = in[1]->n_dims, dims[0] = (int64_t)no;
+    *done = out && (no == nv[1]);
+  } else if ((which == 1 || which == 2) && nv[0] <= (1u << 20)) { /* values unchanged: a 1-D result */
+    no = nv[0];
+    out = nf_malloc((no ? no : 1) * sizeof *out, c->err);
+    if (out) memcpy(out, v[0], no * sizeof *out);
+    nd = 1, dims[0] = (int64_t)no;
+    *done = out != NULL;
+  } else if (which == 3 && attr_int(n, "axis", 0) == 0) {
+    bool ok = true;
+    for (size_t i = 0; i < n->n_input; i++) ok &= in[i]->n_dims == 1, no += nv[i];
+    out = ok ? nf_malloc((no ? no : 1) * sizeof *out, c->err) : NULL;
+    for (size_t i = 0, k = 0; out && i < n->n_input; k += nv[i], i++) memcpy(out + k, v[i], nv[i] * sizeof *out);
+    nd = 1, dims[0] = (int64_t)no;
+    *done = out != NULL;
+  } else if (which >= 4 && (which == 9 ? n->n_input == 1 : n->n_input == 2)) {
+    size_t big = which == 9 || nv[0] >= nv[1] ? 0 : 1;
+    bool ok = which == 9 || nv[0] == nv[1] || nv[0] == 1 || nv[1] == 1;
+    no = nv[big];
+    out = ok && in[big]->n_dims <= 8 ? nf_malloc((no ? no : 1) * sizeof *out, c->err) : NULL;
+    for (size_t i = 0; out && i < no; i++) {
+      double a = v[0][nv[0] == 1 ? 0 : i], b = which == 9 ? 0 : v[1][nv[1] == 1 ? 0 : i];
+      out[i] = which == 4 ? a + b : which == 5 ? a - b : which == 6 ? a * b : which == 7 ? a / b : which == 8 ? pow(a, b) : sqrt(a);
+      if (ints && which == 7) out[i] = trunc(out[i]);
+    }
+    if (out) memcpy(dims, in[big]->dims, in[big]->n_dims * sizeof *dims), nd = in[big]->n_dims;
+    *done = out != NULL;
+  }
+  if (*done) rc = add_owned_vals(c, n->output[0], dims, nd, out, no, ints);
+  else if (!out && no && which >= 0 && c->err->code == NF_EINTERNAL) rc = NF_EINTERNAL;
+  free(out);
+  for (size_t i = 0; i < n->n_input; i++) free(v[i]);
+  return rc;
+}
+
+/* Add / Sub / Mul / Div of the activation by a constant: an affine step. */
+static int do_affine(onnx_ctx *c, const Onnx__NodeProto *n, const char *name, const char *op) {
+  if (n->n_input != 2 || !n->input[0] || !n->input[1])
+    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': %s needs exactly two inputs", c->origin, name, op);
+  bool first = !strcmp(n->input[0], c->current);
+  const char *other = first ? n->input[1] : n->input[0];
+  if ((!first && (op[0] == 'S' || op[0] == 'D')) || !find_const(c, other))
+    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': %s is supported only as the activation %s a constant", c->origin,
+                   name, op, op[0] == 'A' ? "plus" : op[0] == 'S' ? "minus" : op[0] == 'M' ? "times" : "divided by");
+  double *k;
+  size_t nk;
+  int rc = const_doubles(c, other, &k, &nk, name, "constant");
+  if (rc) return rc;
+  nf_layer *l = c->affine >= 0 && c->affine == c->m->n_layers - 1 ? &c->m->layers[c->affine] : NULL;
+  if (!l && (nk == 1 || nk == (size_t)nf_shape_size(cur_shape(c)) || nk == (size_t)cur_shape(c).dim[cur_shape(c).rank - 1])) {
+    l = nf_model_add_batchnorm(c->m, name, 0.0f, c->err);
+    if (!l) {
+      free(k);
+      return nf_fail_context(c->err, "%s: node '%s'", c->origin, name);
+    }
+    c->affine = c->m->n_layers - 1;
+    for (int j = 0; j < nf_layer_channels(l); j++) l->gamma[j] = 1, l->beta[j] = 0, l->moving_mean[j] = 0, l->moving_var[j] = 1;
+  }
+  int ch = l ? nf_layer_channels(l) : 0;
+  if (l && c->row_perm && nk != 1)
+    rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': %s by per-feature constants between a channels-first Flatten and its "
+                                    "Dense is not supported", c->origin, name, op);
+  else if (!l || (nk != 1 && nk != (size_t)ch))
+    rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': %s by a constant of %zu values (one, or one per channel)", c->origin,
+                 name, op, nk);
+  for (int j = 0; !rc && j < ch; j++) {
+    double a = l->gamma[j], b = l->beta[j], q = k[nk == 1 ? 0 : j];
+    if (op[0] == 'A') b += q;
+    else if (op[0] == 'S') b -= q;
+    else if (op[0] == 'M') a *= q, b *= q;
+    else a /= q, b /= q;
+    if (!isfinite(a) || !isfinite(b))
+      rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': %s by %g is not finite", c->origin, name, op, q);
+    l->gamma[j] = (float)a, l->beta[j] = (float)b;
+  }
+  free(k);
+  return rc;
+}
+
 static int do_add(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
   if (n->n_input != 2 || !n->input[0] || !n->input[1])
     return nf_fail(c->err, NF_EINPUT, "%s: node '%s': Add needs exactly two inputs", c->origin, name);
   const char *other = !strcmp(n->input[0], c->current) ? n->input[1] : n->input[0];
   const Onnx__TensorProto *b = find_const(c, other);
-  if (c->pending_add < 0 || !b)
-    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': Add is supported only as the bias after a MatMul", c->origin,
-                   name);
+  if (c->pending_add < 0 || !b) return do_affine(c, n, name, "Add");
   nf_layer *l = &c->m->layers[c->pending_add];
   c->pending_add = -1;
   float *bias = nf_malloc((size_t)l->n_out * sizeof *bias, c->err);
@@ -969,13 +1135,18 @@ static int do_node(onnx_ctx *c, const Onnx__NodeProto *n, int index) {
   /* Computed now: a QONNX quantizer or a Transpose of a constant (weights). */
   if ((qonnx || !strcmp(op, "Transpose")) && n->n_input >= 1 && find_const(c, n->input[0]) && n->n_output == 1)
     return qonnx ? qx_fold(c, n, name) : fold_transpose(c, n, name);
-  if (!consumes(n, c->current)) return NF_OK; /* shape arithmetic and the like */
+  if (!consumes(n, c->current)) { /* shape arithmetic and the like */
+    bool done;
+    return fold_const(c, n, &done);
+  }
+  if (!strcmp(op, "Shape") && n->n_output == 1) return fold_shape(c, n); /* the activation goes on unchanged */
   if (n->n_output < 1) return nf_fail(c->err, NF_EINPUT, "%s: node %d (%s) has no output", c->origin, index, op);
   int rc;
   if (!strcmp(op, "Gemm")) rc = do_gemm(c, n, name);
   else if (!strcmp(op, "MatMul")) rc = do_matmul(c, n, name);
   else if (!strcmp(op, "Add")) rc = do_add(c, n, name);
   else if (!strcmp(op, "BatchNormalization")) rc = do_batchnorm(c, n, name);
+  else if (!strcmp(op, "Sub") || !strcmp(op, "Mul") || !strcmp(op, "Div")) rc = do_affine(c, n, name, op);
   else if (!strcmp(op, "Relu")) rc = do_activation(c, n, name, NF_ACT_RELU);
   else if (!strcmp(op, "LeakyRelu")) rc = do_activation(c, n, name, NF_ACT_LEAKY_RELU);
   else if (!strcmp(op, "Sigmoid")) rc = do_activation(c, n, name, NF_ACT_SIGMOID);
@@ -1001,8 +1172,10 @@ static int do_node(onnx_ctx *c, const Onnx__NodeProto *n, int index) {
     rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': unsupported operator %s (supported: Gemm, MatMul, Add, "
                                     "BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, Softmax, Conv, MaxPool, "
                                     "AveragePool, GlobalAveragePool, GlobalMaxPool, Flatten, Reshape, Squeeze, "
-                                    "Unsqueeze, Transpose, Identity, Dropout, Constant; QONNX Quant, BipolarQuant, Trunc)", c->origin, name, op);
+                                    "Unsqueeze, Transpose, Identity, Dropout, Constant, Shape, Add/Sub/Mul/Div by constants; QONNX Quant, "
+                                    "BipolarQuant, Trunc)", c->origin, name, op);
   if (!rc && strcmp(op, "MatMul") && strcmp(op, "Add")) c->pending_add = -1;
+  if (!rc && c->affine >= 0 && c->affine != c->m->n_layers - 1) c->affine = -1; /* another layer came after it */
   /* The permutation of a channels-first Flatten serves the first Dense after it. */
   if (!rc && (!strcmp(op, "Gemm") || !strcmp(op, "MatMul"))) {
     free(c->row_perm);
@@ -1046,7 +1219,7 @@ static int check_opset(const Onnx__ModelProto *mp, const char *origin, nf_error 
 int nf_import_onnx_bytes(const void *data, size_t len, const char *origin, nf_model **out, nf_error *err) {
   Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, data);
   if (!mp) return nf_fail(err, NF_EINPUT, "%s: not a valid ONNX model (protobuf parse failed)", origin);
-  onnx_ctx c = {.origin = origin, .pending_add = -1, .err = err};
+  onnx_ctx c = {.origin = origin, .pending_add = -1, .affine = -1, .err = err};
   const Onnx__GraphProto *g = mp->graph;
   int rc = check_opset(mp, origin, err);
   if (!rc && (!g || g->n_node == 0)) rc = nf_fail(err, NF_EINPUT, "%s: ONNX model has no graph nodes", origin);
@@ -1079,6 +1252,7 @@ int nf_import_onnx_bytes(const void *data, size_t len, const char *origin, nf_mo
   for (int i = 0; i < c.n_owned; i++) {
     free(c.owned[i]->dims);
     free(c.owned[i]->float_data);
+    free(c.owned[i]->int64_data);
     free(c.owned[i]);
   }
   free(c.owned);

@@ -35,6 +35,12 @@ expect_eq "$(design_t Quant_8 result_t)" "ap_ufixed<6,0>" "Quant_8's type"
 expect_eq "$(design_t MatMul_1 input_t)" "ap_ufixed<6,0>" "MatMul_1's input type"
 grep -A12 '"name":[[:space:]]*"MatMul_1"' "$T/p/design.json" | grep -q '"weight_t":[[:space:]]*"ap_fixed<6,1,' && pass ||
   fail "MatMul_1's weight type is not ap_fixed<6,1>"
+# the quantizers round and saturate: at 5 ns each is registered (a stage of its own) and the delay
+# model counts it (before, the netlist's path through one into the next Dense failed 5 ns)
+expect_eq "$(json_num latency_cycles "$T/p/manifest.json")" 19 "latency: 16 + 3 registered quantizers"
+expect_status 0 "estimate" -- "$NNFIRM" estimate "$T/p" --json
+grep -q '"critical_path_partial":[[:space:]]*false' "$T/out" && pass || fail "the delay model leaves out a quantizer"
+grep -q '"meets_timing":[[:space:]]*true' "$T/out" && pass || fail "the predicted critical path fails 5 ns"
 ROWS=30
 [ -n "${NNFIRM_SANITIZED:-}" ] && ROWS=10
 if command -v iverilog >/dev/null 2>&1; then cosim_expect "qonnx_jettagging" "$T/p" "$X" iverilog "$ROWS"; fi
@@ -58,6 +64,24 @@ cmp -s "$T/mx.csv" "$R/nnfirm_qonnx_modes.fixed.csv" && pass || fail "modes: fix
 expect_status 0 "modes: convert" -- "$NNFIRM" convert "$MM" -o "$T/pm"
 if command -v iverilog >/dev/null 2>&1; then cosim_expect "qonnx modes" "$T/pm" "$XM" iverilog 200; fi
 if command -v verilator >/dev/null 2>&1; then lint_ok "qonnx modes" "$T/pm"; fi
+
+# The Brevitas MNIST TFC_2W2A of the QONNX model zoo (PyTorch export: Shape arithmetic before the
+# Reshape, the input scaled by Mul and Sub, ternary weights through Transpose, BatchNormalization,
+# a final affine by Sub, Div by Pow(variance, 0.5), Mul, Add): imports; float outputs equal the
+# reference within 1e-6 (the final affine's composed factors are float32)
+MT="$O/qonnx_tfc_2w2a.onnx"
+"$NNFIRM" model show "$MT" > "$T/show" 2>"$T/err"
+grep -q "Total params: 63166\$" "$T/show" && pass || fail "tfc: $(grep Total "$T/show") $(cat "$T/err")"
+expect_eq "$(grep -c 'FixedPointQuantizer' "$T/show")" 4 "tfc: four activation quantizers"
+expect_eq "$(grep -c '(Dense) *quantized_bits(2,1,symmetric) ' "$T/show")" 4 "tfc: ternary weights, 2-bit narrow"
+expect_status 0 "tfc: float predict" -- "$NNFIRM" predict "$MT" --input "$R/qonnx_tfc_2w2a.inputs.csv" -o "$T/tf.csv"
+paste -d, "$T/tf.csv" "$R/qonnx_tfc_2w2a.float.csv" |
+  awk -F, '{for (i = 1; i <= 10; i++) {d = $i - $(i + 10); if (d < 0) d = -d; if (d > 1e-6) bad++}} END {exit bad > 0 || NR != 50}' &&
+  pass || fail "tfc: float outputs differ from the reference by more than 1e-6"
+# an affine step nnfirm does not take: a constant minus the activation
+expect_status 2 "constant minus activation" -- "$NNFIRM" import "$H/qonnx_const_minus_act.onnx" -o "$T/cm.nnf"
+expect_err_contains "node 'Sub_0': Sub is supported only as the activation minus a constant" "constant minus activation named"
+expect_no_file "$T/cm.nnf" "constant minus activation: nothing written"
 
 # bad input: exit 2, the file, node and offending value named, nothing written
 refused() { # <file> <node> <text>

@@ -43,6 +43,7 @@ R = "tests/data/refs"
 M = "tests/data/models/onnx"
 H = "tests/data/hostile/onnx"
 MODELS = ["qonnx_jettagging"]
+FLOAT_ONLY = ["qonnx_tfc_2w2a"]  # (see main: the float outputs only)
 
 
 def quant_int_range(signed, narrow, bits):
@@ -118,7 +119,8 @@ def run(model, x, exact):
         even = np.round
     env = {i.name: num(numpy_helper.to_array(i)) for i in g.initializer}
     data_in = [i.name for i in g.input if i.name not in env][0]
-    env[data_in] = num(x)
+    env[data_in] = num(x).reshape([len(x)] + [d.dim_value for d in
+                                   [i for i in g.input if i.name == data_in][0].type.tensor_type.shape.dim[1:]])
     one = Fraction(1) if exact else 1.0
 
     def clip(y, lo, hi):
@@ -158,6 +160,27 @@ def run(model, x, exact):
                 out = out + a[2] * (Fraction(be) if exact else be)
         elif op == "Add":
             out = a[0] + a[1]
+        elif op == "Sub":
+            out = a[0] - a[1]
+        elif op == "Mul":
+            out = a[0] * a[1]
+        elif op == "Div":
+            out = a[0] / a[1]
+        elif op == "Pow":
+            out = a[0] ** a[1]
+        elif op == "Shape":
+            out = np.array(a[0].shape, dtype=np.int64)
+        elif op == "Gather":
+            out = np.take(a[0], a[1].astype(np.int64), axis=at.get("axis", 0))
+        elif op == "Unsqueeze":
+            out = np.expand_dims(a[0], tuple(at["axes"]))
+        elif op == "Concat":
+            out = np.concatenate(a, axis=at["axis"])
+        elif op == "Reshape":
+            out = a[0].reshape([int(v) for v in a[1]])
+        elif op == "BatchNormalization":  # inference: (x - mean) / sqrt(var + eps) * scale + bias, channel axis 1
+            x, sc, bi, mu, var = a
+            out = (x - mu) / np.sqrt(var + np.float64(np.float32(at.get("epsilon", 1e-5)))) * sc + bi
         elif op == "Relu":
             out = np.where(a[0] > 0, a[0], 0 * one)
         elif op == "Softmax":
@@ -209,6 +232,14 @@ def hostile():
     graph("qonnx_act_scale_not_pow2", 0.125, 0.3, 0.0)
     graph("qonnx_weight_scale_not_pow2", 0.1, 0.25, 0.0)
     graph("qonnx_zero_point", 0.125, 0.25, 1.0)
+    # an elementwise step nnfirm does not take: a constant minus the activation
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    g = helper.make_graph([helper.make_node("Sub", ["one", "x"], ["y"], name="Sub_0")], "qonnx_const_minus_act", [x], [y],
+                          [numpy_helper.from_array(np.array(1, np.float32), "one")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 11)], producer_name="nnfirm tests/data/refs/gen/qonnx_refs.py")
+    m.ir_version = 7
+    onnx.save(m, H + "/qonnx_const_minus_act.onnx")
 
 
 def modes_model():
@@ -275,6 +306,14 @@ def main():
         ex = run(model, grid, True)
         write_exact("%s/%s.fixed.csv" % (R, name), ex)
         print("%s: %d rows, %d roundings exactly half-way" % (name, len(ex), TIES[0]))
+    # The MNIST TFC model (Brevitas): float outputs on seeded rows of 784 values in [0, 1]
+    # (multiples of 2^-8; not MNIST images, which the repository does not hold).
+    rng = np.random.default_rng(28)
+    for name in FLOAT_ONLY:
+        model = onnx.load("%s/%s.onnx" % (M, name))
+        x = rng.integers(0, 257, (50, 784)) / 256.0
+        write_exact("%s/%s.inputs.csv" % (R, name), [[Fraction(float(v)) for v in r] for r in x])
+        np.savetxt("%s/%s.float.csv" % (R, name), run(model, x, False).reshape(len(x), -1), delimiter=",", fmt="%.17g")
     model, rows = modes_model()
     write_exact(R + "/nnfirm_qonnx_modes.inputs.csv", [[Fraction(float(v)) for v in r] for r in rows])
     fl = run(model, rows, False)
