@@ -820,7 +820,7 @@ static int fold_const(onnx_ctx *c, const Onnx__NodeProto *n, bool *done) {
     no = nv[1];
     out = nf_malloc((no ? no : 1) * sizeof *out, c->err);
     for (size_t i = 0; out && i < no; i++) {
-      long k = (long)v[1][i];
+      long k = fabs(v[1][i]) < 1e15 ? (long)v[1][i] : -(long)nv[0] - 1; /* out of range either way */
       if (k < 0) k += (long)nv[0];
       if (k < 0 || k >= (long)nv[0]) no = 0, *done = false;
       else out[i] = v[0][k];
@@ -853,6 +853,7 @@ static int fold_const(onnx_ctx *c, const Onnx__NodeProto *n, bool *done) {
     if (out) memcpy(dims, in[big]->dims, in[big]->n_dims * sizeof *dims), nd = in[big]->n_dims;
     *done = out != NULL;
   }
+  for (size_t i = 0; *done && ints && i < no; i++) *done = fabs(out[i]) < 0x1p62; /* whole int64 values only */
   if (*done) rc = add_owned_vals(c, n->output[0], dims, nd, out, no, ints);
   else if (!out && no && which >= 0 && c->err->code == NF_EINTERNAL) rc = NF_EINTERNAL;
   free(out);
