@@ -323,8 +323,8 @@ static int parse_round(onnx_ctx *c, const Onnx__NodeProto *n, const char *name, 
 
 /* A whole-number bit width input in 1..max. */
 static int read_bits(onnx_ctx *c, const char *tname, const char *name, const char *what, int max, int *out) {
-  double *v;
-  size_t k;
+  double *v = NULL;
+  size_t k = 0;
   int rc = const_doubles(c, tname, &v, &k, name, what);
   if (rc) return rc;
   double b = k == 1 ? v[0] : -1;
@@ -338,8 +338,8 @@ static int read_bits(onnx_ctx *c, const char *tname, const char *name, const cha
 
 /* Checks a zero point: every value 0. */
 static int check_zero_point(onnx_ctx *c, const char *tname, const char *name) {
-  double *v;
-  size_t k;
+  double *v = NULL; /* const_doubles leaves it unset when it fails */
+  size_t k = 0;
   int rc = const_doubles(c, tname, &v, &k, name, "zero point");
   for (size_t i = 0; !rc && i < k; i++)
     if (v[i] != 0)
@@ -351,6 +351,7 @@ static int check_zero_point(onnx_ctx *c, const char *tname, const char *name) {
 
 /* Reads and checks a scale: every value a power of two. */
 static int read_scale(onnx_ctx *c, const char *tname, const char *name, const char *what, double **out, size_t *n) {
+  *out = NULL, *n = 0;
   int rc = const_doubles(c, tname, out, n, name, what);
   int f;
   for (size_t i = 0; !rc && i < *n; i++)
