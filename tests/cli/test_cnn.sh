@@ -55,6 +55,18 @@ for ml in jetTagger_Conv2D_Small:output_softmax jetTagger_Conv2D_Small_NoBatchNo
   cmp -s "$T/xe.csv" "$T/x.csv" && pass || fail "$m: exact and fast emulator paths differ"
 done
 
+# The QKeras CNN with the types nnfirm config gives it (its quantizers'):
+# the last QDense's outputs equal gen/qkeras_cnn_refs.py's exact reference
+# digit for digit, on both emulator paths.
+expect_status 0 "qkeras_mnist_cnn config" -- "$NNFIRM" config "$K/qkeras_mnist_cnn.json" -o "$T/qcnn.json"
+expect_status 0 "qkeras_mnist_cnn generated config" -- "$NNFIRM" predict "$K/qkeras_mnist_cnn.json" \
+  --input "$R/cnn_qkeras_mnist_cnn.inputs.csv" --config "$T/qcnn.json" --layer q_dense -o "$T/qg.csv"
+cmp -s "$T/qg.csv" "$R/cnn_qkeras_mnist_cnn.generated.fixed.csv" && pass \
+  || fail "qkeras_mnist_cnn q_dense differs from the exact reference: $(diff "$T/qg.csv" "$R/cnn_qkeras_mnist_cnn.generated.fixed.csv" | head -3)"
+NNFIRM_EMULATE_EXACT=1 "$NNFIRM" predict "$K/qkeras_mnist_cnn.json" --input "$R/cnn_qkeras_mnist_cnn.inputs.csv" \
+  --config "$T/qcnn.json" --layer q_dense > "$T/qge.csv"
+cmp -s "$T/qge.csv" "$R/cnn_qkeras_mnist_cnn.generated.fixed.csv" && pass || fail "qkeras_mnist_cnn: exact emulator path differs"
+
 # The QKeras CNN with the hls4ml configuration that came with it (io_stream,
 # 7-bit activations): its argmax agrees with QKeras' float forward pass.
 argmax='{m=1; for(i=2;i<=NF;i++) if ($i+0 > $m+0) m=i; print m}'
