@@ -17,7 +17,7 @@
 static const char USAGE[] =
     "usage: nnfirm search [--data FILE] [--min-accuracy A] [--objective lut+ff] [--part P]\n"
     "                     [--budget TIME] [--jobs N] [--synth K] [--seeds K] [--seed S] [-o DIR] [--json] [--quiet]\n"
-    "       nnfirm search --emit slurm|parallel [options] -o DIR   (write the jobs, run nothing)\n"
+    "       nnfirm search --emit slurm|condor|parallel [options] -o DIR   (write the jobs, run nothing)\n"
     "       nnfirm search --collect DIR [--min-accuracy A] [--synth K] [--seeds K] [--json]\n\n"
     "Design-space exploration for the smallest design above an accuracy floor: hidden\n"
     "widths, bit width (QAT, QKeras semantics), sparsity (tfmot pruning) and ReuseFactor.\n"
@@ -41,9 +41,11 @@ static const char USAGE[] =
     "                      and spread of its validation and test accuracy (default 0; outside\n"
     "                      the budget)\n"
     "  --epochs N          training epochs per candidate (default 20)\n"
-    "  --emit slurm|parallel  write DIR/jobs.txt and DIR/search.sbatch (a Slurm job array) or\n"
-    "                      DIR/jobs.parallel (for GNU parallel), then stop; run them on the\n"
-    "                      cluster into the shared DIR and merge with --collect DIR\n"
+    "  --emit slurm|condor|parallel  write DIR/jobs.txt and DIR/search.sbatch (a Slurm job\n"
+    "                      array), DIR/jobs.txt and DIR/search.sub (an HTCondor submit file, as\n"
+    "                      CERN's batch service runs) or DIR/jobs.parallel (for GNU parallel),\n"
+    "                      then stop; run them on the cluster into the shared DIR and merge\n"
+    "                      with --collect DIR\n"
     "  --collect DIR       merge finished candidates in DIR, synthesize, pick the winner\n"
     "  --json              stdout: {\"winner\": {...}, \"pareto\": [...], ...}\n"
     "Accuracy is always the bit-accurate emulator's. Yosys counts are not Vivado's;\n"
@@ -133,8 +135,10 @@ static int run(nf_search_opts *o, const char *emit, const char *collect, const c
   if (emit) {
     char path[4200];
     if (nf_search_write_jobs(o, grid, n, emit, path, sizeof path, &err)) return cli_report("search", &err);
-    printf("wrote %d jobs to %s; %s, then: nnfirm search --collect %s\n", n, path,
-           strcmp(emit, "parallel") ? "submit with sbatch" : "run with: parallel -j N < jobs.parallel", o->dir);
+    const char *how = !strcmp(emit, "parallel") ? "run with: parallel -j N < jobs.parallel"
+                      : !strcmp(emit, "condor") ? "submit with condor_submit"
+                                                : "submit with sbatch";
+    printf("wrote %d jobs to %s; %s, then: nnfirm search --collect %s\n", n, path, how, o->dir);
     return 0;
   }
   if (collect) o->dir = collect;
@@ -206,8 +210,8 @@ int cmd_search(int argc, char **argv) {
       if (!nf_parse_long(optarg, &seed)) return cli_usage_error("search", "--seed must be an integer");
       break;
     case O_EMIT:
-      if (strcmp(optarg, "slurm") && strcmp(optarg, "parallel"))
-        return cli_usage_error("search", "--emit must be slurm or parallel, not '%s'", optarg);
+      if (strcmp(optarg, "slurm") && strcmp(optarg, "condor") && strcmp(optarg, "parallel"))
+        return cli_usage_error("search", "--emit must be slurm, condor or parallel, not '%s'", optarg);
       emit = optarg;
       break;
     case O_COLLECT: collect = optarg; break;

@@ -200,8 +200,10 @@ void nf_search_outcome_free(nf_search_outcome *o);
 char *nf_search_outcome_json(const nf_search_outcome *o, const nf_search_opts *opts, bool with_all);
 
 /* The cluster job files in opts->dir: one `nnfirm search --candidate` line
- * per candidate in jobs.txt plus search.sbatch (a Slurm job array), or
- * jobs.parallel (kind "parallel", for GNU parallel). path: the job list. */
+ * per candidate in jobs.txt plus search.sbatch (kind "slurm": a Slurm job
+ * array) or search.sub and condor_task.sh (kind "condor": an HTCondor
+ * submit file queueing one job per line), or jobs.parallel (kind
+ * "parallel", for GNU parallel). path: the file to submit or run. */
 int nf_search_write_jobs(const nf_search_opts *o, const nf_search_candidate *cands, int n, const char *kind,
                          char *path, size_t path_len, nf_error *err);
 

@@ -226,7 +226,9 @@ int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, l
     }
     if (!rc && m->class_names && m->n_outputs == d->n_outputs) {
       d->class_names = nf_calloc((size_t)d->n_outputs, sizeof(char *), err);
-      for (int i = 0; d->class_names && i < d->n_outputs; i++) d->class_names[i] = strdup(m->class_names[i]);
+      if (!d->class_names) rc = NF_EINTERNAL;
+      for (int i = 0; !rc && i < d->n_outputs; i++)
+        if (!(d->class_names[i] = nf_strdup(m->class_names[i], err))) rc = NF_EINTERNAL;
     }
   }
   if (rc) {

@@ -428,9 +428,10 @@ int nf_design_load(const char *dir, nf_design **out, nf_error *err) {
     const cJSON *names = cJSON_GetObjectItemCaseSensitive(o, "class_names");
     if (!rc && cJSON_IsArray(names) && cJSON_GetArraySize(names) == d->n_outputs) {
       d->class_names = nf_calloc((size_t)d->n_outputs, sizeof(char *), err);
-      for (int i = 0; d->class_names && i < d->n_outputs; i++) {
+      if (!d->class_names) rc = NF_EINTERNAL;
+      for (int i = 0; !rc && i < d->n_outputs; i++) {
         const cJSON *s = cJSON_GetArrayItem(names, i);
-        d->class_names[i] = strdup(cJSON_IsString(s) ? s->valuestring : "?");
+        if (!(d->class_names[i] = nf_strdup(cJSON_IsString(s) ? s->valuestring : "?", err))) rc = NF_EINTERNAL;
       }
     }
   }

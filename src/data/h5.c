@@ -104,7 +104,8 @@ static int read_names(hid_t f, const char *name, char ***out, int *n, const char
     if (xfer < 0 || H5Pset_vlen_mem_manager(xfer, vlen_alloc, &pool, vlen_free, &pool) < 0 || !raw ||
         H5Dread(d, mem, H5S_ALL, H5S_ALL, xfer, raw) < 0)
       rc = nf_fail(err, NF_EINPUT, "%s: cannot read '%s'", path, name);
-    for (hssize_t i = 0; !rc && i < count; i++) names[i] = strdup(raw[i] ? raw[i] : "");
+    for (hssize_t i = 0; !rc && i < count; i++)
+      if (!(names[i] = nf_strdup(raw[i] ? raw[i] : "", err))) rc = NF_EINTERNAL;
     for (size_t i = 0; i < pool.n; i++) free(pool.blocks[i]);
     free(pool.blocks);
     if (xfer >= 0) H5Pclose(xfer);
@@ -115,7 +116,8 @@ static int read_names(hid_t f, const char *name, char ***out, int *n, const char
     if (size < 1 || size > 1024) rc = nf_fail(err, NF_EINPUT, "%s: '%s' holds names of %zu bytes", path, name, size);
     char *raw = rc ? NULL : nf_calloc((size_t)count, size + 1, err);
     if (!rc && (!raw || H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0)) rc = nf_fail(err, NF_EINPUT, "%s: cannot read '%s'", path, name);
-    for (hssize_t i = 0; !rc && i < count; i++) names[i] = strndup(raw + i * size, size);
+    for (hssize_t i = 0; !rc && i < count; i++)
+      if (!(names[i] = strndup(raw + i * size, size))) rc = nf_fail_oom(err, "names");
     free(raw);
   }
   if (s >= 0) H5Sclose(s);

@@ -1,9 +1,11 @@
 /* Running candidates: side by side on this machine (child processes), or as
- * job files for a cluster's own engine (Slurm array, GNU parallel). */
+ * job files for a cluster's own engine (Slurm array, HTCondor, GNU parallel). */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "nnfirm/search.h"
 #include "nnfirm/util.h"
@@ -58,10 +60,45 @@ int nf_search_explore(const nf_search_opts *o, const nf_search_candidate *c, int
   return rc ? rc : nf_search_run_children(o, "candidates", c, n, o->budget_s * 2 / 3, NF_SEARCH_EXPLORING, err);
 }
 
+/* HTCondor (the CERN batch service's engine): DIR/search.sub queues one job
+ * per line of DIR/jobs.txt; job $(Process) (0-based) runs line $(Process)+1
+ * through DIR/condor_task.sh. The file system is shared (every job writes its
+ * own DIR/candidates/<id>), so no files are transferred; +JobFlavour is
+ * CERN's wall-time class ("microcentury": one hour). */
+static int write_condor(const char *dir, int n, char *path, size_t path_len, nf_error *err) {
+  char task[2048], sub[4096], tp[4200], sp[4200];
+  int k = snprintf(task, sizeof task,
+                   "#!/bin/sh\n# HTCondor task: runs line $1 + 1 of %s/jobs.txt (written by nnfirm search --emit condor).\n"
+                   "set -eu\nsed -n \"$(($1 + 1))p\" '%s/jobs.txt' | sh\n",
+                   dir, dir);
+  if (k < 0 || (size_t)k >= sizeof task) return nf_fail(err, NF_EINPUT, "%s: directory name too long for the job script", dir);
+  int m = snprintf(sub, sizeof sub,
+                   "# HTCondor submit file: one job per candidate of %s/jobs.txt; every job writes its own\n"
+                   "# directory under %s/candidates (a shared file system). Submit with\n"
+                   "#   condor_submit %s/search.sub\n# and afterwards: nnfirm search --collect %s\n"
+                   "universe              = vanilla\nexecutable            = %s/condor_task.sh\n"
+                   "arguments             = $(Process)\ngetenv                = True\n"
+                   "should_transfer_files = NO\nrequest_cpus          = 1\nrequest_memory        = 2 GB\n"
+                   "+JobFlavour           = \"microcentury\"\n"
+                   "output                = %s/condor-$(Cluster)_$(Process).out\n"
+                   "error                 = %s/condor-$(Cluster)_$(Process).err\n"
+                   "log                   = %s/condor.log\nqueue %d\n",
+                   dir, dir, dir, dir, dir, dir, dir, dir, n);
+  if (m < 0 || (size_t)m >= sizeof sub) return nf_fail(err, NF_EINPUT, "%s: directory name too long for the submit file", dir);
+  snprintf(tp, sizeof tp, "%s/condor_task.sh", dir);
+  snprintf(sp, sizeof sp, "%s/search.sub", dir);
+  int rc = nf_write_file_atomic(tp, task, (size_t)k, err);
+  if (!rc && chmod(tp, 0755) != 0) rc = nf_fail(err, NF_EINPUT, "%s: cannot make it executable: %s", tp, strerror(errno));
+  if (!rc) rc = nf_write_file_atomic(sp, sub, (size_t)m, err);
+  if (!rc) snprintf(path, path_len, "%s", sp);
+  return rc;
+}
+
 int nf_search_write_jobs(const nf_search_opts *o, const nf_search_candidate *c, int n, const char *kind, char *path,
                          size_t path_len, nf_error *err) {
-  bool parallel = !strcmp(kind, "parallel");
-  if (!parallel && strcmp(kind, "slurm")) return nf_fail(err, NF_EINPUT, "job files: slurm or parallel, not '%s'", kind);
+  bool parallel = !strcmp(kind, "parallel"), condor = !strcmp(kind, "condor");
+  if (!parallel && !condor && strcmp(kind, "slurm"))
+    return nf_fail(err, NF_EINPUT, "job files: slurm, condor or parallel, not '%s'", kind);
   const nf_search_job *j = &o->job;
   size_t line = strlen(j->exe) + strlen(j->part) + strlen(o->dir) + (j->data ? strlen(j->data) : 0) + 400;
   size_t cap = (size_t)n * line + 1, len = 0; /* every line fits: no truncation */
@@ -80,7 +117,8 @@ int nf_search_write_jobs(const nf_search_opts *o, const nf_search_candidate *c, 
   snprintf(path, path_len, "%s/%s", o->dir, parallel ? "jobs.parallel" : "jobs.txt");
   if (!rc) rc = nf_write_file_atomic(path, jobs, len, err);
   free(jobs);
-  if (!rc && !parallel) {
+  if (!rc && condor) rc = write_condor(o->dir, n, path, path_len, err);
+  if (!rc && !parallel && !condor) {
     char sb[2048], sp[4200];
     int k = snprintf(sb, sizeof sb,
                      "#!/bin/sh\n# One array task per candidate; every task writes its own directory under\n"

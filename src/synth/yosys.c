@@ -124,17 +124,21 @@ static void log_error_line(const char *log_path, char *out, size_t n) {
   fclose(fp);
 }
 
-static bool yosys_available(const char *yosys) {
-  if (strchr(yosys, '/')) return access(yosys, X_OK) == 0;
+/* The executable `prog` names: itself when it holds a '/', else the first
+ * match on PATH; written to out (n bytes). False when there is none. */
+static bool find_on_path(const char *prog, char *out, size_t n) {
+  if (strchr(prog, '/')) {
+    snprintf(out, n, "%s", prog);
+    return access(prog, X_OK) == 0;
+  }
   const char *path = getenv("PATH");
-  if (!path) return false;
-  char dir[4096];
-  for (const char *p = path; *p;) {
+  for (const char *p = path ? path : ""; *p;) {
     size_t len = strcspn(p, ":");
-    snprintf(dir, sizeof dir, "%.*s/%s", (int)len, p, yosys);
-    if (access(dir, X_OK) == 0) return true;
+    snprintf(out, n, "%.*s/%s", (int)len, p, prog);
+    if (access(out, X_OK) == 0) return true;
     p += len + (p[len] == ':');
   }
+  out[0] = '\0';
   return false;
 }
 
@@ -168,67 +172,17 @@ static int spawn_yosys(const char *yosys, const char *work_dir, pid_t *pid, nf_e
   return rc;
 }
 
-/* Waits for Yosys, drawing progress; kills it at the time limit. */
 /* CPU seconds (user + system) of a finished child and the children it waited for. */
 static double cpu_of(const struct rusage *ru) {
   return (double)ru->ru_utime.tv_sec + 1e-6 * (double)ru->ru_utime.tv_usec + (double)ru->ru_stime.tv_sec +
          1e-6 * (double)ru->ru_stime.tv_usec;
 }
 
-static int wait_yosys(pid_t pid, const nf_synth_opts *o, const char *log, int *status, double *cpu_s, nf_error *err) {
-  nf_progress prog;
-  nf_progress_begin(&prog, "yosys", 0, o->quiet);
-  double start = nf_now();
-  for (;;) {
-    struct rusage ru;
-    pid_t w = wait4(pid, status, WNOHANG, &ru);
-    if (w == pid) {
-      *cpu_s += cpu_of(&ru);
-      break;
-    }
-    if (w < 0 && errno != EINTR) {
-      nf_progress_end(&prog);
-      return nf_fail(err, NF_EINTERNAL, "waiting for yosys: %s", strerror(errno));
-    }
-    double elapsed = nf_now() - start;
-    if (o->timeout_s > 0 && elapsed > o->timeout_s) {
-      kill(-pid, SIGKILL);
-      waitpid(pid, status, 0);
-      nf_progress_end(&prog);
-      return nf_fail(err, NF_EINPUT, "synthesis did not finish within the time limit of %g s; stopped it",
-                     o->timeout_s);
-    }
-    if (prog.enabled) {
-      char pass[96];
-      current_pass(log, pass, sizeof pass);
-      fprintf(stderr, "\r\033[Ksynthesizing %s with yosys: %.0fs  %s", o->top, elapsed, pass);
-      fflush(stderr);
-    }
-    struct timespec ts = {0, 100 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-  }
-  nf_progress_end(&prog);
-  return NF_OK;
-}
-
 /* Yosys' Xilinx cell library (with the specify blocks the timing reads):
  * <prefix>/share/yosys/xilinx/cells_sim.v next to the yosys binary. */
 static int cell_library(const char *yosys, char **text, nf_error *err) {
-  char path[4096], dir[4096] = "";
-  if (strchr(yosys, '/')) {
-    snprintf(dir, sizeof dir, "%s", yosys);
-  } else {
-    const char *env = getenv("PATH");
-    for (const char *p = env ? env : ""; *p;) {
-      size_t len = strcspn(p, ":");
-      snprintf(path, sizeof path, "%.*s/%s", (int)len, p, yosys);
-      if (access(path, X_OK) == 0) {
-        snprintf(dir, sizeof dir, "%s", path);
-        break;
-      }
-      p += len + (p[len] == ':');
-    }
-  }
+  char path[4096], dir[4096];
+  find_on_path(yosys, dir, sizeof dir);
   char *slash = strrchr(dir, '/');
   if (slash) *slash = '\0';
   slash = strrchr(dir, '/');
@@ -431,14 +385,19 @@ static void kill_parts(part *parts, int n) {
     }
 }
 
-/* Runs the parts' Yosys processes, at most o->jobs at once. */
-static int run_parts(const nf_synth_opts *o, const char *yosys, part *parts, int n, double t0, double *cpu_s,
-                     nf_error *err) {
+/* Runs Yosys once in each part's directory (its synth.ys), at most `jobs`
+ * at once, adding their CPU seconds to *cpu_s; draws progress on a TTY and
+ * stops every run at the first failure or at the time limit. `flat`: the one
+ * run of the whole design (progress names Yosys' current pass, messages no
+ * part). */
+static int run_yosys(const nf_synth_opts *o, const char *yosys, part *parts, int n, int jobs, bool flat,
+                     double *cpu_s, nf_error *err) {
   nf_progress prog;
   nf_progress_begin(&prog, "yosys", 0, o->quiet);
+  double t0 = nf_now();
   int next = 0, running = 0, done = 0, rc = NF_OK;
   while (!rc && done < n) {
-    while (!rc && running < o->jobs && next < n) {
+    while (!rc && running < jobs && next < n) {
       rc = spawn_yosys(yosys, parts[next].dir, &parts[next].pid, err);
       if (!rc) parts[next++].state = 1, running++;
     }
@@ -455,16 +414,24 @@ static int run_parts(const nf_synth_opts *o, const char *yosys, part *parts, int
         char *log = join_path(parts[i].dir, "yosys.log", err), line[400] = "";
         if (log) log_error_line(log, line, sizeof line);
         free(log);
-        rc = nf_fail(err, NF_EINPUT, "yosys failed on part %s: %s", parts[i].module,
-                     line[0] ? line : "no ERROR line in its log");
+        const char *why = line[0] ? line : "no ERROR line in its log";
+        rc = flat ? nf_fail(err, NF_EINPUT, "yosys failed: %s", why)
+                  : nf_fail(err, NF_EINPUT, "yosys failed on part %s: %s", parts[i].module, why);
       }
     }
     double elapsed = nf_now() - t0;
     if (!rc && o->timeout_s > 0 && elapsed > o->timeout_s)
       rc = nf_fail(err, NF_EINPUT, "synthesis did not finish within the time limit of %g s; stopped it", o->timeout_s);
     if (!rc && prog.enabled) {
-      fprintf(stderr, "\r\033[Ksynthesizing %s with yosys in %d parts, %d at a time: %d done  %.0fs", o->top, n,
-              o->jobs, done, elapsed);
+      if (flat) {
+        char pass[96] = "", *log = join_path(parts[0].dir, "yosys.log", NULL);
+        if (log) current_pass(log, pass, sizeof pass);
+        free(log);
+        fprintf(stderr, "\r\033[Ksynthesizing %s with yosys: %.0fs  %s", o->top, elapsed, pass);
+      } else {
+        fprintf(stderr, "\r\033[Ksynthesizing %s with yosys in %d parts, %d at a time: %d done  %.0fs", o->top, n,
+                jobs, done, elapsed);
+      }
       fflush(stderr);
     }
     if (!rc && done < n) {
@@ -531,8 +498,7 @@ static int synth_split(const nf_synth_opts *o, const nf_device *dev, const char 
       if (!rc) rc = write_part_script(o, dev, &parts[i], err);
     }
     free(parts_dir);
-    double t0 = nf_now();
-    if (!rc) rc = run_parts(o, yosys, parts, n_parts, t0, &r->parts_cpu_seconds, err);
+    if (!rc) rc = run_yosys(o, yosys, parts, n_parts, o->jobs, false, &r->parts_cpu_seconds, err);
     if (!rc) rc = write_stitch_script(o, parts, n_parts, top_start, (size_t)(top_end - top_start), err);
   }
   for (int i = 0; parts && i < n_parts; i++) free(parts[i].dir), free(parts[i].need);
@@ -545,31 +511,29 @@ static int synth_split(const nf_synth_opts *o, const nf_device *dev, const char 
 
 int nf_synth_run(const nf_synth_opts *o, nf_synth_result *r, nf_error *err) {
   memset(r, 0, sizeof *r);
-  const char *part = o->part ? o->part : "xcvu9p";
-  const nf_device *dev = nf_device_find(part);
-  if (!dev) return nf_fail(err, NF_EINPUT, "unknown part '%s' (known: xcvu9p, xcvu13p, xcvu7p, xcu250, xcku115, xczu9eg)", part);
+  const char *part_name = o->part ? o->part : "xcvu9p";
+  const nf_device *dev = nf_device_find(part_name);
+  if (!dev)
+    return nf_fail(err, NF_EINPUT, "unknown part '%s' (known: xcvu9p, xcvu13p, xcvu7p, xcu250, xcku115, xczu9eg)",
+                   part_name);
   const char *yosys = o->yosys ? o->yosys : "yosys";
-  if (!yosys_available(yosys))
+  char found[4096];
+  if (!find_on_path(yosys, found, sizeof found))
     return nf_fail(err, NF_EINPUT, "Yosys not found ('%s' is not on PATH): install it with "
                                    "'apt-get install yosys' (scripts/install-deps.sh does)", yosys);
   if (!o->verilog_files || !o->verilog_files[0]) return nf_fail(err, NF_EINPUT, "no Verilog files to synthesize");
   char *script = join_path(o->work_dir, "synth.ys", err);
-  char *log = join_path(o->work_dir, "yosys.log", err);
   char *stat_path = join_path(o->work_dir, "stat.json", err);
-  int rc = (!script || !log || !stat_path) ? NF_EINTERNAL : NF_OK;
+  int rc = (!script || !stat_path) ? NF_EINTERNAL : NF_OK;
   double t0 = nf_now();
   bool split = false;
   if (!rc && o->jobs > 1) rc = synth_split(o, dev, yosys, r, &split, err);
   if (!rc && !split) rc = write_script(o, dev, script, err);
-  pid_t pid;
-  int status = 0;
-  if (!rc) rc = spawn_yosys(yosys, o->work_dir, &pid, err);
-  if (!rc) rc = wait_yosys(pid, o, log, &status, &r->cpu_seconds, err);
-  if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-    char line[400];
-    log_error_line(log, line, sizeof line);
-    rc = nf_fail(err, NF_EINPUT, "yosys failed: %s", line[0] ? line : "no ERROR line in its log");
-  }
+  part whole = {.dir = rc ? NULL : nf_strdup(o->work_dir, err)};
+  snprintf(whole.module, sizeof whole.module, "%s", o->top);
+  if (!rc && !whole.dir) rc = NF_EINTERNAL;
+  if (!rc) rc = run_yosys(o, yosys, &whole, 1, 1, true, &r->cpu_seconds, err);
+  free(whole.dir);
   r->cpu_seconds += r->parts_cpu_seconds;
   r->seconds = nf_now() - t0;
   char *json = NULL;
@@ -582,7 +546,6 @@ int nf_synth_run(const nf_synth_opts *o, nf_synth_result *r, nf_error *err) {
     free(netlist);
   }
   free(script);
-  free(log);
   free(stat_path);
   return rc;
 }

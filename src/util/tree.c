@@ -38,6 +38,10 @@ static cJSON *yaml_node(yaml_parser_t *p, yaml_event_t *first, const char *origi
     return NULL;
   }
   cJSON *node = mapping ? cJSON_CreateObject() : cJSON_CreateArray();
+  if (!node) {
+    nf_fail_oom(err, origin);
+    return NULL;
+  }
   for (;;) {
     yaml_event_t e;
     if (!yaml_parser_parse(p, &e)) {
@@ -58,8 +62,12 @@ static cJSON *yaml_node(yaml_parser_t *p, yaml_event_t *first, const char *origi
         cJSON_Delete(node);
         return NULL;
       }
-      key = strdup((const char *)e.data.scalar.value);
+      key = nf_strdup((const char *)e.data.scalar.value, err);
       yaml_event_delete(&e);
+      if (!key) {
+        cJSON_Delete(node);
+        return NULL;
+      }
       if (!yaml_parser_parse(p, &e)) {
         nf_fail(err, NF_EINPUT, "%s:%zu:%zu: YAML error: %s", origin, p->problem_mark.line + 1,
                 p->problem_mark.column + 1, p->problem ? p->problem : "malformed");

@@ -24,6 +24,18 @@ n=$(wc -l < "$T/cl/jobs.txt")
 grep -q "#SBATCH --array=1-$n\$" "$T/cl/search.sbatch" && pass || fail "array size differs from the job list"
 head -1 "$T/cl/jobs.txt" | grep -q "^/.*nnfirm search --candidate 'hidden=.*;bits=.*;prune=.*;reuse=1;in=[0-9]*' --part xcvu9p -o $T/cl/candidates/" \
   && pass || fail "job line: $(head -1 "$T/cl/jobs.txt")"
+# HTCondor: one queued job per line; job P runs line P + 1 (checked with a
+# job list whose lines only print their number).
+expect_status 0 "emit condor" -- "$NNFIRM" search --emit condor -o "$T/hc"
+expect_eq "$(wc -l < "$T/hc/jobs.txt")" "$n" "HTCondor job list"
+grep -q "^queue $n\$" "$T/hc/search.sub" && pass || fail "queue count differs from the job list"
+grep -q "^executable *= $T/hc/condor_task.sh\$" "$T/hc/search.sub" && pass || fail "submit file's executable"
+grep -q '^arguments *= \$(Process)$' "$T/hc/search.sub" && pass || fail "submit file's arguments"
+[ -x "$T/hc/condor_task.sh" ] && pass || fail "condor_task.sh not executable"
+awk '{ print "echo line " NR }' "$T/hc/jobs.txt" > "$T/hc/jobs.new" && mv "$T/hc/jobs.new" "$T/hc/jobs.txt"
+expect_eq "$("$T/hc/condor_task.sh" 0)" "line 1" "job 0 runs line 1"
+expect_eq "$("$T/hc/condor_task.sh" $((n - 1)))" "line $n" "the last job runs the last line"
+expect_status 2 "emit an unknown engine" -- "$NNFIRM" search --emit lsf -o "$T/x"
 expect_status 0 "emit parallel" -- "$NNFIRM" search --emit parallel -o "$T/gp"
 expect_eq "$(wc -l < "$T/gp/jobs.parallel")" "$n" "GNU parallel list"
 

@@ -33,6 +33,8 @@ from fractions import Fraction
 import h5py
 import numpy as np
 
+from refcsv import write_exact, write_float
+
 MODEL = "tests/data/models/keras/hgq_jet_classifier.h5"
 R = "tests/data/refs"
 
@@ -174,17 +176,6 @@ def exact_forward(layers, row):
     return x
 
 
-def decimal(v):
-    """Exact decimal text of a fraction whose denominator is a power of two."""
-    n, d = v.numerator, v.denominator
-    e = d.bit_length() - 1
-    assert d == 1 << e
-    digits = abs(n) * 5 ** e
-    s = str(digits).rjust(e + 1, "0")
-    s = (s[:-e] + "." + s[-e:]).rstrip("0").rstrip(".") if e else s
-    return ("-" if n < 0 and digits else "") + s
-
-
 def main():
     layers = load()
     base = np.loadtxt(R + "/inputs16.csv", delimiter=",")
@@ -196,15 +187,9 @@ def main():
         for j in range(yf.shape[1]):
             if Fraction(float(yf[r, j])) != ye[r][j]:
                 raise SystemExit("row %d output %d: float %r, exact %s" % (r, j, yf[r, j], ye[r][j]))
-    with open(R + "/hgq_jet_classifier.inputs.csv", "w") as o:
-        for r in x:
-            o.write(",".join(repr(float(v)) for v in r) + "\n")
-    with open(R + "/hgq_jet_classifier.float.csv", "w") as o:
-        for r in yf:
-            o.write(",".join(repr(float(v)) for v in r) + "\n")
-    with open(R + "/hgq_jet_classifier.fixed.csv", "w") as o:
-        for r in ye:
-            o.write(",".join(decimal(v) for v in r) + "\n")
+    write_float(R + "/hgq_jet_classifier.inputs.csv", x)
+    write_float(R + "/hgq_jet_classifier.float.csv", yf)
+    write_exact(R + "/hgq_jet_classifier.fixed.csv", ye)
     distinct = len({tuple(r) for r in yf.tolist()})
     print("%d rows, %d distinct output rows; argmax classes %s" %
           (len(x), distinct, np.bincount(np.argmax(yf, axis=1), minlength=5).tolist()))

@@ -55,6 +55,8 @@ from fractions import Fraction
 import h5py
 import numpy as np
 
+from refcsv import write_exact, write_float
+
 K = "tests/data/models/keras"
 R = "tests/data/refs"
 EPS = float(np.float32(1e-7))  # Keras' epsilon as float32
@@ -239,23 +241,6 @@ def exact_forward(layers, params, row):
     return out
 
 
-def decimal(v):
-    """Exact decimal text of a fraction whose denominator is a power of two."""
-    n, d = v.numerator, v.denominator
-    e = d.bit_length() - 1
-    assert d == 1 << e
-    digits = abs(n) * 5 ** e
-    s = str(digits).rjust(e + 1, "0")
-    s = (s[:-e] + "." + s[-e:]).rstrip("0").rstrip(".") if e else s
-    return ("-" if n < 0 and digits else "") + s
-
-
-def write(path, rows, fmt):
-    with open(path, "w") as o:
-        for r in rows:
-            o.write(",".join(fmt(v) for v in r) + "\n")
-
-
 def run(stem, layers, x, representable):
     params = {i: quantized_params(L) for i, L in enumerate(layers) if L[0] == "dense"}
     yf, last = float_forward(layers, params, x.astype(np.float64))
@@ -265,8 +250,8 @@ def run(stem, layers, x, representable):
             for j in range(last.shape[1]):
                 if Fraction(float(last[r, j])) != ye[r][j]:
                     raise SystemExit("%s row %d output %d: float %r, exact %s" % (stem, r, j, last[r, j], ye[r][j]))
-    write(R + "/%s.float.csv" % stem, yf, lambda v: repr(float(v)))
-    write(R + "/%s.fixed.csv" % stem, ye, decimal)
+    write_float(R + "/%s.float.csv" % stem, yf)
+    write_exact(R + "/%s.fixed.csv" % stem, ye)
     print("%s: %d rows, argmax classes %s, po2 boundary margin %.3g" %
           (stem, len(x), np.bincount(np.argmax(yf, axis=1), minlength=yf.shape[1]).tolist(), po2_margin(layers)))
 
@@ -276,7 +261,7 @@ def main():
     # MNIST-like rows: 784 values, multiples of 2^-8 in [-0.5, 1.5) (so that the
     # input type holds them exactly and quantized_relu(2) sees ties and clipping).
     x = (rng.randint(-128, 384, size=(100, 784)) / 256.0).astype(np.float32)
-    write(R + "/qkeras_mnist_dense.inputs.csv", x, lambda v: repr(float(v)))
+    write_float(R + "/qkeras_mnist_dense.inputs.csv", x)
     run("qkeras_mnist_dense", load_mnist_dense(), x, True)
     x16 = np.loadtxt(R + "/inputs16.csv", delimiter=",").astype(np.float32)
     run("qkeras-v3_3layer", load_v3(), x16, False)

@@ -39,6 +39,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper, TensorProto
 
+from refcsv import write_exact
+
 R = "tests/data/refs"
 M = "tests/data/models/onnx"
 H = "tests/data/hostile/onnx"
@@ -194,20 +196,6 @@ def run(model, x, exact):
     return env[g.output[0].name]
 
 
-def exact_decimal(q):
-    """A Fraction with a power-of-two denominator as an exact decimal."""
-    d = q.denominator
-    k = d.bit_length() - 1
-    assert d == 1 << k, q
-    if k == 0:
-        return str(q.numerator)
-    num = q.numerator * 5 ** k
-    sign = "-" if num < 0 else ""
-    s = str(abs(num)).rjust(k + 1, "0")
-    s = s[:-k] + "." + s[-k:]
-    return sign + s.rstrip("0").rstrip(".")
-
-
 def hostile():
     def graph(name, wscale, ascale, azp):
         x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
@@ -285,12 +273,6 @@ def modes_model():
     onnx.save(m, M + "/nnfirm_qonnx_modes.onnx")
     rows = rng.integers(-8 * 256, 8 * 256, (200, 8)) / 256.0  # multiples of 2^-8 in [-8, 8)
     return m, rows
-
-
-def write_exact(path, rows):
-    with open(path, "w") as f:
-        for r in rows:
-            f.write(",".join(exact_decimal(v) for v in r) + "\n")
 
 
 def main():
