@@ -17,7 +17,7 @@
 
 #include "nnfirm/synth.h"
 
-enum { MAX_ROWS = 512, MAX_COLS = 64, N_LUT = 7, N_FF = 1 };
+enum { MAX_ROWS = 512, MAX_COLS = 64, N_LUT = 3, N_FF = 1 };
 
 typedef struct row {
   char name[64], set[16];
@@ -84,16 +84,14 @@ static int read_tsv(const char *path, row *rows) {
   return n;
 }
 
-/* The model's columns (as in src/synth/estimate.c). */
+/* The model's columns (as in src/synth/estimate.c). The ReuseFactor
+ * selection pieces count one LUT each and are not fitted (y - mux_bits is). */
 static void lut_features(const nf_rtl_cost *c, double *x) {
-  x[0] = (double)(c->add_bits - c->const_add_bits); /* .add and .fresh: one coefficient */
-  x[1] = (double)c->const_add_bits;
-  x[2] = (double)c->sat_bits;
-  x[3] = (double)c->relu_bits;
-  x[4] = (double)c->mux_bits;
-  x[5] = (double)c->mul_bits;
-  x[6] = (double)c->round_bits;
+  x[0] = (double)c->xor_bits; /* .xor */
+  x[1] = (double)c->sat_bits; /* .sat */
+  x[2] = (double)c->mul_bits; /* .mul */
 }
+static double lut_fixed(const nf_rtl_cost *c) { return (double)c->mux_bits; }
 /* The control bits (a few valid / counter registers per layer) are too
  * few to fit: they count one FF each, and only the data registers' factor
  * is fitted (FF - ctrl_bits = reg * reg_bits). */
@@ -215,7 +213,7 @@ static int run_fit(const row *rows, int n) {
     if (strcmp(rows[i].set, "cal")) continue;
     lut_features(&rows[i].c, &xl[m * N_LUT]);
     ff_features(&rows[i].c, &xf[m * N_FF]);
-    yl[m] = rows[i].lut, yf[m] = rows[i].ff - (double)rows[i].c.ctrl_bits;
+    yl[m] = rows[i].lut - lut_fixed(&rows[i].c), yf[m] = rows[i].ff - (double)rows[i].c.ctrl_bits;
     m++;
   }
   if (m < N_LUT) {
@@ -226,15 +224,14 @@ static int run_fit(const row *rows, int n) {
   fit(xl, yl, m, N_LUT, bl);
   fit(xf, yf, m, N_FF, bf);
   printf("fitted on %d 'cal' designs (paste into src/synth/estimate.c):\n", m);
-  printf("    .add = %.4f, .const_add = %.4f, .sat = %.4f, .relu = %.4f, .mux = %.4f, .mul = %.4f,\n"
-         "    .round = %.4f, .fresh = (.add), .reg = %.4f, .ctrl = 1.0,\n",
-         bl[0], bl[1], bl[2], bl[3], bl[4], bl[5], bl[6], bf[0]);
+  printf("    .xor = %.4f, .sat = %.4f, .mux = 1.0, .mul = %.4f, .reg = %.4f, .ctrl = 1.0,\n", bl[0], bl[1], bl[2],
+         bf[0]);
   static double el[MAX_ROWS], ef[MAX_ROWS];
   for (int i = 0; i < n; i++) {
     double x[N_LUT], f[N_FF];
     lut_features(&rows[i].c, x);
     ff_features(&rows[i].c, f);
-    el[i] = dot(x, bl, N_LUT), ef[i] = dot(f, bf, N_FF) + (double)rows[i].c.ctrl_bits;
+    el[i] = dot(x, bl, N_LUT) + lut_fixed(&rows[i].c), ef[i] = dot(f, bf, N_FF) + (double)rows[i].c.ctrl_bits;
   }
   print_errors(rows, n, el, ef);
   return 0;

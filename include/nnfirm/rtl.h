@@ -113,6 +113,11 @@ typedef struct nf_rtl_cost {
   long const_add_bits; /* the part of add_bits in adders with a constant operand (bias) */
   long fresh_add_bits; /* the part of add_bits in adders no operand of which is another adder's
                           sum (registers, inputs, constants: nothing for synthesis to fold in) */
+  long xor_bits;       /* the part of add_bits whose two operand bits are distinct variable bits:
+                          each needs a LUT in front of its carry cell (a + b's bit a_i ^ b_i); a
+                          bit where one operand is a constant (bias, zero, a negation's) or both are
+                          the same bit (the sign copies of x + (x << s)) needs none, and the sign
+                          bits above both operands share one */
   long round_bits;     /* rounding increments of casts (x + round-up bit), not in add_bits */
   long sat_bits;       /* saturating casts: bits compared plus bits selected */
   long relu_bits;      /* ReLU select bits */

@@ -258,6 +258,7 @@ void nf_rtl_cost_adder(rtl_gen *g, int sig, int pass, bool constant) {
   g->cost->adders++;
   g->cost->add_bits += bits;
   if (constant) g->cost->const_add_bits += bits;
+  else g->cost->xor_bits += bits; /* operands unknown here (accumulators, softmax): every bit */
 }
 
 void nf_rtl_cost_adder2(rtl_gen *g, int sig, int pass, bool constant, int a, int b) {
@@ -308,6 +309,78 @@ void nf_rtl_term_range(const rtl_gen *g, const rtl_term *t, nf_code *lo, nf_code
 static void operand(rtl_gen *g, const rtl_term *t, int width, char *buf, size_t n) {
   if (t->sig < 0) nf_rtl_literal(buf, n, t->cval * (t->sign < 0 ? -1 : 1), width);
   else nf_rtl_ext(g, buf, n, t->sig, 0, t->shift, width);
+}
+
+/* The signal and bit that bit b of s is a copy of (through the low bits
+ * adders pass on, rtl_sig.root); -1 when the bit is constant. */
+static int bit_origin(const rtl_gen *g, int s, int *b) {
+  for (int depth = 0; depth < 256; depth++) {
+    const rtl_sig *x = &g->sigs[g->sigs[s].canon];
+    if (*b >= x->pass || x->root == -1) return g->sigs[s].canon;
+    if (x->root == -2) return -1;
+    s = x->root;
+  }
+  return g->sigs[s].canon;
+}
+
+/* Operand bit i of term t written at an adder's width (nf_rtl_ext: zeros
+ * below the shift, sign copies above the signal): the bit it is a copy of as
+ * origin * 128 + bit, or -1 when it is a constant. */
+static long operand_bit(const rtl_gen *g, const rtl_term *t, int i) {
+  if (t->sig < 0 || i < t->shift) return -1;
+  const rtl_sig *s = &g->sigs[t->sig];
+  if (s->lo == s->hi) return -1;
+  int b = i - t->shift;
+  if (b >= s->width - 1) {
+    if (s->lo >= 0 || s->hi < 0) return -1; /* a sign bit that never changes */
+    b = s->width - 1;
+  }
+  int o = bit_origin(g, t->sig, &b);
+  return o < 0 ? -1 : (long)o * 128 + b;
+}
+
+/* Records the pair of operand bits a, b (cost pass); false when some carry
+ * bit of the layer already has it. */
+static bool xor_new(rtl_gen *g, long a, long b) {
+  uint64_t k = a < b ? ((uint64_t)a << 32 | (uint64_t)b) + 1 : ((uint64_t)b << 32 | (uint64_t)a) + 1;
+  if (2 * (g->n_xors + 1) > g->cap_xors) {
+    int cap = g->cap_xors ? 2 * g->cap_xors : 4096;
+    uint64_t *t = nf_calloc((size_t)cap, sizeof *t, g->err);
+    if (!t) {
+      g->oom = true;
+      return false;
+    }
+    for (int i = 0; i < g->cap_xors; i++) {
+      if (!g->xors[i]) continue;
+      size_t j = (size_t)((g->xors[i] * 0x9e3779b97f4a7c15ull) >> 20) & (size_t)(cap - 1);
+      while (t[j]) j = (j + 1) & (size_t)(cap - 1);
+      t[j] = g->xors[i];
+    }
+    free(g->xors);
+    g->xors = t;
+    g->cap_xors = cap;
+  }
+  size_t j = (size_t)((k * 0x9e3779b97f4a7c15ull) >> 20) & (size_t)(g->cap_xors - 1);
+  for (; g->xors[j]; j = (j + 1) & (size_t)(g->cap_xors - 1))
+    if (g->xors[j] == k) return false;
+  g->xors[j] = k;
+  g->n_xors++;
+  return true;
+}
+
+/* The carry-chain bits [pass, live) of ra + rb (or ra - rb) that need a LUT in
+ * front of the carry: both operand bits variable and distinct (a bit against
+ * a constant is the other bit or its inverse; a bit against itself, a
+ * constant), and a pair of bits no other carry bit of the layer has: the
+ * sign copies above both operands, and x + (x << s) against (x << s) - x,
+ * share one LUT (a ^ b and its inverse). */
+static long xor_bits(rtl_gen *g, const rtl_term *ra, const rtl_term *rb, int pass, int live) {
+  long n = 0;
+  for (int i = pass; i < live && i < 128; i++) {
+    long a = operand_bit(g, ra, i), b = operand_bit(g, rb, i);
+    if (a >= 0 && b >= 0 && a != b && xor_new(g, a, b)) n++;
+  }
+  return n;
 }
 
 /* Identical adders: the same operation on the same signals (or copies of
@@ -438,7 +511,11 @@ rtl_term nf_rtl_add(rtl_gen *g, rtl_term a, rtl_term b, const char *name) {
   int low_a = ra.sig < 0 ? trailing_zeros(ra.cval) : ra.shift, low_b = rb.sig < 0 ? trailing_zeros(rb.cval) : rb.shift;
   bool negated_low = sub && low_b < low_a;
   int pass = negated_low ? low_b : low_a > low_b ? low_a : low_b;
-  if (!cse_seen(g, &ra, &rb, sub ? '-' : '+', id)) nf_rtl_cost_adder2(g, id, pass, constant, ra.sig, rb.sig);
+  if (!cse_seen(g, &ra, &rb, sub ? '-' : '+', id)) {
+    long before = g->cost ? g->cost->xor_bits : 0;
+    nf_rtl_cost_adder2(g, id, pass, constant, ra.sig, rb.sig);
+    if (g->cost && !g->oom) g->cost->xor_bits = before + xor_bits(g, &ra, &rb, pass, nf_rtl_live_bits(g, id));
+  }
   g->sigs[id].sum = true;
   if (g->cost && !g->oom) { /* whose bits the low ones are (a register of them merges with theirs) */
     const rtl_term *low = low_a <= low_b ? &ra : &rb;
@@ -467,23 +544,15 @@ int nf_rtl_materialize(rtl_gen *g, rtl_term t, const char *name) {
   rtl_term mag = t;
   mag.sign = 1;
   operand(g, &mag, w, op, sizeof op);
-  if (t.sign < 0 && (g->adders++, !cse_seen(g, &mag, NULL, 'n', id))) nf_rtl_cost_adder2(g, id, t.shift, false, t.sig, -1);
+  if (t.sign < 0 && (g->adders++, !cse_seen(g, &mag, NULL, 'n', id))) {
+    long before = g->cost ? g->cost->xor_bits : 0;
+    nf_rtl_cost_adder2(g, id, t.shift, false, t.sig, -1);
+    if (g->cost) g->cost->xor_bits = before; /* -x: each bit against a constant (~x + 1) */
+  }
   if (t.sign < 0) g->sigs[id].sum = true;
   snprintf(e, sizeof e, "%s%s", t.sign < 0 ? "-" : "", op);
   nf_rtl_wire(g, id, e);
   return id;
-}
-
-/* The signal and bit that bit b of s is a copy of (through the low bits
- * adders pass on, rtl_sig.root); -1 when the bit is constant. */
-static int bit_origin(const rtl_gen *g, int s, int *b) {
-  for (int depth = 0; depth < 256; depth++) {
-    const rtl_sig *x = &g->sigs[g->sigs[s].canon];
-    if (*b >= x->pass || x->root == -1) return g->sigs[s].canon;
-    if (x->root == -2) return -1;
-    s = x->root;
-  }
-  return g->sigs[s].canon;
 }
 
 /* Counts the flip-flops of the pipeline registers (nf_rtl_register) once
@@ -772,6 +841,9 @@ void nf_rtl_free(rtl_gen *g) {
   free(g->cse);
   g->cse = NULL;
   g->n_cse = g->cap_cse = 0;
+  free(g->xors);
+  g->xors = NULL;
+  g->n_xors = g->cap_xors = 0;
   for (int b = 0; b < g->n_buses; b++) free(g->buses[b]->used), free(g->buses[b]);
   free(g->buses);
   g->buses = NULL;

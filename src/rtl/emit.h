@@ -3,6 +3,7 @@
 #ifndef NNFIRM_RTL_EMIT_H
 #define NNFIRM_RTL_EMIT_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include "nnfirm/fixed.h"
 #include "nnfirm/rtl.h"
@@ -79,6 +80,8 @@ typedef struct rtl_gen {
   bool en_used;
   struct rtl_cse *cse; /* cost pass: the adders seen, by operands (nf_rtl_add) */
   int n_cse, cap_cse;
+  uint64_t *xors; /* cost pass: the operand bit pairs some carry bit's LUT computes (nf_rtl_add) */
+  int n_xors, cap_xors;
 } rtl_gen;
 
 enum { RTL_MAX_LEVELS = 256 };

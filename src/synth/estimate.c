@@ -13,31 +13,30 @@
 /* Coefficients: Yosys cells per counted bit. Calibrated by
  * 'bench/calibrate_estimate fit' (bench/bench_fit_estimate.c: least squares
  * on the relative error, coefficients kept >= 0) on the 17 'cal' designs of
- * tests/data/estimate/yosys_counts.tsv (300 to 74k LUT), synthesized with
+ * tests/data/estimate/yosys_counts.tsv (758 to 44k LUT), synthesized with
  * Yosys 0.23 (synth_xilinx -family xcup -flatten -abc9 -nodsp, VU9P, 'nnfirm
  * synth') at the 5 ns placement. The 16 'held' designs of that file, never
- * used in the fit, measure the error (docs/firmware.md). A carry-chain bit
- * costs ~0.68 LUT because abc9 folds part of the trees' logic into
- * neighbouring LUTs; the rounding increment folds into the next adder; ReLU
- * selects fit to zero (absorbed by the adders next to them). Adders fed by
- * registers alone (fresh_add_bits) fit to more per bit (0.74 against 0.53)
- * but splitting them made the held-out error larger: they share the adders'
- * coefficient. .rom has no design of its own: treat it as rough. */
+ * used in the fit, measure the error (docs/firmware.md).
+ * What the mapped netlists show (per module, docs/firmware.md): a carry-chain
+ * bit costs a LUT when its two operand bits are distinct variable bits (the
+ * LUT computes a_i ^ b_i for the carry cell); against a constant, a zero or
+ * itself it costs none (an INV, which Yosys' count leaves out, or a wire), so
+ * the LUTs follow xor_bits, not add_bits. A registered ReLU costs no LUT (the
+ * flip-flop's synchronous reset takes the sign bit) and a rounding increment
+ * folds into its carry chain: both fit to zero and are left out. A ReuseFactor
+ * selection piece is one LUT by its definition (fixed, not fitted: the one
+ * 'cal' design with ReuseFactor > 1 cannot tell it from the multiplier bits).
+ * .rom has no design of its own: treat it as rough. */
 static const struct {
-  double add;       /* LUT per carry-chain bit of a variable + variable adder fed by another adder */
-  double fresh;     /* LUT per carry-chain bit of one whose operands are registers or inputs */
-  double const_add; /* LUT per bit of an adder with a constant operand (bias) */
-  double round;     /* LUT per bit of a rounding increment */
-  double sat;       /* LUT per saturation bit (compared or selected) */
-  double relu;      /* LUT per ReLU select bit */
-  double mux;       /* LUT per selection piece (ReuseFactor > 1) */
-  double mul;       /* LUT per multiplier partial-product bit (ReuseFactor > 1, softmax; no DSP) */
-  double reg;       /* FF per live register bit */
-  double ctrl;      /* FF per control register bit (not fitted: a few per layer) */
-  double rom;       /* LUT per 64 entries x bit of a small table ROM (not calibrated) */
+  double xor;  /* LUT per carry-chain bit of two distinct variable operand bits (xor_bits) */
+  double sat;  /* LUT per saturation bit (compared or selected) */
+  double mux;  /* LUT per selection piece (ReuseFactor > 1) */
+  double mul;  /* LUT per multiplier partial-product bit (ReuseFactor > 1, softmax; no DSP) */
+  double reg;  /* FF per live register bit */
+  double ctrl; /* FF per control register bit (not fitted: a few per layer) */
+  double rom;  /* LUT per 64 entries x bit of a small table ROM (not calibrated) */
 } K = {
-    .add = 0.678, .fresh = 0.678, .const_add = 0.803, .round = 0.0, .sat = 1.666, .relu = 0.0, .mux = 5.314, .mul = 0.768,
-    .reg = 0.9612, .ctrl = 1.0, .rom = 1.0,
+    .xor = 1.0581, .sat = 1.0208, .mux = 1.0, .mul = 1.3174, .reg = 0.9612, .ctrl = 1.0, .rom = 1.0,
 };
 
 /* Tables from this many entries go to block RAM (Yosys' memory mapping
@@ -60,12 +59,10 @@ static void rom_cost(const nf_rtl_cost *c, double *bram, double *lut) {
 
 void nf_estimate_layer_from_cost(nf_estimate_layer *l, bool use_dsp) {
   const nf_rtl_cost *c = &l->cost;
-  double arith = K.add * (double)(c->add_bits - c->const_add_bits - c->fresh_add_bits) +
-                 K.fresh * (double)c->fresh_add_bits + K.const_add * (double)c->const_add_bits +
-                 K.round * (double)c->round_bits;
+  double arith = K.xor * (double)c->xor_bits;
   /* a LUT multiplier is an array of adders */
   double mul = use_dsp ? 0 : K.mul * (double)c->mul_bits;
-  double logic = K.sat * (double)c->sat_bits + K.relu * (double)c->relu_bits + K.mux * (double)c->mux_bits;
+  double logic = K.sat * (double)c->sat_bits + K.mux * (double)c->mux_bits;
   double rom_lut;
   rom_cost(c, &l->bram, &rom_lut);
   logic += rom_lut;
@@ -213,6 +210,7 @@ static const struct {
     {"nnz_weights", offsetof(nf_rtl_cost, nnz_weights)}, {"csd_digits", offsetof(nf_rtl_cost, csd_digits)},
     {"adders", offsetof(nf_rtl_cost, adders)},           {"add_bits", offsetof(nf_rtl_cost, add_bits)},
     {"const_add_bits", offsetof(nf_rtl_cost, const_add_bits)}, {"fresh_add_bits", offsetof(nf_rtl_cost, fresh_add_bits)},
+    {"xor_bits", offsetof(nf_rtl_cost, xor_bits)},
     {"round_bits", offsetof(nf_rtl_cost, round_bits)},
     {"sat_bits", offsetof(nf_rtl_cost, sat_bits)},
     {"relu_bits", offsetof(nf_rtl_cost, relu_bits)},     {"mux_bits", offsetof(nf_rtl_cost, mux_bits)},

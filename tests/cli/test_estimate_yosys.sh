@@ -5,15 +5,15 @@
 # at several ap_fixed widths; qkeras_3layer with its shipped configuration) is converted again here:
 #  - its generator counts must be the stored ones; when they differ the generator has changed since
 #    the file was made, and the stored Yosys counts are of other RTL (rerun bench/calibrate_estimate);
-#  - for the designs from 2k LUT on, `nnfirm estimate` must be within 10 % of Yosys for FF and
-#    within 20 % for LUT. Issue 16 asks 10 % for LUT too: not reached yet (qkeras_3layer is -18 %,
-#    docs/firmware.md); the smaller ones (the 95 %-pruned tagger, 82 to 1,429 LUT) are only
-#    checked for their counts.
+#  - `nnfirm estimate` must be within 10 % of Yosys for LUT and FF on the designs from 2k LUT on
+#    (qkeras_3layer, KERAS_3layer at ap_fixed<16,6>, ...); below 2k LUT (the 95 %-pruned tagger, 82 to
+#    1,429 LUT) within 25 % for LUT and 35 % for FF, which is what the estimate reaches there
+#    (docs/firmware.md: -17 % / +30 % at 82 LUT).
 . "$(dirname "$0")/lib.sh"
 
 TSV=$TESTDATA/estimate/yosys_counts.tsv
 K=$TESTDATA/models/keras
-LIMIT_FF=0.10 LIMIT_LUT=0.20 MIN_LUT=2000
+LIMIT_FF=0.10 LIMIT_LUT=0.10 MIN_LUT=2000 SMALL_FF=0.35 SMALL_LUT=0.25
 [ -f "$TSV" ] || { fail "no $TSV"; finish; }
 
 header=$(grep -v '^#' "$TSV" | head -1)
@@ -67,8 +67,8 @@ while IFS= read -r line; do
   lut=$(sed -n 's/^\t"lut":[[:space:]]*\([0-9.e+-]*\).*/\1/p' "$T/e.json" | head -1)
   ff=$(sed -n 's/^\t"ff":[[:space:]]*\([0-9.e+-]*\).*/\1/p' "$T/e.json" | head -1)
   ylut=$(f "$cl") yff=$(f "$cf")
-  [ "$ylut" -ge "$MIN_LUT" ] || continue
-  for what in "LUT $lut $ylut $LIMIT_LUT" "FF $ff $yff $LIMIT_FF"; do
+  if [ "$ylut" -ge "$MIN_LUT" ]; then llut=$LIMIT_LUT lff=$LIMIT_FF; else llut=$SMALL_LUT lff=$SMALL_FF; fi
+  for what in "LUT $lut $ylut $llut" "FF $ff $yff $lff"; do
     set -- $what
     if [ -n "$2" ] && awk -v e="$2" -v y="$3" -v l="$4" 'BEGIN { d = e / y - 1; if (d < 0) d = -d; exit !(d <= l) }'; then
       pass
@@ -76,7 +76,7 @@ while IFS= read -r line; do
       fail "$name: $1 estimate '$2' against Yosys $3: more than $(awk -v l="$4" 'BEGIN{print 100*l}') % off"
     fi
   done
-  checked=$((checked + 1))
+  if [ "$ylut" -ge "$MIN_LUT" ]; then checked=$((checked + 1)); fi
 done < "$T/rows"
 # the designs issue 16 names, and enough of the file, were checked
 for must in qk3 k_w16; do
