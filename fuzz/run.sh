@@ -53,17 +53,24 @@ for p in $parts; do
 done
 
 # Leaks fail as before; the caller's LSAN/UBSAN settings are kept.
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:allocator_may_return_null=1
+# Memory: libFuzzer's own RSS limit prints a heap profile from a
+# stop-the-world thread, which can deadlock on the symbolizer's lock (seen:
+# a fuzz_h5data job stopped for half an hour in __asan::HeapProfile::Print),
+# so its RSS limit is off; a single allocation above 2 GB is caught by
+# -malloc_limit_mb, and the whole process by the sanitizer's hard RSS limit.
+# A run that hangs anyway is stopped by `timeout` (with its jobs).
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:allocator_may_return_null=1:hard_rss_limit_mb=3072
 export ASAN_OPTIONS
+limits="-timeout=10 -rss_limit_mb=0 -malloc_limit_mb=2048"
 
 # Coverage at the start: the seed corpus alone, executed once.
 echo "== seeds" >>"$work/log"
-"$bin" -runs=0 -timeout=10 -rss_limit_mb=2048 "$work/seeds" >>"$work/log" 2>&1 || true
+timeout -k 10 600 "$bin" -runs=0 $limits "$work/seeds" >>"$work/log" 2>&1 || true
 # Fork mode: a crash, leak, timeout or out-of-memory input is saved and the
 # campaign goes on, so one run finds more than one bug.
 echo "== fuzz: $seconds s" >>"$work/log"
-"$bin" -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 -max_total_time="$seconds" -timeout=10 \
-  -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/crashes/" $dict "$@" \
+timeout -k 10 $((seconds + 120)) "$bin" -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
+  -max_total_time="$seconds" $limits -print_final_stats=1 -artifact_prefix="$work/crashes/" $dict "$@" \
   "$work/corpus" "$work/seeds" >>"$work/log" 2>&1 || true
 
 # Triage: each saved input is run again with full stacks (report in
@@ -80,7 +87,7 @@ ours=0 theirs=0 other=0
 : >"$work/triage"
 for f in "$work"/crashes/*; do
   case $f in *.txt | *'*') continue ;; esac
-  ASAN_OPTIONS=$ASAN_OPTIONS:fast_unwind_on_malloc=0 "$bin" -timeout=10 -rss_limit_mb=2048 "$f" >"$f.txt" 2>&1 || true
+  ASAN_OPTIONS=$ASAN_OPTIONS:fast_unwind_on_malloc=0 timeout -k 10 120 "$bin" $limits "$f" >"$f.txt" 2>&1 || true
   who=$(awk '
     /ERROR: LeakSanitizer/ { leak = 1 }
     leak && /^(Direct|Indirect) leak/ { if (blk != "" && !internal) mine = 1; blk = $0; internal = 0; next }

@@ -38,6 +38,22 @@ typedef struct nf_plot_opts {
 /* Lines (or points) on one axis, e.g. ROC curves or a bit-width scan. */
 int nf_plot_lines(const char *path, const nf_plot_opts *o, const nf_series *s, int n_series, nf_error *err);
 
+/* Markers with optional vertical error bars and a text beside each marker,
+ * e.g. accuracy with its interval against cost; drawn over lines (a floor, a
+ * front) that may be none. Error bars and texts count towards the axis range. */
+typedef struct nf_point_series {
+  const char *label; /* legend entry; NULL = none */
+  const double *x, *y;
+  const double *ylo, *yhi;  /* error bar ends; NULL = no bars */
+  const char *const *texts; /* beside each marker; NULL (or a NULL entry) = none */
+  int n;
+  int color;  /* palette index, as nf_series' */
+  int marker; /* PLplot symbol code (plpoin); 0 = a filled circle */
+  double size; /* marker scale; 0 = 1.8 */
+} nf_point_series;
+int nf_plot_points(const char *path, const nf_plot_opts *o, const nf_point_series *p, int n_points,
+                   const nf_series *lines, int n_lines, nf_error *err);
+
 /* Overlaid step histograms over shared bins: edges[n_bins + 1], counts[k][n_bins]
  * for each series k (normalized by the caller if wanted). With o->logy the
  * counts go on a log axis (empty bins at 0.5). */

@@ -91,6 +91,10 @@ typedef struct nf_search_result {
    * scores, the latency and estimate; the search's throughput profile */
   double seconds_train, seconds_convert, seconds_score, seconds_estimate;
   bool pareto;               /* set by nf_search_mark_pareto */
+  /* Test split, read after the winner is chosen, for synthesized candidates
+   * only: the report's points (pareto_test.png); NaN otherwise. */
+  double accuracy_test, test_ci95_low, test_ci95_high;
+  long test_rows;
 } nf_search_result;
 
 /* LUT% + FF%: Yosys' when synthesized, else the estimate's. */
@@ -122,6 +126,18 @@ int nf_search_run_candidate(const nf_search_job *job, const nf_search_candidate 
  * 't' test split. */
 int nf_search_score(const char *project_dir, const char *data, char which, long *correct, long *rows,
                     nf_error *err);
+
+/* ---- Published designs ----------------------------------------------------- */
+/* The course competition's published designs (real jet data, Vivado, VU9P;
+ * sources in src/search/published.c), for drawing beside nnfirm's own. */
+typedef struct nf_published_design {
+  const char *name, *source;
+  double accuracy;         /* test accuracy as published, a fraction */
+  double lut_pct, ff_pct;  /* of a VU9P; ff_pct NaN when not published */
+  double dsp_pct;
+} nf_published_design;
+/* The table (*n entries); static, never freed. */
+const nf_published_design *nf_published_designs(int *n);
 
 /* ---- The front and the winner -------------------------------------------- */
 /* Pareto front on (validation accuracy, cost): no other candidate is at
@@ -192,7 +208,10 @@ int nf_search_explore(const nf_search_opts *o, const nf_search_candidate *cands,
  * figures; when none of them meets its clock, up to synth_k more until one
  * does), marks the front, picks the winner, scores it on the test split,
  * retrains it opts->seeds times, and writes dir/pareto.png and
- * dir/search.json. */
+ * dir/search.json. After the choice, every synthesized candidate is scored on
+ * the test split too, for dir/pareto_test.png (test accuracy with its 95%
+ * interval against Yosys' LUT% + FF%, the published designs beside them) and
+ * search.json's "test_front"; nothing is chosen on those figures. */
 int nf_search_finish(const nf_search_opts *o, nf_search_outcome *out, nf_error *err);
 void nf_search_outcome_free(nf_search_outcome *o);
 /* search.json's text: {"winner", "passed_over_for_timing", "pareto", "min_accuracy", "candidates",

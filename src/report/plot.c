@@ -147,6 +147,103 @@ int nf_plot_lines(const char *path, const nf_plot_opts *o, const nf_series *s, i
   return plot_end(&pf, err);
 }
 
+static double axis_x(const nf_plot_opts *o, double v) { return o->logx ? safe_log10(v) : v; }
+static double axis_y(const nf_plot_opts *o, double v) { return o->logy ? safe_log10(v) : v; }
+
+int nf_plot_points(const char *path, const nf_plot_opts *o, const nf_point_series *p, int n_points,
+                   const nf_series *lines, int n_lines, nf_error *err) {
+  double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+  for (int k = 0; k < n_points; k++)
+    for (int i = 0; i < p[k].n; i++) {
+      double x = axis_x(o, p[k].x[i]), y = axis_y(o, p[k].y[i]);
+      if (!isfinite(x) || !isfinite(y)) continue;
+      double lo = p[k].ylo ? axis_y(o, p[k].ylo[i]) : y, hi = p[k].yhi ? axis_y(o, p[k].yhi[i]) : y;
+      x0 = fmin(x0, x), x1 = fmax(x1, x);
+      y0 = fmin(y0, isfinite(lo) ? fmin(lo, y) : y), y1 = fmax(y1, isfinite(hi) ? fmax(hi, y) : y);
+    }
+  for (int k = 0; k < n_lines; k++)
+    for (int i = 0; i < lines[k].n; i++) {
+      double x = axis_x(o, lines[k].x[i]), y = axis_y(o, lines[k].y[i]);
+      if (isfinite(x) && isfinite(y)) x0 = fmin(x0, x), x1 = fmax(x1, x), y0 = fmin(y0, y), y1 = fmax(y1, y);
+    }
+  if (!(x0 <= x1)) return nf_fail(err, NF_EINPUT, "%s: nothing to plot", path);
+  if (o->xmin != o->xmax) x0 = axis_x(o, o->xmin), x1 = axis_x(o, o->xmax);
+  if (o->ymin != o->ymax) y0 = axis_y(o, o->ymin), y1 = axis_y(o, o->ymax);
+  if (x1 - x0 < 1e-12) x0 -= 0.5, x1 += 0.5;
+  if (y1 - y0 < 1e-12) y0 -= 0.5, y1 += 0.5;
+  /* room on the right for the texts beside the last markers */
+  double xpad = o->xmin != o->xmax ? 0 : 0.06 * (x1 - x0), ypad = o->ymin != o->ymax ? 0 : 0.05 * (y1 - y0);
+  int most = 1;
+  for (int k = 0; k < n_points; k++) most = p[k].n > most ? p[k].n : most;
+  double *xs = malloc((size_t)most * 3 * sizeof *xs);
+  if (!xs) return nf_fail_oom(err, path);
+  double *lo = xs + most, *hi = lo + most;
+  plot_file pf;
+  int rc = plot_begin(&pf, path, o, err);
+  if (rc) {
+    free(xs);
+    return rc;
+  }
+  /* a legend at the bottom gets room of its own below the data: about 7% of
+   * the frame's height per entry */
+  int entries = 0;
+  for (int k = 0; k < n_points; k++) entries += p[k].label != NULL;
+  for (int k = 0; k < n_lines; k++) entries += lines[k].label != NULL;
+  double f = o->legend_pos && o->legend_pos[0] == 'b' && o->ymin == o->ymax ? 0.05 + 0.07 * entries : 0;
+  double below = f > 0 && f < 0.8 ? (y1 - y0 + 2 * ypad) * f / (1 - f) : 0;
+  frame(o, x0 - xpad, x1 + 2 * xpad, y0 - ypad - below, y1 + ypad);
+  const char *labels[16];
+  int colors[16], styles[16], n_leg = 0;
+  for (int k = 0; k < n_lines; k++) {
+    int color = 1 + (lines[k].color >= 0 ? lines[k].color : k) % N_PALETTE;
+    plcol0(color);
+    plwidth(2.0);
+    set_style(lines[k].style);
+    for (int i = 0; i + 1 < lines[k].n; i++) { /* segment by segment: no buffer for the transformed line */
+      double lx[2] = {axis_x(o, lines[k].x[i]), axis_x(o, lines[k].x[i + 1])};
+      double ly[2] = {axis_y(o, lines[k].y[i]), axis_y(o, lines[k].y[i + 1])};
+      if (isfinite(lx[0]) && isfinite(lx[1]) && isfinite(ly[0]) && isfinite(ly[1])) plline(2, lx, ly);
+    }
+    if (n_leg < 16) labels[n_leg] = lines[k].label, colors[n_leg] = color, styles[n_leg++] = lines[k].style == NF_LINE_DASHED ? 3 : lines[k].style == NF_LINE_DOTTED ? 2 : 1;
+  }
+  set_style(NF_LINE_SOLID);
+  for (int k = 0; k < n_points; k++) {
+    int color = 1 + (p[k].color >= 0 ? p[k].color : k) % N_PALETTE, m = 0;
+    plcol0(color);
+    plwidth(1.5);
+    double *ys = malloc((size_t)(p[k].n ? p[k].n : 1) * sizeof *ys);
+    if (!ys) {
+      rc = nf_fail_oom(err, path);
+      break;
+    }
+    for (int i = 0; i < p[k].n; i++) {
+      double x = axis_x(o, p[k].x[i]), y = axis_y(o, p[k].y[i]);
+      if (!isfinite(x) || !isfinite(y)) continue;
+      xs[m] = x, ys[m] = y;
+      lo[m] = p[k].ylo && isfinite(p[k].ylo[i]) ? axis_y(o, p[k].ylo[i]) : y;
+      hi[m] = p[k].yhi && isfinite(p[k].yhi[i]) ? axis_y(o, p[k].yhi[i]) : y;
+      m++;
+    }
+    if (p[k].ylo || p[k].yhi) plerry(m, xs, lo, hi);
+    plssym(0.0, p[k].size > 0 ? p[k].size : 1.8);
+    plpoin(m, xs, ys, p[k].marker ? p[k].marker : 17);
+    plssym(0.0, 1.0);
+    free(ys);
+    plschr(0, 0.7);
+    for (int i = 0; p[k].texts && i < p[k].n; i++) {
+      double x = axis_x(o, p[k].x[i]), y = axis_y(o, p[k].y[i]);
+      if (p[k].texts[i] && isfinite(x) && isfinite(y)) plptex(x + 0.012 * (x1 - x0), y, 1.0, 0.0, 0.0, p[k].texts[i]);
+    }
+    plschr(0, 1.0);
+    if (n_leg < 16) labels[n_leg] = p[k].label, colors[n_leg] = color, styles[n_leg++] = 1;
+  }
+  plwidth(1.0);
+  if (!rc) legend(o, n_leg, labels, colors, styles);
+  free(xs);
+  int end = plot_end(&pf, err);
+  return rc ? rc : end;
+}
+
 int nf_plot_histograms(const char *path, const nf_plot_opts *o, const double *edges, int n_bins,
                        const double *const *counts, const char *const *labels, int n_series, nf_error *err) {
   double ymax = 0;

@@ -138,6 +138,7 @@ static void result_init(nf_search_result *r, const nf_search_candidate *c, const
   r->accuracy_validation = r->model_accuracy_validation = r->sparsity = NAN;
   r->latency_cycles = r->clock_period_ns = NAN;
   r->est_lut = r->est_ff = r->est_dsp = r->est_lut_pct = r->est_ff_pct = NAN;
+  r->accuracy_test = r->test_ci95_low = r->test_ci95_high = NAN;
   r->synth.critical_path_ns = r->synth.fmax_mhz = r->synth.seconds = NAN;
   r->synth.meets_timing = -1;
   r->seconds_train = r->seconds_convert = r->seconds_score = r->seconds_estimate = NAN;

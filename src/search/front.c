@@ -260,6 +260,82 @@ static int plot_pareto(const nf_search_opts *o, const nf_search_result *r, int n
   return rc;
 }
 
+/* After the choice: every synthesized candidate on the test split (the
+ * winner's figures already scored), then pareto_test.png with the published
+ * designs beside them. Scoring failures leave NaN (the candidate is not
+ * drawn); only the plot's failure is an error. */
+static int test_front(const nf_search_opts *o, nf_search_outcome *out, nf_error *err) {
+  nf_search_result *r = out->results;
+  int n = out->n, n_synth = 0;
+  for (int i = 0; i < n; i++) {
+    if (!r[i].synth.done) continue;
+    n_synth++;
+    long correct = 0, rows = 0;
+    if (i == out->winner) {
+      correct = out->test_correct, rows = out->test_rows;
+    } else {
+      char proj[4400];
+      nf_error e = {0};
+      snprintf(proj, sizeof proj, "%s/candidates/%s/project", o->dir, r[i].id);
+      if (nf_search_score(proj, r[i].data, 't', &correct, &rows, &e)) rows = 0;
+    }
+    if (rows > 0) {
+      r[i].test_rows = rows;
+      r[i].accuracy_test = (double)correct / (double)rows;
+      nf_wilson_interval(correct, rows, NF_Z95, &r[i].test_ci95_low, &r[i].test_ci95_high);
+    }
+  }
+  if (!n_synth) return NF_OK;
+  int n_pub;
+  const nf_published_design *pub = nf_published_designs(&n_pub);
+  double *v = nf_calloc((size_t)(4 * n + 4 * n_pub + 8), sizeof *v, err);
+  const char **texts = nf_calloc((size_t)(2 * n_pub + 2), sizeof *texts, err);
+  if (!v || !texts) {
+    free(v), free(texts);
+    return NF_EINTERNAL;
+  }
+  /* [0, n): ours (x, y, lo, hi); then the published with FF, then LUT-only */
+  double *x = v, *y = x + n, *lo = y + n, *hi = lo + n, *px = hi + n, *py = px + n_pub, *qx = py + n_pub,
+         *qy = qx + n_pub, wx[1] = {NAN}, wy[1] = {NAN}, wlo[1] = {NAN}, whi[1] = {NAN};
+  const char **ptext = texts, **qtext = texts + n_pub + 1, *wtext[1] = {"winner"};
+  int m = 0, np = 0, nq = 0;
+  double xmin = INFINITY, xmax = 0;
+  for (int i = 0; i < n; i++) {
+    if (!r[i].synth.done || !isfinite(r[i].accuracy_test)) continue;
+    double c = nf_search_cost(&r[i]);
+    if (i == out->winner) wx[0] = c, wy[0] = 100 * r[i].accuracy_test, wlo[0] = 100 * r[i].test_ci95_low, whi[0] = 100 * r[i].test_ci95_high;
+    x[m] = c, y[m] = 100 * r[i].accuracy_test, lo[m] = 100 * r[i].test_ci95_low, hi[m++] = 100 * r[i].test_ci95_high;
+    xmin = fmin(xmin, c), xmax = fmax(xmax, c);
+  }
+  for (int i = 0; i < n_pub; i++) {
+    bool ff = isfinite(pub[i].ff_pct);
+    double c = pub[i].lut_pct + (ff ? pub[i].ff_pct : 0);
+    if (ff) px[np] = c, py[np] = 100 * pub[i].accuracy, ptext[np++] = pub[i].name;
+    else qx[nq] = c, qy[nq] = 100 * pub[i].accuracy, qtext[nq++] = pub[i].name;
+    xmin = fmin(xmin, c), xmax = fmax(xmax, c);
+  }
+  nf_point_series pts[4] = {
+      {.label = "nnfirm, synthesized (synthetic jets, Yosys 0.23), 95% interval", .x = x, .y = y, .ylo = lo,
+       .yhi = hi, .n = m, .color = 0},
+      {.label = "nnfirm's winner (chosen on validation)", .x = wx, .y = wy, .ylo = wlo, .yhi = whi, .texts = wtext,
+       .n = isfinite(wx[0]) ? 1 : 0, .color = 1, .size = 2.6},
+      {.label = "published: real jets, Vivado (LUT% + FF%)", .x = px, .y = py, .texts = ptext, .n = np, .color = 2,
+       .marker = 7, .size = 2.2},
+      {.label = "published: real jets, Vivado (LUT% only, FF not given)", .x = qx, .y = qy, .texts = qtext, .n = nq,
+       .color = 3, .marker = 7, .size = 2.2},
+  };
+  double fx[2] = {xmin / 1.5, xmax * 1.5}, fy[2] = {100 * o->min_accuracy, 100 * o->min_accuracy};
+  nf_series floor_line = {"accuracy floor", fx, fy, 2, NF_LINE_DASHED, 6};
+  nf_plot_opts po = {.title = "Test accuracy vs LUT% + FF% of a VU9P", .xlabel = "LUT% + FF% (log scale)",
+                     .ylabel = "test accuracy (%)", .logx = true, .legend_pos = "bl", .width = 1000, .height = 700};
+  char path[4200];
+  snprintf(path, sizeof path, "%s/pareto_test.png", o->dir);
+  int rc = nf_plot_points(path, &po, pts, 4, &floor_line, 1, err);
+  free(v);
+  free(texts);
+  return rc;
+}
+
 static int by_cost(const void *a, const void *b) {
   const nf_search_result *x = a, *y = b;
   double u = nf_search_cost(x), v = nf_search_cost(y);
@@ -294,6 +370,7 @@ int nf_search_finish(const nf_search_opts *o, nf_search_outcome *out, nf_error *
     }
     if (o->seeds > 0) rc = retrain(o, w, &out->spread, err);
   }
+  if (!rc) rc = test_front(o, out, err);
   out->seconds = nf_now() - o->t0;
   char *text = rc ? NULL : nf_search_outcome_json(out, o, true);
   char path[4200];
@@ -424,11 +501,50 @@ char *nf_search_outcome_json(const nf_search_outcome *out, const nf_search_opts 
       cJSON_AddItemToArray(over, pj);
     }
   cJSON_AddItemToObject(o, "pareto", front);
+  /* The report's test-split points (after the choice): synthesized candidates. */
+  cJSON *tf = cJSON_AddArrayToObject(o, "test_front");
+  for (int i = 0; tf && i < out->n; i++) {
+    const nf_search_result *r = &out->results[i];
+    if (!r->synth.done) continue;
+    cJSON *tj = cJSON_CreateObject();
+    if (!tj) break;
+    cJSON_AddStringToObject(tj, "id", r->id);
+    add_num(tj, "lut_ff_pct", nf_search_cost(r));
+    add_num(tj, "accuracy_validation", r->accuracy_validation);
+    add_num(tj, "accuracy_test", r->accuracy_test);
+    add_num(tj, "test_rows", (double)r->test_rows);
+    if (isfinite(r->test_ci95_low)) {
+      cJSON *ci = cJSON_AddArrayToObject(tj, "accuracy_test_ci95");
+      cJSON_AddItemToArray(ci, cJSON_CreateNumber(r->test_ci95_low));
+      cJSON_AddItemToArray(ci, cJSON_CreateNumber(r->test_ci95_high));
+    } else {
+      cJSON_AddNullToObject(tj, "accuracy_test_ci95");
+    }
+    if (r->synth.meets_timing >= 0) cJSON_AddBoolToObject(tj, "meets_timing", r->synth.meets_timing);
+    else cJSON_AddNullToObject(tj, "meets_timing");
+    cJSON_AddItemToArray(tf, tj);
+  }
+  int n_pub;
+  const nf_published_design *pub = nf_published_designs(&n_pub);
+  cJSON *pa = cJSON_AddArrayToObject(o, "published");
+  for (int i = 0; pa && i < n_pub; i++) {
+    cJSON *pj = cJSON_CreateObject();
+    if (!pj) break;
+    cJSON_AddStringToObject(pj, "name", pub[i].name);
+    cJSON_AddStringToObject(pj, "source", pub[i].source);
+    add_num(pj, "accuracy", pub[i].accuracy);
+    add_num(pj, "lut_pct", pub[i].lut_pct);
+    add_num(pj, "ff_pct", pub[i].ff_pct);
+    add_num(pj, "dsp_pct", pub[i].dsp_pct);
+    cJSON_AddStringToObject(pj, "measured", "by its authors: real jet data, Vivado, VU9P");
+    cJSON_AddItemToArray(pa, pj);
+  }
   cJSON_AddNumberToObject(o, "min_accuracy", opts->min_accuracy);
   cJSON_AddStringToObject(o, "selection", "ranked and chosen on the validation split among candidates "
                                           "that meet their clock by the netlist timing (a synthesized candidate "
-                                          "that fails it is passed over); the test split reports the winner only "
-                                          "(95% Wilson interval)");
+                                          "that fails it is passed over); the test split is read after the choice: "
+                                          "the winner's report (95% Wilson interval) and the synthesized "
+                                          "candidates' points in test_front and pareto_test.png");
   cJSON_AddNumberToObject(o, "candidates", out->n);
   cJSON_AddNumberToObject(o, "seconds", out->seconds);
   cJSON_AddItemToObject(o, "profile", profile_json(out));

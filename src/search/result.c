@@ -71,6 +71,7 @@ int nf_search_result_write(const char *dir, const nf_search_result *r, nf_error 
 
 int nf_search_result_read(const char *dir, nf_search_result *r, nf_error *err) {
   memset(r, 0, sizeof *r);
+  r->accuracy_test = r->test_ci95_low = r->test_ci95_high = NAN;
   char path[4200], *text = NULL;
   snprintf(path, sizeof path, "%s/result.json", dir);
   int rc = nf_read_file(path, &text, NULL, err);

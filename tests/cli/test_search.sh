@@ -129,6 +129,20 @@ prof=$(grep -o '"profile":{[^}]*}' "$T/flat")
 echo "$prof" | grep -q '"timed_candidates":2,' && echo "$prof" | grep -q '"synthesized":2,' && pass || fail "profile: $prof"
 awk -v p="$prof" 'BEGIN { n = split(p, f, /[:,}]/); for (i = 1; i < n; i++) if (f[i] ~ /"(train|synth)_s"/ && !(f[i + 1] > 0)) exit 1 }' \
   && pass || fail "profile without train or Yosys time: $prof"
+# After the choice, both synthesized candidates on the test split: their
+# accuracies with the Wilson interval recomputed here from accuracy and rows,
+# the winner's the same as its report; the published designs beside them.
+tf=$(grep -o '"test_front":\[[^]]*\]\]*[^]]*\]' "$T/flat")
+expect_eq "$(echo "$tf" | grep -o '"id":' | wc -l | tr -d ' ')" 2 "two test-front points"
+echo "$tf" | grep -o '"accuracy_test":[0-9.e+-]*,"test_rows":[0-9]*,"accuracy_test_ci95":\[[0-9.e+-]*,[0-9.e+-]*\]' |
+  tr ':,[]' '    ' | awk '{ p = $2; n = $4; lo = $6; hi = $7; z = 1.959963984540054
+    c = (p + z * z / (2 * n)) / (1 + z * z / n); h = z / (1 + z * z / n) * sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    if (n < 1000 || p <= 0 || p > 1 || (c - h - lo) ^ 2 > 1e-12 || (c + h - hi) ^ 2 > 1e-12) bad = 1; k++ }
+    END { exit !(k == 2 && !bad) }' && pass || fail "test-front intervals: $tf"
+wa=$(grep -o '"winner":{[^}]*}' "$T/flat" | sed -n 's/.*"id":"\([^"]*\)".*"accuracy_test":\([0-9.e+-]*\),.*/\1 \2/p')
+echo "$tf" | grep -q "\"id\":\"${wa%% *}\",[^}]*\"accuracy_test\":${wa#* }," && pass || fail "winner '$wa' not in the test front: $tf"
+expect_eq "$(grep -o '"published":\[.*' "$T/flat" | grep -o '"name":' | wc -l | tr -d ' ')" 5 "published designs listed"
+[ -s "$T/two/pareto_test.png" ] && pass || fail "no pareto_test.png"
 # --seeds: the winner retrained with two more seeds, mean and spread reported.
 expect_status 0 "collect with --seeds 2" -- "$NNFIRM" search --collect "$T/one" --synth 0 --min-accuracy 0.3 --seeds 2 \
   --data "$T/jets.h5" --epochs 2 --json --quiet
