@@ -10,6 +10,11 @@
  *    registers) builds it, and its reference is the convolution's.
  *  - Max pooling: a balanced tree of signed comparisons per output, then the
  *    casts to accum_t and result_t. No register.
+ *  - Average pooling: the window's sum in accum_t (an adder tree when no
+ *    partial sum can round or overflow, else hls4ml's chain of casts), the
+ *    division by the cell count as a constant divider (nf_rtl_div_plan), the
+ *    cast to result_t. In io_stream a padded window's count depends on its
+ *    position: a counter of the windows in the frame selects the divider.
  *  - ZeroPadding and Flatten/Reshape: wires (zero codes where padded).
  * A design too large for one parallel Dense view (4 M weight slots) is
  * refused by name (io_stream takes it). */
@@ -211,9 +216,143 @@ static int window_max(const nf_design_layer *L) {
 }
 
 static int pool_check(const nf_design_layer *L, nf_error *err) {
-  if (L->pool_op != NF_POOL_MAX)
-    return nf_fail(err, NF_EINPUT, "layer '%s': average pooling has no RTL yet (max pooling has)", L->name);
+  (void)L, (void)err;
   return NF_OK;
+}
+
+/* ---- Average pooling's division -----------------------------------------------
+ * hls4ml divides the window's sum, an accum_t code a, by the cell count d as
+ * ap_fixed divides by an integer: the code's quotient, truncated toward zero.
+ * The RTL computes |a| / d as (|a| * m) >> s with m = ceil(2^s / d) and the
+ * smallest s for which e * M < 2^s, where e = m*d - 2^s (0 <= e < d) and M
+ * is the largest |a| the sum can take. This is exact for every 0 <= a <= M:
+ * write a = q*d + r with 0 <= r <= d-1; then
+ *   a*m / 2^s = a/d + a*e / (d * 2^s) = q + (r + a*e / 2^s) / d,
+ * and 0 <= a*e / 2^s <= M*e / 2^s < 1, so 0 <= r + a*e/2^s < d and the floor
+ * is q. Such an s exists (s = bits(M) + ceil(log2 d) gives e*M < d * 2^bits(M)
+ * <= 2^s), so the search ends; a power of two d gives m = 1, a plain shift.
+ * m is built from CSD shift-and-add terms; the sign comes back after:
+ * trunc(a / d) = -(|a| / d) for a < 0. tests/unit/test_cnn.c checks the plan
+ * exhaustively for every d <= 64 and M < 2^16 and on random wide values. */
+int nf_rtl_div_plan(nf_code M, nf_code d, nf_code *m, int *s) {
+  if (d < 1 || M < 0) return NF_EINTERNAL;
+  for (int k = 0; k < 120; k++) {
+    nf_code p = (nf_code)1 << k, mk = (p + d - 1) / d, e = mk * d - p;
+    if (e == 0 || M < p / e + (p % e != 0)) { /* e*M < 2^k, without overflow */
+      *m = mk, *s = k;
+      return NF_OK;
+    }
+  }
+  return NF_EINTERNAL;
+}
+
+/* Canonical signed digits of c > 0: digit dg[i] (+-1) at shift sh[i], lowest first. */
+static int csd_digits(nf_code c, int *sh, int *dg) {
+  int n = 0;
+  for (int k = 0; c != 0; k++, c >>= 1)
+    if (c & 1) {
+      int d = (c & 3) == 1 ? 1 : -1;
+      sh[n] = k, dg[n++] = d;
+      c -= d;
+    }
+  return n;
+}
+
+static nf_code trunc_div(nf_code a, nf_code d) { return a < 0 ? -((-a) / d) : a / d; }
+
+/* The quotient of accum code `acc` by d, truncated toward zero (the scheme above). */
+static int emit_div(rtl_gen *g, int acc, nf_code d, const char *base, int *magp) {
+  if (g->oom) return 0;
+  nf_code lo = g->sigs[acc].lo, hi = g->sigs[acc].hi, M = -lo > hi ? -lo : hi;
+  if (d == 1 || M == 0) return acc;
+  nf_code m;
+  int s;
+  if (nf_rtl_div_plan(M, d, &m, &s) || nf_rtl_signed_width(0, M) + s + 2 > 124) {
+    g->oom = true;
+    nf_fail(g->err, NF_EINPUT, "layer '%s': an average over %lld cells of sums this wide has no RTL divider",
+            g->layer, (long long)d);
+    return 0;
+  }
+  int w = g->sigs[acc].width;
+  char e[8 * RTL_NAME + 400], x[2 * RTL_NAME + 80], sb[RTL_NAME + 16];
+  int mag = *magp >= 0 ? *magp : acc;
+  if (lo < 0 && *magp < 0) { /* |acc|, once for all the dividers of acc */
+    mag = nf_rtl_new_sig(g, 0, M, "%s_mag", base);
+    if (g->oom) return 0;
+    nf_rtl_sext(g, x, sizeof x, acc, g->sigs[mag].width);
+    nf_rtl_bit(g, sb, sizeof sb, acc, w - 1);
+    snprintf(e, sizeof e, "%s ? -%s : %s", sb, x, x);
+    nf_rtl_wire(g, mag, e);
+    g->adders++;
+    nf_rtl_cost_adder(g, mag, 0, false);
+    *magp = mag;
+  }
+  int sh[130], dg[130], n = csd_digits(m, sh, dg);
+  rtl_term t = {.sig = mag, .shift = sh[n - 1], .sign = 1}; /* the top digit is +1 */
+  for (int i = n - 2; i >= 0 && !g->oom; i--) {
+    char nm[RTL_NAME];
+    snprintf(nm, sizeof nm, "%s_d%lld_p%d", base, (long long)d, n - 2 - i);
+    t = nf_rtl_add(g, t, (rtl_term){.sig = mag, .shift = sh[i], .sign = dg[i]}, nm);
+  }
+  if (g->oom) return 0;
+  /* (|acc| * m) >> s: t's value is t.sig << t.shift, never negative */
+  int qm = nf_rtl_new_sig(g, lo < 0 ? 0 : lo / d, M / d, "%s_d%lld_q", base, (long long)d);
+  if (g->oom) return 0;
+  if (s >= t.shift) nf_rtl_ext(g, x, sizeof x, t.sig, s - t.shift, 0, g->sigs[qm].width);
+  else nf_rtl_ext(g, x, sizeof x, t.sig, 0, t.shift - s, g->sigs[qm].width);
+  nf_rtl_wire(g, qm, x);
+  if (lo >= 0) return qm;
+  int q = nf_rtl_new_sig(g, trunc_div(lo, d), trunc_div(hi, d), "%s_d%lld", base, (long long)d);
+  if (g->oom) return 0;
+  nf_rtl_sext(g, x, sizeof x, qm, g->sigs[q].width);
+  nf_rtl_bit(g, sb, sizeof sb, acc, w - 1);
+  snprintf(e, sizeof e, "%s ? -%s : %s", sb, x, x);
+  nf_rtl_wire(g, q, e);
+  g->adders++;
+  nf_rtl_cost_adder(g, q, 0, false);
+  return q;
+}
+
+/* The window's sum as an accum_t code: cells t[0..m-1] (codes of input_t).
+ * hls4ml: acc = 0; acc = (accum_t)(acc + x) per cell. When no partial sum can
+ * round or leave accum_t (x's fraction bits within accum_t's, every prefix's
+ * range inside it), that is the exact sum: a balanced tree. Else the chain. */
+static int emit_avg_sum(rtl_gen *g, const nf_design_layer *L, int *t, int m, const char *base) {
+  const nf_fixed_type *ti = &L->input_t, *ta = &L->accum_t;
+  int fx = nf_fixed_frac_bits(ti), fa = nf_fixed_frac_bits(ta), f = fx > fa ? fx : fa;
+  char nm[RTL_NAME];
+  bool exact = fx <= fa;
+  nf_code plo = 0, phi = 0, tlo = nf_fixed_min_code(ta), thi = nf_fixed_max_code(ta);
+  for (int a = 0; a < m && exact; a++) {
+    plo += g->sigs[t[a]].lo, phi += g->sigs[t[a]].hi;
+    nf_code sc = (nf_code)1 << (fa - fx);
+    exact = plo * sc >= tlo && phi * sc <= thi;
+  }
+  if (exact) {
+    for (int level = 1; m > 1 && !g->oom; level++) {
+      int o = 0;
+      for (int a = 0; a + 1 < m; a += 2) {
+        snprintf(nm, sizeof nm, "%s_l%d_%d", base, level, o);
+        rtl_term r = nf_rtl_add(g, (rtl_term){.sig = t[a], .sign = 1}, (rtl_term){.sig = t[a + 1], .sign = 1}, nm);
+        t[o++] = r.sig;
+      }
+      if (m & 1) t[o++] = t[m - 1];
+      m = o;
+    }
+    snprintf(nm, sizeof nm, "%s_acc", base);
+    return nf_rtl_cast(g, t[0], fx, ta, true, nm);
+  }
+  snprintf(nm, sizeof nm, "%s_acc0", base);
+  int acc = nf_rtl_cast(g, t[0], fx, ta, true, nm);
+  for (int a = 1; a < m && !g->oom; a++) {
+    snprintf(nm, sizeof nm, "%s_s%d", base, a);
+    rtl_term r = nf_rtl_add(g, (rtl_term){.sig = acc, .shift = f - fa, .sign = 1},
+                            (rtl_term){.sig = t[a], .shift = f - fx, .sign = 1}, nm);
+    int sum = nf_rtl_materialize(g, r, nm);
+    snprintf(nm, sizeof nm, "%s_acc%d", base, a);
+    acc = nf_rtl_cast(g, sum, f, ta, true, nm);
+  }
+  return acc;
 }
 
 static int pool_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
@@ -231,11 +370,91 @@ static int pool_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int 
   rtl_bus *in = nf_rtl_bus_new(g, "in_data", L->n_in * ti->width);
   /* every input first: their value ranges are read before outputs overwrite them */
   for (int i = 0; i < L->n_in && !g->oom; i++) sig[i] = nf_rtl_dense_input(g, in, i, ti);
-  fprintf(g->fp, "  // <layer>_o<j>_l<level>_<k>: the larger of two codes, a balanced tree per output j over its\n"
-                 "  // window's cells inside the input; then the casts to accum_t and result_t\n");
+  bool avg = L->pool_op != NF_POOL_MAX;
+  /* io_stream, a padded average pooling: its window's cell count by position (stream_units) */
+  const int64_t *counts = avg && L->weights ? L->weights : NULL;
+  int n_pos = counts ? L->filters : 0, pb = 1, nq = 0;
+  nf_code cv[64]; /* the counts the windows have, in order of first position */
+  while ((1L << pb) < n_pos) pb++;
+  if (counts) {
+    fprintf(g->fp, "  // pos: the window's position in the frame (raster order, %d positions); a padded window's\n"
+                   "  // cells inside the input, by position, choose the divider\n", n_pos);
+    fprintf(g->fp, "  reg [%d:0] pos;\n", pb - 1);
+    char next[160];
+    snprintf(next, sizeof next, "in_valid ? ((pos == %d'd%d) ? %d'd0 : pos + %d'd1) : pos", pb, n_pos - 1, pb, pb);
+    char zero[16];
+    snprintf(zero, sizeof zero, "%d'd0", pb);
+    nf_rtl_valid_reg(g, "pos", zero, next);
+    g->regs += pb;
+    if (g->cost) g->cost->ctrl_bits += pb;
+    for (int a = 0; a < n_pos; a++) {
+      bool seen = false;
+      for (int b = 0; b < nq; b++) seen |= cv[b] == counts[a];
+      if (seen) continue;
+      if (nq == 64) {
+        free(idx), free(sig), free(t);
+        return nf_fail(g->err, NF_EINPUT, "layer '%s': more than 64 window sizes", L->name);
+      }
+      cv[nq++] = counts[a];
+    }
+    for (int b = 0; b + 1 < nq; b++) { /* the last count is the default: no mask */
+      fprintf(g->fp, "  localparam [%d:0] CELLS%lld = %d'b", n_pos - 1, (long long)cv[b], n_pos);
+      for (int p = n_pos - 1; p >= 0; p--) fputc(counts[p] == cv[b] ? '1' : '0', g->fp);
+      fprintf(g->fp, ";\n");
+    }
+  }
+  if (avg)
+    fprintf(g->fp, "  // <layer>_o<j>: the sum of output j's window cells inside the input (<layer>_o<j>_l<level>_<k>:\n"
+                   "  // a balanced tree; _s<k>/_acc<k>: hls4ml's chain of casts), in accum_t; divided by the cell\n"
+                   "  // count, truncated toward zero: |sum| * m >> s (_d<count>), m = ceil(2^s / count) as CSD\n"
+                   "  // shift-adds (exact for every sum the window can give); then the cast to result_t\n");
+  else
+    fprintf(g->fp, "  // <layer>_o<j>_l<level>_<k>: the larger of two codes, a balanced tree per output j over its\n"
+                   "  // window's cells inside the input; then the casts to accum_t and result_t\n");
   for (int j = 0; j < L->n_out && !g->oom; j++) {
     int m = pool_cells(L, j, idx);
     for (int a = 0; a < m; a++) t[a] = sig[idx[a]];
+    if (avg) {
+      char nm[RTL_NAME], base[RTL_NAME], ye[2 * RTL_NAME + 80];
+      snprintf(base, sizeof base, "%s_o%d", g->layer, j);
+      int acc = emit_avg_sum(g, L, t, m, base), q = acc, mag = -1;
+      if (!counts) {
+        q = emit_div(g, acc, m, base, &mag);
+      } else { /* one divider per count the windows have, selected by position */
+        int qs[64];
+        for (int b = 0; b < nq && !g->oom; b++) qs[b] = emit_div(g, acc, cv[b], base, &mag);
+        nf_code lo = g->oom ? 0 : g->sigs[qs[0]].lo, hi = g->oom ? 0 : g->sigs[qs[0]].hi;
+        for (int b = 1; b < nq && !g->oom; b++) {
+          if (g->sigs[qs[b]].lo < lo) lo = g->sigs[qs[b]].lo;
+          if (g->sigs[qs[b]].hi > hi) hi = g->sigs[qs[b]].hi;
+        }
+        snprintf(nm, sizeof nm, "%s_avg", base);
+        q = nf_rtl_new_sig(g, lo, hi, "%s", nm);
+        if (g->oom) break;
+        int wq = g->sigs[q].width;
+        size_t cap = (size_t)nq * (3 * RTL_NAME + 120) + 64, len = 0;
+        char *e = nf_malloc(cap, g->err);
+        if (!e) {
+          g->oom = true;
+          break;
+        }
+        for (int b = 0; b < nq; b++) {
+          char x[2 * RTL_NAME + 80];
+          nf_rtl_sext(g, x, sizeof x, qs[b], wq);
+          if (b + 1 < nq) len += (size_t)snprintf(e + len, cap - len, "CELLS%lld[pos] ? %s : ", (long long)cv[b], x);
+          else len += (size_t)snprintf(e + len, cap - len, "%s", x);
+        }
+        nf_rtl_wire(g, q, e);
+        free(e);
+      }
+      snprintf(nm, sizeof nm, "%s_res", base);
+      int y = nf_rtl_cast(g, q, nf_fixed_frac_bits(&L->accum_t), tr, true, nm);
+      if (g->oom) break;
+      nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
+      fprintf(g->fp, "  assign out_data[%d +: %d] = %s;\n", j * tr->width, tr->width, ye);
+      rtl_out_range(g, j, y);
+      continue;
+    }
     for (int level = 1; m > 1 && !g->oom; level++) {
       int o = 0;
       for (int a = 0; a + 1 < m; a += 2) {
@@ -268,7 +487,7 @@ static int pool_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int 
     rtl_out_range(g, j, y);
   }
   fprintf(g->fp, "  assign out_valid = in_valid;\n");
-  nf_rtl_sink(g, "clk, rst");
+  nf_rtl_sink(g, counts ? NULL : "clk, rst");
   free(idx), free(sig), free(t);
   return g->oom ? NF_EINTERNAL : NF_OK;
 }
@@ -276,18 +495,39 @@ static int pool_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int 
 static void pool_reference(const nf_design_layer *L, const nf_code *x, nf_code *y) {
   int n = window_max(L), *idx = malloc((size_t)n * sizeof *idx);
   if (!idx) return;
+  int fx = nf_fixed_frac_bits(&L->input_t), fa = nf_fixed_frac_bits(&L->accum_t), f = fx > fa ? fx : fa;
   for (int j = 0; j < L->n_out; j++) {
     int m = pool_cells(L, j, idx);
-    nf_code best = x[idx[0]];
-    for (int a = 1; a < m; a++) best = x[idx[a]] > best ? x[idx[a]] : best;
-    nf_code acc = nf_fixed_cast(&L->accum_t, best, &L->input_t);
+    nf_code acc;
+    if (L->pool_op == NF_POOL_MAX) {
+      nf_code best = x[idx[0]];
+      for (int a = 1; a < m; a++) best = x[idx[a]] > best ? x[idx[a]] : best;
+      acc = nf_fixed_cast(&L->accum_t, best, &L->input_t);
+    } else { /* acc = (accum_t)(acc + x) per cell, then the code's quotient truncated toward zero */
+      acc = 0;
+      for (int a = 0; a < m; a++)
+        acc = nf_fixed_cast_code(&L->accum_t, acc * ((nf_code)1 << (f - fa)) + x[idx[a]] * ((nf_code)1 << (f - fx)), f);
+      acc = trunc_div(acc, m);
+    }
     y[j] = nf_fixed_cast(&L->result_t, acc, &L->accum_t);
   }
   free(idx);
 }
 
+static const nf_rtl_layer_ops avgpool_ops = {
+    .what = "AveragePooling",
+    .check = pool_check,
+    .emit = pool_emit,
+    .reference = pool_reference,
+};
+
+static const nf_rtl_layer_ops *pool_resolve(const nf_design_layer *L) {
+  return L->pool_op == NF_POOL_MAX ? &nf_rtl_pool_ops : &avgpool_ops;
+}
+
 const nf_rtl_layer_ops nf_rtl_pool_ops = {
     .what = "MaxPooling",
+    .resolve = pool_resolve,
     .check = pool_check,
     .emit = pool_emit,
     .reference = pool_reference,

@@ -173,6 +173,10 @@ nf_code nf_rtl_quantize(nf_code v, int drop, nf_qmode q);
  * read from in_data (type ti), the bits read marked in `in`. */
 int nf_rtl_dense_input(rtl_gen *g, rtl_bus *in, int i, const nf_fixed_type *ti);
 
+/* Average pooling's constant divider: floor(a / d) = (a * m) >> s for every
+ * 0 <= a <= M (conv.c proves it); the smallest such s. */
+int nf_rtl_div_plan(nf_code M, nf_code d, nf_code *m, int *s);
+
 /* ---- The generator's operations per layer kind ----------------------------
  * One entry per column value of layers.def's rtl column (nf_rtl_<col>_ops)
  * and of activations.def's (nf_rtl_act_<col>); `none` entries are all NULL
@@ -241,6 +245,8 @@ typedef struct nf_rtl_unit {
   bool collect;         /* the stream's end: gathers `beats` pixels of view.n_in codes into one vector */
   int beats;
   bool own_bias;        /* view.bias allocated here (a Conv without bias) */
+  bool own_weights;     /* view.weights allocated here: a padded average pooling's real cells per window position
+                           (raster order, view.filters positions) */
   char inst[NF_NAME_MAX + 16]; /* module and instance suffix */
 } nf_rtl_unit;
 

@@ -98,7 +98,9 @@ int nf_rtl_check(const nf_design *d, nf_error *err) {
 static const char *unit_what(const nf_rtl_unit *u) {
   if (u->collect) return "Flatten (io_stream collector)";
   if (u->has_window && u->view.kind == NF_LAYER_DENSE) return "Conv (io_stream: the Dense over its window)";
-  if (u->has_window && u->view.kind == NF_LAYER_POOL) return "MaxPooling (io_stream: the maximum over its window)";
+  if (u->has_window && u->view.kind == NF_LAYER_POOL)
+    return u->view.pool_op == NF_POOL_MAX ? "MaxPooling (io_stream: the maximum over its window)"
+                                          : "AveragePooling (io_stream: the mean over its window)";
   if (u->has_window) return "ZeroPadding (io_stream: the window generator pads)";
   return nf_rtl_ops_of(&u->view)->what;
 }

@@ -122,9 +122,32 @@ static int stream_units(const nf_design *d, nf_rtl_units *us, nf_error *err) {
       }
       c = L->filters;
     } else if (L->kind == NF_LAYER_POOL) {
-      if (L->pool_op != NF_POOL_MAX)
-        return nf_fail(err, NF_EINPUT, "layer '%s': average pooling has no RTL yet (max pooling has)", L->name);
-      /* the comparator tree over one window; padded cells hold values no real cell is below */
+      /* the comparator tree over one window, padded cells holding values no real cell is below; or the sum
+       * over it, padded cells 0, and for a padded frame the count of real cells at each window position */
+      if (L->pool_op == NF_POOL_MAX)
+        for (int ch = 0; ch < c; ch++) win->pad_code[ch] = nf_fixed_min_code(&L->input_t);
+      bool padded = win->pad[0] || win->pad[1] || win->pad[2] || win->pad[3];
+      if (L->pool_op != NF_POOL_MAX && padded) {
+        v->weights = nf_calloc((size_t)ho * wo, sizeof *v->weights, err);
+        if (!v->weights) return NF_EINTERNAL;
+        u->own_weights = true;
+        v->filters = ho * wo;
+        for (int oy = 0; oy < ho; oy++)
+          for (int ox = 0; ox < wo; ox++) {
+            int rows = 0, cols = 0;
+            for (int r = 0; r < win->kh; r++) {
+              int iy = oy * win->sh + r - win->pad[0];
+              rows += iy >= 0 && iy < h;
+            }
+            for (int q = 0; q < win->kw; q++) {
+              int ix = ox * win->sw + q - win->pad[2];
+              cols += ix >= 0 && ix < w;
+            }
+            v->weights[oy * wo + ox] = rows * cols;
+          }
+      } else {
+        v->weights = NULL;
+      }
       v->pool_global = false;
       v->in_shape = nf_shape_from_hwc(3, win->kh, win->kw, c), v->out_shape = nf_shape_from_hwc(3, 1, 1, c);
       v->n_in = kk, v->n_out = c;
@@ -180,6 +203,7 @@ void nf_rtl_units_free(nf_rtl_units *us) {
   for (int k = 0; k < us->n; k++) {
     free(us->u[k].win.pad_code);
     if (us->u[k].own_bias) free(us->u[k].view.bias);
+    if (us->u[k].own_weights) free(us->u[k].view.weights);
   }
   free(us->u);
   memset(us, 0, sizeof *us);

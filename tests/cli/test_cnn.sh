@@ -39,7 +39,7 @@ for ml in conv1d_small_keras:KERAS_conv1d_small:Gemm_11 conv2d_small_keras:KERAS
   expect_status 0 "$o fixed" -- "$NNFIRM" predict "$O/$o.onnx" --input "$R/cnn_$k.inputs.csv" --config default --layer "$l" -o "$T/x.csv"
   cmp -s "$T/x.csv" "$R/cnn_$k.fixed16_6.logits.csv" && pass || fail "$o: logits differ: $(diff "$T/x.csv" "$R/cnn_$k.fixed16_6.logits.csv" | head -3)"
 done
-for o in nnfirm_cf_conv2d nnfirm_cf_conv1d; do
+for o in nnfirm_cf_conv2d nnfirm_cf_conv1d nnfirm_avgpool; do
   expect_status 0 "$o float" -- "$NNFIRM" predict "$O/$o.onnx" --input "$R/$o.inputs.csv" -o "$T/f.csv"
   w=$(worst "$T/f.csv" "$R/$o.float.csv")
   awk -v w="$w" 'BEGIN { exit !(w <= 1e-5) }' && pass || fail "$o: float outputs differ from the reference by $w"
@@ -112,9 +112,4 @@ done
 mutate qkeras_mnist_cnn max_pooling2d_1 pool_size "[12, 12]" "$T/bigpool.json"
 expect_status 2 "pool larger than input" -- "$NNFIRM" model show "$T/bigpool.json"
 grep -q "max_pooling2d_1.*pool window 12x12 is larger than its input (11, 11, 16)" "$T/err" && pass || fail "pool message: $(cat "$T/err")"
-# Average pooling has no RTL yet: convert says so and writes no project
-# (the convolutions' and max pooling's RTL: test_cnn_rtl.sh).
-expect_status 2 "convert average pooling" -- "$NNFIRM" convert "$TESTDATA/models/onnx/nnfirm_cf_conv1d.onnx" -o "$T/proj"
-grep -q "GlobalAveragePool_3.*average pooling has no RTL yet" "$T/err" && pass || fail "convert message: $(cat "$T/err")"
-[ ! -e "$T/proj" ] && pass || fail "a half project was written"
 finish

@@ -1,6 +1,6 @@
 # Convolutional networks in firmware (issue 14): io_stream RTL (one pixel
 # per beat, line-buffer window generators, the kernel's Dense over each
-# window, max pooling in the stream, a collector at the Flatten) and
+# window, max and average pooling in the stream, a collector at the Flatten) and
 # io_parallel RTL (the whole image at once) equal the emulator on every
 # output code (co-simulation, Verilator and Icarus), with the latency and II
 # the manifest states; the Verilog is lint-clean; what has no RTL is refused
@@ -54,7 +54,50 @@ expect_status 0 "conv2d io_parallel convert" -- "$NNFIRM" convert "$K/KERAS_conv
 lint_ok "conv2d io_parallel" "$T/p2"
 cosim_expect "conv2d io_parallel" "$T/p2" "$R/cnn_KERAS_conv2d_model.inputs.csv" iverilog 4
 
-# Refused by name, no project: a Conv with ReuseFactor > 1 in io_stream, average pooling.
+# Average pooling (gen/avgpool_onnx.py): a padded 3x3 AveragePool (windows of 4, 6 and 9 cells: a
+# position counter picks the divider in io_stream) and a GlobalAveragePool (24 cells) feeding the Dense
+# in io_stream without a collector; 20 of the 40 rows overflow ap_fixed<16,6> (negative, wrapped sums).
+O="$TESTDATA/models/onnx"; A="$O/nnfirm_avgpool.onnx"; AR="$R/nnfirm_avgpool.inputs.csv"
+AROWS=40
+[ -n "${NNFIRM_SANITIZED:-}" ] && AROWS=12
+"$NNFIRM" config "$A" -o "$T/avg.json" || fail "config nnfirm_avgpool"
+grep -q '"IOType":[[:space:]]*"io_stream"' "$T/avg.json" && pass || fail "config of an average-pooling CNN: not io_stream"
+expect_status 0 "avgpool io_stream convert" -- "$NNFIRM" convert "$A" --config "$T/avg.json" -o "$T/a1"
+lint_ok "avgpool io_stream" "$T/a1"
+grep -q "localparam \[23:0\] CELLS4 = " "$T/a1/rtl/myproject_AveragePool_2.v" && pass || fail "avgpool: no position mask of the 4-cell windows"
+grep -q "_d9_q = " "$T/a1/rtl/myproject_AveragePool_2.v" && grep -q "_d24_q = " "$T/a1/rtl/myproject_GlobalAveragePool_3.v" \
+  && pass || fail "avgpool: no divider by 9 or by 24"
+ls "$T/a1/rtl" | grep -q collect && fail "avgpool: a collector before the Dense after global pooling" || pass
+cosim_expect "avgpool io_stream" "$T/a1" "$AR" verilator "$AROWS"
+cosim_expect "avgpool io_stream" "$T/a1" "$AR" iverilog 12
+# accum_t wide enough that no partial sum wraps: the sums are adder trees
+python3 - "$T/avg.json" "$T/avgw.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+for n in ("AveragePool_2", "GlobalAveragePool_3"):
+    c["LayerName"][n]["Precision"]["accum"] = "ap_fixed<24,12>"
+json.dump(c, open(sys.argv[2], "w"))
+PY
+expect_status 0 "avgpool wide accum convert" -- "$NNFIRM" convert "$A" --config "$T/avgw.json" -o "$T/a2"
+G3="$T/a2/rtl/myproject_GlobalAveragePool_3.v"
+grep -q "GlobalAveragePool_3_o0_l1_0 = " "$G3" && ! grep -q "GlobalAveragePool_3_o0_s1 = " "$G3" && pass \
+  || fail "avgpool wide accum: not an adder tree"
+grep -q "GlobalAveragePool_3_o0_s1 = " "$T/a1/rtl/myproject_GlobalAveragePool_3.v" && pass || fail "avgpool: not hls4ml's chain"
+lint_ok "avgpool wide accum" "$T/a2"
+cosim_expect "avgpool wide accum" "$T/a2" "$AR" iverilog 12
+sed 's/"io_stream"/"io_parallel"/' "$T/avg.json" > "$T/avgp.json"
+expect_status 0 "avgpool io_parallel convert" -- "$NNFIRM" convert "$A" --config "$T/avgp.json" -o "$T/a3"
+lint_ok "avgpool io_parallel" "$T/a3"
+cosim_expect "avgpool io_parallel" "$T/a3" "$AR" iverilog 6
+# the ONNX layout graphs: padded 2x2 AveragePool after MaxPool (Conv2D), GlobalAveragePool -> Gemm (Conv1D)
+for o in nnfirm_cf_conv2d nnfirm_cf_conv1d; do
+  expect_status 0 "$o io_stream convert" -- "$NNFIRM" convert "$O/$o.onnx" --config "$T/stream.yml" -o "$T/$o"
+  lint_ok "$o io_stream" "$T/$o"
+  cosim_expect "$o io_stream" "$T/$o" "$R/$o.inputs.csv" iverilog 12
+done
+cosim_expect "nnfirm_cf_conv1d io_stream" "$T/nnfirm_cf_conv1d" "$R/nnfirm_cf_conv1d.inputs.csv" verilator 12
+
+# Refused by name, no project: a Conv with ReuseFactor > 1 in io_stream.
 printf 'IOType: io_stream\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv1_relu:\n    ReuseFactor: 4\n' > "$T/rf.yml"
 expect_status 2 "stream conv ReuseFactor 4" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/rf.yml" -o "$T/none1"
 grep -q "conv1_relu.*ReuseFactor 4 on a Conv has no io_stream RTL" "$T/err" && pass || fail "ReuseFactor message: $(cat "$T/err")"

@@ -42,6 +42,10 @@ lint_ok "qkeras_3layer + softmax" "$T/qsm"
 convert "6-bit + latency softmax" "$T/c6s" "$K/KERAS_3layer.json" --config "$T/c6s.yml"
 lint_ok "6-bit + latency softmax" "$T/c6s"
 
+# Average pooling in io_stream: padded windows (a position counter, constant dividers), global pooling.
+convert "average pooling" "$T/avg" "$TESTDATA/models/onnx/nnfirm_avgpool.onnx"
+lint_ok "average pooling" "$T/avg"
+
 # A small QAT + pruned design like the search's winners (4-bit, 80% sparse):
 # narrow unsigned activations, constant neurons, inputs no weight reads.
 "$NNFIRM" data synth -n 4000 --seed 5 -o "$T/jets.csv" >/dev/null 2>&1 || fail "data synth"

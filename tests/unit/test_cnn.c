@@ -1,8 +1,9 @@
 /* Convolutional nodes below the command line: the pooling semantics worked
  * out by hand (hls4ml's nnet_pooling.h: padded cells ignored, the average
  * truncated toward zero at accum_t's fraction bits), a design of the jet-image
- * CNN surviving the project directory (save, load, the same codes), and the
- * model stage refusing shapes it cannot take. */
+ * CNN surviving the project directory (save, load, the same codes), the
+ * model stage refusing shapes it cannot take, and average pooling's RTL
+ * divider plan exact on every value it can be given. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include "nnfirm/emulate.h"
 #include "nnfirm/import.h"
 #include "nnfirm/util.h"
+#include "rtl/emit.h"
 #include "test_util.h"
 
 static nf_fixed_type parse(const char *s) {
@@ -129,11 +131,61 @@ static void test_shapes_refused(void **state) {
   nf_model_free(m);
 }
 
+/* The divider: (a * m) >> s == a / d for every 0 <= a <= M. Exhaustive for
+ * every cell count d <= 64 and every M below 2^16 (the plan for M = 2^16 - 1
+ * covers all smaller a), and for d in {9, 25, 49, 24, 6} up to 2^22; then
+ * random and edge values of a for wide sums up to 2^62 with random d up to
+ * 4096. A wrong plan (m one less) fails. */
+static void test_div_plan(void **state) {
+  (void)state;
+  for (nf_code d = 1; d <= 64; d++) {
+    nf_code m;
+    int s;
+    assert_int_equal(nf_rtl_div_plan(((nf_code)1 << 16) - 1, d, &m, &s), 0);
+    for (nf_code a = 0; a < ((nf_code)1 << 16); a++)
+      if ((a * m) >> s != a / d) fail_msg("d %d a %d: m %lld s %d", (int)d, (int)a, (long long)m, s);
+    if (d > 1 && (d & (d - 1))) { /* m - 1 is wrong somewhere below M (not for a power of two, where m = 1) */
+      bool wrong = false;
+      for (nf_code a = 0; a < ((nf_code)1 << 16) && !wrong; a++) wrong = (a * (m - 1)) >> s != a / d;
+      assert_true(wrong);
+    }
+  }
+  const nf_code ds[] = {9, 25, 49, 24, 6};
+  for (size_t k = 0; k < sizeof ds / sizeof *ds; k++) {
+    nf_code m, M = ((nf_code)1 << 22) - 1;
+    int s;
+    assert_int_equal(nf_rtl_div_plan(M, ds[k], &m, &s), 0);
+    for (nf_code a = 0; a <= M; a++)
+      if ((a * m) >> s != a / ds[k]) fail_msg("d %d a %lld", (int)ds[k], (long long)a);
+  }
+  uint64_t x = 0x9e3779b97f4a7c15u;
+  for (int it = 0; it < 20000; it++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    nf_code d = (nf_code)(x % 4096) + 1;
+    int bits = 8 + (int)((x >> 20) % 55);
+    nf_code M = ((nf_code)1 << bits) - 1 - (nf_code)((x >> 40) % 7), m;
+    int s;
+    assert_int_equal(nf_rtl_div_plan(M, d, &m, &s), 0);
+    nf_code edge[] = {0, 1, d - 1, d, d + 1, M, M - 1, M - d, M / d * d, M / d * d - 1};
+    for (size_t e = 0; e < sizeof edge / sizeof *edge; e++) {
+      nf_code a = edge[e];
+      if (a < 0 || a > M) continue;
+      if ((a * m) >> s != a / d) fail_msg("d %lld M %lld a %lld", (long long)d, (long long)M, (long long)a);
+    }
+    for (int r = 0; r < 50; r++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      nf_code a = (nf_code)(x % (uint64_t)M);
+      if ((a * m) >> s != a / d) fail_msg("d %lld M %lld a %lld", (long long)d, (long long)M, (long long)a);
+    }
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pool_semantics),
       cmocka_unit_test(test_design_round_trip),
       cmocka_unit_test(test_shapes_refused),
+      cmocka_unit_test(test_div_plan),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
