@@ -83,11 +83,43 @@ typedef struct pkey {
 } pkey;
 
 typedef struct wplan {
-  int key;      /* index into keys */
+  int key;      /* index into keys; BIT_TERM: a two-valued input's bit (below) */
   int shift;    /* exact path: term shift; -1: materialized path */
   int sign;     /* exact path: sign of the weight */
   int frac;     /* mat path: frac bits of x*c */
+  nf_code cst;  /* bit path: the constant part of the product */
 } wplan;
+
+/* XNOR-popcount (a binary input times a +-1 weight): input i takes only
+ * lo < 0 <= hi with hi - lo = 2^m, so x = lo + 2^m * b, b = (x >= 0) = the
+ * inverted sign bit, and an exact product term sign * (x << s) is
+ *   sign > 0:  (lo << s) + (b << (m + s))
+ *   sign < 0:  (-lo << s) - (1 << (m + s)) + (~b << (m + s))
+ * since -b = ~b - 1: one bit of the input, or of its inverse (the XNOR of
+ * input and weight sign), in place of the 2-bit signed value; the constants
+ * join the bias. Each output's adder tree then sums single bits: a popcount,
+ * 2 * popcount(xnor) - n in the +-1 case. Only when every product of the
+ * input is exact and its weight's odd part is 1. */
+enum { BIT_TERM = -2 };
+
+static bool pow2(nf_code v, int *m) {
+  if (v <= 0 || (v & (v - 1))) return false;
+  for (*m = 0; ((nf_code)1 << *m) < v; (*m)++) {}
+  return true;
+}
+
+/* The bit of input i that is 1 where x = hi (pos) or x = lo (neg): the
+ * sign bit of its code, inverted or not; [0, 1]. */
+static int input_bit(rtl_gen *g, rtl_bus *in, int i, const nf_fixed_type *ti, bool pos) {
+  int b = nf_rtl_new_sig(g, 0, 1, "%s_x%d_%s", g->layer, i, pos ? "pos" : "neg");
+  if (g->oom) return 0;
+  char e[96];
+  int msb = i * ti->width + ti->width - 1;
+  snprintf(e, sizeof e, pos ? "{1'b0, ~in_data[%d]}" : "{1'b0, in_data[%d]}", msb);
+  nf_rtl_bus_use(in, msb, 1);
+  nf_rtl_wire(g, b, e);
+  return b;
+}
 
 static int find_key(pkey *keys, int nk, int first_of_input, int i, nf_code c) {
   for (int q = first_of_input; q < nk; q++)
@@ -149,9 +181,36 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
     return NF_EINTERNAL;
   }
 
-  fprintf(g->fp, "  // inputs x_i (codes of input_t; widths from the values they can take)\n");
+  /* inputs read as one bit each (XNOR-popcount, above) */
+  bool *bit_in = nf_calloc((size_t)n_in + 1, sizeof *bit_in, g->err);
+  int *bits = nf_calloc(2 * (size_t)n_in + 1, sizeof *bits, g->err); /* pos, neg signal per input; 0 = none yet */
+  if (!bit_in || !bits) {
+    free(xs), free(keys), free(plan), free(leaves), free(gs), free(cast_sig), free(bit_in), free(bits);
+    return NF_EINTERNAL;
+  }
+  int n_bit_in = 0;
+  for (int i = 0; g->in_binary && ti->is_signed && !(g->style & NF_RTL_STYLE_MUL) && i < n_in; i++) {
+    nf_code ilo = rtl_in_lo(g, i, ti), ihi = rtl_in_hi(g, i, ti);
+    int m;
+    bool ok = ilo < 0 && ihi >= 0 && pow2(ihi - ilo, &m);
+    for (int j = 0; ok && j < n_out; j++) {
+      nf_code w = L->weights[(size_t)i * n_out + j];
+      if (w == 0) continue;
+      int e = 0;
+      nf_code o = w < 0 ? -w : w;
+      while (!(o & 1)) o >>= 1, e++;
+      nf_code plo = w > 0 ? ilo * w : ihi * w, phi = w > 0 ? ihi * w : ilo * w, clo, chi;
+      nf_rtl_cast_range(plo, phi, fp, ta, false, &clo, &chi);
+      ok = o == 1 && fp - e - fa <= 0 && (acc_wraps || (clo >= alo && chi <= ahi));
+    }
+    bit_in[i] = ok;
+    n_bit_in += ok;
+  }
+
+  fprintf(g->fp, "  // inputs x_i (codes of input_t; widths from the values they can take)%s\n",
+          n_bit_in ? "; binary inputs as one bit, <layer>_x<i>_pos (x = +1) or _neg (x = -1)" : "");
   rtl_bus *in = nf_rtl_bus_new(g, "in_data", n_in * ti->width);
-  for (int i = 0; i < n_in && !g->oom; i++) xs[i] = nf_rtl_dense_input(g, in, i, ti);
+  for (int i = 0; i < n_in && !g->oom; i++) xs[i] = bit_in[i] ? -1 : nf_rtl_dense_input(g, in, i, ti);
 
   /* Plan every nonzero product: exact (a shifted, signed share of x*o) or
    * materialized (x*c computed, then quantized as accum_t says). */
@@ -168,6 +227,18 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
       nf_code o = w < 0 ? -w : w;
       while (!(o & 1)) o >>= 1, e++;
       int drop = fp - e - fa; /* bits accum_t drops from x*(+-o) at frac fp-e */
+      if (bit_in[i]) {
+        nf_code ilo = rtl_in_lo(g, i, ti), ihi = rtl_in_hi(g, i, ti);
+        int m = 0;
+        pow2(ihi - ilo, &m);
+        p->key = BIT_TERM;
+        p->sign = w < 0 ? -1 : 1;
+        p->shift = m - drop;
+        p->cst = w > 0 ? ilo * ((nf_code)1 << -drop) : -ilo * ((nf_code)1 << -drop) - ((nf_code)1 << p->shift);
+        int *slot = &bits[2 * i + (w > 0 ? 0 : 1)];
+        if (!*slot) *slot = input_bit(g, in, i, ti, w > 0) + 1;
+        continue;
+      }
       nf_code ilo = g->sigs[xs[i]].lo, ihi = g->sigs[xs[i]].hi;
       nf_code plo = w > 0 ? ilo * w : ihi * w, phi = w > 0 ? ihi * w : ilo * w;
       nf_code clo, chi;
@@ -253,10 +324,17 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
     snprintf(gs[j].name, sizeof gs[j].name, "%s_o%d", g->layer, j);
     nf_code b = L->bias ? L->bias[j] : 0;
     nf_code bacc = nf_fixed_cast_code(ta, b, nf_fixed_frac_bits(&L->bias_t));
+    for (int i = 0; i < n_in; i++)
+      if (plan[(size_t)i * n_out + j].key == BIT_TERM) bacc += plan[(size_t)i * n_out + j].cst;
     if (bacc != 0) leaves[nl++] = (rtl_term){.sig = -1, .sign = 1, .cval = bacc}, gs[j].n++;
     for (int i = 0; i < n_in; i++) {
       size_t ij = (size_t)i * n_out + j;
       wplan *p = &plan[ij];
+      if (p->key == BIT_TERM) {
+        leaves[nl++] = (rtl_term){.sig = bits[2 * i + (p->sign > 0 ? 0 : 1)] - 1, .shift = p->shift, .sign = 1};
+        gs[j].n++;
+        continue;
+      }
       if (p->key < 0) continue;
       rtl_term t = keys[p->key].root;
       if (p->shift >= 0) {
@@ -328,7 +406,7 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
   }
   fprintf(g->fp, "  assign out_valid = valid_pipe[%d];\n", stages - 1);
   nf_rtl_sink(g, NULL);
-  free(xs), free(keys), free(plan), free(leaves), free(gs), free(cast_sig);
+  free(xs), free(keys), free(plan), free(leaves), free(gs), free(cast_sig), free(bit_in), free(bits);
   return g->oom ? NF_EINTERNAL : NF_OK;
 }
 

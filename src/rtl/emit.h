@@ -68,6 +68,7 @@ typedef struct rtl_gen {
   int levels; /* adder levels of the last layer emitted */
   bool reg_act; /* activations end in a register (the pipeline placement's choice) */
   bool in_act;  /* this layer's input comes straight from an unregistered activation */
+  bool in_binary; /* every input takes only its range's two ends (binary_tanh's -1 / +1) */
   double budget_ns; /* the placement's per-stage budget (nf_rtl_stage_budget_ns) */
   double stage_ns;  /* out: the delay model's longest stage in this layer (0: none; < 0: not modelled) */
   nf_rtl_cost *cost; /* NULL, or where the layer's resource features are counted */

@@ -14,6 +14,14 @@ for m in KERAS_3layer_binary_smaller KERAS_3layer_ternary_small; do
   if command -v verilator >/dev/null 2>&1; then
     expect_status 0 "$m lint" -- verilator --lint-only -Wall --top-module myproject "$T/$m"/rtl/*.v
   fi
+  # After binary_tanh every input is -1 or +1: fc2 and fc3 read one bit per input
+  # (XNOR-popcount); fc1's inputs are the features, read whole.
+  if [ $m = KERAS_3layer_binary_smaller ]; then
+    grep -q "wire signed \[1:0\] fc2_x0_\(pos\|neg\) = {1'b0, ~\{0,1\}in_data\[1\]};" "$T/$m/rtl/myproject_fc2.v" \
+      && pass || fail "$m: fc2 does not read its binary inputs as bits"
+    grep -q "fc3_x31_\(pos\|neg\)" "$T/$m/rtl/myproject_fc3.v" && pass || fail "$m: fc3 does not read its binary inputs as bits"
+    grep -q "fc1_x0_\(pos\|neg\)" "$T/$m/rtl/myproject_fc1.v" && fail "$m: fc1's feature inputs read as bits" || pass
+  fi
   expect_status 0 "$m fixed predict" -- "$NNFIRM" predict "$K/$m.json" --input "$X" --config default -o "$T/$m.csv"
   expect_eq "$(wc -l < "$T/$m.csv" | tr -d ' ')" 200 "$m: one row per input row"
 done
