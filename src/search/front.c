@@ -393,6 +393,19 @@ static void add_num(cJSON *o, const char *key, double v) {
   else cJSON_AddNullToObject(o, key);
 }
 
+/* "accuracy_test", "test_rows" and "accuracy_test_ci95": [low, high] (null when not scored). */
+static void add_test(cJSON *o, double acc, long rows, double lo, double hi) {
+  add_num(o, "accuracy_test", acc);
+  add_num(o, "test_rows", (double)rows);
+  if (isfinite(lo)) {
+    cJSON *ci = cJSON_AddArrayToObject(o, "accuracy_test_ci95");
+    cJSON_AddItemToArray(ci, cJSON_CreateNumber(lo));
+    cJSON_AddItemToArray(ci, cJSON_CreateNumber(hi));
+  } else {
+    cJSON_AddNullToObject(o, "accuracy_test_ci95");
+  }
+}
+
 static cJSON *result_json(const nf_search_opts *opts, const nf_search_result *r) {
   cJSON *o = cJSON_CreateObject();
   char proj[4300];
@@ -472,15 +485,7 @@ char *nf_search_outcome_json(const nf_search_outcome *out, const nf_search_opts 
   if (out->winner >= 0) {
     const nf_search_result *w = &out->results[out->winner];
     cJSON *wj = result_json(opts, w);
-    add_num(wj, "accuracy_test", out->accuracy_test);
-    add_num(wj, "test_rows", (double)out->test_rows);
-    if (isfinite(out->ci95_low)) {
-      cJSON *ci = cJSON_AddArrayToObject(wj, "accuracy_test_ci95");
-      cJSON_AddItemToArray(ci, cJSON_CreateNumber(out->ci95_low));
-      cJSON_AddItemToArray(ci, cJSON_CreateNumber(out->ci95_high));
-    } else {
-      cJSON_AddNullToObject(wj, "accuracy_test_ci95");
-    }
+    add_test(wj, out->accuracy_test, out->test_rows, out->ci95_low, out->ci95_high);
     if (out->test_error[0]) cJSON_AddStringToObject(wj, "accuracy_test_error", out->test_error);
     cJSON_AddItemToObject(o, "winner", wj);
   } else {
@@ -511,15 +516,7 @@ char *nf_search_outcome_json(const nf_search_outcome *out, const nf_search_opts 
     cJSON_AddStringToObject(tj, "id", r->id);
     add_num(tj, "lut_ff_pct", nf_search_cost(r));
     add_num(tj, "accuracy_validation", r->accuracy_validation);
-    add_num(tj, "accuracy_test", r->accuracy_test);
-    add_num(tj, "test_rows", (double)r->test_rows);
-    if (isfinite(r->test_ci95_low)) {
-      cJSON *ci = cJSON_AddArrayToObject(tj, "accuracy_test_ci95");
-      cJSON_AddItemToArray(ci, cJSON_CreateNumber(r->test_ci95_low));
-      cJSON_AddItemToArray(ci, cJSON_CreateNumber(r->test_ci95_high));
-    } else {
-      cJSON_AddNullToObject(tj, "accuracy_test_ci95");
-    }
+    add_test(tj, r->accuracy_test, r->test_rows, r->test_ci95_low, r->test_ci95_high);
     if (r->synth.meets_timing >= 0) cJSON_AddBoolToObject(tj, "meets_timing", r->synth.meets_timing);
     else cJSON_AddNullToObject(tj, "meets_timing");
     cJSON_AddItemToArray(tf, tj);
