@@ -16,7 +16,8 @@
 
 static const char USAGE[] =
     "usage: nnfirm search [--data FILE] [--min-accuracy A] [--objective lut+ff] [--part P]\n"
-    "                     [--budget TIME] [--jobs N] [--synth K] [--seeds K] [--seed S] [-o DIR] [--json] [--quiet]\n"
+    "                     [--budget TIME] [--strategy evolve|grid] [--jobs N] [--synth K] [--seeds K] [--seed S]\n"
+    "                     [-o DIR] [--json] [--quiet]\n"
     "       nnfirm search --emit slurm|condor|parallel [options] -o DIR   (write the jobs, run nothing)\n"
     "       nnfirm search --collect DIR [--min-accuracy A] [--synth K] [--seeds K] [--json]\n\n"
     "Design-space exploration for the smallest design above an accuracy floor: hidden\n"
@@ -35,6 +36,10 @@ static const char USAGE[] =
     "  --part P            target device (default xcvu9p)\n"
     "  --budget TIME       wall-clock budget, e.g. 900, 15m, 1h (default 20m); two thirds\n"
     "                      explore, the rest synthesizes\n"
+    "  --strategy S        evolve (default): the shuffled grid for a third of the budget, then\n"
+    "                      generations of neighbours of the front so far, off the grid\n"
+    "                      (narrower layers, one layer's bits -1/+1, sparser, narrower inputs,\n"
+    "                      HGQ's bit penalty on or x3) until two thirds; grid: the grid alone\n"
     "  --jobs N            candidates trained side by side (default 2)\n"
     "  --synth K           candidates synthesized with Yosys (default 3; 0 = estimates only)\n"
     "  --seeds K           retrain the winner with K more training seeds and report the mean\n"
@@ -159,7 +164,7 @@ static int run(nf_search_opts *o, const char *emit, const char *collect, const c
 
 int cmd_search(int argc, char **argv) {
   enum { O_MIN = 256, O_OBJ, O_PART, O_BUDGET, O_JOBS, O_SYNTH, O_SEED, O_EMIT, O_COLLECT, O_CAND, O_EPOCHS, O_DATA,
-         O_SEEDS };
+         O_SEEDS, O_STRATEGY };
   static const struct option opts[] = {
       {"data", required_argument, 0, O_DATA},       {"min-accuracy", required_argument, 0, O_MIN},
       {"objective", required_argument, 0, O_OBJ},   {"part", required_argument, 0, O_PART},
@@ -168,7 +173,8 @@ int cmd_search(int argc, char **argv) {
       {"emit", required_argument, 0, O_EMIT},       {"collect", required_argument, 0, O_COLLECT},
       {"candidate", required_argument, 0, O_CAND},  {"epochs", required_argument, 0, O_EPOCHS},
       {"seeds", required_argument, 0, O_SEEDS},     {"output", required_argument, 0, 'o'},
-      {"json", no_argument, 0, 'j'},                {"quiet", no_argument, 0, 'q'},
+      {"strategy", required_argument, 0, O_STRATEGY}, {"json", no_argument, 0, 'j'},
+      {"quiet", no_argument, 0, 'q'},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   nf_search_opts o = {.dir = "nnfirm-search", .job = {.part = "xcvu9p", .epochs = NF_SEARCH_DEFAULT_EPOCHS},
                       .min_accuracy = 0.74, .budget_s = 1200, .jobs = 2, .synth_k = 3};
@@ -205,6 +211,11 @@ int cmd_search(int argc, char **argv) {
     case O_EPOCHS:
       if (!nf_parse_long(optarg, &v) || v < 1 || v > 1000) return cli_usage_error("search", "--epochs must be 1..1000");
       o.job.epochs = (int)v;
+      break;
+    case O_STRATEGY:
+      if (strcmp(optarg, "evolve") && strcmp(optarg, "grid"))
+        return cli_usage_error("search", "--strategy must be evolve or grid, not '%s'", optarg);
+      o.grid_only = !strcmp(optarg, "grid");
       break;
     case O_SEED:
       if (!nf_parse_long(optarg, &seed)) return cli_usage_error("search", "--seed must be an integer");

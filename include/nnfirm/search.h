@@ -45,6 +45,8 @@ int nf_step_run_in(const char *exe, const char *const *args, const char *dir, co
 typedef struct nf_search_candidate {
   char hidden[32]; /* "16,8" */
   int bits;        /* QAT bits of every weight, bias and activation */
+  char lbits[32];  /* per-layer bits "4,3,5" (each hidden Dense, then the output), overriding
+                    * bits; "" = bits everywhere */
   double prune;    /* final sparsity in [0, 1) */
   int reuse;       /* ReuseFactor */
   int in_bits;     /* input quantizer quantized_bits(in_bits, 3); 16 = QAT's default (16, 5) */
@@ -53,15 +55,31 @@ typedef struct nf_search_candidate {
   char id[80];     /* "h16x8_b4_p80_r1_i8[_q1e-05][_s43]": the candidate's directory name */
 } nf_search_candidate;
 
-/* "hidden=16,8;bits=4;prune=0.8[;reuse=1][;in=8][;hgq=1e-5][;seed=43]"
- * (bits 2..16, prune in [0,1), reuse 1..4096, in 4..16, hgq in [0,1)).
- * NF_EINPUT names the bad item. Fills id. */
+/* "hidden=16,8;bits=4;prune=0.8[;lbits=4,3,5][;reuse=1][;in=8][;hgq=1e-5][;seed=43]"
+ * (bits 2..16, lbits one 2..16 per Dense including the output, prune in
+ * [0,1), reuse 1..4096, in 4..16, hgq in [0,1)). NF_EINPUT names the bad
+ * item. Fills id. */
 int nf_search_parse_spec(const char *spec, nf_search_candidate *c, nf_error *err);
 /* The spec string parse_spec reads back (seed only when not the default). */
 void nf_search_format_spec(const nf_search_candidate *c, char *buf, size_t n);
 /* The default space, shuffled by seed (a budget that ends early still saw all
  * of it): at most max candidates; returns how many. */
 int nf_search_default_space(nf_search_candidate *out, int max, uint64_t seed);
+
+/* The next generation of the search's evolutionary loop: neighbours, off
+ * the grid, of the parents among the finished results r[0..n): the
+ * `parents` cheapest by estimated LUT% + FF% with validation accuracy >=
+ * min_acc, and as many of the most accurate below the floor that are
+ * cheaper than the cheapest above it. A child changes one thing: its hidden
+ * widths shrink to 3/4, one layer's bits go down by one (up by one for a
+ * parent below the floor), the sparsity goes up by 0.05, the input bits
+ * down by one, or the HGQ bit penalty starts (1e-6) or triples. Children
+ * already in r or tried[0..n_tried) (by id) are left out; seed orders the
+ * mutations. Returns how many went into out[0..max). */
+struct nf_search_result;
+int nf_search_mutate(const struct nf_search_result *r, int n, double min_acc, int parents,
+                     const nf_search_candidate *tried, int n_tried, uint64_t seed, nf_search_candidate *out,
+                     int max);
 
 /* ---- One candidate's figures (<dir>/result.json) -------------------------- */
 #define NF_SEARCH_RESULT_FORMAT 2 /* 1 (unversioned): test-split accuracy only; refused */
@@ -177,6 +195,7 @@ typedef struct nf_search_opts {
   int jobs;              /* candidates side by side */
   int synth_k;           /* candidates synthesized (0: estimates only) */
   int seeds;             /* retrain the winner this many times (0: none) */
+  bool grid_only;        /* explore the grid alone, no evolutionary loop */
   double t0;             /* nf_now() at the start */
   void (*progress)(const nf_search_progress *p, void *ctx); /* may be NULL */
   void *ctx;
@@ -200,8 +219,10 @@ typedef struct nf_search_outcome {
   double seconds;
 } nf_search_outcome;
 
-/* Runs the candidates (opts->jobs at a time) until all are done or two
- * thirds of the budget are spent; running ones finish. */
+/* Runs the grid's candidates (opts->jobs at a time) for a third of the
+ * budget, then generations of nf_search_mutate's children of the front so
+ * far until two thirds are spent (grid_only: the grid for two thirds);
+ * running ones finish. */
 int nf_search_explore(const nf_search_opts *o, const nf_search_candidate *cands, int n, nf_error *err);
 /* Loads dir's candidates, synthesizes the synth_k cheapest above the floor
  * (by estimate, within the budget left; their result.json gain the Yosys

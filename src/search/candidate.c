@@ -154,20 +154,31 @@ int nf_search_run_candidate(const nf_search_job *job, const nf_search_candidate 
   snprintf(model, sizeof model, "%s/model.nnf", dir);
   snprintf(proj, sizeof proj, "%s/project", dir);
   snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-  char text[300], bits[8], prune[16], epochs[16], quant[32], hgq[32], seed[32];
+  char text[300], bits[8], prune[16], epochs[16], quant[400], hgq[32], seed[32];
   snprintf(text, sizeof text, "{\"Model\": {\"ReuseFactor\": %d}, \"Part\": \"%s\"}\n", c->reuse, job->part);
   if ((rc = nf_write_file_atomic(cfg, text, strlen(text), err))) return rc;
   snprintf(bits, sizeof bits, "%d", c->bits);
   snprintf(prune, sizeof prune, "%.2f", c->prune);
   snprintf(epochs, sizeof epochs, "%d", job->epochs);
-  snprintf(quant, sizeof quant, "input:a%di3", c->in_bits);
+  /* --quant: per-layer bits (fc1.., output) and the input quantizer */
+  int q = 0, layer = 0;
+  for (const char *lb = c->lbits; *lb; layer++) {
+    int b = atoi(lb);
+    const char *comma = strchr(lb, ',');
+    if (comma) q += snprintf(quant + q, sizeof quant - (size_t)q, "fc%d:w%di0,b%di0,a%di0;", layer + 1, b, b, b);
+    else q += snprintf(quant + q, sizeof quant - (size_t)q, "output:w%di0,b%di0;", b, b);
+    if (!comma) break;
+    lb = comma + 1;
+  }
+  if (c->in_bits != 16) q += snprintf(quant + q, sizeof quant - (size_t)q, "input:a%di3;", c->in_bits);
+  if (q > 0) quant[q - 1] = '\0'; /* the last ';' */
   snprintf(hgq, sizeof hgq, "%g", c->hgq);
   snprintf(seed, sizeof seed, "%ld", c->seed);
   const char *train[24] = {"train", "--hidden", c->hidden, "--bits", bits, "--epochs", epochs, "--quiet", "-o", model};
   int n = 10;
   if (job->data) train[n++] = "--data", train[n++] = job->data;
   if (c->prune > 0) train[n++] = "--prune", train[n++] = prune;
-  if (c->in_bits != 16) train[n++] = "--quant", train[n++] = quant;
+  if (q > 0) train[n++] = "--quant", train[n++] = quant;
   if (c->hgq > 0) train[n++] = "--hgq", train[n++] = hgq;
   if (c->seed != NF_SEARCH_DEFAULT_SEED) train[n++] = "--seed", train[n++] = seed;
   train[n] = NULL;

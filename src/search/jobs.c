@@ -55,9 +55,34 @@ int nf_search_run_children(const nf_search_opts *o, const char *sub, const nf_se
   return NF_OK;
 }
 
+/* The grid for the first third of the budget (or two thirds with
+ * o->grid_only), then the evolutionary loop until two thirds: each
+ * generation mutates the front found so far (nf_search_mutate: 2 jobs' worth
+ * of children from max(2, jobs) parents each side of the floor) and runs the
+ * children; it stops early when no new child is left. */
 int nf_search_explore(const nf_search_opts *o, const nf_search_candidate *c, int n, nf_error *err) {
   int rc = nf_mkdir_p(o->dir, err);
-  return rc ? rc : nf_search_run_children(o, "candidates", c, n, o->budget_s * 2 / 3, NF_SEARCH_EXPLORING, err);
+  double grid_until = o->budget_s * (o->grid_only ? 2.0 : 1.0) / 3, until = o->budget_s * 2 / 3;
+  if (!rc) rc = nf_search_run_children(o, "candidates", c, n, grid_until, NF_SEARCH_EXPLORING, err);
+  if (rc || o->grid_only) return rc;
+  int cap = n + 1024, n_tried = n, width = o->jobs > 1 ? o->jobs : 1;
+  nf_search_candidate *tried = nf_calloc((size_t)cap, sizeof *tried, err);
+  if (!tried) return NF_EINTERNAL;
+  memcpy(tried, c, (size_t)n * sizeof *c);
+  for (int gen = 0; !rc && nf_now() - o->t0 < until && n_tried + 2 * width <= cap; gen++) {
+    nf_search_result *r = NULL;
+    int nr = 0;
+    nf_error e = {0};
+    if (nf_search_load(o->dir, &r, &nr, &e)) nr = 0; /* nothing finished yet */
+    int m = nf_search_mutate(r, nr, o->min_accuracy, width < 2 ? 2 : width, tried, n_tried,
+                             (uint64_t)gen * 0x9E3779B97F4A7C15u + 1, tried + n_tried, 2 * width);
+    free(r);
+    if (m == 0) break;
+    rc = nf_search_run_children(o, "candidates", tried + n_tried, m, until, NF_SEARCH_EXPLORING, err);
+    n_tried += m;
+  }
+  free(tried);
+  return rc;
 }
 
 /* HTCondor (the CERN batch service's engine): DIR/search.sub queues one job

@@ -16,12 +16,31 @@ static void candidate_id(nf_search_candidate *c) {
     if (*p == ',') *p = 'x';
   size_t n = sizeof c->id;
   int k = snprintf(c->id, n, "h%s_b%d_p%02d_r%d_i%d", h, c->bits, (int)lround(c->prune * 100), c->reuse, c->in_bits);
+  if (c->lbits[0] && (size_t)k < n) {
+    k += snprintf(c->id + k, n - (size_t)k, "_l");
+    for (const char *p = c->lbits; *p && (size_t)k + 1 < n; p++) c->id[k++] = *p == ',' ? 'x' : *p;
+    c->id[k] = '\0';
+  }
   if (c->hgq > 0 && (size_t)k < n) k += snprintf(c->id + k, n - (size_t)k, "_q%.0e", c->hgq);
   if (c->seed != NF_SEARCH_DEFAULT_SEED && (size_t)k < n) snprintf(c->id + k, n - (size_t)k, "_s%ld", c->seed);
 }
 
-static const char SPEC_FORM[] = "hidden=W[,W...];bits=B;prune=P[;reuse=R][;in=I][;hgq=BETA][;seed=S] (B 2..16, P in "
-                                "[0,1), R 1..4096, I 4..16 input bits, BETA per-weight bit penalty in [0,1))";
+static const char SPEC_FORM[] = "hidden=W[,W...];bits=B;prune=P[;lbits=B,B...][;reuse=R][;in=I][;hgq=BETA][;seed=S] "
+                                "(B 2..16, lbits one per Dense with the output, P in [0,1), R 1..4096, I 4..16 input "
+                                "bits, BETA per-weight bit penalty in [0,1))";
+
+/* Number of comma-separated items of s that are whole numbers in lo..hi, or -1. */
+static int count_list(const char *s, long lo, long hi) {
+  int k = 0;
+  for (const char *p = s;; k++) {
+    char *e;
+    long v = strtol(p, &e, 10);
+    if (e == p || v < lo || v > hi) return -1;
+    if (*e == '\0') return k + 1;
+    if (*e != ',') return -1;
+    p = e + 1;
+  }
+}
 
 int nf_search_parse_spec(const char *s, nf_search_candidate *c, nf_error *err) {
   memset(c, 0, sizeof *c);
@@ -41,6 +60,8 @@ int nf_search_parse_spec(const char *s, nf_search_candidate *c, nf_error *err) {
     if (!strcmp(kv, "hidden") && strspn(eq, "0123456789,") == strlen(eq) && *eq && strlen(eq) < sizeof c->hidden)
       snprintf(c->hidden, sizeof c->hidden, "%s", eq), seen |= 1;
     else if (!strcmp(kv, "bits") && nf_parse_long(eq, &v) && v >= 2 && v <= 16) c->bits = (int)v, seen |= 2;
+    else if (!strcmp(kv, "lbits") && strlen(eq) < sizeof c->lbits && count_list(eq, 2, 16) > 0)
+      snprintf(c->lbits, sizeof c->lbits, "%s", eq);
     else if (!strcmp(kv, "prune") && nf_parse_double(eq, &c->prune) && c->prune >= 0 && c->prune < 1) seen |= 4;
     else if (!strcmp(kv, "reuse") && nf_parse_long(eq, &v) && v >= 1 && v <= 4096) c->reuse = (int)v;
     else if (!strcmp(kv, "in") && nf_parse_long(eq, &v) && v >= 4 && v <= 16) c->in_bits = (int)v;
@@ -50,6 +71,9 @@ int nf_search_parse_spec(const char *s, nf_search_candidate *c, nf_error *err) {
     if (!ok) return nf_fail(err, NF_EINPUT, "candidate '%s': bad item '%s=%s'; expected %s", s, kv, eq, SPEC_FORM);
   }
   if (seen != 7) return nf_fail(err, NF_EINPUT, "candidate '%s': hidden, bits and prune are required; expected %s", s, SPEC_FORM);
+  if (c->lbits[0] && count_list(c->lbits, 2, 16) != count_list(c->hidden, 1, 1 << 20) + 1)
+    return nf_fail(err, NF_EINPUT, "candidate '%s': lbits needs one bit width per Dense: %d hidden and the output", s,
+                   count_list(c->hidden, 1, 1 << 20));
   candidate_id(c);
   return NF_OK;
 }
@@ -57,6 +81,7 @@ int nf_search_parse_spec(const char *s, nf_search_candidate *c, nf_error *err) {
 void nf_search_format_spec(const nf_search_candidate *c, char *buf, size_t n) {
   int k = snprintf(buf, n, "hidden=%s;bits=%d;prune=%.2f;reuse=%d;in=%d", c->hidden, c->bits, c->prune, c->reuse,
                    c->in_bits);
+  if (c->lbits[0] && k >= 0 && (size_t)k < n) k += snprintf(buf + k, n - (size_t)k, ";lbits=%s", c->lbits);
   if (c->hgq > 0 && k >= 0 && (size_t)k < n) k += snprintf(buf + k, n - (size_t)k, ";hgq=%g", c->hgq);
   if (c->seed != NF_SEARCH_DEFAULT_SEED && k >= 0 && (size_t)k < n) snprintf(buf + k, n - (size_t)k, ";seed=%ld", c->seed);
 }
@@ -95,4 +120,131 @@ int nf_search_default_space(nf_search_candidate *out, int max, uint64_t seed) {
     out[j] = t;
   }
   return n;
+}
+
+/* ---- The evolutionary loop's children ------------------------------------------ */
+
+static bool known(const char *id, const nf_search_result *r, int n, const nf_search_candidate *t, int nt,
+                  const nf_search_candidate *out, int m) {
+  for (int i = 0; i < n; i++)
+    if (!strcmp(r[i].id, id)) return true;
+  for (int i = 0; i < nt; i++)
+    if (!strcmp(t[i].id, id)) return true;
+  for (int i = 0; i < m; i++)
+    if (!strcmp(out[i].id, id)) return true;
+  return false;
+}
+
+static int by_est_cost(const void *a, const void *b) {
+  const nf_search_result *x = *(const nf_search_result *const *)a, *y = *(const nf_search_result *const *)b;
+  double u = x->est_lut_pct + x->est_ff_pct, v = y->est_lut_pct + y->est_ff_pct;
+  return (u > v) - (u < v) ? (u > v) - (u < v) : strcmp(x->id, y->id);
+}
+
+static int by_accuracy(const void *a, const void *b) {
+  const nf_search_result *x = *(const nf_search_result *const *)a, *y = *(const nf_search_result *const *)b;
+  double u = x->accuracy_validation, v = y->accuracy_validation;
+  return (u < v) - (u > v) ? (u < v) - (u > v) : strcmp(x->id, y->id);
+}
+
+/* Mutation k (0..5) of parent p into *c; false when it changes nothing. */
+static bool mutate(const nf_search_candidate *p, bool feasible, int k, int layer, nf_search_candidate *c) {
+  *c = *p;
+  int widths[8], nw = 0, lb[9];
+  for (const char *s = p->hidden; *s && nw < 8;) {
+    widths[nw++] = atoi(s);
+    const char *comma = strchr(s, ',');
+    if (!comma) break;
+    s = comma + 1;
+  }
+  for (int i = 0; i <= nw; i++) lb[i] = p->bits;
+  int nl = 0;
+  for (const char *s = p->lbits; *s && nl <= nw;) {
+    lb[nl++] = atoi(s);
+    const char *comma = strchr(s, ',');
+    if (!comma) break;
+    s = comma + 1;
+  }
+  switch (k) {
+  case 0: { /* narrower */
+    int q = 0;
+    bool changed = false;
+    for (int i = 0; i < nw; i++) {
+      int w = widths[i] * 3 / 4 < 4 ? 4 : widths[i] * 3 / 4;
+      changed |= w != widths[i];
+      q += snprintf(c->hidden + q, sizeof c->hidden - (size_t)q, "%s%d", i ? "," : "", w);
+    }
+    if (!changed) return false;
+    break;
+  }
+  case 1: { /* one layer's bits, down (or up below the floor) */
+    int i = layer % (nw + 1), b = lb[i] + (feasible ? -1 : 1);
+    if (b < 2 || b > 16) return false;
+    lb[i] = b;
+    int q = 0;
+    for (int j = 0; j <= nw; j++) q += snprintf(c->lbits + q, sizeof c->lbits - (size_t)q, "%s%d", j ? "," : "", lb[j]);
+    break;
+  }
+  case 2: /* sparser */
+    if (p->prune + 0.05 > 0.951) return false;
+    c->prune = round((p->prune + 0.05) * 100) / 100;
+    break;
+  case 3: /* narrower inputs */
+    if (p->in_bits <= 4) return false;
+    c->in_bits = p->in_bits - 1;
+    break;
+  case 4: /* HGQ's bit penalty on, or stronger */
+    c->hgq = p->hgq > 0 ? p->hgq * 3 : 1e-6;
+    if (c->hgq >= 1e-3) return false;
+    break;
+  default: return false;
+  }
+  c->seed = NF_SEARCH_DEFAULT_SEED;
+  candidate_id(c);
+  return true;
+}
+
+int nf_search_mutate(const nf_search_result *r, int n, double min_acc, int parents, const nf_search_candidate *tried,
+                     int n_tried, uint64_t seed, nf_search_candidate *out, int max) {
+  const nf_search_result **feas = malloc((size_t)(n ? n : 1) * sizeof *feas), **below = malloc((size_t)(n ? n : 1) * sizeof *below);
+  if (!feas || !below) {
+    free(feas), free(below);
+    return 0;
+  }
+  int nf = 0, nb = 0;
+  for (int i = 0; i < n; i++) {
+    if (r[i].failed[0] || !isfinite(r[i].accuracy_validation) || !isfinite(r[i].est_lut_pct)) continue;
+    if (r[i].accuracy_validation >= min_acc) feas[nf++] = &r[i];
+    else below[nb++] = &r[i];
+  }
+  qsort(feas, (size_t)nf, sizeof *feas, by_est_cost);
+  qsort(below, (size_t)nb, sizeof *below, by_accuracy);
+  double cheapest = nf ? feas[0]->est_lut_pct + feas[0]->est_ff_pct : INFINITY;
+  const nf_search_result *par[64];
+  int np = 0;
+  for (int i = 0; i < nf && np < parents && np < 64; i++) par[np++] = feas[i];
+  for (int i = 0, k = 0; i < nb && k < parents && np < 64; i++)
+    if (below[i]->est_lut_pct + below[i]->est_ff_pct < cheapest) par[np++] = below[i], k++;
+  nf_rng g;
+  nf_rng_seed(&g, seed);
+  int m = 0;
+  /* parent by parent, cheapest first; mutations in a seeded order */
+  for (int i = 0; i < np && m < max; i++) {
+    nf_search_candidate pc;
+    nf_error e = {0};
+    if (nf_search_parse_spec(par[i]->spec, &pc, &e)) continue;
+    bool feasible = par[i]->accuracy_validation >= min_acc;
+    int order[5] = {0, 1, 2, 3, 4};
+    for (int a = 4; a > 0; a--) {
+      int b = (int)(nf_rng_u64(&g) % (uint64_t)(a + 1)), t = order[a];
+      order[a] = order[b], order[b] = t;
+    }
+    int layer = (int)(nf_rng_u64(&g) % 8);
+    for (int a = 0; a < 5 && m < max; a++) {
+      nf_search_candidate c;
+      if (mutate(&pc, feasible, order[a], layer, &c) && !known(c.id, r, n, tried, n_tried, out, m)) out[m++] = c;
+    }
+  }
+  free(feas), free(below);
+  return m;
 }

@@ -48,6 +48,94 @@ static void test_spec_round_trip(void **state) {
   }
 }
 
+/* Per-layer bits: one per Dense with the output, in the id and the spec. */
+static void test_layer_bits_spec(void **state) {
+  (void)state;
+  nf_error err = {0};
+  nf_search_candidate c, d;
+  assert_int_equal(nf_search_parse_spec("hidden=24,12;bits=4;prune=0.7;lbits=4,3,5;in=6", &c, &err), 0);
+  assert_string_equal(c.lbits, "4,3,5");
+  assert_string_equal(c.id, "h24x12_b4_p70_r1_i6_l4x3x5");
+  char spec[160];
+  nf_search_format_spec(&c, spec, sizeof spec);
+  assert_int_equal(nf_search_parse_spec(spec, &d, &err), 0);
+  assert_string_equal(d.id, c.id);
+  const char *bad[] = {"hidden=24,12;bits=4;prune=0.7;lbits=4,3", "hidden=24,12;bits=4;prune=0.7;lbits=4,3,1",
+                       "hidden=24;bits=4;prune=0.7;lbits=4,x", "hidden=24;bits=4;prune=0.7;lbits=4,,3"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    nf_error e = {0};
+    assert_int_equal(nf_search_parse_spec(bad[i], &c, &e), NF_EINPUT);
+    assert_non_null(strstr(e.msg, bad[i]));
+  }
+}
+
+static nf_search_result fake_spec(const char *spec, double acc, double cost) {
+  nf_search_result r;
+  memset(&r, 0, sizeof r);
+  nf_search_candidate c;
+  nf_error e = {0};
+  assert_int_equal(nf_search_parse_spec(spec, &c, &e), 0);
+  snprintf(r.id, sizeof r.id, "%s", c.id);
+  nf_search_format_spec(&c, r.spec, sizeof r.spec);
+  r.accuracy_validation = acc;
+  r.est_lut_pct = cost / 2, r.est_ff_pct = cost / 2;
+  return r;
+}
+
+/* The evolutionary loop's children: one change each, from the cheapest
+ * parents above the floor (and the best cheaper ones below it), never a
+ * candidate already tried, the same for the same seed. */
+static void test_mutations(void **state) {
+  (void)state;
+  nf_search_result r[4] = {fake_spec("hidden=24,12;bits=4;prune=0.70;in=8", 0.745, 0.20),   /* cheapest above */
+                           fake_spec("hidden=32,16;bits=4;prune=0.70;in=8", 0.750, 0.40),   /* second above */
+                           fake_spec("hidden=16,8;bits=3;prune=0.80;in=6", 0.730, 0.05),    /* below, cheaper */
+                           fake_spec("hidden=64,32;bits=5;prune=0.50;in=8", 0.700, 0.90)}; /* below, dearer */
+  nf_search_candidate tried[1], out[64], again[64];
+  nf_error e = {0};
+  assert_int_equal(nf_search_parse_spec("hidden=18,9;bits=4;prune=0.70;in=8", &tried[0], &e), 0);
+  int m = nf_search_mutate(r, 4, 0.74, 1, tried, 1, 7, out, 64);
+  assert_int_equal(m, 5 + 5 - 1); /* parents 0 and 2, five mutations each; the narrower child of 0 was tried */
+  assert_int_equal(nf_search_mutate(r, 4, 0.74, 1, tried, 1, 7, again, 64), m);
+  int from0 = 0, from2 = 0, up = 0, down = 0, hgq = 0;
+  for (int i = 0; i < m; i++) {
+    assert_string_equal(out[i].id, again[i].id);
+    for (int j = 0; j < i; j++) assert_true(strcmp(out[i].id, out[j].id) != 0);
+    for (int k = 0; k < 4; k++) assert_true(strcmp(out[i].id, r[k].id) != 0);
+    assert_true(strcmp(out[i].id, tried[0].id) != 0);
+    assert_true(strcmp(out[i].hidden, "64,32") != 0);
+    bool p0 = !strcmp(out[i].hidden, "24,12") || !strcmp(out[i].hidden, "18,9");
+    from0 += p0, from2 += !p0;
+    if (out[i].lbits[0]) { /* one layer's bits moved by one: down above the floor, up below */
+      int a[3];
+      assert_int_equal(sscanf(out[i].lbits, "%d,%d,%d", &a[0], &a[1], &a[2]), 3);
+      int base = p0 ? 4 : 3, moved = 0;
+      for (int k = 0; k < 3; k++) moved += a[k] != base, up += a[k] == base + 1, down += a[k] == base - 1;
+      assert_int_equal(moved, 1);
+    }
+    hgq += out[i].hgq > 0;
+    char spec[160];
+    nf_search_candidate back;
+    nf_search_format_spec(&out[i], spec, sizeof spec);
+    assert_int_equal(nf_search_parse_spec(spec, &back, &e), 0); /* a valid candidate */
+    assert_string_equal(back.id, out[i].id);
+  }
+  assert_int_equal(from0, 4);
+  assert_int_equal(from2, 5);
+  assert_int_equal(up, 1);
+  assert_int_equal(down, 1);
+  assert_int_equal(hgq, 2);
+  /* nothing above the floor: the most accurate below it is the parent (32-16), its bits go up */
+  m = nf_search_mutate(r, 4, 0.99, 1, NULL, 0, 7, out, 64);
+  assert_int_equal(m, 4); /* its narrower child, 24-12 with the same settings, is r[0] */
+  for (int i = 0; i < m; i++) {
+    assert_true(!strcmp(out[i].hidden, "32,16") || !strcmp(out[i].hidden, "24,12"));
+    if (out[i].lbits[0]) assert_non_null(strstr(out[i].lbits, "5"));
+  }
+  /* no finished candidate: no child */
+  assert_int_equal(nf_search_mutate(r, 0, 0.74, 2, NULL, 0, 7, out, 64), 0);
+}
+
 static void test_default_space(void **state) {
   (void)state;
   nf_search_candidate a[256], b[256];
@@ -224,7 +312,8 @@ static void test_job_files(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_spec_round_trip), cmocka_unit_test(test_default_space),
+      cmocka_unit_test(test_spec_round_trip), cmocka_unit_test(test_layer_bits_spec),
+      cmocka_unit_test(test_mutations),       cmocka_unit_test(test_default_space),
       cmocka_unit_test(test_front_and_winner), cmocka_unit_test(test_winner_meets_timing),
       cmocka_unit_test(test_result_files),
       cmocka_unit_test(test_job_files),
