@@ -138,13 +138,15 @@ static bool known(const char *id, const nf_search_result *r, int n, const nf_sea
 static int by_est_cost(const void *a, const void *b) {
   const nf_search_result *x = *(const nf_search_result *const *)a, *y = *(const nf_search_result *const *)b;
   double u = x->est_lut_pct + x->est_ff_pct, v = y->est_lut_pct + y->est_ff_pct;
-  return (u > v) - (u < v) ? (u > v) - (u < v) : strcmp(x->id, y->id);
+  int c = (u > v) - (u < v);
+  return c ? c : strcmp(x->id, y->id);
 }
 
 static int by_accuracy(const void *a, const void *b) {
   const nf_search_result *x = *(const nf_search_result *const *)a, *y = *(const nf_search_result *const *)b;
   double u = x->accuracy_validation, v = y->accuracy_validation;
-  return (u < v) - (u > v) ? (u < v) - (u > v) : strcmp(x->id, y->id);
+  int c = (u < v) - (u > v);
+  return c ? c : strcmp(x->id, y->id);
 }
 
 /* Mutation k (0..5) of parent p into *c; false when it changes nothing. */
