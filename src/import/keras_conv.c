@@ -13,9 +13,10 @@ static const cJSON *get(const cJSON *o, const char *key) { return cJSON_GetObjec
 /* An int or a list of `n` ints (Keras' kernel_size, strides, pool_size);
  * a single int stands for all n. False when malformed or outside [lo, hi]. */
 static bool int_tuple(const cJSON *v, int n, int lo, int hi, int *out) {
-  if (cJSON_IsNumber(v)) {
+  if (cJSON_IsNumber(v)) { /* checked before the cast: one beyond int's range is undefined */
+    if (!(v->valuedouble >= lo && v->valuedouble <= hi)) return false;
     for (int i = 0; i < n; i++) out[i] = (int)v->valuedouble;
-    return v->valuedouble >= lo && v->valuedouble <= hi;
+    return true;
   }
   if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != n) return false;
   for (int i = 0; i < n; i++) {

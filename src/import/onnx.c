@@ -486,7 +486,7 @@ static int add_owned(onnx_ctx *c, const char *name, const int64_t *dims, size_t 
   t->float_data = nf_malloc((n ? n : 1) * sizeof *t->float_data, c->err);
   c->owned[c->n_owned++] = t;
   if (!t->dims || !t->float_data) return NF_EINTERNAL;
-  memcpy(t->dims, dims, n_dims * sizeof *dims);
+  if (n_dims) memcpy(t->dims, dims, n_dims * sizeof *dims); /* dims may be NULL for a scalar */
   t->n_dims = n_dims;
   t->has_data_type = 1;
   t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
@@ -789,7 +789,7 @@ static int fold_shape(onnx_ctx *c, const Onnx__NodeProto *n) {
 /* Shape arithmetic and elementwise arithmetic on constants; *done = false
  * (and NF_OK) when the node is not one nnfirm computes. */
 static int fold_const(onnx_ctx *c, const Onnx__NodeProto *n, bool *done) {
-  const char *op = n->op_type;
+  const char *op = n->op_type ? n->op_type : ""; /* a node without op_type folds nothing */
   *done = false;
   static const char *const OPS[] = {"Gather", "Unsqueeze", "Squeeze", "Concat", "Add", "Sub", "Mul", "Div", "Pow", "Sqrt"};
   int which = -1;

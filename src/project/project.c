@@ -257,7 +257,8 @@ int nf_project_open(const char *dir, nf_project **out, nf_error *err) {
     rc = err->code;
   } else {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "version");
-    p->version = cJSON_IsNumber(v) ? (int)v->valuedouble : 1;
+    /* a number beyond int's range is undefined to cast: any such version is unknown (-1) */
+    p->version = !cJSON_IsNumber(v) ? 1 : v->valuedouble >= 1 && v->valuedouble <= NF_PROJECT_VERSION ? (int)v->valuedouble : -1;
     const char *format = str_field(m, "format");
     if (p->version < 1 || p->version > NF_PROJECT_VERSION || (p->version > 1 && (!format || strcmp(format, FORMAT_NAME))))
       rc = nf_fail(err, NF_EINPUT, "%s: project format version %g, this nnfirm reads versions 1 to %d (written by a "
