@@ -79,14 +79,37 @@ typedef struct nf_act_table {
   int64_t *codes;          /* [size] codes of table_t */
 } nf_act_table;
 
-/* Whether activation a is one of hls4ml's table activations, and its range
- * R (the table spans [-R/2, R/2)). */
+/* Whether activation a is one of hls4ml's table activations spanning
+ * [-R/2, R/2) (sigmoid, tanh, softplus), and its range R. */
 bool nf_act_table_range(nf_activation a, int *range);
+/* Whether activation a reads a lookup table: those, and ELU and SELU, whose
+ * tables span [-8, 0) (act_table.c). */
+bool nf_act_has_table(nf_activation a);
+/* hls4ml's fixed constants, as codes (its conversions truncate): hard_sigmoid's
+ * slope 0.2 in ap_ufixed<16,0> and shift 0.5 in ap_ufixed<2,0> (what its
+ * Keras reader sets), SELU's lambda 1.0507009873554805 in ap_ufixed<16,1>. */
+enum {
+  NF_HARD_SIGMOID_SLOPE = 13107, /* floor(0.2 2^16) */
+  NF_HARD_SIGMOID_SLOPE_FRAC = 16,
+  NF_HARD_SIGMOID_SHIFT = 2, /* 0.5 2^2 */
+  NF_HARD_SIGMOID_SHIFT_FRAC = 2,
+  NF_SELU_LAMBDA_CODE = 34429, /* floor(1.0507009873554805 2^15) */
+  NF_SELU_LAMBDA_FRAC = 15,
+};
+/* The parameters (hls4ml's param, codes of weight_t in a design layer's
+ * weights) of activation a over n elements: 1 for leaky_relu,
+ * thresholded_relu and elu, n for prelu, else 0. */
+static inline int nf_act_param_count(nf_activation a, int n) {
+  return a == NF_ACT_PRELU ? n : a == NF_ACT_LEAKY_RELU || a == NF_ACT_THRESHOLDED_RELU || a == NF_ACT_ELU ? 1 : 0;
+}
 /* Builds t->codes for activation a (t->size and t->table_t set); errors name
  * the layer. */
 int nf_act_table_build(nf_act_table *t, nf_activation a, const char *layer, nf_error *err);
 /* The table index of input code x of type in_t (hls4ml's addressing). */
 int nf_act_table_index(const nf_act_table *t, int range, int64_t x, const nf_fixed_type *in_t);
+/* ELU / SELU: the index of a negative input code x, trunc(x N / -8) at
+ * most N - 1. */
+int nf_act_table_neg_index(const nf_act_table *t, int64_t x, const nf_fixed_type *in_t);
 
 /* A node of the fixed-point layer graph: the model's node after the design
  * passes (BatchNormalization folded into its Dense, Dropout removed), with
@@ -127,7 +150,7 @@ typedef struct nf_design_layer {
   nf_activation act;
   float act_alpha;
   nf_softmax_tables softmax;
-  nf_act_table table;      /* sigmoid, tanh, softplus: hls4ml's lookup table */
+  nf_act_table table;      /* sigmoid, tanh, softplus, elu, selu: hls4ml's lookup table */
   /* FixedPointQuantizer (HGQ): element j is input j cast to elem_t[j]
    * (width 0: the constant 0), held as the same value in result_t, the
    * type that holds every element's values exactly. [n_out], else NULL. */

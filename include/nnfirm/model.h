@@ -45,12 +45,16 @@ enum { /* the number of kinds */
 };
 
 /* NF_ACT_RELU, ...: one per line of activations.def. LEAKY_RELU has the
- * slope act_alpha below zero. */
+ * slope act_alpha below zero, THRESHOLDED_RELU its theta there, ELU its
+ * alpha; PRELU has one alpha per element in the layer's kernel[n_in]. */
 typedef enum {
 #define NF_ACTIVATION(ID, ...) NF_ACT_##ID,
 #include "nnfirm/activations.def"
 #undef NF_ACTIVATION
 } nf_activation;
+/* Keras' SELU constants (lambda elu_alpha(x)) */
+#define NF_SELU_LAMBDA 1.0507009873554804934193349852946
+#define NF_SELU_ALPHA 1.6732632423543772848170429916717
 enum { /* the number of activations */
   NF_ACT_COUNT = 0
 #define NF_ACTIVATION(...) +1
@@ -178,7 +182,7 @@ typedef struct nf_layer {
 
   /* Activation */
   nf_activation act;
-  float act_alpha;     /* leaky ReLU slope */
+  float act_alpha;     /* leaky ReLU slope, ThresholdedReLU theta, ELU alpha */
   nf_quantizer act_q;  /* QActivation / quantized_relu on the output */
 
   /* Dropout */

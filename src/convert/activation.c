@@ -3,6 +3,7 @@
  * a linear activation that casts to the type its input already has is the
  * identity and leaves no layer. Only activations with a fixed-point
  * semantics (activations.def's emulate column) are taken. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "convert_internal.h"
@@ -38,8 +39,8 @@ static int build_activation(nf_design_ctx *b, int li, nf_design_layer *d) {
     return nf_fail(b->err, NF_EINPUT, "layer '%s': a softmax is supported only as the last layer", l->name);
   if (!has_fixed_point(l->act))
     return nf_fail(b->err, NF_EINPUT, "layer '%s': activation %s is not supported in fixed point yet (relu, linear, "
-                                      "leaky_relu, thresholded_relu, sigmoid, tanh, softplus, binary_tanh, "
-                                      "ternary_tanh, a final softmax)", l->name, nf_activation_name(l->act));
+                                      "leaky_relu, thresholded_relu, prelu, elu, selu, hard_sigmoid, sigmoid, "
+                                      "tanh, softplus, binary_tanh, ternary_tanh, a final softmax)", l->name, nf_activation_name(l->act));
   if (l->act_q.kind == NF_QUANT_PO2 || l->act_q.kind == NF_QUANT_RELU_PO2)
     return nf_fail(b->err, NF_EINPUT, "layer '%s': a %s activation has no fixed-point implementation (hls4ml converts "
                                       "power-of-two quantizers on weights only); the float model computes it",
@@ -52,17 +53,22 @@ static int build_activation(nf_design_ctx *b, int li, nf_design_layer *d) {
   }
   nf_fixed_type qt;
   if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_RESULT, nf_design_quantizer_type(&l->act_q, &qt), li, NULL, 0, &d->result_t);
-  if (!rc && (l->act == NF_ACT_LEAKY_RELU || l->act == NF_ACT_THRESHOLDED_RELU)) {
-    /* hls4ml's param_t (here the layer's weight precision): the slope or threshold as a code */
-    float a = l->act_alpha;
-    double ad = a;
-    d->weights = nf_malloc(sizeof *d->weights, b->err);
-    rc = d->weights ? nf_design_resolve(b, l->name, &ls, VAR_WEIGHT, NULL, li, &a, 1, &d->weight_t) : NF_EINTERNAL;
-    if (!rc) rc = nf_design_quantize(&d->weight_t, &ad, 1, d->weights, l->name, b->err);
+  int np = nf_act_param_count(l->act, l->n_in);
+  if (!rc && np) {
+    /* hls4ml's param_t (here the layer's weight precision): the slope,
+     * threshold or ELU's alpha, or PReLU's alpha per element, as codes */
+    float a1 = l->act_alpha;
+    const float *av = l->act == NF_ACT_PRELU ? l->kernel : &a1;
+    double *ad = nf_malloc((size_t)np * sizeof *ad, b->err);
+    d->weights = ad ? nf_malloc((size_t)np * sizeof *d->weights, b->err) : NULL;
+    for (int k = 0; d->weights && k < np; k++) ad[k] = av[k];
+    rc = d->weights ? nf_design_resolve(b, l->name, &ls, VAR_WEIGHT, NULL, li, av, (size_t)np, &d->weight_t) : NF_EINTERNAL;
+    if (!rc) rc = nf_design_quantize(&d->weight_t, ad, (size_t)np, d->weights, l->name, b->err);
     if (!rc && (d->weight_t.width > 62 || d->input_t.width > 62 || d->weight_t.width + d->input_t.width > 120))
       rc = nf_fail(b->err, NF_EINPUT, "layer '%s': input or parameter type too wide", l->name);
+    free(ad);
   }
-  if (!rc && nf_act_table_range(l->act, NULL)) { /* hls4ml's lookup table (act_table.c) */
+  if (!rc && nf_act_has_table(l->act)) { /* hls4ml's lookup table (act_table.c) */
     d->table.size = ls.table_size;
     d->table.table_t = ls.table_t;
     rc = nf_act_table_build(&d->table, l->act, l->name, b->err);

@@ -103,8 +103,8 @@ static cJSON *layer_json(const nf_design_layer *l) {
     free(b);
   } else if (ok) {
     ok = cJSON_AddStringToObject(o, "activation", nf_activation_name(l->act)) != NULL;
-    if (ok && (l->act == NF_ACT_LEAKY_RELU || l->act == NF_ACT_THRESHOLDED_RELU)) { /* hls4ml's param */
-      char *w = codes_text(l->weights, 1);
+    if (ok && nf_act_param_count(l->act, l->n_in)) { /* hls4ml's param */
+      char *w = codes_text(l->weights, nf_act_param_count(l->act, l->n_in));
       ok = w && add_type(o, "param_t", &l->weight_t) && cJSON_AddStringToObject(o, "param", w);
       free(w);
     }
@@ -333,12 +333,12 @@ static int load_layer(loader *L, const cJSON *o, nf_design_layer *l, int width) 
   l->kind = NF_LAYER_ACTIVATION;
   if (!cJSON_IsString(act) || nf_activation_parse(act->valuestring, &l->act) || l->n_in != l->n_out)
     return nf_fail(L->err, NF_EINPUT, "%s: %s: not a valid activation layer", L->path, where);
-  if (l->act == NF_ACT_LEAKY_RELU || l->act == NF_ACT_THRESHOLDED_RELU) {
+  if (nf_act_param_count(l->act, l->n_in)) {
     rc = get_type(L, o, "param_t", &l->weight_t, where);
-    if (!rc) rc = get_codes(L, o, "param", 1, &l->weight_t, &l->weights, where);
-    return rc;
+    if (!rc) rc = get_codes(L, o, "param", nf_act_param_count(l->act, l->n_in), &l->weight_t, &l->weights, where);
+    if (rc || l->act != NF_ACT_ELU) return rc;
   }
-  if (nf_act_table_range(l->act, NULL)) {
+  if (nf_act_has_table(l->act)) {
     rc = get_int(L, o, "table_size", 2, 1 << 20, &l->table.size, where);
     if (!rc) rc = get_type(L, o, "table_t", &l->table.table_t, where);
     if (!rc && nf_act_table_build(&l->table, l->act, l->name, L->err)) rc = nf_fail_context(L->err, "%s", L->path);

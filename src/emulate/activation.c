@@ -86,13 +86,50 @@ static void act_table(const nf_design_layer *d, const int64_t *x, int64_t *y) {
     y[j] = nf_emu_cast(&d->result_t, d->table.codes[nf_act_table_index(&d->table, range, x[j], &d->input_t)], ft);
 }
 
-/* hls4ml's leaky_relu: y = x > 0 ? (result_t) x : (result_t)(alpha x), alpha
- * the code of param_t (weight_t) in weights[0], the product exact. */
+/* hls4ml's leaky_relu and prelu: y = x > 0 ? (result_t) x : (result_t)(alpha
+ * x), alpha the code of param_t (weight_t) in weights[0] (prelu: weights[j]),
+ * the product exact. */
 static void act_leaky_relu(const nf_design_layer *d, const int64_t *x, int64_t *y) {
   int fi = nf_fixed_frac_bits(&d->input_t), fp = fi + nf_fixed_frac_bits(&d->weight_t);
+  bool per_element = d->act == NF_ACT_PRELU;
   for (int j = 0; j < d->n_out; j++)
     y[j] = x[j] > 0 ? nf_emu_cast(&d->result_t, x[j], fi)
-                    : (int64_t)nf_fixed_cast_code(&d->result_t, (nf_code)x[j] * d->weights[0], fp);
+                    : (int64_t)nf_fixed_cast_code(&d->result_t, (nf_code)x[j] * d->weights[per_element ? j : 0], fp);
+}
+
+/* hls4ml's elu and selu: x >= 0 gives (result_t) x (elu) or (result_t)(lambda
+ * x) (selu, lambda in ap_ufixed<16,1>); x < 0 the table entry at
+ * trunc(x N / -8), times alpha (elu's param_t code in weights[0]) exactly,
+ * cast to result_t. */
+static void act_exp_table(const nf_design_layer *d, const int64_t *x, int64_t *y) {
+  int fi = nf_fixed_frac_bits(&d->input_t), ft = nf_fixed_frac_bits(&d->table.table_t);
+  bool selu = d->act == NF_ACT_SELU;
+  for (int j = 0; j < d->n_out; j++) {
+    if (x[j] >= 0) {
+      y[j] = selu ? (int64_t)nf_fixed_cast_code(&d->result_t, (nf_code)x[j] * NF_SELU_LAMBDA_CODE, fi + NF_SELU_LAMBDA_FRAC)
+                  : nf_emu_cast(&d->result_t, x[j], fi);
+      continue;
+    }
+    int64_t t = d->table.codes[nf_act_table_neg_index(&d->table, x[j], &d->input_t)];
+    y[j] = selu ? nf_emu_cast(&d->result_t, t, ft)
+                : (int64_t)nf_fixed_cast_code(&d->result_t, (nf_code)t * d->weights[0],
+                                              ft + nf_fixed_frac_bits(&d->weight_t));
+  }
+}
+
+/* hls4ml's hard_sigmoid: d = slope x + shift exactly (slope 0.2 in
+ * ap_ufixed<16,0>, shift 0.5 in ap_ufixed<2,0>), 1 above 1, 0 below 0,
+ * then cast to result_t. */
+static void act_hard_sigmoid(const nf_design_layer *d, const int64_t *x, int64_t *y) {
+  int fi = nf_fixed_frac_bits(&d->input_t), fp = fi + NF_HARD_SIGMOID_SLOPE_FRAC;
+  int f = fp > NF_HARD_SIGMOID_SHIFT_FRAC ? fp : NF_HARD_SIGMOID_SHIFT_FRAC;
+  nf_code one = (nf_code)1 << f, shift = (nf_code)NF_HARD_SIGMOID_SHIFT << (f - NF_HARD_SIGMOID_SHIFT_FRAC);
+  nf_code slope = (nf_code)NF_HARD_SIGMOID_SLOPE << (f - fp);
+  for (int j = 0; j < d->n_out; j++) {
+    nf_code v = (nf_code)x[j] * slope + shift;
+    v = v > one ? one : v < 0 ? 0 : v;
+    y[j] = (int64_t)nf_fixed_cast_code(&d->result_t, v, f);
+  }
 }
 
 /* hls4ml's thresholded_relu: y = x > theta ? (result_t) x : 0, the
@@ -108,6 +145,8 @@ const nf_emulate_act_ops nf_emulate_act_linear = {.forward = act_linear};
 const nf_emulate_act_ops nf_emulate_act_leaky_relu = {.forward = act_leaky_relu};
 const nf_emulate_act_ops nf_emulate_act_thresholded_relu = {.forward = act_thresholded_relu};
 const nf_emulate_act_ops nf_emulate_act_table = {.forward = act_table};
+const nf_emulate_act_ops nf_emulate_act_exp_table = {.forward = act_exp_table};
+const nf_emulate_act_ops nf_emulate_act_hard_sigmoid = {.forward = act_hard_sigmoid};
 const nf_emulate_act_ops nf_emulate_act_relu = {.forward = act_relu};
 const nf_emulate_act_ops nf_emulate_act_softmax = {.forward = act_softmax};
 const nf_emulate_act_ops nf_emulate_act_binary_tanh = {.forward = act_binary_tanh};
@@ -124,12 +163,18 @@ static int activation_prepare(const nf_design_layer *l, void **state, nf_error *
   if ((unsigned)l->act >= NF_ACT_COUNT || !ACT_OPS[l->act]->forward)
     return nf_fail(err, NF_EINPUT, "layer '%s': activation %s has no fixed-point emulation", l->name,
                    nf_activation_name(l->act));
-  if ((l->act == NF_ACT_LEAKY_RELU || l->act == NF_ACT_THRESHOLDED_RELU) &&
+  if (nf_act_param_count(l->act, l->n_in) &&
       (!l->weights || l->weight_t.width > 62 || l->input_t.width > 62 ||
        abs(nf_fixed_frac_bits(&l->input_t) - nf_fixed_frac_bits(&l->weight_t)) > 60))
     return nf_fail(err, NF_EINPUT, "layer '%s': %s without its parameter, or types too wide", l->name,
                    nf_activation_name(l->act));
-  if (nf_act_table_range(l->act, NULL) && (!l->table.codes || l->table.size < 2 || l->input_t.width > 62))
+  if (l->act == NF_ACT_ELU && (l->table.table_t.width > 62 || nf_fixed_frac_bits(&l->table.table_t) < -60 ||
+                               nf_fixed_frac_bits(&l->table.table_t) > 60))
+    return nf_fail(err, NF_EINPUT, "layer '%s': elu table type too wide", l->name);
+  if ((l->act == NF_ACT_HARD_SIGMOID || l->act == NF_ACT_SELU) &&
+      (l->input_t.width > 62 || nf_fixed_frac_bits(&l->input_t) < -40 || nf_fixed_frac_bits(&l->input_t) > 60))
+    return nf_fail(err, NF_EINPUT, "layer '%s': %s input type too wide", l->name, nf_activation_name(l->act));
+  if (nf_act_has_table(l->act) && (!l->table.codes || l->table.size < 2 || l->input_t.width > 62))
     return nf_fail(err, NF_EINPUT, "layer '%s': %s without its lookup table", l->name, nf_activation_name(l->act));
   *state = NULL;
   return NF_OK;

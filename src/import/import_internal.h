@@ -8,7 +8,7 @@
 #include "nnfirm/import.h"
 #include "nnfirm/util.h"
 
-typedef enum { KERAS_W_DENSE, KERAS_W_BATCHNORM, KERAS_W_FPQ } keras_weight_kind;
+typedef enum { KERAS_W_DENSE, KERAS_W_BATCHNORM, KERAS_W_FPQ, KERAS_W_PRELU } keras_weight_kind;
 
 /* A layer of the config that owns weights, to be filled from HDF5. */
 typedef struct keras_pending {

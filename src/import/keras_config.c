@@ -165,7 +165,7 @@ static int add_activation_layer(nf_model *m, const char *name, const char *act, 
   nf_activation a;
   if (nf_activation_parse(act, &a)) {
     return nf_fail(err, NF_EINPUT, "%s: unsupported activation '%s' (supported: linear, relu, leaky_relu, tanh, "
-                                   "sigmoid, softmax)", where, act);
+                                   "sigmoid, softplus, elu, selu, hard_sigmoid, softmax)", where, act);
   }
   return nf_model_add_activation(m, name, a, err) ? NF_OK : NF_EINPUT;
 }
@@ -305,6 +305,25 @@ int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model *
       if (!l) rc = err->code;
       else if (!isfinite(l->act_alpha = to_float(theta)))
         rc = nf_fail(err, NF_EINPUT, "%s: theta %g is not a finite number", where, theta);
+    } else if (!strcmp(cls, "ELU")) {
+      double alpha = 1.0; /* Keras' default */
+      get_num(cfg, "alpha", &alpha);
+      nf_layer *l = nf_model_add_activation(m, name, NF_ACT_ELU, err);
+      if (!l) rc = err->code;
+      else if (!isfinite(l->act_alpha = to_float(alpha)))
+        rc = nf_fail(err, NF_EINPUT, "%s: alpha %g is not a finite number", where, alpha);
+    } else if (!strcmp(cls, "PReLU")) {
+      const cJSON *shared = get(cfg, "shared_axes");
+      if (shared && !cJSON_IsNull(shared)) { /* as hls4ml: alpha of the input's whole shape */
+        rc = nf_fail(err, NF_EINPUT, "%s: PReLU with shared_axes is not supported (one alpha per element only)", where);
+        break;
+      }
+      if (!nf_model_add_activation(m, name, NF_ACT_PRELU, err)) {
+        rc = err->code;
+        break;
+      }
+      p->layer = m->n_layers - 1;
+      p->kind = KERAS_W_PRELU;
     } else if (!strcmp(cls, "FixedPointQuantizer")) {
       rc = nf_keras_add_fpq(m, name, cfg, where, err);
       p->layer = m->n_layers - 1;
@@ -316,7 +335,7 @@ int nf_keras_build_from_config(const cJSON *root, const char *origin, nf_model *
     } else {
       rc = nf_fail(err, NF_EINPUT, "%s: unsupported layer class '%s' (supported: InputLayer, Dense, QDense, BinaryDense, TernaryDense, "
                                    "Activation, QActivation, BatchNormalization, Dropout, Flatten, Reshape, ReLU, "
-                                   "LeakyReLU, ThresholdedReLU, Softmax, FixedPointQuantizer, Conv1D/2D, QConv1D/2D, MaxPooling1D/2D, "
+                                   "LeakyReLU, ThresholdedReLU, ELU, PReLU, Softmax, FixedPointQuantizer, Conv1D/2D, QConv1D/2D, MaxPooling1D/2D, "
                                    "AveragePooling1D/2D, Global{Max,Average}Pooling1D/2D, ZeroPadding1D/2D)",
                    where, cls);
     }

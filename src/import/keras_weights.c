@@ -155,6 +155,8 @@ static int layer_targets(nf_layer *l, const keras_pending *p, float **dst, size_
     dst[n] = l->fpq, len[n] = nt, roles[n++] = "keep_negative";
     dst[n] = l->fpq + nt, len[n] = nt, roles[n++] = "bits";
     dst[n] = l->fpq + 2 * nt, len[n] = nt, roles[n++] = "integers";
+  } else if (p->kind == KERAS_W_PRELU) { /* one alpha per element */
+    dst[n] = l->kernel, len[n] = nf_layer_kernel_count(l), roles[n++] = "alpha";
   } else if (p->kind == KERAS_W_DENSE) { /* Dense and Conv */
     dst[n] = l->kernel, len[n] = nf_layer_kernel_count(l), roles[n++] = "kernel";
     if (l->bias) dst[n] = l->bias, len[n] = no, roles[n++] = "bias";

@@ -42,6 +42,31 @@ void nf_model_act_softplus(const nf_layer *l, const double *x, double *y, int n)
   for (int j = 0; j < n; j++) y[j] = x[j] > 0 ? x[j] + log1p(exp(-x[j])) : log1p(exp(x[j]));
 }
 
+/* Keras' elu: x above 0, alpha (e^x - 1) at and below (act_alpha) */
+void nf_model_act_elu(const nf_layer *l, const double *x, double *y, int n) {
+  for (int j = 0; j < n; j++) y[j] = x[j] > 0 ? x[j] : l->act_alpha * expm1(x[j]);
+}
+
+/* Keras' selu: lambda elu_alpha(x) with its two constants */
+void nf_model_act_selu(const nf_layer *l, const double *x, double *y, int n) {
+  (void)l;
+  for (int j = 0; j < n; j++) y[j] = NF_SELU_LAMBDA * (x[j] > 0 ? x[j] : NF_SELU_ALPHA * expm1(x[j]));
+}
+
+/* Keras 2's hard_sigmoid (and hls4ml's): clip(0.2 x + 0.5, 0, 1) */
+void nf_model_act_hard_sigmoid(const nf_layer *l, const double *x, double *y, int n) {
+  (void)l;
+  for (int j = 0; j < n; j++) {
+    double v = 0.2 * x[j] + 0.5;
+    y[j] = v > 1 ? 1 : v < 0 ? 0 : v;
+  }
+}
+
+/* Keras' PReLU: x above 0, alpha_j x elsewhere (alpha in the kernel) */
+void nf_model_act_prelu(const nf_layer *l, const double *x, double *y, int n) {
+  for (int j = 0; j < n; j++) y[j] = x[j] > 0 ? x[j] : (double)l->kernel[j] * x[j];
+}
+
 /* y_j = exp(x_j - max x) / sum_k exp(x_k - max x) */
 void nf_model_act_softmax(const nf_layer *l, const double *x, double *y, int n) {
   (void)l;
@@ -74,6 +99,8 @@ static nf_model_act_fn *const ACT_FORWARD[NF_ACT_COUNT] = {
 static int activation_check(const nf_layer *l, nf_error *err) {
   if ((unsigned)l->act >= NF_ACT_COUNT)
     return nf_fail(err, NF_EINPUT, "layer '%s': unknown activation %d", l->name, (int)l->act);
+  if (l->act == NF_ACT_PRELU && (!l->kernel || !nf_model_all_finite(l->kernel, (size_t)l->n_in)))
+    return nf_fail(err, NF_EINPUT, "layer '%s': PReLU without finite alpha weights", l->name);
   return NF_OK;
 }
 
@@ -84,8 +111,15 @@ static void activation_forward(const nf_layer *l, const void *state, const doubl
     for (int j = 0; j < l->n_out; j++) y[j] = nf_quantizer_apply(&l->act_q, y[j]);
 }
 
+/* PReLU's alpha weights */
+static void activation_params(const nf_layer *l, long *trainable, long *non_trainable) {
+  *trainable = l->act == NF_ACT_PRELU ? l->n_in : 0;
+  *non_trainable = 0;
+}
+
 const nf_model_layer_ops nf_model_activation_ops = {
     .infer_shape = nf_model_same_shape,
     .check_params = activation_check,
+    .param_count = activation_params,
     .forward = activation_forward,
 };

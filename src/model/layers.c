@@ -37,6 +37,7 @@ const char *nf_layer_type_name(const nf_layer *l) {
   case NF_LAYER_CONV: return two ? "Conv2D" : "Conv1D";
   case NF_LAYER_ZEROPAD: return two ? "ZeroPadding2D" : "ZeroPadding1D";
   case NF_LAYER_RESHAPE: return l->out_shape.rank == 1 ? "Flatten" : "Reshape";
+  case NF_LAYER_ACTIVATION: return l->act == NF_ACT_PRELU ? "PReLU" : "Activation"; /* a layer with weights */
   case NF_LAYER_POOL:
     if (l->pool_global)
       return l->pool_op == NF_POOL_MAX ? (two ? "GlobalMaxPooling2D" : "GlobalMaxPooling1D")

@@ -139,7 +139,13 @@ nf_layer *nf_model_add_batchnorm(nf_model *m, const char *name, float epsilon, n
 
 nf_layer *nf_model_add_activation(nf_model *m, const char *name, nf_activation act, nf_error *err) {
   nf_layer *l = append_layer(m, name, NF_LAYER_ACTIVATION, current_shape(m), err);
-  if (l) l->act = act;
+  if (!l) return NULL;
+  l->act = act;
+  if (act == NF_ACT_ELU) l->act_alpha = 1.0f; /* Keras' default, and Activation('elu')'s */
+  if (act == NF_ACT_PRELU && !(l->kernel = nf_calloc((size_t)l->n_in, sizeof *l->kernel, err))) {
+    drop_last_layer(m); /* PReLU's alpha weights, zero until read */
+    return NULL;
+  }
   return l;
 }
 
@@ -174,6 +180,7 @@ nf_layer *nf_model_add_dropout(nf_model *m, const char *name, float rate, nf_err
 
 size_t nf_layer_kernel_count(const nf_layer *l) {
   if (l->kind == NF_LAYER_DENSE) return (size_t)l->n_in * l->n_out;
+  if (l->kind == NF_LAYER_ACTIVATION) return l->act == NF_ACT_PRELU ? (size_t)l->n_in : 0; /* PReLU's alpha */
   if (l->kind != NF_LAYER_CONV) return 0;
   int h, w, c;
   nf_shape_hwc(l->in_shape, &h, &w, &c);

@@ -79,7 +79,8 @@ static int stream_units(const nf_design *d, nf_rtl_units *us, nf_error *err) {
       return nf_fail(err, NF_EINPUT, "layer '%s': %s after an image in io_stream needs a Flatten before it", L->name,
                      nf_layer_kind_name(L->kind));
     }
-    if (L->kind == NF_LAYER_ACTIVATION && (L->act == NF_ACT_SOFTMAX))
+    /* PReLU: one alpha per element of the image, not per channel of a pixel */
+    if (L->kind == NF_LAYER_ACTIVATION && (L->act == NF_ACT_SOFTMAX || (L->act == NF_ACT_PRELU && h * w > 1)))
       return nf_fail(err, NF_EINPUT, "layer '%s': %s has no io_stream RTL", L->name, nf_activation_name(L->act));
     nf_rtl_unit *u = add_unit(us, d, l, err);
     if (!u) return NF_EINTERNAL;

@@ -117,6 +117,48 @@ static void softplus_bwd(const nf_layer *l, const float *x, const float *y, cons
   for (long k = 0; k < (long)n * w; k++) dx[k] = dy[k] / (1.0f + expf(-x[k]));
 }
 
+/* elu: x above 0, a (e^x - 1) else; f' = 1 above 0, a e^x else (from x:
+ * y may be an output quantizer's) */
+static void elu_fwd(const nf_layer *l, const float *x, float *y, int n, int w) {
+  float a = l->act_alpha;
+  for (long k = 0; k < (long)n * w; k++) y[k] = x[k] > 0 ? x[k] : a * expm1f(x[k]);
+}
+static void elu_bwd(const nf_layer *l, const float *x, const float *y, const float *dy, float *dx, int n, int w) {
+  (void)y;
+  float a = l->act_alpha;
+  for (long k = 0; k < (long)n * w; k++) dx[k] = x[k] > 0 ? dy[k] : dy[k] * a * expf(x[k]);
+}
+
+/* selu = lambda elu_alpha: f' = lambda above 0, lambda alpha e^x else */
+static void selu_fwd(const nf_layer *l, const float *x, float *y, int n, int w) {
+  (void)l;
+  const float lam = (float)NF_SELU_LAMBDA, la = (float)(NF_SELU_LAMBDA * NF_SELU_ALPHA);
+  for (long k = 0; k < (long)n * w; k++) y[k] = x[k] > 0 ? lam * x[k] : la * expm1f(x[k]);
+}
+static void selu_bwd(const nf_layer *l, const float *x, const float *y, const float *dy, float *dx, int n, int w) {
+  (void)l;
+  const float lam = (float)NF_SELU_LAMBDA, la = (float)(NF_SELU_LAMBDA * NF_SELU_ALPHA);
+  (void)y;
+  for (long k = 0; k < (long)n * w; k++) dx[k] = dy[k] * (x[k] > 0 ? lam : la * expf(x[k]));
+}
+
+/* hard_sigmoid = clip(0.2 x + 0.5, 0, 1): f' = 0.2 inside (|x| < 2.5), 0 outside */
+static void hard_sigmoid_fwd(const nf_layer *l, const float *x, float *y, int n, int w) {
+  (void)l;
+  for (long k = 0; k < (long)n * w; k++) {
+    float v = 0.2f * x[k] + 0.5f;
+    y[k] = v > 1 ? 1.0f : v < 0 ? 0.0f : v;
+  }
+}
+static void hard_sigmoid_bwd(const nf_layer *l, const float *x, const float *y, const float *dy, float *dx, int n,
+                             int w) {
+  (void)l, (void)y;
+  for (long k = 0; k < (long)n * w; k++) {
+    float v = 0.2f * x[k] + 0.5f;
+    dx[k] = v > 0 && v < 1 ? 0.2f * dy[k] : 0.0f;
+  }
+}
+
 static void softmax_fwd(const nf_layer *l, const float *x, float *y, int n, int w) {
   (void)l;
   softmax_rows(x, y, n, w);
@@ -155,6 +197,10 @@ const nf_train_act_ops nf_train_act_softmax = {softmax_fwd, softmax_bwd};
 const nf_train_act_ops nf_train_act_softplus = {softplus_fwd, softplus_bwd};
 const nf_train_act_ops nf_train_act_thresholded_relu = {thresholded_relu_fwd, thresholded_relu_bwd};
 const nf_train_act_ops nf_train_act_sign_ste = {sign_ste_fwd, sign_ste_bwd};
+const nf_train_act_ops nf_train_act_elu = {elu_fwd, elu_bwd};
+const nf_train_act_ops nf_train_act_selu = {selu_fwd, selu_bwd};
+const nf_train_act_ops nf_train_act_hard_sigmoid = {hard_sigmoid_fwd, hard_sigmoid_bwd};
+const nf_train_act_ops nf_train_act_none = {NULL, NULL};
 
 static const nf_train_act_ops *const ACT_OPS[NF_ACT_COUNT] = {
 #define NF_ACTIVATION(ID, NAME, MODEL, TRAIN, ...) [NF_ACT_##ID] = &nf_train_act_##TRAIN,
