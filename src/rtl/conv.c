@@ -288,13 +288,27 @@ static int emit_div(rtl_gen *g, int acc, nf_code d, const char *base, int *magp)
     *magp = mag;
   }
   int sh[130], dg[130], n = csd_digits(m, sh, dg);
-  rtl_term t = {.sig = mag, .shift = sh[n - 1], .sign = 1}; /* the top digit is +1 */
-  for (int i = n - 2; i >= 0 && !g->oom; i--) {
-    char nm[RTL_NAME];
-    snprintf(nm, sizeof nm, "%s_d%lld_p%d", base, (long long)d, n - 2 - i);
-    t = nf_rtl_add(g, t, (rtl_term){.sig = mag, .shift = sh[i], .sign = dg[i]}, nm);
+  /* |acc| * m: a balanced tree of the digits' terms, highest first (the top digit is +1, so no
+   * partial sum is a negated one) */
+  rtl_term tt[130];
+  for (int i = 0; i < n; i++) tt[i] = (rtl_term){.sig = mag, .shift = sh[n - 1 - i], .sign = dg[n - 1 - i]};
+  for (int level = 1, k = n; k > 1 && !g->oom; level++) {
+    int o = 0;
+    for (int a = 0; a + 1 < k && !g->oom; a += 2) {
+      char nm[RTL_NAME];
+      snprintf(nm, sizeof nm, "%s_d%lld_l%d_%d", base, (long long)d, level, o);
+      tt[o++] = nf_rtl_add(g, tt[a], tt[a + 1], nm);
+    }
+    if (k & 1) tt[o++] = tt[k - 1];
+    n = k = o;
   }
+  rtl_term t = tt[0];
   if (g->oom) return 0;
+  if (t.sign < 0) { /* not reached: the product is never negative, nor is a sum with a positive first term */
+    g->oom = true;
+    nf_fail(g->err, NF_EINTERNAL, "layer '%s': a negated divider product", g->layer);
+    return 0;
+  }
   /* (|acc| * m) >> s: t's value is t.sig << t.shift, never negative */
   int qm = nf_rtl_new_sig(g, lo < 0 ? 0 : lo / d, M / d, "%s_d%lld_q", base, (long long)d);
   if (g->oom) return 0;
@@ -315,15 +329,18 @@ static int emit_div(rtl_gen *g, int acc, nf_code d, const char *base, int *magp)
 
 /* The window's sum as an accum_t code: cells t[0..m-1] (codes of input_t).
  * hls4ml: acc = 0; acc = (accum_t)(acc + x) per cell. When no partial sum can
- * round or leave accum_t (x's fraction bits within accum_t's, every prefix's
- * range inside it), that is the exact sum: a balanced tree. Else the chain. */
+ * round (x's fraction bits within accum_t's) and none can leave accum_t
+ * (every prefix's range inside it), that is the exact sum; and when accum_t
+ * wraps, it is the exact sum wrapped once (two's-complement wrapping is
+ * addition mod 2^W, whatever the order): both are a balanced tree and one
+ * cast. Else (rounding, or saturation that can act) the chain of casts. */
 static int emit_avg_sum(rtl_gen *g, const nf_design_layer *L, int *t, int m, const char *base) {
   const nf_fixed_type *ti = &L->input_t, *ta = &L->accum_t;
   int fx = nf_fixed_frac_bits(ti), fa = nf_fixed_frac_bits(ta), f = fx > fa ? fx : fa;
   char nm[RTL_NAME];
   bool exact = fx <= fa;
   nf_code plo = 0, phi = 0, tlo = nf_fixed_min_code(ta), thi = nf_fixed_max_code(ta);
-  for (int a = 0; a < m && exact; a++) {
+  for (int a = 0; a < m && exact && ta->o != NF_O_WRAP; a++) {
     plo += g->sigs[t[a]].lo, phi += g->sigs[t[a]].hi;
     nf_code sc = (nf_code)1 << (fa - fx);
     exact = plo * sc >= tlo && phi * sc <= thi;

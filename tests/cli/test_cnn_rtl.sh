@@ -82,7 +82,21 @@ expect_status 0 "avgpool wide accum convert" -- "$NNFIRM" convert "$A" --config 
 G3="$T/a2/rtl/myproject_GlobalAveragePool_3.v"
 grep -q "GlobalAveragePool_3_o0_l1_0 = " "$G3" && ! grep -q "GlobalAveragePool_3_o0_s1 = " "$G3" && pass \
   || fail "avgpool wide accum: not an adder tree"
-grep -q "GlobalAveragePool_3_o0_s1 = " "$T/a1/rtl/myproject_GlobalAveragePool_3.v" && pass || fail "avgpool: not hls4ml's chain"
+G1="$T/a1/rtl/myproject_GlobalAveragePool_3.v" # a wrapping accum_t: a tree too (wrapping is addition mod 2^W)
+grep -q "GlobalAveragePool_3_o0_l1_0 = " "$G1" && ! grep -q "GlobalAveragePool_3_o0_s1 = " "$G1" && pass \
+  || fail "avgpool, wrapping accum: not an adder tree"
+# a saturating, rounding accum_t: hls4ml's chain of casts, one per cell
+python3 - "$T/avg.json" "$T/avgs.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+for n in ("AveragePool_2", "GlobalAveragePool_3"):
+    c["LayerName"][n]["Precision"]["accum"] = "ap_fixed<15,6,AP_RND,AP_SAT>"
+json.dump(c, open(sys.argv[2], "w"))
+PY
+expect_status 0 "avgpool saturating accum convert" -- "$NNFIRM" convert "$A" --config "$T/avgs.json" -o "$T/a4"
+grep -q "GlobalAveragePool_3_o0_s1 = " "$T/a4/rtl/myproject_GlobalAveragePool_3.v" && pass || fail "avgpool saturating accum: not the chain"
+lint_ok "avgpool saturating accum" "$T/a4"
+cosim_expect "avgpool saturating accum" "$T/a4" "$AR" iverilog 12
 lint_ok "avgpool wide accum" "$T/a2"
 cosim_expect "avgpool wide accum" "$T/a2" "$AR" iverilog 12
 sed 's/"io_stream"/"io_parallel"/' "$T/avg.json" > "$T/avgp.json"
