@@ -13,35 +13,42 @@
 #   NNFIRM_FUZZ_JOBS   harnesses at a time (default 2)
 #   NNFIRM_FUZZ_WRAP   a command each harness run is started under (e.g. a
 #                      CPU-slot wrapper on a shared machine)
+#   scripts/fuzz.sh --report [HARNESS...] prints the table of the last
+#   campaign's directories again without fuzzing (e.g. after a harness was
+#   run again alone with fuzz/run.sh).
 set -eu
 cd "$(dirname "$0")/.."
-[ $# -ge 1 ] || { echo "usage: scripts/fuzz.sh MINUTES [HARNESS...]" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: scripts/fuzz.sh MINUTES [HARNESS...] | --report [HARNESS...]" >&2; exit 2; }
+report_only=false
 case $1 in
+  --report) report_only=true; seconds=1 ;;
   *s) seconds=${1%s} ;;
   *) seconds=$(awk -v m="$1" 'BEGIN { printf "%d", m * 60 }') ;;
 esac
 shift
 case $seconds in '' | *[!0-9]* | 0) echo "scripts/fuzz.sh: bad duration" >&2; exit 2 ;; esac
 build=build-asan
-if [ ! -x $build/fuzz/nnfirm_fuzz_seeds ]; then
-  mkdir -p $build
-  cmake -S . -B $build -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DNNFIRM_SANITIZE=ON \
-    -DNNFIRM_FUZZ=ON >$build.configure.log 2>&1 || { cat $build.configure.log; exit 1; }
-fi
-cmake --build $build -j "${NNFIRM_FUZZ_JOBS:-2}" >/dev/null
+out=$build/fuzz-campaign
 if [ $# -eq 0 ]; then
   set -- $(for f in fuzz/fuzz_*.c; do f=${f#fuzz/fuzz_}; echo "${f%.c}"; done)
 fi
-out=$build/fuzz-campaign
-mkdir -p $out
-for h in "$@"; do rm -f $out/$h.rc $out/$h.err; done
-LSAN_OPTIONS=suppressions="$PWD/scripts/lsan.supp":print_suppressions=0
-UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export LSAN_OPTIONS UBSAN_OPTIONS
-echo "fuzzing $# harnesses for $seconds s each, ${NNFIRM_FUZZ_JOBS:-2} at a time" >&2
-for h in "$@"; do echo "$h"; done |
-  xargs -P "${NNFIRM_FUZZ_JOBS:-2}" -I{} sh -c \
-    "${NNFIRM_FUZZ_WRAP:-} sh fuzz/run.sh $build/fuzz {} $seconds $out/{} 2>$out/{}.err; echo \$? >$out/{}.rc"
+if ! $report_only; then
+  if [ ! -x $build/fuzz/nnfirm_fuzz_seeds ]; then
+    mkdir -p $build
+    cmake -S . -B $build -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DNNFIRM_SANITIZE=ON \
+      -DNNFIRM_FUZZ=ON >$build.configure.log 2>&1 || { cat $build.configure.log; exit 1; }
+  fi
+  cmake --build $build -j "${NNFIRM_FUZZ_JOBS:-2}" >/dev/null
+  mkdir -p $out
+  for h in "$@"; do rm -f $out/$h.rc $out/$h.err; done
+  LSAN_OPTIONS=suppressions="$PWD/scripts/lsan.supp":print_suppressions=0
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export LSAN_OPTIONS UBSAN_OPTIONS
+  echo "fuzzing $# harnesses for $seconds s each, ${NNFIRM_FUZZ_JOBS:-2} at a time" >&2
+  for h in "$@"; do echo "$h"; done |
+    xargs -P "${NNFIRM_FUZZ_JOBS:-2}" -I{} sh -c \
+      "${NNFIRM_FUZZ_WRAP:-} sh fuzz/run.sh $build/fuzz {} $seconds $out/{} 2>$out/{}.err; echo \$? >$out/{}.rc"
+fi
 
 printf '%-14s %11s %9s %8s %7s %8s %8s %7s\n' harness executions cov_start cov_end corpus crashes libhdf5 other
 failed=0
