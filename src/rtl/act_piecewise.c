@@ -21,22 +21,6 @@
 
 /* ---- Helpers ----------------------------------------------------------------- */
 
-/* Canonical signed digits of c > 0: c = sum digit[k] 2^shift[k]. */
-static int csd_digits(nf_code c, int *shift, int *digit) {
-  int n = 0, s = 0;
-  while (c != 0 && s < 126) {
-    if (c & 1) {
-      int d = (c & 3) == 1 ? 1 : -1;
-      shift[n] = s;
-      digit[n++] = d;
-      c -= d;
-    }
-    c >>= 1;
-    s++;
-  }
-  return n;
-}
-
 /* Signal x times the constant c, exactly, named <name> (<name>_l<level>_<k>
  * the partial sums of a balanced tree of its digits); *depth: its adder
  * levels (a final negation included). */
@@ -44,7 +28,7 @@ static int const_product(rtl_gen *g, int x, nf_code c, const char *name, int *de
   *depth = 0;
   if (c == 0) return nf_rtl_materialize(g, (rtl_term){.sig = -1, .sign = 1, .cval = 0}, name);
   int sh[128], dg[128];
-  int nd = csd_digits(c < 0 ? -c : c, sh, dg), sg = c < 0 ? -1 : 1;
+  int nd = nf_rtl_csd(c < 0 ? -c : c, sh, dg), sg = c < 0 ? -1 : 1;
   if (g->cost) g->cost->csd_digits += nd;
   rtl_term t[128];
   for (int k = 0; k < nd; k++) t[k] = (rtl_term){.sig = x, .shift = sh[k], .sign = sg * dg[k]};

@@ -246,18 +246,6 @@ int nf_rtl_div_plan(nf_code M, nf_code d, nf_code *m, int *s) {
   return NF_EINTERNAL;
 }
 
-/* Canonical signed digits of c > 0: digit dg[i] (+-1) at shift sh[i], lowest first. */
-static int csd_digits(nf_code c, int *sh, int *dg) {
-  int n = 0;
-  for (int k = 0; c != 0; k++, c >>= 1)
-    if (c & 1) {
-      int d = (c & 3) == 1 ? 1 : -1;
-      sh[n] = k, dg[n++] = d;
-      c -= d;
-    }
-  return n;
-}
-
 static nf_code trunc_div(nf_code a, nf_code d) { return a < 0 ? -((-a) / d) : a / d; }
 
 /* The quotient of accum code `acc` by d, truncated toward zero (the scheme above). */
@@ -287,7 +275,7 @@ static int emit_div(rtl_gen *g, int acc, nf_code d, const char *base, int *magp)
     nf_rtl_cost_adder(g, mag, 0, false);
     *magp = mag;
   }
-  int sh[130], dg[130], n = csd_digits(m, sh, dg);
+  int sh[130], dg[130], n = nf_rtl_csd(m, sh, dg);
   /* |acc| * m: a balanced tree of the digits' terms, highest first (the top digit is +1, so no
    * partial sum is a negated one) */
   rtl_term tt[130];

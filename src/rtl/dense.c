@@ -56,23 +56,6 @@ static void reduce(rtl_gen *g, group *gs, int ng, int *level, int *stages) {
   }
 }
 
-/* Canonical signed digits of c (c != 0): count written to *n, digit d at
- * shift s means c = sum d_s 2^s. */
-static int csd(nf_code c, int *shift, int *digit) {
-  int n = 0, s = 0;
-  while (c != 0) {
-    if (c & 1) {
-      int d = (c & 3) == 1 ? 1 : -1; /* ...01 -> +1, ...11 -> -1 (then carry) */
-      shift[n] = s;
-      digit[n++] = d;
-      c -= d;
-    }
-    c >>= 1;
-    s++;
-  }
-  return n;
-}
-
 /* A product key: input i times the signed constant c. */
 typedef struct pkey {
   int i;
@@ -171,7 +154,7 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
   for (size_t q = 0; q < (size_t)n_in * n_out; q++) {
     int sh[132], dg[132];
     nf_code w = L->weights[q];
-    n_leaves += 1 + (w ? (size_t)csd(w < 0 ? -w : w, sh, dg) : 0);
+    n_leaves += 1 + (w ? (size_t)nf_rtl_csd(w < 0 ? -w : w, sh, dg) : 0);
   }
   rtl_term *leaves = nf_calloc(n_leaves, sizeof *leaves, g->err);
   group *gs = nf_calloc((size_t)n_in * n_out + (size_t)n_out + 1, sizeof *gs, g->err);
@@ -298,7 +281,7 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
       gs[q].n = 1;
       continue;
     }
-    int nd = csd(c < 0 ? -c : c, sh, dg);
+    int nd = nf_rtl_csd(c < 0 ? -c : c, sh, dg);
     if (g->cost) g->cost->csd_digits += nd;
     gs[q].t = &leaves[nl];
     for (int d = 0; d < nd; d++)

@@ -851,3 +851,14 @@ void nf_rtl_free(rtl_gen *g) {
   free(g->sigs);
   g->sigs = NULL;
 }
+
+int nf_rtl_csd(nf_code c, int *shift, int *digit) {
+  int n = 0;
+  for (int s = 0; c > 0; s++, c >>= 1)
+    if (c & 1) {
+      int d = (c & 3) == 1 ? 1 : -1; /* ...01 -> +1, ...11 -> -1 (and a carry) */
+      shift[n] = s, digit[n++] = d;
+      c -= d;
+    }
+  return n;
+}

@@ -97,6 +97,11 @@ static inline void rtl_out_range(rtl_gen *g, int j, int sig) {
   if (g->range_lo) g->range_lo[j] = g->sigs[sig].lo, g->range_hi[j] = g->sigs[sig].hi;
 }
 
+/* Canonical signed digits of c > 0, lowest first: digit[i] (+1 or -1) at
+ * shift[i], c = sum digit[i] 2^shift[i], no two nonzero digits adjacent; the
+ * count (at most 64: arrays of 65 suffice). */
+int nf_rtl_csd(nf_code c, int *shift, int *digit);
+
 /* A term of a sum: sign * (sig << shift); sig < 0 means the constant cval. */
 typedef struct rtl_term {
   int sig;
