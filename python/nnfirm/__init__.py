@@ -520,8 +520,9 @@ def search(output_dir, data=None, candidates=None, part="xcvu9p", epochs=20, min
 
     data: a labelled data file, or (X, y) arrays (saved as
     <output_dir>/data.h5), or None for the default 200k synthetic jets.
-    candidates: spec strings such as ``"hidden=16,8;bits=4;prune=0.8"``, or
-    None for the default space (shuffled by seed). budget: seconds (two
+    candidates: spec strings such as ``"hidden=16,8;bits=4;prune=0.8"``, run
+    as given, or None for the default space (shuffled by seed, then evolved
+    as ``nnfirm search --strategy evolve`` does). budget: seconds (two
     thirds explore). Returns search.json's content as a dict (winner,
     pareto, candidates, ...). Candidates run as child processes of the
     ``nnfirm`` executable beside libnnfirm.so (:data:`NNFIRM_EXECUTABLE`).

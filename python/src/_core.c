@@ -966,9 +966,12 @@ static PyObject *py_search(PyObject *self, PyObject *args) {
     }
     rc = nf_search_parse_spec(s, &cands[i], &err);
   }
+  /* the caller's own candidates are run as given; the default space evolves */
+  bool given = n > 0;
   if (!rc && n == 0) n = nf_search_default_space(cands, SPACE_MAX, seed);
   nf_search_opts o = {.dir = dir, .job = {.exe = exe, .data = data, .part = part, .epochs = epochs},
-                      .min_accuracy = min_acc, .budget_s = budget, .jobs = jobs, .synth_k = synth_k};
+                      .min_accuracy = min_acc, .budget_s = budget, .jobs = jobs, .synth_k = synth_k,
+                      .grid_only = given};
   nf_search_outcome out;
   memset(&out, 0, sizeof out);
   char *json = NULL;

@@ -150,14 +150,14 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
   wplan *plan = nf_calloc((size_t)n_in * n_out + 1, sizeof *plan, g->err);
   /* phase 1 needs one leaf per CSD digit of each weight (at most; shared
    * products need fewer), phase 2 one per product plus the bias */
-  size_t n_leaves = (size_t)n_out + 1;
+  size_t n_leaves = (size_t)n_out + 1 + 2 * (size_t)n_in; /* + a phase-1 leaf per input bit (XNOR path) */
   for (size_t q = 0; q < (size_t)n_in * n_out; q++) {
     int sh[132], dg[132];
     nf_code w = L->weights[q];
     n_leaves += 1 + (w ? (size_t)nf_rtl_csd(w < 0 ? -w : w, sh, dg) : 0);
   }
   rtl_term *leaves = nf_calloc(n_leaves, sizeof *leaves, g->err);
-  group *gs = nf_calloc((size_t)n_in * n_out + (size_t)n_out + 1, sizeof *gs, g->err);
+  group *gs = nf_calloc((size_t)n_in * n_out + (size_t)n_out + 2 * (size_t)n_in + 1, sizeof *gs, g->err);
   int *cast_sig = nf_calloc((size_t)n_in * n_out + 1, sizeof *cast_sig, g->err);
   if (!xs || !keys || !plan || !leaves || !gs || !cast_sig) {
     free(xs), free(keys), free(plan), free(leaves), free(gs), free(cast_sig);
@@ -288,7 +288,22 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
       leaves[nl++] = (rtl_term){.sig = xs[keys[q].i], .shift = sh[d], .sign = c < 0 ? -dg[d] : dg[d]};
     gs[q].n = nd;
   }
-  reduce(g, gs, nk, &level, &stages);
+  /* The input bits go through phase 1 as one-leaf groups, so that they are
+   * registered where its trees are (and phase 2 starts from one level). */
+  int nb = 0;
+  for (int k = 0; k < 2 * n_in && !g->oom; k++) {
+    if (!bits[k]) continue;
+    group *b = &gs[nk + nb++];
+    snprintf(b->name, sizeof b->name, "%s_x%d_%s", g->layer, k / 2, k % 2 ? "neg" : "pos");
+    b->t = &leaves[nl];
+    leaves[nl++] = (rtl_term){.sig = bits[k] - 1, .shift = 0, .sign = 1};
+    b->n = 1;
+  }
+  reduce(g, gs, nk + nb, &level, &stages);
+  rtl_term *bit_root = nf_calloc(2 * (size_t)n_in + 1, sizeof *bit_root, g->err);
+  if (!bit_root) g->oom = true;
+  for (int k = 0, q = nk; k < 2 * n_in && bit_root; k++)
+    if (bits[k]) bit_root[k] = gs[q++].t[0];
   for (int q = 0; q < nk; q++)
     if (keys[q].alias < 0) keys[q].root = gs[q].t[0];
   for (int q = 0; q < nk; q++)
@@ -313,8 +328,10 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
     for (int i = 0; i < n_in; i++) {
       size_t ij = (size_t)i * n_out + j;
       wplan *p = &plan[ij];
-      if (p->key == BIT_TERM) {
-        leaves[nl++] = (rtl_term){.sig = bits[2 * i + (p->sign > 0 ? 0 : 1)] - 1, .shift = p->shift, .sign = 1};
+      if (p->key == BIT_TERM && bit_root) {
+        rtl_term t = bit_root[2 * i + (p->sign > 0 ? 0 : 1)];
+        t.shift += p->shift;
+        leaves[nl++] = t;
         gs[j].n++;
         continue;
       }
@@ -389,7 +406,7 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
   }
   fprintf(g->fp, "  assign out_valid = valid_pipe[%d];\n", stages - 1);
   nf_rtl_sink(g, NULL);
-  free(xs), free(keys), free(plan), free(leaves), free(gs), free(cast_sig), free(bit_in), free(bits);
+  free(xs), free(keys), free(plan), free(leaves), free(gs), free(cast_sig), free(bit_in), free(bits), free(bit_root);
   return g->oom ? NF_EINTERNAL : NF_OK;
 }
 
