@@ -316,21 +316,11 @@ static int piecewise_emit(rtl_gen *g, const char *top, const nf_design_layer *L,
     }
     if (g->oom) break;
     chain = depth > chain ? depth : chain;
-    char ye[2 * RTL_NAME + 80];
-    nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
-    fprintf(g->fp, "  reg [%d:0] %s_y%d; %s %s_y%d <= %s;\n", tr->width - 1, g->layer, i, nf_rtl_clocked(g), g->layer,
-            i, ye);
-    fprintf(g->fp, "  assign out_data[%d +: %d] = %s_y%d;\n", i * tr->width, tr->width, g->layer, i);
-    g->regs += tr->width;
-    if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, y) < tr->width ? nf_rtl_live_bits(g, y) : tr->width;
-    rtl_out_range(g, i, y);
+    nf_rtl_output_reg(g, i, y, tr);
   }
   /* the delay model: the constant product's adder chain, then the compare, select and cast */
   g->stage_ns = NF_RTL_REG_NS + NF_RTL_ACT_NS + chain * NF_RTL_ADDER_NS;
-  if (g->cost) g->cost->ctrl_bits += 1;
-  fprintf(g->fp, "  reg valid_r;\n");
-  nf_rtl_valid_reg(g, "valid_r", "1'b0", "in_valid");
-  fprintf(g->fp, "  assign out_valid = valid_r;\n");
+  nf_rtl_valid_one(g);
   nf_rtl_sink(g, NULL);
   return g->oom ? NF_EINTERNAL : NF_OK;
 }

@@ -146,28 +146,19 @@ static int table_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int
     /* the entry (of the function's width), then the output register */
     int v = nf_rtl_new_sig(g, ylo, yhi, "%s_v%d", g->layer, i);
     if (g->oom) break;
-    char sl[2 * RTL_NAME + 80], ye[2 * RTL_NAME + 80];
+    char sl[2 * RTL_NAME + 80];
     if (wa - 1 >= a.bits) nf_rtl_slice(g, sl, sizeof sl, ad, a.bits - 1, 0);
     else nf_rtl_ext(g, sl, sizeof sl, ad, 0, 0, a.bits);
     snprintf(e, sizeof e, "%s_rom(%s)", g->layer, sl);
     nf_rtl_wire(g, v, e);
-    nf_rtl_ext(g, ye, sizeof ye, v, 0, 0, tr->width);
-    fprintf(g->fp, "  reg [%d:0] %s_y%d; %s %s_y%d <= %s;\n", tr->width - 1, g->layer, i, nf_rtl_clocked(g), g->layer,
-            i, ye);
-    fprintf(g->fp, "  assign out_data[%d +: %d] = %s_y%d;\n", i * tr->width, tr->width, g->layer, i);
-    g->regs += tr->width;
+    nf_rtl_output_reg(g, i, v, tr);
     if (g->cost) {
       g->cost->roms++;
       g->cost->rom_bits += (long)n * tr->width;
       g->cost->rom_entries = n;
-      g->cost->reg_bits += nf_rtl_live_bits(g, v) < tr->width ? nf_rtl_live_bits(g, v) : tr->width;
     }
-    rtl_out_range(g, i, v);
   }
-  if (g->cost) g->cost->ctrl_bits += 1;
-  fprintf(g->fp, "  reg valid_r;\n");
-  nf_rtl_valid_reg(g, "valid_r", "1'b0", "in_valid");
-  fprintf(g->fp, "  assign out_valid = valid_r;\n");
+  nf_rtl_valid_one(g);
   nf_rtl_sink(g, NULL);
   return g->oom ? NF_EINTERNAL : NF_OK;
 }

@@ -374,7 +374,7 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
   const nf_fixed_type *tr = &L->result_t;
   fprintf(g->fp, "  // casts to accum_t (<layer>_o<j>_acc) and result_t (<layer>_o<j>_res), output registers\n");
   for (int j = 0; j < n_out && !g->oom; j++) {
-    char nm[RTL_NAME], ye[2 * RTL_NAME + 80];
+    char nm[RTL_NAME];
     snprintf(nm, sizeof nm, "%s_o%d_sum", g->layer, j);
     int v = nf_rtl_materialize(g, gs[j].t[0], nm);
     snprintf(nm, sizeof nm, "%s_o%d_acc", g->layer, j);
@@ -382,15 +382,7 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
     snprintf(nm, sizeof nm, "%s_o%d_res", g->layer, j);
     int y = nf_rtl_cast(g, acc, fa, tr, true, nm);
     if (g->oom) break;
-    /* sign-extended or truncated to the code width (the value fits) */
-    nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
-    fprintf(g->fp, "  reg [%d:0] %s_y%d; %s %s_y%d <= %s;\n", tr->width - 1, g->layer, j, nf_rtl_clocked(g), g->layer,
-            j, ye);
-    fprintf(g->fp, "  assign out_data[%d +: %d] = %s_y%d;\n", j * tr->width, tr->width, g->layer, j);
-    g->regs += tr->width;
-    /* bits above the value's width copy its sign: synthesis merges their registers */
-    if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, y) < tr->width ? nf_rtl_live_bits(g, y) : tr->width;
-    rtl_out_range(g, j, y);
+    nf_rtl_output_reg(g, j, y, tr);
   }
   stages++;
   if (g->cost) g->cost->ctrl_bits += stages;

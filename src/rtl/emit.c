@@ -862,3 +862,22 @@ int nf_rtl_csd(nf_code c, int *shift, int *digit) {
     }
   return n;
 }
+
+void nf_rtl_output_reg(rtl_gen *g, int i, int y, const nf_fixed_type *tr) {
+  char ye[2 * RTL_NAME + 80];
+  nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
+  fprintf(g->fp, "  reg [%d:0] %s_y%d; %s %s_y%d <= %s;\n", tr->width - 1, g->layer, i, nf_rtl_clocked(g), g->layer, i,
+          ye);
+  fprintf(g->fp, "  assign out_data[%d +: %d] = %s_y%d;\n", i * tr->width, tr->width, g->layer, i);
+  g->regs += tr->width;
+  /* bits above the value's width copy its sign: synthesis merges their registers */
+  if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, y) < tr->width ? nf_rtl_live_bits(g, y) : tr->width;
+  rtl_out_range(g, i, y);
+}
+
+void nf_rtl_valid_one(rtl_gen *g) {
+  if (g->cost) g->cost->ctrl_bits += 1;
+  fprintf(g->fp, "  reg valid_r;\n");
+  nf_rtl_valid_reg(g, "valid_r", "1'b0", "in_valid");
+  fprintf(g->fp, "  assign out_valid = valid_r;\n");
+}

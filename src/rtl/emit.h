@@ -102,6 +102,13 @@ static inline void rtl_out_range(rtl_gen *g, int j, int sig) {
  * count (at most 64: arrays of 65 suffice). */
 int nf_rtl_csd(nf_code c, int *shift, int *digit);
 
+/* Output i's register <layer>_y<i> <= y (sign-extended or truncated to
+ * tr's code width; the value fits), its out_data slice, the register and
+ * cost counts, and the range the next layer reads. */
+void nf_rtl_output_reg(rtl_gen *g, int i, int y, const nf_fixed_type *tr);
+/* The valid of a layer of one register stage: valid_r, out_valid. */
+void nf_rtl_valid_one(rtl_gen *g);
+
 /* A term of a sum: sign * (sig << shift); sig < 0 means the constant cval. */
 typedef struct rtl_term {
   int sig;
