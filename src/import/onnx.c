@@ -3,7 +3,8 @@
  *
  * A graph is followed along its one activation tensor: each node that
  * consumes it becomes a layer (Gemm, MatMul [+ Add], BatchNormalization,
- * activations, Conv, MaxPool, AveragePool, GlobalAveragePool,
+ * activations (Relu, LeakyRelu, PRelu, Elu, Selu, ThresholdedRelu,
+ * HardSigmoid, Softplus, Sigmoid, Tanh, Softmax), Conv, MaxPool, AveragePool, GlobalAveragePool,
  * GlobalMaxPool) or passes it on unchanged (Squeeze, Unsqueeze, Identity,
  * Dropout; Flatten, Reshape and Transpose on a [batch, features] tensor).
  * Nodes that do not touch it (Constant, shape arithmetic) only provide
@@ -950,10 +951,79 @@ static int do_activation(onnx_ctx *c, const Onnx__NodeProto *n, const char *name
       return nf_fail(c->err, NF_EINPUT, "%s: node '%s': Softmax over axis %ld (only the feature axis)", c->origin,
                      name, axis);
   }
+  /* Selu and HardSigmoid: nnfirm has Keras' (and hls4ml's) constants; ONNX's
+   * defaults are their float32 roundings, other values are refused. */
+  if (a == NF_ACT_SELU) {
+    double alpha = attr_float(n, "alpha", (float)NF_SELU_ALPHA), gamma = attr_float(n, "gamma", (float)NF_SELU_LAMBDA);
+    if ((float)alpha != (float)NF_SELU_ALPHA || (float)gamma != (float)NF_SELU_LAMBDA)
+      return nf_fail(c->err, NF_EINPUT, "%s: node '%s': Selu with alpha %.9g, gamma %.9g (only the defaults %.9g, "
+                                        "%.9g)", c->origin, name, alpha, gamma, (float)NF_SELU_ALPHA,
+                     (float)NF_SELU_LAMBDA);
+  }
+  if (a == NF_ACT_HARD_SIGMOID) {
+    double alpha = attr_float(n, "alpha", 0.2f), beta = attr_float(n, "beta", 0.5f);
+    if ((float)alpha != 0.2f || (float)beta != 0.5f)
+      return nf_fail(c->err, NF_EINPUT, "%s: node '%s': HardSigmoid with alpha %.9g, beta %.9g (only the defaults "
+                                        "0.2, 0.5: hls4ml's hard_sigmoid)", c->origin, name, alpha, beta);
+  }
+  double alpha = a == NF_ACT_LEAKY_RELU ? attr_float(n, "alpha", 0.01) : attr_float(n, "alpha", 1.0);
+  if ((a == NF_ACT_LEAKY_RELU || a == NF_ACT_ELU || a == NF_ACT_THRESHOLDED_RELU) && !isfinite((float)alpha))
+    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': alpha %g is not a finite number", c->origin, name, alpha);
   nf_layer *l = nf_model_add_activation(c->m, name, a, c->err);
   if (!l) return c->err->code;
-  if (a == NF_ACT_LEAKY_RELU) l->act_alpha = (float)attr_float(n, "alpha", 0.01);
+  if (a == NF_ACT_LEAKY_RELU || a == NF_ACT_ELU || a == NF_ACT_THRESHOLDED_RELU) l->act_alpha = (float)alpha;
   return NF_OK;
+}
+
+/* PRelu: the slope, a constant that broadcasts (numpy's rule, ONNX's
+ * unidirectional broadcasting) to the activation's ONNX shape (batch 1),
+ * becomes one alpha per element in nnfirm's (channels-last) order. */
+static int do_prelu(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
+  const Onnx__TensorProto *st = n->n_input == 2 && n->input[1] ? find_const(c, n->input[1]) : NULL;
+  if (!st || strcmp(n->input[0], c->current))
+    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': PRelu needs the activation and a constant slope", c->origin, name);
+  nf_shape s = cur_shape(c);
+  int h, w, ch;
+  nf_shape_hwc(s, &h, &w, &ch);
+  int64_t xd[NF_SHAPE_MAX_RANK + 1] = {1};
+  int rx = 1;
+  if (c->channels_first) {
+    xd[rx++] = ch;
+    if (s.rank == 3) xd[rx++] = h;
+    if (s.rank >= 2) xd[rx++] = w;
+  } else {
+    for (int i = 0; i < s.rank; i++) xd[rx++] = s.dim[i];
+  }
+  bool ok = st->n_dims <= (size_t)rx && broadcasts(xd, rx, st->dims, (int)st->n_dims);
+  for (size_t i = 0; ok && i < st->n_dims; i++) ok = st->dims[i] >= 1;
+  if (!ok) {
+    char sh[96] = "", xs[96] = "";
+    size_t k = 0;
+    for (size_t i = 0; i < st->n_dims && i < 8 && k < sizeof sh - 24; i++)
+      k += (size_t)snprintf(sh + k, sizeof sh - k, "%s%lld", i ? ", " : "", (long long)st->dims[i]);
+    k = 0;
+    for (int i = 0; i < rx; i++) k += (size_t)snprintf(xs + k, sizeof xs - k, "%s%lld", i ? ", " : "", (long long)xd[i]);
+    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': PRelu slope of shape [%s]%s does not broadcast to the input's "
+                                      "shape [%s]", c->origin, name, sh, st->n_dims > 8 ? "..." : "", xs);
+  }
+  double *v = NULL;
+  size_t nv = 0;
+  int rc = const_doubles(c, n->input[1], &v, &nv, name, "slope");
+  if (rc) return rc;
+  for (size_t i = 0; !rc && i < nv; i++)
+    if (!isfinite((float)v[i])) rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': slope element %zu is not finite", c->origin, name, i);
+  nf_layer *l = rc ? NULL : nf_model_add_activation(c->m, name, NF_ACT_PRELU, c->err);
+  if (!rc && !l) rc = nf_fail_context(c->err, "%s: node '%s'", c->origin, name);
+  for (int j = 0; !rc && j < l->n_in; j++) {
+    size_t k = (size_t)j; /* ONNX's flat index of nnfirm's element j */
+    if (c->channels_first) {
+      int cc = j % ch, p = j / ch;
+      k = (size_t)cc * (size_t)(h * w) + (size_t)p;
+    }
+    l->kernel[j] = (float)v[bcast_index(k, xd, rx, st->dims, (int)st->n_dims)];
+  }
+  free(v);
+  return rc;
 }
 
 /* Window attributes of Conv / MaxPool / AveragePool on the current
@@ -1154,6 +1224,12 @@ static int do_node(onnx_ctx *c, const Onnx__NodeProto *n, int index) {
   else if (!strcmp(op, "Sigmoid")) rc = do_activation(c, n, name, NF_ACT_SIGMOID);
   else if (!strcmp(op, "Tanh")) rc = do_activation(c, n, name, NF_ACT_TANH);
   else if (!strcmp(op, "Softmax")) rc = do_activation(c, n, name, NF_ACT_SOFTMAX);
+  else if (!strcmp(op, "Elu")) rc = do_activation(c, n, name, NF_ACT_ELU);
+  else if (!strcmp(op, "Selu")) rc = do_activation(c, n, name, NF_ACT_SELU);
+  else if (!strcmp(op, "HardSigmoid")) rc = do_activation(c, n, name, NF_ACT_HARD_SIGMOID);
+  else if (!strcmp(op, "ThresholdedRelu")) rc = do_activation(c, n, name, NF_ACT_THRESHOLDED_RELU);
+  else if (!strcmp(op, "Softplus")) rc = do_activation(c, n, name, NF_ACT_SOFTPLUS);
+  else if (!strcmp(op, "PRelu")) rc = do_prelu(c, n, name);
   else if (!strcmp(op, "Conv")) rc = do_conv(c, n, name);
   else if (qonnx) rc = n->n_input >= 1 && !strcmp(n->input[0], c->current)
                            ? qx_activation(c, n, name)
@@ -1172,7 +1248,8 @@ static int do_node(onnx_ctx *c, const Onnx__NodeProto *n, int index) {
                                           c->origin, name, op, cur_shape(c).rank + 1);
   else
     rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': unsupported operator %s (supported: Gemm, MatMul, Add, "
-                                    "BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, Softmax, Conv, MaxPool, "
+                                    "BatchNormalization, Relu, LeakyRelu, PRelu, Elu, Selu, ThresholdedRelu, HardSigmoid, "
+                                    "Softplus, Sigmoid, Tanh, Softmax, Conv, MaxPool, "
                                     "AveragePool, GlobalAveragePool, GlobalMaxPool, Flatten, Reshape, Squeeze, "
                                     "Unsqueeze, Transpose, Identity, Dropout, Constant, Shape, Add/Sub/Mul/Div by constants; QONNX Quant, "
                                     "BipolarQuant, Trunc)", c->origin, name, op);

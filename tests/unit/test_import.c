@@ -141,7 +141,8 @@ static void test_unsupported(void **state) {
   assert_int_equal(nf_import_keras_config_text(lstm, strlen(lstm), "lstm.json", &m, &err), NF_EINPUT);
   assert_non_null(strstr(err.msg, "unsupported layer class 'LSTM'"));
   assert_null(m);
-  expect_refused(shared_path("models/onnx/conv2d_small_mp_keras.onnx"), NULL, "unsupported operator Selu");
+  expect_refused(shared_path("hostile/onnx/onnx_prelu_bad_slope.onnx"), NULL,
+                 "node 'prelu_bad': PRelu slope of shape [4] does not broadcast to the input's shape [1, 6]");
   expect_refused("/nonexistent.json", NULL, "no such model file");
   expect_refused(shared_path("refs/inputs16.csv"), NULL, "unknown model format");
   expect_refused(shared_path("models/keras/KERAS_3layer.json"), shared_path("models/keras/qkeras_3layer_weights.h5"),
