@@ -248,31 +248,137 @@ int nf_rtl_div_plan(nf_code M, nf_code d, nf_code *m, int *s) {
 
 static nf_code trunc_div(nf_code a, nf_code d) { return a < 0 ? -((-a) / d) : a / d; }
 
-/* The quotient of accum code `acc` by d, truncated toward zero (the scheme above). */
-static int emit_div(rtl_gen *g, int acc, nf_code d, const char *base, int *magp) {
+/* ---- Average pooling's pipeline -----------------------------------------------
+ * The Dense's delay model (nnfirm/rtl.h): a stage starts at a register
+ * (NF_RTL_REG_NS), an adder level costs NF_RTL_ADDER_NS, a cast that rounds
+ * an adder more, one that saturates NF_RTL_CAST_NS (a cast that only drops
+ * or copies bits is wiring). Every signal of the pooling carries the stage it
+ * is computed in and its time within that stage. An operation whose result
+ * would end after g->budget_ns starts the next stage instead: its operands
+ * are registered first; an operand of an earlier stage reaches a later one
+ * through a register per stage (a signal registered once however many read
+ * it). The outputs end in the output register, all at one stage, so the
+ * pooling's latency is its stages plus one. */
+typedef struct pool_pipe {
+  rtl_gen *g;
+  int *stage; /* per signal: its stage, -1 for one not timed here (an input) */
+  double *t;  /* its time within the stage by the delay model */
+  int cap;
+  double t_in; /* the inputs' time in stage 0 */
+  double worst; /* the longest stage by the delay model */
+} pool_pipe;
+
+static void pp_set(pool_pipe *p, int sig, int stage, double t) {
+  if (p->g->oom || sig < 0) return;
+  if (sig >= p->cap) {
+    int cap = p->cap ? p->cap : 256;
+    while (cap <= sig) cap *= 2;
+    int *s = realloc(p->stage, (size_t)cap * sizeof *s);
+    if (s) p->stage = s;
+    double *tt = s ? realloc(p->t, (size_t)cap * sizeof *tt) : NULL;
+    if (!s || !tt) {
+      p->g->oom = true;
+      nf_fail_oom(p->g->err, "average pooling pipeline");
+      return;
+    }
+    p->t = tt;
+    for (int k = p->cap; k < cap; k++) p->stage[k] = -1;
+    p->cap = cap;
+  }
+  p->stage[sig] = stage, p->t[sig] = t;
+  if (t > p->worst) p->worst = t;
+}
+
+static int pp_stage(const pool_pipe *p, int sig) { return sig >= 0 && sig < p->cap && p->stage[sig] >= 0 ? p->stage[sig] : 0; }
+
+static double pp_time(const pool_pipe *p, int sig) {
+  return sig >= 0 && sig < p->cap && p->stage[sig] >= 0 ? p->t[sig] : p->t_in;
+}
+
+/* sig at stage s (s >= its own): through a register per stage. */
+static int pp_at(pool_pipe *p, int sig, int s) {
+  if (sig < 0) return sig;
+  for (int st = pp_stage(p, sig); st < s && !p->g->oom; st++) {
+    sig = nf_rtl_register(p->g, sig, st + 1);
+    pp_set(p, sig, st + 1, NF_RTL_REG_NS);
+  }
+  return sig;
+}
+
+/* Before an operation of delay dt on ops[0..n-1]: the stage it is computed
+ * in (*stage) and the time its result has there (returned); ops are
+ * replaced by their copies at that stage. */
+static double pp_begin(pool_pipe *p, int *ops, int n, double dt, int *stage) {
+  int s = 0;
+  for (int i = 0; i < n; i++)
+    if (pp_stage(p, ops[i]) > s) s = pp_stage(p, ops[i]);
+  double t = NF_RTL_REG_NS;
+  for (int i = 0; i < n; i++)
+    if (pp_stage(p, ops[i]) == s && pp_time(p, ops[i]) > t) t = pp_time(p, ops[i]);
+  if (t + dt > p->g->budget_ns + 1e-9 && t > NF_RTL_REG_NS + 1e-9) s++, t = NF_RTL_REG_NS;
+  for (int i = 0; i < n; i++) ops[i] = pp_at(p, ops[i], s);
+  *stage = s;
+  return t + dt;
+}
+
+/* The delay model's time of nf_rtl_cast(sig, frac, t, true): a rounding
+ * adder where it rounds, the saturation's logic where the value can leave t. */
+static double pp_cast_ns(const rtl_gen *g, int sig, int frac, const nf_fixed_type *t) {
+  int drop = frac - nf_fixed_frac_bits(t);
+  nf_code lo = nf_rtl_quantize(g->sigs[sig].lo, drop, t->q), hi = nf_rtl_quantize(g->sigs[sig].hi, drop, t->q);
+  bool fits = lo >= nf_fixed_min_code(t) && hi <= nf_fixed_max_code(t);
+  return (drop > 0 && t->q != NF_Q_TRN ? NF_RTL_ADDER_NS : 0) + (!fits && t->o != NF_O_WRAP ? NF_RTL_CAST_NS : 0);
+}
+
+/* nf_rtl_cast of sig in the pipeline. */
+static int pp_cast(pool_pipe *p, int sig, int frac, const nf_fixed_type *t, const char *name) {
+  int s;
+  double te = pp_begin(p, &sig, 1, pp_cast_ns(p->g, sig, frac, t), &s);
+  int r = nf_rtl_cast(p->g, sig, frac, t, true, name);
+  if (r != sig) pp_set(p, r, s, te);
+  return r;
+}
+
+/* a + b (terms of signals) as one adder in the pipeline. */
+static rtl_term pp_add(pool_pipe *p, rtl_term a, rtl_term b, const char *name) {
+  int ops[2] = {a.sig, b.sig}, s;
+  double te = pp_begin(p, ops, 2, NF_RTL_ADDER_NS, &s);
+  a.sig = ops[0], b.sig = ops[1];
+  rtl_term r = nf_rtl_add(p->g, a, b, name);
+  pp_set(p, r.sig, s, te);
+  return r;
+}
+
+/* The quotient of accum code `acc` by d, truncated toward zero (the scheme
+ * above). *magp: |acc| once for all the dividers of acc (-1: not yet);
+ * neg: acc's sign bit as a signal (-1 when acc is never negative). */
+static int emit_div(pool_pipe *p, int acc, int neg, nf_code d, const char *base, int *magp) {
+  rtl_gen *g = p->g;
   if (g->oom) return 0;
   nf_code lo = g->sigs[acc].lo, hi = g->sigs[acc].hi, M = -lo > hi ? -lo : hi;
   if (d == 1 || M == 0) return acc;
   nf_code m;
-  int s;
+  int s, st;
   if (nf_rtl_div_plan(M, d, &m, &s) || nf_rtl_signed_width(0, M) + s + 2 > 124) {
     g->oom = true;
     nf_fail(g->err, NF_EINPUT, "layer '%s': an average over %lld cells of sums this wide has no RTL divider",
             g->layer, (long long)d);
     return 0;
   }
-  int w = g->sigs[acc].width;
   char e[8 * RTL_NAME + 400], x[2 * RTL_NAME + 80], sb[RTL_NAME + 16];
   int mag = *magp >= 0 ? *magp : acc;
-  if (lo < 0 && *magp < 0) { /* |acc|, once for all the dividers of acc */
+  if (lo < 0 && *magp < 0) { /* |acc| */
+    int ops[2] = {acc, neg};
+    double te = pp_begin(p, ops, 2, NF_RTL_ADDER_NS, &st);
     mag = nf_rtl_new_sig(g, 0, M, "%s_mag", base);
     if (g->oom) return 0;
-    nf_rtl_sext(g, x, sizeof x, acc, g->sigs[mag].width);
-    nf_rtl_bit(g, sb, sizeof sb, acc, w - 1);
+    nf_rtl_sext(g, x, sizeof x, ops[0], g->sigs[mag].width);
+    nf_rtl_bit(g, sb, sizeof sb, ops[1], 0);
     snprintf(e, sizeof e, "%s ? -%s : %s", sb, x, x);
     nf_rtl_wire(g, mag, e);
     g->adders++;
     nf_rtl_cost_adder(g, mag, 0, false);
+    pp_set(p, mag, st, te);
     *magp = mag;
   }
   int sh[130], dg[130], n = nf_rtl_csd(m, sh, dg);
@@ -285,7 +391,7 @@ static int emit_div(rtl_gen *g, int acc, nf_code d, const char *base, int *magp)
     for (int a = 0; a + 1 < k && !g->oom; a += 2) {
       char nm[RTL_NAME];
       snprintf(nm, sizeof nm, "%s_d%lld_l%d_%d", base, (long long)d, level, o);
-      tt[o++] = nf_rtl_add(g, tt[a], tt[a + 1], nm);
+      tt[o++] = pp_add(p, tt[a], tt[a + 1], nm);
     }
     if (k & 1) tt[o++] = tt[k - 1];
     n = k = o;
@@ -297,21 +403,25 @@ static int emit_div(rtl_gen *g, int acc, nf_code d, const char *base, int *magp)
     nf_fail(g->err, NF_EINTERNAL, "layer '%s': a negated divider product", g->layer);
     return 0;
   }
-  /* (|acc| * m) >> s: t's value is t.sig << t.shift, never negative */
+  /* (|acc| * m) >> s: t's value is t.sig << t.shift, never negative; bits only */
   int qm = nf_rtl_new_sig(g, lo < 0 ? 0 : lo / d, M / d, "%s_d%lld_q", base, (long long)d);
   if (g->oom) return 0;
   if (s >= t.shift) nf_rtl_ext(g, x, sizeof x, t.sig, s - t.shift, 0, g->sigs[qm].width);
   else nf_rtl_ext(g, x, sizeof x, t.sig, 0, t.shift - s, g->sigs[qm].width);
   nf_rtl_wire(g, qm, x);
+  pp_set(p, qm, pp_stage(p, t.sig), pp_time(p, t.sig));
   if (lo >= 0) return qm;
+  int ops[2] = {qm, neg};
+  double te = pp_begin(p, ops, 2, NF_RTL_ADDER_NS, &st);
   int q = nf_rtl_new_sig(g, trunc_div(lo, d), trunc_div(hi, d), "%s_d%lld", base, (long long)d);
   if (g->oom) return 0;
-  nf_rtl_sext(g, x, sizeof x, qm, g->sigs[q].width);
-  nf_rtl_bit(g, sb, sizeof sb, acc, w - 1);
+  nf_rtl_sext(g, x, sizeof x, ops[0], g->sigs[q].width);
+  nf_rtl_bit(g, sb, sizeof sb, ops[1], 0);
   snprintf(e, sizeof e, "%s ? -%s : %s", sb, x, x);
   nf_rtl_wire(g, q, e);
   g->adders++;
   nf_rtl_cost_adder(g, q, 0, false);
+  pp_set(p, q, st, te);
   return q;
 }
 
@@ -322,7 +432,8 @@ static int emit_div(rtl_gen *g, int acc, nf_code d, const char *base, int *magp)
  * wraps, it is the exact sum wrapped once (two's-complement wrapping is
  * addition mod 2^W, whatever the order): both are a balanced tree and one
  * cast. Else (rounding, or saturation that can act) the chain of casts. */
-static int emit_avg_sum(rtl_gen *g, const nf_design_layer *L, int *t, int m, const char *base) {
+static int emit_avg_sum(pool_pipe *p, const nf_design_layer *L, int *t, int m, const char *base) {
+  rtl_gen *g = p->g;
   const nf_fixed_type *ti = &L->input_t, *ta = &L->accum_t;
   int fx = nf_fixed_frac_bits(ti), fa = nf_fixed_frac_bits(ta), f = fx > fa ? fx : fa;
   char nm[RTL_NAME];
@@ -338,26 +449,155 @@ static int emit_avg_sum(rtl_gen *g, const nf_design_layer *L, int *t, int m, con
       int o = 0;
       for (int a = 0; a + 1 < m; a += 2) {
         snprintf(nm, sizeof nm, "%s_l%d_%d", base, level, o);
-        rtl_term r = nf_rtl_add(g, (rtl_term){.sig = t[a], .sign = 1}, (rtl_term){.sig = t[a + 1], .sign = 1}, nm);
+        rtl_term r = pp_add(p, (rtl_term){.sig = t[a], .sign = 1}, (rtl_term){.sig = t[a + 1], .sign = 1}, nm);
         t[o++] = r.sig;
       }
       if (m & 1) t[o++] = t[m - 1];
       m = o;
     }
     snprintf(nm, sizeof nm, "%s_acc", base);
-    return nf_rtl_cast(g, t[0], fx, ta, true, nm);
+    return pp_cast(p, t[0], fx, ta, nm);
   }
   snprintf(nm, sizeof nm, "%s_acc0", base);
-  int acc = nf_rtl_cast(g, t[0], fx, ta, true, nm);
+  int acc = pp_cast(p, t[0], fx, ta, nm);
   for (int a = 1; a < m && !g->oom; a++) {
     snprintf(nm, sizeof nm, "%s_s%d", base, a);
-    rtl_term r = nf_rtl_add(g, (rtl_term){.sig = acc, .shift = f - fa, .sign = 1},
-                            (rtl_term){.sig = t[a], .shift = f - fx, .sign = 1}, nm);
+    rtl_term r = pp_add(p, (rtl_term){.sig = acc, .shift = f - fa, .sign = 1},
+                        (rtl_term){.sig = t[a], .shift = f - fx, .sign = 1}, nm);
     int sum = nf_rtl_materialize(g, r, nm);
+    pp_set(p, sum, pp_stage(p, r.sig), pp_time(p, r.sig));
     snprintf(nm, sizeof nm, "%s_acc%d", base, a);
-    acc = nf_rtl_cast(g, sum, f, ta, true, nm);
+    acc = pp_cast(p, sum, f, ta, nm);
   }
   return acc;
+}
+
+/* Average pooling: per output, the window's sum, the divider (by the count
+ * of the window's cells inside the input; in io_stream a padded frame's
+ * count by position), the cast to result_t, in the pipeline above; then the
+ * output registers and the valid's shift register. */
+static int emit_avgpool(rtl_gen *g, const nf_design_layer *L, const int *sig, int *idx, int *t, int *latency) {
+  const nf_fixed_type *tr = &L->result_t;
+  /* io_stream, a padded average pooling: its window's cell count by position (stream_units) */
+  const int64_t *counts = L->weights;
+  int n_pos = counts ? L->filters : 0, pb = 1, nq = 0;
+  nf_code cv[64]; /* the counts the windows have, in order of first position */
+  int sel[64];    /* per count but the last: a signal that is -1 (bit 1) at the positions of that count */
+  while ((1L << pb) < n_pos) pb++;
+  pool_pipe p = {.g = g, .t_in = NF_RTL_REG_NS + (g->in_act ? NF_RTL_ACT_NS : 0)};
+  int *ys = nf_calloc((size_t)L->n_out, sizeof *ys, g->err);
+  if (!ys) return NF_EINTERNAL;
+  if (counts) {
+    for (int a = 0; a < n_pos; a++) {
+      bool seen = false;
+      for (int b = 0; b < nq; b++) seen |= cv[b] == counts[a];
+      if (seen) continue;
+      if (nq == 64) {
+        free(ys);
+        return nf_fail(g->err, NF_EINPUT, "layer '%s': more than 64 window sizes", L->name);
+      }
+      cv[nq++] = counts[a];
+    }
+    fprintf(g->fp, "  // pos: the window's position in the frame (raster order, %d positions); a padded window's\n"
+                   "  // cells inside the input, by position, choose the divider: <layer>_cells<count> is high\n"
+                   "  // at the positions whose windows have that count (_r<stage>: the same in later stages)\n", n_pos);
+    fprintf(g->fp, "  reg [%d:0] pos;\n", pb - 1);
+    char next[160];
+    snprintf(next, sizeof next, "in_valid ? ((pos == %d'd%d) ? %d'd0 : pos + %d'd1) : pos", pb, n_pos - 1, pb, pb);
+    char zero[16];
+    snprintf(zero, sizeof zero, "%d'd0", pb);
+    nf_rtl_valid_reg(g, "pos", zero, next);
+    g->regs += pb;
+    if (g->cost) g->cost->ctrl_bits += pb;
+    for (int b = 0; b + 1 < nq && !g->oom; b++) { /* the last count is the default: no mask */
+      fprintf(g->fp, "  localparam [%d:0] CELLS%lld = %d'b", n_pos - 1, (long long)cv[b], n_pos);
+      for (int a = n_pos - 1; a >= 0; a--) fputc(counts[a] == cv[b] ? '1' : '0', g->fp);
+      fprintf(g->fp, ";\n");
+      sel[b] = nf_rtl_new_sig(g, -1, 0, "%s_cells%lld", g->layer, (long long)cv[b]);
+      if (g->oom) break;
+      char e[64];
+      snprintf(e, sizeof e, "CELLS%lld[pos]", (long long)cv[b]);
+      nf_rtl_wire(g, sel[b], e);
+      pp_set(&p, sel[b], 0, NF_RTL_REG_NS + NF_RTL_CAST_NS);
+    }
+  }
+  fprintf(g->fp, "  // <layer>_o<j>: the sum of output j's window cells inside the input (<layer>_o<j>_l<level>_<k>:\n"
+                 "  // a balanced tree; _s<k>/_acc<k>: hls4ml's chain of casts), in accum_t; divided by the cell\n"
+                 "  // count, truncated toward zero: |sum| * m >> s (_d<count>), m = ceil(2^s / count) as CSD\n"
+                 "  // shift-adds (exact for every sum the window can give); then the cast to result_t.\n"
+                 "  // Pipeline registers <signal>_r<stage> where the delay model's stage budget (%.2f ns) ends\n",
+          g->budget_ns);
+  int last = 0;
+  for (int j = 0; j < L->n_out && !g->oom; j++) {
+    int m = pool_cells(L, j, idx);
+    for (int a = 0; a < m; a++) t[a] = sig[idx[a]];
+    char nm[RTL_NAME], base[RTL_NAME];
+    snprintf(base, sizeof base, "%s_o%d", g->layer, j);
+    int acc = emit_avg_sum(&p, L, t, m, base), q = acc, mag = -1, neg = -1;
+    if (g->oom) break;
+    if (g->sigs[acc].lo < 0) { /* the sum's sign, for |sum| and the quotient's sign */
+      neg = nf_rtl_new_sig(g, -1, 0, "%s_neg", base);
+      if (g->oom) break;
+      nf_rtl_bit(g, nm, sizeof nm, acc, g->sigs[acc].width - 1);
+      nf_rtl_wire(g, neg, nm);
+      pp_set(&p, neg, pp_stage(&p, acc), pp_time(&p, acc));
+    }
+    if (!counts) {
+      q = emit_div(&p, acc, neg, m, base, &mag);
+    } else { /* one divider per count the windows have, selected by position */
+      int ops[128];
+      for (int b = 0; b < nq && !g->oom; b++) ops[b] = emit_div(&p, acc, neg, cv[b], base, &mag);
+      for (int b = 0; b + 1 < nq; b++) ops[nq + b] = sel[b];
+      if (g->oom) break;
+      nf_code lo = g->sigs[ops[0]].lo, hi = g->sigs[ops[0]].hi;
+      for (int b = 1; b < nq; b++) {
+        if (g->sigs[ops[b]].lo < lo) lo = g->sigs[ops[b]].lo;
+        if (g->sigs[ops[b]].hi > hi) hi = g->sigs[ops[b]].hi;
+      }
+      int st;
+      double te = pp_begin(&p, ops, 2 * nq - 1, NF_RTL_CAST_NS, &st);
+      snprintf(nm, sizeof nm, "%s_avg", base);
+      q = nf_rtl_new_sig(g, lo, hi, "%s", nm);
+      if (g->oom) break;
+      int wq = g->sigs[q].width;
+      size_t cap = (size_t)nq * (5 * RTL_NAME + 160) + 64, len = 0;
+      char *e = nf_malloc(cap, g->err);
+      if (!e) {
+        g->oom = true;
+        break;
+      }
+      for (int b = 0; b < nq; b++) {
+        char x[2 * RTL_NAME + 80], sb[RTL_NAME + 16];
+        nf_rtl_sext(g, x, sizeof x, ops[b], wq);
+        if (b + 1 < nq) {
+          nf_rtl_bit(g, sb, sizeof sb, ops[nq + b], 0);
+          len += (size_t)snprintf(e + len, cap - len, "%s ? %s : ", sb, x);
+        } else {
+          len += (size_t)snprintf(e + len, cap - len, "%s", x);
+        }
+      }
+      nf_rtl_wire(g, q, e);
+      free(e);
+      pp_set(&p, q, st, te);
+    }
+    snprintf(nm, sizeof nm, "%s_res", base);
+    ys[j] = pp_cast(&p, q, nf_fixed_frac_bits(&L->accum_t), tr, nm);
+    if (pp_stage(&p, ys[j]) > last) last = pp_stage(&p, ys[j]);
+  }
+  if (!g->oom) fprintf(g->fp, "  // output registers (every output's value brought to stage %d first)\n", last);
+  for (int j = 0; j < L->n_out && !g->oom; j++) {
+    int y = pp_at(&p, ys[j], last);
+    if (g->oom) break;
+    nf_rtl_output_reg(g, j, y, tr);
+  }
+  int stages = last + 1;
+  if (g->cost) g->cost->ctrl_bits += stages;
+  if (!g->oom) nf_rtl_valid_pipe(g, stages);
+  *latency = stages;
+  g->stage_ns = p.worst;
+  free(ys), free(p.stage), free(p.t);
+  nf_rtl_sink(g, NULL);
+  return g->oom ? NF_EINTERNAL : NF_OK;
 }
 
 static int pool_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
@@ -375,91 +615,16 @@ static int pool_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int 
   rtl_bus *in = nf_rtl_bus_new(g, "in_data", L->n_in * ti->width);
   /* every input first: their value ranges are read before outputs overwrite them */
   for (int i = 0; i < L->n_in && !g->oom; i++) sig[i] = nf_rtl_dense_input(g, in, i, ti);
-  bool avg = L->pool_op != NF_POOL_MAX;
-  /* io_stream, a padded average pooling: its window's cell count by position (stream_units) */
-  const int64_t *counts = avg && L->weights ? L->weights : NULL;
-  int n_pos = counts ? L->filters : 0, pb = 1, nq = 0;
-  nf_code cv[64]; /* the counts the windows have, in order of first position */
-  while ((1L << pb) < n_pos) pb++;
-  if (counts) {
-    fprintf(g->fp, "  // pos: the window's position in the frame (raster order, %d positions); a padded window's\n"
-                   "  // cells inside the input, by position, choose the divider\n", n_pos);
-    fprintf(g->fp, "  reg [%d:0] pos;\n", pb - 1);
-    char next[160];
-    snprintf(next, sizeof next, "in_valid ? ((pos == %d'd%d) ? %d'd0 : pos + %d'd1) : pos", pb, n_pos - 1, pb, pb);
-    char zero[16];
-    snprintf(zero, sizeof zero, "%d'd0", pb);
-    nf_rtl_valid_reg(g, "pos", zero, next);
-    g->regs += pb;
-    if (g->cost) g->cost->ctrl_bits += pb;
-    for (int a = 0; a < n_pos; a++) {
-      bool seen = false;
-      for (int b = 0; b < nq; b++) seen |= cv[b] == counts[a];
-      if (seen) continue;
-      if (nq == 64) {
-        free(idx), free(sig), free(t);
-        return nf_fail(g->err, NF_EINPUT, "layer '%s': more than 64 window sizes", L->name);
-      }
-      cv[nq++] = counts[a];
-    }
-    for (int b = 0; b + 1 < nq; b++) { /* the last count is the default: no mask */
-      fprintf(g->fp, "  localparam [%d:0] CELLS%lld = %d'b", n_pos - 1, (long long)cv[b], n_pos);
-      for (int p = n_pos - 1; p >= 0; p--) fputc(counts[p] == cv[b] ? '1' : '0', g->fp);
-      fprintf(g->fp, ";\n");
-    }
+  if (L->pool_op != NF_POOL_MAX) {
+    int rc = g->oom ? NF_EINTERNAL : emit_avgpool(g, L, sig, idx, t, latency);
+    free(idx), free(sig), free(t);
+    return rc;
   }
-  if (avg)
-    fprintf(g->fp, "  // <layer>_o<j>: the sum of output j's window cells inside the input (<layer>_o<j>_l<level>_<k>:\n"
-                   "  // a balanced tree; _s<k>/_acc<k>: hls4ml's chain of casts), in accum_t; divided by the cell\n"
-                   "  // count, truncated toward zero: |sum| * m >> s (_d<count>), m = ceil(2^s / count) as CSD\n"
-                   "  // shift-adds (exact for every sum the window can give); then the cast to result_t\n");
-  else
-    fprintf(g->fp, "  // <layer>_o<j>_l<level>_<k>: the larger of two codes, a balanced tree per output j over its\n"
-                   "  // window's cells inside the input; then the casts to accum_t and result_t\n");
+  fprintf(g->fp, "  // <layer>_o<j>_l<level>_<k>: the larger of two codes, a balanced tree per output j over its\n"
+                 "  // window's cells inside the input; then the casts to accum_t and result_t\n");
   for (int j = 0; j < L->n_out && !g->oom; j++) {
     int m = pool_cells(L, j, idx);
     for (int a = 0; a < m; a++) t[a] = sig[idx[a]];
-    if (avg) {
-      char nm[RTL_NAME], base[RTL_NAME], ye[2 * RTL_NAME + 80];
-      snprintf(base, sizeof base, "%s_o%d", g->layer, j);
-      int acc = emit_avg_sum(g, L, t, m, base), q = acc, mag = -1;
-      if (!counts) {
-        q = emit_div(g, acc, m, base, &mag);
-      } else { /* one divider per count the windows have, selected by position */
-        int qs[64];
-        for (int b = 0; b < nq && !g->oom; b++) qs[b] = emit_div(g, acc, cv[b], base, &mag);
-        nf_code lo = g->oom ? 0 : g->sigs[qs[0]].lo, hi = g->oom ? 0 : g->sigs[qs[0]].hi;
-        for (int b = 1; b < nq && !g->oom; b++) {
-          if (g->sigs[qs[b]].lo < lo) lo = g->sigs[qs[b]].lo;
-          if (g->sigs[qs[b]].hi > hi) hi = g->sigs[qs[b]].hi;
-        }
-        snprintf(nm, sizeof nm, "%s_avg", base);
-        q = nf_rtl_new_sig(g, lo, hi, "%s", nm);
-        if (g->oom) break;
-        int wq = g->sigs[q].width;
-        size_t cap = (size_t)nq * (3 * RTL_NAME + 120) + 64, len = 0;
-        char *e = nf_malloc(cap, g->err);
-        if (!e) {
-          g->oom = true;
-          break;
-        }
-        for (int b = 0; b < nq; b++) {
-          char x[2 * RTL_NAME + 80];
-          nf_rtl_sext(g, x, sizeof x, qs[b], wq);
-          if (b + 1 < nq) len += (size_t)snprintf(e + len, cap - len, "CELLS%lld[pos] ? %s : ", (long long)cv[b], x);
-          else len += (size_t)snprintf(e + len, cap - len, "%s", x);
-        }
-        nf_rtl_wire(g, q, e);
-        free(e);
-      }
-      snprintf(nm, sizeof nm, "%s_res", base);
-      int y = nf_rtl_cast(g, q, nf_fixed_frac_bits(&L->accum_t), tr, true, nm);
-      if (g->oom) break;
-      nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
-      fprintf(g->fp, "  assign out_data[%d +: %d] = %s;\n", j * tr->width, tr->width, ye);
-      rtl_out_range(g, j, y);
-      continue;
-    }
     for (int level = 1; m > 1 && !g->oom; level++) {
       int o = 0;
       for (int a = 0; a + 1 < m; a += 2) {
@@ -492,7 +657,7 @@ static int pool_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int 
     rtl_out_range(g, j, y);
   }
   fprintf(g->fp, "  assign out_valid = in_valid;\n");
-  nf_rtl_sink(g, counts ? NULL : "clk, rst");
+  nf_rtl_sink(g, "clk, rst");
   free(idx), free(sig), free(t);
   return g->oom ? NF_EINTERNAL : NF_OK;
 }

@@ -387,16 +387,7 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
   stages++;
   if (g->cost) g->cost->ctrl_bits += stages;
   *latency = stages;
-  fprintf(g->fp, "  reg [%d:0] valid_pipe;\n", stages - 1);
-  if (stages == 1) {
-    nf_rtl_valid_reg(g, "valid_pipe", "1'b0", "in_valid");
-  } else {
-    char zero[32], next[64];
-    snprintf(zero, sizeof zero, "%d'd0", stages);
-    snprintf(next, sizeof next, "{valid_pipe[%d:0], in_valid}", stages - 2);
-    nf_rtl_valid_reg(g, "valid_pipe", zero, next);
-  }
-  fprintf(g->fp, "  assign out_valid = valid_pipe[%d];\n", stages - 1);
+  nf_rtl_valid_pipe(g, stages);
   nf_rtl_sink(g, NULL);
   free(xs), free(keys), free(plan), free(leaves), free(gs), free(cast_sig), free(bit_in), free(bits), free(bit_root);
   return g->oom ? NF_EINTERNAL : NF_OK;

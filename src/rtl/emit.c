@@ -881,3 +881,16 @@ void nf_rtl_valid_one(rtl_gen *g) {
   nf_rtl_valid_reg(g, "valid_r", "1'b0", "in_valid");
   fprintf(g->fp, "  assign out_valid = valid_r;\n");
 }
+
+void nf_rtl_valid_pipe(rtl_gen *g, int stages) {
+  fprintf(g->fp, "  reg [%d:0] valid_pipe;\n", stages - 1);
+  if (stages == 1) {
+    nf_rtl_valid_reg(g, "valid_pipe", "1'b0", "in_valid");
+  } else {
+    char zero[32], next[64];
+    snprintf(zero, sizeof zero, "%d'd0", stages);
+    snprintf(next, sizeof next, "{valid_pipe[%d:0], in_valid}", stages - 2);
+    nf_rtl_valid_reg(g, "valid_pipe", zero, next);
+  }
+  fprintf(g->fp, "  assign out_valid = valid_pipe[%d];\n", stages - 1);
+}

@@ -108,6 +108,9 @@ int nf_rtl_csd(nf_code c, int *shift, int *digit);
 void nf_rtl_output_reg(rtl_gen *g, int i, int y, const nf_fixed_type *tr);
 /* The valid of a layer of one register stage: valid_r, out_valid. */
 void nf_rtl_valid_one(rtl_gen *g);
+/* The valid of a layer of `stages` register stages (>= 1): the shift
+ * register valid_pipe, out_valid its last bit. */
+void nf_rtl_valid_pipe(rtl_gen *g, int stages);
 
 /* A term of a sum: sign * (sig << shift); sig < 0 means the constant cval. */
 typedef struct rtl_term {

@@ -68,6 +68,16 @@ grep -q "localparam \[23:0\] CELLS4 = " "$T/a1/rtl/myproject_AveragePool_2.v" &&
 grep -q "_d9_q = " "$T/a1/rtl/myproject_AveragePool_2.v" && grep -q "_d24_q = " "$T/a1/rtl/myproject_GlobalAveragePool_3.v" \
   && pass || fail "avgpool: no divider by 9 or by 24"
 ls "$T/a1/rtl" | grep -q collect && fail "avgpool: a collector before the Dense after global pooling" || pass
+# pipelined by the Dense's delay model at ClockPeriod 5 ns: registers inside the window's sum and the
+# divider (<signal>_r<stage>), more than one cycle per pooling, the model's longest stage within the clock
+for m in AveragePool_2 GlobalAveragePool_3; do
+  f="$T/a1/rtl/myproject_$m.v"
+  lat=$(sed -n 's|^//   latency \([0-9]*\) cycles.*|\1|p' "$f")
+  [ "${lat:-0}" -ge 2 ] && grep -q "_r1 <= " "$f" && grep -q "_y0 <= " "$f" && pass || fail "avgpool: $m not pipelined (latency ${lat:-?})"
+done
+expect_status 0 "avgpool estimate" -- "$NNFIRM" estimate "$T/a1" --json
+cp=$(json_num critical_path_ns "$T/out")
+awk -v c="${cp:-99}" 'BEGIN { exit !(c > 0 && c <= 5) }' && pass || fail "avgpool: the delay model's longest stage ${cp:-?} ns, not within 5 ns"
 cosim_expect "avgpool io_stream" "$T/a1" "$AR" verilator "$AROWS"
 cosim_expect "avgpool io_stream" "$T/a1" "$AR" iverilog 12
 # accum_t wide enough that no partial sum wraps: the sums are adder trees
