@@ -137,6 +137,20 @@ int nf_rtl_costs(const nf_design *d, nf_rtl_cost *costs, nf_error *err);
 /* The same, with the plan's figures (nf_rtl_plan's) from the same pass. */
 int nf_rtl_costs_plan(const nf_design *d, nf_rtl_cost *costs, nf_rtl_info *info, nf_error *err);
 
+/* Which bits of its in_data port a layer's module reads (the cost pass's
+ * record; width 0: the layer has no such port, -1: several of different
+ * widths). Synthesis of the whole design removes the logic behind the bits
+ * nothing reads, which the estimator follows (nf_estimate_design). */
+typedef struct nf_rtl_reads {
+  int width;
+  bool *bit; /* [width], allocated by the generator */
+} nf_rtl_reads;
+
+/* nf_rtl_costs_plan, and reads[l] for every hardware layer l (free with
+ * nf_rtl_reads_free). */
+int nf_rtl_costs_reads(const nf_design *d, nf_rtl_cost *costs, nf_rtl_info *info, nf_rtl_reads *reads, nf_error *err);
+void nf_rtl_reads_free(nf_rtl_reads *reads, int n);
+
 /* The generator's own reference semantics of SPEC §3 (sequential
  * accumulation with nf_fixed casts, written apart from the emulator as a
  * cross-check) over the hardware layers: in [n_in] input codes, out [n_out]

@@ -129,9 +129,11 @@ int nf_rtl_dense_input(rtl_gen *g, rtl_bus *in, int i, const nf_fixed_type *ti) 
     else if (!ti->is_signed) snprintf(e, sizeof e, "{%d'd0, in_data[%d +: %d]}", w - take, i * W, take);
     else snprintf(e, sizeof e, "in_data[%d +: %d]", i * W, take);
     nf_rtl_bus_use(in, i * W, take);
+    nf_rtl_map_input(g, x, i * W, take);
   } else {
     snprintf(e, sizeof e, "{%d'd0, in_data[%d +: %d]}", w - W, i * W, W);
     nf_rtl_bus_use(in, i * W, W);
+    nf_rtl_map_input(g, x, i * W, W);
   }
   nf_rtl_wire(g, x, e);
   return x;

@@ -178,7 +178,56 @@ static void sink_item(FILE *fp, int *items, const char *name, int hi, int lo, bo
   (*items)++;
 }
 
+/* Records which bits of in_data were read (g->reads) before the buses go. */
+static void record_reads(rtl_gen *g) {
+  nf_rtl_reads *r = g->reads;
+  if (!r || g->oom) return;
+  for (int b = 0; b < g->n_buses; b++) {
+    const rtl_bus *u = g->buses[b];
+    if (strcmp(u->name, "in_data") || r->width < 0) continue;
+    if (r->width == 0) {
+      r->bit = nf_calloc((size_t)u->width + 1, sizeof *r->bit, g->err);
+      if (!r->bit) {
+        g->oom = true;
+        return;
+      }
+      r->width = u->width;
+    } else if (r->width != u->width) {
+      free(r->bit);
+      r->bit = NULL;
+      r->width = -1;
+      continue;
+    }
+    /* a bit read only into an input signal that nothing reads is not read */
+    for (int m = 0; m < g->n_in_map; m++) {
+      const struct rtl_in_map *x = &g->in_map[m];
+      for (int k = 0; k < x->bits && k < 128 && x->bit0 + k < u->width; k++)
+        u->used[x->bit0 + k] = (g->sigs[x->sig].used >> k) & 1;
+    }
+    for (int i = 0; i < u->width; i++) r->bit[i] |= u->used[i];
+  }
+  free(g->in_map);
+  g->in_map = NULL;
+  g->n_in_map = g->cap_in_map = 0;
+}
+
+void nf_rtl_map_input(rtl_gen *g, int sig, int bit0, int bits) {
+  if (!g->reads || g->oom) return;
+  if (g->n_in_map == g->cap_in_map) {
+    int cap = g->cap_in_map ? 2 * g->cap_in_map : 64;
+    struct rtl_in_map *t = nf_realloc(g->in_map, (size_t)cap * sizeof *t, g->err);
+    if (!t) {
+      g->oom = true;
+      return;
+    }
+    g->in_map = t;
+    g->cap_in_map = cap;
+  }
+  g->in_map[g->n_in_map++] = (struct rtl_in_map){.sig = sig, .bit0 = bit0, .bits = bits};
+}
+
 void nf_rtl_sink(rtl_gen *g, const char *extra) {
+  record_reads(g);
   if (!g->oom) {
     int items = 0;
     for (int b = 0; b < g->n_buses; b++) {
@@ -844,6 +893,10 @@ void nf_rtl_free(rtl_gen *g) {
   free(g->xors);
   g->xors = NULL;
   g->n_xors = g->cap_xors = 0;
+  record_reads(g);
+  free(g->in_map);
+  g->in_map = NULL;
+  g->n_in_map = g->cap_in_map = 0;
   for (int b = 0; b < g->n_buses; b++) free(g->buses[b]->used), free(g->buses[b]);
   free(g->buses);
   g->buses = NULL;

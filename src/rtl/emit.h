@@ -75,6 +75,10 @@ typedef struct rtl_gen {
   const char *layer; /* the layer's name: the prefix of its signal names */
   rtl_bus **buses;
   int n_buses, cap_buses;
+  nf_rtl_reads *reads; /* cost pass: NULL, or where the in_data bits read are recorded */
+  struct rtl_in_map { int sig, bit0, bits; } *in_map; /* with reads: signal sig's bits [0, bits) are
+                                                         in_data's [bit0, bit0 + bits) (nf_rtl_dense_input) */
+  int n_in_map, cap_in_map;
   /* io_stream: the module has a clock-enable input `en` (the stream's
    * back-pressure freezes it); every register updates only when en is high. */
   bool en;
@@ -143,6 +147,8 @@ void nf_rtl_wire(rtl_gen *g, int sig, const char *expr);
 /* in_data-like buses: bits [lo, lo+len) read */
 rtl_bus *nf_rtl_bus_new(rtl_gen *g, const char *name, int width);
 void nf_rtl_bus_use(rtl_bus *b, int lo, int len);
+/* Cost pass with g->reads: signal sig's bits [0, bits) are in_data's [bit0, bit0 + bits). */
+void nf_rtl_map_input(rtl_gen *g, int sig, int bit0, int bits);
 /* Writes the unused_bits sink of the module: every signal bit and bus bit
  * nothing reads, plus `extra` (e.g. "clk, rst"; NULL for none). Frees the buses. */
 void nf_rtl_sink(rtl_gen *g, const char *extra);

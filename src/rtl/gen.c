@@ -142,7 +142,8 @@ static int unit_interval(const nf_rtl_unit *u) { return u->collect ? 1 : interva
  * counted, not kept, which planning and estimates need fast); returns its
  * latency. */
 static int unit_body(const nf_design *d, const nf_rtl_unit *u, int k, nf_code *lo, nf_code *hi, char **body,
-                     int *latency, long *adders, double *stage_ns, nf_rtl_cost *cost, nf_error *err) {
+                     int *latency, long *adders, double *stage_ns, nf_rtl_cost *cost, nf_rtl_reads *reads,
+                     nf_error *err) {
   const nf_design_layer *L = &u->view;
   double budget = nf_rtl_stage_budget_ns(d);
   bool reg_act = nf_rtl_registers_activations(budget);
@@ -165,7 +166,7 @@ static int unit_body(const nf_design *d, const nf_rtl_unit *u, int k, nf_code *l
   /* binary_tanh gives each output one of two codes (minus or one), never between */
   bool in_binary = prev && prev->act == NF_ACT_BINARY_TANH &&
                    (prev->kind == NF_LAYER_ACTIVATION || prev->kind == NF_LAYER_BATCHNORM);
-  rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi, .style = d->rtl_style, .cost = cost, .layer = L->name,
+  rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi, .style = d->rtl_style, .cost = cost, .reads = cost ? reads : NULL, .layer = L->name,
              .reg_act = reg_act, .in_act = in_act, .in_binary = in_binary, .budget_ns = budget, .en = u->stream};
   *latency = 0;
   int rc = u->collect ? nf_rtl_emit_collector(&g, u, latency) : nf_rtl_ops_of(L)->emit(&g, d->project, L, k, latency);
@@ -182,14 +183,15 @@ static int unit_body(const nf_design *d, const nf_rtl_unit *u, int k, nf_code *l
 }
 
 static int write_unit(const nf_design *d, const nf_rtl_unit *u, int k, nf_code *lo, nf_code *hi, const char *rtl_dir,
-                      int *latency, long *adders, double *stage_ns, nf_rtl_cost *cost, nf_error *err) {
+                      int *latency, long *adders, double *stage_ns, nf_rtl_cost *cost, nf_rtl_reads *reads,
+                      nf_error *err) {
   if (u->has_window) {
     int rc = nf_rtl_write_window(rtl_dir, d->project, u, cost, err);
     if (rc) return rc;
     nf_rtl_window_ranges(u, lo, hi);
   }
   char *body = NULL;
-  int rc = unit_body(d, u, k, lo, hi, rtl_dir ? &body : NULL, latency, adders, stage_ns, cost, err);
+  int rc = unit_body(d, u, k, lo, hi, rtl_dir ? &body : NULL, latency, adders, stage_ns, cost, reads, err);
   if (rc || !rtl_dir) return rc;
   char path[4096];
   snprintf(path, sizeof path, "%s/%s_%s.v", rtl_dir, d->project, u->inst);
@@ -275,7 +277,8 @@ static int max_width(const nf_design *d, const nf_rtl_units *us) {
   return width;
 }
 
-static int run(const nf_design *d, const char *rtl_dir, nf_rtl_info *info, nf_rtl_cost *costs, nf_error *err) {
+static int run(const nf_design *d, const char *rtl_dir, nf_rtl_info *info, nf_rtl_cost *costs, nf_rtl_reads *reads,
+               nf_error *err) {
   if (d->n_hw < 1 || d->n_hw > d->n_layers) return nf_fail(err, NF_EINPUT, "the design has no layers in hardware");
   nf_rtl_units us;
   int rc = nf_rtl_units_build(d, &us, err);
@@ -304,6 +307,7 @@ static int run(const nf_design *d, const char *rtl_dir, nf_rtl_info *info, nf_rt
     return NF_EINTERNAL;
   }
   if (costs) memset(costs, 0, (size_t)d->n_hw * sizeof *costs);
+  if (reads) memset(reads, 0, (size_t)d->n_hw * sizeof *reads);
   for (int i = 0; i < first->n_in; i++) lo[i] = nf_fixed_min_code(&first->input_t), hi[i] = nf_fixed_max_code(&first->input_t);
   int par_latency = 0, par_ii = 1;
   for (int k = 0; k < us.n && !rc; k++) {
@@ -311,7 +315,7 @@ static int run(const nf_design *d, const char *rtl_dir, nf_rtl_info *info, nf_rt
     long adders = 0;
     double stage = 0;
     rc = write_unit(d, u, info->levels_per_stage, lo, hi, rtl_dir, &lat[k], &adders, &stage,
-                    costs ? &costs[u->layer] : NULL, err);
+                    costs ? &costs[u->layer] : NULL, reads ? &reads[u->layer] : NULL, err);
     if (rc) break;
     if (stage < 0) info->path_partial = true;
     else if (stage > info->predicted_path_ns) info->predicted_path_ns = stage;
@@ -335,19 +339,31 @@ static int run(const nf_design *d, const char *rtl_dir, nf_rtl_info *info, nf_rt
   return rc;
 }
 
-int nf_rtl_plan(const nf_design *d, nf_rtl_info *info, nf_error *err) { return run(d, NULL, info, NULL, err); }
+int nf_rtl_plan(const nf_design *d, nf_rtl_info *info, nf_error *err) { return run(d, NULL, info, NULL, NULL, err); }
 
 int nf_rtl_generate(const nf_design *d, const char *rtl_dir, nf_rtl_info *info, nf_error *err) {
-  return run(d, rtl_dir, info, NULL, err);
+  return run(d, rtl_dir, info, NULL, NULL, err);
 }
 
 int nf_rtl_costs(const nf_design *d, nf_rtl_cost *costs, nf_error *err) {
   nf_rtl_info info;
-  return run(d, NULL, &info, costs, err);
+  return run(d, NULL, &info, costs, NULL, err);
 }
 
 int nf_rtl_costs_plan(const nf_design *d, nf_rtl_cost *costs, nf_rtl_info *info, nf_error *err) {
-  return run(d, NULL, info, costs, err);
+  return run(d, NULL, info, costs, NULL, err);
+}
+
+int nf_rtl_costs_reads(const nf_design *d, nf_rtl_cost *costs, nf_rtl_info *info, nf_rtl_reads *reads, nf_error *err) {
+  memset(reads, 0, (size_t)(d->n_hw > 0 ? d->n_hw : 0) * sizeof *reads);
+  int rc = run(d, NULL, info, costs, reads, err);
+  if (rc) nf_rtl_reads_free(reads, d->n_hw);
+  return rc;
+}
+
+void nf_rtl_reads_free(nf_rtl_reads *reads, int n) {
+  if (!reads) return;
+  for (int l = 0; l < n; l++) free(reads[l].bit), reads[l].bit = NULL, reads[l].width = 0;
 }
 
 int nf_rtl_reference(const nf_design *d, const int64_t *in, int64_t *out, nf_error *err) {
