@@ -40,7 +40,7 @@ static int build_activation(nf_design_ctx *b, int li, nf_design_layer *d) {
   if (!has_fixed_point(l->act))
     return nf_fail(b->err, NF_EINPUT, "layer '%s': activation %s is not supported in fixed point yet (relu, linear, "
                                       "leaky_relu, thresholded_relu, prelu, elu, selu, hard_sigmoid, sigmoid, "
-                                      "tanh, softplus, binary_tanh, ternary_tanh, a final softmax)", l->name, nf_activation_name(l->act));
+                                      "tanh, softplus, binary_tanh, ternary_tanh, bipolar, a final softmax)", l->name, nf_activation_name(l->act));
   if (l->act_q.kind == NF_QUANT_PO2 || l->act_q.kind == NF_QUANT_RELU_PO2)
     return nf_fail(b->err, NF_EINPUT, "layer '%s': a %s activation has no fixed-point implementation (hls4ml converts "
                                       "power-of-two quantizers on weights only); the float model computes it",

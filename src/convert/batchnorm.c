@@ -6,7 +6,7 @@
  * NF_LAYER_BATCHNORM), per channel (the last axis; every feature of a flat
  * tensor), in one of two forms:
  *
- *  - followed by binary_tanh or ternary_tanh: the two become one node of
+ *  - followed by binary_tanh, ternary_tanh or bipolar: the two become one node of
  *    per-feature thresholds (hls4ml's BatchNormalizationQuantizedTanh). With
  *    s = gamma / sqrt(var + eps) > 0 and c = beta - mean s, the model's
  *    sign of s x + c against +-a (a = 0 binary, 0.5 ternary) is x against
@@ -22,6 +22,9 @@
  *    beyond it, which keeps every comparison). result_t is ap_fixed<2,2>
  *    (hls4ml's ap_int<2>; its binary output is ap_uint<1>, 0 for -1).
  *    A non-positive scale is refused (hls4ml's threshold assumes s > 0).
+ *    QONNX's bipolar (+1 where s x + c >= 0, i.e. x >= H = mean - beta / s,
+ *    written so that beta 0 gives the mean exactly): hi = ceil(H 2^f) - 1,
+ *    lo = hi + 1. A Dense keeps such a normalization apart (dense.c).
  *
  *  - otherwise a per-feature affine node (hls4ml's normalize): scale codes
  *    of weight_t in weights, bias codes of bias_t in bias, y = (result_t)
@@ -36,7 +39,7 @@
 
 static bool is_sign(const nf_layer *a) {
   return a && a->kind == NF_LAYER_ACTIVATION && a->act_q.kind == NF_QUANT_NONE &&
-         (a->act == NF_ACT_BINARY_TANH || a->act == NF_ACT_TERNARY_TANH);
+         (a->act == NF_ACT_BINARY_TANH || a->act == NF_ACT_TERNARY_TANH || a->act == NF_ACT_BIPOLAR);
 }
 
 static int build_thresholds(nf_design_ctx *b, const nf_layer *l, const nf_layer *act, const double *s,
@@ -57,6 +60,8 @@ static int build_thresholds(nf_design_ctx *b, const nf_layer *l, const nf_layer 
                      "layer '%s': feature %d has scale gamma/sqrt(var+eps) = %g; a %s threshold needs a positive "
                      "scale", l->name, j, s[j], nf_activation_name(act->act));
     double hi = floor((a - c[j]) / s[j] * unit), lo = ceil((-a - c[j]) / s[j] * unit);
+    if (act->act == NF_ACT_BIPOLAR)
+      hi = ceil(((double)l->moving_mean[j] - (double)l->beta[j] / s[j]) * unit) - 1;
     nf_code h = hi < (double)min - 1 ? min - 1 : hi > (double)max ? max : (nf_code)hi;
     nf_code q = lo < (double)min ? min : lo > (double)max + 1 ? max + 1 : (nf_code)lo;
     d->weights[j] = (int64_t)h;

@@ -98,6 +98,11 @@ static int dense_build(nf_design_ctx *b, int li, nf_design_layer *d, int *next, 
   /* A BinaryDense / TernaryDense keeps its BatchNormalization apart (hls4ml
    * does not fuse a normalization into quantized weights; batchnorm.c). */
   bool apart = m->layers[li].kernel_q.dense_class;
+  /* So does a Dense whose normalization feeds QONNX's bipolar: the two
+   * become exact thresholds on the Dense's sums (batchnorm.c). */
+  if (li + 2 < m->n_layers && m->layers[li + 2].kind == NF_LAYER_ACTIVATION && m->layers[li + 2].act == NF_ACT_BIPOLAR &&
+      m->layers[li + 1].out_shape.rank == 1)
+    apart = true;
   const nf_layer *bn =
       !apart && li + 1 < m->n_layers && m->layers[li + 1].kind == NF_LAYER_BATCHNORM ? &m->layers[li + 1] : NULL;
   d->kind = NF_LAYER_DENSE;

@@ -321,7 +321,8 @@ static int load_layer(loader *L, const cJSON *o, nf_design_layer *l, int width) 
     l->kind = NF_LAYER_BATCHNORM;
     l->reuse_factor = 1;
     if (!cJSON_IsString(act) || nf_activation_parse(act->valuestring, &l->act) || l->n_in != l->n_out ||
-        !(l->act == NF_ACT_LINEAR || l->act == NF_ACT_BINARY_TANH || l->act == NF_ACT_TERNARY_TANH))
+        !(l->act == NF_ACT_LINEAR || l->act == NF_ACT_BINARY_TANH || l->act == NF_ACT_TERNARY_TANH ||
+          l->act == NF_ACT_BIPOLAR))
       return nf_fail(L->err, NF_EINPUT, "%s: %s: not a valid BatchNormalization layer", L->path, where);
     rc = get_type(L, o, "weight_t", &l->weight_t, where);
     if (!rc) rc = get_type(L, o, "bias_t", &l->bias_t, where);

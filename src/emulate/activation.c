@@ -61,6 +61,12 @@ static void act_binary_tanh(const nf_design_layer *d, const int64_t *x, int64_t 
   for (int j = 0; j < d->n_out; j++) y[j] = x[j] > 0 ? one : minus;
 }
 
+/* QONNX's BipolarQuant (scale 1): x >= 0 ? 1 : -1 in result_t. */
+static void act_bipolar(const nf_design_layer *d, const int64_t *x, int64_t *y) {
+  int64_t one = nf_emu_cast(&d->result_t, 1, 0), minus = nf_emu_cast(&d->result_t, -1, 0);
+  for (int j = 0; j < d->n_out; j++) y[j] = x[j] >= 0 ? one : minus;
+}
+
 /* hls4ml's ternary_tanh: datareg = 2 x, held in the input's own type (so
  * it wraps or saturates as that type does), then 1 if datareg > 1, 0 if
  * -1 < datareg <= 1, else -1, in result_t. With f fraction bits the
@@ -151,6 +157,7 @@ const nf_emulate_act_ops nf_emulate_act_relu = {.forward = act_relu};
 const nf_emulate_act_ops nf_emulate_act_softmax = {.forward = act_softmax};
 const nf_emulate_act_ops nf_emulate_act_binary_tanh = {.forward = act_binary_tanh};
 const nf_emulate_act_ops nf_emulate_act_ternary_tanh = {.forward = act_ternary_tanh};
+const nf_emulate_act_ops nf_emulate_act_bipolar = {.forward = act_bipolar};
 const nf_emulate_act_ops nf_emulate_act_none = {.forward = NULL};
 
 static const nf_emulate_act_ops *const ACT_OPS[NF_ACT_COUNT] = {

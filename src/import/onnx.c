@@ -609,6 +609,34 @@ static int qx_param_type(onnx_ctx *c, const named_tensor *nt, const float *v, si
   return NF_OK;
 }
 
+/* A bipolar quantizer on the activation (BipolarQuant, or a 1-bit signed
+ * Quant): the bipolar activation, +1 at and above 0, -1 below, for scale 1
+ * (other scales are refused by name). After Dense -> BatchNormalization, a
+ * feature whose gamma is negative has its Dense column, bias, gamma and mean
+ * negated: gamma (z - mean) is unchanged (negation is exact in floating
+ * point), and the normalization becomes thresholds of positive scale on the
+ * Dense's sums in fixed point (src/convert/batchnorm.c); the +-1 weights
+ * stay +-1. */
+static int qx_bipolar(onnx_ctx *c, const qx_params *p, const char *name) {
+  for (size_t i = 0; i < p->n_scale; i++)
+    if (p->scale[i] != 1)
+      return nf_fail(c->err, NF_EINPUT, "%s: node '%s': a bipolar activation with scale %.9g (element %zu): only "
+                                        "scale 1 (+-1) is supported", c->origin, name, p->scale[i], i);
+  int n = c->m->n_layers;
+  nf_layer *bn = n >= 1 && c->m->layers[n - 1].kind == NF_LAYER_BATCHNORM ? &c->m->layers[n - 1] : NULL;
+  nf_layer *d = bn && n >= 2 && c->m->layers[n - 2].kind == NF_LAYER_DENSE ? &c->m->layers[n - 2] : NULL;
+  if (d && bn->out_shape.rank == 1 && nf_layer_channels(bn) == d->n_out)
+    for (int j = 0; j < d->n_out; j++) {
+      if (!(bn->gamma[j] < 0)) continue;
+      for (int i = 0; i < d->n_in; i++) d->kernel[(size_t)i * d->n_out + j] = -d->kernel[(size_t)i * d->n_out + j];
+      if (d->bias) d->bias[j] = -d->bias[j];
+      bn->gamma[j] = -bn->gamma[j];
+      bn->moving_mean[j] = -bn->moving_mean[j];
+    }
+  return nf_model_add_activation(c->m, name, NF_ACT_BIPOLAR, c->err) ? NF_OK
+                                                                      : nf_fail_context(c->err, "%s: node '%s'", c->origin, name);
+}
+
 /* A QONNX quantizer on the activation: FixedPointQuantizer layer(s). */
 static int qx_activation(onnx_ctx *c, const Onnx__NodeProto *n, const char *name) {
   qx_params p;
@@ -621,9 +649,11 @@ static int qx_activation(onnx_ctx *c, const Onnx__NodeProto *n, const char *name
   if (per_feature && !(s.rank == 1 && (long)p.n_scale == size && st->dims[st->n_dims - 1] == size))
     rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': %zu scales for a tensor of shape %ld (one, or one per feature of a "
                                     "[batch, features] tensor)", c->origin, name, p.n_scale, size);
-  if (!rc && (p.op == QX_BIPOLAR || (p.bits == 1 && p.is_signed)))
-    rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': bipolar (+-scale) activations are not supported yet (only on "
-                                    "constants)", c->origin, name);
+  if (!rc && (p.op == QX_BIPOLAR || (p.op == QX_QUANT && p.bits == 1 && p.is_signed))) {
+    rc = qx_bipolar(c, &p, name);
+    free(p.scale);
+    return rc;
+  }
   nf_fpq_round q = NF_FPQ_RND_CONV;
   if (!rc) switch (p.mode) {
     case RM_HALF_EVEN: q = NF_FPQ_RND_CONV; break;

@@ -90,6 +90,12 @@ void nf_model_act_ternary_tanh(const nf_layer *l, const double *x, double *y, in
   for (int j = 0; j < n; j++) y[j] = x[j] > 0.5 ? 1 : x[j] < -0.5 ? -1 : 0;
 }
 
+/* QONNX's BipolarQuant (scale 1): +1 at and above 0, -1 below. */
+void nf_model_act_bipolar(const nf_layer *l, const double *x, double *y, int n) {
+  (void)l;
+  for (int j = 0; j < n; j++) y[j] = x[j] >= 0 ? 1 : -1;
+}
+
 static nf_model_act_fn *const ACT_FORWARD[NF_ACT_COUNT] = {
 #define NF_ACTIVATION(ID, NAME, MODEL, ...) [NF_ACT_##ID] = nf_model_act_##MODEL,
 #include "nnfirm/activations.def"

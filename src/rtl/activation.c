@@ -97,7 +97,8 @@ const nf_rtl_layer_ops nf_rtl_act_relu = {
  * ternary d = 2 x in input_t (wrapping or saturating as input_t does), then
  * y = d > 1 ? 1 : d > -1 ? 0 : -1; the constants cast to result_t. With f
  * fraction bits of input_t the thresholds +-1 are the codes +-2^f (f < 0:
- * d > 0 and d > -1). No register. */
+ * d > 0 and d > -1). QONNX's bipolar: y = x >= 0 ? 1 : -1, i.e. code > -1.
+ * No register. */
 typedef struct sign_consts {
   nf_code hi_t, lo_t;          /* d > hi_t gives +1; d > lo_t (ternary) gives 0 */
   nf_code one, zero, minus;    /* result_t codes of +1, 0, -1 */
@@ -106,7 +107,7 @@ typedef struct sign_consts {
 static sign_consts sign_setup(const nf_design_layer *L) {
   int f = nf_fixed_frac_bits(&L->input_t);
   bool ternary = L->act == NF_ACT_TERNARY_TANH;
-  sign_consts c = {.hi_t = 0, .lo_t = 0};
+  sign_consts c = {.hi_t = L->act == NF_ACT_BIPOLAR ? -1 : 0, .lo_t = 0};
   if (ternary) {
     c.hi_t = f >= 0 ? (nf_code)1 << f : 0;
     c.lo_t = f >= 0 ? -((nf_code)1 << f) : -1;
@@ -136,7 +137,8 @@ static int sign_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int 
     fprintf(g->fp, "  // <layer>_x<i>: input i; <layer>_d<i> = 2 x_i in input_t; "
                    "<layer>_y<i> = d > 1 ? 1 : d > -1 ? 0 : -1 in result_t\n");
   else
-    fprintf(g->fp, "  // <layer>_x<i>: input i; <layer>_y<i> = x > 0 ? 1 : -1 in result_t\n");
+    fprintf(g->fp, "  // <layer>_x<i>: input i; <layer>_y<i> = x %s 0 ? 1 : -1 in result_t\n",
+            L->act == NF_ACT_BIPOLAR ? ">=" : ">");
   for (int i = 0; i < L->n_in && !g->oom; i++) {
     int x = nf_rtl_dense_input(g, in, i, ti), d = x;
     char nm[RTL_NAME];
@@ -191,7 +193,7 @@ static void sign_reference(const nf_design_layer *L, const nf_code *x, nf_code *
   int f = nf_fixed_frac_bits(&L->input_t);
   for (int i = 0; i < L->n_in; i++) {
     if (L->act != NF_ACT_TERNARY_TANH) {
-      y[i] = x[i] > 0 ? c.one : c.minus;
+      y[i] = x[i] > c.hi_t ? c.one : c.minus;
       continue;
     }
     nf_code d = nf_fixed_cast_code(&L->input_t, 2 * x[i], f);

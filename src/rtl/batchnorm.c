@@ -136,7 +136,7 @@ static int affine_check(const nf_design_layer *L, nf_error *err) {
 static int batchnorm_check(const nf_design_layer *L, nf_error *err) {
   if (!L->weights || !L->bias) return nf_fail(err, NF_EINPUT, "layer %s: no parameters", L->name);
   if (L->act == NF_ACT_LINEAR) return affine_check(L, err);
-  if (L->act != NF_ACT_BINARY_TANH && L->act != NF_ACT_TERNARY_TANH)
+  if (L->act != NF_ACT_BINARY_TANH && L->act != NF_ACT_TERNARY_TANH && L->act != NF_ACT_BIPOLAR)
     return nf_fail(err, NF_EINPUT, "layer %s: BatchNormalization fused with %s has no RTL", L->name,
                    nf_activation_name(L->act));
   if (L->input_t.width > 100) return nf_fail(err, NF_EINPUT, "layer %s: input type too wide", L->name);

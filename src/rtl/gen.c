@@ -163,8 +163,8 @@ static int unit_body(const nf_design *d, const nf_rtl_unit *u, int k, nf_code *l
   FILE *mem = body ? open_memstream(body, &len) : fopen("/dev/null", "w");
   if (!mem) return body ? nf_fail_oom(err, "Verilog text") : nf_fail(err, NF_EINTERNAL, "/dev/null: cannot open");
   if (!body) setvbuf(mem, NULL, _IOFBF, 1 << 16);
-  /* binary_tanh gives each output one of two codes (minus or one), never between */
-  bool in_binary = prev && prev->act == NF_ACT_BINARY_TANH &&
+  /* binary_tanh and bipolar give each output one of two codes (minus or one), never between */
+  bool in_binary = prev && (prev->act == NF_ACT_BINARY_TANH || prev->act == NF_ACT_BIPOLAR) &&
                    (prev->kind == NF_LAYER_ACTIVATION || prev->kind == NF_LAYER_BATCHNORM);
   rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi, .style = d->rtl_style, .cost = cost, .reads = cost ? reads : NULL, .layer = L->name,
              .reg_act = reg_act, .in_act = in_act, .in_binary = in_binary, .budget_ns = budget, .en = u->stream};

@@ -78,6 +78,52 @@ expect_status 0 "tfc: float predict" -- "$NNFIRM" predict "$MT" --input "$R/qonn
 paste -d, "$T/tf.csv" "$R/qonnx_tfc_2w2a.float.csv" |
   awk -F, '{for (i = 1; i <= 10; i++) {d = $i - $(i + 10); if (d < 0) d = -d; if (d > 1e-6) bad++}} END {exit bad > 0 || NR != 50}' &&
   pass || fail "tfc: float outputs differ from the reference by more than 1e-6"
+# The Brevitas MNIST TFC_1W1A: BipolarQuant on the weights and on every activation (+1 at 0: the
+# input quantizer sees 2 x - 1 = 0 at x = 0.5), BatchNormalization before each hidden BipolarQuant.
+# Float outputs equal the reference within 1e-6; in fixed point each normalization and its
+# bipolar become exact thresholds on the Dense's whole sums (gammas < 0 flipped at import):
+# the last hidden layer's 64 +-1 values equal the reference on every row, and the RTL the emulator.
+M1="$O/qonnx_tfc_1w1a.onnx"; X1="$R/qonnx_tfc_1w1a.inputs.csv"
+"$NNFIRM" model show "$M1" > "$T/show" 2>"$T/err"
+grep -q "Total params: 63154\$" "$T/show" && pass || fail "tfc1: $(grep Total "$T/show") $(cat "$T/err")"
+expect_eq "$(grep -c '(Activation) *bipolar ' "$T/show")" 4 "tfc1: four bipolar activations"
+expect_eq "$(grep -c '(Dense) *quantized_bits(2,1) ' "$T/show")" 4 "tfc1: +-1 weights"
+expect_status 0 "tfc1: float predict" -- "$NNFIRM" predict "$M1" --input "$X1" -o "$T/t1.csv"
+paste -d, "$T/t1.csv" "$R/qonnx_tfc_1w1a.float.csv" |
+  awk -F, '{for (i = 1; i <= 10; i++) {d = $i - $(i + 10); if (d < 0) d = -d; if (d > 1e-6) bad++}} END {exit bad > 0 || NR != 50}' &&
+  pass || fail "tfc1: float outputs differ from the reference by more than 1e-6"
+expect_status 0 "tfc1: fixed hidden" -- "$NNFIRM" predict "$M1" --input "$X1" --config default --layer BatchNormalization_33 -o "$T/t1h.csv"
+cmp -s "$T/t1h.csv" "$R/qonnx_tfc_1w1a.hidden.csv" && pass || fail "tfc1: the last hidden layer's +-1 values differ from the reference"
+expect_status 0 "tfc1: fixed predict" -- "$NNFIRM" predict "$M1" --input "$X1" --config default -o "$T/t1x.csv"
+paste -d, "$T/t1x.csv" "$R/qonnx_tfc_1w1a.float.csv" | awk -F, '{a = 1; b = 11; for (i = 2; i <= 10; i++) {if ($i > $a) a = i;
+  if ($(i + 10) > $b) b = i + 10} if (a + 10 == b) ok++} END {exit ok != 50}' && pass || fail "tfc1: fixed-point argmax differs"
+expect_status 0 "tfc1: convert" -- "$NNFIRM" convert "$M1" -o "$T/pt1"
+# after a threshold node: one bit per input (XNOR-popcount); MatMul_40's final affine is folded
+# into its weights, which are no longer +-1
+for l in MatMul_16 MatMul_24 MatMul_32; do
+  grep -q "${l}_x63_\(pos\|neg\)" "$T/pt1/rtl/myproject_$l.v" && pass || fail "tfc1: $l does not read its bipolar inputs as bits"
+done
+# (co-simulation measured, not run here: Verilator builds the 784-input design in ~11 minutes;
+# 50 rows, 0 mismatches, latency 19 cycles, II 1)
+
+# nnfirm_qonnx_bipolar.onnx (written for these tests): a bipolar activation alone after a Gemm
+# (sums exactly 0 in 133 places: +1 there, where binary_tanh gives -1) and after a normalization
+# with gammas of both signs and thresholds the sums reach; outputs whole numbers, exactly
+MB="$O/nnfirm_qonnx_bipolar.onnx"; XB="$R/nnfirm_qonnx_bipolar.inputs.csv"
+expect_status 0 "bipolar: float predict" -- "$NNFIRM" predict "$MB" --input "$XB" -o "$T/bf.csv"
+cmp -s "$T/bf.csv" "$R/nnfirm_qonnx_bipolar.fixed.csv" && pass || fail "bipolar: float outputs differ from the exact reference"
+expect_status 0 "bipolar: fixed predict" -- "$NNFIRM" predict "$MB" --input "$XB" --config default -o "$T/bx.csv"
+cmp -s "$T/bx.csv" "$R/nnfirm_qonnx_bipolar.fixed.csv" && pass || fail "bipolar: fixed-point outputs differ from the exact reference"
+expect_status 0 "bipolar: convert" -- "$NNFIRM" convert "$MB" -o "$T/pb"
+for l in MatMul_2 MatMul_3; do
+  grep -q "${l}_x0_\(pos\|neg\)" "$T/pb/rtl/myproject_$l.v" && pass || fail "bipolar: $l does not read its bipolar inputs as bits"
+done
+if command -v iverilog >/dev/null 2>&1; then cosim_expect "qonnx bipolar" "$T/pb" "$XB" iverilog 200; fi
+if command -v verilator >/dev/null 2>&1; then lint_ok "qonnx bipolar" "$T/pb"; fi
+expect_status 2 "bipolar scale 2" -- "$NNFIRM" import "$H/qonnx_bipolar_scale.onnx" -o "$T/bs.nnf"
+expect_err_contains "node 'BipolarQuant_act': a bipolar activation with scale 2 (element 0): only scale 1" "bipolar scale named"
+expect_no_file "$T/bs.nnf" "bipolar scale: nothing written"
+
 # an affine step nnfirm does not take: a constant minus the activation
 expect_status 2 "constant minus activation" -- "$NNFIRM" import "$H/qonnx_const_minus_act.onnx" -o "$T/cm.nnf"
 expect_err_contains "node 'Sub_0': Sub is supported only as the activation minus a constant" "constant minus activation named"

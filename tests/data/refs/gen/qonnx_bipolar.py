@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""Bipolar activations of QONNX graphs (issue 15): references for the QONNX
+model zoo's Brevitas TFC_1W1A and a small seeded graph, evaluated node by
+node with the evaluator of qonnx_refs.py (BipolarQuant(x, s) = s where
+x >= 0, else -s: +1 at 0, as QONNX specifies it).
+
+  qonnx_tfc_1w1a: 50 seeded rows of 784 values in [0, 1], multiples of 2^-8
+    (not MNIST images; 2 x - 1 is exactly 0 at x = 0.5, where the bipolar
+    input quantizer gives +1): the graph's float64 outputs, and the 64 +-1
+    outputs of its last hidden BipolarQuant (BipolarQuant_35), which every
+    exact implementation must reproduce. The script prints the smallest
+    |BatchNormalization output| feeding a hidden BipolarQuant: far above
+    float64's rounding, so the float64 decisions are the exact ones.
+  nnfirm_qonnx_bipolar.onnx: input (8) -> Gemm 8x16 (weights, biases
+    multiples of 1/4) -> BipolarQuant -> MatMul by BipolarQuant(W2) 16x6 ->
+    BatchNormalization (gammas of both signs, some betas 0: the threshold
+    is then the mean, an integer the sums reach) -> BipolarQuant -> MatMul
+    by BipolarQuant(W3) 6x4. Inputs multiples of 1/2 in [-2, 2]: the Gemm's
+    sums are short binary fractions, exact in ap_fixed<16,6>, often exactly 0.
+    Its outputs are whole numbers: exact in float64 and in fixed point.
+  ../../hostile/onnx/qonnx_bipolar_scale.onnx: a BipolarQuant of scale 2 on
+    the activation (nnfirm takes scale 1 only).
+
+Written for nnfirm's test data; needs Debian's python3-onnx and
+python3-numpy. Run from the repository root:
+    /usr/bin/python3 tests/data/refs/gen/qonnx_bipolar.py
+"""
+import os
+import sys
+from fractions import Fraction
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qonnx_refs import M, R, run  # noqa: E402
+from refcsv import write_exact, write_float  # noqa: E402
+
+QD = "qonnx.custom_op.general"
+
+
+def with_output(model, name):
+    """The same graph, its output the tensor name (the evaluator returns it)."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    del m.graph.output[:]
+    m.graph.output.extend([helper.make_tensor_value_info(name, TensorProto.FLOAT, None)])
+    return m
+
+
+def tfc():
+    model = onnx.load("%s/qonnx_tfc_1w1a.onnx" % M)
+    rng = np.random.default_rng(1111)
+    x = rng.integers(0, 257, (50, 784)) / 256.0
+    write_exact("%s/qonnx_tfc_1w1a.inputs.csv" % R, [[Fraction(float(v)) for v in r] for r in x])
+    write_float("%s/qonnx_tfc_1w1a.float.csv" % R, run(model, x, False).reshape(len(x), -1))
+    hidden = run(with_output(model, "61"), x, False).reshape(len(x), -1)
+    assert set(np.unique(hidden)) <= {-1.0, 1.0}
+    write_exact("%s/qonnx_tfc_1w1a.hidden.csv" % R, [[Fraction(int(v)) for v in r] for r in hidden])
+    margin = min(np.abs(run(with_output(model, t), x, False)).min() for t in ("43", "51", "59"))
+    ties = int((x == 0.5).sum())
+    print("qonnx_tfc_1w1a: %d rows, smallest |BN output| before a hidden BipolarQuant %.3g, %d inputs at 0.5"
+          % (len(x), margin, ties))
+
+
+def small():
+    rng = np.random.default_rng(2024)
+    W1 = rng.integers(-2, 3, (8, 16)) / 4.0
+    B1 = rng.integers(-2, 3, 16) / 4.0
+    W2 = rng.normal(0, 1, (16, 6))
+    W3 = rng.normal(0, 1, (6, 4))
+    gamma = np.array([1.5, -0.75, 2.0, -1.25, 0.5, -2.0])
+    beta = np.array([0.0, 0.0, 0.3, -0.2, 0.0, 0.1])
+    mean = np.array([2.0, -2.0, 0.0, 4.0, -4.0, 1.0])
+    var = np.array([3.0, 1.0, 2.0, 5.0, 0.5, 1.5])
+    one = np.array(1.0)
+    inits = {"W1": W1, "B1": B1, "W2": W2, "W3": W3, "gamma": gamma, "beta": beta, "mean": mean, "var": var,
+             "s": one}
+    nodes = [
+        helper.make_node("Gemm", ["x", "W1", "B1"], ["g"], name="Gemm_0"),
+        helper.make_node("BipolarQuant", ["g", "s"], ["b1"], name="BipolarQuant_act1", domain=QD),
+        helper.make_node("BipolarQuant", ["W2", "s"], ["W2q"], name="BipolarQuant_w2", domain=QD),
+        helper.make_node("MatMul", ["b1", "W2q"], ["m2"], name="MatMul_2"),
+        helper.make_node("BatchNormalization", ["m2", "gamma", "beta", "mean", "var"], ["n2"], name="BN_2",
+                         epsilon=1e-5),
+        helper.make_node("BipolarQuant", ["n2", "s"], ["b2"], name="BipolarQuant_act2", domain=QD),
+        helper.make_node("BipolarQuant", ["W3", "s"], ["W3q"], name="BipolarQuant_w3", domain=QD),
+        helper.make_node("MatMul", ["b2", "W3q"], ["y"], name="MatMul_3"),
+    ]
+    g = helper.make_graph(nodes, "nnfirm_qonnx_bipolar", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+                          [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in inits.items()])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 9), helper.make_opsetid(QD, 1)],
+                          producer_name="nnfirm test data")
+    onnx.save(m, "%s/nnfirm_qonnx_bipolar.onnx" % M)
+    m = onnx.load("%s/nnfirm_qonnx_bipolar.onnx" % M)
+    x = rng.integers(-4, 5, (200, 8)) / 2.0
+    y = run(m, x, False)
+    assert np.all(y == np.round(y))
+    zeros = int((run(with_output(m, "g"), x, False) == 0).sum())
+    bn = run(with_output(m, "n2"), x, False)
+    write_exact("%s/nnfirm_qonnx_bipolar.inputs.csv" % R, [[Fraction(float(v)) for v in r] for r in x])
+    write_exact("%s/nnfirm_qonnx_bipolar.fixed.csv" % R, [[Fraction(int(v)) for v in r] for r in y])
+    print("nnfirm_qonnx_bipolar: %d rows, %d Gemm sums exactly 0, %d normalized values exactly 0"
+          % (len(x), zeros, int((bn == 0).sum())))
+
+
+def hostile():
+    inits = {"W": np.ones((4, 3)), "s": np.array(2.0)}
+    g = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["h"], name="MatMul_0"),
+                           helper.make_node("BipolarQuant", ["h", "s"], ["y"], name="BipolarQuant_act", domain=QD)],
+                          "bad", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
+                          [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in inits.items()])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 9), helper.make_opsetid(QD, 1)],
+                          producer_name="nnfirm test data")
+    onnx.save(m, "tests/data/hostile/onnx/qonnx_bipolar_scale.onnx")
+
+
+if __name__ == "__main__":
+    tfc()
+    small()
+    hostile()
