@@ -176,6 +176,8 @@ typedef struct nf_design {
                                         ClockPeriod minus this (re-pipelining until the netlist timing meets the
                                         clock, nnfirm/project.h; negative: a longer budget than the clock) */
   unsigned rtl_style;                /* 0; NF_RTL_STYLE_* (nnfirm/rtl.h) for the generator's style comparisons */
+  long line_bram_bits;               /* LineBufferBRAMBits: an io_stream line buffer whose line holds at least
+                                        this many bits is block RAM; 0: NF_RTL_LINE_BRAM_BITS (nnfirm/rtl.h) */
 } nf_design;
 
 /* The types of an HGQ FixedPointQuantizer node l (model.h): element j's

@@ -60,6 +60,13 @@ double nf_rtl_stage_budget_ns(const nf_design *d);
 bool nf_rtl_registers_activations(double budget_ns);
 int nf_rtl_levels_per_stage(double budget_ns);
 
+/* io_stream: a window generator's line buffers are one block RAM (Yosys'
+ * ram_style "block") when a line (padded width x channels x bits) holds at
+ * least this many bits, unless the configuration's LineBufferBRAMBits says
+ * otherwise (nf_design.line_bram_bits); shorter lines are registers or LUT
+ * RAM as Yosys maps them. */
+#define NF_RTL_LINE_BRAM_BITS 2048L
+
 /* Alternative RTL styles (nf_design.rtl_style; 0 = the default, best
  * measured), kept to measure against (bench/bench_rtl_jet). */
 enum {

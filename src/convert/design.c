@@ -158,6 +158,7 @@ int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, l
     for (int l = 0; l < m->n_layers; l++) windowed |= m->layers[l].kind == NF_LAYER_CONV || m->layers[l].kind == NF_LAYER_POOL;
     snprintf(d->io_type, sizeof d->io_type, "%s", b.g.io_type[0] ? b.g.io_type : windowed ? "io_stream" : "io_parallel");
     d->clock_period_ns = b.g.clock_period_ns;
+    d->line_bram_bits = b.g.line_bram_bits;
   }
   d->n_inputs = m->n_features;
   /* An input quantizer fixes the input type: the rows are rounded once, as the model rounds them. */

@@ -12,7 +12,7 @@ const char *const NF_PRECISION_VAR_NAMES[N_VARS] = {"weight", "bias", "result", 
 static const char *const TOP_KEYS[] = {"Model", "LayerType", "LayerName", "IOType", "ClockPeriod", "Part",
                                        "ProjectName", "Softmax", "HLSConfig", "Backend", "OutputDir", "KerasJson",
                                        "KerasH5", "KerasModel", "OnnxModel", "InputData", "OutputPredictions",
-                                       "Stamp", NULL};
+                                       "Stamp", "LineBufferBRAMBits", NULL};
 static const char *const LAYER_KEYS[] = {"Precision", "ReuseFactor", "Strategy", "Trace", "table_size",
                                          "exp_table_t", "inv_table_t", "table_t", "implementation", "BramFactor",
                                          "TraceOutput", "ParallelizationFactor", "ConvImplementation", NULL};
@@ -249,6 +249,12 @@ int nf_config_resolve_globals(const nf_config *c, nf_global_settings *g, nf_erro
     if (!cJSON_IsNumber(v) || v->valuedouble <= 0 || v->valuedouble > 1000)
       return bad_value(c, "ClockPeriod", v, "a positive number of nanoseconds (at most 1000)", err);
     g->clock_period_ns = v->valuedouble;
+  }
+  if ((v = config_global(c, "LineBufferBRAMBits"))) {
+    if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > (double)(1L << 30) ||
+        v->valuedouble != (double)(long)v->valuedouble)
+      return bad_value(c, "LineBufferBRAMBits", v, "a whole number of bits in 1..2^30", err);
+    g->line_bram_bits = (long)v->valuedouble;
   }
   if ((v = config_global(c, "IOType"))) {
     if (!cJSON_IsString(v) || (strcmp(v->valuestring, "io_parallel") && strcmp(v->valuestring, "io_stream")))

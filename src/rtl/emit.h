@@ -255,6 +255,7 @@ typedef struct nf_rtl_window {
   int kh, kw, sh, sw; /* window and stride */
   int pad[4];         /* padded pixels: top, bottom, left, right */
   nf_code *pad_code;  /* [c]: the code a padded cell holds (0, or for max pooling the channel's lowest value) */
+  bool bram;          /* the line buffers are one block RAM (a line of at least the design's line_bram_bits) */
 } nf_rtl_window;
 
 typedef struct nf_rtl_unit {

@@ -106,6 +106,8 @@ static int stream_units(const nf_design *d, nf_rtl_units *us, nf_error *err) {
     if (!win->pad_code) return NF_EINTERNAL;
     int hp = h + win->pad[0] + win->pad[1], wp = w + win->pad[2] + win->pad[3];
     int ho = (hp - win->kh) / win->sh + 1, wo = (wp - win->kw) / win->sw + 1;
+    long line_bits = (long)wp * c * L->input_t.width;
+    win->bram = win->kh > 1 && wp >= 2 && line_bits >= (d->line_bram_bits > 0 ? d->line_bram_bits : NF_RTL_LINE_BRAM_BITS);
     nf_design_layer *v = &u->view;
     int kk = win->kh * win->kw * c;
     if (L->kind == NF_LAYER_CONV) {
@@ -242,7 +244,9 @@ int nf_rtl_write_window(const char *rtl_dir, const char *top, const nf_rtl_unit 
   int hp = win->h + win->pad[0] + win->pad[1], wp = win->w + win->pad[2] + win->pad[3];
   int kh = win->kh, kw = win->kw, yb = count_bits(hp), xb = count_bits(wp);
   bool padded = win->pad[0] || win->pad[1] || win->pad[2] || win->pad[3];
-  if (cost) cost->reg_bits += (long)(kh - 1) * wp * cw + (long)kh * kw * cw, cost->ctrl_bits += yb + xb + 1;
+  /* block RAM lines are not register bits (the estimate does not count BRAM) */
+  if (cost) cost->reg_bits += (win->bram ? (long)(kh - 1) * cw : (long)(kh - 1) * wp * cw) + (long)kh * kw * cw,
+            cost->ctrl_bits += yb + xb + 1;
   if (!rtl_dir) return NF_OK;
   char path[4096];
   snprintf(path, sizeof path, "%s/%s_%s_window.v", rtl_dir, top, u->inst);
@@ -259,8 +263,8 @@ int nf_rtl_write_window(const char *rtl_dir, const char *top, const nf_rtl_unit 
   fprintf(fp, "//   padding %d/%d/%d/%d (top/bottom/left/right) made here: pad_beat is high while it pushes a padded\n"
               "//   pixel (the input is not read; the modules before this one are frozen)\n",
           win->pad[0], win->pad[1], win->pad[2], win->pad[3]);
-  fprintf(fp, "//   window %d x %d, stride %d x %d: %d line buffer%s of %d pixels, %d window registers\n", kh, kw, win->sh,
-          win->sw, kh - 1, kh - 1 == 1 ? "" : "s", wp, kh * kw);
+  fprintf(fp, "//   window %d x %d, stride %d x %d: %d line buffer%s of %d pixels%s, %d window registers\n", kh, kw,
+          win->sh, win->sw, kh - 1, kh - 1 == 1 ? "" : "s", wp, win->bram ? " (one block RAM)" : "", kh * kw);
   fprintf(fp, "//   out_data: cell (r, q), channel ch at value (r*%d + q)*%d + ch; out_valid one cycle after the pixel\n"
               "//   that completes a window at a stride position\n",
           kw, c);
@@ -292,11 +296,26 @@ int nf_rtl_write_window(const char *rtl_dir, const char *top, const nf_rtl_unit 
   }
   fprintf(fp, "  wire push = en && (pad_beat || in_valid);\n");
   /* line buffers: line<k>[x] holds row y-k at column x */
-  for (int k = 1; k < kh; k++) fprintf(fp, "  reg [%d:0] line%d [0:%d];\n", cw - 1, k, wp - 1);
-  if (kh > 1) {
-    fprintf(fp, "  always @(posedge clk) if (push) begin\n    line1[x] <= pixel;\n");
-    for (int k = 2; k < kh; k++) fprintf(fp, "    line%d[x] <= line%d[x];\n", k, k - 1);
-    fprintf(fp, "  end\n");
+  if (win->bram) {
+    /* one memory, word x = the kh-1 lines at column x, read one push ahead so that its read is registered */
+    int lw = (kh - 1) * cw;
+    fprintf(fp, "  // line buffers in block RAM (a line of %d bits, at least the design's LineBufferBRAMBits): word x of\n"
+                "  // lines holds rows y-1 .. y-%d at column x (row y-k at [(k-1)*%d +: %d]). line_q is word x as it was\n"
+                "  // before this push: read at the push before (address x_next), so the memory's read is registered\n",
+            wp * cw, kh - 1, cw, cw);
+    fprintf(fp, "  (* ram_style = \"block\" *) reg [%d:0] lines [0:%d];\n  reg [%d:0] line_q;\n", lw - 1, wp - 1, lw - 1);
+    fprintf(fp, "  wire [%d:0] x_next = (x == %d'd%d) ? %d'd0 : x + %d'd1;\n", xb - 1, xb, wp - 1, xb, xb);
+    fprintf(fp, "  always @(posedge clk) if (push) begin\n");
+    if (kh > 2) fprintf(fp, "    lines[x] <= {line_q[%d:0], pixel};\n", (kh - 2) * cw - 1);
+    else fprintf(fp, "    lines[x] <= pixel;\n");
+    fprintf(fp, "    line_q <= lines[x_next];\n  end\n");
+  } else {
+    for (int k = 1; k < kh; k++) fprintf(fp, "  reg [%d:0] line%d [0:%d];\n", cw - 1, k, wp - 1);
+    if (kh > 1) {
+      fprintf(fp, "  always @(posedge clk) if (push) begin\n    line1[x] <= pixel;\n");
+      for (int k = 2; k < kh; k++) fprintf(fp, "    line%d[x] <= line%d[x];\n", k, k - 1);
+      fprintf(fp, "  end\n");
+    }
   }
   /* window cells */
   for (int r = 0; r < kh; r++)
@@ -305,6 +324,7 @@ int nf_rtl_write_window(const char *rtl_dir, const char *top, const nf_rtl_unit 
   for (int r = 0; r < kh; r++) {
     for (int q = 0; q + 1 < kw; q++) fprintf(fp, "    cell_%d_%d <= cell_%d_%d;\n", r, q, r, q + 1);
     if (r == kh - 1) fprintf(fp, "    cell_%d_%d <= pixel;\n", r, kw - 1);
+    else if (win->bram) fprintf(fp, "    cell_%d_%d <= line_q[%d +: %d];\n", r, kw - 1, (kh - 2 - r) * cw, cw);
     else fprintf(fp, "    cell_%d_%d <= line%d[x];\n", r, kw - 1, kh - 1 - r);
   }
   fprintf(fp, "  end\n");

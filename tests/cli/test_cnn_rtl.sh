@@ -36,7 +36,14 @@ ii=$(json_num II "$T/s1/manifest.json")
 expect_status 0 "qkeras_mnist_cnn io_stream convert" -- "$NNFIRM" convert "$K/qkeras_mnist_cnn.json" --config "$T/stream.yml" -o "$T/s2"
 lint_ok "qkeras_mnist_cnn io_stream" "$T/s2"
 cosim_expect "qkeras_mnist_cnn io_stream" "$T/s2" "$R/cnn_qkeras_mnist_cnn.inputs.csv" verilator "$ROWS"
-grep -q "line1 \[0:25\]" "$T/s2/rtl/myproject_max_pooling2d_window.v" && pass || fail "pooling: no line buffer of the 26-pixel row"
+# line buffers: a line of at least 2,048 bits (the default LineBufferBRAMBits) is one block RAM, read a push
+# ahead: the pooling's 26 pixels x 96 bits (one line) and the second convolution's 13 x 256 (two lines in
+# one word); the first convolution's 28 x 16 bits stay an array Yosys maps to LUT RAM
+grep -q '(\* ram_style = "block" \*) reg \[95:0\] lines \[0:25\]' "$T/s2/rtl/myproject_max_pooling2d_window.v" && pass \
+  || fail "pooling: the 26-pixel row of 2,496 bits is not a block RAM"
+grep -q 'reg \[511:0\] lines \[0:12\]' "$T/s2/rtl/myproject_q_conv2d_1_window.v" && pass || fail "q_conv2d_1: its two lines not one block RAM"
+grep -q "reg \[15:0\] line1 \[0:27\]" "$T/s2/rtl/myproject_q_conv2d_window.v" && ! grep -q ram_style "$T/s2/rtl/myproject_q_conv2d_window.v" \
+  && pass || fail "q_conv2d: the 448-bit line is not a register array"
 
 # The jet-image CNN: BatchNormalization on the input pixels, strided 'same' convolutions.
 expect_status 0 "jetTagger io_stream convert" -- "$NNFIRM" convert "$K/jetTagger_Conv2D_Small.json" --config "$T/stream.yml" -o "$T/s3"
@@ -105,6 +112,26 @@ json.dump(c, open(sys.argv[2], "w"))
 PY
 expect_status 0 "avgpool saturating accum convert" -- "$NNFIRM" convert "$A" --config "$T/avgs.json" -o "$T/a4"
 grep -q "GlobalAveragePool_3_o0_s1 = " "$T/a4/rtl/myproject_GlobalAveragePool_3.v" && pass || fail "avgpool saturating accum: not the chain"
+# LineBufferBRAMBits 1: every line buffer of the design in block RAM (one of 2 lines: the 3x3 pool; five:
+# the global pool); Yosys 0.23 infers it (RAMB18E2/RAMB36E2 in synth_xilinx's counts)
+python3 - "$T/avg.json" "$T/avgb.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["LineBufferBRAMBits"] = 1
+json.dump(c, open(sys.argv[2], "w"))
+PY
+expect_status 0 "avgpool BRAM lines convert" -- "$NNFIRM" convert "$A" --config "$T/avgb.json" -o "$T/a5"
+lint_ok "avgpool BRAM lines" "$T/a5"
+[ "$(grep -l 'ram_style = "block"' "$T/a5"/rtl/*_window.v | wc -l)" = 3 ] && pass || fail "avgpool LineBufferBRAMBits 1: not 3 block RAMs"
+cosim_expect "avgpool BRAM lines" "$T/a5" "$AR" iverilog 12
+W="$T/a5/rtl/myproject_GlobalAveragePool_3_window.v"
+yosys -q -p "read_verilog $W; synth_xilinx -family xcup -top myproject_GlobalAveragePool_3_window; tee -o $T/ystat.txt stat" \
+  >"$T/yosys.log" 2>&1 || fail "yosys on the BRAM window generator: $(tail -3 "$T/yosys.log")"
+grep -q -E "RAMB(18|36)E2 +[1-9]" "$T/ystat.txt" && pass || fail "yosys: no block RAM for the line buffers: $(grep -E 'RAM|LUT' "$T/ystat.txt")"
+printf 'IOType: io_stream\nLineBufferBRAMBits: 0\nModel:\n  Precision: ap_fixed<16,6>\n' > "$T/lb0.yml"
+expect_status 2 "LineBufferBRAMBits 0" -- "$NNFIRM" convert "$A" --config "$T/lb0.yml" -o "$T/none2"
+expect_err_contains "LineBufferBRAMBits: 0 is not a whole number of bits" "LineBufferBRAMBits 0"
+[ ! -e "$T/none2" ] && pass || fail "a half project was written (LineBufferBRAMBits 0)"
 lint_ok "avgpool saturating accum" "$T/a4"
 cosim_expect "avgpool saturating accum" "$T/a4" "$AR" iverilog 12
 lint_ok "avgpool wide accum" "$T/a2"
