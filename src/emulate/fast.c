@@ -9,6 +9,23 @@
 
 #include "layers.h"
 
+/* ---- Instruction sets ---------------------------------------------------------- */
+
+static int isa_cap = -1;
+
+void nf_emu_isa_force(int cap) { isa_cap = cap; }
+
+nf_emu_isa_level nf_emu_isa(void) {
+  nf_emu_isa_level have = NF_EMU_ISA_GENERIC;
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) have = NF_EMU_ISA_AVX2;
+  if (have && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) have = NF_EMU_ISA_AVX512;
+  if (have == NF_EMU_ISA_AVX512 && __builtin_cpu_supports("avx512vnni")) have = NF_EMU_ISA_AVX512_VNNI;
+#endif
+  return isa_cap >= 0 && isa_cap < (int)have ? (nf_emu_isa_level)isa_cap : have;
+}
+
 /* ---- Casts on lanes ---------------------------------------------------------- */
 
 void nf_emu_round_consts(nf_qmode q, int shift, int64_t *k, int64_t *nm, int64_t *om) {
@@ -34,6 +51,11 @@ bool nf_emu_lane_cast_plan(const nf_fixed_type *to, const nf_fixed_type *from, n
   if (to->o == NF_O_SAT_SYM && to->is_signed) c->lo = -c->hi;
   if (s > 0) nf_emu_round_consts(to->q, s, &c->k, &c->nm, &c->om);
   /* No shift and every code of `from` in range: the cast changes nothing. */
+  /* 32-bit lanes suffice when `from`'s codes have at most 29 bits (|x| +
+   * k + |nm| + om < 2^31 with k, |nm| < 2^29 at s <= 30), or when shifted
+   * left they stay inside int32 (a wrap: any shift) */
+  int fw = from->width + !from->is_signed;
+  c->narrow = to->width <= 31 && (s > 0 ? fw <= 29 && s <= 30 : to->o == NF_O_WRAP ? s >= -31 : fw - s <= 31);
   c->identity = s == 0 && (int64_t)nf_fixed_min_code(from) >= c->lo && (int64_t)nf_fixed_max_code(from) <= c->hi;
   return true;
 }
@@ -58,10 +80,42 @@ bool nf_emu_lane_cast_plan(const nf_fixed_type *to, const nf_fixed_type *from, n
   else if (c->o == NF_O_SAT_ZERO) LANE_LOOP(QUANT, O_ZERO)          \
   else LANE_LOOP(QUANT, O_SAT) /* AP_SAT, AP_SAT_SYM (lo = -hi when signed) */
 
+/* The same in 32-bit lanes (twice the lanes a vector) when every term fits
+ * (lane_cast32 below). */
+#define LANE_LOOP32(QUANT, OVERFLOW)                \
+  for (int i = 0; i < n; i++) {                     \
+    int32_t x = v[i], q = QUANT;                    \
+    y[i] = (OVERFLOW);                              \
+  }
+#define Q_RIGHT32 ((x + k + ((x >> 31) & nm) + ((x >> s) & om)) >> s)
+#define Q_LEFT32 ((int32_t)((uint32_t)x << -s))
+#define O_WRAP_S32 ((int32_t)((uint32_t)q << up) >> up)
+#define O_WRAP_U32 (q & mask)
+#define LANE_MODES32(QUANT)                                             \
+  if (c->o == NF_O_WRAP && c->is_signed) LANE_LOOP32(QUANT, O_WRAP_S32) \
+  else if (c->o == NF_O_WRAP) LANE_LOOP32(QUANT, O_WRAP_U32)            \
+  else if (c->o == NF_O_SAT_ZERO) LANE_LOOP32(QUANT, O_ZERO)            \
+  else LANE_LOOP32(QUANT, O_SAT)
+
 /* (static: the layering check reads an exported clone as undefined) */
+NF_CLONES static void lane_cast32(const nf_emu_lane_cast *c, const int32_t *v, int32_t *y, int n) {
+  int s = c->shift, up = 32 - c->width;
+  int32_t k = (int32_t)c->k, nm = (int32_t)c->nm, om = (int32_t)c->om, lo = (int32_t)c->lo, hi = (int32_t)c->hi;
+  int32_t mask = (int32_t)((UINT32_C(1) << (c->width & 31)) - 1);
+  if (s > 0) {
+    LANE_MODES32(Q_RIGHT32)
+  } else {
+    LANE_MODES32(Q_LEFT32)
+  }
+}
+
 NF_CLONES static void lane_cast(const nf_emu_lane_cast *c, const int32_t *v, int32_t *y, int n) {
   int s = c->shift, up = 64 - c->width;
   int64_t k = c->k, nm = c->nm, om = c->om, lo = c->lo, hi = c->hi, mask = (INT64_C(1) << c->width) - 1;
+  if (c->narrow) {
+    lane_cast32(c, v, y, n);
+    return;
+  }
   if (s > 0) {
     LANE_MODES(Q_RIGHT)
   } else {
@@ -148,9 +202,12 @@ int nf_emulate_blocks(const nf_design *d, const nf_emulate_layer_ops *const *ops
       if (!ok) continue;
       long r0 = blk * NF_EMU_BLOCK;
       int nb = n - r0 < NF_EMU_BLOCK ? (int)(n - r0) : NF_EMU_BLOCK;
-      for (int i = 0; i < n_in; i++)
-        for (int r = 0; r < NF_EMU_BLOCK; r++)
-          a[(size_t)i * NF_EMU_BLOCK + r] = r < nb ? (int32_t)in[(size_t)(r0 + r) * n_in + i] : 0;
+      /* row by row, so that the reads go in order (the input streams from memory) */
+      if (nb < NF_EMU_BLOCK) memset(a, 0, (size_t)n_in * NF_EMU_BLOCK * sizeof *a);
+      for (int r = 0; r < nb; r++) {
+        const int64_t *row = in + (size_t)(r0 + r) * n_in;
+        for (int i = 0; i < n_in; i++) a[(size_t)i * NF_EMU_BLOCK + r] = (int32_t)row[i];
+      }
       int32_t *cur = a, *next = b;
       for (int li = 0; li <= upto; li++) {
         const nf_design_layer *l = &d->layers[li];

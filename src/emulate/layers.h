@@ -41,6 +41,15 @@ enum { NF_EMU_BLOCK = 32 };
 #else
 #define NF_CLONES
 #endif
+/* The instruction sets the pair kernels of dense.c are written for (the
+ * integer multiply-add of int16 pairs into int32: vpmaddwd, vpdpwssd),
+ * detected at run time (__builtin_cpu_supports): GENERIC runs the portable
+ * kernels only. nf_emu_isa_force caps the level (tests; -1: no cap). */
+typedef enum { NF_EMU_ISA_GENERIC, NF_EMU_ISA_AVX2, NF_EMU_ISA_AVX512, NF_EMU_ISA_AVX512_VNNI } nf_emu_isa_level;
+nf_emu_isa_level nf_emu_isa(void);
+void nf_emu_isa_force(int cap);
+/* Whether a Dense layer as prepared (its state) runs a pair kernel. */
+bool nf_emu_dense_pairs(const void *state);
 #define NF_EMU_BLOCK_SCRATCH(width) ((size_t)(width) * NF_EMU_BLOCK * 8)
 typedef struct nf_emulate_block_ops {
   void (*forward)(const nf_design_layer *l, const void *state, const int32_t *x, int32_t *y, void *scratch);
@@ -54,7 +63,7 @@ static inline bool nf_emu_fits16(const nf_fixed_type *t) { return t->width <= (t
  * `from` to type `to`, whose codes fit int32: prepared once (false when the
  * shift is outside what the lanes take exactly), then applied to n lanes. */
 typedef struct nf_emu_lane_cast {
-  bool identity;
+  bool identity, narrow; /* narrow: 32-bit arithmetic is exact */
   int shift, o, width;
   bool is_signed;
   int64_t k, nm, om, lo, hi;

@@ -5,7 +5,9 @@
  * integer bits, saturating and wrapping accumulators, narrow products that
  * take the 16-bit lanes, and wide inputs, weights, accumulators and results
  * that force the reference for a layer or for the whole design — at 1 and 2
- * threads and for row counts that leave a partial block. */
+ * threads and for row counts that leave a partial block; and again at each
+ * instruction set level the machine has (the pair kernels of AVX2,
+ * AVX-512 and AVX-512 VNNI, and the portable kernels alone). */
 #define _POSIX_C_SOURCE 200809L
 #include <omp.h>
 #include <setjmp.h>
@@ -98,6 +100,8 @@ static nf_design *random_design(nf_rng *r, int style) {
   return d;
 }
 
+static int pair_count; /* dense layers on a pair kernel (dense.c), counted by block_layers */
+
 /* How many of d's dense layers get a block kernel. */
 static int block_layers(const nf_design *d, int *dense) {
   int got = 0;
@@ -108,6 +112,7 @@ static int block_layers(const nf_design *d, int *dense) {
     void *st = NULL;
     assert_int_equal(nf_emulate_dense_ops.prepare(l, &st, NULL), 0);
     got += nf_emulate_dense_ops.block(l, st) != NULL;
+    pair_count += nf_emu_dense_pairs(st);
     nf_emulate_dense_ops.release(st);
   }
   return got;
@@ -208,11 +213,36 @@ static void test_default_types(void **state) {
   }
 }
 
+/* Every instruction set level the machine has, the portable kernels alone
+ * (GENERIC) included: the narrow and the default designs again at each,
+ * the pair kernels (AVX2, AVX-512, AVX-512 VNNI) taking many layers at
+ * each level that has them and none below. */
+static void test_isa_levels(void **state) {
+  (void)state;
+  nf_emu_isa_force(-1);
+  int top = (int)nf_emu_isa();
+  for (int level = NF_EMU_ISA_GENERIC; level <= top; level++) {
+    nf_emu_isa_force(level);
+    assert_int_equal((int)nf_emu_isa(), level);
+    int blocks = 0, dense = 0;
+    pair_count = 0;
+    run_designs(0, 300, &blocks, &dense);
+    test_default_types(NULL);
+    print_message("level %d: %d of %d narrow dense layers on a block kernel, %d layers on a pair kernel\n", level,
+                  blocks, dense, pair_count);
+    if (level == NF_EMU_ISA_GENERIC) assert_int_equal(pair_count, 0);
+    else assert_true(pair_count * 3 >= dense);
+  }
+  nf_emu_isa_force(-1);
+  if (top == NF_EMU_ISA_GENERIC) print_message("no AVX2 here: the pair kernels were not run\n");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_narrow_types),
       cmocka_unit_test(test_wide_types),
       cmocka_unit_test(test_default_types),
+      cmocka_unit_test(test_isa_levels),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
