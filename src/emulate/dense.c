@@ -289,18 +289,18 @@ NF_CLONES static void dense_sat(const dense_prep *p, int n_out, const int16_t *x
 #define VNNI512(a, x, w) _mm512_dpwssd_epi32(a, x, w)
 #define PAIR512(NAME, TARGET, MADD)                                                                 \
   __attribute__((target(TARGET), always_inline)) static inline void NAME##_body(                    \
-      const dense_prep *p, int n_out, const int16_t *x, int32_t *acc, const bool low, const bool addk) { \
+      const dense_prep *p, int n_out, const int16_t *x, int32_t *acc, const bool low, const bool addk) {\
     const int s = p->shift, up = 32 - p->acc_width;                                                 \
-    const __m128i sh = _mm_cvtsi32_si128(low ? s : -s), upv = _mm_cvtsi32_si128(up);              \
-    const __m512i mask = _mm512_set1_epi16((short)(((int32_t)1 << (low ? s : 0)) - 1));           \
+    const __m128i sh = _mm_cvtsi32_si128(low ? s : -s), upv = _mm_cvtsi32_si128(up);                \
+    const __m512i mask = _mm512_set1_epi16((short)(((int32_t)1 << (low ? s : 0)) - 1));             \
     const __m512i kv = _mm512_set1_epi16((short)p->k), m16 = _mm512_set1_epi32(0xffff);             \
-    (void)upv;                                                                                      \
     for (int g = 0; g < p->groups; g++) {                                                           \
       __m512i a[G][2], l[G][2];                                                                     \
-      for (int j = 0; j < G; j++) a[j][0] = a[j][1] = l[j][0] = l[j][1] = _mm512_setzero_si512();  \
-      int k0 = p->pstart[g], k1 = p->pstart[g + 1];                                                 \
-      if (!low) {                                                                                   \
-        for (int k = k0; k < k1; k++) {                                                             \
+      for (int j = 0; j < G; j++) a[j][0] = a[j][1] = l[j][0] = l[j][1] = _mm512_setzero_si512();   \
+      int k0 = p->pstart[g], k1 = p->pstart[g + 1], chunk = low ? p->chunk : k1 - k0 + 1;           \
+      for (int c0 = k0; c0 < k1; c0 += chunk) {                                                     \
+        int c1 = k1 - c0 < chunk ? k1 : c0 + chunk;                                                 \
+        for (int k = c0; k < c1; k++) {                                                             \
           const int16_t *xk = x + p->poff[k];                                                       \
           __m512i x0 = _mm512_load_si512(xk), x1 = _mm512_load_si512(xk + 32);                      \
           const int32_t *wk = p->wpair + (size_t)k * G;                                             \
@@ -308,62 +308,43 @@ NF_CLONES static void dense_sat(const dense_prep *p, int n_out, const int16_t *x
             __m512i w = _mm512_set1_epi32(wk[j]);                                                   \
             a[j][0] = MADD(a[j][0], x0, w);                                                         \
             a[j][1] = MADD(a[j][1], x1, w);                                                         \
-          }                                                                                         \
-        }                                                                                           \
-      } else {                                                                                      \
-        for (int c0 = k0; c0 < k1; c0 += p->chunk) {                                                \
-          int c1 = k1 - c0 < p->chunk ? k1 : c0 + p->chunk;                                         \
-          for (int k = c0; k < c1; k++) {                                                           \
-            const int16_t *xk = x + p->poff[k];                                                     \
-            __m512i x0 = _mm512_load_si512(xk), x1 = _mm512_load_si512(xk + 32);                    \
-            const int32_t *wk = p->wpair + (size_t)k * G;                                           \
-            for (int j = 0; j < G; j++) {                                                           \
-              __m512i w = _mm512_set1_epi32(wk[j]);                                                 \
-              a[j][0] = MADD(a[j][0], x0, w);                                                       \
-              a[j][1] = MADD(a[j][1], x1, w);                                                       \
-              __m512i t0 = _mm512_mullo_epi16(x0, w), t1 = _mm512_mullo_epi16(x1, w);              \
-              if (addk) t0 = _mm512_add_epi16(t0, kv), t1 = _mm512_add_epi16(t1, kv);              \
+            if (low) {                                                                              \
+              __m512i t0 = _mm512_mullo_epi16(x0, w), t1 = _mm512_mullo_epi16(x1, w);               \
+              if (addk) t0 = _mm512_add_epi16(t0, kv), t1 = _mm512_add_epi16(t1, kv);               \
               l[j][0] = _mm512_add_epi16(l[j][0], _mm512_and_si512(t0, mask));                      \
               l[j][1] = _mm512_add_epi16(l[j][1], _mm512_and_si512(t1, mask));                      \
             }                                                                                       \
           }                                                                                         \
+        }                                                                                           \
+        if (low)                                                                                    \
           for (int j = 0; j < G; j++)                                                               \
             for (int h = 0; h < 2; h++) {                                                           \
               a[j][h] = _mm512_sub_epi32(a[j][h], _mm512_and_si512(l[j][h], m16));                  \
               a[j][h] = _mm512_sub_epi32(a[j][h], _mm512_srli_epi32(l[j][h], 16));                  \
               l[j][h] = _mm512_setzero_si512();                                                     \
             }                                                                                       \
-        }                                                                                           \
-        /* k per product: two per pair */                                                          \
-        __m512i kk = _mm512_set1_epi32((int)((uint32_t)p->k * 2u * (uint32_t)(k1 - k0)));          \
-        for (int j = 0; j < G; j++) a[j][0] = _mm512_add_epi32(a[j][0], kk), a[j][1] = _mm512_add_epi32(a[j][1], kk); \
       }                                                                                             \
+      /* k per product: two per pair */                                                             \
+      __m512i kk = _mm512_set1_epi32((int)((uint32_t)p->k * 2u * (uint32_t)(k1 - k0)));             \
       for (int j = 0; j < G && g * G + j < n_out; j++)                                              \
         for (int h = 0; h < 2; h++) {                                                               \
-          __m512i v = a[j][h];                                                                      \
-          v = low ? _mm512_srl_epi32(v, sh) : _mm512_sll_epi32(v, sh);                              \
+          __m512i v = low ? _mm512_srl_epi32(_mm512_add_epi32(a[j][h], kk), sh) : _mm512_sll_epi32(a[j][h], sh);\
           v = _mm512_add_epi32(v, _mm512_set1_epi32(p->bias_acc[g * G + j]));                       \
           v = p->acc_signed ? _mm512_sra_epi32(_mm512_sll_epi32(v, upv), upv)                       \
                             : _mm512_and_si512(v, _mm512_set1_epi32((int)(0xffffffffu >> up)));     \
           _mm512_store_si512(acc + (size_t)(g * G + j) * NB + 16 * h, v);                           \
         }                                                                                           \
     }                                                                                               \
+  }                                                                                                 \
+  /* (the variants as constants, so that the inner loops have no branches) */                       \
+  __attribute__((target(TARGET))) static void NAME(const dense_prep *p, int n_out, const int16_t *x, int32_t *acc,\
+                                                  bool low) {                                       \
+    if (!low) NAME##_body(p, n_out, x, acc, false, false);                                          \
+    else if (p->k) NAME##_body(p, n_out, x, acc, true, true);                                       \
+    else NAME##_body(p, n_out, x, acc, true, false);                                                \
   }
 PAIR512(pair_avx512, "avx512f,avx512bw", MADD512)
 PAIR512(pair_vnni, "avx512f,avx512bw,avx512vnni", VNNI512)
-/* (the variants as constants, so that the inner loops have no branches) */
-__attribute__((target("avx512f,avx512bw"))) static void pair_avx512(const dense_prep *p, int n_out, const int16_t *x,
-                                                                    int32_t *acc, bool low) {
-  if (!low) pair_avx512_body(p, n_out, x, acc, false, false);
-  else if (p->k) pair_avx512_body(p, n_out, x, acc, true, true);
-  else pair_avx512_body(p, n_out, x, acc, true, false);
-}
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void pair_vnni(const dense_prep *p, int n_out,
-                                                                             const int16_t *x, int32_t *acc, bool low) {
-  if (!low) pair_vnni_body(p, n_out, x, acc, false, false);
-  else if (p->k) pair_vnni_body(p, n_out, x, acc, true, true);
-  else pair_vnni_body(p, n_out, x, acc, true, false);
-}
 
 /* AVX2: eight rows' pairs a vector, the block in four quarters. */
 __attribute__((target("avx2"), always_inline)) static inline void pair_avx2_body(const dense_prep *p, int n_out,
