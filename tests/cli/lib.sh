@@ -37,6 +37,22 @@ expect_no_file() { # <path> <description>
 # json_num <key> <file>: the first number stored under key (nnfirm's --json output, manifest.json).
 json_num() { sed -n "s/.*\"$1\":[[:space:]]*\([-0-9.eE+]*\).*/\1/p" "$2" | head -1; }
 
+# worst <a.csv> <b.csv>: the largest absolute difference between two CSV files of
+# equal width, column by column (printed %.3g); their row count goes to $T/rows.
+worst() {
+  paste -d, "$1" "$2" | awk -F, -v rows="$T/rows" '{n = NF / 2; for (i = 1; i <= n; i++) { d = $i - $(i + n); if (d < 0) d = -d; if (d > w) w = d } }
+    END { printf "%.3g\n", w + 0; print NR > rows }'
+}
+
+# within <a.csv> <b.csv> <columns> <tolerance> [rows]: succeeds when both files have
+# <columns> columns on every row, every pair of values differs by at most <tolerance>
+# (in full precision), and, if given, there are <rows> rows.
+within() {
+  paste -d, "$1" "$2" | awk -F, -v n="$3" -v tol="$4" -v rows="${5:-}" '
+    NF != 2 * n { bad++ } { for (i = 1; i <= n; i++) { d = $i - $(i + n); if (d < 0) d = -d; if (d > tol) bad++ } }
+    END { exit bad > 0 || (rows != "" && NR != rows + 0) }'
+}
+
 # cosim_expect <name> <project> <inputs.csv> <simulator> <rows>: co-simulation on
 # the emulator's codes with 0 mismatches, the rows asked, the RTL reference
 # agreeing, and latency and II equal to the project's manifest.

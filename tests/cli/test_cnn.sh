@@ -15,9 +15,6 @@ grep -q "^input_1 (InputLayer) .*(None, 25, 25, 1)" "$T/show" && pass || fail "i
 grep -q "^max_pooling2d_1 (MaxPooling2D) .*(None, 5, 5, 16)" "$T/show2" && pass || fail "pool shape row"
 grep -q "Total params: 6490$" "$T/show2" && pass || fail "qkeras_mnist_cnn params"
 
-worst() { # <a.csv> <b.csv>: largest absolute difference
-  paste -d, "$1" "$2" | awk -F, '{n = NF / 2; for (i = 1; i <= n; i++) { d = $i - $(i + n); if (d < 0) d = -d; if (d > w) w = d } } END { printf "%.3g\n", w + 0 }'
-}
 for m in jetTagger_Conv2D_Small jetTagger_Conv2D_Small_NoBatchNorm KERAS_conv1d_small KERAS_conv2d_model qkeras_mnist_cnn; do
   expect_status 0 "$m float" -- "$NNFIRM" predict "$K/$m.json" --input "$R/cnn_$m.inputs.csv" -o "$T/f.csv"
   [ "$(wc -l < "$T/f.csv")" -eq "$(wc -l < "$R/cnn_$m.float.csv")" ] && pass || fail "$m: row count"

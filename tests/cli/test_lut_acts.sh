@@ -14,9 +14,6 @@ grep -q "^p2 (PReLU) .*(None, 8) *8$" "$T/show" && pass || fail "PReLU row: $(gr
 grep -q "^e3 (Activation) *elu " "$T/show" && pass || fail "ELU row: $(grep '^e3' "$T/show")"
 grep -q "Total params: 523$" "$T/show" && pass || fail "params: $(grep Total "$T/show")"
 
-worst() { # <a.csv> <b.csv>: largest absolute difference
-  paste -d, "$1" "$2" | awk -F, '{n = NF / 2; for (i = 1; i <= n; i++) { d = $i - $(i + n); if (d < 0) d = -d; if (d > w) w = d } } END { printf "%.3g\n", w + 0 }'
-}
 expect_status 0 "float" -- "$NNFIRM" predict "$M" --input "$R/nnfirm_lut_acts.inputs.csv" -o "$T/f.csv"
 [ "$(wc -l < "$T/f.csv")" -eq 100 ] && pass || fail "row count $(wc -l < "$T/f.csv")"
 w=$(worst "$T/f.csv" "$R/nnfirm_lut_acts.float.csv")

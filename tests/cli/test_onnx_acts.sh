@@ -11,10 +11,6 @@
 O="$TESTDATA/models/onnx"; R="$TESTDATA/refs"; H="$TESTDATA/hostile/onnx"
 X="$R/nnfirm_onnx_acts.inputs.csv"
 
-worst() { # <a.csv> <b.csv>: largest absolute difference (and the row count in $T/rows)
-  paste -d, "$1" "$2" | awk -F, -v rows="$T/rows" '{n = NF / 2; for (i = 1; i <= n; i++) { d = $i - $(i + n); if (d < 0) d = -d; if (d > w) w = d } }
-    END { printf "%.3g\n", w + 0; print NR > rows }'
-}
 close_to() { # <name> <model> <inputs> <reference> <rows>
   expect_status 0 "$1: float predict" -- "$NNFIRM" predict "$2" --input "$3" -o "$T/$1.csv"
   w=$(worst "$T/$1.csv" "$4")

@@ -10,9 +10,8 @@
 K="$TESTDATA/models/keras"; R="$TESTDATA/refs"
 
 # floats equal to 1e-12 (both are float64 forward passes of the same quantized weights)
-close() { # <a.csv> <b.csv> <what>
-  paste -d, "$1" "$2" | awk -F, '{n = NF / 2; for (i = 1; i <= n; i++) { d = $i - $(i + n); if (d < 0) d = -d; if (d > 1e-12) bad++ } }
-    END {exit bad > 0}' && pass || fail "$3: float outputs differ from the reference"
+close() { # <a.csv> <b.csv> <columns> <what>
+  within "$1" "$2" "$3" 1e-12 && pass || fail "$4: float outputs differ from the reference"
 }
 
 # ---- Keras 3 .keras with QKeras layers -------------------------------------------
@@ -22,7 +21,7 @@ grep -q "Total params: 4389\$" "$T/show" && pass || fail "v3: $(grep Total "$T/s
 grep -q "fc1 (Dense) *quantized_bits(6,0)" "$T/show" && pass || fail "v3: fc1's quantizer not shown"
 grep -q "relu1 (Activation) *quantized_relu(6,0)" "$T/show" && pass || fail "v3: relu1's quantizer not shown"
 expect_status 0 "v3 float predict" -- "$NNFIRM" predict "$V3" --input "$R/inputs16.csv" -o "$T/v3f.csv"
-close "$T/v3f.csv" "$R/qkeras-v3_3layer.float.csv" "v3"
+close "$T/v3f.csv" "$R/qkeras-v3_3layer.float.csv" 5 "v3"
 expect_status 0 "v3 config" -- "$NNFIRM" config "$V3" --granularity name -o "$T/v3cfg.json"
 expect_status 0 "v3 fixed predict" -- "$NNFIRM" predict "$V3" --input "$R/inputs16.csv" --config "$T/v3cfg.json" \
   --layer output -o "$T/v3x.csv"
@@ -80,7 +79,7 @@ M="$K/qkeras_mnist_dense.json"; X="$R/qkeras_mnist_dense.inputs.csv"
 grep -q "Total params: 15910\$" "$T/show" && pass || fail "po2: $(grep Total "$T/show") $(cat "$T/err")"
 grep -q "q_dense_2 (Dense) *quantized_po2(4,1)" "$T/show" && pass || fail "po2: q_dense_2's quantizer not shown"
 expect_status 0 "po2 float predict" -- "$NNFIRM" predict "$M" --input "$X" -o "$T/pf.csv"
-close "$T/pf.csv" "$R/qkeras_mnist_dense.float.csv" "po2"
+close "$T/pf.csv" "$R/qkeras_mnist_dense.float.csv" 10 "po2"
 expect_status 0 "po2 import" -- "$NNFIRM" import "$M" -o "$T/po2.nnf"
 "$NNFIRM" predict "$T/po2.nnf" --input "$X" -o "$T/pn.csv" && cmp -s "$T/pn.csv" "$T/pf.csv" && pass ||
   fail "po2: the imported .nnf predicts differently"

@@ -21,9 +21,7 @@ grep -q "Relu" "$T/show" && fail "the ReLU before each unsigned Quant is absorbe
 # float: the softmax outputs equal numpy's float64 evaluation of the graph
 expect_status 0 "float predict" -- "$NNFIRM" predict "$M" --input "$R/inputs16.csv" -o "$T/float.csv"
 expect_eq "$(wc -l < "$T/float.csv" | tr -d ' ')" 200 "float: rows"
-paste -d, "$T/float.csv" "$R/qonnx_jettagging.float.csv" |
-  awk -F, '{for (i = 1; i <= 5; i++) {d = $i - $(i + 5); if (d < 0) d = -d; if (d > 1e-12) bad++}} END {exit bad > 0}' &&
-  pass || fail "float outputs differ from the reference by more than 1e-12"
+within "$T/float.csv" "$R/qonnx_jettagging.float.csv" 5 1e-12 && pass || fail "float outputs differ from the reference by more than 1e-12"
 # fixed point: the logits (the last Dense, before the softmax) equal the exact reference
 expect_status 0 "fixed predict" -- "$NNFIRM" predict "$M" --input "$X" --config default --layer MatMul_3 -o "$T/fixed.csv"
 cmp -s "$T/fixed.csv" "$R/qonnx_jettagging.fixed.csv" && pass || fail "fixed-point logits differ from the exact reference"
@@ -75,9 +73,7 @@ grep -q "Total params: 63166\$" "$T/show" && pass || fail "tfc: $(grep Total "$T
 expect_eq "$(grep -c 'FixedPointQuantizer' "$T/show")" 4 "tfc: four activation quantizers"
 expect_eq "$(grep -c '(Dense) *quantized_bits(2,1,symmetric) ' "$T/show")" 4 "tfc: ternary weights, 2-bit narrow"
 expect_status 0 "tfc: float predict" -- "$NNFIRM" predict "$MT" --input "$R/qonnx_tfc_2w2a.inputs.csv" -o "$T/tf.csv"
-paste -d, "$T/tf.csv" "$R/qonnx_tfc_2w2a.float.csv" |
-  awk -F, '{for (i = 1; i <= 10; i++) {d = $i - $(i + 10); if (d < 0) d = -d; if (d > 1e-6) bad++}} END {exit bad > 0 || NR != 50}' &&
-  pass || fail "tfc: float outputs differ from the reference by more than 1e-6"
+within "$T/tf.csv" "$R/qonnx_tfc_2w2a.float.csv" 10 1e-6 50 && pass || fail "tfc: float outputs differ from the reference by more than 1e-6"
 # The Brevitas MNIST TFC_1W1A: BipolarQuant on the weights and on every activation (+1 at 0: the
 # input quantizer sees 2 x - 1 = 0 at x = 0.5), BatchNormalization before each hidden BipolarQuant.
 # Float outputs equal the reference within 1e-6; in fixed point each normalization and its
@@ -89,9 +85,7 @@ grep -q "Total params: 63154\$" "$T/show" && pass || fail "tfc1: $(grep Total "$
 expect_eq "$(grep -c '(Activation) *bipolar ' "$T/show")" 4 "tfc1: four bipolar activations"
 expect_eq "$(grep -c '(Dense) *quantized_bits(2,1) ' "$T/show")" 4 "tfc1: +-1 weights"
 expect_status 0 "tfc1: float predict" -- "$NNFIRM" predict "$M1" --input "$X1" -o "$T/t1.csv"
-paste -d, "$T/t1.csv" "$R/qonnx_tfc_1w1a.float.csv" |
-  awk -F, '{for (i = 1; i <= 10; i++) {d = $i - $(i + 10); if (d < 0) d = -d; if (d > 1e-6) bad++}} END {exit bad > 0 || NR != 50}' &&
-  pass || fail "tfc1: float outputs differ from the reference by more than 1e-6"
+within "$T/t1.csv" "$R/qonnx_tfc_1w1a.float.csv" 10 1e-6 50 && pass || fail "tfc1: float outputs differ from the reference by more than 1e-6"
 expect_status 0 "tfc1: fixed hidden" -- "$NNFIRM" predict "$M1" --input "$X1" --config default --layer BatchNormalization_33 -o "$T/t1h.csv"
 cmp -s "$T/t1h.csv" "$R/qonnx_tfc_1w1a.hidden.csv" && pass || fail "tfc1: the last hidden layer's +-1 values differ from the reference"
 expect_status 0 "tfc1: fixed predict" -- "$NNFIRM" predict "$M1" --input "$X1" --config default -o "$T/t1x.csv"
