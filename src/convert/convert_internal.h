@@ -109,6 +109,10 @@ int nf_design_po2_type(const nf_quantizer *q, const double *v, size_t n, const c
 int nf_design_quantize(const nf_fixed_type *t, const double *v, size_t n, int64_t *out, const char *layer,
                        nf_error *err);
 
+/* Whether the Dense m->layers[li] keeps the BatchNormalization after it as a
+ * node of its own instead of folding it into its weights (dense.c says when). */
+bool nf_design_dense_keeps_bn(const nf_model *m, int li);
+
 /* The narrowest type in which a quantized Dense's (or a convolution's, over
  * its window of n_in values and n_out filters) sum b_j + sum_i w_ij x_i is
  * exact for every input of d->input_t (dense.c); false beyond 64 bits. */

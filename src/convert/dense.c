@@ -93,16 +93,41 @@ static int build_dense(nf_design_ctx *b, int li, const nf_layer *bn, nf_design_l
   return rc;
 }
 
-static int dense_build(nf_design_ctx *b, int li, nf_design_layer *d, int *next, bool *emitted) {
-  const nf_model *m = b->m;
+/* Whether l reads the outputs of a sign activation (binary_tanh,
+ * ternary_tanh, bipolar: whole numbers in [-1, 1]) and every quantized
+ * weight of it is -1, 0 or +1. */
+static bool sign_dense(const nf_layer *prev, const nf_layer *l) {
+  if (prev->kind != NF_LAYER_ACTIVATION || prev->act_q.kind != NF_QUANT_NONE ||
+      (prev->act != NF_ACT_BINARY_TANH && prev->act != NF_ACT_TERNARY_TANH && prev->act != NF_ACT_BIPOLAR))
+    return false;
+  for (size_t k = 0; k < (size_t)l->n_in * l->n_out; k++) {
+    double w = nf_quantizer_apply(&l->kernel_q, l->kernel[k]);
+    if (w != 0 && w != 1 && w != -1) return false;
+  }
+  return true;
+}
+
+bool nf_design_dense_keeps_bn(const nf_model *m, int li) {
+  if (li + 1 >= m->n_layers || m->layers[li + 1].kind != NF_LAYER_BATCHNORM) return false;
   /* A BinaryDense / TernaryDense keeps its BatchNormalization apart (hls4ml
    * does not fuse a normalization into quantized weights; batchnorm.c). */
-  bool apart = m->layers[li].kernel_q.dense_class;
+  if (m->layers[li].kernel_q.dense_class) return true;
   /* So does a Dense whose normalization feeds QONNX's bipolar: the two
    * become exact thresholds on the Dense's sums (batchnorm.c). */
   if (li + 2 < m->n_layers && m->layers[li + 2].kind == NF_LAYER_ACTIVATION && m->layers[li + 2].act == NF_ACT_BIPOLAR &&
       m->layers[li + 1].out_shape.rank == 1)
-    apart = true;
+    return true;
+  /* And a Dense of +-1 (or 0) weights reading a sign activation: folded, the
+   * normalization's scales would turn its XNOR-popcount into constant
+   * products and its exact whole-number sums into rounded ones (hls4ml does
+   * not fuse a normalization into quantized weights either). Its sums stay
+   * exact, and the normalization is one per-feature affine after them. */
+  return li > 0 && sign_dense(&m->layers[li - 1], &m->layers[li]);
+}
+
+static int dense_build(nf_design_ctx *b, int li, nf_design_layer *d, int *next, bool *emitted) {
+  const nf_model *m = b->m;
+  bool apart = nf_design_dense_keeps_bn(m, li);
   const nf_layer *bn =
       !apart && li + 1 < m->n_layers && m->layers[li + 1].kind == NF_LAYER_BATCHNORM ? &m->layers[li + 1] : NULL;
   d->kind = NF_LAYER_DENSE;

@@ -95,7 +95,9 @@ static bool exact_sum_type(const nf_layer *l, value_range *in, char *buf, size_t
     mx = fmax(mx, s);
   }
   int ibits = (mx > 0 ? (int)floor(log2(mx)) + 1 : 0) + 1; /* magnitude bits + sign */
-  if (ibits + frac > 64 || l->bias_q.kind == NF_QUANT_NONE) return false;
+  bool zero_bias = true; /* (an ONNX MatMul has none: zeros, unquantized) */
+  for (int j = 0; l->bias && j < l->n_out; j++) zero_bias &= l->bias[j] == 0;
+  if (ibits + frac > 64 || (l->bias_q.kind == NF_QUANT_NONE && !zero_bias)) return false;
   snprintf(buf, n, "ap_fixed<%d,%d>", ibits + frac, ibits);
   in->frac = frac;
   in->max_abs = mx;
@@ -105,9 +107,13 @@ static bool exact_sum_type(const nf_layer *l, value_range *in, char *buf, size_t
 /* The range after layer l (for the next exact sum). */
 static void track_range(const nf_layer *l, bool exact, value_range *r) {
   if (l->kind == NF_LAYER_DENSE && !exact) *r = (value_range){10, 32}; /* default ap_fixed<16,6> */
+  if (l->kind == NF_LAYER_BATCHNORM) *r = (value_range){10, 32}; /* an affine of its own: the default type */
   const nf_quantizer *q = &l->act_q;
   if (l->kind == NF_LAYER_ACTIVATION && (q->kind == NF_QUANT_RELU || q->kind == NF_QUANT_BITS))
     *r = (value_range){quantizer_frac(q, NULL, 0), ldexp(1.0, q->integer)};
+  if (l->kind == NF_LAYER_ACTIVATION && q->kind == NF_QUANT_NONE &&
+      (l->act == NF_ACT_BINARY_TANH || l->act == NF_ACT_TERNARY_TANH || l->act == NF_ACT_BIPOLAR))
+    *r = (value_range){0, 1}; /* -1, (0,) +1 */
 }
 
 static cJSON *layer_entry(const nf_layer *l, bool auto_result, const char *exact) {
@@ -174,13 +180,18 @@ char *nf_config_generate(const nf_model *m, nf_granularity g, bool auto_precisio
     value_range r = {10, 32}; /* the input: default ap_fixed<16,6> */
     for (int i = 0; ok && i < m->n_layers; i++) {
       const nf_layer *l = &m->layers[i];
-      if (l->kind == NF_LAYER_DROPOUT || l->kind == NF_LAYER_BATCHNORM) continue; /* removed / folded */
+      if (l->kind == NF_LAYER_DROPOUT) continue; /* removed */
+      if (l->kind == NF_LAYER_BATCHNORM) { /* folded, or (its own node) on the model's default type */
+        track_range(l, false, &r);
+        continue;
+      }
       if (l->kind == NF_LAYER_QUANT) { /* HGQ: the stored types decide, no setting */
         nf_fixed_type t = nf_fpq_result_type(l);
         r = (value_range){nf_fixed_frac_bits(&t), ldexp(1.0, t.int_bits - (t.is_signed ? 1 : 0))};
         continue;
       }
-      bool folded = i + 1 < m->n_layers && m->layers[i + 1].kind == NF_LAYER_BATCHNORM;
+      bool folded = i + 1 < m->n_layers && m->layers[i + 1].kind == NF_LAYER_BATCHNORM &&
+                    !(l->kind == NF_LAYER_DENSE && nf_design_dense_keeps_bn(m, i));
       char exact[64];
       bool ex = l->kind == NF_LAYER_DENSE && !folded && !auto_precision && exact_sum_type(l, &r, exact, sizeof exact);
       track_range(l, ex, &r);

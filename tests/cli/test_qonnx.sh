@@ -78,7 +78,9 @@ within "$T/tf.csv" "$R/qonnx_tfc_2w2a.float.csv" 10 1e-6 50 && pass || fail "tfc
 # input quantizer sees 2 x - 1 = 0 at x = 0.5), BatchNormalization before each hidden BipolarQuant.
 # Float outputs equal the reference within 1e-6; in fixed point each normalization and its
 # bipolar become exact thresholds on the Dense's whole sums (gammas < 0 flipped at import):
-# the last hidden layer's 64 +-1 values equal the reference on every row, and the RTL the emulator.
+# the last hidden layer's 64 +-1 values equal the reference on every row, the last MatMul's
+# whole-number sums too (its normalization kept apart, not folded into its +-1 weights), and the
+# outputs the reference's hls4ml affine in ap_fixed<16,6>, digit for digit; the RTL the emulator.
 M1="$O/qonnx_tfc_1w1a.onnx"; X1="$R/qonnx_tfc_1w1a.inputs.csv"
 "$NNFIRM" model show "$M1" > "$T/show" 2>"$T/err"
 grep -q "Total params: 63154\$" "$T/show" && pass || fail "tfc1: $(grep Total "$T/show") $(cat "$T/err")"
@@ -89,16 +91,28 @@ within "$T/t1.csv" "$R/qonnx_tfc_1w1a.float.csv" 10 1e-6 50 && pass || fail "tfc
 expect_status 0 "tfc1: fixed hidden" -- "$NNFIRM" predict "$M1" --input "$X1" --config default --layer BatchNormalization_33 -o "$T/t1h.csv"
 cmp -s "$T/t1h.csv" "$R/qonnx_tfc_1w1a.hidden.csv" && pass || fail "tfc1: the last hidden layer's +-1 values differ from the reference"
 expect_status 0 "tfc1: fixed predict" -- "$NNFIRM" predict "$M1" --input "$X1" --config default -o "$T/t1x.csv"
+cmp -s "$T/t1x.csv" "$R/qonnx_tfc_1w1a.fixed.csv" && pass || fail "tfc1: fixed-point outputs differ from the exact reference"
+expect_status 0 "tfc1: fixed sums" -- "$NNFIRM" predict "$M1" --input "$X1" --config default --layer MatMul_40 -o "$T/t1s.csv"
+cmp -s "$T/t1s.csv" "$R/qonnx_tfc_1w1a.sums.csv" && pass || fail "tfc1: MatMul_40's sums differ from the reference"
+# the configuration nnfirm writes (a type per layer: each MatMul's exact sum) gives the same
+expect_status 0 "tfc1: config" -- "$NNFIRM" config "$M1" -o "$T/t1.json"
+grep -A7 '"MatMul_16"' "$T/t1.json" | grep -q '"accum":.*"ap_fixed<11,11>"' && pass || fail "tfc1: MatMul_16's accumulator is not the exact ap_fixed<11,11>"
+expect_status 0 "tfc1: predict by the written config" -- "$NNFIRM" predict "$M1" --input "$X1" --config "$T/t1.json" -o "$T/t1c.csv"
+cmp -s "$T/t1c.csv" "$R/qonnx_tfc_1w1a.fixed.csv" && pass || fail "tfc1: outputs by the written configuration differ from the exact reference"
 paste -d, "$T/t1x.csv" "$R/qonnx_tfc_1w1a.float.csv" | awk -F, '{a = 1; b = 11; for (i = 2; i <= 10; i++) {if ($i > $a) a = i;
   if ($(i + 10) > $b) b = i + 10} if (a + 10 == b) ok++} END {exit ok != 50}' && pass || fail "tfc1: fixed-point argmax differs"
 expect_status 0 "tfc1: convert" -- "$NNFIRM" convert "$M1" -o "$T/pt1"
-# after a threshold node: one bit per input (XNOR-popcount); MatMul_40's final affine is folded
-# into its weights, which are no longer +-1
-for l in MatMul_16 MatMul_24 MatMul_32; do
+# after a threshold node or a bipolar: one bit per input (XNOR-popcount), MatMul_40 too (its
+# final affine is a node of its own)
+for l in MatMul_16 MatMul_24 MatMul_32 MatMul_40; do
   grep -q "${l}_x63_\(pos\|neg\)" "$T/pt1/rtl/myproject_$l.v" && pass || fail "tfc1: $l does not read its bipolar inputs as bits"
 done
-# (co-simulation measured, not run here: Verilator builds the 784-input design in ~11 minutes;
-# 50 rows, 0 mismatches, latency 19 cycles, II 1)
+# co-simulation on Verilator (its build takes about two minutes of one core: not in the sanitizer
+# pass, whose nnfirm is what it checks, not the simulator; Icarus needs 30 s a row here)
+if [ -z "${NNFIRM_SANITIZED:-}" ] && command -v verilator >/dev/null 2>&1; then
+  cosim_expect "tfc1" "$T/pt1" "$X1" verilator 50
+  lint_ok "tfc1" "$T/pt1"
+fi
 
 # nnfirm_qonnx_bipolar.onnx (written for these tests): a bipolar activation alone after a Gemm
 # (sums exactly 0 in 133 places: +1 there, where binary_tanh gives -1) and after a normalization

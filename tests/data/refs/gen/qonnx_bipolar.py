@@ -8,7 +8,14 @@ x >= 0, else -s: +1 at 0, as QONNX specifies it).
     (not MNIST images; 2 x - 1 is exactly 0 at x = 0.5, where the bipolar
     input quantizer gives +1): the graph's float64 outputs, and the 64 +-1
     outputs of its last hidden BipolarQuant (BipolarQuant_35), which every
-    exact implementation must reproduce. The script prints the smallest
+    exact implementation must reproduce; the whole-number sums of the last
+    MatMul (MatMul_40, +-1 weights on +-1 inputs), exact too; and the
+    graph's final affine (Sub, Div by Pow(var, 0.5), Mul, Add: one scale s
+    and offset c) on those sums in hls4ml's fixed point with the model's
+    default type ap_fixed<16,6> (AP_TRN, AP_WRAP) for s, c and the result:
+    y = (ap_fixed<16,6>)(sum * s_q + c_q), the product and sum exact before
+    the one cast (hls4ml's normalize), s and c computed in float64 from the
+    graph's float32 constants. The script prints the smallest
     |BatchNormalization output| feeding a hidden BipolarQuant: far above
     float64's rounding, so the float64 decisions are the exact ones.
   nnfirm_qonnx_bipolar.onnx: input (8) -> Gemm 8x16 (weights, biases
@@ -25,6 +32,7 @@ Written for nnfirm's test data; needs Debian's python3-onnx and
 python3-numpy. Run from the repository root:
     /usr/bin/python3 tests/data/refs/gen/qonnx_bipolar.py
 """
+import math
 import os
 import sys
 from fractions import Fraction
@@ -49,6 +57,14 @@ def with_output(model, name):
     return m
 
 
+def ap_fixed_16_6(v):
+    """v (a float or Fraction) in ap_fixed<16,6>: truncated to 10 fraction
+    bits toward minus infinity (AP_TRN), wrapped into 16 bits (AP_WRAP)."""
+    code = math.floor(Fraction(v) * 1024)
+    code = (code + (1 << 15)) % (1 << 16) - (1 << 15)
+    return Fraction(code, 1024)
+
+
 def tfc():
     model = onnx.load("%s/qonnx_tfc_1w1a.onnx" % M)
     rng = np.random.default_rng(1111)
@@ -58,6 +74,16 @@ def tfc():
     hidden = run(with_output(model, "61"), x, False).reshape(len(x), -1)
     assert set(np.unique(hidden)) <= {-1.0, 1.0}
     write_exact("%s/qonnx_tfc_1w1a.hidden.csv" % R, [[Fraction(int(v)) for v in r] for r in hidden])
+    sums = run(with_output(model, "66"), x, False).reshape(len(x), -1)
+    assert np.all(sums == np.round(sums))
+    write_exact("%s/qonnx_tfc_1w1a.sums.csv" % R, [[Fraction(int(v)) for v in r] for r in sums])
+    init = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    mean, var = float(init["features.15.running_mean"][0]), float(init["76"][0])
+    gamma, beta = float(init["features.15.weight"][0]), float(init["features.15.bias"][0])
+    assert float(init["70"]) == 0.5
+    sc = gamma / np.sqrt(var)
+    fixed = [[ap_fixed_16_6(int(v) * ap_fixed_16_6(sc) + ap_fixed_16_6(beta - mean * sc)) for v in r] for r in sums]
+    write_exact("%s/qonnx_tfc_1w1a.fixed.csv" % R, fixed)
     margin = min(np.abs(run(with_output(model, t), x, False)).min() for t in ("43", "51", "59"))
     ties = int((x == 0.5).sum())
     print("qonnx_tfc_1w1a: %d rows, smallest |BN output| before a hidden BipolarQuant %.3g, %d inputs at 0.5"
