@@ -380,18 +380,19 @@ static long operand_bit(const rtl_gen *g, const rtl_term *t, int i) {
   const rtl_sig *s = &g->sigs[t->sig];
   if (s->lo == s->hi) return -1;
   int b = i - t->shift;
-  if (b >= s->width - 1) {
-    if (s->lo >= 0 || s->hi < 0) return -1; /* a sign bit that never changes */
-    b = s->width - 1;
-  }
+  if (b >= s->width - 1) b = s->width - 1; /* the sign bit: variable to synthesis even when the range
+                                            * says it never changes (a ReLU's or a sum's top bit is
+                                            * computed; nothing tells Yosys it is constant) */
   int o = bit_origin(g, t->sig, &b);
   return o < 0 ? -1 : (long)o * 128 + b;
 }
 
-/* Records the pair of operand bits a, b (cost pass); false when some carry
- * bit of the layer already has it. */
-static bool xor_new(rtl_gen *g, long a, long b) {
-  uint64_t k = a < b ? ((uint64_t)a << 32 | (uint64_t)b) + 1 : ((uint64_t)b << 32 | (uint64_t)a) + 1;
+/* Records the pair of operand bits a, b of a sum (sub false: the LUT is
+ * a ^ b) or a difference (sub: a ^ ~b) (cost pass); false when some carry
+ * bit of the layer already has that LUT. */
+static bool xor_new(rtl_gen *g, long a, long b, bool sub) {
+  uint64_t lo = (uint64_t)(a < b ? a : b), hi = (uint64_t)(a < b ? b : a);
+  uint64_t k = ((lo << 32 | hi) << 1 | (sub ? 1u : 0u)) + 1;
   if (2 * (g->n_xors + 1) > g->cap_xors) {
     int cap = g->cap_xors ? 2 * g->cap_xors : 4096;
     uint64_t *t = nf_calloc((size_t)cap, sizeof *t, g->err);
@@ -417,17 +418,20 @@ static bool xor_new(rtl_gen *g, long a, long b) {
   return true;
 }
 
-/* The carry-chain bits [pass, live) of ra + rb (or ra - rb) that need a LUT in
- * front of the carry: both operand bits variable and distinct (a bit against
- * a constant is the other bit or its inverse; a bit against itself, a
- * constant), and a pair of bits no other carry bit of the layer has: the
- * sign copies above both operands, and x + (x << s) against (x << s) - x,
- * share one LUT (a ^ b and its inverse). */
-static long xor_bits(rtl_gen *g, const rtl_term *ra, const rtl_term *rb, int pass, int live) {
+/* The carry-chain bits [pass, live) of ra + rb (or ra - rb, sub) that need a
+ * LUT in front of the carry: both operand bits variable and distinct (a bit
+ * against a constant is the other bit or its inverse; a bit against itself, a
+ * constant), and a LUT no other carry bit of the layer has: the sign copies
+ * above both operands share one. A sum's LUT (a ^ b) and a difference's of
+ * the same two bits (a ^ ~b: x + (x << s) against x - (x << s) or
+ * (x << s) - x) are two: the carry cell's select input has no inverter, and
+ * Yosys' netlists keep both (the 95 %-pruned tagger at ap_fixed<10,4>: 7 such
+ * pairs for one input of its last layer). */
+static long xor_bits(rtl_gen *g, const rtl_term *ra, const rtl_term *rb, int pass, int live, bool sub) {
   long n = 0;
   for (int i = pass; i < live && i < 128; i++) {
     long a = operand_bit(g, ra, i), b = operand_bit(g, rb, i);
-    if (a >= 0 && b >= 0 && a != b && xor_new(g, a, b)) n++;
+    if (a >= 0 && b >= 0 && a != b && xor_new(g, a, b, sub)) n++;
   }
   return n;
 }
@@ -563,7 +567,7 @@ rtl_term nf_rtl_add(rtl_gen *g, rtl_term a, rtl_term b, const char *name) {
   if (!cse_seen(g, &ra, &rb, sub ? '-' : '+', id)) {
     long before = g->cost ? g->cost->xor_bits : 0;
     nf_rtl_cost_adder2(g, id, pass, constant, ra.sig, rb.sig);
-    if (g->cost && !g->oom) g->cost->xor_bits = before + xor_bits(g, &ra, &rb, pass, nf_rtl_live_bits(g, id));
+    if (g->cost && !g->oom) g->cost->xor_bits = before + xor_bits(g, &ra, &rb, pass, g->sigs[id].lo == g->sigs[id].hi ? 0 : g->sigs[id].width, sub);
   }
   g->sigs[id].sum = true;
   if (g->cost && !g->oom) { /* whose bits the low ones are (a register of them merges with theirs) */

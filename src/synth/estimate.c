@@ -25,12 +25,16 @@
  * bit costs a LUT when its two operand bits are distinct variable bits (the
  * LUT computes a_i ^ b_i for the carry cell); against a constant, a zero or
  * itself it costs none (an INV, which Yosys' count leaves out, or a wire), so
- * the LUTs follow xor_bits, not add_bits. A registered ReLU costs no LUT (the
+ * the LUTs follow xor_bits, not add_bits. A sign bit is variable to Yosys
+ * even where the value's range says it never changes (a ReLU's or a sum's top
+ * bit is computed), and a sum's LUT of two bits (a ^ b) and a difference's
+ * (a ^ ~b) are two LUTs: the 95 %-pruned tagger at ap_fixed<10,4> has 99
+ * such LUTs, 93 counted (50 before both were counted). A registered ReLU costs no LUT (the
  * flip-flop's synchronous reset takes the sign bit) and a rounding increment
  * folds into its carry chain: both fit to zero and are left out. A ReuseFactor
  * selection piece is one LUT by its definition (fixed, not fitted: the one
  * 'cal' design with ReuseFactor > 1 cannot tell it from the multiplier bits).
- * ctrl is fitted (2.17): the control bits (a few per layer) stand for the
+ * ctrl is fitted (2.20): the control bits (a few per layer) stand for the
  * flip-flops per layer the count misses (the 95 %-pruned tagger's netlist
  * has 5 and 9 more than counted in its last two Dense layers).
  * .rom has no design of its own: treat it as rough. */
@@ -43,7 +47,7 @@ static const struct {
   double ctrl; /* FF per control register bit (fitted: stands for a few FF per layer, see above) */
   double rom;  /* LUT per 64 entries x bit of a small table ROM (not calibrated) */
 } K = {
-    .xor = 1.0786, .sat = 0.8705, .mux = 1.0, .mul = 1.3129, .reg = 0.9625, .ctrl = 2.1741, .rom = 1.0,
+    .xor = 0.9315, .sat = 1.1912, .mux = 1.0, .mul = 1.3446, .reg = 0.9618, .ctrl = 2.2043, .rom = 1.0,
 };
 
 /* Tables from this many entries go to block RAM (Yosys' memory mapping
