@@ -610,18 +610,25 @@ static int qx_param_type(onnx_ctx *c, const named_tensor *nt, const float *v, si
 }
 
 /* A bipolar quantizer on the activation (BipolarQuant, or a 1-bit signed
- * Quant): the bipolar activation, +1 at and above 0, -1 below, for scale 1
- * (other scales are refused by name). After Dense -> BatchNormalization, a
+ * Quant): the bipolar activation, +1 at and above 0, -1 below; a scale
+ * other than 1 (one, or one per feature) must be a power of two, and
+ * becomes an affine node after it (<name>_scale: times s, exact in fixed
+ * point where the default types hold s); other scales are refused by name.
+ * After Dense -> BatchNormalization, a
  * feature whose gamma is negative has its Dense column, bias, gamma and mean
  * negated: gamma (z - mean) is unchanged (negation is exact in floating
  * point), and the normalization becomes thresholds of positive scale on the
  * Dense's sums in fixed point (src/convert/batchnorm.c); the +-1 weights
  * stay +-1. */
 static int qx_bipolar(onnx_ctx *c, const qx_params *p, const char *name) {
-  for (size_t i = 0; i < p->n_scale; i++)
-    if (p->scale[i] != 1)
+  bool scaled = false;
+  for (size_t i = 0; i < p->n_scale; i++) {
+    int e;
+    if (!(p->scale[i] > 0) || frexp(p->scale[i], &e) != 0.5)
       return nf_fail(c->err, NF_EINPUT, "%s: node '%s': a bipolar activation with scale %.9g (element %zu): only "
-                                        "scale 1 (+-1) is supported", c->origin, name, p->scale[i], i);
+                                        "powers of two are supported", c->origin, name, p->scale[i], i);
+    scaled |= p->scale[i] != 1;
+  }
   int n = c->m->n_layers;
   nf_layer *bn = n >= 1 && c->m->layers[n - 1].kind == NF_LAYER_BATCHNORM ? &c->m->layers[n - 1] : NULL;
   nf_layer *d = bn && n >= 2 && c->m->layers[n - 2].kind == NF_LAYER_DENSE ? &c->m->layers[n - 2] : NULL;
@@ -633,8 +640,19 @@ static int qx_bipolar(onnx_ctx *c, const qx_params *p, const char *name) {
       bn->gamma[j] = -bn->gamma[j];
       bn->moving_mean[j] = -bn->moving_mean[j];
     }
-  return nf_model_add_activation(c->m, name, NF_ACT_BIPOLAR, c->err) ? NF_OK
-                                                                      : nf_fail_context(c->err, "%s: node '%s'", c->origin, name);
+  if (!nf_model_add_activation(c->m, name, NF_ACT_BIPOLAR, c->err)) return nf_fail_context(c->err, "%s: node '%s'", c->origin, name);
+  if (!scaled) return NF_OK;
+  char sname[300];
+  snprintf(sname, sizeof sname, "%s_scale", name);
+  nf_layer *l = nf_model_add_batchnorm(c->m, sname, 0.0f, c->err);
+  if (!l) return nf_fail_context(c->err, "%s: node '%s'", c->origin, name);
+  int ch = nf_layer_channels(l);
+  if (p->n_scale != 1 && p->n_scale != (size_t)ch)
+    return nf_fail(c->err, NF_EINPUT, "%s: node '%s': %zu bipolar scales for %d features", c->origin, name, p->n_scale, ch);
+  for (int j = 0; j < ch; j++)
+    l->gamma[j] = (float)p->scale[p->n_scale == 1 ? 0 : j], l->beta[j] = 0, l->moving_mean[j] = 0, l->moving_var[j] = 1;
+  c->affine = c->m->n_layers - 1;
+  return NF_OK;
 }
 
 /* A QONNX quantizer on the activation: FixedPointQuantizer layer(s). */

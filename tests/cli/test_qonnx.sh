@@ -128,8 +128,22 @@ for l in MatMul_2 MatMul_3; do
 done
 if command -v iverilog >/dev/null 2>&1; then cosim_expect "qonnx bipolar" "$T/pb" "$XB" iverilog 200; fi
 if command -v verilator >/dev/null 2>&1; then lint_ok "qonnx bipolar" "$T/pb"; fi
-expect_status 2 "bipolar scale 2" -- "$NNFIRM" import "$H/qonnx_bipolar_scale.onnx" -o "$T/bs.nnf"
-expect_err_contains "node 'BipolarQuant_act': a bipolar activation with scale 2 (element 0): only scale 1" "bipolar scale named"
+# nnfirm_qonnx_bipolar_scaled.onnx (written for these tests): bipolar activations of power-of-two
+# scales, one per feature (2, 0.5, 4) and one for the tensor (0.25), each an affine node after the
+# bipolar; outputs short binary fractions, exact in float and in fixed point, and in the RTL
+MS="$O/nnfirm_qonnx_bipolar_scaled.onnx"; XS="$R/nnfirm_qonnx_bipolar_scaled.inputs.csv"
+"$NNFIRM" model show "$MS" > "$T/ss"
+expect_eq "$(grep -c '_scale (BatchNormalization)' "$T/ss")" 2 "scaled bipolar: two scale nodes"
+expect_status 0 "scaled bipolar: float predict" -- "$NNFIRM" predict "$MS" --input "$XS" -o "$T/sf.csv"
+cmp -s "$T/sf.csv" "$R/nnfirm_qonnx_bipolar_scaled.fixed.csv" && pass || fail "scaled bipolar: float outputs differ from the exact reference"
+expect_status 0 "scaled bipolar: fixed predict" -- "$NNFIRM" predict "$MS" --input "$XS" --config default -o "$T/sx.csv"
+cmp -s "$T/sx.csv" "$R/nnfirm_qonnx_bipolar_scaled.fixed.csv" && pass || fail "scaled bipolar: fixed-point outputs differ from the exact reference"
+expect_status 0 "scaled bipolar: convert" -- "$NNFIRM" convert "$MS" -o "$T/ps"
+if command -v iverilog >/dev/null 2>&1; then cosim_expect "scaled bipolar" "$T/ps" "$XS" iverilog 100; fi
+if command -v verilator >/dev/null 2>&1; then lint_ok "scaled bipolar" "$T/ps"; fi
+# a scale that is not a power of two is refused by name
+expect_status 2 "bipolar scale 3" -- "$NNFIRM" import "$H/qonnx_bipolar_scale3.onnx" -o "$T/bs.nnf"
+expect_err_contains "node 'BipolarQuant_act': scale 3 (element 0) is not a power of two" "bipolar scale named"
 expect_no_file "$T/bs.nnf" "bipolar scale: nothing written"
 
 # an affine step nnfirm does not take: a constant minus the activation

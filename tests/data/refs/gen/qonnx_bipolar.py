@@ -25,8 +25,12 @@ x >= 0, else -s: +1 at 0, as QONNX specifies it).
     by BipolarQuant(W3) 6x4. Inputs multiples of 1/2 in [-2, 2]: the Gemm's
     sums are short binary fractions, exact in ap_fixed<16,6>, often exactly 0.
     Its outputs are whole numbers: exact in float64 and in fixed point.
-  ../../hostile/onnx/qonnx_bipolar_scale.onnx: a BipolarQuant of scale 2 on
-    the activation (nnfirm takes scale 1 only).
+  nnfirm_qonnx_bipolar_scaled.onnx: input (6) -> MatMul 6x3 (multiples of
+    1/4) -> BipolarQuant with one power-of-two scale per feature (2, 0.5, 4)
+    -> MatMul 3x4 (multiples of 1/4) -> BipolarQuant of scale 0.25 ->
+    MatMul 4x2: outputs short binary fractions, exact in float64.
+  ../../hostile/onnx/qonnx_bipolar_scale3.onnx: a BipolarQuant of scale 3 on
+    the activation (nnfirm takes powers of two only).
 
 Written for nnfirm's test data; needs Debian's python3-onnx and
 python3-numpy. Run from the repository root:
@@ -132,8 +136,38 @@ def small():
           % (len(x), zeros, int((bn == 0).sum())))
 
 
+def scaled():
+    rng = np.random.default_rng(77)
+    W1 = rng.integers(-4, 5, (6, 3)) / 4.0
+    W2 = rng.integers(-4, 5, (3, 4)) / 4.0
+    W3 = rng.integers(-4, 5, (4, 2)) / 4.0
+    inits = {"W1": W1, "W2": W2, "W3": W3, "s1": np.array([2.0, 0.5, 4.0]), "s2": np.array(0.25)}
+    nodes = [
+        helper.make_node("MatMul", ["x", "W1"], ["h1"], name="MatMul_1"),
+        helper.make_node("BipolarQuant", ["h1", "s1"], ["b1"], name="BipolarQuant_1", domain=QD),
+        helper.make_node("MatMul", ["b1", "W2"], ["h2"], name="MatMul_2"),
+        helper.make_node("BipolarQuant", ["h2", "s2"], ["b2"], name="BipolarQuant_2", domain=QD),
+        helper.make_node("MatMul", ["b2", "W3"], ["y"], name="MatMul_3"),
+    ]
+    g = helper.make_graph(nodes, "nnfirm_qonnx_bipolar_scaled",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+                          [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in inits.items()])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 9), helper.make_opsetid(QD, 1)],
+                          producer_name="nnfirm test data")
+    onnx.save(m, "%s/nnfirm_qonnx_bipolar_scaled.onnx" % M)
+    m = onnx.load("%s/nnfirm_qonnx_bipolar_scaled.onnx" % M)
+    x = rng.integers(-4, 5, (100, 6)) / 2.0
+    y = run(m, x, False)
+    assert np.all(y * 256 == np.round(y * 256))
+    write_exact("%s/nnfirm_qonnx_bipolar_scaled.inputs.csv" % R, [[Fraction(float(v)) for v in r] for r in x])
+    write_exact("%s/nnfirm_qonnx_bipolar_scaled.fixed.csv" % R, [[Fraction(float(v)) for v in r] for r in y])
+    zeros = int((run(with_output(m, "h1"), x, False) == 0).sum())
+    print("nnfirm_qonnx_bipolar_scaled: %d rows, %d first sums exactly 0" % (len(x), zeros))
+
+
 def hostile():
-    inits = {"W": np.ones((4, 3)), "s": np.array(2.0)}
+    inits = {"W": np.ones((4, 3)), "s": np.array(3.0)}
     g = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["h"], name="MatMul_0"),
                            helper.make_node("BipolarQuant", ["h", "s"], ["y"], name="BipolarQuant_act", domain=QD)],
                           "bad", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
@@ -141,10 +175,11 @@ def hostile():
                           [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in inits.items()])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 9), helper.make_opsetid(QD, 1)],
                           producer_name="nnfirm test data")
-    onnx.save(m, "tests/data/hostile/onnx/qonnx_bipolar_scale.onnx")
+    onnx.save(m, "tests/data/hostile/onnx/qonnx_bipolar_scale3.onnx")
 
 
 if __name__ == "__main__":
     tfc()
     small()
+    scaled()
     hostile()
