@@ -94,6 +94,18 @@ def tfc():
           % (len(x), margin, ties))
 
 
+def save_graph(path, name, nodes, n_in, n_out, inits):
+    """A one-input, one-output QONNX graph of float32 initializers, saved to
+    path and read back."""
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, n_in])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, n_out])],
+                          [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in inits.items()])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 9), helper.make_opsetid(QD, 1)],
+                          producer_name="nnfirm test data")
+    onnx.save(m, path)
+    return onnx.load(path)
+
+
 def small():
     rng = np.random.default_rng(2024)
     W1 = rng.integers(-2, 3, (8, 16)) / 4.0
@@ -118,13 +130,7 @@ def small():
         helper.make_node("BipolarQuant", ["W3", "s"], ["W3q"], name="BipolarQuant_w3", domain=QD),
         helper.make_node("MatMul", ["b2", "W3q"], ["y"], name="MatMul_3"),
     ]
-    g = helper.make_graph(nodes, "nnfirm_qonnx_bipolar", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
-                          [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in inits.items()])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 9), helper.make_opsetid(QD, 1)],
-                          producer_name="nnfirm test data")
-    onnx.save(m, "%s/nnfirm_qonnx_bipolar.onnx" % M)
-    m = onnx.load("%s/nnfirm_qonnx_bipolar.onnx" % M)
+    m = save_graph("%s/nnfirm_qonnx_bipolar.onnx" % M, "nnfirm_qonnx_bipolar", nodes, 8, 4, inits)
     x = rng.integers(-4, 5, (200, 8)) / 2.0
     y = run(m, x, False)
     assert np.all(y == np.round(y))
@@ -149,14 +155,7 @@ def scaled():
         helper.make_node("BipolarQuant", ["h2", "s2"], ["b2"], name="BipolarQuant_2", domain=QD),
         helper.make_node("MatMul", ["b2", "W3"], ["y"], name="MatMul_3"),
     ]
-    g = helper.make_graph(nodes, "nnfirm_qonnx_bipolar_scaled",
-                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
-                          [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in inits.items()])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 9), helper.make_opsetid(QD, 1)],
-                          producer_name="nnfirm test data")
-    onnx.save(m, "%s/nnfirm_qonnx_bipolar_scaled.onnx" % M)
-    m = onnx.load("%s/nnfirm_qonnx_bipolar_scaled.onnx" % M)
+    m = save_graph("%s/nnfirm_qonnx_bipolar_scaled.onnx" % M, "nnfirm_qonnx_bipolar_scaled", nodes, 6, 2, inits)
     x = rng.integers(-4, 5, (100, 6)) / 2.0
     y = run(m, x, False)
     assert np.all(y * 256 == np.round(y * 256))
@@ -168,14 +167,9 @@ def scaled():
 
 def hostile():
     inits = {"W": np.ones((4, 3)), "s": np.array(3.0)}
-    g = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["h"], name="MatMul_0"),
-                           helper.make_node("BipolarQuant", ["h", "s"], ["y"], name="BipolarQuant_act", domain=QD)],
-                          "bad", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
-                          [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in inits.items()])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 9), helper.make_opsetid(QD, 1)],
-                          producer_name="nnfirm test data")
-    onnx.save(m, "tests/data/hostile/onnx/qonnx_bipolar_scale3.onnx")
+    save_graph("tests/data/hostile/onnx/qonnx_bipolar_scale3.onnx", "bad",
+               [helper.make_node("MatMul", ["x", "W"], ["h"], name="MatMul_0"),
+                helper.make_node("BipolarQuant", ["h", "s"], ["y"], name="BipolarQuant_act", domain=QD)], 4, 3, inits)
 
 
 if __name__ == "__main__":
