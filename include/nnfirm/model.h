@@ -297,6 +297,23 @@ void nf_layer_param_count(const nf_layer *l, long *trainable, long *non_trainabl
  * apply_scaler: standardize inputs with the model's scaler first. */
 int nf_model_forward(const nf_model *m, const float *x, long n, int upto, bool apply_scaler, double *out,
                      nf_error *err);
+/* The same in float32, batch-major, through OpenBLAS sgemm with the bias and
+ * the following activation fused (src/model/forward32.c), on the OpenMP
+ * threads: Dense, Dropout and Activation linear/relu/leaky_relu/tanh/
+ * sigmoid/softmax without a QKeras output quantizer; any other model goes
+ * through nf_model_forward and is rounded to float32.
+ * nf_model_forward_f32_takes: whether layers 0..upto take the fast path.
+ * _reference: the fast path's computation written naively (tests). */
+int nf_model_forward_f32(const nf_model *m, const float *x, long n, int upto, bool apply_scaler, float *out,
+                         nf_error *err);
+bool nf_model_forward_f32_takes(const nf_model *m, int upto);
+int nf_model_forward_f32_reference(const nf_model *m, const float *x, long n, int upto, bool apply_scaler, float *out,
+                                   nf_error *err);
+/* y[k] = nf_quantizer_apply(q, x[k]) for k < n, the same values (every
+ * bit), without a libm call or a branch per element for quantized_bits,
+ * quantized_relu, binary and ternary (the po2 quantizers: one at a time);
+ * y may equal x. */
+void nf_quantizer_apply_n(const nf_quantizer *q, const double *x, double *y, long n);
 /* QKeras' forward value of a quantizer (what a QAT model computes). */
 double nf_quantizer_apply(const nf_quantizer *q, double x);
 /* Reads QKeras' text form: "quantized_bits(6,0,alpha=1)",

@@ -41,7 +41,13 @@ static int run_float(const nf_model *m, const float *x, long n, const char *laye
   *cols = upto < 0 ? m->n_outputs : m->layers[upto].n_out;
   *out = nf_malloc((size_t)n * *cols * sizeof **out, err);
   if (!*out) return NF_EINTERNAL;
-  return nf_model_forward(m, x, n, upto, true, *out, err);
+  if (!nf_model_forward_f32_takes(m, upto)) return nf_model_forward(m, x, n, upto, true, *out, err);
+  /* float32 through sgemm, as the trainer (and Keras) computes */
+  float *f = nf_malloc((size_t)n * *cols * sizeof *f, err);
+  int rc = f ? nf_model_forward_f32(m, x, n, upto, true, f, err) : NF_EINTERNAL;
+  for (size_t k = 0; !rc && k < (size_t)n * *cols; k++) (*out)[k] = f[k];
+  free(f);
+  return rc;
 }
 
 static int run_fixed(const nf_model *m, const nf_config *cfg, const float *x, long n, const char *layer,

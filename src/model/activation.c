@@ -113,8 +113,20 @@ static int activation_check(const nf_layer *l, nf_error *err) {
 static void activation_forward(const nf_layer *l, const void *state, const double *x, double *y) {
   (void)state;
   ACT_FORWARD[l->act](l, x, y, l->n_out);
-  if (l->act_q.kind != NF_QUANT_NONE)
-    for (int j = 0; j < l->n_out; j++) y[j] = nf_quantizer_apply(&l->act_q, y[j]);
+  if (l->act_q.kind != NF_QUANT_NONE) nf_quantizer_apply_n(&l->act_q, y, y, l->n_out);
+}
+
+/* y[n][n_out] = act(x[n][n_out]): the element-wise activations on the whole
+ * block at once, softmax and PReLU (per-position alpha) row by row; then the
+ * output quantizer on the whole block. */
+static void activation_forward_rows(const nf_layer *l, const void *state, const double *x, double *y, int n) {
+  (void)state;
+  size_t total = (size_t)n * l->n_out;
+  if (l->act == NF_ACT_SOFTMAX || l->act == NF_ACT_PRELU)
+    for (int r = 0; r < n; r++) ACT_FORWARD[l->act](l, x + (size_t)r * l->n_in, y + (size_t)r * l->n_out, l->n_out);
+  else
+    ACT_FORWARD[l->act](l, x, y, (int)total);
+  if (l->act_q.kind != NF_QUANT_NONE) nf_quantizer_apply_n(&l->act_q, y, y, (long)total);
 }
 
 /* PReLU's alpha weights */
@@ -128,4 +140,5 @@ const nf_model_layer_ops nf_model_activation_ops = {
     .check_params = activation_check,
     .param_count = activation_params,
     .forward = activation_forward,
+    .forward_rows = activation_forward_rows,
 };

@@ -4,6 +4,7 @@
  * a power-of-two scaling of the input or a small integer, so double gives
  * the same values for float32 inputs. */
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,70 @@ double nf_quantizer_apply(const nf_quantizer *q, double x) {
   }
   }
   return x;
+}
+
+/* ---- Many values at once ------------------------------------------------------ */
+
+/* 1.5 * 2^52: (v + ROUND_MAGIC) - ROUND_MAGIC rounds a double with |v| < 2^51
+ * to an integer, half to even (IEEE round to nearest, FLT_EVAL_METHOD 0, no
+ * -ffast-math), as nearbyint does; copysign gives back nearbyint's sign of
+ * a zero result (-0.3 -> -0). */
+static const double ROUND_MAGIC = 6755399441055744.0;
+_Static_assert(FLT_EVAL_METHOD == 0, "double expressions must be evaluated in double");
+
+/* y[k] = scale * clip(round(x[k] / step), lo, hi), as quantized_bits and
+ * quantized_relu compute it: x / step is x * inv_step exactly (powers of
+ * two); clipping to [lo - 1, hi + 1] first keeps |v| below 2^51 and changes
+ * no result (lo, hi are integers and rounding is monotone). */
+static void grid_n(double inv_step, double scale, double lo, double hi, const double *x, double *y, long n) {
+  const double wlo = lo - 1, whi = hi + 1;
+  for (long k = 0; k < n; k++) {
+    double v = x[k] * inv_step;
+    v = v < wlo ? wlo : v > whi ? whi : v;
+    double r = copysign((v + ROUND_MAGIC) - ROUND_MAGIC, v);
+    r = r < lo ? lo : r > hi ? hi : r;
+    y[k] = scale * r;
+  }
+}
+
+void nf_quantizer_apply_n(const nf_quantizer *q, const double *x, double *y, long n) {
+  const double a = alpha_of(q);
+  switch (q->kind) {
+  case NF_QUANT_NONE:
+    if (y != x) memmove(y, x, (size_t)n * sizeof *y);
+    return;
+  case NF_QUANT_BITS: {
+    int u = q->bits - (q->keep_negative ? 1 : 0), e = q->integer - u;
+    if (u <= 0) {
+      for (long k = 0; k < n; k++) y[k] = a * (x[k] >= 0 ? 1.0 : -1.0);
+      return;
+    }
+    if (u > 50 || e < -900 || e > 900) break; /* outside what nf_quantizer_check accepts: one at a time */
+    double m = ldexp(1.0, u);
+    grid_n(ldexp(1.0, -e), a * ldexp(1.0, e), q->keep_negative ? -m + (q->symmetric ? 1 : 0) : 0, m - 1, x, y, n);
+    return;
+  }
+  case NF_QUANT_RELU: {
+    int e = q->integer - q->bits;
+    if (q->bits > 50 || e < -900 || e > 900) break;
+    grid_n(ldexp(1.0, -e), ldexp(1.0, e), 0, ldexp(1.0, q->bits) - 1, x, y, n);
+    return;
+  }
+  case NF_QUANT_BINARY:
+    for (long k = 0; k < n; k++) y[k] = x[k] >= 0 ? a : -a;
+    return;
+  case NF_QUANT_TERNARY: {
+    double t = q->threshold > 0 ? (double)(float)q->threshold : (double)TERNARY_DEFAULT_THRESHOLD;
+    if (q->dense_class)
+      for (long k = 0; k < n; k++) y[k] = x[k] > t ? a : x[k] <= -t ? -a : 0.0;
+    else
+      for (long k = 0; k < n; k++) y[k] = fabs(x[k]) >= t ? (x[k] > 0 ? a : -a) : 0.0;
+    return;
+  }
+  case NF_QUANT_PO2:
+  case NF_QUANT_RELU_PO2: break;
+  }
+  for (long k = 0; k < n; k++) y[k] = nf_quantizer_apply(q, x[k]);
 }
 
 /* ---- Consistency ------------------------------------------------------------ */

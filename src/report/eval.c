@@ -12,19 +12,23 @@
 #include "nnfirm/train.h"
 #include "nnfirm/util.h"
 
-/* Forward pass over the chosen rows in chunks (no copy of the whole set). */
+/* Forward pass over the chosen rows in chunks (no copy of the whole set):
+ * float32 through sgemm (nf_model_forward_f32) when it takes the model. */
 static int model_scores(const nf_model *m, const nf_dataset *ds, const long *rows, long n, double *probs, nf_error *err) {
   enum { CHUNK = 8192 };
-  int F = ds->n_features;
-  float *x = nf_malloc((size_t)CHUNK * F * sizeof *x, err);
-  if (!x) return NF_EINTERNAL;
-  int rc = NF_OK;
+  int F = ds->n_features, K = m->n_outputs;
+  bool f32 = nf_model_forward_f32_takes(m, -1);
+  float *x = nf_malloc((size_t)CHUNK * F * sizeof *x, err), *p = f32 ? nf_malloc((size_t)CHUNK * K * sizeof *p, err) : NULL;
+  int rc = x && (p || !f32) ? NF_OK : NF_EINTERNAL;
   for (long b = 0; b < n && !rc; b += CHUNK) {
     long k = n - b < CHUNK ? n - b : CHUNK;
     for (long i = 0; i < k; i++) memcpy(x + i * F, ds->x + (size_t)(rows ? rows[b + i] : b + i) * F, (size_t)F * sizeof *x);
-    rc = nf_model_forward(m, x, k, -1, true, probs + (size_t)b * m->n_outputs, err);
+    if (!f32) rc = nf_model_forward(m, x, k, -1, true, probs + (size_t)b * K, err);
+    else rc = nf_model_forward_f32(m, x, k, -1, true, p, err);
+    for (long i = 0; f32 && !rc && i < k * K; i++) probs[(size_t)b * K + i] = p[i];
   }
   free(x);
+  free(p);
   return rc;
 }
 
