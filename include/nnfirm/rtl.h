@@ -89,6 +89,7 @@ typedef struct nf_rtl_info {
   int beats;         /* input beats per row (1 without io_stream; then in_data is the whole row) */
   int row_gap;       /* io_stream: a row's first pixel no sooner than this many cycles after the row before's
                         (the II of the parallel layers after the stream; the stream's own pace is in_ready) */
+  int pixel_ii;      /* io_stream: cycles per pixel (the largest ReuseFactor of the stream's Convs; 1 without) */
 } nf_rtl_info;
 
 /* Checks the network is one the generator supports (shapes chain, types,

@@ -88,7 +88,8 @@ static bool manifest_figures(cJSON *m, const nf_project_spec *s, const nf_rtl_in
     ok = cJSON_AddNumberToObject(m, "Wi", info->wi) && cJSON_AddNumberToObject(m, "Wo", info->wo) &&
          cJSON_AddNumberToObject(m, "latency_cycles", info->latency) && cJSON_AddNumberToObject(m, "II", info->ii) &&
          cJSON_AddNumberToObject(m, "n_inputs", info->n_in) && cJSON_AddNumberToObject(m, "n_outputs", info->n_out) &&
-         cJSON_AddNumberToObject(m, "input_beats", info->beats); /* io_stream: pixels per row (else 1) */
+         cJSON_AddNumberToObject(m, "input_beats", info->beats) && /* io_stream: pixels per row (else 1) */
+         (!info->stream || cJSON_AddNumberToObject(m, "pixel_interval", info->pixel_ii)); /* io_stream: cycles per pixel */
   return ok && cJSON_AddStringToObject(m, "top", d->project);
 }
 

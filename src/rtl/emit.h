@@ -279,7 +279,17 @@ typedef struct nf_rtl_units {
   int n_windows;
   int stream_end; /* units [0, stream_end) are in the stream (0: none) */
   int in_beats;   /* input pixels per row (1 without a stream) */
+  /* The stream's pixel interval P: the largest ReuseFactor of its Convs (1: none). With P > 1 every
+   * stream module but those Convs' Dense modules is enabled one cycle in P (the top's `step`), so each
+   * window generator pushes at most one pixel per P cycles; a Conv of ReuseFactor R <= P runs on every
+   * cycle, takes a window at a step and holds its result until the next step reads it. */
+  int pixel_ii;
 } nf_rtl_units;
+
+/* A unit that runs on every cycle of a stream of pixel interval > 1 (a Conv's Dense with ReuseFactor > 1). */
+static inline bool nf_rtl_unit_fast(const nf_rtl_unit *u) {
+  return u->stream && u->has_window && u->view.kind == NF_LAYER_DENSE && u->view.reuse_factor > 1;
+}
 
 /* The units of d (errors name the layer the stream cannot take). */
 int nf_rtl_units_build(const nf_design *d, nf_rtl_units *us, nf_error *err);

@@ -68,16 +68,19 @@ int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *
   const int fp = nf_fixed_frac_bits(ti) + nf_fixed_frac_bits(&L->weight_t), fa = nf_fixed_frac_bits(ta);
   const bool wraps = ta->o == NF_O_WRAP;
   FILE *outer = g->fp;
+  /* io_stream: every register holds while the clock enable is low (reset acts regardless) */
+  const char *en = g->en ? "en && " : "";
+  g->en_used |= g->en;
 
   fprintf(outer, "  // xr: the latched inputs; cnt: the cycle (0..%d) of a busy row\n", R - 1);
   fprintf(outer, "  reg [%d:0] xr; reg busy; reg [%d:0] cnt;\n", n_in * ti->width - 1, cb - 1);
   fprintf(outer, "  always @(posedge clk) begin\n"
-                 "    if (in_valid) xr <= in_data;\n"
+                 "    if (%sin_valid) xr <= in_data;\n"
                  "    if (rst) begin busy <= 1'b0; cnt <= %d'd0; end\n"
-                 "    else if (in_valid) begin busy <= 1'b1; cnt <= %d'd0; end\n"
-                 "    else if (busy) begin if (cnt == %d'd%d) busy <= 1'b0; else cnt <= cnt + %d'd1; end\n"
+                 "    else if (%sin_valid) begin busy <= 1'b1; cnt <= %d'd0; end\n"
+                 "    else if (%sbusy) begin if (cnt == %d'd%d) busy <= 1'b0; else cnt <= cnt + %d'd1; end\n"
                  "  end\n",
-          cb, cb, cb, R - 1, cb);
+          en, cb, en, cb, en, cb, R - 1, cb);
   if (g->cost) {
     for (int i = 0; i < n_in; i++) {
       nf_code lo = rtl_in_lo(g, i, ti), hi = rtl_in_hi(g, i, ti);
@@ -198,7 +201,7 @@ int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *
     fprintf(mem, "  reg signed [%d:0] %s;\n", wa - 1, an);
     nf_rtl_cost_adder(g, acc, 0, false);
     if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, acc);
-    fprintf(mem, "  always @(posedge clk) if (vt[%d]) %s <= (tt%d == %d'd0 ? %s : %s) + %s;\n", stages - 1, an,
+    fprintf(mem, "  always @(posedge clk) if (%svt[%d]) %s <= (tt%d == %d'd0 ? %s : %s) + %s;\n", en, stages - 1, an,
             stages - 1, cb, lit, an, ve);
     snprintf(nm, sizeof nm, "%s_o%d_acc", g->layer, j);
     int a = nf_rtl_cast(g, acc, fa, ta, true, nm);
@@ -206,8 +209,8 @@ int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *
     int y = nf_rtl_cast(g, a, fa, tr, true, nm);
     if (g->oom) break;
     nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
-    fprintf(mem, "  reg [%d:0] %s_y%d; always @(posedge clk) if (done) %s_y%d <= %s;\n", tr->width - 1, g->layer, j,
-            g->layer, j, ye);
+    fprintf(mem, "  reg [%d:0] %s_y%d; always @(posedge clk) if (%sdone) %s_y%d <= %s;\n", tr->width - 1, g->layer, j,
+            en, g->layer, j, ye);
     fprintf(mem, "  assign out_data[%d +: %d] = %s_y%d;\n", j * tr->width, tr->width, g->layer, j);
     rtl_out_range(g, j, y);
     g->regs += tr->width;
@@ -223,13 +226,14 @@ int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *
   /* valid and cycle-tag pipelines, stage 0 = the multiplier inputs */
   fprintf(outer, "  reg [%d:0] vt;\n", stages - 1);
   for (int s = 0; s < stages; s++) fprintf(outer, "  reg [%d:0] tt%d;\n", cb - 1, s);
-  fprintf(outer, "  always @(posedge clk) begin\n    vt[0] <= rst ? 1'b0 : busy; tt0 <= cnt;\n");
+  fprintf(outer, "  always @(posedge clk)%s begin\n    vt[0] <= rst ? 1'b0 : busy; tt0 <= cnt;\n",
+          g->en ? " if (rst || en)" : "");
   for (int s = 1; s < stages; s++)
     fprintf(outer, "    vt[%d] <= rst ? 1'b0 : vt[%d]; tt%d <= tt%d;\n", s, s - 1, s, s - 1);
   fprintf(outer, "  end\n  reg done, ovalid;\n"
-                 "  always @(posedge clk) begin done <= rst ? 1'b0 : (vt[%d] && tt%d == %d'd%d); "
+                 "  always @(posedge clk)%s begin done <= rst ? 1'b0 : (vt[%d] && tt%d == %d'd%d); "
                  "ovalid <= rst ? 1'b0 : done; end\n  assign out_valid = ovalid;\n",
-          stages - 1, stages - 1, cb, R - 1);
+          g->en ? " if (rst || en)" : "", stages - 1, stages - 1, cb, R - 1);
   fwrite(body, 1, body_len, outer);
   nf_rtl_sink(g, NULL);
   free(body), free(xsel), free(leaves), free(gs);

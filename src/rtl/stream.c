@@ -59,6 +59,7 @@ static int stream_units(const nf_design *d, nf_rtl_units *us, nf_error *err) {
   int h, w, c;
   nf_shape_hwc(d->layers[0].in_shape, &h, &w, &c);
   us->in_beats = h * w;
+  us->pixel_ii = 1;
   int l = 0;
   for (; l < d->n_hw; l++) {
     const nf_design_layer *L = &d->layers[l];
@@ -111,13 +112,17 @@ static int stream_units(const nf_design *d, nf_rtl_units *us, nf_error *err) {
     nf_design_layer *v = &u->view;
     int kk = win->kh * win->kw * c;
     if (L->kind == NF_LAYER_CONV) {
-      if (L->reuse_factor > 1)
-        return nf_fail(err, NF_EINPUT, "layer '%s': ReuseFactor %d on a Conv has no io_stream RTL yet (1 has)", L->name,
-                       L->reuse_factor);
+      /* hls4ml's io_stream Conv: the window's Dense with the layer's ReuseFactor R (resource sharing, II R),
+       * the pixel loop pipelined at II R; R must divide the window's multiplications kh*kw*c x filters */
+      int R = L->reuse_factor;
+      if (R < 1 || ((long)kk * L->filters) % R != 0)
+        return nf_fail(err, NF_EINPUT, "layer '%s': ReuseFactor %d must divide the window's %d x %d = %ld multiplications",
+                       L->name, R, kk, L->filters, (long)kk * L->filters);
       v->kind = NF_LAYER_DENSE; /* the kernel [kh][kw][c][f] is the window's Dense [kh*kw*c][f] */
       v->n_in = kk, v->n_out = L->filters;
       v->in_shape = nf_shape_1d(kk), v->out_shape = nf_shape_1d(L->filters);
-      v->reuse_factor = 1;
+      v->reuse_factor = R;
+      if (R > us->pixel_ii) us->pixel_ii = R;
       if (!v->bias) {
         v->bias = nf_calloc((size_t)L->filters, sizeof *v->bias, err);
         if (!v->bias) return NF_EINTERNAL;
@@ -190,7 +195,7 @@ static int stream_units(const nf_design *d, nf_rtl_units *us, nf_error *err) {
 
 int nf_rtl_units_build(const nf_design *d, nf_rtl_units *us, nf_error *err) {
   memset(us, 0, sizeof *us);
-  us->in_beats = 1;
+  us->in_beats = 1, us->pixel_ii = 1;
   int rc = NF_OK;
   if (is_stream(d)) {
     rc = stream_units(d, us, err);

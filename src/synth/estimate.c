@@ -236,7 +236,9 @@ int nf_estimate_design(const nf_design *design, const char *part, bool use_dsp, 
     l->kind = nf_rtl_layer_what(L);
     l->n_in = L->n_in;
     l->n_out = L->n_out;
-    l->reuse = L->kind == NF_LAYER_DENSE && L->reuse_factor > 1 ? L->reuse_factor : 1;
+    /* a Dense's, or in io_stream a Conv's (its window's Dense shares multipliers; io_parallel ignores it) */
+    bool reused = L->kind == NF_LAYER_DENSE || (L->kind == NF_LAYER_CONV && !strcmp(design->io_type, "io_stream"));
+    l->reuse = reused && L->reuse_factor > 1 ? L->reuse_factor : 1;
     l->cost = costs[i];
     nf_estimate_layer_from_cost(l, use_dsp);
     e->lut += l->lut, e->ff += l->ff, e->dsp += l->dsp, e->bram += l->bram, e->alm += l->alm, e->reg += l->reg;

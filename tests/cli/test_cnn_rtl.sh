@@ -148,9 +148,41 @@ for o in nnfirm_cf_conv2d nnfirm_cf_conv1d; do
 done
 cosim_expect "nnfirm_cf_conv1d io_stream" "$T/nnfirm_cf_conv1d" "$R/nnfirm_cf_conv1d.inputs.csv" verilator 12
 
-# Refused by name, no project: a Conv with ReuseFactor > 1 in io_stream.
-printf 'IOType: io_stream\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv1_relu:\n    ReuseFactor: 4\n' > "$T/rf.yml"
-expect_status 2 "stream conv ReuseFactor 4" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/rf.yml" -o "$T/none1"
-grep -q "conv1_relu.*ReuseFactor 4 on a Conv has no io_stream RTL" "$T/err" && pass || fail "ReuseFactor message: $(cat "$T/err")"
-[ ! -e "$T/none1" ] && pass || fail "a half project was written (ReuseFactor)"
+# ReuseFactor > 1 on io_stream Convs, as hls4ml builds them (the pixel loop pipelined at II = ReuseFactor,
+# the window's Dense sharing its multipliers): conv1 4, conv2 3, conv3 2 -> the stream takes a pixel every 4
+# cycles (its largest ReuseFactor), so its II is 4x the ReuseFactor-1 stream's; the Convs' Dense modules are
+# the resource-sharing Dense (chunk selectors _xsel, II = their ReuseFactor)
+printf 'IOType: io_stream\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv1_relu:\n    ReuseFactor: 4\n  conv2_relu:\n    ReuseFactor: 3\n  conv3_relu:\n    ReuseFactor: 2\n' > "$T/rf.yml"
+expect_status 0 "stream conv ReuseFactor 4/3/2 convert" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/rf.yml" -o "$T/rf1"
+expect_eq "$(json_num pixel_interval "$T/rf1/manifest.json")" 4 "conv1d ReuseFactor 4/3/2: pixel interval (manifest)"
+expect_eq "$(json_num pixel_interval "$T/s1/manifest.json")" 1 "conv1d ReuseFactor 1: pixel interval (manifest)"
+expect_eq "$(json_num II "$T/rf1/manifest.json")" "$(( 4 * $(json_num II "$T/s1/manifest.json") ))" "conv1d ReuseFactor 4/3/2: II"
+for m in conv1_relu:4 conv2_relu:3 conv3_relu:2; do
+  f="$T/rf1/rtl/myproject_${m%%:*}.v"
+  grep -q "_xsel0 = " "$f" && grep -q "^//   latency [0-9]* cycles, initiation interval ${m#*:}\$" "$f" && pass \
+    || fail "conv1d: ${m%%:*} is not the resource-sharing Dense of II ${m#*:}"
+done
+grep -q "wire step = phase == " "$T/rf1/rtl/myproject.v" && grep -q "assign in_ready = st_seg0;" "$T/rf1/rtl/myproject.v" \
+  && pass || fail "conv1d ReuseFactor 4: the top does not pace the stream"
+lint_ok "conv1d ReuseFactor 4/3/2" "$T/rf1"
+cosim_expect "conv1d ReuseFactor 4/3/2" "$T/rf1" "$R/cnn_KERAS_conv1d_small.inputs.csv" verilator 30
+cosim_expect "conv1d ReuseFactor 4/3/2" "$T/rf1" "$R/cnn_KERAS_conv1d_small.inputs.csv" iverilog 8
+# Conv2D ('same' padding: the window generator pads at the steps) + ReLU + max and padded average pooling
+printf 'IOType: io_stream\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  Conv_1:\n    ReuseFactor: 6\n' > "$T/rf2.yml"
+expect_status 0 "cf_conv2d ReuseFactor 6 convert" -- "$NNFIRM" convert "$O/nnfirm_cf_conv2d.onnx" --config "$T/rf2.yml" -o "$T/rf2"
+expect_eq "$(json_num pixel_interval "$T/rf2/manifest.json")" 6 "cf_conv2d ReuseFactor 6: pixel interval (manifest)"
+expect_eq "$(json_num II "$T/rf2/manifest.json")" "$(( 6 * $(json_num II "$T/nnfirm_cf_conv2d/manifest.json") ))" "cf_conv2d ReuseFactor 6: II"
+lint_ok "cf_conv2d ReuseFactor 6" "$T/rf2"
+cosim_expect "cf_conv2d ReuseFactor 6" "$T/rf2" "$R/nnfirm_cf_conv2d.inputs.csv" iverilog 12
+cosim_expect "cf_conv2d ReuseFactor 6" "$T/rf2" "$R/nnfirm_cf_conv2d.inputs.csv" verilator 12
+
+# Refused by name, no project: a ReuseFactor that does not divide the window's multiplications (hls4ml's
+# rule for a Dense: n_in * n_out, here kh*kw*c x filters = 16 x 3), or is not a positive integer.
+for rf in 5 0 -2; do
+  printf 'IOType: io_stream\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv1_relu:\n    ReuseFactor: %s\n' "$rf" > "$T/rfbad.yml"
+  expect_status 2 "stream conv ReuseFactor $rf" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/rfbad.yml" -o "$T/none1"
+  grep -q "conv1_relu.*ReuseFactor" "$T/err" && pass || fail "ReuseFactor $rf message: $(cat "$T/err")"
+  [ ! -e "$T/none1" ] && pass || fail "a half project was written (ReuseFactor $rf)"
+done
+grep -q "ReuseFactor: -2 is not an integer in 1..4096" "$T/err" && pass || fail "ReuseFactor -2 message: $(cat "$T/err")"
 finish
