@@ -9,7 +9,8 @@
  *    CSD shift-add products shared between outputs, balanced trees, placed
  *    registers) builds it, and its reference is the convolution's.
  *  - Max pooling: a balanced tree of signed comparisons per output, then the
- *    casts to accum_t and result_t. No register.
+ *    casts to accum_t and result_t, pipelined by the delay model below (a
+ *    comparison costs an adder level); combinational when it fits one stage.
  *  - Average pooling: the window's sum in accum_t (an adder tree when no
  *    partial sum can round or overflow, else hls4ml's chain of casts), the
  *    division by the cell count as a constant divider (nf_rtl_div_plan), the
@@ -620,44 +621,78 @@ static int pool_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int 
     free(idx), free(sig), free(t);
     return rc;
   }
+  /* the comparator tree in the Dense's delay model: a comparison (a carry chain, NF_RTL_ADDER_NS) per level,
+   * a register before a level that would end after the stage budget; a tree within one stage stays
+   * combinational (latency 0, as before), else the outputs end in the output register */
+  pool_pipe p = {.g = g, .t_in = NF_RTL_REG_NS + (g->in_act ? NF_RTL_ACT_NS : 0)};
+  int *ys = nf_calloc((size_t)L->n_out, sizeof *ys, g->err);
+  if (!ys) {
+    free(idx), free(sig), free(t);
+    return NF_EINTERNAL;
+  }
   fprintf(g->fp, "  // <layer>_o<j>_l<level>_<k>: the larger of two codes, a balanced tree per output j over its\n"
-                 "  // window's cells inside the input; then the casts to accum_t and result_t\n");
+                 "  // window's cells inside the input; then the casts to accum_t and result_t. Pipeline registers\n"
+                 "  // <signal>_r<stage> where the delay model's stage budget (%.2f ns) ends\n",
+          g->budget_ns);
+  int last = 0;
   for (int j = 0; j < L->n_out && !g->oom; j++) {
     int m = pool_cells(L, j, idx);
     for (int a = 0; a < m; a++) t[a] = sig[idx[a]];
     for (int level = 1; m > 1 && !g->oom; level++) {
       int o = 0;
       for (int a = 0; a + 1 < m; a += 2) {
-        const rtl_sig *x = &g->sigs[t[a]], *y = &g->sigs[t[a + 1]];
+        int ops[2] = {t[a], t[a + 1]}, st;
+        double te = pp_begin(&p, ops, 2, NF_RTL_ADDER_NS, &st);
+        const rtl_sig *x = &g->sigs[ops[0]], *y = &g->sigs[ops[1]];
         nf_code lo = x->lo > y->lo ? x->lo : y->lo, hi = x->hi > y->hi ? x->hi : y->hi;
+        int wc = x->width > y->width ? x->width : y->width;
         int s = nf_rtl_new_sig(g, lo, hi, "%s_o%d_l%d_%d", g->layer, j, level, o);
         if (g->oom) break;
-        int ws = g->sigs[s].width, wc = x->width > y->width ? x->width : y->width;
+        int ws = g->sigs[s].width;
         char xa[2 * RTL_NAME + 80], ya[2 * RTL_NAME + 80], xr[2 * RTL_NAME + 80], yr[2 * RTL_NAME + 80];
         char e[8 * RTL_NAME + 400];
-        nf_rtl_sext(g, xa, sizeof xa, t[a], wc);
-        nf_rtl_sext(g, ya, sizeof ya, t[a + 1], wc);
-        nf_rtl_ext(g, xr, sizeof xr, t[a], 0, 0, ws);
-        nf_rtl_ext(g, yr, sizeof yr, t[a + 1], 0, 0, ws);
+        nf_rtl_sext(g, xa, sizeof xa, ops[0], wc);
+        nf_rtl_sext(g, ya, sizeof ya, ops[1], wc);
+        nf_rtl_ext(g, xr, sizeof xr, ops[0], 0, 0, ws);
+        nf_rtl_ext(g, yr, sizeof yr, ops[1], 0, 0, ws);
         snprintf(e, sizeof e, "(%s > %s) ? %s : %s", xa, ya, xr, yr);
         nf_rtl_wire(g, s, e);
+        pp_set(&p, s, st, te);
         t[o++] = s;
       }
       if (m & 1) t[o++] = t[m - 1];
       m = o;
     }
-    char nm[RTL_NAME], ye[2 * RTL_NAME + 80];
+    char nm[RTL_NAME];
     snprintf(nm, sizeof nm, "%s_o%d_acc", g->layer, j);
-    int acc = nf_rtl_cast(g, t[0], fi, ta, true, nm);
+    int acc = pp_cast(&p, t[0], fi, ta, nm);
     snprintf(nm, sizeof nm, "%s_o%d_res", g->layer, j);
-    int y = nf_rtl_cast(g, acc, fa, tr, true, nm);
-    if (g->oom) break;
-    nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
-    fprintf(g->fp, "  assign out_data[%d +: %d] = %s;\n", j * tr->width, tr->width, ye);
-    rtl_out_range(g, j, y);
+    ys[j] = pp_cast(&p, acc, fa, tr, nm);
+    if (pp_stage(&p, ys[j]) > last) last = pp_stage(&p, ys[j]);
   }
-  fprintf(g->fp, "  assign out_valid = in_valid;\n");
-  nf_rtl_sink(g, "clk, rst");
+  g->stage_ns = p.worst;
+  if (last == 0) { /* one stage: combinational */
+    for (int j = 0; j < L->n_out && !g->oom; j++) {
+      char ye[2 * RTL_NAME + 80];
+      nf_rtl_ext(g, ye, sizeof ye, ys[j], 0, 0, tr->width);
+      fprintf(g->fp, "  assign out_data[%d +: %d] = %s;\n", j * tr->width, tr->width, ye);
+      rtl_out_range(g, j, ys[j]);
+    }
+    fprintf(g->fp, "  assign out_valid = in_valid;\n");
+    nf_rtl_sink(g, "clk, rst");
+  } else {
+    if (!g->oom) fprintf(g->fp, "  // output registers (every output's value brought to stage %d first)\n", last);
+    for (int j = 0; j < L->n_out && !g->oom; j++) {
+      int y = pp_at(&p, ys[j], last);
+      if (g->oom) break;
+      nf_rtl_output_reg(g, j, y, tr);
+    }
+    if (g->cost) g->cost->ctrl_bits += last + 1;
+    if (!g->oom) nf_rtl_valid_pipe(g, last + 1);
+    *latency = last + 1;
+    nf_rtl_sink(g, NULL);
+  }
+  free(ys), free(p.stage), free(p.t);
   free(idx), free(sig), free(t);
   return g->oom ? NF_EINTERNAL : NF_OK;
 }

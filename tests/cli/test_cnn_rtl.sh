@@ -148,6 +148,23 @@ for o in nnfirm_cf_conv2d nnfirm_cf_conv1d; do
 done
 cosim_expect "nnfirm_cf_conv1d io_stream" "$T/nnfirm_cf_conv1d" "$R/nnfirm_cf_conv1d.inputs.csv" verilator 12
 
+# A large max-pooling window (gen/maxpool_onnx.py: 4x4, 16 cells, four comparator levels): its comparator
+# trees are pipelined by the Dense's delay model (a comparison costs an adder level), so the model's longest
+# stage fits the 5 ns clock; a 2x2 window (two levels) stays combinational (latency 0)
+MP="$O/nnfirm_maxpool.onnx"
+"$NNFIRM" config "$MP" -o "$T/mp.json" || fail "config nnfirm_maxpool"
+expect_status 0 "maxpool 4x4 io_stream convert" -- "$NNFIRM" convert "$MP" --config "$T/mp.json" -o "$T/mp"
+f="$T/mp/rtl/myproject_MaxPool_2.v"
+lat=$(sed -n 's|^//   latency \([0-9]*\) cycles.*|\1|p' "$f")
+[ "${lat:-0}" -ge 2 ] && grep -q "_r1 <= " "$f" && grep -q "_y0 <= " "$f" && pass || fail "maxpool 4x4: not pipelined (latency ${lat:-?})"
+grep -q "^//   latency 0 cycles" "$T/nnfirm_cf_conv2d/rtl/myproject_MaxPool_3.v" && pass || fail "maxpool 2x2: no longer combinational"
+expect_status 0 "maxpool 4x4 estimate" -- "$NNFIRM" estimate "$T/mp" --json
+cp=$(json_num critical_path_ns "$T/out")
+awk -v c="${cp:-99}" 'BEGIN { exit !(c > 0 && c <= 5) }' && pass || fail "maxpool 4x4: the delay model's longest stage ${cp:-?} ns, not within 5 ns"
+lint_ok "maxpool 4x4 io_stream" "$T/mp"
+cosim_expect "maxpool 4x4 io_stream" "$T/mp" "$R/nnfirm_maxpool.inputs.csv" verilator 20
+cosim_expect "maxpool 4x4 io_stream" "$T/mp" "$R/nnfirm_maxpool.inputs.csv" iverilog 12
+
 # ReuseFactor > 1 on io_stream Convs, as hls4ml builds them (the pixel loop pipelined at II = ReuseFactor,
 # the window's Dense sharing its multipliers): conv1 4, conv2 3, conv3 2 -> the stream takes a pixel every 4
 # cycles (its largest ReuseFactor), so its II is 4x the ReuseFactor-1 stream's; the Convs' Dense modules are
