@@ -199,15 +199,30 @@ static int fallback(const nf_model *m, const float *x, long n, int upto, bool ap
   return rc;
 }
 
+/* What both entry points do first: the layer index checked, the steps up to
+ * it built (fused or not), the widest activation; or, for a model the fast
+ * path does not take, out written the double way and *done set. */
+static int begin(const nf_model *m, const float *x, long n, int *upto, bool apply_scaler, float *out, bool fuse,
+                 step32 **steps, int *n_steps, int *w, bool *done, nf_error *err) {
+  *done = false;
+  if (*upto < 0) *upto = m->n_layers - 1;
+  if (*upto >= m->n_layers) return nf_fail(err, NF_EINPUT, "layer index %d out of range", *upto);
+  if (!nf_model_forward_f32_takes(m, *upto)) {
+    *done = true;
+    return fallback(m, x, n, *upto, apply_scaler, out, err);
+  }
+  *w = widest(m, *upto);
+  return build_steps(m, *upto, fuse, steps, n_steps, err);
+}
+
 int nf_model_forward_f32(const nf_model *m, const float *x, long n, int upto, bool apply_scaler, float *out,
                          nf_error *err) {
-  if (upto < 0) upto = m->n_layers - 1;
-  if (upto >= m->n_layers) return nf_fail(err, NF_EINPUT, "layer index %d out of range", upto);
-  if (!nf_model_forward_f32_takes(m, upto)) return fallback(m, x, n, upto, apply_scaler, out, err);
   step32 *steps = NULL;
-  int n_steps = 0, w = widest(m, upto), n_out = m->layers[upto].n_out;
-  int rc = build_steps(m, upto, true, &steps, &n_steps, err);
-  if (rc) return rc;
+  int n_steps = 0, w = 0;
+  bool done;
+  int rc = begin(m, x, n, &upto, apply_scaler, out, true, &steps, &n_steps, &w, &done, err);
+  if (rc || done) return rc;
+  int n_out = m->layers[upto].n_out;
   long blocks = (n + BLOCK - 1) / BLOCK;
   int status = NF_OK;
 #pragma omp parallel
@@ -249,13 +264,12 @@ int nf_model_forward_f32(const nf_model *m, const float *x, long n, int upto, bo
 
 int nf_model_forward_f32_reference(const nf_model *m, const float *x, long n, int upto, bool apply_scaler, float *out,
                                    nf_error *err) {
-  if (upto < 0) upto = m->n_layers - 1;
-  if (upto >= m->n_layers) return nf_fail(err, NF_EINPUT, "layer index %d out of range", upto);
-  if (!nf_model_forward_f32_takes(m, upto)) return fallback(m, x, n, upto, apply_scaler, out, err);
   step32 *steps = NULL;
-  int n_steps = 0, w = widest(m, upto), n_out = m->layers[upto].n_out;
-  int rc = build_steps(m, upto, false, &steps, &n_steps, err);
-  if (rc) return rc;
+  int n_steps = 0, w = 0;
+  bool done;
+  int rc = begin(m, x, n, &upto, apply_scaler, out, false, &steps, &n_steps, &w, &done, err);
+  if (rc || done) return rc;
+  int n_out = m->layers[upto].n_out;
   float *a = nf_malloc((size_t)w * sizeof *a, err), *b = nf_malloc((size_t)w * sizeof *b, err);
   if (!a || !b) rc = NF_EINTERNAL;
   for (long r = 0; !rc && r < n; r++) {
