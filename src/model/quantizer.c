@@ -94,8 +94,9 @@ double nf_quantizer_apply(const nf_quantizer *q, double x) {
   case NF_QUANT_NONE: return x;
   case NF_QUANT_BITS: return quantized_bits(q, x);
   case NF_QUANT_RELU: return quantized_relu(q, x);
-  case NF_QUANT_PO2: return ldexp(x < 0 ? -1.0 : 1.0, po2_exponent(q, fabs(x))); /* sign +1 at zero */
-  case NF_QUANT_RELU_PO2: return ldexp(1.0, po2_exponent(q, x > 0 ? x : 0.0));     /* 2^lo at and below zero */
+  case NF_QUANT_PO2: /* sign +1 at zero; NaN stays NaN (it has no exponent) */
+    return isnan(x) ? x : ldexp(x < 0 ? -1.0 : 1.0, po2_exponent(q, fabs(x)));
+  case NF_QUANT_RELU_PO2: return ldexp(1.0, po2_exponent(q, x > 0 ? x : 0.0));     /* 2^lo at and below zero (NaN too) */
   case NF_QUANT_BINARY: return x >= 0 ? alpha_of(q) : -alpha_of(q); /* sign, +1 at zero */
   case NF_QUANT_TERNARY: {
     double t = q->threshold > 0 ? (double)(float)q->threshold : (double)TERNARY_DEFAULT_THRESHOLD;
