@@ -17,7 +17,7 @@
 
 #include "nnfirm/synth.h"
 
-enum { MAX_ROWS = 512, MAX_COLS = 64, N_LUT = 3, N_FF = 2 };
+enum { MAX_ROWS = 512, MAX_COLS = 64, N_LUT = 4, N_FF = 2 };
 
 typedef struct row {
   char name[64], set[16];
@@ -87,9 +87,10 @@ static int read_tsv(const char *path, row *rows) {
 /* The model's columns (as in src/synth/estimate.c). The ReuseFactor
  * selection pieces count one LUT each and are not fitted (y - mux_bits is). */
 static void lut_features(const nf_rtl_cost *c, double *x) {
-  x[0] = (double)c->xor_bits; /* .xor */
-  x[1] = (double)c->sat_bits; /* .sat */
-  x[2] = (double)c->mul_bits; /* .mul */
+  x[0] = (double)(c->xor_bits - c->merged_xor_bits); /* .xor */
+  x[1] = (double)c->sat_bits;                          /* .sat */
+  x[2] = (double)c->mul_bits;                          /* .mul */
+  x[3] = (double)c->merged_xor_bits;                   /* .merged */
 }
 static double lut_fixed(const nf_rtl_cost *c) { return (double)c->mux_bits; }
 /* FF: the data registers' bits and the control bits (valid pipelines,
@@ -226,8 +227,8 @@ static int run_fit(const row *rows, int n) {
   fit(xl, yl, m, N_LUT, bl);
   fit(xf, yf, m, N_FF, bf);
   printf("fitted on %d 'cal' designs (paste into src/synth/estimate.c):\n", m);
-  printf("    .xor = %.4f, .sat = %.4f, .mux = 1.0, .mul = %.4f, .reg = %.4f, .ctrl = %.4f,\n", bl[0], bl[1], bl[2],
-         bf[0], bf[1]);
+  printf("    .xor = %.4f, .merged = %.4f, .sat = %.4f, .mux = 1.0, .mul = %.4f, .reg = %.4f, .ctrl = %.4f,\n", bl[0],
+         bl[3], bl[1], bl[2], bf[0], bf[1]);
   static double el[MAX_ROWS], ef[MAX_ROWS];
   for (int i = 0; i < n; i++) {
     double x[N_LUT], f[N_FF];

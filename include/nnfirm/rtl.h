@@ -126,6 +126,9 @@ typedef struct nf_rtl_cost {
                           bit where one operand is a constant (bias, zero, a negation's) or both are
                           the same bit (the sign copies of x + (x << s)) needs none, and the sign
                           bits above both operands share one */
+  long merged_xor_bits; /* the part of xor_bits in adders that synthesis folds into the one adder
+                           reading them (whole, unshifted): an output's sum tree within a stage
+                           becomes one multi-operand sum of full-adder rows and one carry chain */
   long round_bits;     /* rounding increments of casts (x + round-up bit), not in add_bits */
   long sat_bits;       /* saturating casts: bits compared plus bits selected */
   long relu_bits;      /* ReLU select bits */

@@ -33,6 +33,12 @@ typedef struct rtl_sig {
    * ones removed, so a register costs the read bits no other holds. */
   int root, pass, src;
   bool sum; /* an adder's result (nf_rtl_add, a negation) */
+  /* Cost pass: how many times the text reads the signal (nread), the adder
+   * that reads it whole and unshifted (into; -1: none), and the xor_bits its
+   * own adder counted (xbits): an adder read once, by such an adder, merges
+   * into it (Yosys' alumacc, merged_xor_bits). */
+  int nread, into;
+  long xbits;
   unsigned __int128 rd, regd;
   unsigned __int128 used;
   char name[RTL_NAME];

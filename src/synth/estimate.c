@@ -18,7 +18,8 @@
  * synth') at the 5 ns placement. The 19 'held' designs of that file, never
  * used in the fit, measure the error (docs/firmware.md).
  * The estimate is exactly, per layer, with the counts of nf_rtl_cost:
- *   LUT = xor * xor_bits + sat * sat_bits + mux * mux_bits
+ *   LUT = xor * (xor_bits - merged_xor_bits) + merged * merged_xor_bits
+ *         + sat * sat_bits + mux * mux_bits
  *         + mul * mul_bits (0 with use_dsp) + ROM LUTs (rom_cost)
  *   FF  = reg * reg_bits + ctrl * ctrl_bits
  * What the mapped netlists show (per module, docs/firmware.md): a carry-chain
@@ -37,9 +38,17 @@
  * ctrl is fitted (2.20): the control bits (a few per layer) stand for the
  * flip-flops per layer the count misses (the 95 %-pruned tagger's netlist
  * has 5 and 9 more than counted in its last two Dense layers).
+ * An adder Yosys folds into the multi-operand sum of the one adder reading it
+ * (alumacc: an output's sum tree within a pipeline stage) has no carry chain
+ * of its own but full-adder rows (XOR3 and majority LUTs in the 4-bit dense
+ * netlists) that ABC packs with the final chain's LUTs: 0.75 LUT per such xor
+ * bit, against 1.01 for a chain's (merged_xor_bits; before it was counted,
+ * one coefficient, 0.93, left the small pruned designs at -13 % and the
+ * 4-bit dense ones at +12 to +14 %).
  * .rom has no design of its own: treat it as rough. */
 static const struct {
-  double xor;  /* LUT per carry-chain bit of two distinct variable operand bits (xor_bits) */
+  double xor;    /* LUT per carry-chain bit of two distinct variable operand bits (xor_bits - merged_xor_bits) */
+  double merged; /* LUT per such bit of an adder Yosys folds into a multi-operand sum (merged_xor_bits) */
   double sat;  /* LUT per saturation bit (compared or selected) */
   double mux;  /* LUT per selection piece (ReuseFactor > 1) */
   double mul;  /* LUT per multiplier partial-product bit (ReuseFactor > 1, softmax; no DSP) */
@@ -47,7 +56,7 @@ static const struct {
   double ctrl; /* FF per control register bit (fitted: stands for a few FF per layer, see above) */
   double rom;  /* LUT per 64 entries x bit of a small table ROM (not calibrated) */
 } K = {
-    .xor = 0.9315, .sat = 1.1912, .mux = 1.0, .mul = 1.3446, .reg = 0.9618, .ctrl = 2.2043, .rom = 1.0,
+    .xor = 1.0120, .merged = 0.7533, .sat = 1.3280, .mux = 1.0, .mul = 1.3435, .reg = 0.9613, .ctrl = 2.2243, .rom = 1.0,
 };
 
 /* Tables from this many entries go to block RAM (Yosys' memory mapping
@@ -70,7 +79,7 @@ static void rom_cost(const nf_rtl_cost *c, double *bram, double *lut) {
 
 void nf_estimate_layer_from_cost(nf_estimate_layer *l, bool use_dsp) {
   const nf_rtl_cost *c = &l->cost;
-  double arith = K.xor * (double)c->xor_bits;
+  double arith = K.xor * (double)(c->xor_bits - c->merged_xor_bits) + K.merged * (double)c->merged_xor_bits;
   /* a LUT multiplier is an array of adders */
   double mul = use_dsp ? 0 : K.mul * (double)c->mul_bits;
   double logic = K.sat * (double)c->sat_bits + K.mux * (double)c->mux_bits;
@@ -269,6 +278,7 @@ static const struct {
     {"adders", offsetof(nf_rtl_cost, adders)},           {"add_bits", offsetof(nf_rtl_cost, add_bits)},
     {"const_add_bits", offsetof(nf_rtl_cost, const_add_bits)}, {"fresh_add_bits", offsetof(nf_rtl_cost, fresh_add_bits)},
     {"xor_bits", offsetof(nf_rtl_cost, xor_bits)},
+    {"merged_xor_bits", offsetof(nf_rtl_cost, merged_xor_bits)},
     {"round_bits", offsetof(nf_rtl_cost, round_bits)},
     {"sat_bits", offsetof(nf_rtl_cost, sat_bits)},
     {"relu_bits", offsetof(nf_rtl_cost, relu_bits)},     {"mux_bits", offsetof(nf_rtl_cost, mux_bits)},
