@@ -35,7 +35,7 @@
  * folds into its carry chain: both fit to zero and are left out. A ReuseFactor
  * selection piece is one LUT by its definition (fixed, not fitted: the one
  * 'cal' design with ReuseFactor > 1 cannot tell it from the multiplier bits).
- * ctrl is fitted (2.20): the control bits (a few per layer) stand for the
+ * ctrl is fitted (2.22): the control bits (a few per layer) stand for the
  * flip-flops per layer the count misses (the 95 %-pruned tagger's netlist
  * has 5 and 9 more than counted in its last two Dense layers).
  * An adder Yosys folds into the multi-operand sum of the one adder reading it
