@@ -5,6 +5,7 @@
  * quantized as accum_t says, so the order of the sum does not matter (wrap
  * commutes with addition; saturation was proved impossible by nf_rtl_check). */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +31,14 @@ typedef struct grp {
   int n;
 } grp;
 
-static void reduce_all(rtl_gen *g, grp *gs, int ng, int k, int *stages) {
-  int level = 0;
+/* Adder trees of every group, a register stage every k levels; returns the
+ * levels after the last register. */
+static int reduce_all(rtl_gen *g, grp *gs, int ng, int k, int *stages) {
+  int level = 0, since = 0;
   for (;;) {
     bool any = false;
     for (int q = 0; q < ng; q++) any |= gs[q].n > 1;
-    if (!any || g->oom) return;
+    if (!any || g->oom) return since;
     for (int q = 0; q < ng; q++) {
       if (gs[q].n < 2) continue;
       int m = 0;
@@ -47,7 +50,7 @@ static void reduce_all(rtl_gen *g, grp *gs, int ng, int k, int *stages) {
       if (gs[q].n & 1) gs[q].t[m++] = gs[q].t[gs[q].n - 1];
       gs[q].n = m;
     }
-    level++;
+    level++, since++;
     bool still = false;
     for (int q = 0; q < ng; q++) still |= gs[q].n > 1;
     if (level % k == 0 && still) {
@@ -55,19 +58,130 @@ static void reduce_all(rtl_gen *g, grp *gs, int ng, int k, int *stages) {
         for (int i = 0; i < gs[q].n; i++)
           if (gs[q].t[i].sig >= 0) gs[q].t[i].sig = nf_rtl_register(g, gs[q].t[i].sig, *stages + 1);
       (*stages)++;
+      since = 0;
     }
   }
 }
 
+static int ceil_log2(int n) {
+  int l = 0;
+  while ((1 << l) < n) l++;
+  return l;
+}
+
+/* The delay model's time of nf_rtl_cast(sig, frac, t, overflow): a rounding
+ * adder where it rounds, the saturation's logic where the value can leave t. */
+static double cast_ns(nf_code vlo, nf_code vhi, int frac, const nf_fixed_type *t) {
+  int drop = frac - nf_fixed_frac_bits(t);
+  nf_code lo = nf_rtl_quantize(vlo, drop, t->q), hi = nf_rtl_quantize(vhi, drop, t->q);
+  bool fits = lo >= nf_fixed_min_code(t) && hi <= nf_fixed_max_code(t);
+  return (drop > 0 && t->q != NF_Q_TRN ? NF_RTL_ADDER_NS : 0) + (!fits && t->o != NF_O_WRAP ? NF_RTL_CAST_NS : 0);
+}
+
+/* The shared multiplier of output j, chunk c: the selected input x times the
+ * selected weight ws (registers of stage 1), exact product range [plo, phi]
+ * with `fp` fraction bits, cast to accum_t. The delay model counts a
+ * variable multiplier as its partial-product rows' adder tree,
+ * ceil(log2(rows)) adder levels, rows the narrower operand's bits. When the
+ * product and its cast fit one stage, the cast product is registered
+ * (stage 2) and returned. Otherwise ws is split into `cw`-bit digits (the
+ * lower ones unsigned, the top one signed: ws = sum d_m 2^(m cw)), the
+ * partial products x * d_m are registered (stage 2), and their sum, cast,
+ * is returned unregistered (the caller registers it: stage 3); *split is
+ * set. *worst: the model's longest stage so far. Returns -1 on failure. */
+static int product(rtl_gen *g, const nf_fixed_type *ta, int x, int ws, const nf_code *wv, int nw, nf_code plo,
+                   nf_code phi, int fp, int cw, int j, int c, bool *split, double *worst) {
+  const bool wraps = ta->o == NF_O_WRAP;
+  const int xw = g->sigs[x].width, wsw = g->sigs[ws].width;
+  const int rows = (xw < wsw ? xw : wsw) - 1 > 0 ? (xw < wsw ? xw : wsw) - 1 : 1;
+  char xe[2 * RTL_NAME + 80], we[2 * RTL_NAME + 80], e[5 * RTL_NAME + 200], nm[RTL_NAME];
+  double t1 = NF_RTL_REG_NS + ceil_log2(rows) * NF_RTL_ADDER_NS + cast_ns(plo, phi, fp, ta);
+  if (t1 <= g->budget_ns + 1e-9 || wsw <= cw + 1) {
+    int p = nf_rtl_new_sig(g, plo, phi, "%s_o%d_ch%d_p", g->layer, j, c);
+    if (g->oom) return -1;
+    nf_rtl_cost_multiplier(g, x, ws);
+    nf_rtl_sext(g, xe, sizeof xe, x, g->sigs[p].width);
+    nf_rtl_sext(g, we, sizeof we, ws, g->sigs[p].width);
+    snprintf(e, sizeof e, "%s * %s", xe, we);
+    nf_rtl_wire(g, p, e);
+    snprintf(nm, sizeof nm, "%s_o%d_ch%d_acc", g->layer, j, c);
+    *worst = t1 > *worst ? t1 : *worst;
+    int q = nf_rtl_cast(g, p, fp, ta, !wraps, nm);
+    return g->oom ? -1 : nf_rtl_register(g, q, 2);
+  }
+  /* the digits' ranges over the weights ws selects (and 0, its default) */
+  const int nd = (wsw - 1 + cw - 1) / cw; /* digits of cw bits cover the magnitude bits; the top one signed */
+  rtl_term t[64];
+  int nt = 0;
+  for (int m = 0; m < nd && m < 64; m++) {
+    int sh = m * cw;
+    bool top = m == nd - 1;
+    nf_code dlo = 0, dhi = 0;
+    for (int i = 0; i < nw; i++) {
+      nf_code w = wv[i], d = top ? w >> sh : (w >> sh) & (((nf_code)1 << cw) - 1);
+      dlo = d < dlo ? d : dlo, dhi = d > dhi ? d : dhi;
+    }
+    if (dlo == 0 && dhi == 0) continue;
+    int d = nf_rtl_new_sig(g, dlo, dhi, "%s_o%d_ch%d_w%d", g->layer, j, c, m);
+    if (g->oom) return -1;
+    int dw = g->sigs[d].width;
+    char de[2 * RTL_NAME + 80];
+    if (top) {
+      nf_rtl_ext(g, de, sizeof de, ws, sh, 0, dw);
+      snprintf(e, sizeof e, "$signed(%s)", de);
+    } else { /* 0 <= d < 2^(dw-1): its low dw - 1 bits and a zero sign bit */
+      nf_rtl_slice(g, de, sizeof de, ws, sh + dw - 2, sh);
+      snprintf(e, sizeof e, "$signed({1'b0, %s})", de);
+    }
+    nf_rtl_wire(g, d, e);
+    nf_code xlo = g->sigs[x].lo, xhi = g->sigs[x].hi, v[4] = {xlo * dlo, xlo * dhi, xhi * dlo, xhi * dhi}, lo = v[0],
+            hi = v[0];
+    for (int q = 1; q < 4; q++) lo = v[q] < lo ? v[q] : lo, hi = v[q] > hi ? v[q] : hi;
+    int pm = nf_rtl_new_sig(g, lo, hi, "%s_o%d_ch%d_p%d", g->layer, j, c, m);
+    if (g->oom) return -1;
+    nf_rtl_cost_multiplier(g, x, d);
+    nf_rtl_sext(g, xe, sizeof xe, x, g->sigs[pm].width);
+    nf_rtl_sext(g, we, sizeof we, d, g->sigs[pm].width);
+    snprintf(e, sizeof e, "%s * %s", xe, we);
+    nf_rtl_wire(g, pm, e);
+    int drows = dw - 1 < xw - 1 ? dw - 1 : xw - 1;
+    double tm = NF_RTL_REG_NS + ceil_log2(drows > 0 ? drows : 1) * NF_RTL_ADDER_NS;
+    *worst = tm > *worst ? tm : *worst;
+    t[nt++] = (rtl_term){.sig = nf_rtl_register(g, pm, 2), .shift = sh, .sign = 1};
+  }
+  *split = true;
+  int levels = 0;
+  for (int n = nt; n > 1; levels++) {
+    int m = 0;
+    for (int i = 0; i + 1 < n; i += 2) {
+      snprintf(nm, sizeof nm, "%s_o%d_ch%d_m%d_%d", g->layer, j, c, levels + 1, m);
+      t[m++] = nf_rtl_add(g, t[i], t[i + 1], nm);
+    }
+    if (n & 1) t[m++] = t[n - 1];
+    n = m;
+  }
+  snprintf(nm, sizeof nm, "%s_o%d_ch%d_psum", g->layer, j, c);
+  int v = nt ? nf_rtl_materialize(g, t[0], nm) : -1;
+  if (v < 0 || g->oom) return -1;
+  snprintf(nm, sizeof nm, "%s_o%d_ch%d_acc", g->layer, j, c);
+  double t2 = NF_RTL_REG_NS + levels * NF_RTL_ADDER_NS + cast_ns(g->sigs[v].lo, g->sigs[v].hi, fp, ta);
+  *worst = t2 > *worst ? t2 : *worst;
+  int q = nf_rtl_cast(g, v, fp, ta, !wraps, nm);
+  return g->oom ? -1 : q;
+}
+
 int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
-  g->stage_ns = -1; /* variable multipliers and selects: not in the delay model */
   (void)top;
   const int n_in = L->n_in, n_out = L->n_out, R = L->reuse_factor;
   const int C = (n_in + R - 1) / R, cb = bits_for(R);
   const nf_fixed_type *ti = &L->input_t, *ta = &L->accum_t, *tr = &L->result_t;
   const int fp = nf_fixed_frac_bits(ti) + nf_fixed_frac_bits(&L->weight_t), fa = nf_fixed_frac_bits(ta);
-  const bool wraps = ta->o == NF_O_WRAP;
   FILE *outer = g->fp;
+  /* the delay model's longest stage, from the selections' (a multiplexer level); a
+   * partial product's weight digits of cw bits: 2^k rows, k adder levels (a stage) */
+  double worst = NF_RTL_REG_NS + NF_RTL_ADDER_NS;
+  const int cw = k < 6 ? 1 << k : 64;
+  bool split = false;
   /* io_stream: every register holds while the clock enable is low (reset acts regardless) */
   const char *en = g->en ? "en && " : "";
   g->en_used |= g->en;
@@ -92,15 +206,16 @@ int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *
 
   /* chunk selectors: cycle t feeds inputs t*C .. t*C+C-1 */
   int *xsel = nf_calloc((size_t)C, sizeof *xsel, g->err);
+  nf_code *wv = nf_calloc((size_t)R, sizeof *wv, g->err);
   rtl_term *leaves = nf_calloc((size_t)n_out * C + 1, sizeof *leaves, g->err);
   grp *gs = nf_calloc((size_t)n_out + 1, sizeof *gs, g->err);
   char *body = NULL;
   size_t body_len = 0;
   FILE *mem = open_memstream(&body, &body_len);
   rtl_bus *xr = nf_rtl_bus_new(g, "xr", n_in * ti->width);
-  if (!xsel || !leaves || !gs || !mem || !xr) {
+  if (!xsel || !wv || !leaves || !gs || !mem || !xr) {
     if (mem) fclose(mem);
-    free(body), free(xsel), free(leaves), free(gs);
+    free(body), free(xsel), free(wv), free(leaves), free(gs);
     return nf_fail_oom(g->err, "reuse layer");
   }
   for (int c = 0; c < C; c++) {
@@ -115,20 +230,21 @@ int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *
     if (g->oom) break;
     int w = g->sigs[xsel[c]].width, W = ti->width;
     const char *xn = g->sigs[xsel[c]].name;
-    fprintf(outer, "  reg signed [%d:0] %s;\n  always @* case (cnt)\n", w - 1, xn);
+    fprintf(outer, "  reg signed [%d:0] %s;\n  always @(posedge clk) if (%sbusy) case (cnt)\n", w - 1, xn, en);
     /* the codes' low bits: a signed code's bits above the range copy its sign,
      * an unsigned one gains a zero sign bit */
     int take = ti->is_signed ? (w < W ? w : W) : (w - 1 < W ? w - 1 : W);
     for (int t = 0; t < R; t++) {
       int i = t * C + c;
       if (i >= n_in) continue;
-      if (take == 0) fprintf(outer, "    %d'd%d: %s = %d'sd0;\n", cb, t, xn, w);
-      else if (take < w) fprintf(outer, "    %d'd%d: %s = {%d'd0, xr[%d +: %d]};\n", cb, t, xn, w - take, i * W, take);
-      else fprintf(outer, "    %d'd%d: %s = xr[%d +: %d];\n", cb, t, xn, i * W, take);
+      if (take == 0) fprintf(outer, "    %d'd%d: %s <= %d'sd0;\n", cb, t, xn, w);
+      else if (take < w) fprintf(outer, "    %d'd%d: %s <= {%d'd0, xr[%d +: %d]};\n", cb, t, xn, w - take, i * W, take);
+      else fprintf(outer, "    %d'd%d: %s <= xr[%d +: %d];\n", cb, t, xn, i * W, take);
       nf_rtl_bus_use(xr, i * W, take);
     }
-    fprintf(outer, "    default: %s = %d'sd0;\n  endcase\n", xn, w);
+    fprintf(outer, "    default: %s <= %d'sd0;\n  endcase\n", xn, w);
     cost_select(g, xsel[c], (n_in - c + C - 1) / C);
+    if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, xsel[c]); /* the selection register */
   }
 
   /* shared multipliers, products cast to accum_t, then registered */
@@ -152,33 +268,45 @@ int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *
       if (!any) continue;
       int ws = nf_rtl_new_sig(g, wlo, whi, "%s_o%d_ch%d_w", g->layer, j, c), wsw = g->sigs[ws].width;
       if (g->oom) break;
-      fprintf(outer, "  reg signed [%d:0] %s;\n  always @* case (cnt)\n", wsw - 1, g->sigs[ws].name);
+      fprintf(outer, "  reg signed [%d:0] %s;\n  always @(posedge clk) if (%sbusy) case (cnt)\n", wsw - 1,
+              g->sigs[ws].name, en);
       for (int t = 0; t < R; t++) {
         int i = t * C + c;
         nf_code w = i < n_in ? L->weights[(size_t)i * n_out + j] : 0;
         char lit[64];
         nf_rtl_literal(lit, sizeof lit, w, wsw);
-        if (w) fprintf(outer, "    %d'd%d: %s = %s;\n", cb, t, g->sigs[ws].name, lit);
+        if (w) fprintf(outer, "    %d'd%d: %s <= %s;\n", cb, t, g->sigs[ws].name, lit);
       }
-      fprintf(outer, "    default: %s = %d'sd0;\n  endcase\n", g->sigs[ws].name, wsw);
-      if (g->cost) g->cost->mux_bits += nf_rtl_live_bits(g, ws); /* constants chosen by the count: a LUT per bit */
-      nf_rtl_cost_multiplier(g, xsel[c], ws);
-      int p = nf_rtl_new_sig(g, plo, phi, "%s_o%d_ch%d_p", g->layer, j, c);
-      if (g->oom) break;
-      char xe[2 * RTL_NAME + 80], we[2 * RTL_NAME + 80], e[5 * RTL_NAME + 200], nm[RTL_NAME];
-      nf_rtl_sext(g, xe, sizeof xe, xsel[c], g->sigs[p].width);
-      nf_rtl_sext(g, we, sizeof we, ws, g->sigs[p].width);
-      snprintf(e, sizeof e, "%s * %s", xe, we);
-      nf_rtl_wire(g, p, e);
-      snprintf(nm, sizeof nm, "%s_o%d_ch%d_acc", g->layer, j, c);
-      int q = nf_rtl_cast(g, p, fp, ta, !wraps, nm);
-      int r = nf_rtl_register(g, q, 1);
-      gs[j].t[gs[j].n++] = (rtl_term){.sig = r, .shift = 0, .sign = 1};
+      fprintf(outer, "    default: %s <= %d'sd0;\n  endcase\n", g->sigs[ws].name, wsw);
+      if (g->cost) /* constants chosen by the count: a LUT per bit, and its register */
+        g->cost->mux_bits += nf_rtl_live_bits(g, ws), g->cost->reg_bits += nf_rtl_live_bits(g, ws);
+      for (int t = 0; t < R; t++) wv[t] = t * C + c < n_in ? L->weights[(size_t)(t * C + c) * n_out + j] : 0;
+      int q = product(g, ta, xsel[c], ws, wv, R, plo, phi, fp, cw, j, c, &split, &worst);
+      if (q < 0) break;
+      gs[j].t[gs[j].n++] = (rtl_term){.sig = q, .shift = 0, .sign = 1};
     }
     if (gs[j].n == 0) gs[j].t[gs[j].n++] = (rtl_term){.sig = -1, .sign = 1, .cval = 0};
   }
-  int stages = 1; /* the product register */
-  reduce_all(g, gs, n_out, k, &stages);
+  int stages = 2; /* the selection and product registers */
+  if (split) { /* a split product's sum of partial products and its cast: one more stage for every product */
+    for (int j = 0; j < n_out; j++)
+      for (int i = 0; i < gs[j].n; i++)
+        if (gs[j].t[i].sig >= 0) gs[j].t[i].sig = nf_rtl_register(g, gs[j].t[i].sig, 3);
+    stages = 3;
+  }
+  const int before_tree = stages;
+  int since = reduce_all(g, gs, n_out, k, &stages);
+  if (stages > before_tree) worst = fmax(worst, NF_RTL_REG_NS + k * NF_RTL_ADDER_NS);
+  /* the accumulator's adder after the tree's last unregistered levels: a
+   * register between them when the stage would not fit the budget */
+  if (since > 0 && NF_RTL_REG_NS + (since + 1) * NF_RTL_ADDER_NS > g->budget_ns + 1e-9) {
+    for (int q = 0; q < n_out; q++)
+      if (gs[q].t[0].sig >= 0) gs[q].t[0].sig = nf_rtl_register(g, gs[q].t[0].sig, stages + 1);
+    stages++;
+    worst = fmax(worst, NF_RTL_REG_NS + since * NF_RTL_ADDER_NS);
+    since = 0;
+  }
+  worst = fmax(worst, NF_RTL_REG_NS + (since + 1) * NF_RTL_ADDER_NS); /* the accumulator's stage */
 
   /* accumulators: bias first, then one chunk sum per cycle */
   fprintf(mem, "  // accumulators <layer>_o<j>_accum (bias first, then one chunk sum per cycle), casts to\n"
@@ -208,6 +336,7 @@ int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *
     snprintf(nm, sizeof nm, "%s_o%d_res", g->layer, j);
     int y = nf_rtl_cast(g, a, fa, tr, true, nm);
     if (g->oom) break;
+    worst = fmax(worst, NF_RTL_REG_NS + cast_ns(g->sigs[acc].lo, g->sigs[acc].hi, fa, ta) + cast_ns(g->sigs[a].lo, g->sigs[a].hi, fa, tr));
     nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
     fprintf(mem, "  reg [%d:0] %s_y%d; always @(posedge clk) if (%sdone) %s_y%d <= %s;\n", tr->width - 1, g->layer, j,
             en, g->layer, j, ye);
@@ -218,12 +347,12 @@ int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *
   }
   g->fp = outer;
   if (fclose(mem) != 0 || g->oom) {
-    free(body), free(xsel), free(leaves), free(gs);
+    free(body), free(xsel), free(wv), free(leaves), free(gs);
     return g->oom ? NF_EINTERNAL : nf_fail(g->err, NF_EINTERNAL, "cannot buffer the generated Verilog");
   }
 
   if (g->cost) g->cost->ctrl_bits += (long)stages * (1 + cb) + 2;
-  /* valid and cycle-tag pipelines, stage 0 = the multiplier inputs */
+  /* valid and cycle-tag pipelines: vt[s], tt<s> say register stage s + 1 holds chunk tt<s> (stage 1: the selections) */
   fprintf(outer, "  reg [%d:0] vt;\n", stages - 1);
   for (int s = 0; s < stages; s++) fprintf(outer, "  reg [%d:0] tt%d;\n", cb - 1, s);
   fprintf(outer, "  always @(posedge clk)%s begin\n    vt[0] <= rst ? 1'b0 : busy; tt0 <= cnt;\n",
@@ -236,9 +365,10 @@ int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *
           g->en ? " if (rst || en)" : "", stages - 1, stages - 1, cb, R - 1);
   fwrite(body, 1, body_len, outer);
   nf_rtl_sink(g, NULL);
-  free(body), free(xsel), free(leaves), free(gs);
-  /* input latch (1) + products and tree (stages) + R chunks into the
-   * accumulator + output register (1) */
+  free(body), free(xsel), free(wv), free(leaves), free(gs);
+  /* input latch (1) + selections, products and tree (stages) + R chunks
+   * into the accumulator + output register (1) */
   *latency = 1 + stages + R + 1;
+  g->stage_ns = worst;
   return NF_OK;
 }

@@ -176,12 +176,20 @@ expect_eq "$(json_num pixel_interval "$T/s1/manifest.json")" 1 "conv1d ReuseFact
 expect_eq "$(json_num II "$T/rf1/manifest.json")" "$(( 4 * $(json_num II "$T/s1/manifest.json") ))" "conv1d ReuseFactor 4/3/2: II"
 for m in conv1_relu:4 conv2_relu:3 conv3_relu:2; do
   f="$T/rf1/rtl/myproject_${m%%:*}.v"
-  grep -q "_xsel0 = " "$f" && grep -q "^//   latency [0-9]* cycles, initiation interval ${m#*:}\$" "$f" && pass \
+  grep -q "_xsel0 <= " "$f" && grep -q "^//   latency [0-9]* cycles, initiation interval ${m#*:}\$" "$f" && pass \
     || fail "conv1d: ${m%%:*} is not the resource-sharing Dense of II ${m#*:}"
 done
 grep -q "wire step = phase == " "$T/rf1/rtl/myproject.v" && grep -q "assign in_ready = st_seg0;" "$T/rf1/rtl/myproject.v" \
   && pass || fail "conv1d ReuseFactor 4: the top does not pace the stream"
 lint_ok "conv1d ReuseFactor 4/3/2" "$T/rf1"
+# the reuse Dense is in the delay model: selections registered, a multiplier wider than a stage's adder
+# levels split into partial products by 4-bit weight digits (_p<m>), every stage within the 5 ns clock
+grep -q "conv2_relu_o0_ch0_p0 = " "$T/rf1/rtl/myproject_conv2_relu.v" && grep -q "_xsel0 <= " "$T/rf1/rtl/myproject_conv2_relu.v" \
+  && pass || fail "conv1d ReuseFactor 3: the multiplier is not split, or the selection not registered"
+expect_status 0 "conv1d ReuseFactor 4/3/2 estimate" -- "$NNFIRM" estimate "$T/rf1" --json
+grep -q '"critical_path_partial":[[:space:]]*false' "$T/out" && pass || fail "conv1d ReuseFactor 4/3/2: the delay model leaves the reuse Dense out"
+cp=$(json_num critical_path_ns "$T/out")
+awk -v c="${cp:-99}" 'BEGIN { exit !(c > 0 && c <= 5) }' && pass || fail "conv1d ReuseFactor 4/3/2: the delay model's longest stage ${cp:-?} ns"
 cosim_expect "conv1d ReuseFactor 4/3/2" "$T/rf1" "$R/cnn_KERAS_conv1d_small.inputs.csv" verilator 30
 cosim_expect "conv1d ReuseFactor 4/3/2" "$T/rf1" "$R/cnn_KERAS_conv1d_small.inputs.csv" iverilog 8
 # Conv2D ('same' padding: the window generator pads at the steps) + ReLU + max and padded average pooling
@@ -190,6 +198,10 @@ expect_status 0 "cf_conv2d ReuseFactor 6 convert" -- "$NNFIRM" convert "$O/nnfir
 expect_eq "$(json_num pixel_interval "$T/rf2/manifest.json")" 6 "cf_conv2d ReuseFactor 6: pixel interval (manifest)"
 expect_eq "$(json_num II "$T/rf2/manifest.json")" "$(( 6 * $(json_num II "$T/nnfirm_cf_conv2d/manifest.json") ))" "cf_conv2d ReuseFactor 6: II"
 lint_ok "cf_conv2d ReuseFactor 6" "$T/rf2"
+# the netlist's own static timing (Yosys 0.23 synth_xilinx, flat): the design meets its 5 ns clock
+expect_status 0 "cf_conv2d ReuseFactor 6 synth" -- "$NNFIRM" synth "$T/rf2" --json --quiet
+grep -q '"meets_timing":[[:space:]]*true' "$T/out" && pass \
+  || fail "cf_conv2d ReuseFactor 6: misses 5 ns, $(json_num critical_path_ns "$T/out") ns ($(grep -A2 '"critical_path"' "$T/out" | tr -d '\n\t'))"
 cosim_expect "cf_conv2d ReuseFactor 6" "$T/rf2" "$R/nnfirm_cf_conv2d.inputs.csv" iverilog 12
 cosim_expect "cf_conv2d ReuseFactor 6" "$T/rf2" "$R/nnfirm_cf_conv2d.inputs.csv" verilator 12
 
