@@ -140,6 +140,8 @@ typedef struct nf_rtl_cost {
   long rom_entries;    /* entries per table */
   long reg_bits;       /* live data register bits (pipeline, output, input latch, accumulators) */
   long ctrl_bits;      /* valid pipelines, cycle counters and tags */
+  long bram18;         /* io_stream block-RAM line buffers: RAMB18E2 tiles as Yosys 0.23 maps them (not a
+                          calibration feature: counted, not fitted) */
 } nf_rtl_cost;
 
 /* Runs the generator without writing anything and fills costs[l] for every

@@ -136,7 +136,7 @@ typedef struct nf_estimate_layer {
   int n_in, n_out, reuse;
   nf_rtl_cost cost;  /* the generator's counts (the estimator's inputs) */
   double lut, ff, dsp;
-  double bram;       /* 36 Kb block RAMs (softmax tables) */
+  double bram;       /* 36 Kb block RAMs (softmax tables, io_stream line buffers) */
   double lut_arith;  /* the part of lut that is carry-chain arithmetic */
   double alm, reg;   /* Agilex 7 estimates */
 } nf_estimate_layer;

@@ -242,6 +242,18 @@ static void end_mask(FILE *fp, const char *name, int n, int k, int s) {
   fprintf(fp, ";\n");
 }
 
+/* RAMB18E2 tiles of a memory of `depth` words of `width` bits with one write
+ * and one registered read port, as Yosys 0.23's synth_xilinx maps it: a tile
+ * is 36 bits wide at up to 512 words (simple dual port), 18 at 1K, 9 at 2K,
+ * 4 at 4K, 2 at 8K, 1 at 16K; the word's width is cut into tiles side by side
+ * (e.g. 240 bits x 4 words: 7 tiles; 512 x 13: 15). */
+static long bram18_tiles(long depth, long width) {
+  static const long deep[] = {512, 1024, 2048, 4096, 8192, 16384}, wide[] = {36, 18, 9, 4, 2, 1};
+  for (int i = 0; i < 6; i++)
+    if (depth <= deep[i]) return (width + wide[i] - 1) / wide[i];
+  return (depth + 16383) / 16384 * width;
+}
+
 int nf_rtl_write_window(const char *rtl_dir, const char *top, const nf_rtl_unit *u, nf_rtl_cost *cost, nf_error *err) {
   const nf_rtl_window *win = &u->win;
   const nf_fixed_type *t = &u->view.input_t;
@@ -249,9 +261,9 @@ int nf_rtl_write_window(const char *rtl_dir, const char *top, const nf_rtl_unit 
   int hp = win->h + win->pad[0] + win->pad[1], wp = win->w + win->pad[2] + win->pad[3];
   int kh = win->kh, kw = win->kw, yb = count_bits(hp), xb = count_bits(wp);
   bool padded = win->pad[0] || win->pad[1] || win->pad[2] || win->pad[3];
-  /* block RAM lines are not register bits (the estimate does not count BRAM) */
-  if (cost) cost->reg_bits += (win->bram ? (long)(kh - 1) * cw : (long)(kh - 1) * wp * cw) + (long)kh * kw * cw,
-            cost->ctrl_bits += yb + xb + 1;
+  /* block RAM lines are tiles, not register bits; their read register line_q is the RAM's own */
+  if (cost) cost->reg_bits += (win->bram ? 0 : (long)(kh - 1) * wp * cw) + (long)kh * kw * cw,
+            cost->ctrl_bits += yb + xb + 1, cost->bram18 += win->bram ? bram18_tiles(wp, (long)(kh - 1) * cw) : 0;
   if (!rtl_dir) return NF_OK;
   char path[4096];
   snprintf(path, sizeof path, "%s/%s_%s_window.v", rtl_dir, top, u->inst);

@@ -85,6 +85,7 @@ void nf_estimate_layer_from_cost(nf_estimate_layer *l, bool use_dsp) {
   double logic = K.sat * (double)c->sat_bits + K.mux * (double)c->mux_bits;
   double rom_lut;
   rom_cost(c, &l->bram, &rom_lut);
+  l->bram += 0.5 * (double)c->bram18; /* line buffers: a RAMB18 is half a 36 Kb block */
   logic += rom_lut;
   l->lut_arith = arith + mul;
   l->lut = l->lut_arith + logic;

@@ -42,6 +42,9 @@ cosim_expect "qkeras_mnist_cnn io_stream" "$T/s2" "$R/cnn_qkeras_mnist_cnn.input
 grep -q '(\* ram_style = "block" \*) reg \[95:0\] lines \[0:25\]' "$T/s2/rtl/myproject_max_pooling2d_window.v" && pass \
   || fail "pooling: the 26-pixel row of 2,496 bits is not a block RAM"
 grep -q 'reg \[511:0\] lines \[0:12\]' "$T/s2/rtl/myproject_q_conv2d_1_window.v" && pass || fail "q_conv2d_1: its two lines not one block RAM"
+# the estimate: 96 bits x 26 words = 3 RAMB18E2, 512 x 13 = 15 (Yosys 0.23 on the two window modules: 3 and 15)
+expect_status 0 "qkeras_mnist_cnn estimate" -- "$NNFIRM" estimate "$T/s2" --json
+expect_eq "$(json_num bram "$T/out")" 9 "qkeras_mnist_cnn: estimated 36 Kb blocks (18 RAMB18E2)"
 grep -q "reg \[15:0\] line1 \[0:27\]" "$T/s2/rtl/myproject_q_conv2d_window.v" && ! grep -q ram_style "$T/s2/rtl/myproject_q_conv2d_window.v" \
   && pass || fail "q_conv2d: the 448-bit line is not a register array"
 
@@ -128,6 +131,14 @@ W="$T/a5/rtl/myproject_GlobalAveragePool_3_window.v"
 yosys -q -p "read_verilog $W; synth_xilinx -family xcup -top myproject_GlobalAveragePool_3_window; tee -o $T/ystat.txt stat" \
   >"$T/yosys.log" 2>&1 || fail "yosys on the BRAM window generator: $(tail -3 "$T/yosys.log")"
 grep -q -E "RAMB(18|36)E2 +[1-9]" "$T/ystat.txt" && pass || fail "yosys: no block RAM for the line buffers: $(grep -E 'RAM|LUT' "$T/ystat.txt")"
+# the estimate counts those block RAMs as Yosys maps them (RAMB18E2: 36 bits x 512 words, tiles side by
+# side; 36 Kb blocks, a RAMB18 half of one): the global pool's 240-bit line as Yosys' count of its window,
+# the design's 96-, 32- and 240-bit lines 3 + 1 + 7 = 11 RAMB18E2 (Yosys 0.23, whole design) = 5.5 blocks
+ys18=$(awk '/RAMB18E2/ {n += $2} /RAMB36E2/ {n += 2 * $2} END {print n + 0}' "$T/ystat.txt")
+expect_status 0 "avgpool BRAM lines estimate" -- "$NNFIRM" estimate "$T/a5" --json
+expect_eq "$(json_num bram "$T/out")" 5.5 "avgpool LineBufferBRAMBits 1: estimated 36 Kb blocks"
+gap=$(python3 -c 'import json,sys; print(round(2 * [l for l in json.load(open(sys.argv[1]))["layers"] if l["name"] == "GlobalAveragePool_3"][0]["bram"]))' "$T/out")
+expect_eq "$gap" "$ys18" "avgpool: the global pool's estimated RAMB18 tiles against Yosys'"
 printf 'IOType: io_stream\nLineBufferBRAMBits: 0\nModel:\n  Precision: ap_fixed<16,6>\n' > "$T/lb0.yml"
 expect_status 2 "LineBufferBRAMBits 0" -- "$NNFIRM" convert "$A" --config "$T/lb0.yml" -o "$T/none2"
 expect_err_contains "LineBufferBRAMBits: 0 is not a whole number of bits" "LineBufferBRAMBits 0"
