@@ -73,6 +73,10 @@ static void view_free(nf_design_layer *v) {
 }
 
 static int view_check(const nf_design_layer *L, nf_error *err) {
+  if (L->reuse_factor > 1) /* hls4ml shares each window's multipliers over R cycles; not built here */
+    return nf_fail(err, NF_EINPUT, "layer '%s': ReuseFactor %d is not built for an io_parallel %s (every output "
+                   "pixel is computed at once, ReuseFactor 1; IOType io_stream builds ReuseFactor > 1)",
+                   L->name, L->reuse_factor, nf_layer_kind_name(L->kind));
   nf_design_layer v;
   int rc = dense_view(L, &v, err);
   if (!rc) rc = nf_rtl_dense_ops.check(&v, err);

@@ -225,4 +225,19 @@ for rf in 5 0 -2; do
   [ ! -e "$T/none1" ] && pass || fail "a half project was written (ReuseFactor $rf)"
 done
 grep -q "ReuseFactor: -2 is not an integer in 1..4096" "$T/err" && pass || fail "ReuseFactor -2 message: $(cat "$T/err")"
+# What is not built is refused by name, never accepted and ignored: ReuseFactor > 1 on an io_parallel Conv
+# (hls4ml shares each window's multipliers; nnfirm's io_parallel computes every output pixel at once), and
+# ParallelizationFactor other than 1 (hls4ml's output-pixel partitions) in either IOType
+printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv1_relu:\n    ReuseFactor: 2\n' > "$T/prf.yml"
+expect_status 2 "io_parallel conv ReuseFactor 2" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/prf.yml" -o "$T/none3"
+expect_err_contains "layer 'conv1_relu': ReuseFactor 2 is not built for an io_parallel Conv (" "io_parallel conv ReuseFactor 2"
+[ ! -e "$T/none3" ] && pass || fail "a half project was written (io_parallel ReuseFactor 2)"
+for io in io_stream io_parallel; do
+  printf 'IOType: %s\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2_relu:\n    ParallelizationFactor: 2\n' "$io" > "$T/pf.yml"
+  expect_status 2 "$io ParallelizationFactor 2" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/pf.yml" -o "$T/none4"
+  expect_err_contains "LayerName.conv2_relu.ParallelizationFactor: 2 is not built for layer 'conv2_relu'" "$io ParallelizationFactor 2"
+  [ ! -e "$T/none4" ] && pass || fail "a half project was written ($io ParallelizationFactor 2)"
+done
+printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\n  ParallelizationFactor: 1\n' > "$T/pf1.yml"
+expect_status 0 "ParallelizationFactor 1" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/pf1.yml" -o "$T/pf1" --no-rtl
 finish
