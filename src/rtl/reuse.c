@@ -78,6 +78,16 @@ static double cast_ns(nf_code vlo, nf_code vhi, int frac, const nf_fixed_type *t
   return (drop > 0 && t->q != NF_Q_TRN ? NF_RTL_ADDER_NS : 0) + (!fits && t->o != NF_O_WRAP ? NF_RTL_CAST_NS : 0);
 }
 
+/* Signal p = x * y, a variable multiplier (counted). */
+static void mul_wire(rtl_gen *g, int p, int x, int y) {
+  char xe[2 * RTL_NAME + 80], ye[2 * RTL_NAME + 80], e[5 * RTL_NAME + 200];
+  nf_rtl_cost_multiplier(g, x, y);
+  nf_rtl_sext(g, xe, sizeof xe, x, g->sigs[p].width);
+  nf_rtl_sext(g, ye, sizeof ye, y, g->sigs[p].width);
+  snprintf(e, sizeof e, "%s * %s", xe, ye);
+  nf_rtl_wire(g, p, e);
+}
+
 /* The shared multiplier of output j, chunk c: the selected input x times the
  * selected weight ws (registers of stage 1), exact product range [plo, phi]
  * with `fp` fraction bits, cast to accum_t. The delay model counts a
@@ -94,16 +104,12 @@ static int product(rtl_gen *g, const nf_fixed_type *ta, int x, int ws, const nf_
   const bool wraps = ta->o == NF_O_WRAP;
   const int xw = g->sigs[x].width, wsw = g->sigs[ws].width;
   const int rows = (xw < wsw ? xw : wsw) - 1 > 0 ? (xw < wsw ? xw : wsw) - 1 : 1;
-  char xe[2 * RTL_NAME + 80], we[2 * RTL_NAME + 80], e[5 * RTL_NAME + 200], nm[RTL_NAME];
+  char e[5 * RTL_NAME + 200], nm[RTL_NAME];
   double t1 = NF_RTL_REG_NS + ceil_log2(rows) * NF_RTL_ADDER_NS + cast_ns(plo, phi, fp, ta);
   if (t1 <= g->budget_ns + 1e-9 || wsw <= cw + 1) {
     int p = nf_rtl_new_sig(g, plo, phi, "%s_o%d_ch%d_p", g->layer, j, c);
     if (g->oom) return -1;
-    nf_rtl_cost_multiplier(g, x, ws);
-    nf_rtl_sext(g, xe, sizeof xe, x, g->sigs[p].width);
-    nf_rtl_sext(g, we, sizeof we, ws, g->sigs[p].width);
-    snprintf(e, sizeof e, "%s * %s", xe, we);
-    nf_rtl_wire(g, p, e);
+    mul_wire(g, p, x, ws);
     snprintf(nm, sizeof nm, "%s_o%d_ch%d_acc", g->layer, j, c);
     *worst = t1 > *worst ? t1 : *worst;
     int q = nf_rtl_cast(g, p, fp, ta, !wraps, nm);
@@ -139,11 +145,7 @@ static int product(rtl_gen *g, const nf_fixed_type *ta, int x, int ws, const nf_
     for (int q = 1; q < 4; q++) lo = v[q] < lo ? v[q] : lo, hi = v[q] > hi ? v[q] : hi;
     int pm = nf_rtl_new_sig(g, lo, hi, "%s_o%d_ch%d_p%d", g->layer, j, c, m);
     if (g->oom) return -1;
-    nf_rtl_cost_multiplier(g, x, d);
-    nf_rtl_sext(g, xe, sizeof xe, x, g->sigs[pm].width);
-    nf_rtl_sext(g, we, sizeof we, d, g->sigs[pm].width);
-    snprintf(e, sizeof e, "%s * %s", xe, we);
-    nf_rtl_wire(g, pm, e);
+    mul_wire(g, pm, x, d);
     int drows = dw - 1 < xw - 1 ? dw - 1 : xw - 1;
     double tm = NF_RTL_REG_NS + ceil_log2(drows > 0 ? drows : 1) * NF_RTL_ADDER_NS;
     *worst = tm > *worst ? tm : *worst;
