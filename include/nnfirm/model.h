@@ -224,6 +224,10 @@ void nf_model_free(nf_model *m);
  * allocates its parameters (zeroed; BN gamma/var = 1). Returns NULL on error. */
 nf_layer *nf_model_add_dense(nf_model *m, const char *name, int n_out, bool use_bias, nf_error *err);
 nf_layer *nf_model_add_batchnorm(nf_model *m, const char *name, float epsilon, nf_error *err);
+/* A BatchNormalization's float forward value of channel ch for the input x,
+ * computed as its forward pass computes it:
+ * gamma (x - mean) / sqrt(var + eps) + beta. */
+double nf_batchnorm_value(const nf_layer *l, int ch, double x);
 nf_layer *nf_model_add_activation(nf_model *m, const char *name, nf_activation act, nf_error *err);
 nf_layer *nf_model_add_dropout(nf_model *m, const char *name, float rate, nf_error *err);
 /* A convolution of the current (rank-2 or rank-3) output with `filters`
@@ -247,6 +251,9 @@ void nf_fpq_elem(const nf_layer *l, int j, int *keep_negative, int *bits, int *i
  * i.e. ap_fixed<k+i+f, k+i> (ap_ufixed when k is 0); false when every
  * element has bits 0. */
 bool nf_fpq_union_kif(const nf_layer *l, int *k, int *i, int *f);
+/* The float forward value of element j for the input x (what the layer's
+ * forward pass computes for that element; NaN for a non-finite x). */
+double nf_fpq_value(const nf_layer *l, int j, double x);
 /* The names of the modes ("TRN", "WRAP", ...); NF_EINPUT for others. */
 int nf_fpq_parse_round(const char *s, nf_fpq_round *out);
 int nf_fpq_parse_overflow(const char *s, nf_fpq_overflow *out);

@@ -26,6 +26,10 @@
  *    written so that beta 0 gives the mean exactly): hi = ceil(H 2^f) - 1,
  *    lo = hi + 1. A Dense keeps such a normalization apart (dense.c).
  *
+ *  - followed by a ternary Quant of step 1 (QONNX; -1, 0, +1): the same
+ *    ternary thresholds node, its thresholds found on the model's own float
+ *    function of each input code (build_quant_thresholds).
+ *
  *  - otherwise a per-feature affine node (hls4ml's normalize): scale codes
  *    of weight_t in weights, bias codes of bias_t in bias, y = (result_t)
  *    (x scale + bias) computed exactly before the one cast. The types come
@@ -70,6 +74,52 @@ static int build_thresholds(nf_design_ctx *b, const nf_layer *l, const nf_layer 
   return NF_OK;
 }
 
+/* The model's own output of a ternary Quant (step 1) after the
+ * normalization l, for feature j and the input code x (f fraction bits). */
+static double ternary_of(const nf_layer *l, const nf_layer *q, int j, nf_code x, int f) {
+  return nf_fpq_value(q, j, nf_batchnorm_value(l, j % nf_layer_channels(l), ldexp((double)x, -f)));
+}
+
+/* A normalization followed by a ternary Quant of step 1 (-1, 0, +1; QONNX):
+ * the ternary thresholds node (as for ternary_tanh above), its thresholds
+ * found on the model's own float function of each input code, so every
+ * decision, ties included (a value exactly half-way rounds as the Quant's
+ * mode says), is the model's: hi is the largest code whose output is at
+ * most 0 (min - 1 if none), lo the smallest whose output is at least 0
+ * (max + 1 if none). With s > 0 the output is non-decreasing in the code,
+ * so a binary search over the codes finds both. */
+static int build_quant_thresholds(nf_design_ctx *b, const nf_layer *l, const nf_layer *q, const double *s,
+                                  nf_design_layer *d) {
+  int f = nf_fixed_frac_bits(&d->input_t);
+  if (d->input_t.width > 62 || f > 60 || f < -60)
+    return nf_fail(b->err, NF_EINPUT, "layer '%s': input type too wide for a threshold", l->name);
+  d->act = NF_ACT_TERNARY_TANH;
+  d->weight_t = nf_fixed_type_make(d->input_t.width + 1, d->input_t.int_bits + 1, true);
+  d->bias_t = d->weight_t;
+  d->result_t = nf_fixed_type_make(2, 2, true);
+  d->accum_t = d->input_t;
+  nf_code min = nf_fixed_min_code(&d->input_t), max = nf_fixed_max_code(&d->input_t);
+  for (int j = 0; j < l->n_out; j++) {
+    if (!(s[j % nf_layer_channels(l)] > 0))
+      return nf_fail(b->err, NF_EINPUT,
+                     "layer '%s': feature %d has scale gamma/sqrt(var+eps) = %g; a threshold before the ternary "
+                     "quantizer '%s' needs a positive scale", l->name, j, s[j % nf_layer_channels(l)], q->name);
+    nf_code a = min - 1, z = max; /* hi: output(a) <= 0 or a = min - 1; output(z + 1) > 0 or z = max */
+    while (a < z) {
+      nf_code mid = a + (z - a + 1) / 2;
+      if (ternary_of(l, q, j, mid, f) <= 0) a = mid; else z = mid - 1;
+    }
+    d->weights[j] = (int64_t)a;
+    a = min, z = max + 1; /* lo: output(z) >= 0 or z = max + 1 */
+    while (a < z) {
+      nf_code mid = a + (z - a) / 2;
+      if (ternary_of(l, q, j, mid, f) >= 0) z = mid; else a = mid + 1;
+    }
+    d->bias[j] = (int64_t)z;
+  }
+  return NF_OK;
+}
+
 static int build_affine(nf_design_ctx *b, int li, const double *s, const double *c, nf_design_layer *d) {
   const nf_layer *l = &b->m->layers[li];
   size_t no = (size_t)nf_layer_channels(l);
@@ -110,6 +160,10 @@ static int batchnorm_build(nf_design_ctx *b, int li, nf_design_layer *d, int *ne
   *emitted = true;
   if (!rc && is_sign(act) && l->out_shape.rank == 1) {
     rc = build_thresholds(b, l, act, s, c, d);
+    d->out_shape = act->out_shape;
+    *next = li + 2;
+  } else if (!rc && nf_design_is_ternary_quant(act) && l->out_shape.rank == 1) {
+    rc = build_quant_thresholds(b, l, act, s, d);
     d->out_shape = act->out_shape;
     *next = li + 2;
   } else if (!rc) {

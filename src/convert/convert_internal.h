@@ -112,6 +112,10 @@ int nf_design_quantize(const nf_fixed_type *t, const double *v, size_t n, int64_
 /* Whether the Dense m->layers[li] keeps the BatchNormalization after it as a
  * node of its own instead of folding it into its weights (dense.c says when). */
 bool nf_design_dense_keeps_bn(const nf_model *m, int li);
+/* Whether l is a FixedPointQuantizer whose every element is ternary with
+ * step 1 (keep_negative, 2 bits, 2 integer bits, SAT_SYM: -1, 0, +1; a
+ * QONNX Quant of 2 bits, signed, narrow, scale 1). */
+bool nf_design_is_ternary_quant(const nf_layer *l);
 
 /* The narrowest type in which a quantized Dense's (or a convolution's, over
  * its window of n_in values and n_out filters) sum b_j + sum_i w_ij x_i is

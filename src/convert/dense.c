@@ -96,9 +96,20 @@ static int build_dense(nf_design_ctx *b, int li, const nf_layer *bn, nf_design_l
 /* Whether l reads the outputs of a sign activation (binary_tanh,
  * ternary_tanh, bipolar: whole numbers in [-1, 1]) and every quantized
  * weight of it is -1, 0 or +1. */
+bool nf_design_is_ternary_quant(const nf_layer *l) {
+  if (!l || l->kind != NF_LAYER_QUANT || l->fpq_o != NF_FPQ_SAT_SYM) return false;
+  for (int j = 0; j < l->n_out; j++) {
+    int k, bits, i;
+    nf_fpq_elem(l, j, &k, &bits, &i);
+    if (k != 1 || bits != 2 || i != 2) return false;
+  }
+  return true;
+}
+
 static bool sign_dense(const nf_layer *prev, const nf_layer *l) {
-  if (prev->kind != NF_LAYER_ACTIVATION || prev->act_q.kind != NF_QUANT_NONE ||
-      (prev->act != NF_ACT_BINARY_TANH && prev->act != NF_ACT_TERNARY_TANH && prev->act != NF_ACT_BIPOLAR))
+  if (!nf_design_is_ternary_quant(prev) &&
+      (prev->kind != NF_LAYER_ACTIVATION || prev->act_q.kind != NF_QUANT_NONE ||
+       (prev->act != NF_ACT_BINARY_TANH && prev->act != NF_ACT_TERNARY_TANH && prev->act != NF_ACT_BIPOLAR)))
     return false;
   for (size_t k = 0; k < (size_t)l->n_in * l->n_out; k++) {
     double w = nf_quantizer_apply(&l->kernel_q, l->kernel[k]);
@@ -112,10 +123,12 @@ bool nf_design_dense_keeps_bn(const nf_model *m, int li) {
   /* A BinaryDense / TernaryDense keeps its BatchNormalization apart (hls4ml
    * does not fuse a normalization into quantized weights; batchnorm.c). */
   if (m->layers[li].kernel_q.dense_class) return true;
-  /* So does a Dense whose normalization feeds QONNX's bipolar: the two
+  /* So does a Dense whose normalization feeds QONNX's bipolar or a ternary
+   * Quant (step 1): the two
    * become exact thresholds on the Dense's sums (batchnorm.c). */
-  if (li + 2 < m->n_layers && m->layers[li + 2].kind == NF_LAYER_ACTIVATION && m->layers[li + 2].act == NF_ACT_BIPOLAR &&
-      m->layers[li + 1].out_shape.rank == 1)
+  if (li + 2 < m->n_layers && m->layers[li + 1].out_shape.rank == 1 &&
+      ((m->layers[li + 2].kind == NF_LAYER_ACTIVATION && m->layers[li + 2].act == NF_ACT_BIPOLAR) ||
+       nf_design_is_ternary_quant(&m->layers[li + 2])))
     return true;
   /* And a Dense of +-1 (or 0) weights reading a sign activation: folded, the
    * normalization's scales would turn its XNOR-popcount into constant

@@ -609,26 +609,13 @@ static int qx_param_type(onnx_ctx *c, const named_tensor *nt, const float *v, si
   return NF_OK;
 }
 
-/* A bipolar quantizer on the activation (BipolarQuant, or a 1-bit signed
- * Quant): the bipolar activation, +1 at and above 0, -1 below; a scale
- * other than 1 (one, or one per feature) must be a power of two, and
- * becomes an affine node after it (<name>_scale: times s, exact in fixed
- * point where the default types hold s); other scales are refused by name.
- * After Dense -> BatchNormalization, a
- * feature whose gamma is negative has its Dense column, bias, gamma and mean
- * negated: gamma (z - mean) is unchanged (negation is exact in floating
- * point), and the normalization becomes thresholds of positive scale on the
- * Dense's sums in fixed point (src/convert/batchnorm.c); the +-1 weights
- * stay +-1. */
-static int qx_bipolar(onnx_ctx *c, const qx_params *p, const char *name) {
-  bool scaled = false;
-  for (size_t i = 0; i < p->n_scale; i++) {
-    int e;
-    if (!(p->scale[i] > 0) || frexp(p->scale[i], &e) != 0.5)
-      return nf_fail(c->err, NF_EINPUT, "%s: node '%s': a bipolar activation with scale %.9g (element %zu): only "
-                                        "powers of two are supported", c->origin, name, p->scale[i], i);
-    scaled |= p->scale[i] != 1;
-  }
+/* Before a sign or ternary quantizer, after Dense -> BatchNormalization:
+ * a feature whose gamma is negative has its Dense column, bias, gamma and
+ * mean negated. gamma (z - mean) is unchanged (negation is exact in floating
+ * point), so the model computes the same; in fixed point the normalization
+ * and the quantizer become thresholds of positive scale on the Dense's sums
+ * (src/convert/batchnorm.c), and +-1 / 0 weights stay +-1 / 0. */
+static void flip_negative_gammas(onnx_ctx *c) {
   int n = c->m->n_layers;
   nf_layer *bn = n >= 1 && c->m->layers[n - 1].kind == NF_LAYER_BATCHNORM ? &c->m->layers[n - 1] : NULL;
   nf_layer *d = bn && n >= 2 && c->m->layers[n - 2].kind == NF_LAYER_DENSE ? &c->m->layers[n - 2] : NULL;
@@ -640,6 +627,24 @@ static int qx_bipolar(onnx_ctx *c, const qx_params *p, const char *name) {
       bn->gamma[j] = -bn->gamma[j];
       bn->moving_mean[j] = -bn->moving_mean[j];
     }
+}
+
+/* A bipolar quantizer on the activation (BipolarQuant, or a 1-bit signed
+ * Quant): the bipolar activation, +1 at and above 0, -1 below; a scale
+ * other than 1 (one, or one per feature) must be a power of two, and
+ * becomes an affine node after it (<name>_scale: times s, exact in fixed
+ * point where the default types hold s); other scales are refused by name.
+ * Negative gammas before it are flipped (flip_negative_gammas). */
+static int qx_bipolar(onnx_ctx *c, const qx_params *p, const char *name) {
+  bool scaled = false;
+  for (size_t i = 0; i < p->n_scale; i++) {
+    int e;
+    if (!(p->scale[i] > 0) || frexp(p->scale[i], &e) != 0.5)
+      return nf_fail(c->err, NF_EINPUT, "%s: node '%s': a bipolar activation with scale %.9g (element %zu): only "
+                                        "powers of two are supported", c->origin, name, p->scale[i], i);
+    scaled |= p->scale[i] != 1;
+  }
+  flip_negative_gammas(c);
   if (!nf_model_add_activation(c->m, name, NF_ACT_BIPOLAR, c->err)) return nf_fail_context(c->err, "%s: node '%s'", c->origin, name);
   if (!scaled) return NF_OK;
   char sname[300];
@@ -692,6 +697,9 @@ static int qx_activation(onnx_ctx *c, const Onnx__NodeProto *n, const char *name
     if (p.is_signed) p.bits--, p.is_signed = false, p.narrow = false;
     c->m->n_layers--;
   }
+  /* A ternary quantizer (2 bits, signed, narrow: -s, 0, +s) after Dense ->
+   * BatchNormalization: thresholds of positive scale in fixed point. */
+  if (!rc && p.op == QX_QUANT && p.bits == 2 && p.is_signed && p.narrow) flip_negative_gammas(c);
   if (!rc && p.narrow && !p.is_signed)
     rc = nf_fail(c->err, NF_EINPUT, "%s: node '%s': a narrow unsigned quantizer (0 .. 2^b - 2) on activations has no "
                                     "ap_fixed overflow mode", c->origin, name);

@@ -22,14 +22,14 @@ static void batchnorm_params(const nf_layer *l, long *trainable, long *non_train
   *non_trainable = 2L * nf_layer_channels(l); /* moving mean and variance */
 }
 
+double nf_batchnorm_value(const nf_layer *l, int ch, double x) {
+  return (double)l->gamma[ch] * (x - l->moving_mean[ch]) / sqrt((double)l->moving_var[ch] + l->epsilon) + l->beta[ch];
+}
+
 static void batchnorm_forward(const nf_layer *l, const void *state, const double *x, double *y) {
   (void)state;
   int nc = nf_layer_channels(l);
-  for (int j = 0; j < l->n_out; j++) {
-    int ch = j % nc;
-    y[j] = (double)l->gamma[ch] * (x[j] - l->moving_mean[ch]) / sqrt((double)l->moving_var[ch] + l->epsilon) +
-           l->beta[ch];
-  }
+  for (int j = 0; j < l->n_out; j++) y[j] = nf_batchnorm_value(l, j % nc, x[j]);
 }
 
 const nf_model_layer_ops nf_model_batchnorm_ops = {

@@ -122,22 +122,17 @@ static double overflow_whole(double v, int keep_negative, int bits, nf_fpq_overf
   return v;
 }
 
+double nf_fpq_value(const nf_layer *l, int j, double x) {
+  int k, b, i;
+  nf_fpq_elem(l, j, &k, &b, &i);
+  if (!isfinite(x)) return NAN;
+  if (b == 0) return 0;
+  return ldexp(overflow_whole(round_whole(ldexp(x, b - i), l->fpq_q), k, b, l->fpq_o), i - b);
+}
+
 static void fpq_forward(const nf_layer *l, const void *state, const double *x, double *y) {
   (void)state;
-  for (int j = 0; j < l->n_out; j++) {
-    int k, b, i;
-    nf_fpq_elem(l, j, &k, &b, &i);
-    if (!isfinite(x[j])) {
-      y[j] = NAN;
-      continue;
-    }
-    if (b == 0) {
-      y[j] = 0;
-      continue;
-    }
-    double q = round_whole(ldexp(x[j], b - i), l->fpq_q);
-    y[j] = ldexp(overflow_whole(q, k, b, l->fpq_o), i - b);
-  }
+  for (int j = 0; j < l->n_out; j++) y[j] = nf_fpq_value(l, j, x[j]);
 }
 
 const nf_model_layer_ops nf_model_fpq_ops = {

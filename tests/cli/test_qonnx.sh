@@ -74,6 +74,28 @@ expect_eq "$(grep -c 'FixedPointQuantizer' "$T/show")" 4 "tfc: four activation q
 expect_eq "$(grep -c '(Dense) *quantized_bits(2,1,symmetric) ' "$T/show")" 4 "tfc: ternary weights, 2-bit narrow"
 expect_status 0 "tfc: float predict" -- "$NNFIRM" predict "$MT" --input "$R/qonnx_tfc_2w2a.inputs.csv" -o "$T/tf.csv"
 within "$T/tf.csv" "$R/qonnx_tfc_2w2a.float.csv" 10 1e-6 50 && pass || fail "tfc: float outputs differ from the reference by more than 1e-6"
+# In fixed point each normalization and its ternary Quant (2 bits, narrow, scale 1: -1, 0, +1,
+# round half to even) become exact thresholds on the codes before them (the input's 2 x - 1,
+# each MatMul's whole sums; gammas < 0 flipped at import): the last hidden layer's ternary
+# values, the last MatMul's whole sums and the outputs (the reference's hls4ml affine in
+# ap_fixed<16,6>) equal the reference digit for digit, by --config default and by the
+# configuration nnfirm writes; the RTL equals the emulator.
+XT="$R/qonnx_tfc_2w2a.inputs.csv"
+expect_status 0 "tfc: fixed hidden" -- "$NNFIRM" predict "$MT" --input "$XT" --config default --layer BatchNormalization_45 -o "$T/tfh.csv"
+cmp -s "$T/tfh.csv" "$R/qonnx_tfc_2w2a.hidden.csv" && pass || fail "tfc: the last hidden layer's ternary values differ from the reference"
+expect_status 0 "tfc: fixed sums" -- "$NNFIRM" predict "$MT" --input "$XT" --config default --layer MatMul_56 -o "$T/tfs.csv"
+cmp -s "$T/tfs.csv" "$R/qonnx_tfc_2w2a.sums.csv" && pass || fail "tfc: MatMul_56's sums differ from the reference"
+expect_status 0 "tfc: fixed predict" -- "$NNFIRM" predict "$MT" --input "$XT" --config default -o "$T/tfx.csv"
+cmp -s "$T/tfx.csv" "$R/qonnx_tfc_2w2a.fixed.csv" && pass || fail "tfc: fixed-point outputs differ from the exact reference"
+expect_status 0 "tfc: config" -- "$NNFIRM" config "$MT" -o "$T/tf.json"
+expect_status 0 "tfc: predict by the written config" -- "$NNFIRM" predict "$MT" --input "$XT" --config "$T/tf.json" -o "$T/tfc.csv"
+cmp -s "$T/tfc.csv" "$R/qonnx_tfc_2w2a.fixed.csv" && pass || fail "tfc: outputs by the written configuration differ from the exact reference"
+# its RTL (Verilator build about 40 s of one core: not in the sanitizer pass, as for tfc1 below)
+if [ -z "${NNFIRM_SANITIZED:-}" ] && command -v verilator >/dev/null 2>&1; then
+  expect_status 0 "tfc: convert" -- "$NNFIRM" convert "$MT" -o "$T/pt2"
+  cosim_expect "tfc" "$T/pt2" "$XT" verilator 50
+  lint_ok "tfc" "$T/pt2"
+fi
 # The Brevitas MNIST TFC_1W1A: BipolarQuant on the weights and on every activation (+1 at 0: the
 # input quantizer sees 2 x - 1 = 0 at x = 0.5), BatchNormalization before each hidden BipolarQuant.
 # Float outputs equal the reference within 1e-6; in fixed point each normalization and its

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""Bipolar activations of QONNX graphs (issue 15): references for the QONNX
-model zoo's Brevitas TFC_1W1A and a small seeded graph, evaluated node by
-node with the evaluator of qonnx_refs.py (BipolarQuant(x, s) = s where
-x >= 0, else -s: +1 at 0, as QONNX specifies it).
+"""Bipolar and ternary activations of QONNX graphs (issue 15): references for
+the QONNX model zoo's Brevitas TFC_1W1A and TFC_2W2A and small seeded graphs,
+evaluated node by node with the evaluator of qonnx_refs.py (BipolarQuant(x, s)
+= s where x >= 0, else -s: +1 at 0, as QONNX specifies it; Quant of 2 bits,
+signed, narrow, scale 1: round half to even, clip to -1 .. 1).
 
   qonnx_tfc_1w1a: 50 seeded rows of 784 values in [0, 1], multiples of 2^-8
     (not MNIST images; 2 x - 1 is exactly 0 at x = 0.5, where the bipolar
@@ -18,6 +19,15 @@ x >= 0, else -s: +1 at 0, as QONNX specifies it).
     graph's float32 constants. The script prints the smallest
     |BatchNormalization output| feeding a hidden BipolarQuant: far above
     float64's rounding, so the float64 decisions are the exact ones.
+  qonnx_tfc_2w2a: the 50 rows of qonnx_tfc_2w2a.inputs.csv (written by
+    qonnx_refs.py; multiples of 2^-8, so 2 x - 1 is exactly -0.5 or 0.5 at
+    x = 0.25 or 0.75, where the input Quant rounds half to even: 0): the 64
+    ternary outputs of its last hidden Quant (Quant_49), the whole-number sums
+    of the last MatMul (MatMul_56, ternary weights on ternary inputs), and
+    the final affine on them in ap_fixed<16,6> as for TFC_1W1A. The script
+    prints the smallest distance of a BatchNormalization output feeding a
+    hidden Quant from its rounding boundaries +-0.5: far above float64's
+    rounding, so the float64 decisions are the exact ones.
   nnfirm_qonnx_bipolar.onnx: input (8) -> Gemm 8x16 (weights, biases
     multiples of 1/4) -> BipolarQuant -> MatMul by BipolarQuant(W2) 16x6 ->
     BatchNormalization (gammas of both signs, some betas 0: the threshold
@@ -92,6 +102,28 @@ def tfc():
     ties = int((x == 0.5).sum())
     print("qonnx_tfc_1w1a: %d rows, smallest |BN output| before a hidden BipolarQuant %.3g, %d inputs at 0.5"
           % (len(x), margin, ties))
+
+
+def tfc_2w2a():
+    model = onnx.load("%s/qonnx_tfc_2w2a.onnx" % M)
+    x = np.loadtxt("%s/qonnx_tfc_2w2a.inputs.csv" % R, delimiter=",")
+    hidden = run(with_output(model, "75"), x, False).reshape(len(x), -1)
+    assert set(np.unique(hidden)) <= {-1.0, 0.0, 1.0}
+    write_exact("%s/qonnx_tfc_2w2a.hidden.csv" % R, [[Fraction(int(v)) for v in r] for r in hidden])
+    sums = run(with_output(model, "82"), x, False).reshape(len(x), -1)
+    assert np.all(sums == np.round(sums))
+    write_exact("%s/qonnx_tfc_2w2a.sums.csv" % R, [[Fraction(int(v)) for v in r] for r in sums])
+    init = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    mean, var = float(init["features.15.running_mean"][0]), float(init["92"][0])
+    gamma, beta = float(init["features.15.weight"][0]), float(init["features.15.bias"][0])
+    assert float(init["86"]) == 0.5
+    sc = gamma / np.sqrt(var)
+    fixed = [[ap_fixed_16_6(int(v) * ap_fixed_16_6(sc) + ap_fixed_16_6(beta - mean * sc)) for v in r] for r in sums]
+    write_exact("%s/qonnx_tfc_2w2a.fixed.csv" % R, fixed)
+    margin = min(np.abs(np.abs(run(with_output(model, t), x, False)) - 0.5).min() for t in ("47", "59", "71"))
+    ties = int(((x == 0.25) | (x == 0.75)).sum())
+    print("qonnx_tfc_2w2a: %d rows, smallest distance of a hidden Quant's input from +-0.5 %.3g, %d inputs at "
+          "0.25 or 0.75; %d of %d hidden values 0" % (len(x), margin, ties, int((hidden == 0).sum()), hidden.size))
 
 
 def save_graph(path, name, nodes, n_in, n_out, inits):
@@ -174,6 +206,7 @@ def hostile():
 
 if __name__ == "__main__":
     tfc()
+    tfc_2w2a()
     small()
     scaled()
     hostile()
