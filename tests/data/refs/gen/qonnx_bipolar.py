@@ -79,25 +79,35 @@ def ap_fixed_16_6(v):
     return Fraction(code, 1024)
 
 
+def tfc_tail(name, model, x, hidden_t, sums_t, var_t, half_t, levels):
+    """The exact references of a TFC graph on the rows x: the last hidden
+    quantizer's values (tensor hidden_t, each in levels), the last MatMul's
+    whole-number sums (sums_t), and the final affine on them (the variance in
+    var_t, the Pow's exponent 0.5 in half_t) in ap_fixed<16,6>. Returns the
+    hidden values."""
+    hidden = run(with_output(model, hidden_t), x, False).reshape(len(x), -1)
+    assert set(np.unique(hidden)) <= levels
+    write_exact("%s/%s.hidden.csv" % (R, name), [[Fraction(int(v)) for v in r] for r in hidden])
+    sums = run(with_output(model, sums_t), x, False).reshape(len(x), -1)
+    assert np.all(sums == np.round(sums))
+    write_exact("%s/%s.sums.csv" % (R, name), [[Fraction(int(v)) for v in r] for r in sums])
+    init = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    mean, var = float(init["features.15.running_mean"][0]), float(init[var_t][0])
+    gamma, beta = float(init["features.15.weight"][0]), float(init["features.15.bias"][0])
+    assert float(init[half_t]) == 0.5
+    sc = gamma / np.sqrt(var)
+    fixed = [[ap_fixed_16_6(int(v) * ap_fixed_16_6(sc) + ap_fixed_16_6(beta - mean * sc)) for v in r] for r in sums]
+    write_exact("%s/%s.fixed.csv" % (R, name), fixed)
+    return hidden
+
+
 def tfc():
     model = onnx.load("%s/qonnx_tfc_1w1a.onnx" % M)
     rng = np.random.default_rng(1111)
     x = rng.integers(0, 257, (50, 784)) / 256.0
     write_exact("%s/qonnx_tfc_1w1a.inputs.csv" % R, [[Fraction(float(v)) for v in r] for r in x])
     write_float("%s/qonnx_tfc_1w1a.float.csv" % R, run(model, x, False).reshape(len(x), -1))
-    hidden = run(with_output(model, "61"), x, False).reshape(len(x), -1)
-    assert set(np.unique(hidden)) <= {-1.0, 1.0}
-    write_exact("%s/qonnx_tfc_1w1a.hidden.csv" % R, [[Fraction(int(v)) for v in r] for r in hidden])
-    sums = run(with_output(model, "66"), x, False).reshape(len(x), -1)
-    assert np.all(sums == np.round(sums))
-    write_exact("%s/qonnx_tfc_1w1a.sums.csv" % R, [[Fraction(int(v)) for v in r] for r in sums])
-    init = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-    mean, var = float(init["features.15.running_mean"][0]), float(init["76"][0])
-    gamma, beta = float(init["features.15.weight"][0]), float(init["features.15.bias"][0])
-    assert float(init["70"]) == 0.5
-    sc = gamma / np.sqrt(var)
-    fixed = [[ap_fixed_16_6(int(v) * ap_fixed_16_6(sc) + ap_fixed_16_6(beta - mean * sc)) for v in r] for r in sums]
-    write_exact("%s/qonnx_tfc_1w1a.fixed.csv" % R, fixed)
+    tfc_tail("qonnx_tfc_1w1a", model, x, "61", "66", "76", "70", {-1.0, 1.0})
     margin = min(np.abs(run(with_output(model, t), x, False)).min() for t in ("43", "51", "59"))
     ties = int((x == 0.5).sum())
     print("qonnx_tfc_1w1a: %d rows, smallest |BN output| before a hidden BipolarQuant %.3g, %d inputs at 0.5"
@@ -107,19 +117,7 @@ def tfc():
 def tfc_2w2a():
     model = onnx.load("%s/qonnx_tfc_2w2a.onnx" % M)
     x = np.loadtxt("%s/qonnx_tfc_2w2a.inputs.csv" % R, delimiter=",")
-    hidden = run(with_output(model, "75"), x, False).reshape(len(x), -1)
-    assert set(np.unique(hidden)) <= {-1.0, 0.0, 1.0}
-    write_exact("%s/qonnx_tfc_2w2a.hidden.csv" % R, [[Fraction(int(v)) for v in r] for r in hidden])
-    sums = run(with_output(model, "82"), x, False).reshape(len(x), -1)
-    assert np.all(sums == np.round(sums))
-    write_exact("%s/qonnx_tfc_2w2a.sums.csv" % R, [[Fraction(int(v)) for v in r] for r in sums])
-    init = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-    mean, var = float(init["features.15.running_mean"][0]), float(init["92"][0])
-    gamma, beta = float(init["features.15.weight"][0]), float(init["features.15.bias"][0])
-    assert float(init["86"]) == 0.5
-    sc = gamma / np.sqrt(var)
-    fixed = [[ap_fixed_16_6(int(v) * ap_fixed_16_6(sc) + ap_fixed_16_6(beta - mean * sc)) for v in r] for r in sums]
-    write_exact("%s/qonnx_tfc_2w2a.fixed.csv" % R, fixed)
+    hidden = tfc_tail("qonnx_tfc_2w2a", model, x, "75", "82", "92", "86", {-1.0, 0.0, 1.0})
     margin = min(np.abs(np.abs(run(with_output(model, t), x, False)) - 0.5).min() for t in ("47", "59", "71"))
     ties = int(((x == 0.25) | (x == 0.75)).sum())
     print("qonnx_tfc_2w2a: %d rows, smallest distance of a hidden Quant's input from +-0.5 %.3g, %d inputs at "
