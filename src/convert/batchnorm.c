@@ -46,16 +46,24 @@ static bool is_sign(const nf_layer *a) {
          (a->act == NF_ACT_BINARY_TANH || a->act == NF_ACT_TERNARY_TANH || a->act == NF_ACT_BIPOLAR);
 }
 
-static int build_thresholds(nf_design_ctx *b, const nf_layer *l, const nf_layer *act, const double *s,
-                            const double *c, nf_design_layer *d) {
-  int f = nf_fixed_frac_bits(&d->input_t), no = l->n_out;
+/* The types of a thresholds node fused with the activation act (see above). */
+static int threshold_types(nf_design_ctx *b, const nf_layer *l, nf_activation act, nf_design_layer *d) {
+  int f = nf_fixed_frac_bits(&d->input_t);
   if (d->input_t.width > 62 || f > 60 || f < -60)
     return nf_fail(b->err, NF_EINPUT, "layer '%s': input type too wide for a threshold", l->name);
-  d->act = act->act;
+  d->act = act;
   d->weight_t = nf_fixed_type_make(d->input_t.width + 1, d->input_t.int_bits + 1, true);
   d->bias_t = d->weight_t;
   d->result_t = nf_fixed_type_make(2, 2, true);
   d->accum_t = d->input_t;
+  return NF_OK;
+}
+
+static int build_thresholds(nf_design_ctx *b, const nf_layer *l, const nf_layer *act, const double *s,
+                            const double *c, nf_design_layer *d) {
+  int f = nf_fixed_frac_bits(&d->input_t), no = l->n_out;
+  int rc = threshold_types(b, l, act->act, d);
+  if (rc) return rc;
   nf_code min = nf_fixed_min_code(&d->input_t), max = nf_fixed_max_code(&d->input_t);
   double a = act->act == NF_ACT_TERNARY_TANH ? 0.5 : 0.0, unit = ldexp(1.0, f);
   for (int j = 0; j < no; j++) {
@@ -74,10 +82,18 @@ static int build_thresholds(nf_design_ctx *b, const nf_layer *l, const nf_layer 
   return NF_OK;
 }
 
-/* The model's own output of a ternary Quant (step 1) after the
- * normalization l, for feature j and the input code x (f fraction bits). */
-static double ternary_of(const nf_layer *l, const nf_layer *q, int j, nf_code x, int f) {
-  return nf_fpq_value(q, j, nf_batchnorm_value(l, j % nf_layer_channels(l), ldexp((double)x, -f)));
+/* The smallest code x in [min, max + 1] whose output of a ternary Quant
+ * (step 1) after the normalization l, the model's own float function of
+ * feature j, is above 0 (strict) or at least 0; max + 1 if none. The output
+ * is non-decreasing in the code (s > 0): a binary search. */
+static nf_code first_code(const nf_layer *l, const nf_layer *q, int j, int f, nf_code min, nf_code max, bool strict) {
+  nf_code a = min, z = max + 1;
+  while (a < z) {
+    nf_code mid = a + (z - a) / 2;
+    double y = nf_fpq_value(q, j, nf_batchnorm_value(l, j % nf_layer_channels(l), ldexp((double)mid, -f)));
+    if (strict ? y > 0 : y >= 0) z = mid; else a = mid + 1;
+  }
+  return z;
 }
 
 /* A normalization followed by a ternary Quant of step 1 (-1, 0, +1; QONNX):
@@ -86,36 +102,20 @@ static double ternary_of(const nf_layer *l, const nf_layer *q, int j, nf_code x,
  * decision, ties included (a value exactly half-way rounds as the Quant's
  * mode says), is the model's: hi is the largest code whose output is at
  * most 0 (min - 1 if none), lo the smallest whose output is at least 0
- * (max + 1 if none). With s > 0 the output is non-decreasing in the code,
- * so a binary search over the codes finds both. */
+ * (max + 1 if none). */
 static int build_quant_thresholds(nf_design_ctx *b, const nf_layer *l, const nf_layer *q, const double *s,
                                   nf_design_layer *d) {
   int f = nf_fixed_frac_bits(&d->input_t);
-  if (d->input_t.width > 62 || f > 60 || f < -60)
-    return nf_fail(b->err, NF_EINPUT, "layer '%s': input type too wide for a threshold", l->name);
-  d->act = NF_ACT_TERNARY_TANH;
-  d->weight_t = nf_fixed_type_make(d->input_t.width + 1, d->input_t.int_bits + 1, true);
-  d->bias_t = d->weight_t;
-  d->result_t = nf_fixed_type_make(2, 2, true);
-  d->accum_t = d->input_t;
+  int rc = threshold_types(b, l, NF_ACT_TERNARY_TANH, d);
+  if (rc) return rc;
   nf_code min = nf_fixed_min_code(&d->input_t), max = nf_fixed_max_code(&d->input_t);
   for (int j = 0; j < l->n_out; j++) {
     if (!(s[j % nf_layer_channels(l)] > 0))
       return nf_fail(b->err, NF_EINPUT,
                      "layer '%s': feature %d has scale gamma/sqrt(var+eps) = %g; a threshold before the ternary "
                      "quantizer '%s' needs a positive scale", l->name, j, s[j % nf_layer_channels(l)], q->name);
-    nf_code a = min - 1, z = max; /* hi: output(a) <= 0 or a = min - 1; output(z + 1) > 0 or z = max */
-    while (a < z) {
-      nf_code mid = a + (z - a + 1) / 2;
-      if (ternary_of(l, q, j, mid, f) <= 0) a = mid; else z = mid - 1;
-    }
-    d->weights[j] = (int64_t)a;
-    a = min, z = max + 1; /* lo: output(z) >= 0 or z = max + 1 */
-    while (a < z) {
-      nf_code mid = a + (z - a) / 2;
-      if (ternary_of(l, q, j, mid, f) >= 0) z = mid; else a = mid + 1;
-    }
-    d->bias[j] = (int64_t)z;
+    d->weights[j] = (int64_t)(first_code(l, q, j, f, min, max, true) - 1);
+    d->bias[j] = (int64_t)first_code(l, q, j, f, min, max, false);
   }
   return NF_OK;
 }

@@ -93,9 +93,6 @@ static int build_dense(nf_design_ctx *b, int li, const nf_layer *bn, nf_design_l
   return rc;
 }
 
-/* Whether l reads the outputs of a sign activation (binary_tanh,
- * ternary_tanh, bipolar: whole numbers in [-1, 1]) and every quantized
- * weight of it is -1, 0 or +1. */
 bool nf_design_is_ternary_quant(const nf_layer *l) {
   if (!l || l->kind != NF_LAYER_QUANT || l->fpq_o != NF_FPQ_SAT_SYM) return false;
   for (int j = 0; j < l->n_out; j++) {
@@ -106,6 +103,9 @@ bool nf_design_is_ternary_quant(const nf_layer *l) {
   return true;
 }
 
+/* Whether l reads the outputs of a sign activation (binary_tanh,
+ * ternary_tanh, bipolar, a ternary Quant of step 1: whole numbers in [-1, 1]) and every quantized
+ * weight of it is -1, 0 or +1. */
 static bool sign_dense(const nf_layer *prev, const nf_layer *l) {
   if (!nf_design_is_ternary_quant(prev) &&
       (prev->kind != NF_LAYER_ACTIVATION || prev->act_q.kind != NF_QUANT_NONE ||
