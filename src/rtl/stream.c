@@ -55,6 +55,14 @@ static void pixel_view(nf_design_layer *v, int c) {
   v->in_shape = v->out_shape = nf_shape_1d(c);
 }
 
+/* The first element of PReLU layer L (pixels of c channels, channels last) whose alpha differs from the
+ * same channel's alpha in pixel 0, or -1 where every pixel has the same c alphas. */
+static long first_varying_alpha(const nf_design_layer *L, long pixels, int c) {
+  for (long e = c; e < pixels * c; e++)
+    if (L->weights[e] != L->weights[e % c]) return e;
+  return -1;
+}
+
 static int stream_units(const nf_design *d, nf_rtl_units *us, nf_error *err) {
   int h, w, c;
   nf_shape_hwc(d->layers[0].in_shape, &h, &w, &c);
@@ -80,9 +88,19 @@ static int stream_units(const nf_design *d, nf_rtl_units *us, nf_error *err) {
       return nf_fail(err, NF_EINPUT, "layer '%s': %s after an image in io_stream needs a Flatten before it", L->name,
                      nf_layer_kind_name(L->kind));
     }
-    /* PReLU: one alpha per element of the image, not per channel of a pixel */
-    if (L->kind == NF_LAYER_ACTIVATION && (L->act == NF_ACT_SOFTMAX || (L->act == NF_ACT_PRELU && h * w > 1)))
+    if (L->kind == NF_LAYER_ACTIVATION && L->act == NF_ACT_SOFTMAX)
       return nf_fail(err, NF_EINPUT, "layer '%s': %s has no io_stream RTL", L->name, nf_activation_name(L->act));
+    /* PReLU holds one alpha per element of the image; the stream's per-pixel unit applies the first pixel's c
+     * alphas to every pixel, so it is built where the alphas repeat each pixel (one per channel: an ONNX
+     * slope of shape [C, 1, 1], as PyTorch's nn.PReLU(C) exports it) */
+    if (L->kind == NF_LAYER_ACTIVATION && L->act == NF_ACT_PRELU && h * w > 1) {
+      long e = first_varying_alpha(L, (long)h * w, c);
+      if (e >= 0)
+        return nf_fail(err, NF_EINPUT,
+                       "layer '%s': PReLU alpha of element %ld (row %ld, column %ld, channel %ld) differs from the first "
+                       "pixel's: io_stream builds PReLU with one alpha per channel (io_parallel builds any)",
+                       L->name, e, e / c / w, e / c % w, e % c);
+    }
     nf_rtl_unit *u = add_unit(us, d, l, err);
     if (!u) return NF_EINTERNAL;
     u->stream = true;

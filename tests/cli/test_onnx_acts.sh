@@ -4,7 +4,9 @@
 # outputs of one small graph per operator equal the independent numpy pass of
 # tests/data/refs/gen/onnx_acts.py within 1e-5; the dense graphs convert and
 # co-simulate with 0 mismatches. The hls4ml collection's conv2d_small_mp_keras
-# (three Selu) imports, equals its numpy reference and co-simulates. Bad
+# (three Selu) imports, equals its numpy reference and co-simulates. PRelu
+# after a Conv co-simulates in io_stream (one slope per channel) and in
+# io_parallel (one per element; io_stream refuses that by name). Bad
 # input (a PRelu slope that does not broadcast, Selu / HardSigmoid constants
 # other than hls4ml's): exit 2, the node named, nothing written.
 . "$(dirname "$0")/lib.sh"
@@ -45,6 +47,25 @@ for a in elu selu hard_sigmoid leaky_relu thresholded_relu prelu; do
   if command -v iverilog >/dev/null 2>&1; then cosim_expect "onnx $a" "$T/p_$a" "$X" iverilog "$ROWS"; fi
 done
 if command -v verilator >/dev/null 2>&1; then lint_ok "onnx prelu" "$T/p_prelu"; lint_ok "onnx selu" "$T/p_selu"; fi
+
+# PRelu after a Conv: io_stream (nnfirm convert's default for an image) builds one alpha per channel; a
+# slope that differs from pixel to pixel is refused there by name, and io_parallel builds it
+close_to prelu_pixels "$O/nnfirm_onnx_prelu_pixels.onnx" "$R/nnfirm_onnx_prelu_pixels.inputs.csv" \
+  "$R/nnfirm_onnx_prelu_pixels.float.csv" 20
+expect_status 0 "prelu_conv: io_stream convert" -- "$NNFIRM" convert "$O/nnfirm_onnx_prelu_conv.onnx" -o "$T/p_pc"
+grep -q '"io_type":[[:space:]]*"io_stream"' "$T/p_pc/manifest.json" && pass || fail "prelu_conv: not io_stream"
+expect_status 2 "prelu_pixels: io_stream convert" -- "$NNFIRM" convert "$O/nnfirm_onnx_prelu_pixels.onnx" -o "$T/p_pp"
+expect_err_contains "layer 'prelu_c': PReLU alpha of element 3 (row 0, column 1, channel 0) differs" \
+  "prelu_pixels: io_stream names the layer and the element"
+expect_no_file "$T/p_pp" "prelu_pixels: io_stream convert wrote nothing"
+printf 'IOType: io_parallel\n' > "$T/par.yml"
+expect_status 0 "prelu_pixels: io_parallel convert" -- "$NNFIRM" convert "$O/nnfirm_onnx_prelu_pixels.onnx" \
+  --config "$T/par.yml" -o "$T/p_pp"
+if command -v iverilog >/dev/null 2>&1; then
+  cosim_expect "prelu_conv io_stream" "$T/p_pc" "$R/nnfirm_onnx_prelu_conv.inputs.csv" iverilog 20
+  cosim_expect "prelu_pixels io_parallel" "$T/p_pp" "$R/nnfirm_onnx_prelu_pixels.inputs.csv" iverilog 20
+fi
+if command -v verilator >/dev/null 2>&1; then lint_ok "prelu_conv io_stream" "$T/p_pc"; fi
 
 # The collection's conv2d_small_mp_keras.onnx: Conv -> Selu -> BatchNormalization -> Conv -> Selu ->
 # MaxPool -> Flatten -> Gemm -> Selu -> Gemm -> Softmax (it was refused: unsupported operator Selu)

@@ -16,6 +16,7 @@ ONNX operator documents define it (with ONNX's float32 attribute values):
   nnfirm_onnx_prelu_conv.onnx: NHWC input (4, 4, 2) -> Transpose to NCHW ->
     Conv 3x3 pads 1, 3 filters -> PRelu with slope (3, 1, 1) (per channel)
     -> Flatten in (C, H, W) order -> Gemm 48x3
+  nnfirm_onnx_prelu_pixels.onnx: the same with a slope of shape (3, 4, 4)
 
 It also writes the float reference of the hls4ml example collection's
 conv2d_small_mp_keras.onnx (Conv 3x3/2 -> Selu -> BatchNormalization -> Conv
@@ -67,9 +68,9 @@ def dense_model(name, act_node, inits_extra, act_fwd):
     return lambda x: act_fwd(x @ W + B) @ G + C
 
 
-def prelu_conv_model():
+def prelu_conv_model(name="nnfirm_onnx_prelu_conv", S=f32([[[0.25]], [[-0.5]], [[1.5]]]).astype(np.float64)):
+    """S (3, 1, 1): one slope per channel; (3, 4, 4): one per element of the image"""
     W, B = f32(rng.normal(0, 0.5, (3, 2, 3, 3))).astype(np.float64), f32(rng.normal(0, 0.1, 3)).astype(np.float64)
-    S = f32([[[0.25]], [[-0.5]], [[1.5]]]).astype(np.float64)  # (3, 1, 1): one slope per channel
     G, C = f32(rng.normal(0, 0.3, (48, 3))).astype(np.float64), f32(rng.normal(0, 0.1, 3)).astype(np.float64)
     nodes = [
         helper.make_node("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
@@ -78,12 +79,12 @@ def prelu_conv_model():
         helper.make_node("Flatten", ["p"], ["f"], axis=1),
         helper.make_node("Gemm", ["f", "G", "C"], ["y"]),
     ]
-    save("nnfirm_onnx_prelu_conv", nodes, helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 4, 2]),
+    save(name, nodes, helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 4, 2]),
          helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3]), {"W": W, "B": B, "S": S, "G": G, "C": C})
 
     def fwd(x):  # x (4, 4, 2) channels-last
         c = conv_nchw(x.transpose(2, 0, 1), W, B, [1, 1], [1, 1, 1, 1])
-        p = np.where(c >= 0, c, S * c)  # (3, 1, 1) broadcast over (3, 4, 4)
+        p = np.where(c >= 0, c, S * c)  # broadcast over (3, 4, 4)
         return p.reshape(-1) @ G + C
     return fwd
 
@@ -168,6 +169,17 @@ def conv2d_small_mp():
     write("cnn_conv2d_small_mp_keras", xs, fwd)
 
 
+def prelu_pixels():
+    """nnfirm_onnx_prelu_pixels.onnx: prelu_conv's graph with a slope of shape (3, 4, 4), a different one at
+    every pixel (io_stream refuses it by name; io_parallel builds it). Drawn last: the files above stay."""
+    S = f32(np.linspace(-0.8, 1.2, 48).reshape(3, 4, 4)).astype(np.float64)
+    fwd = prelu_conv_model("nnfirm_onnx_prelu_pixels", S)
+    xc = f32(rng.normal(0, 1, (20, 4, 4, 2))).astype(np.float64)
+    write_float("%s/nnfirm_onnx_prelu_pixels.inputs.csv" % R, xc.reshape(len(xc), -1))
+    write("nnfirm_onnx_prelu_pixels", xc, fwd)
+
+
 if __name__ == "__main__":
     acts()
     conv2d_small_mp()
+    prelu_pixels()
