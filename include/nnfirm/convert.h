@@ -146,6 +146,9 @@ typedef struct nf_design_layer {
   nf_pool_op pool_op;
   bool pool_global;
   int reuse_factor;
+  /* io_parallel Conv: output pixels computed per step (hls4ml's ParallelizationFactor; the
+   * out_pixels / PF partitions in turn); 0: every output pixel at once */
+  int parallelization_factor;
   /* Activation */
   nf_activation act;
   float act_alpha;

@@ -19,6 +19,27 @@ static void copy_geometry(const nf_layer *l, nf_design_layer *d) {
   d->pool_global = l->pool_global;
 }
 
+/* ParallelizationFactor P (hls4ml's, nnet_conv1d_latency.h / nnet_conv2d_latency.h: the output pixels in
+ * out_pixels / P partitions, P pixels each, one partition a step): io_parallel only, P must divide the
+ * output pixels (hls4ml's valid values, get_valid_conv_partition_splits; it substitutes the closest one
+ * with a warning, nnfirm refuses). Absent: every output pixel at once. */
+static int conv_partitions(nf_design_ctx *b, nf_design_layer *d, int pf) {
+  d->parallelization_factor = 0;
+  if (!pf) return NF_OK;
+  int ho, wo, nf;
+  nf_shape_hwc(d->out_shape, &ho, &wo, &nf);
+  const int pixels = ho * wo;
+  if (strcmp(b->g.io_type, "io_parallel"))
+    return pf == 1 ? NF_OK : nf_fail(b->err, NF_EINPUT, "layer '%s': ParallelizationFactor %d is not built for an "
+                                     "io_stream Conv (one output pixel a step); IOType io_parallel builds it",
+                                     d->name, pf);
+  if (pf > pixels || pixels % pf)
+    return nf_fail(b->err, NF_EINPUT, "layer '%s': ParallelizationFactor %d does not divide the %d output pixels "
+                   "(%d x %d; hls4ml's valid values are the divisors)", d->name, pf, pixels, ho, wo);
+  d->parallelization_factor = pf;
+  return NF_OK;
+}
+
 static int build_conv(nf_design_ctx *b, int li, const nf_layer *bn, nf_design_layer *d) {
   const nf_layer *l = &b->m->layers[li];
   size_t nk = nf_layer_kernel_count(l), nf = (size_t)l->filters, win = nk / nf;
@@ -57,6 +78,7 @@ static int build_conv(nf_design_ctx *b, int li, const nf_layer *bn, nf_design_la
   if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_RESULT, qs, bn ? li + 1 : li, NULL, 0, &d->result_t);
   if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_ACCUM, qs, bn ? li + 1 : li, NULL, 0, &d->accum_t);
   d->reuse_factor = rc ? 1 : ls.reuse_factor;
+  if (!rc) rc = conv_partitions(b, d, ls.parallelization_factor);
   free(w);
   free(bias);
   free(wf);

@@ -74,6 +74,7 @@ static cJSON *layer_json(const nf_design_layer *l) {
     char *w = codes_text(l->weights, weight_count(l)), *b = codes_text(l->bias, bias_count(l));
     ok = w && b && add_type(o, "weight_t", &l->weight_t) && add_type(o, "bias_t", &l->bias_t) &&
          add_type(o, "accum_t", &l->accum_t) && cJSON_AddNumberToObject(o, "reuse_factor", l->reuse_factor) &&
+         (!l->parallelization_factor || cJSON_AddNumberToObject(o, "parallelization_factor", l->parallelization_factor)) &&
          cJSON_AddStringToObject(o, "weights", w) && cJSON_AddStringToObject(o, "bias", b);
     free(w);
     free(b);
@@ -288,6 +289,8 @@ static int load_layer(loader *L, const cJSON *o, nf_design_layer *l, int width) 
     if (!rc) rc = get_type(L, o, "bias_t", &l->bias_t, where);
     if (!rc) rc = get_type(L, o, "accum_t", &l->accum_t, where);
     if (!rc) rc = get_int(L, o, "reuse_factor", 1, 1 << 20, &l->reuse_factor, where);
+    if (!rc && cJSON_GetObjectItemCaseSensitive(o, "parallelization_factor"))
+      rc = get_int(L, o, "parallelization_factor", 1, 1 << 20, &l->parallelization_factor, where);
     if (!rc && weight_count(l) > (1L << 24)) rc = nf_fail(L->err, NF_EINPUT, "%s: %s: too many weights", L->path, where);
     if (!rc) rc = get_codes(L, o, "weights", weight_count(l), &l->weight_t, &l->weights, where);
     if (!rc) rc = get_codes(L, o, "bias", bias_count(l), &l->bias_t, &l->bias, where);

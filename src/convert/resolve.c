@@ -197,14 +197,13 @@ int nf_config_resolve_layer(const nf_config *c, const char *name, const char *ty
   int rc = NF_OK;
   if ((v = setting_at(c, name, type, "ReuseFactor", path, sizeof path)))
     rc = int_setting(c, v, path, 1, 4096, &s->reuse_factor, err);
-  /* hls4ml's io_parallel Conv computes out_pixels / ParallelizationFactor partitions in turn; nnfirm
-   * builds every output pixel at once (io_parallel) or one pixel a step (io_stream): only 1 */
-  int pf = 1;
+  /* hls4ml's io_parallel Conv computes out_pixels / ParallelizationFactor partitions in turn (the Conv's
+   * build checks it against its pixels and IOType); other layers have no pixels: only 1 */
   if (!rc && (v = setting_at(c, name, type, "ParallelizationFactor", path, sizeof path)) &&
-      !(rc = int_setting(c, v, path, 1, 1 << 20, &pf, err)) && pf != 1)
-    rc = nf_fail(err, NF_EINPUT, "%s: %s: %d is not built for layer '%s' (nnfirm builds ParallelizationFactor 1 "
-                 "only: io_parallel computes every output pixel at once, io_stream one pixel a step)",
-                 c->origin, path, pf, name);
+      !(rc = int_setting(c, v, path, 1, 1 << 20, &s->parallelization_factor, err)) && s->parallelization_factor != 1 &&
+      !strstr(type, "Conv"))
+    rc = nf_fail(err, NF_EINPUT, "%s: %s: %d is not built for layer '%s' (a ParallelizationFactor other than 1 "
+                 "applies to an io_parallel Conv's output pixels)", c->origin, path, s->parallelization_factor, name);
   if (!rc && (v = setting_at(c, name, type, "Strategy", path, sizeof path)) && cJSON_IsString(v) &&
       !strcasecmp(v->valuestring, "Stable") && strcmp(type, "Softmax"))
     rc = nf_fail(err, NF_EINPUT, "%s: %s: Strategy Stable names hls4ml's softmax implementation; layer '%s' is not a softmax",

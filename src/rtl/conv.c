@@ -19,6 +19,8 @@
  *  - ZeroPadding and Flatten/Reshape: wires (zero codes where padded).
  * A design too large for one parallel Dense view (4 M weight slots) is
  * refused by name (io_stream takes it). */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,19 +74,200 @@ static void view_free(nf_design_layer *v) {
   free(v->bias);
 }
 
+/* ---- ParallelizationFactor P: the output pixels in NP = pixels / P partitions ----
+ * hls4ml's io_parallel Conv (nnet_conv1d_latency.h, nnet_conv2d_latency.h)
+ * pipelines a loop over the partitions; each iteration gathers the windows
+ * of its P pixels (the generated fill_buffer) and computes them unrolled
+ * with the layer's kernel. Here: the input is latched, a counter steps the
+ * partitions, a selection register holds the P windows of the current one
+ * (zeros where padded), one pipelined Dense over the P windows (the kernel
+ * P times, block-diagonal; dense.c's emitter, II 1) computes them, and an
+ * output register per partition keeps its P pixels until the last one. */
+static int pf_parts(const nf_design_layer *L) {
+  int ho, wo, nf;
+  hwc(L->out_shape, &ho, &wo, &nf);
+  return L->parallelization_factor ? ho * wo / L->parallelization_factor : 0;
+}
+
+/* The Dense over one partition's P windows; free with view_free. */
+static int pf_view(const nf_design_layer *L, nf_design_layer *v, nf_error *err) {
+  int h, w, c, nf;
+  hwc(L->in_shape, &h, &w, &c);
+  nf = L->filters;
+  const int P = L->parallelization_factor, kk = L->ksize[0] * L->ksize[1] * c;
+  *v = *L;
+  v->kind = NF_LAYER_DENSE;
+  v->n_in = P * kk, v->n_out = P * nf;
+  v->in_shape = nf_shape_1d(v->n_in), v->out_shape = nf_shape_1d(v->n_out);
+  v->reuse_factor = 1, v->parallelization_factor = 0;
+  v->weights = nf_calloc((size_t)v->n_in * v->n_out, sizeof *v->weights, err);
+  v->bias = nf_calloc((size_t)v->n_out, sizeof *v->bias, err);
+  if (!v->weights || !v->bias) return NF_EINTERNAL;
+  for (int q = 0; q < P; q++)
+    for (int f = 0; f < nf; f++) {
+      v->bias[q * nf + f] = L->bias ? L->bias[f] : 0;
+      for (int t = 0; t < kk; t++)
+        v->weights[((size_t)q * kk + t) * v->n_out + q * nf + f] = L->weights[(size_t)t * nf + f];
+    }
+  return NF_OK;
+}
+
+/* The input value at window slot t of output pixel pix, or -1 where padded. */
+static int pf_source(const nf_design_layer *L, int pix, int t) {
+  int h, w, c, ho, wo, nf;
+  hwc(L->in_shape, &h, &w, &c);
+  hwc(L->out_shape, &ho, &wo, &nf);
+  int ch = t % c, q = (t / c) % L->ksize[1], r = t / c / L->ksize[1];
+  int iy = pix / wo * L->stride[0] + r - L->pad[0], ix = pix % wo * L->stride[1] + q - L->pad[2];
+  return iy < 0 || iy >= h || ix < 0 || ix >= w ? -1 : (iy * w + ix) * c + ch;
+}
+
+/* Whole-word renaming of the partition Dense's ports in its text. */
+static void pf_rename(FILE *fp, const char *s) {
+  static const char *const from[] = {"in_data", "in_valid", "out_data", "out_valid", "unused_bits"};
+  static const char *const to[] = {"pf_x", "pf_xv", "pf_y", "pf_yv", "pf_unused_bits"};
+  for (const char *p = s; *p;) {
+    bool word = p == s || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '$');
+    int m = -1;
+    for (int i = 0; word && m < 0 && i < 5; i++) {
+      size_t n = strlen(from[i]);
+      if (!strncmp(p, from[i], n) && !(isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '$')) m = i;
+    }
+    if (m >= 0) fputs(to[m], fp), p += strlen(from[m]);
+    else fputc(*p++, fp);
+  }
+}
+
+static int bits_for(int n) {
+  int b = 1;
+  while ((1 << b) < n) b++;
+  return b;
+}
+
+static int pf_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
+  int h, w, c, ho, wo, nf;
+  hwc(L->in_shape, &h, &w, &c);
+  hwc(L->out_shape, &ho, &wo, &nf);
+  const int P = L->parallelization_factor, NP = pf_parts(L), kk = L->ksize[0] * L->ksize[1] * c, cb = bits_for(NP);
+  const int W = L->input_t.width, Wr = L->result_t.width, ns = P * kk, no = P * nf;
+  nf_design_layer v;
+  size_t nr = (size_t)(ns > no ? ns : no);
+  nf_code *lo = nf_calloc(nr, sizeof *lo, g->err), *hi = nf_calloc(nr, sizeof *hi, g->err);
+  bool *used = nf_calloc((size_t)L->n_in + 1, sizeof *used, g->err);
+  char *body = NULL;
+  size_t len = 0;
+  FILE *mem = NULL;
+  int rc = !lo || !hi || !used ? NF_EINTERNAL : pf_view(L, &v, g->err);
+  if (!rc && !(mem = open_memstream(&body, &len))) rc = nf_fail_oom(g->err, "Verilog text");
+  if (rc) {
+    free(lo), free(hi), free(used);
+    if (lo && hi && used) view_free(&v);
+    return rc;
+  }
+  /* each slot's codes: the union over the partitions of its inputs' ranges (0 where padded) */
+  for (int s = 0; s < ns; s++) {
+    bool first = true;
+    for (int p = 0; p < NP; p++) {
+      int i = pf_source(L, p * P + s / kk, s % kk);
+      nf_code a = i < 0 ? 0 : rtl_in_lo(g, i, &L->input_t), b = i < 0 ? 0 : rtl_in_hi(g, i, &L->input_t);
+      if (i >= 0) used[i] = true;
+      lo[s] = first || a < lo[s] ? a : lo[s], hi[s] = first || b > hi[s] ? b : hi[s];
+      first = false;
+    }
+  }
+  rtl_gen g2 = {.fp = mem, .err = g->err, .range_lo = lo, .range_hi = hi, .style = g->style, .cost = g->cost,
+                .layer = g->layer, .reg_act = g->reg_act, .budget_ns = g->budget_ns};
+  int lsub = 0;
+  rc = nf_rtl_dense_ops.emit(&g2, top, &v, k, &lsub);
+  g->adders += g2.adders, g->regs += g2.regs, g->levels = g2.levels;
+  double sub_ns = g2.stage_ns;
+  nf_rtl_free(&g2);
+  if (fclose(mem) != 0 && !rc) rc = nf_fail_oom(g->err, "Verilog text");
+  if (!rc) {
+    FILE *fp = g->fp;
+    fprintf(fp, "  // ParallelizationFactor %d: %d partitions of %d output pixels, one a cycle: pf_xr latches the\n"
+                "  // input, pf_cnt counts the partitions, pf_xs holds the current one's windows, the Dense\n"
+                "  // below (the kernel %d times) computes them, pf_o<p> keeps partition p's pixels\n",
+            P, NP, P, P);
+    fprintf(fp, "  reg [%d:0] pf_xr; reg pf_busy; reg [%d:0] pf_cnt;\n", L->n_in * W - 1, cb - 1);
+    fprintf(fp, "  always @(posedge clk) begin\n"
+                "    if (in_valid) pf_xr <= in_data;\n"
+                "    if (rst) begin pf_busy <= 1'b0; pf_cnt <= %d'd0; end\n"
+                "    else if (in_valid) begin pf_busy <= 1'b1; pf_cnt <= %d'd0; end\n"
+                "    else if (pf_busy) begin if (pf_cnt == %d'd%d) pf_busy <= 1'b0; else pf_cnt <= pf_cnt + %d'd1; end\n"
+                "  end\n", cb, cb, cb, NP - 1, cb);
+    fprintf(fp, "  wire [%d:0] pf_x; wire pf_xv; wire [%d:0] pf_y; wire pf_yv;\n", ns * W - 1, no * Wr - 1);
+    fprintf(fp, "  reg [%d:0] pf_xs; reg pf_xsv;\n  assign pf_x = pf_xs; assign pf_xv = pf_xsv;\n", ns * W - 1);
+    fprintf(fp, "  always @(posedge clk) pf_xsv <= rst ? 1'b0 : pf_busy;\n");
+    fprintf(fp, "  always @(posedge clk) if (pf_busy) case (pf_cnt)\n");
+    for (int p = 0; p < NP; p++) {
+      fprintf(fp, "    %d'd%d: begin\n", cb, p);
+      for (int s = 0; s < ns; s++) {
+        int i = pf_source(L, p * P + s / kk, s % kk);
+        if (i < 0) fprintf(fp, "      pf_xs[%d +: %d] <= %d'd0;\n", s * W, W, W);
+        else fprintf(fp, "      pf_xs[%d +: %d] <= pf_xr[%d +: %d];\n", s * W, W, i * W, W);
+      }
+      fprintf(fp, "    end\n");
+    }
+    fprintf(fp, "    default: ;\n  endcase\n");
+    if (g->cost) {
+      g->cost->reg_bits += (long)L->n_in * W + (long)ns * W + (long)NP * no * Wr;
+      g->cost->mux_bits += (long)ns * W * (NP <= 4 ? 1 : (NP + 2) / 3);
+      g->cost->ctrl_bits += 2 * cb + 4;
+    }
+    bool any = false;
+    for (int i = 0; i < L->n_in; i++)
+      if (!used[i]) {
+        fprintf(fp, any ? ", pf_xr[%d +: %d]" : "  wire pf_unused_xr = &{1'b0, pf_xr[%d +: %d]", i * W, W);
+        any = true;
+      }
+    if (any) fprintf(fp, "};\n");
+    fprintf(fp, "  // the partition's Dense (ports pf_x, pf_xv -> pf_y, pf_yv; latency %d, II 1)\n", lsub);
+    pf_rename(fp, body);
+    fprintf(fp, "  reg [%d:0] pf_oc; reg pf_ov;\n"
+                "  always @(posedge clk) begin\n"
+                "    if (rst) pf_oc <= %d'd0; else if (pf_yv) pf_oc <= pf_oc == %d'd%d ? %d'd0 : pf_oc + %d'd1;\n"
+                "    pf_ov <= rst ? 1'b0 : pf_yv && pf_oc == %d'd%d;\n"
+                "  end\n  assign out_valid = pf_ov;\n", cb - 1, cb, cb, NP - 1, cb, cb, cb, NP - 1);
+    for (int p = 0; p < NP; p++) {
+      fprintf(fp, "  reg [%d:0] pf_o%d; always @(posedge clk) if (pf_yv && pf_oc == %d'd%d) pf_o%d <= pf_y;\n", no * Wr - 1,
+              p, cb, p, p);
+      fprintf(fp, "  assign out_data[%d +: %d] = pf_o%d;\n", p * no * Wr, no * Wr, p);
+    }
+    g->regs += (long)NP * no * Wr;
+    if (g->range_lo)
+      for (int j = 0; j < L->n_out; j++) g->range_lo[j] = lo[j % no], g->range_hi[j] = hi[j % no];
+    rtl_bus *in = nf_rtl_bus_new(g, "in_data", L->n_in * W);
+    for (int i = 0; in && i < L->n_in; i++)
+      if (used[i]) nf_rtl_bus_use(in, i * W, W);
+    nf_rtl_sink(g, NULL);
+    double sel_ns = NF_RTL_REG_NS + NF_RTL_ADDER_NS;
+    g->stage_ns = sub_ns > sel_ns ? sub_ns : sel_ns;
+    /* latch (1), selection (1), NP partitions into the Dense's pipeline, output register (1) */
+    *latency = 1 + 1 + (NP - 1) + lsub + 1;
+    rc = g->oom ? NF_EINTERNAL : NF_OK;
+  }
+  free(body), free(lo), free(hi), free(used);
+  view_free(&v);
+  return rc;
+}
+
+static int view_interval(const nf_design_layer *L) { return L->parallelization_factor ? pf_parts(L) : 1; }
+
 static int view_check(const nf_design_layer *L, nf_error *err) {
   if (L->reuse_factor > 1) /* hls4ml shares each window's multipliers over R cycles; not built here */
     return nf_fail(err, NF_EINPUT, "layer '%s': ReuseFactor %d is not built for an io_parallel %s (every output "
                    "pixel is computed at once, ReuseFactor 1; IOType io_stream builds ReuseFactor > 1)",
                    L->name, L->reuse_factor, nf_layer_kind_name(L->kind));
   nf_design_layer v;
-  int rc = dense_view(L, &v, err);
+  int rc = L->parallelization_factor ? pf_view(L, &v, err) : dense_view(L, &v, err);
   if (!rc) rc = nf_rtl_dense_ops.check(&v, err);
   view_free(&v);
   return rc;
 }
 
 static int view_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
+  if (L->parallelization_factor) return pf_emit(g, top, L, k, latency);
   nf_design_layer v;
   int rc = dense_view(L, &v, g->err);
   if (!rc) rc = nf_rtl_dense_ops.emit(g, top, &v, k, latency);
@@ -134,7 +317,10 @@ static void conv_describe(FILE *fp, const nf_design_layer *L, long adders) {
   fprintf(fp, "//   kernel %dx%d, stride %dx%d, padding %d/%d/%d/%d (top/bottom/left/right), %d filters\n",
           L->ksize[0], L->ksize[1], L->stride[0], L->stride[1], L->pad[0], L->pad[1], L->pad[2], L->pad[3], L->filters);
   fprintf(fp, "//   weight_t %s, bias_t %s, accum_t %s\n", tw, tb, ta);
-  fprintf(fp, "//   io_parallel: every output pixel's window sum at once; %ld adders\n", adders);
+  if (L->parallelization_factor)
+    fprintf(fp, "//   io_parallel, ParallelizationFactor %d: %d output pixels a cycle over %d partitions; %ld adders\n",
+            L->parallelization_factor, L->parallelization_factor, pf_parts(L), adders);
+  else fprintf(fp, "//   io_parallel: every output pixel's window sum at once; %ld adders\n", adders);
 }
 
 const nf_rtl_layer_ops nf_rtl_conv_ops = {
@@ -143,6 +329,7 @@ const nf_rtl_layer_ops nf_rtl_conv_ops = {
     .emit = view_emit,
     .describe = conv_describe,
     .reference = view_reference,
+    .interval = view_interval,
 };
 
 /* ---- Wires: ZeroPadding and Reshape ----------------------------------------- */

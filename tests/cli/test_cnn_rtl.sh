@@ -226,18 +226,54 @@ for rf in 5 0 -2; do
 done
 grep -q "ReuseFactor: -2 is not an integer in 1..4096" "$T/err" && pass || fail "ReuseFactor -2 message: $(cat "$T/err")"
 # What is not built is refused by name, never accepted and ignored: ReuseFactor > 1 on an io_parallel Conv
-# (hls4ml shares each window's multipliers; nnfirm's io_parallel computes every output pixel at once), and
-# ParallelizationFactor other than 1 (hls4ml's output-pixel partitions) in either IOType
+# (hls4ml shares each window's multipliers; nnfirm's io_parallel Conv uses ReuseFactor 1)
 printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv1_relu:\n    ReuseFactor: 2\n' > "$T/prf.yml"
 expect_status 2 "io_parallel conv ReuseFactor 2" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/prf.yml" -o "$T/none3"
 expect_err_contains "layer 'conv1_relu': ReuseFactor 2 is not built for an io_parallel Conv (" "io_parallel conv ReuseFactor 2"
 [ ! -e "$T/none3" ] && pass || fail "a half project was written (io_parallel ReuseFactor 2)"
-for io in io_stream io_parallel; do
-  printf 'IOType: %s\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2_relu:\n    ParallelizationFactor: 2\n' "$io" > "$T/pf.yml"
-  expect_status 2 "$io ParallelizationFactor 2" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/pf.yml" -o "$T/none4"
-  expect_err_contains "LayerName.conv2_relu.ParallelizationFactor: 2 is not built for layer 'conv2_relu'" "$io ParallelizationFactor 2"
-  [ ! -e "$T/none4" ] && pass || fail "a half project was written ($io ParallelizationFactor 2)"
+
+# ParallelizationFactor P on io_parallel Convs (hls4ml's partitions: P output pixels a step, out_pixels / P
+# steps): conv1 P 5 (2 partitions), conv2 P 2 (5), conv3 P 1 (10 of one pixel), 10 pixels each. The layer's
+# II is its partitions (the design's II the largest, 10), its module a counter over the partitions, a
+# selection of their windows, one Dense over P windows (P x filters outputs) and a register per partition.
+printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv1_relu:\n    ParallelizationFactor: 5\n  conv2_relu:\n    ParallelizationFactor: 2\n  conv3_relu:\n    ParallelizationFactor: 1\n' > "$T/pfc1.yml"
+expect_status 0 "conv1d ParallelizationFactor 5/2/1 convert" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/pfc1.yml" -o "$T/pf1d"
+expect_eq "$(json_num II "$T/pf1d/manifest.json")" 10 "conv1d ParallelizationFactor 5/2/1: II (manifest)"
+for m in conv1_relu:5:2:3 conv2_relu:2:5:2 conv3_relu:1:10:1; do
+  IFS=: read -r n pf np nf <<EOF2
+$m
+EOF2
+  f="$T/pf1d/rtl/myproject_$n.v"
+  grep -q "^//   latency [0-9]* cycles, initiation interval $np\$" "$f" && pass || fail "conv1d: $n's II is not its $np partitions"
+  [ "$(grep -c "^  reg \[[0-9]*:0\] pf_o[0-9]*; " "$f")" = "$np" ] && pass || fail "conv1d: $n has not $np partition registers"
+  grep -q "^  reg \[$(( pf * nf * 16 - 1 )):0\] pf_o0; " "$f" && pass || fail "conv1d: $n's partition is not $pf pixels x $nf filters"
+  [ "$(grep -c "^    [0-9]*'d[0-9]*: begin\$" "$f")" = "$np" ] && pass || fail "conv1d: $n selects no windows by partition"
 done
+lint_ok "conv1d ParallelizationFactor 5/2/1" "$T/pf1d"
+cosim_expect "conv1d ParallelizationFactor 5/2/1" "$T/pf1d" "$R/cnn_KERAS_conv1d_small.inputs.csv" verilator 30
+cosim_expect "conv1d ParallelizationFactor 5/2/1" "$T/pf1d" "$R/cnn_KERAS_conv1d_small.inputs.csv" iverilog 8
+# Conv2D (3x3 'same', 8 x 8 output pixels): P 16, 4 partitions
+printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2d_1:\n    ParallelizationFactor: 16\n' > "$T/pfc2.yml"
+expect_status 0 "conv2d ParallelizationFactor 16 convert" -- "$NNFIRM" convert "$K/KERAS_conv2d_model.json" --config "$T/pfc2.yml" -o "$T/pf2d"
+expect_eq "$(json_num II "$T/pf2d/manifest.json")" 4 "conv2d ParallelizationFactor 16: II (manifest)"
+[ "$(grep -c "^  reg \[511:0\] pf_o[0-9]*; " "$T/pf2d/rtl/myproject_conv2d_1.v")" = 4 ] && pass || fail "conv2d: not 4 partitions of 16 pixels x 2 filters"
+lint_ok "conv2d ParallelizationFactor 16" "$T/pf2d"
+cosim_expect "conv2d ParallelizationFactor 16" "$T/pf2d" "$R/cnn_KERAS_conv2d_model.inputs.csv" verilator 8
+cosim_expect "conv2d ParallelizationFactor 16" "$T/pf2d" "$R/cnn_KERAS_conv2d_model.inputs.csv" iverilog 4
+# refused by name, no project: a P that does not divide the output pixels (hls4ml would substitute the
+# closest divisor with a warning), P on an io_stream Conv (not built), P other than 1 on a layer without pixels
+printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2d_1:\n    ParallelizationFactor: 7\n' > "$T/pfbad.yml"
+expect_status 2 "conv2d ParallelizationFactor 7" -- "$NNFIRM" convert "$K/KERAS_conv2d_model.json" --config "$T/pfbad.yml" -o "$T/none4"
+expect_err_contains "layer 'conv2d_1': ParallelizationFactor 7 does not divide the 64 output pixels (8 x 8;" "ParallelizationFactor 7"
+[ ! -e "$T/none4" ] && pass || fail "a half project was written (ParallelizationFactor 7)"
+printf 'IOType: io_stream\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2_relu:\n    ParallelizationFactor: 2\n' > "$T/pf.yml"
+expect_status 2 "io_stream ParallelizationFactor 2" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/pf.yml" -o "$T/none4"
+expect_err_contains "layer 'conv2_relu': ParallelizationFactor 2 is not built for an io_stream Conv" "io_stream ParallelizationFactor 2"
+[ ! -e "$T/none4" ] && pass || fail "a half project was written (io_stream ParallelizationFactor 2)"
+printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  fc1_relu:\n    ParallelizationFactor: 2\n' > "$T/pf.yml"
+expect_status 2 "Dense ParallelizationFactor 2" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/pf.yml" -o "$T/none4"
+expect_err_contains "LayerName.fc1_relu.ParallelizationFactor: 2 is not built for layer 'fc1_relu'" "Dense ParallelizationFactor 2"
+[ ! -e "$T/none4" ] && pass || fail "a half project was written (Dense ParallelizationFactor 2)"
 printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\n  ParallelizationFactor: 1\n' > "$T/pf1.yml"
 expect_status 0 "ParallelizationFactor 1" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/pf1.yml" -o "$T/pf1" --no-rtl
 finish
