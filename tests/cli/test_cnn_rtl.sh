@@ -236,30 +236,33 @@ expect_err_contains "layer 'conv1_relu': ReuseFactor 2 is not built for an io_pa
 # steps): conv1 P 5 (2 partitions), conv2 P 2 (5), conv3 P 1 (10 of one pixel), 10 pixels each. The layer's
 # II is its partitions (the design's II the largest, 10), its module a counter over the partitions, a
 # selection of their windows, one Dense over P windows (P x filters outputs) and a register per partition.
-printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv1_relu:\n    ParallelizationFactor: 5\n  conv2_relu:\n    ParallelizationFactor: 2\n  conv3_relu:\n    ParallelizationFactor: 1\n' > "$T/pfc1.yml"
-expect_status 0 "conv1d ParallelizationFactor 5/2/1 convert" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/pfc1.yml" -o "$T/pf1d"
-expect_eq "$(json_num II "$T/pf1d/manifest.json")" 10 "conv1d ParallelizationFactor 5/2/1: II (manifest)"
-for m in conv1_relu:5:2:3 conv2_relu:2:5:2 conv3_relu:1:10:1; do
-  IFS=: read -r n pf np nf <<EOF2
+# pf_check <label> <project> <inputs> <II> <layer:P:partitions:filters>...: the design's II; each layer's II
+# (its partitions), its partition registers (P x filters codes of 16 bits each) and window selections; lint;
+# co-simulation on Verilator (8 rows) and Icarus (4)
+pf_check() {
+  lbl=$1 dir=$2 csv=$3
+  expect_eq "$(json_num II "$dir/manifest.json")" "$4" "$lbl: II (manifest)"
+  shift 4
+  for m in "$@"; do
+    IFS=: read -r n pf np nf <<EOF2
 $m
 EOF2
-  f="$T/pf1d/rtl/myproject_$n.v"
-  grep -q "^//   latency [0-9]* cycles, initiation interval $np\$" "$f" && pass || fail "conv1d: $n's II is not its $np partitions"
-  [ "$(grep -c "^  reg \[[0-9]*:0\] pf_o[0-9]*; " "$f")" = "$np" ] && pass || fail "conv1d: $n has not $np partition registers"
-  grep -q "^  reg \[$(( pf * nf * 16 - 1 )):0\] pf_o0; " "$f" && pass || fail "conv1d: $n's partition is not $pf pixels x $nf filters"
-  [ "$(grep -c "^    [0-9]*'d[0-9]*: begin\$" "$f")" = "$np" ] && pass || fail "conv1d: $n selects no windows by partition"
-done
-lint_ok "conv1d ParallelizationFactor 5/2/1" "$T/pf1d"
-cosim_expect "conv1d ParallelizationFactor 5/2/1" "$T/pf1d" "$R/cnn_KERAS_conv1d_small.inputs.csv" verilator 30
-cosim_expect "conv1d ParallelizationFactor 5/2/1" "$T/pf1d" "$R/cnn_KERAS_conv1d_small.inputs.csv" iverilog 8
+    f="$dir/rtl/myproject_$n.v"
+    grep -q "^//   latency [0-9]* cycles, initiation interval $np\$" "$f" && pass || fail "$lbl: $n's II is not its $np partitions"
+    [ "$(grep -c "^  reg \[$(( pf * nf * 16 - 1 )):0\] pf_o[0-9]*; " "$f")" = "$np" ] && pass \
+      || fail "$lbl: $n has not $np partition registers of $pf pixels x $nf filters"
+    [ "$(grep -c "^    [0-9]*'d[0-9]*: begin\$" "$f")" = "$np" ] && pass || fail "$lbl: $n does not select windows by partition"
+  done
+  lint_ok "$lbl" "$dir"
+  for sim in verilator:8 iverilog:4; do cosim_expect "$lbl" "$dir" "$csv" "${sim%%:*}" "${sim#*:}"; done
+}
+printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv1_relu:\n    ParallelizationFactor: 5\n  conv2_relu:\n    ParallelizationFactor: 2\n  conv3_relu:\n    ParallelizationFactor: 1\n' > "$T/pfc1.yml"
+expect_status 0 "conv1d ParallelizationFactor 5/2/1 convert" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/pfc1.yml" -o "$T/pf1d"
+pf_check "conv1d ParallelizationFactor 5/2/1" "$T/pf1d" "$R/cnn_KERAS_conv1d_small.inputs.csv" 10 conv1_relu:5:2:3 conv2_relu:2:5:2 conv3_relu:1:10:1
 # Conv2D (3x3 'same', 8 x 8 output pixels): P 16, 4 partitions
 printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2d_1:\n    ParallelizationFactor: 16\n' > "$T/pfc2.yml"
 expect_status 0 "conv2d ParallelizationFactor 16 convert" -- "$NNFIRM" convert "$K/KERAS_conv2d_model.json" --config "$T/pfc2.yml" -o "$T/pf2d"
-expect_eq "$(json_num II "$T/pf2d/manifest.json")" 4 "conv2d ParallelizationFactor 16: II (manifest)"
-[ "$(grep -c "^  reg \[511:0\] pf_o[0-9]*; " "$T/pf2d/rtl/myproject_conv2d_1.v")" = 4 ] && pass || fail "conv2d: not 4 partitions of 16 pixels x 2 filters"
-lint_ok "conv2d ParallelizationFactor 16" "$T/pf2d"
-cosim_expect "conv2d ParallelizationFactor 16" "$T/pf2d" "$R/cnn_KERAS_conv2d_model.inputs.csv" verilator 8
-cosim_expect "conv2d ParallelizationFactor 16" "$T/pf2d" "$R/cnn_KERAS_conv2d_model.inputs.csv" iverilog 4
+pf_check "conv2d ParallelizationFactor 16" "$T/pf2d" "$R/cnn_KERAS_conv2d_model.inputs.csv" 4 conv2d_1:16:4:2
 # refused by name, no project: a P that does not divide the output pixels (hls4ml would substitute the
 # closest divisor with a warning), P on an io_stream Conv (not built), P other than 1 on a layer without pixels
 printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2d_1:\n    ParallelizationFactor: 7\n' > "$T/pfbad.yml"
