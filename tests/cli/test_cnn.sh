@@ -36,6 +36,14 @@ for ml in conv1d_small_keras:KERAS_conv1d_small:Gemm_11 conv2d_small_keras:KERAS
   expect_status 0 "$o fixed" -- "$NNFIRM" predict "$O/$o.onnx" --input "$R/cnn_$k.inputs.csv" --config default --layer "$l" -o "$T/x.csv"
   cmp -s "$T/x.csv" "$R/cnn_$k.fixed16_6.logits.csv" && pass || fail "$o: logits differ: $(diff "$T/x.csv" "$R/cnn_$k.fixed16_6.logits.csv" | head -3)"
 done
+# The collection's conv2d_small_mp_keras.onnx (Conv, Selu tables, a standalone
+# BatchNormalization, MaxPool): exact ap_fixed<16,6> logits of its last Gemm
+# against refs/gen/conv2d_mp_fixed.py (its float outputs: test_onnx_acts).
+MP=cnn_conv2d_small_mp_keras
+expect_status 0 "conv2d_small_mp fixed" -- "$NNFIRM" predict "$O/conv2d_small_mp_keras.onnx" --input "$R/$MP.inputs.csv" --config default --layer Gemm_11 -o "$T/x.csv"
+cmp -s "$T/x.csv" "$R/$MP.fixed16_6.logits.csv" && pass || fail "conv2d_small_mp: logits differ: $(diff "$T/x.csv" "$R/$MP.fixed16_6.logits.csv" | head -3)"
+NNFIRM_EMULATE_EXACT=1 "$NNFIRM" predict "$O/conv2d_small_mp_keras.onnx" --input "$R/$MP.inputs.csv" --config default --layer Gemm_11 > "$T/xe.csv"
+cmp -s "$T/xe.csv" "$T/x.csv" && pass || fail "conv2d_small_mp: exact and fast emulator paths differ"
 for o in nnfirm_cf_conv2d nnfirm_cf_conv1d nnfirm_avgpool; do
   expect_status 0 "$o float" -- "$NNFIRM" predict "$O/$o.onnx" --input "$R/$o.inputs.csv" -o "$T/f.csv"
   w=$(worst "$T/f.csv" "$R/$o.float.csv")
