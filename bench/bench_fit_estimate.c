@@ -92,7 +92,7 @@ static void lut_features(const nf_rtl_cost *c, double *x) {
   x[2] = (double)c->mul_bits;                          /* .mul */
   x[3] = (double)c->merged_xor_bits;                   /* .merged */
 }
-static double lut_fixed(const nf_rtl_cost *c) { return (double)c->mux_bits; }
+static double lut_fixed(const nf_rtl_cost *c) { return (double)(c->mux_bits + c->relu_round_bits + c->sat_reg_luts); }
 /* FF: the data registers' bits and the control bits (valid pipelines,
  * counters), both fitted: the control bits stand for a few flip-flops per
  * layer, which the fitted factor (about 2) says the count misses there (the
@@ -227,8 +227,8 @@ static int run_fit(const row *rows, int n) {
   fit(xl, yl, m, N_LUT, bl);
   fit(xf, yf, m, N_FF, bf);
   printf("fitted on %d 'cal' designs (paste into src/synth/estimate.c):\n", m);
-  printf("    .xor = %.4f, .merged = %.4f, .sat = %.4f, .mux = 1.0, .mul = %.4f, .reg = %.4f, .ctrl = %.4f,\n", bl[0],
-         bl[3], bl[1], bl[2], bf[0], bf[1]);
+  printf("    .xor = %.4f, .merged = %.4f, .sat = %.4f, .mux = 1.0, .mul = %.4f, .reg = %.4f, .ctrl = %.4f,\n",
+         bl[0], bl[3], bl[1], bl[2], bf[0], bf[1]);
   static double el[MAX_ROWS], ef[MAX_ROWS];
   for (int i = 0; i < n; i++) {
     double x[N_LUT], f[N_FF];

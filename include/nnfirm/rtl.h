@@ -132,6 +132,15 @@ typedef struct nf_rtl_cost {
   long round_bits;     /* rounding increments of casts (x + round-up bit), not in add_bits */
   long sat_bits;       /* saturating casts: bits compared plus bits selected */
   long relu_bits;      /* ReLU select bits */
+  long relu_round_bits; /* a registered ReLU whose cast rounds up (an increment): the LUTs in front of
+                           the increment's carry chain, one per live bit of its operand (each is
+                           x_i & ~sign: the ReLU's select cannot go to the flip-flop's reset there), and
+                           the round-up bit's function of the dropped bits (a LUT6 tree of drop + 2
+                           inputs, none for drop 1: it shares the chain's first LUT). Counted in LUTs */
+  long sat_reg_luts;   /* such a ReLU's saturation: the overflow compare, one LUT6 tree over the live
+                          bits of the rounded value above the type's (the select is the flip-flops'
+                          synchronous set, or reset for AP_SAT_ZERO). Counted in LUTs; the other
+                          saturating casts count sat_bits */
   long mux_bits;       /* ReuseFactor > 1: input and weight selection, in LUT-sized pieces */
   long mul_bits;       /* variable multipliers (ReuseFactor > 1, softmax): sum of operand width products */
   long muls;           /* variable multipliers */

@@ -53,7 +53,9 @@ static int relu_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int 
     if (g->cost) g->cost->relu_bits += nf_rtl_live_bits(g, m);
     char nm[RTL_NAME], ye[2 * RTL_NAME + 80];
     snprintf(nm, sizeof nm, "%s_y%d", g->layer, i);
+    g->relu_into_reg = g->reg_act && xlo < 0 && xhi >= 0;
     int y = nf_rtl_cast(g, m, nf_fixed_frac_bits(ti), tr, true, nm);
+    g->relu_into_reg = false;
     if (g->oom) break;
     nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
     if (g->reg_act) {

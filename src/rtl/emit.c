@@ -774,6 +774,10 @@ static void round_expr(rtl_gen *g, char *buf, size_t n, nf_qmode q, int e, int w
   }
 }
 
+/* LUT6s for an OR (or another tree-shaped function) of n variable bits:
+ * the first takes six, every further one five more. */
+static long lut6_tree(int n) { return n <= 1 ? 0 : (n - 1 + 4) / 5; }
+
 /* Hardware ap_fixed cast. Quantization: keep the high bits (floor) and add
  * the mode's round-up bit; overflow: slice (wrap) or compare-and-select
  * (saturation), only where the value range can actually overflow. */
@@ -786,6 +790,7 @@ int nf_rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool over
   bool over = overflow && !(qlo >= tlo && qhi <= thi);
   char e1[4 * RTL_NAME + 200], e2[8 * RTL_NAME + 800];
   int q = sig;
+  bool relu_rounds = false; /* g->relu_into_reg and a rounding increment: its LUTs are relu_round_bits */
   if (drop < 0) {
     q = nf_rtl_new_sig(g, qlo, qhi, over ? "%s_q" : "%s", name);
     if (g->oom) return 0;
@@ -830,6 +835,12 @@ int nf_rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool over
       nf_rtl_wire(g, q, e2);
       g->adders++;
       if (g->cost && !g->oom) g->cost->adders++, g->cost->round_bits += nf_rtl_live_bits(g, q);
+      if (g->cost && !g->oom && g->relu_into_reg) {
+        relu_rounds = true;
+        /* the chain's first LUT takes the round-up bit's inputs (the dropped
+         * bits, the kept LSB, the sign) while they fit a LUT6 */
+        g->cost->relu_round_bits += nf_rtl_live_bits(g, q) + lut6_tree(drop + 2) + (drop + 2 > 6);
+      }
     }
   }
   if (!over) return q;
@@ -868,7 +879,15 @@ int nf_rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool over
   nf_rtl_literal(lmin, sizeof lmin, mn, cw);
   if (can_over) snprintf(cmp_over, sizeof cmp_over, "(%s > %s)", qc, lmax);
   if (can_under) snprintf(cmp_under, sizeof cmp_under, "(%s < %s)", qc, lmin);
-  if (g->cost) g->cost->sat_bits += (long)wq * (can_over + can_under) + nf_rtl_live_bits(g, out);
+  if (g->cost && relu_rounds && !can_under && qlo >= 0) {
+    /* q >= 0 and mx = 2^k - 1: q > mx is the OR of q's live bits from k on */
+    int k = 0, lq = 0;
+    while (k < 62 && ((nf_code)1 << k) <= mx) k++;
+    while (lq < 62 && ((nf_code)1 << lq) <= qhi) lq++;
+    g->cost->sat_reg_luts += lut6_tree(lq - k);
+  } else if (g->cost) {
+    g->cost->sat_bits += (long)wq * (can_over + can_under) + nf_rtl_live_bits(g, out);
+  }
   char keep[2 * RTL_NAME + 80];
   nf_rtl_ext(g, keep, sizeof keep, q, 0, 0, wo);
   if (t->o == NF_O_SAT_ZERO) {

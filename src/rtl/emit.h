@@ -73,6 +73,10 @@ typedef struct rtl_gen {
   const bool *reg_at;
   int levels; /* adder levels of the last layer emitted */
   bool reg_act; /* activations end in a register (the pipeline placement's choice) */
+  /* Cost pass, set by a registered ReLU around its cast: the cast's input is
+   * max(x, 0) of an x that can be negative and its output goes straight into
+   * flip-flops (nf_rtl_cast counts relu_round_bits and sat_reg_luts). */
+  bool relu_into_reg;
   bool in_act;  /* this layer's input comes straight from an unregistered activation */
   bool in_binary; /* every input takes only its range's two ends (binary_tanh's -1 / +1) */
   double budget_ns; /* the placement's per-stage budget (nf_rtl_stage_budget_ns) */
