@@ -85,7 +85,9 @@ static int read_tsv(const char *path, row *rows) {
 }
 
 /* The model's columns (as in src/synth/estimate.c). The ReuseFactor
- * selection pieces count one LUT each and are not fitted (y - mux_bits is). */
+ * selection pieces and a registered ReLU's rounding and saturation LUTs
+ * (relu_round_bits, sat_reg_luts: counted as the netlist builds them) count
+ * one LUT each and are not fitted (y minus them is). */
 static void lut_features(const nf_rtl_cost *c, double *x) {
   x[0] = (double)(c->xor_bits - c->merged_xor_bits); /* .xor */
   x[1] = (double)c->sat_bits;                          /* .sat */

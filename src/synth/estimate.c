@@ -15,7 +15,7 @@
  * on the relative error, coefficients kept >= 0) on the 26 'cal' designs of
  * tests/data/estimate/yosys_counts.tsv (114 to 44k LUT), synthesized with
  * Yosys 0.23 (synth_xilinx -family xcup -flatten -abc9 -nodsp, VU9P, 'nnfirm
- * synth') at the 5 ns placement. The 19 'held' designs of that file, never
+ * synth') at the 5 ns placement. The 24 'held' designs of that file, never
  * used in the fit, measure the error (docs/firmware.md).
  * The estimate is exactly, per layer, with the counts of nf_rtl_cost:
  *   LUT = xor * (xor_bits - merged_xor_bits) + merged * merged_xor_bits
@@ -35,7 +35,7 @@
  * folds into its carry chain: both fit to zero and are left out. A ReuseFactor
  * selection piece is one LUT by its definition (fixed, not fitted: the one
  * 'cal' design with ReuseFactor > 1 cannot tell it from the multiplier bits).
- * ctrl is fitted (2.22): the control bits (a few per layer) stand for the
+ * ctrl is fitted (1.98): the control bits (a few per layer) stand for the
  * flip-flops per layer the count misses (the 95 %-pruned tagger's netlist
  * has 5 and 9 more than counted in its last two Dense layers).
  * An adder Yosys folds into the multi-operand sum of the one adder reading it
@@ -51,8 +51,9 @@
  * (x_i & ~sign) per bit in front of the increment's carry chain, the round-up
  * bit in the chain's first LUT, one LUT5 for the overflow OR, and the
  * saturation select in the flip-flops' synchronous set (FDSE). Counted as
- * sat_bits at 1.33 per bit, that winner's two ReLUs were 626 LUT against 384
- * (+15.3 % on the design); now 340, +2.3 %.
+ * sat_bits at 1.33 per bit, that winner's two ReLUs were 626 LUT against
+ * about 330 in the flat netlist (384 synthesized alone, with the outputs no
+ * later layer reads): +15.3 % on the design; now 340, +2.3 %.
  * .rom has no design of its own: treat it as rough. */
 static const struct {
   double xor;    /* LUT per carry-chain bit of two distinct variable operand bits (xor_bits - merged_xor_bits) */
