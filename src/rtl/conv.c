@@ -74,43 +74,49 @@ static void view_free(nf_design_layer *v) {
   free(v->bias);
 }
 
-/* ---- ParallelizationFactor P: the output pixels in NP = pixels / P partitions ----
- * hls4ml's io_parallel Conv (nnet_conv1d_latency.h, nnet_conv2d_latency.h)
- * pipelines a loop over the partitions; each iteration gathers the windows
- * of its P pixels (the generated fill_buffer) and computes them unrolled
- * with the layer's kernel. Here: the input is latched, a counter steps the
- * partitions, a selection register holds the P windows of the current one
- * (zeros where padded), one pipelined Dense over the P windows (the kernel
- * P times, block-diagonal; dense.c's emitter, II 1) computes them, and an
- * output register per partition keeps its P pixels until the last one. */
+/* ---- ParallelizationFactor P and ReuseFactor R: NP = pixels / P partitions ----
+ * hls4ml's io_parallel Conv (nnet_conv1d/2d_latency.h, nnet_conv1d/2d_resource.h)
+ * runs a loop over the partitions; each iteration gathers the windows of its P
+ * pixels (the generated fill_buffer) and computes them with the layer's kernel,
+ * its multiplications shared over R cycles (Latency: the loop pipelined at
+ * II = R; Resource: a loop of R cycles per partition), so a partition takes R
+ * cycles. Here: the input is latched, a counter steps the partitions (one
+ * every R cycles), a selection holds the P windows of the current one (zeros
+ * where padded), one Dense over the P windows (the kernel P times,
+ * block-diagonal) computes them: with R = 1 dense.c's pipelined emitter (II 1,
+ * the selection registered), with R > 1 reuse.c's shared-multiplier Dense (II
+ * R; it latches the selection itself). An output register per partition keeps
+ * its P pixels until the last one. With R > 1 and no ParallelizationFactor,
+ * the whole image is one partition: the windows are wires into the reuse Dense.
+ *
+ * The Dense's inputs, R > 1: Ck = ceil(kh*kw*c / R) per pixel and cycle, input
+ * t*(P*Ck) + q*Ck + u holding pixel q's window slot t*Ck + u (zero past the
+ * window), so reuse.c's chunk q*Ck + u (the inputs it feeds one a cycle)
+ * stays inside pixel q's window: P x filters x Ck multipliers, as hls4ml's
+ * ceil(kh*kw*c*filters / R) per pixel. With R = 1 it is pixel q's slot u. */
+static int pf_reuse(const nf_design_layer *L) { return L->reuse_factor > 1 ? L->reuse_factor : 1; }
+
+/* Output pixels per partition: the ParallelizationFactor, or every pixel. */
+static int pf_pixels(const nf_design_layer *L) {
+  int ho, wo, nf;
+  hwc(L->out_shape, &ho, &wo, &nf);
+  return L->parallelization_factor ? L->parallelization_factor : ho * wo;
+}
+
 static int pf_parts(const nf_design_layer *L) {
   int ho, wo, nf;
   hwc(L->out_shape, &ho, &wo, &nf);
-  return L->parallelization_factor ? ho * wo / L->parallelization_factor : 0;
+  return ho * wo / pf_pixels(L);
 }
 
-/* The Dense over one partition's P windows; free with view_free. */
-static int pf_view(const nf_design_layer *L, nf_design_layer *v, nf_error *err) {
-  int h, w, c, nf;
+static int pf_kk(const nf_design_layer *L) {
+  int h, w, c;
   hwc(L->in_shape, &h, &w, &c);
-  nf = L->filters;
-  const int P = L->parallelization_factor, kk = L->ksize[0] * L->ksize[1] * c;
-  *v = *L;
-  v->kind = NF_LAYER_DENSE;
-  v->n_in = P * kk, v->n_out = P * nf;
-  v->in_shape = nf_shape_1d(v->n_in), v->out_shape = nf_shape_1d(v->n_out);
-  v->reuse_factor = 1, v->parallelization_factor = 0;
-  v->weights = nf_calloc((size_t)v->n_in * v->n_out, sizeof *v->weights, err);
-  v->bias = nf_calloc((size_t)v->n_out, sizeof *v->bias, err);
-  if (!v->weights || !v->bias) return NF_EINTERNAL;
-  for (int q = 0; q < P; q++)
-    for (int f = 0; f < nf; f++) {
-      v->bias[q * nf + f] = L->bias ? L->bias[f] : 0;
-      for (int t = 0; t < kk; t++)
-        v->weights[((size_t)q * kk + t) * v->n_out + q * nf + f] = L->weights[(size_t)t * nf + f];
-    }
-  return NF_OK;
+  return L->ksize[0] * L->ksize[1] * c;
 }
+
+/* A partition's window slots per pixel and cycle. */
+static int pf_chunk(const nf_design_layer *L) { return (pf_kk(L) + pf_reuse(L) - 1) / pf_reuse(L); }
 
 /* The input value at window slot t of output pixel pix, or -1 where padded. */
 static int pf_source(const nf_design_layer *L, int pix, int t) {
@@ -120,6 +126,44 @@ static int pf_source(const nf_design_layer *L, int pix, int t) {
   int ch = t % c, q = (t / c) % L->ksize[1], r = t / c / L->ksize[1];
   int iy = pix / wo * L->stride[0] + r - L->pad[0], ix = pix % wo * L->stride[1] + q - L->pad[2];
   return iy < 0 || iy >= h || ix < 0 || ix >= w ? -1 : (iy * w + ix) * c + ch;
+}
+
+/* The partition Dense's input i: its pixel (0..P-1) in *q and window slot, or -1 past the window. */
+static int pf_slot(const nf_design_layer *L, int i, int *q) {
+  const int P = pf_pixels(L), ck = pf_chunk(L), t = i / (P * ck), s = t * ck + i % ck;
+  *q = i % (P * ck) / ck;
+  return s < pf_kk(L) ? s : -1;
+}
+
+/* Input i of partition p's Dense: an input value, or -1 for a zero. */
+static int pf_input(const nf_design_layer *L, int p, int i) {
+  int q, s = pf_slot(L, i, &q);
+  return s < 0 ? -1 : pf_source(L, p * pf_pixels(L) + q, s);
+}
+
+/* The Dense over one partition's P windows; free with view_free. */
+static int pf_view(const nf_design_layer *L, nf_design_layer *v, nf_error *err) {
+  const int P = pf_pixels(L), R = pf_reuse(L), nf = L->filters;
+  *v = *L;
+  v->kind = NF_LAYER_DENSE;
+  v->n_in = R * P * pf_chunk(L), v->n_out = P * nf;
+  v->in_shape = nf_shape_1d(v->n_in), v->out_shape = nf_shape_1d(v->n_out);
+  v->reuse_factor = R, v->parallelization_factor = 0;
+  v->weights = v->bias = NULL;
+  if ((long)v->n_in * v->n_out > VIEW_MAX)
+    return nf_fail(err, NF_EINPUT, "layer '%s': %d x %d values a partition are too many for io_parallel RTL (at most %d "
+                   "weight slots; a smaller ParallelizationFactor or IOType io_stream builds it)", L->name, v->n_in,
+                   v->n_out, VIEW_MAX);
+  v->weights = nf_calloc((size_t)v->n_in * v->n_out, sizeof *v->weights, err);
+  v->bias = nf_calloc((size_t)v->n_out, sizeof *v->bias, err);
+  if (!v->weights || !v->bias) return NF_EINTERNAL;
+  for (int q = 0; q < P; q++)
+    for (int f = 0; f < nf; f++) v->bias[q * nf + f] = L->bias ? L->bias[f] : 0;
+  for (int i = 0; i < v->n_in; i++) {
+    int q, s = pf_slot(L, i, &q);
+    for (int f = 0; s >= 0 && f < nf; f++) v->weights[(size_t)i * v->n_out + q * nf + f] = L->weights[(size_t)s * nf + f];
+  }
+  return NF_OK;
 }
 
 /* Whole-word renaming of the partition Dense's ports in its text. */
@@ -144,37 +188,103 @@ static int bits_for(int n) {
   return b;
 }
 
+/* The latch, the partition and phase counters, and the selection of the current partition's windows into
+ * pf_x / pf_xv: registered (R = 1), or combinational into the reuse Dense's own latch (R > 1); one partition
+ * (R > 1 only): in_data's windows are wires. */
+static void pf_select(rtl_gen *g, const nf_design_layer *L, const bool *used, int ns) {
+  FILE *fp = g->fp;
+  const int R = pf_reuse(L), NP = pf_parts(L), cb = bits_for(NP), rb = bits_for(R), W = L->input_t.width;
+  fprintf(fp, "  wire [%d:0] pf_x; wire pf_xv;\n", ns * W - 1);
+  if (NP == 1) {
+    for (int i = 0; i < ns; i++) {
+      int x = pf_input(L, 0, i);
+      if (x < 0) fprintf(fp, "  assign pf_x[%d +: %d] = %d'd0;\n", i * W, W, W);
+      else fprintf(fp, "  assign pf_x[%d +: %d] = in_data[%d +: %d];\n", i * W, W, x * W, W);
+    }
+    fprintf(fp, "  assign pf_xv = in_valid;\n");
+    return;
+  }
+  fprintf(fp, "  reg [%d:0] pf_xr; reg pf_busy; reg [%d:0] pf_cnt;\n", L->n_in * W - 1, cb - 1);
+  if (R > 1) fprintf(fp, "  reg [%d:0] pf_ph;\n", rb - 1);
+  fprintf(fp, "  always @(posedge clk) begin\n"
+              "    if (in_valid) pf_xr <= in_data;\n"
+              "    if (rst) begin pf_busy <= 1'b0; pf_cnt <= %d'd0; end\n"
+              "    else if (in_valid) begin pf_busy <= 1'b1; pf_cnt <= %d'd0; end\n", cb, cb);
+  if (R == 1)
+    fprintf(fp, "    else if (pf_busy) begin if (pf_cnt == %d'd%d) pf_busy <= 1'b0; else pf_cnt <= pf_cnt + %d'd1; end\n"
+                "  end\n", cb, NP - 1, cb);
+  else
+    fprintf(fp, "    else if (pf_busy && pf_ph == %d'd%d) begin\n"
+                "      if (pf_cnt == %d'd%d) pf_busy <= 1'b0; else pf_cnt <= pf_cnt + %d'd1;\n    end\n"
+                "    if (rst || in_valid || pf_ph == %d'd%d) pf_ph <= %d'd0; else if (pf_busy) pf_ph <= pf_ph + %d'd1;\n"
+                "  end\n", rb, R - 1, cb, NP - 1, cb, rb, R - 1, rb, rb);
+  if (R == 1) {
+    fprintf(fp, "  reg [%d:0] pf_xs; reg pf_xsv;\n  assign pf_x = pf_xs; assign pf_xv = pf_xsv;\n", ns * W - 1);
+    fprintf(fp, "  always @(posedge clk) pf_xsv <= rst ? 1'b0 : pf_busy;\n");
+    fprintf(fp, "  always @(posedge clk) if (pf_busy) case (pf_cnt)\n");
+  } else { /* a partition's first cycle; the reuse Dense latches pf_x then */
+    fprintf(fp, "  reg [%d:0] pf_xs;\n  assign pf_x = pf_xs; assign pf_xv = pf_busy && pf_ph == %d'd0;\n", ns * W - 1, rb);
+    fprintf(fp, "  always @(*) begin\n    pf_xs = %d'd0;\n    case (pf_cnt)\n", ns * W);
+  }
+  const char *as = R == 1 ? "<=" : "=";
+  for (int p = 0; p < NP; p++) {
+    fprintf(fp, "    %d'd%d: begin\n", cb, p);
+    for (int i = 0; i < ns; i++) {
+      int x = pf_input(L, p, i);
+      if (x >= 0) fprintf(fp, "      pf_xs[%d +: %d] %s pf_xr[%d +: %d];\n", i * W, W, as, x * W, W);
+      else if (R == 1) fprintf(fp, "      pf_xs[%d +: %d] <= %d'd0;\n", i * W, W, W);
+    }
+    fprintf(fp, "    end\n");
+  }
+  fprintf(fp, R == 1 ? "    default: ;\n  endcase\n" : "    default: ;\n    endcase\n  end\n");
+  bool any = false;
+  for (int i = 0; i < L->n_in; i++)
+    if (!used[i]) {
+      fprintf(fp, any ? ", pf_xr[%d +: %d]" : "  wire pf_unused_xr = &{1'b0, pf_xr[%d +: %d]", i * W, W);
+      any = true;
+    }
+  if (any) fprintf(fp, "};\n");
+  if (g->cost) {
+    g->cost->reg_bits += (long)L->n_in * W + (R == 1 ? (long)ns * W : 0);
+    g->cost->mux_bits += (long)ns * W * (NP <= 4 ? 1 : (NP + 2) / 3);
+    g->cost->ctrl_bits += 2 * cb + 4 + (R > 1 ? rb : 0);
+  }
+}
+
 static int pf_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
-  int h, w, c, ho, wo, nf;
-  hwc(L->in_shape, &h, &w, &c);
-  hwc(L->out_shape, &ho, &wo, &nf);
-  const int P = L->parallelization_factor, NP = pf_parts(L), kk = L->ksize[0] * L->ksize[1] * c, cb = bits_for(NP);
-  const int W = L->input_t.width, Wr = L->result_t.width, ns = P * kk, no = P * nf;
+  const int P = pf_pixels(L), NP = pf_parts(L), R = pf_reuse(L), cb = bits_for(NP), nf = L->filters;
+  const int W = L->input_t.width, Wr = L->result_t.width, no = P * nf;
   nf_design_layer v;
-  size_t nr = (size_t)(ns > no ? ns : no);
-  nf_code *lo = nf_calloc(nr, sizeof *lo, g->err), *hi = nf_calloc(nr, sizeof *hi, g->err);
+  nf_code *lo = NULL, *hi = NULL;
   bool *used = nf_calloc((size_t)L->n_in + 1, sizeof *used, g->err);
   char *body = NULL;
   size_t len = 0;
   FILE *mem = NULL;
-  int rc = !lo || !hi || !used ? NF_EINTERNAL : pf_view(L, &v, g->err);
-  if (!rc && !(mem = open_memstream(&body, &len))) rc = nf_fail_oom(g->err, "Verilog text");
-  if (rc) {
-    free(lo), free(hi), free(used);
-    if (lo && hi && used) view_free(&v);
+  int rc = !used ? NF_EINTERNAL : pf_view(L, &v, g->err);
+  if (!used) {
+    return rc;
+  } else if (rc) {
+    view_free(&v), free(used);
     return rc;
   }
-  /* each slot's codes: the union over the partitions of its inputs' ranges (0 where padded) */
-  for (int s = 0; s < ns; s++) {
-    bool first = true;
+  const int ns = v.n_in;
+  size_t nr = (size_t)(ns > no ? ns : no);
+  lo = nf_calloc(nr, sizeof *lo, g->err), hi = nf_calloc(nr, sizeof *hi, g->err);
+  if (!lo || !hi) rc = NF_EINTERNAL;
+  else if (!(mem = open_memstream(&body, &len))) rc = nf_fail_oom(g->err, "Verilog text");
+  if (rc) {
+    free(lo), free(hi), free(used);
+    view_free(&v);
+    return rc;
+  }
+  /* each input's codes: the union over the partitions of its values' ranges (0 where padded) */
+  for (int s = 0; s < ns; s++)
     for (int p = 0; p < NP; p++) {
-      int i = pf_source(L, p * P + s / kk, s % kk);
+      int i = pf_input(L, p, s);
       nf_code a = i < 0 ? 0 : rtl_in_lo(g, i, &L->input_t), b = i < 0 ? 0 : rtl_in_hi(g, i, &L->input_t);
       if (i >= 0) used[i] = true;
-      lo[s] = first || a < lo[s] ? a : lo[s], hi[s] = first || b > hi[s] ? b : hi[s];
-      first = false;
+      lo[s] = p == 0 || a < lo[s] ? a : lo[s], hi[s] = p == 0 || b > hi[s] ? b : hi[s];
     }
-  }
   rtl_gen g2 = {.fp = mem, .err = g->err, .range_lo = lo, .range_hi = hi, .style = g->style, .cost = g->cost,
                 .layer = g->layer, .reg_act = g->reg_act, .budget_ns = g->budget_ns};
   int lsub = 0;
@@ -185,56 +295,37 @@ static int pf_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k,
   if (fclose(mem) != 0 && !rc) rc = nf_fail_oom(g->err, "Verilog text");
   if (!rc) {
     FILE *fp = g->fp;
-    fprintf(fp, "  // ParallelizationFactor %d: %d partitions of %d output pixels, one a cycle: pf_xr latches the\n"
-                "  // input, pf_cnt counts the partitions, pf_xs holds the current one's windows, the Dense\n"
-                "  // below (the kernel %d times) computes them, pf_o<p> keeps partition p's pixels\n",
-            P, NP, P, P);
-    fprintf(fp, "  reg [%d:0] pf_xr; reg pf_busy; reg [%d:0] pf_cnt;\n", L->n_in * W - 1, cb - 1);
-    fprintf(fp, "  always @(posedge clk) begin\n"
-                "    if (in_valid) pf_xr <= in_data;\n"
-                "    if (rst) begin pf_busy <= 1'b0; pf_cnt <= %d'd0; end\n"
-                "    else if (in_valid) begin pf_busy <= 1'b1; pf_cnt <= %d'd0; end\n"
-                "    else if (pf_busy) begin if (pf_cnt == %d'd%d) pf_busy <= 1'b0; else pf_cnt <= pf_cnt + %d'd1; end\n"
-                "  end\n", cb, cb, cb, NP - 1, cb);
-    fprintf(fp, "  wire [%d:0] pf_x; wire pf_xv; wire [%d:0] pf_y; wire pf_yv;\n", ns * W - 1, no * Wr - 1);
-    fprintf(fp, "  reg [%d:0] pf_xs; reg pf_xsv;\n  assign pf_x = pf_xs; assign pf_xv = pf_xsv;\n", ns * W - 1);
-    fprintf(fp, "  always @(posedge clk) pf_xsv <= rst ? 1'b0 : pf_busy;\n");
-    fprintf(fp, "  always @(posedge clk) if (pf_busy) case (pf_cnt)\n");
-    for (int p = 0; p < NP; p++) {
-      fprintf(fp, "    %d'd%d: begin\n", cb, p);
-      for (int s = 0; s < ns; s++) {
-        int i = pf_source(L, p * P + s / kk, s % kk);
-        if (i < 0) fprintf(fp, "      pf_xs[%d +: %d] <= %d'd0;\n", s * W, W, W);
-        else fprintf(fp, "      pf_xs[%d +: %d] <= pf_xr[%d +: %d];\n", s * W, W, i * W, W);
-      }
-      fprintf(fp, "    end\n");
-    }
-    fprintf(fp, "    default: ;\n  endcase\n");
-    if (g->cost) {
-      g->cost->reg_bits += (long)L->n_in * W + (long)ns * W + (long)NP * no * Wr;
-      g->cost->mux_bits += (long)ns * W * (NP <= 4 ? 1 : (NP + 2) / 3);
-      g->cost->ctrl_bits += 2 * cb + 4;
-    }
-    bool any = false;
-    for (int i = 0; i < L->n_in; i++)
-      if (!used[i]) {
-        fprintf(fp, any ? ", pf_xr[%d +: %d]" : "  wire pf_unused_xr = &{1'b0, pf_xr[%d +: %d]", i * W, W);
-        any = true;
-      }
-    if (any) fprintf(fp, "};\n");
-    fprintf(fp, "  // the partition's Dense (ports pf_x, pf_xv -> pf_y, pf_yv; latency %d, II 1)\n", lsub);
+    if (R == 1)
+      fprintf(fp, "  // ParallelizationFactor %d: %d partitions of %d output pixels, one a cycle: pf_xr latches the\n"
+                  "  // input, pf_cnt counts the partitions, pf_xs holds the current one's windows, the Dense\n"
+                  "  // below (the kernel %d times) computes them, pf_o<p> keeps partition p's pixels\n",
+              P, NP, P, P);
+    else
+      fprintf(fp, "  // ReuseFactor %d, %d partition%s of %d output pixels, one every %d cycles%s: pf_x holds the\n"
+                  "  // current one's windows (%d slots a pixel and cycle), the resource-sharing Dense below (the kernel\n"
+                  "  // %d times) latches them and computes them in %d cycles%s\n",
+              R, NP, NP > 1 ? "s" : "", P, R, NP > 1 ? " (pf_xr latches the input, pf_cnt counts the partitions, pf_ph the cycles)" : "",
+              pf_chunk(L), P, R, NP > 1 ? ", pf_o<p> keeps partition p's pixels" : "");
+    pf_select(g, L, used, ns);
+    fprintf(fp, "  wire [%d:0] pf_y; wire pf_yv;\n", no * Wr - 1);
+    fprintf(fp, "  // the partition's Dense (ports pf_x, pf_xv -> pf_y, pf_yv; latency %d, II %d)\n", lsub, R);
     pf_rename(fp, body);
-    fprintf(fp, "  reg [%d:0] pf_oc; reg pf_ov;\n"
-                "  always @(posedge clk) begin\n"
-                "    if (rst) pf_oc <= %d'd0; else if (pf_yv) pf_oc <= pf_oc == %d'd%d ? %d'd0 : pf_oc + %d'd1;\n"
-                "    pf_ov <= rst ? 1'b0 : pf_yv && pf_oc == %d'd%d;\n"
-                "  end\n  assign out_valid = pf_ov;\n", cb - 1, cb, cb, NP - 1, cb, cb, cb, NP - 1);
-    for (int p = 0; p < NP; p++) {
-      fprintf(fp, "  reg [%d:0] pf_o%d; always @(posedge clk) if (pf_yv && pf_oc == %d'd%d) pf_o%d <= pf_y;\n", no * Wr - 1,
-              p, cb, p, p);
-      fprintf(fp, "  assign out_data[%d +: %d] = pf_o%d;\n", p * no * Wr, no * Wr, p);
+    if (NP == 1) {
+      fprintf(fp, "  assign out_data = pf_y;\n  assign out_valid = pf_yv;\n");
+    } else {
+      fprintf(fp, "  reg [%d:0] pf_oc; reg pf_ov;\n"
+                  "  always @(posedge clk) begin\n"
+                  "    if (rst) pf_oc <= %d'd0; else if (pf_yv) pf_oc <= pf_oc == %d'd%d ? %d'd0 : pf_oc + %d'd1;\n"
+                  "    pf_ov <= rst ? 1'b0 : pf_yv && pf_oc == %d'd%d;\n"
+                  "  end\n  assign out_valid = pf_ov;\n", cb - 1, cb, cb, NP - 1, cb, cb, cb, NP - 1);
+      for (int p = 0; p < NP; p++) {
+        fprintf(fp, "  reg [%d:0] pf_o%d; always @(posedge clk) if (pf_yv && pf_oc == %d'd%d) pf_o%d <= pf_y;\n",
+                no * Wr - 1, p, cb, p, p);
+        fprintf(fp, "  assign out_data[%d +: %d] = pf_o%d;\n", p * no * Wr, no * Wr, p);
+      }
+      g->regs += (long)NP * no * Wr;
+      if (g->cost) g->cost->reg_bits += (long)NP * no * Wr;
     }
-    g->regs += (long)NP * no * Wr;
     if (g->range_lo)
       for (int j = 0; j < L->n_out; j++) g->range_lo[j] = lo[j % no], g->range_hi[j] = hi[j % no];
     rtl_bus *in = nf_rtl_bus_new(g, "in_data", L->n_in * W);
@@ -243,8 +334,12 @@ static int pf_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k,
     nf_rtl_sink(g, NULL);
     double sel_ns = NF_RTL_REG_NS + NF_RTL_ADDER_NS;
     g->stage_ns = sub_ns > sel_ns ? sub_ns : sel_ns;
-    /* latch (1), selection (1), NP partitions into the Dense's pipeline, output register (1) */
-    *latency = 1 + 1 + (NP - 1) + lsub + 1;
+    if (R == 1) /* latch (1), selection (1), NP partitions into the Dense's pipeline, output register (1) */
+      *latency = 1 + 1 + (NP - 1) + lsub + 1;
+    else if (NP > 1) /* latch (1), NP partitions R cycles apart into the reuse Dense, output register (1) */
+      *latency = 1 + (NP - 1) * R + lsub + 1;
+    else
+      *latency = lsub;
     rc = g->oom ? NF_EINTERNAL : NF_OK;
   }
   free(body), free(lo), free(hi), free(used);
@@ -252,22 +347,26 @@ static int pf_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k,
   return rc;
 }
 
-static int view_interval(const nf_design_layer *L) { return L->parallelization_factor ? pf_parts(L) : 1; }
+static bool pf_built(const nf_design_layer *L) { return L->parallelization_factor || L->reuse_factor > 1; }
+
+static int view_interval(const nf_design_layer *L) { return pf_built(L) ? pf_parts(L) * pf_reuse(L) : 1; }
 
 static int view_check(const nf_design_layer *L, nf_error *err) {
-  if (L->reuse_factor > 1) /* hls4ml shares each window's multipliers over R cycles; not built here */
-    return nf_fail(err, NF_EINPUT, "layer '%s': ReuseFactor %d is not built for an io_parallel %s (every output "
-                   "pixel is computed at once, ReuseFactor 1; IOType io_stream builds ReuseFactor > 1)",
-                   L->name, L->reuse_factor, nf_layer_kind_name(L->kind));
+  /* hls4ml's rule for a Dense, here the window's kh*kw*c x filters (nnfirm's for the io_stream Conv too);
+   * Strategy Resource's stricter one is checked by the design build */
+  long mults = (long)pf_kk(L) * L->filters;
+  if (L->reuse_factor > 1 && mults % L->reuse_factor)
+    return nf_fail(err, NF_EINPUT, "layer '%s': ReuseFactor %d must divide the window's %d x %d = %ld multiplications",
+                   L->name, L->reuse_factor, pf_kk(L), L->filters, mults);
   nf_design_layer v;
-  int rc = L->parallelization_factor ? pf_view(L, &v, err) : dense_view(L, &v, err);
+  int rc = pf_built(L) ? pf_view(L, &v, err) : dense_view(L, &v, err);
   if (!rc) rc = nf_rtl_dense_ops.check(&v, err);
   view_free(&v);
   return rc;
 }
 
 static int view_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
-  if (L->parallelization_factor) return pf_emit(g, top, L, k, latency);
+  if (pf_built(L)) return pf_emit(g, top, L, k, latency);
   nf_design_layer v;
   int rc = dense_view(L, &v, g->err);
   if (!rc) rc = nf_rtl_dense_ops.emit(g, top, &v, k, latency);
@@ -317,7 +416,11 @@ static void conv_describe(FILE *fp, const nf_design_layer *L, long adders) {
   fprintf(fp, "//   kernel %dx%d, stride %dx%d, padding %d/%d/%d/%d (top/bottom/left/right), %d filters\n",
           L->ksize[0], L->ksize[1], L->stride[0], L->stride[1], L->pad[0], L->pad[1], L->pad[2], L->pad[3], L->filters);
   fprintf(fp, "//   weight_t %s, bias_t %s, accum_t %s\n", tw, tb, ta);
-  if (L->parallelization_factor)
+  if (L->reuse_factor > 1)
+    fprintf(fp, "//   io_parallel, ReuseFactor %d, %d output pixels every %d cycles over %d partition%s (%d shared "
+                "multipliers a pixel and filter); %ld adders\n", L->reuse_factor, pf_pixels(L), L->reuse_factor,
+            pf_parts(L), pf_parts(L) > 1 ? "s" : "", pf_chunk(L), adders);
+  else if (L->parallelization_factor)
     fprintf(fp, "//   io_parallel, ParallelizationFactor %d: %d output pixels a cycle over %d partitions; %ld adders\n",
             L->parallelization_factor, L->parallelization_factor, pf_parts(L), adders);
   else fprintf(fp, "//   io_parallel: every output pixel's window sum at once; %ld adders\n", adders);
