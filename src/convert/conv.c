@@ -40,6 +40,22 @@ static int conv_partitions(nf_design_ctx *b, nf_design_layer *d, int pf) {
   return NF_OK;
 }
 
+/* ReuseFactor R with Strategy Resource on an io_parallel Conv: hls4ml's valid values for the window's
+ * kh*kw*c inputs x filters (fpga_backend.py's _validate_reuse_factor: below kh*kw*c, the divisors of it)
+ * and its io_parallel Resource kernel's bound R <= kh*kw*c (nnet_conv1d/2d_resource.h): R divides
+ * kh*kw*c. hls4ml substitutes the closest valid value with a warning; nnfirm refuses. Latency (hls4ml
+ * pipelines the partition loop at II = R, no check) and io_stream keep the rule R | kh*kw*c x filters. */
+static int conv_reuse(nf_design_ctx *b, nf_design_layer *d, const nf_layer_settings *ls, int kk) {
+  const int R = d->reuse_factor;
+  if (R <= 1 || !ls->resource || strcmp(b->g.io_type, "io_parallel") || kk % R == 0) return NF_OK;
+  char list[160] = "";
+  size_t n = 0;
+  for (int r = 1; r <= kk && n + 16 < sizeof list; r++)
+    if (kk % r == 0) n += (size_t)snprintf(list + n, sizeof list - n, n ? ", %d" : "%d", r);
+  return nf_fail(b->err, NF_EINPUT, "layer '%s': ReuseFactor %d is not valid for Strategy Resource on an io_parallel "
+                 "Conv: it must divide the window's %d inputs (hls4ml's valid values for it: %s)", d->name, R, kk, list);
+}
+
 static int build_conv(nf_design_ctx *b, int li, const nf_layer *bn, nf_design_layer *d) {
   const nf_layer *l = &b->m->layers[li];
   size_t nk = nf_layer_kernel_count(l), nf = (size_t)l->filters, win = nk / nf;
@@ -79,6 +95,7 @@ static int build_conv(nf_design_ctx *b, int li, const nf_layer *bn, nf_design_la
   if (!rc) rc = nf_design_resolve(b, l->name, &ls, VAR_ACCUM, qs, bn ? li + 1 : li, NULL, 0, &d->accum_t);
   d->reuse_factor = rc ? 1 : ls.reuse_factor;
   if (!rc) rc = conv_partitions(b, d, ls.parallelization_factor);
+  if (!rc) rc = conv_reuse(b, d, &ls, (int)win);
   free(w);
   free(bias);
   free(wf);

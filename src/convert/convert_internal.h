@@ -42,6 +42,7 @@ typedef struct nf_layer_settings {
   const char *precision[N_VARS]; /* most specific of LayerName, LayerType: type string, "auto", or NULL */
   int reuse_factor;              /* ReuseFactor in 1..4096, default 1 */
   int parallelization_factor;    /* ParallelizationFactor, 0 where the key is absent */
+  bool resource;                 /* Strategy (LayerName, LayerType, then Model) is Resource */
   /* Softmax (hls4ml's table settings) */
   int table_size;                /* a power of two in 2..2^20, default 1024 */
   bool stable;                   /* implementation "stable" (default) or "latency" */

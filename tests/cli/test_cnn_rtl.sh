@@ -225,13 +225,6 @@ for rf in 5 0 -2; do
   [ ! -e "$T/none1" ] && pass || fail "a half project was written (ReuseFactor $rf)"
 done
 grep -q "ReuseFactor: -2 is not an integer in 1..4096" "$T/err" && pass || fail "ReuseFactor -2 message: $(cat "$T/err")"
-# What is not built is refused by name, never accepted and ignored: ReuseFactor > 1 on an io_parallel Conv
-# (hls4ml shares each window's multipliers; nnfirm's io_parallel Conv uses ReuseFactor 1)
-printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv1_relu:\n    ReuseFactor: 2\n' > "$T/prf.yml"
-expect_status 2 "io_parallel conv ReuseFactor 2" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/prf.yml" -o "$T/none3"
-expect_err_contains "layer 'conv1_relu': ReuseFactor 2 is not built for an io_parallel Conv (" "io_parallel conv ReuseFactor 2"
-[ ! -e "$T/none3" ] && pass || fail "a half project was written (io_parallel ReuseFactor 2)"
-
 # ParallelizationFactor P on io_parallel Convs (hls4ml's partitions: P output pixels a step, out_pixels / P
 # steps): conv1 P 5 (2 partitions), conv2 P 2 (5), conv3 P 1 (10 of one pixel), 10 pixels each. The layer's
 # II is its partitions (the design's II the largest, 10), its module a counter over the partitions, a
@@ -279,4 +272,46 @@ expect_err_contains "LayerName.fc1_relu.ParallelizationFactor: 2 is not built fo
 [ ! -e "$T/none4" ] && pass || fail "a half project was written (Dense ParallelizationFactor 2)"
 printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\n  ParallelizationFactor: 1\n' > "$T/pf1.yml"
 expect_status 0 "ParallelizationFactor 1" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/pf1.yml" -o "$T/pf1" --no-rtl
+
+# ReuseFactor R on io_parallel Convs (hls4ml's partition loop, a partition every R cycles, its multiplications
+# shared over them): each partition's P windows through the resource-sharing Dense (_xsel chunk selections),
+# a layer's II partitions x R. conv1 R 4 P 5 (2 partitions, II 8), conv2 R 8 P 2 (5, II 40; 12 inputs in
+# 8 cycles: 2 a cycle, zeros past the window), conv3 R 2 without P (one partition: the windows are wires,
+# II 2). Model Strategy Resource, conv2 Strategy Latency (Resource would refuse R 8: below).
+# rf_check <label> <project> <inputs> <II> <layer:R:partitions>...: each layer's II, its reuse Dense, its
+# partition registers; lint; co-simulation on Verilator (8 rows) and Icarus (4)
+rf_check() {
+  lbl=$1 dir=$2 csv=$3
+  expect_eq "$(json_num II "$dir/manifest.json")" "$4" "$lbl: II (manifest)"
+  shift 4
+  for m in "$@"; do
+    IFS=: read -r n rf np <<EOF2
+$m
+EOF2
+    f="$dir/rtl/myproject_$n.v"
+    grep -q "^//   latency [0-9]* cycles, initiation interval $(( np * rf ))\$" "$f" && grep -q "_xsel0 <= " "$f" && pass \
+      || fail "$lbl: $n is not the resource-sharing Dense at II $np x $rf"
+    if [ "$np" = 1 ]; then grep -q "assign pf_xv = in_valid;" "$f" && pass || fail "$lbl: $n's one partition is not wired"
+    else [ "$(grep -c "^  reg \[[0-9]*:0\] pf_o[0-9]*; " "$f")" = "$np" ] && pass || fail "$lbl: $n has not $np partition registers"; fi
+  done
+  lint_ok "$lbl" "$dir"
+  for sim in verilator:8 iverilog:4; do cosim_expect "$lbl" "$dir" "$csv" "${sim%%:*}" "${sim#*:}"; done
+}
+printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\n  Strategy: Resource\nLayerName:\n  conv1_relu:\n    ReuseFactor: 4\n    ParallelizationFactor: 5\n  conv2_relu:\n    ReuseFactor: 8\n    ParallelizationFactor: 2\n    Strategy: Latency\n  conv3_relu:\n    ReuseFactor: 2\n' > "$T/prf1.yml"
+expect_status 0 "conv1d io_parallel ReuseFactor 4/8/2 convert" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/prf1.yml" -o "$T/prf1"
+rf_check "conv1d io_parallel ReuseFactor 4/8/2" "$T/prf1" "$R/cnn_KERAS_conv1d_small.inputs.csv" 40 conv1_relu:4:2 conv2_relu:8:5 conv3_relu:2:1
+# Conv2D 3x3 'same' (8 x 8 pixels, 9 inputs a window): R 3 P 16, 4 partitions, II 12
+printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2d_1:\n    ReuseFactor: 3\n    ParallelizationFactor: 16\n' > "$T/prf2.yml"
+expect_status 0 "conv2d io_parallel ReuseFactor 3 convert" -- "$NNFIRM" convert "$K/KERAS_conv2d_model.json" --config "$T/prf2.yml" -o "$T/prf2"
+rf_check "conv2d io_parallel ReuseFactor 3" "$T/prf2" "$R/cnn_KERAS_conv2d_model.inputs.csv" 12 conv2d_1:3:4
+# refused by name, no project: an R that does not divide the window's multiplications (12 x 2), and with
+# Strategy Resource one that does not divide its 12 inputs (hls4ml's valid values; it would substitute one)
+printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2_relu:\n    ReuseFactor: 5\n' > "$T/prf.yml"
+expect_status 2 "io_parallel conv ReuseFactor 5" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/prf.yml" -o "$T/none3"
+expect_err_contains "layer 'conv2_relu': ReuseFactor 5 must divide the window's 12 x 2 = 24 multiplications" "io_parallel conv ReuseFactor 5"
+[ ! -e "$T/none3" ] && pass || fail "a half project was written (io_parallel ReuseFactor 5)"
+printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\n  Strategy: Resource\nLayerName:\n  conv2_relu:\n    ReuseFactor: 8\n' > "$T/prf.yml"
+expect_status 2 "io_parallel conv Resource ReuseFactor 8" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/prf.yml" -o "$T/none3"
+expect_err_contains "layer 'conv2_relu': ReuseFactor 8 is not valid for Strategy Resource on an io_parallel Conv: it must divide the window's 12 inputs (hls4ml's valid values for it: 1, 2, 3, 4, 6, 12)" "io_parallel conv Resource ReuseFactor 8"
+[ ! -e "$T/none3" ] && pass || fail "a half project was written (io_parallel Resource ReuseFactor 8)"
 finish
