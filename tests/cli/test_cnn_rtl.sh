@@ -229,47 +229,55 @@ grep -q "ReuseFactor: -2 is not an integer in 1..4096" "$T/err" && pass || fail 
 # steps): conv1 P 5 (2 partitions), conv2 P 2 (5), conv3 P 1 (10 of one pixel), 10 pixels each. The layer's
 # II is its partitions (the design's II the largest, 10), its module a counter over the partitions, a
 # selection of their windows, one Dense over P windows (P x filters outputs) and a register per partition.
-# pf_check <label> <project> <inputs> <II> <layer:P:partitions:filters>...: the design's II; each layer's II
-# (its partitions), its partition registers (P x filters codes of 16 bits each) and window selections; lint;
-# co-simulation on Verilator (8 rows) and Icarus (4)
+# pf_check <label> <model> <configuration> <inputs> <II> <layer:R:partitions:P:filters>...: converts <model>
+# with <configuration> (printf's escapes) into $T/pfc; the design's II; each layer's II
+# (partitions x R), its partition registers (P x filters codes of 16 bits each) and window selections, or with
+# one partition its windows wired to the input; with R > 1 the resource-sharing Dense (_xsel chunk
+# selections); lint; co-simulation on Verilator (8 rows) and Icarus (4)
 pf_check() {
-  lbl=$1 dir=$2 csv=$3
-  expect_eq "$(json_num II "$dir/manifest.json")" "$4" "$lbl: II (manifest)"
-  shift 4
+  lbl=$1 dir="$T/pfc" csv=$4
+  printf '%b' "$3" > "$T/pfc.yml"
+  rm -rf "$dir"
+  expect_status 0 "$lbl convert" -- "$NNFIRM" convert "$2" --config "$T/pfc.yml" -o "$dir"
+  expect_eq "$(json_num II "$dir/manifest.json")" "$5" "$lbl: II (manifest)"
+  shift 5
   for m in "$@"; do
-    IFS=: read -r n pf np nf <<EOF2
+    IFS=: read -r n rf np pf nf <<EOF2
 $m
 EOF2
     f="$dir/rtl/myproject_$n.v"
-    grep -q "^//   latency [0-9]* cycles, initiation interval $np\$" "$f" && pass || fail "$lbl: $n's II is not its $np partitions"
-    [ "$(grep -c "^  reg \[$(( pf * nf * 16 - 1 )):0\] pf_o[0-9]*; " "$f")" = "$np" ] && pass \
-      || fail "$lbl: $n has not $np partition registers of $pf pixels x $nf filters"
-    [ "$(grep -c "^    [0-9]*'d[0-9]*: begin\$" "$f")" = "$np" ] && pass || fail "$lbl: $n does not select windows by partition"
+    grep -q "^//   latency [0-9]* cycles, initiation interval $(( np * rf ))\$" "$f" && pass || fail "$lbl: $n's II is not $np partitions x $rf"
+    [ "$rf" = 1 ] || { grep -q "_xsel0 <= " "$f" && pass || fail "$lbl: $n is not the resource-sharing Dense"; }
+    if [ "$np" = 1 ]; then
+      grep -q "assign pf_xv = in_valid;" "$f" && pass || fail "$lbl: $n's one partition is not wired"
+    else
+      [ "$(grep -c "^  reg \[$(( pf * nf * 16 - 1 )):0\] pf_o[0-9]*; " "$f")" = "$np" ] && pass \
+        || fail "$lbl: $n has not $np partition registers of $pf pixels x $nf filters"
+      [ "$(grep -c "^    [0-9]*'d[0-9]*: begin\$" "$f")" = "$np" ] && pass || fail "$lbl: $n does not select windows by partition"
+    fi
   done
   lint_ok "$lbl" "$dir"
   for sim in verilator:8 iverilog:4; do cosim_expect "$lbl" "$dir" "$csv" "${sim%%:*}" "${sim#*:}"; done
 }
-printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv1_relu:\n    ParallelizationFactor: 5\n  conv2_relu:\n    ParallelizationFactor: 2\n  conv3_relu:\n    ParallelizationFactor: 1\n' > "$T/pfc1.yml"
-expect_status 0 "conv1d ParallelizationFactor 5/2/1 convert" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/pfc1.yml" -o "$T/pf1d"
-pf_check "conv1d ParallelizationFactor 5/2/1" "$T/pf1d" "$R/cnn_KERAS_conv1d_small.inputs.csv" 10 conv1_relu:5:2:3 conv2_relu:2:5:2 conv3_relu:1:10:1
+pf_check "conv1d ParallelizationFactor 5/2/1" "$K/KERAS_conv1d_small.json" 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv1_relu:\n    ParallelizationFactor: 5\n  conv2_relu:\n    ParallelizationFactor: 2\n  conv3_relu:\n    ParallelizationFactor: 1\n' \
+  "$R/cnn_KERAS_conv1d_small.inputs.csv" 10 conv1_relu:1:2:5:3 conv2_relu:1:5:2:2 conv3_relu:1:10:1:1
 # Conv2D (3x3 'same', 8 x 8 output pixels): P 16, 4 partitions
-printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2d_1:\n    ParallelizationFactor: 16\n' > "$T/pfc2.yml"
-expect_status 0 "conv2d ParallelizationFactor 16 convert" -- "$NNFIRM" convert "$K/KERAS_conv2d_model.json" --config "$T/pfc2.yml" -o "$T/pf2d"
-pf_check "conv2d ParallelizationFactor 16" "$T/pf2d" "$R/cnn_KERAS_conv2d_model.inputs.csv" 4 conv2d_1:16:4:2
+pf_check "conv2d ParallelizationFactor 16" "$K/KERAS_conv2d_model.json" 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2d_1:\n    ParallelizationFactor: 16\n' \
+  "$R/cnn_KERAS_conv2d_model.inputs.csv" 4 conv2d_1:1:4:16:2
+# refused <label> <model> <configuration> <message>: convert exits 2, its message contains <message>, and no
+# project is written
+refused() {
+  printf '%b' "$3" > "$T/refused.yml"
+  rm -rf "$T/none4"
+  expect_status 2 "$1" -- "$NNFIRM" convert "$2" --config "$T/refused.yml" -o "$T/none4"
+  expect_err_contains "$4" "$1"
+  [ ! -e "$T/none4" ] && pass || fail "a half project was written ($1)"
+}
 # refused by name, no project: a P that does not divide the output pixels (hls4ml would substitute the
 # closest divisor with a warning), P on an io_stream Conv (not built), P other than 1 on a layer without pixels
-printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2d_1:\n    ParallelizationFactor: 7\n' > "$T/pfbad.yml"
-expect_status 2 "conv2d ParallelizationFactor 7" -- "$NNFIRM" convert "$K/KERAS_conv2d_model.json" --config "$T/pfbad.yml" -o "$T/none4"
-expect_err_contains "layer 'conv2d_1': ParallelizationFactor 7 does not divide the 64 output pixels (8 x 8;" "ParallelizationFactor 7"
-[ ! -e "$T/none4" ] && pass || fail "a half project was written (ParallelizationFactor 7)"
-printf 'IOType: io_stream\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2_relu:\n    ParallelizationFactor: 2\n' > "$T/pf.yml"
-expect_status 2 "io_stream ParallelizationFactor 2" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/pf.yml" -o "$T/none4"
-expect_err_contains "layer 'conv2_relu': ParallelizationFactor 2 is not built for an io_stream Conv" "io_stream ParallelizationFactor 2"
-[ ! -e "$T/none4" ] && pass || fail "a half project was written (io_stream ParallelizationFactor 2)"
-printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  fc1_relu:\n    ParallelizationFactor: 2\n' > "$T/pf.yml"
-expect_status 2 "Dense ParallelizationFactor 2" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/pf.yml" -o "$T/none4"
-expect_err_contains "LayerName.fc1_relu.ParallelizationFactor: 2 is not built for layer 'fc1_relu'" "Dense ParallelizationFactor 2"
-[ ! -e "$T/none4" ] && pass || fail "a half project was written (Dense ParallelizationFactor 2)"
+refused "conv2d ParallelizationFactor 7" "$K/KERAS_conv2d_model.json" 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2d_1:\n    ParallelizationFactor: 7\n' "layer 'conv2d_1': ParallelizationFactor 7 does not divide the 64 output pixels (8 x 8;"
+refused "io_stream ParallelizationFactor 2" "$K/KERAS_conv1d_small.json" 'IOType: io_stream\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2_relu:\n    ParallelizationFactor: 2\n' "layer 'conv2_relu': ParallelizationFactor 2 is not built for an io_stream Conv"
+refused "Dense ParallelizationFactor 2" "$K/KERAS_conv1d_small.json" 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  fc1_relu:\n    ParallelizationFactor: 2\n' "LayerName.fc1_relu.ParallelizationFactor: 2 is not built for layer 'fc1_relu'"
 printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\n  ParallelizationFactor: 1\n' > "$T/pf1.yml"
 expect_status 0 "ParallelizationFactor 1" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/pf1.yml" -o "$T/pf1" --no-rtl
 
@@ -278,40 +286,13 @@ expect_status 0 "ParallelizationFactor 1" -- "$NNFIRM" convert "$K/KERAS_conv1d_
 # a layer's II partitions x R. conv1 R 4 P 5 (2 partitions, II 8), conv2 R 8 P 2 (5, II 40; 12 inputs in
 # 8 cycles: 2 a cycle, zeros past the window), conv3 R 2 without P (one partition: the windows are wires,
 # II 2). Model Strategy Resource, conv2 Strategy Latency (Resource would refuse R 8: below).
-# rf_check <label> <project> <inputs> <II> <layer:R:partitions>...: each layer's II, its reuse Dense, its
-# partition registers; lint; co-simulation on Verilator (8 rows) and Icarus (4)
-rf_check() {
-  lbl=$1 dir=$2 csv=$3
-  expect_eq "$(json_num II "$dir/manifest.json")" "$4" "$lbl: II (manifest)"
-  shift 4
-  for m in "$@"; do
-    IFS=: read -r n rf np <<EOF2
-$m
-EOF2
-    f="$dir/rtl/myproject_$n.v"
-    grep -q "^//   latency [0-9]* cycles, initiation interval $(( np * rf ))\$" "$f" && grep -q "_xsel0 <= " "$f" && pass \
-      || fail "$lbl: $n is not the resource-sharing Dense at II $np x $rf"
-    if [ "$np" = 1 ]; then grep -q "assign pf_xv = in_valid;" "$f" && pass || fail "$lbl: $n's one partition is not wired"
-    else [ "$(grep -c "^  reg \[[0-9]*:0\] pf_o[0-9]*; " "$f")" = "$np" ] && pass || fail "$lbl: $n has not $np partition registers"; fi
-  done
-  lint_ok "$lbl" "$dir"
-  for sim in verilator:8 iverilog:4; do cosim_expect "$lbl" "$dir" "$csv" "${sim%%:*}" "${sim#*:}"; done
-}
-printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\n  Strategy: Resource\nLayerName:\n  conv1_relu:\n    ReuseFactor: 4\n    ParallelizationFactor: 5\n  conv2_relu:\n    ReuseFactor: 8\n    ParallelizationFactor: 2\n    Strategy: Latency\n  conv3_relu:\n    ReuseFactor: 2\n' > "$T/prf1.yml"
-expect_status 0 "conv1d io_parallel ReuseFactor 4/8/2 convert" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/prf1.yml" -o "$T/prf1"
-rf_check "conv1d io_parallel ReuseFactor 4/8/2" "$T/prf1" "$R/cnn_KERAS_conv1d_small.inputs.csv" 40 conv1_relu:4:2 conv2_relu:8:5 conv3_relu:2:1
+pf_check "conv1d io_parallel ReuseFactor 4/8/2" "$K/KERAS_conv1d_small.json" 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\n  Strategy: Resource\nLayerName:\n  conv1_relu:\n    ReuseFactor: 4\n    ParallelizationFactor: 5\n  conv2_relu:\n    ReuseFactor: 8\n    ParallelizationFactor: 2\n    Strategy: Latency\n  conv3_relu:\n    ReuseFactor: 2\n' \
+  "$R/cnn_KERAS_conv1d_small.inputs.csv" 40 conv1_relu:4:2:5:3 conv2_relu:8:5:2:2 conv3_relu:2:1:10:1
 # Conv2D 3x3 'same' (8 x 8 pixels, 9 inputs a window): R 3 P 16, 4 partitions, II 12
-printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2d_1:\n    ReuseFactor: 3\n    ParallelizationFactor: 16\n' > "$T/prf2.yml"
-expect_status 0 "conv2d io_parallel ReuseFactor 3 convert" -- "$NNFIRM" convert "$K/KERAS_conv2d_model.json" --config "$T/prf2.yml" -o "$T/prf2"
-rf_check "conv2d io_parallel ReuseFactor 3" "$T/prf2" "$R/cnn_KERAS_conv2d_model.inputs.csv" 12 conv2d_1:3:4
+pf_check "conv2d io_parallel ReuseFactor 3" "$K/KERAS_conv2d_model.json" 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2d_1:\n    ReuseFactor: 3\n    ParallelizationFactor: 16\n' \
+  "$R/cnn_KERAS_conv2d_model.inputs.csv" 12 conv2d_1:3:4:16:2
 # refused by name, no project: an R that does not divide the window's multiplications (12 x 2), and with
 # Strategy Resource one that does not divide its 12 inputs (hls4ml's valid values; it would substitute one)
-printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2_relu:\n    ReuseFactor: 5\n' > "$T/prf.yml"
-expect_status 2 "io_parallel conv ReuseFactor 5" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/prf.yml" -o "$T/none3"
-expect_err_contains "layer 'conv2_relu': ReuseFactor 5 must divide the window's 12 x 2 = 24 multiplications" "io_parallel conv ReuseFactor 5"
-[ ! -e "$T/none3" ] && pass || fail "a half project was written (io_parallel ReuseFactor 5)"
-printf 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\n  Strategy: Resource\nLayerName:\n  conv2_relu:\n    ReuseFactor: 8\n' > "$T/prf.yml"
-expect_status 2 "io_parallel conv Resource ReuseFactor 8" -- "$NNFIRM" convert "$K/KERAS_conv1d_small.json" --config "$T/prf.yml" -o "$T/none3"
-expect_err_contains "layer 'conv2_relu': ReuseFactor 8 is not valid for Strategy Resource on an io_parallel Conv: it must divide the window's 12 inputs (hls4ml's valid values for it: 1, 2, 3, 4, 6, 12)" "io_parallel conv Resource ReuseFactor 8"
-[ ! -e "$T/none3" ] && pass || fail "a half project was written (io_parallel Resource ReuseFactor 8)"
+refused "io_parallel conv ReuseFactor 5" "$K/KERAS_conv1d_small.json" 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\nLayerName:\n  conv2_relu:\n    ReuseFactor: 5\n' "layer 'conv2_relu': ReuseFactor 5 must divide the window's 12 x 2 = 24 multiplications"
+refused "io_parallel conv Resource ReuseFactor 8" "$K/KERAS_conv1d_small.json" 'IOType: io_parallel\nModel:\n  Precision: ap_fixed<16,6>\n  Strategy: Resource\nLayerName:\n  conv2_relu:\n    ReuseFactor: 8\n' "layer 'conv2_relu': ReuseFactor 8 is not valid for Strategy Resource on an io_parallel Conv: it must divide the window's 12 inputs (hls4ml's valid values for it: 1, 2, 3, 4, 6, 12)"
 finish
