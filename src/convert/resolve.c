@@ -204,11 +204,12 @@ int nf_config_resolve_layer(const nf_config *c, const char *name, const char *ty
       !strstr(type, "Conv"))
     rc = nf_fail(err, NF_EINPUT, "%s: %s: %d is not built for layer '%s' (a ParallelizationFactor other than 1 "
                  "applies to an io_parallel Conv's output pixels)", c->origin, path, s->parallelization_factor, name);
-  if (!rc && (v = setting_at(c, name, type, "Strategy", path, sizeof path)) && cJSON_IsString(v))
+  if (!rc && (v = setting_at(c, name, type, "Strategy", path, sizeof path)) && cJSON_IsString(v)) {
     s->resource = !strcasecmp(v->valuestring, "Resource");
-  if (!rc && v && cJSON_IsString(v) && !strcasecmp(v->valuestring, "Stable") && strcmp(type, "Softmax"))
-    rc = nf_fail(err, NF_EINPUT, "%s: %s: Strategy Stable names hls4ml's softmax implementation; layer '%s' is not a softmax",
-                 c->origin, path, name);
+    if (!strcasecmp(v->valuestring, "Stable") && strcmp(type, "Softmax"))
+      rc = nf_fail(err, NF_EINPUT, "%s: %s: Strategy Stable names hls4ml's softmax implementation; layer '%s' is not a "
+                   "softmax", c->origin, path, name);
+  }
   /* hls4ml's default softmax table type (exp_table_t and inv_table_t) */
   if (!rc) rc = nf_fixed_type_parse("ap_fixed<18,8,AP_RND,AP_SAT>", &s->exp_table_t, err);
   if (!rc) s->inv_table_t = s->exp_table_t;

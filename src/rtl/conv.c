@@ -31,21 +31,30 @@ enum { VIEW_MAX = 1 << 22 };
 
 static void hwc(nf_shape s, int *h, int *w, int *c) { nf_shape_hwc(s, h, w, c); }
 
+/* v: a Dense of n_in x n_out in place of convolution L, reuse factor R, its
+ * weights and bias allocated zero (free with view_free); what: the values'
+ * name in the size message, hint: what builds a layer too large. */
+static int view_alloc(const nf_design_layer *L, nf_design_layer *v, int n_in, int n_out, int R, const char *what,
+                      const char *hint, nf_error *err) {
+  *v = *L;
+  v->kind = NF_LAYER_DENSE;
+  v->n_in = n_in, v->n_out = n_out;
+  v->in_shape = nf_shape_1d(n_in), v->out_shape = nf_shape_1d(n_out);
+  v->reuse_factor = R, v->parallelization_factor = 0;
+  v->weights = v->bias = NULL;
+  if ((long)n_in * n_out > VIEW_MAX)
+    return nf_fail(err, NF_EINPUT, "layer '%s': %d x %d %s too many for io_parallel RTL (at most %d weight slots; %s)",
+                   L->name, n_in, n_out, what, VIEW_MAX, hint);
+  v->weights = nf_calloc((size_t)n_in * n_out, sizeof *v->weights, err);
+  v->bias = nf_calloc((size_t)n_out, sizeof *v->bias, err);
+  return !v->weights || !v->bias ? NF_EINTERNAL : NF_OK;
+}
+
 /* The Dense that computes convolution L; free its weights and bias with
  * view_free. */
 static int dense_view(const nf_design_layer *L, nf_design_layer *v, nf_error *err) {
-  *v = *L;
-  v->kind = NF_LAYER_DENSE;
-  v->in_shape = nf_shape_1d(L->n_in);
-  v->out_shape = nf_shape_1d(L->n_out);
-  v->reuse_factor = 1;
-  v->weights = v->bias = NULL;
-  if ((long)L->n_in * L->n_out > VIEW_MAX)
-    return nf_fail(err, NF_EINPUT, "layer '%s': %d x %d values are too many for io_parallel RTL (at most %d weight "
-                                   "slots; IOType io_stream streams it)", L->name, L->n_in, L->n_out, VIEW_MAX);
-  v->weights = nf_calloc((size_t)L->n_in * L->n_out, sizeof *v->weights, err);
-  v->bias = nf_calloc((size_t)L->n_out, sizeof *v->bias, err);
-  if (!v->weights || !v->bias) return NF_EINTERNAL;
+  int rc = view_alloc(L, v, L->n_in, L->n_out, 1, "values are", "IOType io_stream streams it", err);
+  if (rc) return rc;
   int h, w, c, ho, wo, nf;
   hwc(L->in_shape, &h, &w, &c);
   hwc(L->out_shape, &ho, &wo, &nf);
@@ -144,19 +153,9 @@ static int pf_input(const nf_design_layer *L, int p, int i) {
 /* The Dense over one partition's P windows; free with view_free. */
 static int pf_view(const nf_design_layer *L, nf_design_layer *v, nf_error *err) {
   const int P = pf_pixels(L), R = pf_reuse(L), nf = L->filters;
-  *v = *L;
-  v->kind = NF_LAYER_DENSE;
-  v->n_in = R * P * pf_chunk(L), v->n_out = P * nf;
-  v->in_shape = nf_shape_1d(v->n_in), v->out_shape = nf_shape_1d(v->n_out);
-  v->reuse_factor = R, v->parallelization_factor = 0;
-  v->weights = v->bias = NULL;
-  if ((long)v->n_in * v->n_out > VIEW_MAX)
-    return nf_fail(err, NF_EINPUT, "layer '%s': %d x %d values a partition are too many for io_parallel RTL (at most %d "
-                   "weight slots; a smaller ParallelizationFactor or IOType io_stream builds it)", L->name, v->n_in,
-                   v->n_out, VIEW_MAX);
-  v->weights = nf_calloc((size_t)v->n_in * v->n_out, sizeof *v->weights, err);
-  v->bias = nf_calloc((size_t)v->n_out, sizeof *v->bias, err);
-  if (!v->weights || !v->bias) return NF_EINTERNAL;
+  int rc = view_alloc(L, v, R * P * pf_chunk(L), P * nf, R, "values a partition are",
+                      "a smaller ParallelizationFactor or IOType io_stream builds it", err);
+  if (rc) return rc;
   for (int q = 0; q < P; q++)
     for (int f = 0; f < nf; f++) v->bias[q * nf + f] = L->bias ? L->bias[f] : 0;
   for (int i = 0; i < v->n_in; i++) {
@@ -260,10 +259,9 @@ static int pf_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int k,
   char *body = NULL;
   size_t len = 0;
   FILE *mem = NULL;
-  int rc = !used ? NF_EINTERNAL : pf_view(L, &v, g->err);
-  if (!used) {
-    return rc;
-  } else if (rc) {
+  if (!used) return NF_EINTERNAL;
+  int rc = pf_view(L, &v, g->err);
+  if (rc) {
     view_free(&v), free(used);
     return rc;
   }
