@@ -15,7 +15,7 @@ static const char USAGE[] =
     "       nnfirm synth [PROJECT] --vendor-report FILE [--vendor-timing FILE] [--clock NS] [--json]\n\n"
     "Synthesizes PROJECT/rtl/*.v with Yosys (synth_xilinx for UltraScale+, out of context)\n"
     "and reports LUT, FF, DSP, BRAM and CARRY counts and LUT%/FF% of the part. Writes\n"
-    "PROJECT/synth/ (script, log, stat.json, netlist.v, report.json), replacing it whole.\n\n"
+    "PROJECT/synth/ (script, log, stat.json, netlist.blif, report.json), replacing it whole.\n\n"
     "  --part P        target device (default xcvu9p; also xcvu13p, xcvu7p, xcu250, xcku115, xczu9eg)\n"
     "  --top NAME      top module (default: the manifest's, else 'myproject')\n"
     "  --jobs N        synthesize each module the top instantiates (each layer) on its own, N\n"

@@ -66,7 +66,7 @@ typedef struct nf_timing {
   char path[8192];        /* the path, one line per cell from the end: arrival, cell type, net driven */
 } nf_timing;
 
-/* The longest path of a Yosys write_verilog netlist (one flattened module)
+/* The longest path of a Yosys write_verilog or write_blif netlist (one flattened module)
  * whose cells' delays are in cell_lib (the text of a Verilog library with
  * specify blocks, e.g. Yosys' xilinx/cells_sim.v): from a register output or
  * input port to a register input (plus its setup), an input of a cell without

@@ -356,6 +356,38 @@ static bool expr_bits(net *N, lex *x, int **bits, int *n, int *cap) {
 #undef PUSH
 }
 
+/* A new cell of the given type (its conns follow); NULL when out of memory. */
+static cell *new_cell(net *N, const char *type, const lib *L) {
+  if (N->n_cells == N->cap_cells) {
+    int cap = N->cap_cells ? 2 * N->cap_cells : 1024;
+    cell *nc = nf_realloc(N->cells, (size_t)cap * sizeof *nc, N->err);
+    if (!nc) return N->oom = true, NULL;
+    N->cells = nc, N->cap_cells = cap;
+  }
+  cell *c = &N->cells[N->n_cells];
+  snprintf(c->type, sizeof c->type, "%s", type);
+  c->m = lib_find(L, type);
+  c->first = N->n_conns;
+  c->n = 0;
+  return c;
+}
+
+/* Connects bit `bit` of pin `pin` (a bus `width` bits wide) of cell c, the
+ * cell last made, to node (-1: a constant). */
+static bool add_conn(net *N, cell *c, const char *pin, int bit, int width, int node) {
+  if (N->n_conns == N->cap_conns) {
+    int cap = N->cap_conns ? 2 * N->cap_conns : 4096;
+    conn *ncn = nf_realloc(N->conns, (size_t)cap * sizeof *ncn, N->err);
+    if (!ncn) return N->oom = true, false;
+    N->conns = ncn, N->cap_conns = cap;
+  }
+  conn *k = &N->conns[N->n_conns++];
+  snprintf(k->pin, sizeof k->pin, "%s", pin);
+  k->width = width, k->bit = bit, k->node = node;
+  c->n++;
+  return true;
+}
+
 static int parse_netlist(net *N, const char *text, const lib *L) {
   lex x = {.p = text};
   int *bits = NULL, nb = 0, cb = 0, *rbits = NULL, nr = 0, cr = 0;
@@ -423,20 +455,8 @@ static int parse_netlist(net *N, const char *text, const lib *L) {
         continue;
       }
       next(&x);
-      if (N->n_cells == N->cap_cells) {
-        int cap = N->cap_cells ? 2 * N->cap_cells : 1024;
-        cell *nc = nf_realloc(N->cells, (size_t)cap * sizeof *nc, N->err);
-        if (!nc) {
-          N->oom = true;
-          break;
-        }
-        N->cells = nc, N->cap_cells = cap;
-      }
-      cell *c = &N->cells[N->n_cells];
-      snprintf(c->type, sizeof c->type, "%s", type);
-      c->m = lib_find(L, type);
-      c->first = N->n_conns;
-      c->n = 0;
+      cell *c = new_cell(N, type, L);
+      if (!c) break;
       while (x.tok[0] && !is(&x, ")") && !N->oom) {
         if (!is(&x, ".")) {
           next(&x);
@@ -450,22 +470,7 @@ static int parse_netlist(net *N, const char *text, const lib *L) {
         if (!is(&x, ")") && !expr_bits(N, &x, &bits, &nb, &cb)) break;
         next(&x); /* ) */
         if (is(&x, ",")) next(&x);
-        for (int i = 0; i < nb; i++) {
-          if (N->n_conns == N->cap_conns) {
-            int cap = N->cap_conns ? 2 * N->cap_conns : 4096;
-            conn *ncn = nf_realloc(N->conns, (size_t)cap * sizeof *ncn, N->err);
-            if (!ncn) {
-              N->oom = true;
-              break;
-            }
-            N->conns = ncn, N->cap_conns = cap;
-          }
-          conn *k = &N->conns[N->n_conns++];
-          snprintf(k->pin, sizeof k->pin, "%s", pin);
-          k->width = nb;
-          k->bit = nb - 1 - i;
-          k->node = bits[i];
-          c->n++;
+        for (int i = 0; i < nb && add_conn(N, c, pin, nb - 1 - i, nb, bits[i]); i++) {
         }
       }
       next(&x); /* ) */
@@ -475,6 +480,120 @@ static int parse_netlist(net *N, const char *text, const lib *L) {
   }
   free(bits), free(rbits);
   return N->oom ? NF_EINTERNAL : NF_OK;
+}
+
+/* ---- Yosys' write_blif form --------------------------------------------------
+ * Written here: no Debian library reads BLIF. The split synthesis writes its
+ * joined netlist this way, as Yosys writes it about 14 times faster than
+ * Verilog (2.2 s against 31 s for the 16-64-32-32-5 tagger at ap_fixed<16,6>).
+ * What Yosys writes for a mapped netlist: .model, .inputs, .outputs, one
+ * .subckt CELL PIN=NET ... per cell (a bus pin as CO[2]=net), a .names A B
+ * with the cover "1 1" per connection (B = A), and the constants $false,
+ * $true, $undef. Any other .names is logic outside the cell library: refused. */
+
+/* The next word of the current line (a "\" at the end of a line continues
+ * it); *got false at the end of the line or at a comment. */
+static const char *blif_word(const char *p, char *out, size_t n, bool *got) {
+  for (;;) {
+    while (*p == ' ' || *p == '\t' || *p == '\r') p++;
+    if (p[0] == '\\' && (p[1] == '\n' || (p[1] == '\r' && p[2] == '\n'))) {
+      p += p[1] == '\n' ? 2 : 3;
+      continue;
+    }
+    break;
+  }
+  size_t k = 0;
+  *got = false;
+  if (!*p || *p == '\n' || *p == '#') return p;
+  while (*p && !isspace((unsigned char)*p)) {
+    if (k + 1 < n) out[k++] = *p;
+    p++;
+  }
+  out[k] = '\0';
+  *got = true;
+  return p;
+}
+
+static const char *blif_next_line(const char *p, int *line) {
+  while (*p && *p != '\n') p++;
+  if (*p) p++, (*line)++;
+  return p;
+}
+
+static int blif_node(net *N, const char *name) {
+  if (!strcmp(name, "$false") || !strcmp(name, "$true") || !strcmp(name, "$undef")) return -1;
+  return bit_node(N, name, -1);
+}
+
+static int parse_blif(net *N, const char *text, const lib *L) {
+  char w[600], w2[600];
+  bool got;
+  int line = 1, models = 0;
+  for (const char *p = text; *p && !N->oom; p = blif_next_line(p, &line)) {
+    const char *q = blif_word(p, w, sizeof w, &got);
+    if (!got) continue;
+    if (!strcmp(w, ".model")) {
+      if (models++) break; /* the first model is the design */
+    } else if (!strcmp(w, ".end")) {
+      break;
+    } else if (!strcmp(w, ".inputs") || !strcmp(w, ".outputs")) {
+      bool in = w[1] == 'i';
+      for (q = blif_word(q, w2, sizeof w2, &got); got; q = blif_word(q, w2, sizeof w2, &got)) {
+        int id = blif_node(N, w2);
+        if (id >= 0) *(in ? &N->nodes[id].pin : &N->nodes[id].pout) = true;
+      }
+      p = q;
+    } else if (!strcmp(w, ".names")) {
+      char nets[3][600];
+      int n = 0;
+      for (q = blif_word(q, w2, sizeof w2, &got); got; q = blif_word(q, w2, sizeof w2, &got))
+        if (n < 3) snprintf(nets[n++], sizeof nets[0], "%s", w2);
+        else n++;
+      int at = line;
+      p = blif_next_line(q, &line);
+      char c1[8] = "", c2[8] = "";
+      const char *r = blif_word(p, c1, sizeof c1, &got);
+      if (got && c1[0] != '.') blif_word(r, c2, sizeof c2, &got);
+      else p = q, line = at; /* no cover: the next line is a command */
+      if (n == 2 && !strcmp(c1, "1") && !strcmp(c2, "1")) {
+        int a = blif_node(N, nets[1]), b = blif_node(N, nets[0]);
+        if (a >= 0 && b >= 0) N->nodes[find(N, a)].parent = find(N, b);
+      } else if (n != 1) {
+        return nf_fail(N->err, NF_EINPUT, "timing: netlist line %d: a .names with %d nets is logic outside the cell "
+                       "library (only connections, '.names A B' with the cover '1 1', are read)", at, n);
+      }
+    } else if (!strcmp(w, ".subckt")) {
+      q = blif_word(q, w2, sizeof w2, &got);
+      cell *c = got ? new_cell(N, w2, L) : NULL;
+      if (!c) {
+        if (!got) return nf_fail(N->err, NF_EINPUT, "timing: netlist line %d: .subckt without a cell type", line);
+        break;
+      }
+      for (q = blif_word(q, w2, sizeof w2, &got); got && !N->oom; q = blif_word(q, w2, sizeof w2, &got)) {
+        char *eq = strchr(w2, '='), *br = strchr(w2, '[');
+        if (!eq) return nf_fail(N->err, NF_EINPUT, "timing: netlist line %d: '%s' is not PIN=NET", line, w2);
+        *eq = '\0';
+        int bit = 0;
+        if (br && br < eq) bit = atoi(br + 1), *br = '\0';
+        /* a bus pin's width is not written: 0 marks "a bit of a bus" for pin_is */
+        add_conn(N, c, w2, bit, br && br < eq ? 0 : 1, blif_node(N, eq + 1));
+      }
+      p = q;
+      N->n_cells++;
+    } /* .cname, .attr, .param and the rest carry no connectivity */
+  }
+  return N->oom ? NF_EINTERNAL : NF_OK;
+}
+
+/* BLIF when its first command is .model, else Yosys' Verilog. */
+static bool is_blif(const char *text) {
+  const char *p = text;
+  for (;;) {
+    while (isspace((unsigned char)*p)) p++;
+    if (*p != '#') break;
+    while (*p && *p != '\n') p++;
+  }
+  return !strncmp(p, ".model", 6);
 }
 
 /* Does the library pin name `lp` ("S[0]", "I0") denote connection k? */
@@ -558,7 +677,7 @@ int nf_timing_analyze(const char *netlist, const char *cell_lib, double route_ns
   int rc = lib_parse(libtext, &L, err);
   free(libtext);
   net N = {.err = err};
-  if (!rc) rc = parse_netlist(&N, netlist, &L);
+  if (!rc) rc = is_blif(netlist) ? parse_blif(&N, netlist, &L) : parse_netlist(&N, netlist, &L);
   if (!rc && N.n_cells == 0) rc = nf_fail(err, NF_EINPUT, "timing: the netlist has no cells");
   if (!rc) {
     /* aliases: one representative per net, named by its most readable name */

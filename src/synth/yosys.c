@@ -89,7 +89,7 @@ static int write_script(const nf_synth_opts *o, const nf_device *dev, const char
   fprintf(f.fp, "synth_xilinx -family %s -top %s -flatten -noiopad -noclkbuf%s%s\n", dev->family, o->top,
           o->use_dsp ? "" : " -nodsp", o->abc9 ? " -abc9" : "");
   fprintf(f.fp, "tee -q -o stat.json stat -json\n");
-  fprintf(f.fp, "write_verilog -noattr netlist.v\n");
+  fprintf(f.fp, "write_blif netlist.blif\n"); /* the timing reads it; see timing.c on BLIF */
   return nf_outfile_commit(&f, err);
 }
 
@@ -368,7 +368,7 @@ static int write_stitch_script(const nf_synth_opts *o, const part *parts, int n_
     for (int i = 0; i < n_parts; i++) fprintf(f.fp, "read_rtlil \"parts/%s/netlist.il\"\n", parts[i].module);
     fprintf(f.fp, "read_verilog -sv top.v\nhierarchy -top %s\nflatten\nopt_clean\nhierarchy -top %s\n", o->top,
             o->top);
-    fprintf(f.fp, "tee -q -o stat.json stat -json\nwrite_verilog -noattr netlist.v\n");
+    fprintf(f.fp, "tee -q -o stat.json stat -json\nwrite_blif netlist.blif\n");
     rc = nf_outfile_commit(&f, err);
   }
   free(top_path), free(path);
@@ -541,7 +541,7 @@ int nf_synth_run(const nf_synth_opts *o, nf_synth_result *r, nf_error *err) {
   if (!rc) rc = nf_synth_parse_stat(json, dev, r, err);
   free(json);
   if (!rc && !o->no_timing) {
-    char *netlist = join_path(o->work_dir, "netlist.v", err);
+    char *netlist = join_path(o->work_dir, "netlist.blif", err);
     rc = netlist ? nf_synth_timing(netlist, yosys, o->clock_ns, r, err) : NF_EINTERNAL;
     free(netlist);
   }

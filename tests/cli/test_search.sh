@@ -122,7 +122,7 @@ expect_status 0 "collect, two synthesized side by side" -- "$NNFIRM" search --co
 for c in h8_b4_p50_r1_i16 h6_b4_p50_r1_i16; do
   tr -d ' \n\t' < "$T/two/candidates/$c/result.json" | grep -q '"synth":{"part":"xcvu9p","lut":[0-9]*.*"seconds":[0-9.e+-]*' \
     && pass || fail "$c not synthesized: $(tr -d ' \n\t' < "$T/two/candidates/$c/result.json" | grep -o '"synth":.*')"
-  [ -f "$T/two/candidates/$c/project/synth/netlist.v" ] && pass || fail "$c has no netlist"
+  [ -f "$T/two/candidates/$c/project/synth/netlist.blif" ] && pass || fail "$c has no netlist"
 done
 tr -d ' \n\t' < "$T/two/search.json" > "$T/flat"
 prof=$(grep -o '"profile":{[^}]*}' "$T/flat")

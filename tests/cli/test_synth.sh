@@ -14,7 +14,7 @@ ff=$(sed -n 's/.*"ff":[[:space:]]*\([0-9]*\).*/\1/p' "$T/out")
 expect_eq "$ff" "9" "9 output registers"
 [ -n "$lut" ] && [ "$lut" -ge 4 ] && [ "$lut" -le 40 ] && pass || fail "adder LUT count '$lut' implausible"
 grep -q '"lut_pct"' "$T/out" && pass || fail "lut_pct missing"
-[ -f "$T/p/synth/netlist.v" ] && [ -f "$T/p/synth/report.json" ] && pass || fail "synth outputs missing"
+[ -f "$T/p/synth/netlist.blif" ] && [ -f "$T/p/synth/report.json" ] && pass || fail "synth outputs missing"
 
 # A wider adder costs more: counts follow the design.
 sed 's/\[7:0\]/[23:0]/g; s/\[8:0\]/[24:0]/' "$T/p/rtl/myproject.v" > "$T/wide.v"

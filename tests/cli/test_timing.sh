@@ -25,7 +25,7 @@ expect_status 0 "meet timing at 5 ns" -- "$NNFIRM" convert "$T/s.nnf" --config "
 grep -q "meets the 5 ns clock by the netlist timing" "$T/out" && pass || fail "5 ns: no meets line: $(cat "$T/out")"
 grep -q "cycles at 5.0 ns = " "$T/out" && pass || fail "5 ns: latency without its clock: $(cat "$T/out")"
 expect_eq "$(grep -c "round [0-9]*:" "$T/err")" "1" "5 ns: one round"
-[ -f "$T/p5/synth/netlist.v" ] && pass || fail "5 ns: no synth/netlist.v"
+[ -f "$T/p5/synth/netlist.blif" ] && pass || fail "5 ns: no synth/netlist.blif"
 grep -q pipeline_derate_ns "$T/p5/design.json" && fail "5 ns: a derate was recorded though round 1 met" || pass
 lat5=$(num latency_cycles "$T/p5/manifest.json")
 # nnfirm synth on the written project agrees: it meets 5 ns.
@@ -74,7 +74,7 @@ grep -q "not reachable at this clock" "$T/out" && pass || fail "2.5 ns: latency 
 grep -q "activations registered" "$T/err" && pass || fail "2.5 ns: activations not registered"
 lat25=$(num latency_cycles "$T/p25/manifest.json")
 [ "$lat25" -gt "$lat5" ] && pass || fail "2.5 ns latency $lat25 not above the 5 ns design's $lat5"
-[ -f "$T/p25/synth/netlist.v" ] && pass || fail "2.5 ns: no synth/ of the last round"
+[ -f "$T/p25/synth/netlist.blif" ] && pass || fail "2.5 ns: no synth/ of the last round"
 expect_status 0 "estimate the 2.5 ns project" -- "$NNFIRM" estimate "$T/p25" --json
 grep -q '"meets_timing":[[:space:]]*false' "$T/out" && pass || fail "estimate: 2.5 ns design predicted to meet"
 expect_eq "$(num latency_cycles "$T/out")" "$lat25" "2.5 ns: estimate's latency is the project's"
