@@ -35,6 +35,7 @@ case $name in
   matrix)        seed "$data"/refs/*.csv ;;
   nnf)           seed "$data"/projects/*.nnf ;;
   vendor_report) seed "$data"/vendor/* ;;
+  netlist)       ;; # fuzz/corpus/netlist: the unit test's netlist in both forms
 esac
 "$bindir/nnfirm_fuzz_seeds" "$name" "$work/seeds"
 # The dictionary: fuzz/dict/ fragments for the formats this input holds.

@@ -201,7 +201,8 @@ typedef struct net {
   hent *ranges; /* wire name -> msb * 65536 + lsb (+ 1 << 30 when scalar) */
   size_t r_cap, r_n;
   nf_error *err;
-  bool oom;
+  bool stop; /* out of memory (rc 0) or bad input (rc set): read no further */
+  int rc;
 } net;
 
 static uint64_t hash_str(const char *s) {
@@ -214,7 +215,7 @@ static bool h_grow(net *N, hent **t, size_t *cap, size_t n) {
   if ((n + 1) * 2 < *cap) return true;
   size_t nc = *cap ? *cap * 2 : 1024;
   hent *nt = nf_calloc(nc, sizeof *nt, N->err);
-  if (!nt) return N->oom = true, false;
+  if (!nt) return N->stop = true, false;
   for (size_t i = 0; i < *cap; i++)
     if ((*t)[i].key) {
       size_t j = hash_str((*t)[i].key) & (nc - 1);
@@ -240,7 +241,7 @@ static bool h_put(net *N, hent **t, size_t *cap, size_t *n, const char *key, int
   if (!h_grow(N, t, cap, *n)) return false;
   hent *e = h_find(*t, *cap, key);
   if (!e->key) {
-    if (!(e->key = dupstr(key, N->err))) return N->oom = true, false;
+    if (!(e->key = dupstr(key, N->err))) return N->stop = true, false;
     (*n)++;
   }
   e->val = val;
@@ -251,7 +252,7 @@ static int new_node(net *N, const char *name) {
   if (N->n_nodes == N->cap_nodes) {
     int cap = N->cap_nodes ? 2 * N->cap_nodes : 4096;
     tnode *nn = nf_realloc(N->nodes, (size_t)cap * sizeof *nn, N->err);
-    if (!nn) return N->oom = true, -1;
+    if (!nn) return N->stop = true, -1;
     N->nodes = nn, N->cap_nodes = cap;
   }
   tnode *x = &N->nodes[N->n_nodes];
@@ -259,7 +260,7 @@ static int new_node(net *N, const char *name) {
   x->parent = N->n_nodes;
   x->drv_cell = -1;
   x->name = dupstr(name, N->err);
-  if (!x->name) return N->oom = true, -1;
+  if (!x->name) return N->stop = true, -1;
   return N->n_nodes++;
 }
 
@@ -305,30 +306,48 @@ static bool next(lex *x) {
 
 static bool is(const lex *x, const char *t) { return !strcmp(x->tok, t); }
 
+/* The widest bus, constant or bit index read, and the deepest nesting of
+ * concatenations: Yosys writes far less; more is a broken file. */
+#define NET_MAX_BITS 65536
+#define NET_MAX_DEPTH 64
+
+static bool too_wide(net *N, long lo, long hi) {
+  if (lo >= -NET_MAX_BITS && hi <= NET_MAX_BITS && hi - lo <= NET_MAX_BITS) return false;
+  N->rc = nf_fail(N->err, NF_EINPUT, "timing: a bus, constant or bit index [%ld:%ld] in the netlist beyond the %d "
+                  "bits it reads", hi, lo, NET_MAX_BITS);
+  N->stop = true;
+  return true;
+}
+
 /* Appends the bits of one expression (MSB first) to *bits (-1 = constant). */
-static bool expr_bits(net *N, lex *x, int **bits, int *n, int *cap) {
+static bool expr_bits(net *N, lex *x, int **bits, int *n, int *cap, int depth) {
 #define PUSH(v)                                                                  \
   do {                                                                           \
     if (*n == *cap) {                                                            \
       int c2 = *cap ? 2 * *cap : 64;                                             \
       int *nb = nf_realloc(*bits, (size_t)c2 * sizeof *nb, N->err);              \
-      if (!nb) return N->oom = true, false;                                      \
+      if (!nb) return N->stop = true, false;                                      \
       *bits = nb, *cap = c2;                                                     \
     }                                                                            \
     (*bits)[(*n)++] = (v);                                                       \
   } while (0)
   if (is(x, "{")) {
+    if (depth >= NET_MAX_DEPTH) {
+      N->rc = nf_fail(N->err, NF_EINPUT, "timing: concatenations nested deeper than %d in the netlist", NET_MAX_DEPTH);
+      return N->stop = true, false;
+    }
     next(x);
     while (x->tok[0] && !is(x, "}")) {
-      if (!expr_bits(N, x, bits, n, cap)) return false;
+      if (!expr_bits(N, x, bits, n, cap, depth + 1)) return false;
       if (is(x, ",")) next(x);
     }
     next(x);
     return true;
   }
   if (isdigit((unsigned char)x->tok[0])) { /* sized constant N'hX */
-    int w = atoi(x->tok);
+    long w = atol(x->tok);
     if (!strchr(x->tok, '\'')) w = 32;
+    if (too_wide(N, 0, w)) return false;
     for (int i = 0; i < w; i++) PUSH(-1);
     next(x);
     return true;
@@ -342,17 +361,18 @@ static bool expr_bits(net *N, lex *x, int **bits, int *n, int *cap) {
   if (r && r->key && !(r->val & (1 << 30))) msb = r->val >> 15, lsb = r->val & 0x7fff, scalar = false;
   if (is(x, "[")) {
     next(x);
-    int hi = atoi(x->tok), lo = hi;
+    long hi = atol(x->tok), lo = hi;
     next(x);
-    if (is(x, ":")) next(x), lo = atoi(x->tok), next(x);
+    if (is(x, ":")) next(x), lo = atol(x->tok), next(x);
     next(x); /* ] */
-    for (int i = hi; hi >= lo ? i >= lo : i <= lo; i += hi >= lo ? -1 : 1) PUSH(bit_node(N, name, i));
-    return !N->oom;
+    if (too_wide(N, hi < lo ? hi : lo, hi < lo ? lo : hi)) return false;
+    for (long i = hi; hi >= lo ? i >= lo : i <= lo; i += hi >= lo ? -1 : 1) PUSH(bit_node(N, name, (int)i));
+    return !N->stop;
   }
   if (scalar) PUSH(bit_node(N, name, -1));
   else
     for (int i = msb; msb >= lsb ? i >= lsb : i <= lsb; i += msb >= lsb ? -1 : 1) PUSH(bit_node(N, name, i));
-  return !N->oom;
+  return !N->stop;
 #undef PUSH
 }
 
@@ -361,7 +381,7 @@ static cell *new_cell(net *N, const char *type, const lib *L) {
   if (N->n_cells == N->cap_cells) {
     int cap = N->cap_cells ? 2 * N->cap_cells : 1024;
     cell *nc = nf_realloc(N->cells, (size_t)cap * sizeof *nc, N->err);
-    if (!nc) return N->oom = true, NULL;
+    if (!nc) return N->stop = true, NULL;
     N->cells = nc, N->cap_cells = cap;
   }
   cell *c = &N->cells[N->n_cells];
@@ -378,7 +398,7 @@ static bool add_conn(net *N, cell *c, const char *pin, int bit, int width, int n
   if (N->n_conns == N->cap_conns) {
     int cap = N->cap_conns ? 2 * N->cap_conns : 4096;
     conn *ncn = nf_realloc(N->conns, (size_t)cap * sizeof *ncn, N->err);
-    if (!ncn) return N->oom = true, false;
+    if (!ncn) return N->stop = true, false;
     N->conns = ncn, N->cap_conns = cap;
   }
   conn *k = &N->conns[N->n_conns++];
@@ -392,7 +412,7 @@ static int parse_netlist(net *N, const char *text, const lib *L) {
   lex x = {.p = text};
   int *bits = NULL, nb = 0, cb = 0, *rbits = NULL, nr = 0, cr = 0;
   next(&x);
-  while (x.tok[0] && !N->oom) {
+  while (x.tok[0] && !N->stop) {
     if (is(&x, "module")) {
       while (x.tok[0] && !is(&x, ";")) next(&x);
       next(&x);
@@ -406,6 +426,10 @@ static int parse_netlist(net *N, const char *text, const lib *L) {
       bool scalar = true;
       if (is(&x, "[")) {
         next(&x), msb = atoi(x.tok), next(&x), next(&x), lsb = atoi(x.tok), next(&x), next(&x);
+        if (msb < 0 || lsb < 0 || msb > 0x7fff || lsb > 0x7fff) { /* packed in 15 bits each below */
+          N->rc = nf_fail(N->err, NF_EINPUT, "timing: a wire range [%d:%d] in the netlist outside [0:32767]", msb, lsb);
+          break;
+        }
         scalar = false;
       }
       char name[600];
@@ -424,9 +448,9 @@ static int parse_netlist(net *N, const char *text, const lib *L) {
     } else if (is(&x, "assign")) {
       next(&x);
       nb = nr = 0;
-      if (!expr_bits(N, &x, &bits, &nb, &cb)) break;
+      if (!expr_bits(N, &x, &bits, &nb, &cb, 0)) break;
       next(&x); /* = */
-      if (!expr_bits(N, &x, &rbits, &nr, &cr)) break;
+      if (!expr_bits(N, &x, &rbits, &nr, &cr, 0)) break;
       /* right-aligned: the LSBs correspond */
       for (int i = 0; i < nb && i < nr; i++) {
         int a = bits[nb - 1 - i], b = rbits[nr - 1 - i];
@@ -457,7 +481,7 @@ static int parse_netlist(net *N, const char *text, const lib *L) {
       next(&x);
       cell *c = new_cell(N, type, L);
       if (!c) break;
-      while (x.tok[0] && !is(&x, ")") && !N->oom) {
+      while (x.tok[0] && !is(&x, ")") && !N->stop) {
         if (!is(&x, ".")) {
           next(&x);
           continue;
@@ -467,7 +491,7 @@ static int parse_netlist(net *N, const char *text, const lib *L) {
         snprintf(pin, sizeof pin, "%s", x.tok);
         next(&x), next(&x); /* name, ( */
         nb = 0;
-        if (!is(&x, ")") && !expr_bits(N, &x, &bits, &nb, &cb)) break;
+        if (!is(&x, ")") && !expr_bits(N, &x, &bits, &nb, &cb, 0)) break;
         next(&x); /* ) */
         if (is(&x, ",")) next(&x);
         for (int i = 0; i < nb && add_conn(N, c, pin, nb - 1 - i, nb, bits[i]); i++) {
@@ -479,7 +503,7 @@ static int parse_netlist(net *N, const char *text, const lib *L) {
     }
   }
   free(bits), free(rbits);
-  return N->oom ? NF_EINTERNAL : NF_OK;
+  return N->rc ? N->rc : N->stop ? NF_EINTERNAL : NF_OK;
 }
 
 /* ---- Yosys' write_blif form --------------------------------------------------
@@ -495,7 +519,7 @@ static int parse_netlist(net *N, const char *text, const lib *L) {
  * it); *got false at the end of the line or at a comment. */
 static const char *blif_word(const char *p, char *out, size_t n, bool *got) {
   for (;;) {
-    while (*p == ' ' || *p == '\t' || *p == '\r') p++;
+    while (*p != '\n' && isspace((unsigned char)*p)) p++;
     if (p[0] == '\\' && (p[1] == '\n' || (p[1] == '\r' && p[2] == '\n'))) {
       p += p[1] == '\n' ? 2 : 3;
       continue;
@@ -529,7 +553,7 @@ static int parse_blif(net *N, const char *text, const lib *L) {
   char w[600], w2[600];
   bool got;
   int line = 1, models = 0;
-  for (const char *p = text; *p && !N->oom; p = blif_next_line(p, &line)) {
+  for (const char *p = text; *p && !N->stop; p = blif_next_line(p, &line)) {
     const char *q = blif_word(p, w, sizeof w, &got);
     if (!got) continue;
     if (!strcmp(w, ".model")) {
@@ -569,7 +593,7 @@ static int parse_blif(net *N, const char *text, const lib *L) {
         if (!got) return nf_fail(N->err, NF_EINPUT, "timing: netlist line %d: .subckt without a cell type", line);
         break;
       }
-      for (q = blif_word(q, w2, sizeof w2, &got); got && !N->oom; q = blif_word(q, w2, sizeof w2, &got)) {
+      for (q = blif_word(q, w2, sizeof w2, &got); got && !N->stop; q = blif_word(q, w2, sizeof w2, &got)) {
         char *eq = strchr(w2, '='), *br = strchr(w2, '[');
         if (!eq) return nf_fail(N->err, NF_EINPUT, "timing: netlist line %d: '%s' is not PIN=NET", line, w2);
         *eq = '\0';
@@ -582,7 +606,7 @@ static int parse_blif(net *N, const char *text, const lib *L) {
       N->n_cells++;
     } /* .cname, .attr, .param and the rest carry no connectivity */
   }
-  return N->oom ? NF_EINTERNAL : NF_OK;
+  return N->rc ? N->rc : N->stop ? NF_EINTERNAL : NF_OK;
 }
 
 /* BLIF when its first command is .model, else Yosys' Verilog. */
@@ -734,7 +758,8 @@ int nf_timing_analyze(const char *netlist, const char *cell_lib, double route_ns
       t->setup_ns = best_setup / 1000.0;
       int routed = best_route > 0, cells = 0, luts = 0, carries = 0, start = best_node;
       size_t pl = 0;
-      for (int v = best_node; v >= 0; v = N.nodes[v].pred) {
+      /* a combinational loop (cut by arrival()) can close the chain of predecessors: walk each node once */
+      for (int v = best_node, steps = 0; v >= 0 && steps < N.n_nodes; v = N.nodes[v].pred, steps++) {
         tnode *nd = &N.nodes[v];
         start = v;
         char nm[160];

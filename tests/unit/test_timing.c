@@ -117,6 +117,17 @@ static void test_bad_netlists(void **state) {
   assert_non_null(strstr(err.msg, "line 4"));
   assert_int_equal(nf_timing_analyze(".model top\n.subckt LUT2 I0\n.end\n", LIB, 0.16, &t, &err), NF_EINPUT);
   assert_non_null(strstr(err.msg, "PIN=NET"));
+  /* a bus wider than any netlist holds: refused, not walked bit by bit */
+  assert_int_equal(nf_timing_analyze("module top(a);\n  input a;\n  LUT2 u (.I0(a[2000000000:0]), .O(b));\nendmodule\n",
+                                     LIB, 0.16, &t, &err),
+                   NF_EINPUT);
+  assert_non_null(strstr(err.msg, "beyond"));
+  /* a combinational loop between two LUTs and a register: a finite path */
+  static const char LOOP[] = ".model top\n.inputs clk a\n.outputs y\n"
+                             ".subckt LUT2 I0=a I1=n2 O=n1\n.subckt LUT2 I0=n1 I1=a O=n2\n"
+                             ".subckt FDRE C=clk CE=$true D=n2 Q=y R=$false\n.end\n";
+  assert_int_equal(nf_timing_analyze(LOOP, LIB, 0, &t, &err), 0);
+  assert_true(t.valid && t.cells <= 3 && t.critical_path_ns < 1.0);
 }
 
 int main(void) {
