@@ -23,6 +23,11 @@ struct cJSON *train_sparsity_json(const struct nf_model *m);
 /* Layer -> mean bits of its nonzero quantized weights (nf_layer_mean_weight_bits). */
 struct cJSON *train_weight_bits_json(const struct nf_model *m);
 void train_print_sparsity(const struct nf_model *m);
+/* "activation bits: ..." when the model has per-neuron activation types. */
+void train_print_act_bits(const struct nf_model *m);
+/* nnfirm train --json: the final metrics, compression and history as one object. */
+struct nf_train_job_result;
+void train_print_json(const char *out_path, const struct nf_train_job_result *jr);
 
 /* Prints "nnfirm <cmd>: <msg>" to stderr and returns the error's code. */
 int cli_report(const char *cmd, const nf_error *err);

@@ -55,6 +55,12 @@ static const char USAGE[] =
     "                     is 0. Exported as each weight quantized to its own bits inside the\n"
     "                     layer's widest type (the RTL builds only the digits each weight has)\n"
     "  --hgq-lr X         Adam step size of the bit parameters (default 0.01)\n"
+    "  --hgq-act BETA     learn each hidden ReLU neuron's fractional bits (integer bits from the\n"
+    "                     range seen in training), penalty BETA per bit per nonzero signed digit\n"
+    "                     of the weights reading it; exported as a FixedPointQuantizer after\n"
+    "                     each ReLU with one exact type per neuron (needs --bits/--quant kernels)\n"
+    "  --hgq-act-mode M   rnd-sat (default: round half up, saturate; replaces the ReLU) or\n"
+    "                     trn-wrap (truncate, wrap beyond the range; a bit slice in the RTL)\n"
     "Magnitude pruning (TensorFlow Model Optimization's polynomial decay, power 3):\n"
     "  --prune S          final sparsity in [0,1) of every Dense, or per layer \"fc1:0.8,fc2:0.5\"\n"
     "  --prune-schedule K begin=STEP,end=STEP,freq=STEPS,initial=S,final=S,power=P (default:\n"
@@ -69,57 +75,13 @@ static const char USAGE[] =
     "                     so a run stopped by a non-finite loss leaves the last good model\n\n"
     "Same seed and thread count, same weights, bit for bit.\n";
 
-static void print_json(const char *out_path, const nf_train_job_result *jr) {
-  const nf_train_result *res = &jr->train;
-  double per_epoch = res->epochs_run ? jr->seconds / res->epochs_run : 0;
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "model", out_path);
-  cJSON_AddNumberToObject(o, "epochs_run", res->epochs_run);
-  cJSON_AddNumberToObject(o, "best_epoch", res->best_epoch);
-  cJSON_AddNumberToObject(o, "train_rows", (double)jr->n_train);
-  cJSON_AddNumberToObject(o, "val_rows", (double)jr->n_val);
-  cJSON_AddNumberToObject(o, "test_rows", (double)jr->n_test);
-  if (jr->n_val) {
-    cJSON_AddNumberToObject(o, "val_loss", jr->val_loss);
-    cJSON_AddNumberToObject(o, "val_accuracy", jr->val_acc);
-  }
-  if (jr->n_test) {
-    cJSON_AddNumberToObject(o, "test_loss", jr->test_loss);
-    cJSON_AddNumberToObject(o, "test_accuracy", jr->test_acc);
-    cJSON_AddNumberToObject(o, "accuracy", jr->test_acc);
-  }
-  cJSON_AddNumberToObject(o, "seconds_per_epoch", per_epoch);
-  cJSON_AddNumberToObject(o, "sparsity", nf_model_sparsity(jr->model, -1, NULL, NULL));
-  cJSON_AddItemToObject(o, "sparsity_per_layer", train_sparsity_json(jr->model));
-  cJSON_AddItemToObject(o, "weight_bits_per_layer", train_weight_bits_json(jr->model));
-  cJSON *h = cJSON_AddArrayToObject(o, "history");
-  for (int i = 0; i < res->epochs_run; i++) {
-    const nf_epoch_stats *s = &res->history[i];
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddNumberToObject(e, "epoch", s->epoch);
-    cJSON_AddNumberToObject(e, "loss", s->loss);
-    cJSON_AddNumberToObject(e, "accuracy", s->acc);
-    if (isfinite(s->val_loss)) {
-      cJSON_AddNumberToObject(e, "val_loss", s->val_loss);
-      cJSON_AddNumberToObject(e, "val_accuracy", s->val_acc);
-    }
-    cJSON_AddNumberToObject(e, "lr", s->lr);
-    cJSON_AddNumberToObject(e, "seconds", s->seconds);
-    cJSON_AddItemToArray(h, e);
-  }
-  char *text = cJSON_PrintUnformatted(o);
-  if (text) puts(text);
-  free(text);
-  cJSON_Delete(o);
-}
-
 /* --opt VALUE: a number in [lo, hi], else the usage error's status */
 #define parse_num(opt, s, lo, hi, out, status) cli_parse_num("train", opt, s, lo, hi, out, status)
 
 int cmd_train(int argc, char **argv) {
   enum { O_ROWS = 256, O_HIDDEN, O_BN, O_DROPOUT, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_L1, O_L2, O_PAT, O_LRPAT,
          O_VAL, O_TEST, O_SEED, O_THREADS, O_PLOTS, O_JSON, O_QUIET, O_BITS, O_QUANT, O_QCONFIG, O_PRUNE,
-         O_PSCHED, O_PSCOPE, O_PLOTW, O_HGQ, O_HGQ_LR };
+         O_PSCHED, O_PSCOPE, O_PLOTW, O_HGQ, O_HGQ_LR, O_HGQ_ACT, O_HGQ_ACT_MODE };
   static const struct option opts[] = {
       {"data", required_argument, 0, 'd'},      {"rows", required_argument, 0, O_ROWS},
       {"hidden", required_argument, 0, O_HIDDEN}, {"batchnorm", no_argument, 0, O_BN},
@@ -136,7 +98,8 @@ int cmd_train(int argc, char **argv) {
       {"quant-config", required_argument, 0, O_QCONFIG}, {"prune", required_argument, 0, O_PRUNE},
       {"prune-schedule", required_argument, 0, O_PSCHED}, {"prune-scope", required_argument, 0, O_PSCOPE},
       {"plot-weights", required_argument, 0, O_PLOTW}, {"hgq", required_argument, 0, O_HGQ},
-      {"hgq-lr", required_argument, 0, O_HGQ_LR},
+      {"hgq-lr", required_argument, 0, O_HGQ_LR}, {"hgq-act", required_argument, 0, O_HGQ_ACT},
+      {"hgq-act-mode", required_argument, 0, O_HGQ_ACT_MODE},
       {0}};
   if (cli_wants_help(argc, argv)) {
     fputs(USAGE, stdout);
@@ -145,8 +108,8 @@ int cmd_train(int argc, char **argv) {
   const char *data_path = NULL, *out_path = NULL, *plots = NULL, *hidden_s = "64,32,32";
   const char *quant = NULL, *quant_config = NULL, *prune = NULL, *prune_sched = NULL, *plot_weights = NULL;
   int bits = 0;
-  double hgq_beta = -1, hgq_lr = 0.01;
-  bool hgq_lr_given = false;
+  double hgq_beta = -1, hgq_lr = 0.01, hgq_act = -1;
+  bool hgq_lr_given = false, hgq_act_sat = true, hgq_mode_given = false;
   nf_prune_scope scope = NF_PRUNE_PER_LAYER;
   bool batchnorm = false, json = false, quiet = false;
   double rows = NF_TRAIN_DEFAULT_ROWS, dropout = 0, val_frac = NF_SPLIT_VAL_FRAC,
@@ -198,13 +161,21 @@ int cmd_train(int argc, char **argv) {
     case O_PLOTW: plot_weights = optarg; break;
     case O_HGQ: if (!parse_num("--hgq", optarg, 0, 1e3, &hgq_beta, &st)) return st; break;
     case O_HGQ_LR: if (!parse_num("--hgq-lr", optarg, 1e-9, 10, &hgq_lr, &st)) return st; hgq_lr_given = true; break;
+    case O_HGQ_ACT: if (!parse_num("--hgq-act", optarg, 0, 1e3, &hgq_act, &st)) return st; break;
+    case O_HGQ_ACT_MODE:
+      if (!strcmp(optarg, "trn-wrap")) hgq_act_sat = false;
+      else if (!strcmp(optarg, "rnd-sat")) hgq_act_sat = true;
+      else return cli_usage_error("train", "--hgq-act-mode '%s': expected trn-wrap or rnd-sat", optarg);
+      hgq_mode_given = true;
+      break;
     default: return cli_usage_error("train", "unknown option");
     }
   }
   if (optind < argc) return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
   if (!out_path) return cli_usage_error("train", "-o MODEL is required");
   if (val_frac + test_frac > 0.9) return cli_usage_error("train", "--val-frac + --test-frac must leave training rows");
-  if (hgq_beta < 0 && hgq_lr_given) return cli_usage_error("train", "--hgq-lr goes with --hgq");
+  if (hgq_beta < 0 && hgq_act < 0 && hgq_lr_given) return cli_usage_error("train", "--hgq-lr goes with --hgq or --hgq-act");
+  if (hgq_act < 0 && hgq_mode_given) return cli_usage_error("train", "--hgq-act-mode goes with --hgq-act");
   if ((prune_sched || plot_weights) && !prune)
     return cli_usage_error("train", "--prune-schedule and --plot-weights go with --prune");
   nf_error err = {0};
@@ -214,6 +185,7 @@ int cmd_train(int argc, char **argv) {
                       .hidden = hidden, .n_hidden = n_hidden, .batchnorm = batchnorm, .dropout = dropout,
                       .bits = bits, .quant_config = quant_config, .quant = quant, .prune = prune,
                       .prune_schedule = prune_sched, .prune_scope = scope, .hgq_beta = hgq_beta, .hgq_lr = hgq_lr,
+                      .hgq_act = hgq_act >= 0, .hgq_act_beta = hgq_act, .hgq_act_sat = hgq_act_sat,
                       .opts = o, .out_path = out_path, .quiet = quiet || json};
   nf_train_job_result jr;
   int rc = nf_train_job_run(&job, &jr, &err);
@@ -233,7 +205,7 @@ int cmd_train(int argc, char **argv) {
     free(before);
   }
   if (!rc && json) {
-    print_json(out_path, &jr);
+    train_print_json(out_path, &jr);
   } else if (!rc) {
     const nf_train_result *res = &jr.train;
     double per_epoch = res->epochs_run ? jr.seconds / res->epochs_run : 0;
@@ -242,6 +214,7 @@ int cmd_train(int argc, char **argv) {
     if (jr.n_val) printf("validation: loss %.4f, accuracy %.4f (%ld rows)\n", jr.val_loss, jr.val_acc, jr.n_val);
     if (jr.n_test) printf("test:       loss %.4f, accuracy %.4f (%ld rows)\n", jr.test_loss, jr.test_acc, jr.n_test);
     if (prune || nf_model_is_quantized(jr.model)) train_print_sparsity(jr.model);
+    train_print_act_bits(jr.model);
     printf("model written to %s\n", out_path);
   }
   if (!rc && fflush(stdout) != 0) rc = nf_fail(&err, NF_EINTERNAL, "cannot write to stdout");

@@ -267,6 +267,12 @@ nf_layer *nf_model_add_reshape(nf_model *m, const char *name, nf_shape to, nf_er
 /* Inserts an activation layer before layer `index` (0 = right after the
  * input); it keeps the width it is inserted at. */
 nf_layer *nf_model_insert_activation(nf_model *m, int index, const char *name, nf_activation act, nf_error *err);
+/* A FixedPointQuantizer with one element type per value (all zero: fill
+ * fpq's [3][n] keep_negative, bits, integers) inserted at index, as above. */
+nf_layer *nf_model_insert_fpq(nf_model *m, int index, const char *name, nf_fpq_round q, nf_fpq_overflow o,
+                              nf_error *err);
+/* Removes the layer at index (one that keeps its width: the model still chains). */
+void nf_model_remove_layer(nf_model *m, int index);
 int nf_model_set_class_names(nf_model *m, const char *const *names, int n, nf_error *err);
 int nf_model_set_feature_names(nf_model *m, const char *const *names, int n, nf_error *err);
 int nf_model_set_scaler(nf_model *m, const float *mean, const float *scale, nf_error *err);

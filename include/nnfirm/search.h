@@ -51,13 +51,14 @@ typedef struct nf_search_candidate {
   int reuse;       /* ReuseFactor */
   int in_bits;     /* input quantizer quantized_bits(in_bits, 3); 16 = QAT's default (16, 5) */
   double hgq;      /* per-weight bit penalty (HGQ); 0 = uniform bits */
+  double hgq_act;  /* per-neuron activation bit penalty (train --hgq-act); 0 = the layer's bits */
   long seed;       /* training seed (NF_SEARCH_DEFAULT_SEED unless retrained for the spread) */
-  char id[80];     /* "h16x8_b4_p80_r1_i8[_q1e-05][_s43]": the candidate's directory name */
+  char id[80];     /* "h16x8_b4_p80_r1_i8[_q1e-05][_a1e-05][_s43]": the candidate's directory name */
 } nf_search_candidate;
 
-/* "hidden=16,8;bits=4;prune=0.8[;lbits=4,3,5][;reuse=1][;in=8][;hgq=1e-5][;seed=43]"
+/* "hidden=16,8;bits=4;prune=0.8[;lbits=4,3,5][;reuse=1][;in=8][;hgq=1e-5][;hgqa=1e-5][;seed=43]"
  * (bits 2..16, lbits one 2..16 per Dense including the output, prune in
- * [0,1), reuse 1..4096, in 4..16, hgq in [0,1)). NF_EINPUT names the bad
+ * [0,1), reuse 1..4096, in 4..16, hgq and hgqa in [0,1)). NF_EINPUT names the bad
  * item. Fills id. */
 int nf_search_parse_spec(const char *spec, nf_search_candidate *c, nf_error *err);
 /* The spec string parse_spec reads back (seed only when not the default). */

@@ -92,6 +92,17 @@ typedef struct nf_train_opts {
    * used, dw the loss gradient with respect to it (zero where masked). */
   void (*on_gradients)(nf_model *m, int layer, const float *w_eff, const float *dw, void *ctx);
   void *grad_ctx;
+  /* Per-neuron output quantization of activation layers (HGQ activations,
+   * nf_hgq_act): act_forward after an activation layer's forward pass with
+   * y[n][w] its output, quantized in place (train: a training batch, not
+   * validation rows); act_backward before the layer's backward pass with x
+   * its input, y its (quantized) output, dy the loss gradient at y, and
+   * w_next[w][n_next] the effective kernel of the Dense that reads it (NULL
+   * when none does). */
+  void (*act_forward)(const nf_model *m, int layer, float *y, int n, bool train, void *ctx);
+  void (*act_backward)(nf_model *m, int layer, const float *x, const float *y, const float *dy, int n,
+                       const float *w_next, int n_next, void *ctx);
+  void *act_ctx;
 } nf_train_opts;
 
 void nf_train_opts_default(nf_train_opts *o);
@@ -248,6 +259,52 @@ void nf_hgq_snapshot(nf_hgq *h);
 void nf_hgq_export(const nf_hgq *h, nf_model *m);
 void nf_hgq_free(nf_hgq *h);
 
+/* ---- Per-neuron activation bit widths (HGQ for activations) ---------------
+ * Every ReLU after a quantized_bits Dense gets, per neuron j, a trainable
+ * fractional bit count f_j (used rounded, F_j) and integer bits I_j from the
+ * range seen in training (nf_hgq_act_integer_bits: the fewest with 2^I >
+ * (1 + margin) max_j, max_j the largest output over this epoch's and the
+ * previous epoch's training rows; margin 0.25 under TRN/WRAP, 0 under
+ * RND/SAT). Its output is quantized to its own grid (nf_hgq_act_quantize);
+ * the loss adds beta * b_j * D_j, b_j = I_j + f_j its bits and D_j the
+ * nonzero canonical-signed-digit digits of the weights reading it (the
+ * shift-add operands the RTL builds from it), and f_j follows HGQ's
+ * surrogate gradient with its own Adam. After training each such ReLU is
+ * followed by a FixedPointQuantizer (ap_ufixed<b_j, I_j> per element) and
+ * gets an exact quantized_relu type under TRN / WRAP; under RND / SAT the
+ * quantizer replaces the ReLU (saturating a negative code to 0 is the ReLU),
+ * so the RTL registers each neuron at its own width. The model, its emulator
+ * and its RTL compute what training computed.
+ * The ReLUs' own quantizers are replaced (nf_hgq_act_new clears them); f
+ * starts at their fraction bits (8 without one). */
+typedef struct nf_hgq_act nf_hgq_act;
+nf_hgq_act *nf_hgq_act_new(nf_model *m, double beta, double lr, bool sat, nf_error *err);
+/* Hooks it into training (act_forward, act_backward). */
+void nf_hgq_act_attach(nf_hgq_act *h, nf_train_opts *o);
+/* After every epoch (after nf_hgq_act_snapshot): the range window moves on. */
+void nf_hgq_act_epoch(nf_hgq_act *h);
+/* Remembers the current bits and ranges (the kept epoch's). */
+void nf_hgq_act_snapshot(nf_hgq_act *h);
+/* Inserts the FixedPointQuantizer layers into m (the trained model or a
+ * copy, after nf_hgq_export when both run: its kernel types decide the exact
+ * ReLU types) with the snapshot's types (else the current ones). */
+int nf_hgq_act_export(const nf_hgq_act *h, nf_model *m, nf_error *err);
+void nf_hgq_act_free(nf_hgq_act *h);
+/* The quantizer's pieces (exposed for tests): integer bits for a range,
+ * bits for (I, F) (0: the constant 0), and y on the grid 2^-F of b bits. */
+int nf_hgq_act_integer_bits(float max, double margin);
+int nf_hgq_act_bits(int integer, int F);
+float nf_hgq_act_quantize(float y, int integer, int F, bool sat);
+/* HGQ's surrogate dL/df_j over n rows of width w (without the penalty):
+ * sum_r -ln2 (y_q - relu(x)) dy, x the ReLU's input, y_q its output, dy the
+ * loss gradient at y_q. */
+float nf_hgq_act_f_grad(const float *x, const float *y_q, const float *dy, int n, int w, int j);
+/* Nonzero canonical-signed-digit digits of w's code on its own grid. */
+int nf_hgq_csd_digits(float w);
+/* Total bits of the per-element FixedPointQuantizers after the first layer
+ * (and their element count); returns how many such layers there are. */
+int nf_hgq_act_total_bits(const nf_model *m, long *total, int *n_neurons);
+
 /* ---- The training job ('nnfirm train') ------------------------------------------
  * Data (the file, or the default synthetic jets) → the fixed train /
  * validation / test split (nf_data_holdout) → a standard scaler fitted
@@ -269,6 +326,9 @@ typedef struct nf_train_job {
   const char *prune, *prune_schedule; /* nf_prune_setup's texts, or NULL */
   nf_prune_scope prune_scope;
   double hgq_beta, hgq_lr;            /* per-weight bits when hgq_beta >= 0 */
+  bool hgq_act;                       /* per-neuron activation bits (nf_hgq_act, step size hgq_lr) */
+  double hgq_act_beta;                /* their penalty per bit per CSD digit reading the neuron */
+  bool hgq_act_sat;                   /* their modes: RND/SAT (nnfirm train's default), else TRN/WRAP */
   nf_train_opts opts;                 /* its callbacks are the job's own */
   const char *out_path;
   bool quiet;
@@ -284,6 +344,7 @@ typedef struct nf_train_job_result {
   nf_pruner *pruner;        /* with prune: its schedule and before-weights */
   nf_prune_schedule schedule;
   nf_hgq *hgq;
+  nf_hgq_act *hgq_act;
 } nf_train_job_result;
 
 int nf_train_job_run(const nf_train_job *job, nf_train_job_result *res, nf_error *err);

@@ -149,7 +149,8 @@ nf_layer *nf_model_add_activation(nf_model *m, const char *name, nf_activation a
   return l;
 }
 
-nf_layer *nf_model_insert_activation(nf_model *m, int index, const char *name, nf_activation act, nf_error *err) {
+/* A layer of the given kind at index that keeps the width it is inserted at. */
+static nf_layer *insert_layer(nf_model *m, int index, const char *name, nf_layer_kind kind, nf_error *err) {
   if (index < 0 || index > m->n_layers) {
     nf_fail(err, NF_EINTERNAL, "cannot insert layer '%s' at position %d of %d", name, index, m->n_layers);
     return NULL;
@@ -160,12 +161,50 @@ nf_layer *nf_model_insert_activation(nf_model *m, int index, const char *name, n
   nf_layer *l = &m->layers[index];
   memset(l, 0, sizeof *l);
   snprintf(l->name, sizeof l->name, "%s", name);
-  l->kind = NF_LAYER_ACTIVATION;
-  l->act = act;
+  l->kind = kind;
   l->in_shape = l->out_shape = shape;
   l->n_in = l->n_out = (int)nf_shape_size(shape);
   m->n_layers++; /* the output width is unchanged: class names stay valid */
   return l;
+}
+
+nf_layer *nf_model_insert_activation(nf_model *m, int index, const char *name, nf_activation act, nf_error *err) {
+  nf_layer *l = insert_layer(m, index, name, NF_LAYER_ACTIVATION, err);
+  if (l) l->act = act;
+  return l;
+}
+
+/* A FixedPointQuantizer of n element types (zero), inserted at index or,
+ * for index -1, appended. */
+static nf_layer *fpq_layer(nf_model *m, int index, const char *name, int n, nf_fpq_round q, nf_fpq_overflow o,
+                           nf_error *err) {
+  float *t = nf_calloc((size_t)n * 3, sizeof *t, err);
+  nf_layer *l = !t ? NULL
+                : index < 0 ? append_layer(m, name, NF_LAYER_QUANT, current_shape(m), err)
+                            : insert_layer(m, index, name, NF_LAYER_QUANT, err);
+  if (!l) {
+    free(t);
+    return NULL;
+  }
+  l->fpq = t;
+  l->fpq_n = n;
+  l->fpq_q = q;
+  l->fpq_o = o;
+  return l;
+}
+
+nf_layer *nf_model_insert_fpq(nf_model *m, int index, const char *name, nf_fpq_round q, nf_fpq_overflow o,
+                              nf_error *err) {
+  long n = index > 0 && index <= m->n_layers ? m->layers[index - 1].n_out : m->n_features;
+  return fpq_layer(m, index < 0 ? 0 : index, name, (int)n, q, o, err);
+}
+
+void nf_model_remove_layer(nf_model *m, int index) {
+  if (index < 0 || index >= m->n_layers) return;
+  free_layer(&m->layers[index]);
+  memmove(&m->layers[index], &m->layers[index + 1], (size_t)(m->n_layers - index - 1) * sizeof *m->layers);
+  m->n_layers--;
+  memset(&m->layers[m->n_layers], 0, sizeof *m->layers);
 }
 
 nf_layer *nf_model_add_dropout(nf_model *m, const char *name, float rate, nf_error *err) {
@@ -251,17 +290,7 @@ nf_layer *nf_model_add_fpq(nf_model *m, const char *name, int n_types, nf_fpq_ro
             nf_shape_size(in));
     return NULL;
   }
-  float *t = nf_calloc((size_t)n_types * 3, sizeof *t, err);
-  nf_layer *l = t ? append_layer(m, name, NF_LAYER_QUANT, in, err) : NULL;
-  if (!l) {
-    free(t);
-    return NULL;
-  }
-  l->fpq = t;
-  l->fpq_n = n_types;
-  l->fpq_q = q;
-  l->fpq_o = o;
-  return l;
+  return fpq_layer(m, -1, name, n_types, q, o, err);
 }
 
 nf_layer *nf_model_add_reshape(nf_model *m, const char *name, nf_shape to, nf_error *err) {

@@ -16,8 +16,10 @@
 #include "nnfirm/util.h"
 
 /* Version 2 added each node's shape and window geometry (convolutional
- * networks) and the input shape; version 1 files (flat models) still load. */
-enum { NF_MODEL_FORMAT_VERSION = 2 };
+ * networks) and the input shape; version 3 the FixedPointQuantizer layer
+ * (its element types and modes: HGQ proxies, per-neuron activation bits
+ * from training). Version 1 and 2 files still load. */
+enum { NF_MODEL_FORMAT_VERSION = 3 };
 static const char MAGIC[8] = {'N', 'N', 'F', 'I', 'R', 'M', 'v', 0x1a};
 
 /* ---- Writing ---------------------------------------------------------------- */
@@ -112,6 +114,11 @@ static void put_layer(wbuf *b, const nf_layer *l) {
   for (int i = 0; i < 4; i++) put_u32(b, (uint32_t)l->pad[i]);
   put_u32(b, (uint32_t)l->filters);
   put_u32(b, (uint32_t)l->pool_op | (uint32_t)l->pool_global << 1);
+  if (l->kind == NF_LAYER_QUANT) { /* version 3: the element types' count and modes */
+    put_u32(b, (uint32_t)l->fpq_n);
+    put_u32(b, (uint32_t)l->fpq_q);
+    put_u32(b, (uint32_t)l->fpq_o);
+  }
   put_f32(b, l->act_alpha);
   put_f32(b, l->rate);
   put_f32(b, l->epsilon);
@@ -126,15 +133,12 @@ static void put_layer(wbuf *b, const nf_layer *l) {
   put_floats(b, l->beta, no);
   put_floats(b, l->moving_mean, no);
   put_floats(b, l->moving_var, no);
+  if (l->kind == NF_LAYER_QUANT) put_floats(b, l->fpq, 3 * (size_t)l->fpq_n); /* keep_negative, bits, integers */
 }
 
 int nf_model_save(const nf_model *m, const char *path, nf_error *err) {
   int rc = nf_model_validate(m, err);
   if (rc) return nf_fail_context(err, "%s: not saving an invalid model", path);
-  for (int i = 0; i < m->n_layers; i++)
-    if (m->layers[i].kind == NF_LAYER_QUANT)
-      return nf_fail(err, NF_EINPUT, "%s: layer '%s': the .nnf format does not hold a FixedPointQuantizer yet (convert "
-                                     "the Keras file itself)", path, m->layers[i].name);
   wbuf pay = {0};
   put_u32(&pay, (uint32_t)m->n_features);
   put_u32(&pay, (uint32_t)m->n_layers);
@@ -309,11 +313,19 @@ static int get_layer(rbuf *b, nf_model *m, uint32_t version, const char *path, n
     filters = get_u32(b);
     pool = get_u32(b);
   }
+  uint32_t fpq_n = 0, fpq_q = 0, fpq_o = 0;
+  if (version >= 3 && kind == NF_LAYER_QUANT) {
+    fpq_n = get_u32(b);
+    fpq_q = get_u32(b);
+    fpq_o = get_u32(b);
+  }
   if (b->bad) return NF_OK;
   bool bad = kind >= NF_LAYER_KIND_COUNT || act >= NF_ACT_COUNT || n_in != (uint32_t)m->n_outputs || n_out == 0 ||
              n_out > 1000000 || pool > 3 || filters > 65536 || nf_shape_size(out) != (long)n_out;
   /* A kernel larger than what is left of the file cannot be in it. */
   if (kind == NF_LAYER_DENSE && (uint64_t)n_in * n_out > (b->len - b->pos) / 4) bad = true;
+  if (kind == NF_LAYER_QUANT && (version < 3 || fpq_n < 1 || fpq_n > n_out || 3 * (uint64_t)fpq_n > (b->len - b->pos) / 4))
+    bad = true;
   if (kind == NF_LAYER_CONV && !bad) {
     int h, w, c;
     nf_shape_hwc(m->n_layers ? m->layers[m->n_layers - 1].out_shape : m->input_shape, &h, &w, &c);
@@ -330,7 +342,10 @@ static int get_layer(rbuf *b, nf_model *m, uint32_t version, const char *path, n
   case NF_LAYER_POOL: l = nf_model_add_pool(m, name, (nf_pool_op)(pool & 1), pool >> 1, ksize, stride, pad, err); break;
   case NF_LAYER_ZEROPAD: l = nf_model_add_zeropad(m, name, pad, err); break;
   case NF_LAYER_RESHAPE: l = nf_model_add_reshape(m, name, out, err); break;
-  case NF_LAYER_QUANT: return nf_fail(err, NF_EINPUT, "%s: layer '%s': a FixedPointQuantizer is not stored in .nnf", path, name);
+  case NF_LAYER_QUANT:
+    /* modes out of range: nf_model_validate refuses them with the layer's name */
+    l = nf_model_add_fpq(m, name, (int)fpq_n, (nf_fpq_round)fpq_q, (nf_fpq_overflow)fpq_o, err);
+    break;
   }
   if (!l) return nf_fail_context(err, "%s", path);
   if (!nf_shape_equal(l->out_shape, out)) return nf_fail(err, NF_EINPUT, "%s: layer '%s' changes shape", path, name);
@@ -358,6 +373,11 @@ static int get_layer(rbuf *b, nf_model *m, uint32_t version, const char *path, n
   if (!rc) rc = get_floats(b, &l->beta, no, err);
   if (!rc) rc = get_floats(b, &l->moving_mean, no, err);
   if (!rc) rc = get_floats(b, &l->moving_var, no, err);
+  if (!rc && l->kind == NF_LAYER_QUANT) { /* the types nf_model_add_fpq allocated, in place */
+    uint32_t present = get_u32(b);
+    if (present != 1) b->bad = true;
+    for (size_t k = 0; !b->bad && k < 3 * (size_t)l->fpq_n; k++) l->fpq[k] = get_f32(b);
+  }
   return rc;
 }
 

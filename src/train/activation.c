@@ -210,10 +210,26 @@ static const nf_train_act_ops *const ACT_OPS[NF_ACT_COUNT] = {
 
 /* ---- The layer ---------------------------------------------------------------- */
 static void activation_forward(const net *nt, tlayer *t, const float *x, int n, bool train, uint64_t seed, int index) {
-  (void)nt, (void)train, (void)seed, (void)index;
+  (void)seed;
   const nf_layer *l = t->l;
   ACT_OPS[l->act]->forward(l, x, t->y, n, l->n_out);
   if (t->aq.kind != NF_QUANT_NONE) nf_qfast_apply(&t->aq, t->y, t->y, (long)n * l->n_out);
+  if (nt->act_forward) nt->act_forward(nt->m, index, t->y, n, train, nt->act_ctx);
+}
+
+/* The effective kernel [w][n_next] of the Dense that reads layer i (through
+ * Dropout), or NULL. */
+static const float *next_kernel(const net *nt, int i, int *n_next) {
+  for (int k = i + 1; k < nt->m->n_layers; k++) {
+    const tlayer *t = &nt->t[k];
+    if (t->l->kind == NF_LAYER_DENSE) {
+      *n_next = t->l->n_out;
+      return t->w_eff;
+    }
+    if (t->l->kind != NF_LAYER_DROPOUT) break;
+  }
+  *n_next = 0;
+  return NULL;
 }
 
 /* The straight-through gradient of an output quantizer: quantized_relu
@@ -227,7 +243,11 @@ static void quantizer_backward(const tlayer *t, const float *x, float *dx, long 
 }
 
 static void activation_backward(const net *nt, tlayer *t, const float *x, const float *dy, float *dx, int n) {
-  (void)nt;
+  if (nt->act_backward) {
+    int i = (int)(t - nt->t), n_next;
+    const float *w_next = next_kernel(nt, i, &n_next);
+    nt->act_backward(nt->m, i, x, t->y, dy, n, w_next, n_next, nt->act_ctx);
+  }
   if (!dx) return;
   const nf_layer *l = t->l;
   ACT_OPS[l->act]->backward(l, x, t->y, dy, dx, n, l->n_out);

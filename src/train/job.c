@@ -40,6 +40,9 @@ static int on_epoch(const nf_epoch_stats *s, const nf_model *best, bool improved
            r->job->opts.epochs, s->loss, s->acc, s->val_loss, s->val_acc, s->lr, s->seconds, improved ? "  *" : "");
   nf_progress_note(&r->prog, line);
   r->epoch = s->epoch + 1;
+  nf_hgq_act *ha = r->res->hgq_act;
+  if (ha && improved) nf_hgq_act_snapshot(ha); /* the range of the epoch whose weights are kept */
+  if (ha) nf_hgq_act_epoch(ha);
   if (!improved) return 0;
   /* best holds the weights; the scaler and names live in the model */
   nf_model *ck = nf_model_clone(r->res->model, &r->save_err);
@@ -52,7 +55,8 @@ static int on_epoch(const nf_epoch_stats *s, const nf_model *best, bool improved
     nf_hgq_snapshot(r->res->hgq);
     nf_hgq_export(r->res->hgq, ck);
   }
-  int rc = nf_model_save(ck, r->job->out_path, &r->save_err);
+  int rc = ha ? nf_hgq_act_export(ha, ck, &r->save_err) : NF_OK;
+  if (!rc) rc = nf_model_save(ck, r->job->out_path, &r->save_err);
   nf_model_free(ck);
   if (rc) {
     r->save_failed = true;
@@ -106,6 +110,11 @@ int nf_train_job_run(const nf_train_job *j, nf_train_job_result *res, nf_error *
     if (!(res->hgq = nf_hgq_new(res->model, j->hgq_beta, j->hgq_lr, err))) rc = err->code ? err->code : NF_EINTERNAL;
     else nf_hgq_attach(res->hgq, &o);
   }
+  if (!rc && j->hgq_act) {
+    if (!(res->hgq_act = nf_hgq_act_new(res->model, j->hgq_act_beta, j->hgq_lr, j->hgq_act_sat, err)))
+      rc = err->code ? err->code : NF_EINTERNAL;
+    else nf_hgq_act_attach(res->hgq_act, &o);
+  }
   res->n_train = split.n_train, res->n_val = split.n_val, res->n_test = split.n_test;
   if (!rc) {
     nf_progress_begin(&r.prog, "train", (long)o.epochs * r.batches, j->quiet);
@@ -128,6 +137,7 @@ int nf_train_job_run(const nf_train_job *j, nf_train_job_result *res, nf_error *
   /* The final model: best weights restored (already checkpointed, but the
    * file must exist even when no epoch improved on NaN-free validation). */
   if (!rc && res->hgq) nf_hgq_export(res->hgq, res->model); /* each weight on its own grid, the widest as the type */
+  if (!rc && res->hgq_act) rc = nf_hgq_act_export(res->hgq_act, res->model, err); /* a quantizer after each ReLU */
   if (!rc) rc = nf_model_save(res->model, j->out_path, err);
   if (!rc && split.n_val)
     rc = nf_train_evaluate(res->model, ds.x, ds.y, split.val, split.n_val, &res->val_loss, &res->val_acc, err);
@@ -143,6 +153,7 @@ void nf_train_job_free(nf_train_job_result *res) {
   free(res->train.history);
   nf_pruner_free(res->pruner);
   nf_hgq_free(res->hgq);
+  nf_hgq_act_free(res->hgq_act);
   nf_model_free(res->model);
   memset(res, 0, sizeof *res);
 }

@@ -283,6 +283,9 @@ int nf_train(nf_model *m, const float *x, const int *y, const long *train, long 
   if ((rc = nf_net_init(&tr.nt, m, cap, thread_count(o), err))) return rc;
   tr.nt.transform = o->transform;
   tr.nt.transform_ctx = o->transform_ctx;
+  tr.nt.act_forward = o->act_forward;
+  tr.nt.act_backward = o->act_backward;
+  tr.nt.act_ctx = o->act_ctx;
   tr.op = (optim){o->optimizer, o->lr, o->momentum, 0, NULL, NULL};
   tr.op.m = nf_calloc((size_t)tr.nt.n_params, sizeof(float), err);
   tr.op.v = nf_calloc((size_t)tr.nt.n_params, sizeof(float), err);

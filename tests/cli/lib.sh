@@ -84,6 +84,16 @@ lint_ok() {
   grep -nE "1'b[01] \?|\(1'b0 \||\| 1'b0\)" "$2"/rtl/*.v >"$T/dead" && fail "$1: dead mux arms: $(head -2 "$T/dead")" || pass
 }
 
+# train_refused <description> <expected text> <train options...>: nnfirm train on
+# $T/jets.csv exits 2 with a message containing the text and writes no model.
+train_refused() {
+  what=$1 text=$2
+  shift 2
+  expect_status 2 "$what" -- "$NNFIRM" train --data "$T/jets.csv" --epochs 1 --quiet -o "$T/never.nnf" "$@"
+  expect_err_contains "$text" "$what: message"
+  expect_no_file "$T/never.nnf" "$what: no model"
+}
+
 finish() {
   echo "$PASSES passed, $FAILS failed"
   [ "$FAILS" = 0 ]

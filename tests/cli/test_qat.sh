@@ -13,30 +13,23 @@ argmax='{m=1; for(i=2;i<=NF;i++) if ($i+0 > $m+0) m=i; print m}'
 tail -n +2 "$T/jets.csv" | cut -d, -f1-16 > "$T/x.csv" # features only, every row
 
 # ---- Bad input: exit 2, a message naming the problem, no model written ----
-bad() { # <description> <expected text> <train options...>
-  what=$1 text=$2
-  shift 2
-  expect_status 2 "$what" -- "$NNFIRM" train --data "$T/jets.csv" --epochs 1 --quiet -o "$T/never.nnf" "$@"
-  expect_err_contains "$text" "$what: message"
-  expect_no_file "$T/never.nnf" "$what: no model"
-}
-bad "integer bits > bits" "7 integer bits plus the sign bit exceed the 6 bits" --quant "fc1:w6i7"
-bad "activation integer bits > bits" "exceed the 4 bits" --quant "fc2:w6i0,a4i5"
-bad "zero bits in a spec" "0 bits" --quant "fc1:w0"
-bad "zero bits" "--bits" --bits 0
-bad "unknown layer" "fc9" --quant "fc9:w6i0"
-bad "quantizer on the softmax" "softmax" --bits 6 --quant "output:a6i0"
-bad "QAT with batchnorm" "BatchNormalization" --bits 6 --batchnorm
-bad "pruning target 1" "[0, 1)" --prune 1
-bad "negative pruning target" "[0, 1)" --prune -0.25
-bad "per-layer pruning target out of range" "outside [0, 1)" --prune "fc1:1.5"
-bad "schedule ends before it begins" "before it begins" --prune 0.5 --prune-schedule "begin=50,end=10"
-bad "schedule beyond the training" "only 12 steps" --prune 0.5 --prune-schedule "begin=0,end=500"
-bad "unknown schedule key" "speed" --prune 0.5 --prune-schedule "speed=3"
-bad "zero frequency" "frequency" --prune 0.5 --prune-schedule "begin=0,end=10,freq=0"
-bad "bad scope" "--prune-scope" --prune 0.5 --prune-scope everything
+train_refused "integer bits > bits" "7 integer bits plus the sign bit exceed the 6 bits" --quant "fc1:w6i7"
+train_refused "activation integer bits > bits" "exceed the 4 bits" --quant "fc2:w6i0,a4i5"
+train_refused "zero bits in a spec" "0 bits" --quant "fc1:w0"
+train_refused "zero bits" "--bits" --bits 0
+train_refused "unknown layer" "fc9" --quant "fc9:w6i0"
+train_refused "quantizer on the softmax" "softmax" --bits 6 --quant "output:a6i0"
+train_refused "QAT with batchnorm" "BatchNormalization" --bits 6 --batchnorm
+train_refused "pruning target 1" "[0, 1)" --prune 1
+train_refused "negative pruning target" "[0, 1)" --prune -0.25
+train_refused "per-layer pruning target out of range" "outside [0, 1)" --prune "fc1:1.5"
+train_refused "schedule ends before it begins" "before it begins" --prune 0.5 --prune-schedule "begin=50,end=10"
+train_refused "schedule beyond the training" "only 12 steps" --prune 0.5 --prune-schedule "begin=0,end=500"
+train_refused "unknown schedule key" "speed" --prune 0.5 --prune-schedule "speed=3"
+train_refused "zero frequency" "frequency" --prune 0.5 --prune-schedule "begin=0,end=10,freq=0"
+train_refused "bad scope" "--prune-scope" --prune 0.5 --prune-scope everything
 printf 'fc1: {kernel_quantizer: "quantized_bits(4,6)"}\n' > "$T/badq.yml"
-bad "inconsistent quantizer in a config file" "fc1.kernel_quantizer" --quant-config "$T/badq.yml"
+train_refused "inconsistent quantizer in a config file" "fc1.kernel_quantizer" --quant-config "$T/badq.yml"
 
 # ---- 6-bit QAT: the design computes exactly what the model computes ----
 expect_status 0 "QAT 6-bit training" -- "$NNFIRM" train --data "$T/jets.csv" --epochs 3 --bits 6 --quiet -o "$T/q6.nnf"
@@ -96,8 +89,8 @@ expect_status 0 "per-layer targets" -- "$NNFIRM" train --data "$T/jets.csv" --ep
 per=$(grep -o '"sparsity_per_layer":{[^}]*}' "$T/out")
 expect_eq "$per" '"sparsity_per_layer":{"fc1":0.5,"fc2":0.89990234375,"fc3":0,"output":0}' "per-layer targets"
 # ---- Per-weight bits (HGQ) ----
-bad "HGQ without quantized kernels" "HGQ needs quantized_bits kernels" --hgq 1e-5
-bad "--hgq-lr alone" "--hgq-lr goes with --hgq" --hgq-lr 0.1
+train_refused "HGQ without quantized kernels" "HGQ needs quantized_bits kernels" --hgq 1e-5
+train_refused "--hgq-lr alone" "--hgq-lr goes with --hgq" --hgq-lr 0.1
 expect_status 0 "HGQ training" -- "$NNFIRM" train --data "$T/jets.csv" --epochs 3 --bits 8 --hgq 1e-4 --hgq-lr 0.1 --json --quiet \
   -o "$T/h.nnf"
 b1=$(sed -n 's/.*"weight_bits_per_layer":{"fc1":\([0-9.]*\).*/\1/p' "$T/out")

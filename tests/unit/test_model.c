@@ -129,7 +129,7 @@ static void test_header_bytes(void **state) {
   size_t n;
   assert_int_equal(nf_read_file(tmp("h.nnf"), &data, &n, &err), 0);
   assert_memory_equal(data, "NNFIRMv\x1a", 8);
-  assert_int_equal((unsigned char)data[8], 2); /* version 2, LE */
+  assert_int_equal((unsigned char)data[8], 3); /* version 3, LE */
   assert_int_equal(data[9] | data[10] | data[11], 0);
   uint32_t plen = (uint32_t)(unsigned char)data[12] | (uint32_t)(unsigned char)data[13] << 8 |
                   (uint32_t)(unsigned char)data[14] << 16 | (uint32_t)(unsigned char)data[15] << 24;
@@ -165,10 +165,10 @@ static void test_bad_files(void **state) {
     expect_load_error(tmp("t.nnf"), cut < 8 ? "not an nnfirm model" : "truncated");
   }
   /* a future version */
-  data[8] = 3;
+  data[8] = 4;
   assert_int_equal(nf_write_file_atomic(tmp("v.nnf"), data, n, &err), 0);
-  expect_load_error(tmp("v.nnf"), "version 3 is newer");
-  data[8] = 2;
+  expect_load_error(tmp("v.nnf"), "version 4 is newer");
+  data[8] = 3;
   /* a flipped payload byte */
   data[n / 2] ^= 0x40;
   assert_int_equal(nf_write_file_atomic(tmp("c.nnf"), data, n, &err), 0);

@@ -24,6 +24,7 @@
 #include "nnfirm/rng.h"
 #include "nnfirm/train.h"
 #include "train/train_internal.h"
+#include "train/net.h"
 #include "train/qfast.h"
 
 /* ---- Reference values, from QKeras' formulas ------------------------------ */
@@ -687,24 +688,37 @@ static void blob_data(float *x, int *y, long n, uint64_t seed) {
   }
 }
 
+/* An 8-bit QAT MLP (random_mlp) and options for training it on 500 blob rows
+ * in batches of 50 without early stopping; train_blobs runs them. */
+static nf_model *qat8_mlp(uint64_t seed, nf_train_opts *o, int epochs) {
+  nf_error err = {0};
+  nf_model *m = random_mlp(seed);
+  assert_int_equal(nf_qat_set_uniform(m, 8, &err), 0);
+  assert_int_equal(nf_qat_finish(m, &err), 0);
+  nf_train_opts_default(o);
+  o->epochs = epochs;
+  o->batch = 50;
+  o->patience = 0;
+  return m;
+}
+
+static void train_blobs(nf_model *m, const nf_train_opts *o, const float *x, const int *y, const long *rows) {
+  nf_error err = {0};
+  nf_train_result res;
+  assert_int_equal(nf_train(m, x, y, rows, 500, NULL, 0, o, &res, &err), 0);
+  free(res.history);
+}
+
 /* Trains an 8-bit QAT MLP with per-weight bits under penalty beta, exports,
  * and returns the mean bits of the nonzero weights of fc1. */
 static double hgq_run(double beta, nf_model **out, float *x, int *y, long *rows) {
   nf_error err = {0};
-  nf_model *m = random_mlp(21);
-  assert_int_equal(nf_qat_set_uniform(m, 8, &err), 0);
-  assert_int_equal(nf_qat_finish(m, &err), 0);
+  nf_train_opts o;
+  nf_model *m = qat8_mlp(21, &o, 8);
   nf_hgq *h = nf_hgq_new(m, beta, 0.05, &err);
   assert_non_null(h);
-  nf_train_opts o;
-  nf_train_opts_default(&o);
-  o.epochs = 8;
-  o.batch = 50;
-  o.patience = 0;
   nf_hgq_attach(h, &o);
-  nf_train_result res;
-  assert_int_equal(nf_train(m, x, y, rows, 500, NULL, 0, &o, &res, &err), 0);
-  free(res.history);
+  train_blobs(m, &o, x, y, rows);
   nf_hgq_export(h, m);
   nf_hgq_free(h);
   *out = m;
@@ -753,6 +767,198 @@ static void test_hgq(void **state) {
   free(y);
 }
 
+/* ---- Per-neuron activation bits (HGQ activations) ------------------------------------- */
+
+/* The training quantizer of a neuron equals the FixedPointQuantizer element
+ * the export writes for it (ap_ufixed<I + F, I>, TRN/WRAP or RND/SAT, 0 bits
+ * the constant 0) on a grid of values, for integer bits -2..5 and fraction
+ * bits -3..7; and a few values by hand. */
+static void test_hgq_act_quantizer(void **state) {
+  (void)state;
+  nf_error err = {0};
+  assert_true(fabsf(nf_hgq_act_quantize(1.3f, 1, 2, false) - 1.25f) == 0); /* floor(5.2) = 5 */
+  assert_true(nf_hgq_act_quantize(2.6f, 1, 2, false) == 0.5f);            /* 10 mod 8 = 2 */
+  assert_true(nf_hgq_act_quantize(2.6f, 1, 2, true) == 1.75f);            /* min(10, 7) = 7 */
+  assert_true(nf_hgq_act_quantize(0.3f, 1, 2, true) == 0.25f);            /* floor(1.7) = 1 */
+  assert_true(nf_hgq_act_quantize(0.4f, 1, 2, true) == 0.5f);             /* floor(2.1) = 2 */
+  assert_true(nf_hgq_act_quantize(-1.0f, 3, 4, false) == 0.0f);
+  assert_true(nf_hgq_act_quantize(5.0f, 2, -3, false) == 0.0f); /* -1 bits: none */
+  assert_int_equal(nf_hgq_act_bits(2, -3), 0);
+  assert_int_equal(nf_hgq_act_bits(3, 4), 7);
+  assert_int_equal(nf_hgq_act_integer_bits(3.0f, 0.25), 2); /* 3.75 < 4 */
+  assert_int_equal(nf_hgq_act_integer_bits(4.0f, 0), 3);    /* 2^I > 4 */
+  assert_int_equal(nf_hgq_act_integer_bits(0.3f, 0), -1);   /* 0.3 < 0.5 */
+  assert_int_equal(nf_hgq_act_bits(nf_hgq_act_integer_bits(0.0f, 0.25), 8), 0);
+  for (int sat = 0; sat < 2; sat++)
+    for (int I = -2; I <= 5; I++)
+      for (int F = -3; F <= 7; F++) {
+        int b = nf_hgq_act_bits(I, F);
+        nf_model *m = nf_model_new(1, &err);
+        assert_non_null(m);
+        nf_layer *q = nf_model_add_fpq(m, "q", 1, sat ? NF_FPQ_RND : NF_FPQ_TRN, sat ? NF_FPQ_SAT : NF_FPQ_WRAP, &err);
+        assert_non_null(q);
+        q->fpq[0] = 0, q->fpq[1] = (float)b, q->fpq[2] = b ? (float)I : 0;
+        for (int k = -40; k <= 400; k++) {
+          float y = (float)k * 0.0371f;
+          double want = y > 0 ? nf_fpq_value(q, 0, y) : 0;
+          if ((double)nf_hgq_act_quantize(y, I, F, sat) != want)
+            fail_msg("I %d F %d %s: y %g gives %g, the quantizer layer %g", I, F, sat ? "RND/SAT" : "TRN/WRAP",
+                     (double)y, (double)nf_hgq_act_quantize(y, I, F, sat), want);
+        }
+        nf_model_free(m);
+      }
+}
+
+/* Nonzero digits of the non-adjacent form by its definition (digit
+ * 2 - (c mod 4) at each odd c), against the closed form the penalty uses, on
+ * every code below 4096 at several scales. */
+static void test_hgq_csd_digits(void **state) {
+  (void)state;
+  for (int c = 0; c < 4096; c++) {
+    int want = 0;
+    for (long v = c; v; v /= 2)
+      if (v & 1) v -= 2 - (v % 4), want++;
+    for (int e = -9; e <= 3; e += 4) {
+      assert_int_equal(nf_hgq_csd_digits(ldexpf((float)c, e)), want);
+      assert_int_equal(nf_hgq_csd_digits(-ldexpf((float)c, e)), want);
+    }
+  }
+}
+
+/* The surrogate gradient: for L = 1/2 sum (y_q - y)^2 (dL/dy_q = y_q - y)
+ * the quantization error falls like 2^-2f, so d ln L / df = -2 ln2; the
+ * surrogate -ln2 sum (y_q - y) dy divided by L must give that, and the
+ * measured ratio L(F) / L(F + 1) must be about 4. */
+static void test_hgq_act_surrogate(void **state) {
+  (void)state;
+  enum { N = 4000, W = 3 };
+  static float x[N * W], yq[N * W], dy[N * W];
+  nf_rng r;
+  nf_rng_seed(&r, 5);
+  for (int k = 0; k < N * W; k++) x[k] = (float)(8 * nf_rng_uniform(&r) - 1); /* some negative: relu 0 */
+  for (int F = 0; F <= 4; F++) {
+    double L[2] = {0, 0};
+    for (int s = 0; s < 2; s++)
+      for (int k = 0; k < N * W; k++) {
+        float y = x[k] > 0 ? x[k] : 0, q = nf_hgq_act_quantize(y, 3, F + s, false);
+        L[s] += 0.5 * (double)(q - y) * (q - y);
+      }
+    for (int k = 0; k < N * W; k++) {
+      float y = x[k] > 0 ? x[k] : 0;
+      yq[k] = nf_hgq_act_quantize(y, 3, F, false);
+      dy[k] = yq[k] - y;
+    }
+    double ratio = L[0] / L[1], g = nf_hgq_act_f_grad(x, yq, dy, N, W, 1) / (L[0] / W);
+    if (fabs(ratio - 4) > 0.4 || fabs(g + 2 * log(2)) > 0.15)
+      fail_msg("F %d: L(F)/L(F+1) %g (about 4), surrogate d ln L/df %g (about %g)", F, ratio, g, -2 * log(2));
+  }
+}
+
+/* Training with per-neuron bits: the penalty takes bits away; the exported
+ * model has a FixedPointQuantizer after each ReLU whose values (the float
+ * model, double precision) are training's own quantized forward (its float32
+ * network with the hooks, on the kept weights) on nearly every value, and at
+ * most one grid step off elsewhere (float32 sums); the .nnf file keeps it. */
+static long hgq_act_run(double beta, nf_model **out, float *x, int *y, long *rows, float **train_relu) {
+  nf_error err = {0};
+  nf_train_opts o;
+  nf_model *m = qat8_mlp(23, &o, 6);
+  nf_hgq_act *h = nf_hgq_act_new(m, beta, 0.05, false, &err);
+  assert_non_null(h);
+  nf_hgq_act_attach(h, &o);
+  train_blobs(m, &o, x, y, rows);
+  if (train_relu) { /* training's forward of the first 200 rows (no epoch roll since: the same ranges) */
+    net nt;
+    assert_int_equal(nf_net_init(&nt, m, 200, 1, &err), 0);
+    nt.act_forward = o.act_forward, nt.act_ctx = o.act_ctx;
+    nf_net_gather(&nt, x, rows, 200);
+    nf_net_prepare_weights(&nt);
+    nf_net_forward(&nt, 200, false, 0);
+    int relu1 = nf_model_find_layer(m, "relu1");
+    *train_relu = malloc(200 * 24 * sizeof **train_relu);
+    assert_non_null(*train_relu);
+    memcpy(*train_relu, nt.t[relu1].y, 200 * 24 * sizeof **train_relu);
+    nf_net_free(&nt);
+  }
+  assert_int_equal(nf_hgq_act_export(h, m, &err), 0);
+  nf_hgq_act_free(h);
+  long bits;
+  int neurons;
+  assert_int_equal(nf_hgq_act_total_bits(m, &bits, &neurons), 2);
+  assert_int_equal(neurons, 36);
+  *out = m;
+  return bits;
+}
+
+static void test_hgq_act_training(void **state) {
+  (void)state;
+  enum { N = 600 };
+  float *x = malloc(N * 10 * sizeof *x), *tr = NULL;
+  int *y = malloc(N * sizeof *y);
+  long rows[N];
+  assert_non_null(x);
+  assert_non_null(y);
+  blob_data(x, y, N, 9);
+  for (long i = 0; i < N; i++) rows[i] = i;
+  nf_model *free_bits, *tight;
+  long b0 = hgq_act_run(0, &free_bits, x, y, rows, &tr), b1 = hgq_act_run(3e-3, &tight, x, y, rows, NULL);
+  if (!(b1 < b0 - 10)) fail_msg("the penalty left %ld activation bits (%ld without it)", b1, b0);
+  int q1 = nf_model_find_layer(free_bits, "relu1_quantizer");
+  assert_true(q1 > 0 && free_bits->layers[q1].kind == NF_LAYER_QUANT);
+  assert_true(free_bits->layers[q1 - 1].act_q.kind == NF_QUANT_RELU); /* exact: holds every Dense sum */
+  /* the bits differ across neurons */
+  int k0, bmin = 99, bmax = -1, in;
+  for (int j = 0; j < 24; j++) {
+    int b;
+    nf_fpq_elem(&free_bits->layers[q1], j, &k0, &b, &in);
+    bmin = b < bmin ? b : bmin, bmax = b > bmax ? b : bmax;
+  }
+  assert_true(bmax > bmin);
+  double *fo = malloc(200 * 24 * sizeof *fo);
+  nf_error err = {0};
+  assert_non_null(fo);
+  assert_int_equal(nf_model_forward(free_bits, x, 200, q1, true, fo, &err), 0);
+  int differ = 0;
+  for (int k = 0; k < 200 * 24; k++)
+    if (fo[k] != (double)tr[k]) {
+      differ++;
+      if (fabs(fo[k] - tr[k]) > 0.5) fail_msg("value %d: model %g, training %g", k, fo[k], (double)tr[k]);
+    }
+  if (differ > 200 * 24 / 100) fail_msg("%d of %d values differ between the model and training", differ, 200 * 24);
+  /* the .nnf format keeps the quantizer layers */
+  char path[] = "/tmp/nnfirm_hgq_act_XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  assert_int_equal(nf_model_save(free_bits, path, &err), 0);
+  nf_model *back = NULL;
+  assert_int_equal(nf_model_load(path, &back, &err), 0);
+  unlink(path);
+  assert_int_equal(back->n_layers, free_bits->n_layers);
+  const nf_layer *a = &free_bits->layers[q1], *b = &back->layers[q1];
+  assert_int_equal(b->kind, NF_LAYER_QUANT);
+  assert_int_equal(b->fpq_n, a->fpq_n);
+  assert_int_equal(b->fpq_q, a->fpq_q);
+  assert_int_equal(b->fpq_o, a->fpq_o);
+  assert_memory_equal(b->fpq, a->fpq, 3 * (size_t)a->fpq_n * sizeof *a->fpq);
+  double *fb = malloc(200 * 4 * sizeof *fb), *fa = malloc(200 * 4 * sizeof *fa);
+  assert_non_null(fb);
+  assert_non_null(fa);
+  assert_int_equal(nf_model_forward(free_bits, x, 200, -1, true, fa, &err), 0);
+  assert_int_equal(nf_model_forward(back, x, 200, -1, true, fb, &err), 0);
+  for (int k = 0; k < 200 * 4; k++)
+    if (fa[k] != fb[k]) fail_msg("output %d: %g, after the .nnf round trip %g", k, fa[k], fb[k]);
+  /* a model without quantized kernels has no exact grid to start from */
+  nf_model *m = random_mlp(3);
+  assert_null(nf_hgq_act_new(m, 1e-5, 0.01, false, &err));
+  assert_int_equal(err.code, NF_EINPUT);
+  nf_model_free(m);
+  nf_model_free(back);
+  nf_model_free(free_bits);
+  nf_model_free(tight);
+  free(fo), free(fa), free(fb), free(tr), free(x), free(y);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_quantized_bits_grid),  cmocka_unit_test(test_quantized_bits_one_bit),
@@ -763,6 +969,8 @@ int main(void) {
       cmocka_unit_test(test_prune_in_training),    cmocka_unit_test(test_qat_uniform_and_spec),
       cmocka_unit_test(test_qat_spec_errors),      cmocka_unit_test(test_qat_config_file),
       cmocka_unit_test(test_qat_model_roundtrip),  cmocka_unit_test(test_hgq),
+      cmocka_unit_test(test_hgq_act_quantizer),    cmocka_unit_test(test_hgq_csd_digits),
+      cmocka_unit_test(test_hgq_act_surrogate),    cmocka_unit_test(test_hgq_act_training),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

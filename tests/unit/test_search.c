@@ -33,6 +33,12 @@ static void test_spec_round_trip(void **state) {
   assert_string_equal(spec, "hidden=32,16;bits=4;prune=0.75;reuse=1;in=8;hgq=1e-05");
   assert_int_equal(nf_search_parse_spec(spec, &d, &err), 0);
   assert_string_equal(d.id, c.id);
+  /* per-neuron activation bits: their penalty in the id and the spec */
+  assert_int_equal(nf_search_parse_spec("hidden=24,12;bits=5;prune=0.70;reuse=1;in=6;hgqa=3e-05", &c, &err), 0);
+  assert_true(c.hgq_act == 3e-5 && c.hgq == 0);
+  assert_string_equal(c.id, "h24x12_b5_p70_r1_i6_a3e-05");
+  nf_search_format_spec(&c, spec, sizeof spec);
+  assert_string_equal(spec, "hidden=24,12;bits=5;prune=0.70;reuse=1;in=6;hgqa=3e-05");
   /* another training seed: its own id and spec item */
   assert_int_equal(nf_search_parse_spec("hidden=8;bits=3;prune=0;seed=43", &c, &err), 0);
   assert_string_equal(c.id, "h8_b3_p00_r1_i16_s43");
@@ -40,7 +46,7 @@ static void test_spec_round_trip(void **state) {
   assert_non_null(strstr(spec, ";seed=43"));
   const char *bad[] = {"hidden=16;bits=1;prune=0", "hidden=16;bits=4;prune=1", "hidden=16;bits=4", "bits=4;prune=0",
                        "hidden=16;bits=4;prune=0;in=2", "hidden=16;bits=4;prune=0;depth=3", "hidden=a;bits=4;prune=0",
-                       "hidden=16;bits=4;prune=0;reuse=0", "hidden=16;bits=4;prune=0;hgq=2", "hidden"};
+                       "hidden=16;bits=4;prune=0;reuse=0", "hidden=16;bits=4;prune=0;hgq=2", "hidden=16;bits=4;prune=0;hgqa=-1", "hidden"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     nf_error e = {0};
     assert_int_equal(nf_search_parse_spec(bad[i], &c, &e), NF_EINPUT);
@@ -95,9 +101,9 @@ static void test_mutations(void **state) {
   nf_error e = {0};
   assert_int_equal(nf_search_parse_spec("hidden=18,9;bits=4;prune=0.70;in=8", &tried[0], &e), 0);
   int m = nf_search_mutate(r, 4, 0.74, 1, tried, 1, 7, out, 64);
-  assert_int_equal(m, 5 + 5 - 1); /* parents 0 and 2, five mutations each; the narrower child of 0 was tried */
+  assert_int_equal(m, 6 + 6 - 1); /* parents 0 and 2, six mutations each; the narrower child of 0 was tried */
   assert_int_equal(nf_search_mutate(r, 4, 0.74, 1, tried, 1, 7, again, 64), m);
-  int from0 = 0, from2 = 0, up = 0, down = 0, hgq = 0;
+  int from0 = 0, from2 = 0, up = 0, down = 0, hgq = 0, hgqa = 0;
   for (int i = 0; i < m; i++) {
     assert_string_equal(out[i].id, again[i].id);
     for (int j = 0; j < i; j++) assert_true(strcmp(out[i].id, out[j].id) != 0);
@@ -114,20 +120,23 @@ static void test_mutations(void **state) {
       assert_int_equal(moved, 1);
     }
     hgq += out[i].hgq > 0;
+    hgqa += out[i].hgq_act > 0;
+    if (out[i].hgq_act > 0) assert_non_null(strstr(out[i].id, "_a1e-05"));
     char spec[160];
     nf_search_candidate back;
     nf_search_format_spec(&out[i], spec, sizeof spec);
     assert_int_equal(nf_search_parse_spec(spec, &back, &e), 0); /* a valid candidate */
     assert_string_equal(back.id, out[i].id);
   }
-  assert_int_equal(from0, 4);
-  assert_int_equal(from2, 5);
+  assert_int_equal(from0, 5);
+  assert_int_equal(from2, 6);
   assert_int_equal(up, 1);
   assert_int_equal(down, 1);
   assert_int_equal(hgq, 2);
+  assert_int_equal(hgqa, 2); /* the activation penalty switched on, once per parent */
   /* nothing above the floor: the most accurate below it is the parent (32-16), its bits go up */
   m = nf_search_mutate(r, 4, 0.99, 1, NULL, 0, 7, out, 64);
-  assert_int_equal(m, 4); /* its narrower child, 24-12 with the same settings, is r[0] */
+  assert_int_equal(m, 5); /* its narrower child, 24-12 with the same settings, is r[0] */
   for (int i = 0; i < m; i++) {
     assert_true(!strcmp(out[i].hidden, "32,16") || !strcmp(out[i].hidden, "24,12"));
     if (out[i].lbits[0]) assert_non_null(strstr(out[i].lbits, "5"));
