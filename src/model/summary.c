@@ -92,6 +92,15 @@ void nf_model_summary(const nf_model *m, FILE *out) {
       snprintf(details, sizeof details, "rate %.2f", l->rate);
     } else if (l->kind == NF_LAYER_BATCHNORM) {
       snprintf(details, sizeof details, "eps %g", l->epsilon);
+    } else if (l->kind == NF_LAYER_QUANT) { /* the modes and the mean bits of its element types */
+      long bits = 0;
+      for (int j = 0; j < l->n_out; j++) {
+        int k, b, in;
+        nf_fpq_elem(l, j, &k, &b, &in);
+        bits += b;
+      }
+      snprintf(details, sizeof details, "%s/%s %.2f bits", nf_fpq_round_name(l->fpq_q), nf_fpq_overflow_name(l->fpq_o),
+               l->n_out ? (double)bits / l->n_out : 0.0);
     }
     keras_shape(l->out_shape, shape, sizeof shape);
     fprintf(out, "%-*s %-*s %-*s %10ld\n", nw, name, dw, details, sw, shape, t + nt);

@@ -18,7 +18,7 @@ train_refused "unknown mode" "--hgq-act-mode" --bits 6 --hgq-act 1e-5 --hgq-act-
 train_refused "mode without --hgq-act" "goes with --hgq-act" --bits 6 --hgq-act-mode rnd-sat
 train_refused "negative penalty" "--hgq-act" --bits 6 --hgq-act -1
 
-# check <name> <mode> <type pattern>: train, store, emulate, co-simulate
+# check <name> <mode> <type pattern> <modes as model show prints them>: train, store, emulate, co-simulate
 check() {
   name=$1
   expect_status 0 "$name: train" -- "$NNFIRM" train --data "$T/jets.csv" --hidden 8 --bits 6 --hgq-act 2e-4 \
@@ -27,7 +27,8 @@ check() {
   [ -n "$nbits" ] && [ "$nbits" -gt 0 ] && [ "$nbits" -lt $((8 * 6 + 8 * 8)) ] && pass ||
     fail "$name: activation_bits '$nbits' (8 neurons, starting at 6 fraction bits)"
   expect_status 0 "$name: model show" -- "$NNFIRM" model show "$T/$name.nnf"
-  grep -q "relu1_quantizer (FixedPointQuantizer)" "$T/out" && pass || fail "$name: no quantizer after relu1"
+  grep -qE "relu1_quantizer \(FixedPointQuantizer\) +$4 [0-9.]+ bits" "$T/out" && pass ||
+    fail "$name: no $4 quantizer after relu1: $(grep relu1 "$T/out")"
   expect_status 0 "$name: convert" -- "$NNFIRM" convert "$T/$name.nnf" --config default -o "$T/p_$name"
   # relu1_quantizer's element types: one a neuron, not all the same, in the trained modes
   tr -d '\n\t ' < "$T/p_$name/design.json" | sed 's/"elem_t":\[/\n&/g' | sed -n 2p | sed 's/\].*//' |
@@ -48,8 +49,8 @@ check() {
   expect_eq "$(json_num accuracy "$T/out")" "$macc" "$name: bit-accurate test accuracy equals the model's"
   cosim_expect "$name" "$T/p_$name" "$T/x40.csv" iverilog 40
 }
-check trn trn-wrap '^"ap_ufixed<[0-9]+,-?[0-9]+>"$|^null$' # ap_fixed's defaults: AP_TRN, AP_WRAP
-check rnd rnd-sat '^"ap_ufixed<[0-9]+,-?[0-9]+,AP_RND,AP_SAT>"$|^null$'
+check trn trn-wrap '^"ap_ufixed<[0-9]+,-?[0-9]+>"$|^null$' TRN/WRAP # ap_fixed's defaults: AP_TRN, AP_WRAP
+check rnd rnd-sat '^"ap_ufixed<[0-9]+,-?[0-9]+,AP_RND,AP_SAT>"$|^null$' RND/SAT
 if command -v verilator >/dev/null 2>&1; then
   head -400 "$T/x.csv" > "$T/x400.csv"
   cosim_expect trn "$T/p_trn" "$T/x400.csv" verilator 400
