@@ -16,7 +16,7 @@
 
 static const char USAGE[] =
     "usage: nnfirm search [--data FILE] [--min-accuracy A] [--objective lut+ff] [--part P]\n"
-    "                     [--budget TIME] [--strategy evolve|grid] [--jobs N] [--synth K] [--seeds K] [--seed S]\n"
+    "                     [--budget TIME] [--strategy evolve|grid] [--jobs N] [--synth K] [--relax NS] [--seeds K] [--seed S]\n"
     "                     [-o DIR] [--json] [--quiet]\n"
     "       nnfirm search --emit slurm|condor|parallel [options] -o DIR   (write the jobs, run nothing)\n"
     "       nnfirm search --collect DIR [--min-accuracy A] [--synth K] [--seeds K] [--json]\n\n"
@@ -43,6 +43,10 @@ static const char USAGE[] =
     "                      thirds; grid: the grid alone\n"
     "  --jobs N            candidates trained side by side (default 2)\n"
     "  --synth K           candidates synthesized with Yosys (default 3; 0 = estimates only)\n"
+    "  --relax NS          place a synthesized candidate's pipeline for ClockPeriod + NS a stage first,\n"
+    "                      then tighten it until the netlist meets ClockPeriod (convert --meet-timing;\n"
+    "                      fewer stages and registers where the delay model is conservative;\n"
+    "                      default 3, 0 = synthesize the project as converted)\n"
     "  --seeds K           retrain the winner with K more training seeds and report the mean\n"
     "                      and spread of its validation and test accuracy (default 0; outside\n"
     "                      the budget)\n"
@@ -165,7 +169,7 @@ static int run(nf_search_opts *o, const char *emit, const char *collect, const c
 
 int cmd_search(int argc, char **argv) {
   enum { O_MIN = 256, O_OBJ, O_PART, O_BUDGET, O_JOBS, O_SYNTH, O_SEED, O_EMIT, O_COLLECT, O_CAND, O_EPOCHS, O_DATA,
-         O_SEEDS, O_STRATEGY };
+         O_SEEDS, O_STRATEGY, O_RELAX };
   static const struct option opts[] = {
       {"data", required_argument, 0, O_DATA},       {"min-accuracy", required_argument, 0, O_MIN},
       {"objective", required_argument, 0, O_OBJ},   {"part", required_argument, 0, O_PART},
@@ -175,10 +179,12 @@ int cmd_search(int argc, char **argv) {
       {"candidate", required_argument, 0, O_CAND},  {"epochs", required_argument, 0, O_EPOCHS},
       {"seeds", required_argument, 0, O_SEEDS},     {"output", required_argument, 0, 'o'},
       {"strategy", required_argument, 0, O_STRATEGY}, {"json", no_argument, 0, 'j'},
+      {"relax", required_argument, 0, O_RELAX},
       {"quiet", no_argument, 0, 'q'},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   nf_search_opts o = {.dir = "nnfirm-search", .job = {.part = "xcvu9p", .epochs = NF_SEARCH_DEFAULT_EPOCHS},
-                      .min_accuracy = 0.74, .budget_s = 1200, .jobs = 2, .synth_k = 3};
+                      .min_accuracy = 0.74, .budget_s = 1200, .jobs = 2, .synth_k = 3,
+                      .relax_ns = NF_SEARCH_DEFAULT_RELAX_NS};
   const char *emit = NULL, *collect = NULL, *cand = NULL;
   bool json = false, quiet = !isatty(2);
   long seed = 1, v;
@@ -204,6 +210,10 @@ int cmd_search(int argc, char **argv) {
     case O_SYNTH:
       if (!nf_parse_long(optarg, &v) || v < 0 || v > 100) return cli_usage_error("search", "--synth must be 0..100");
       o.synth_k = (int)v;
+      break;
+    case O_RELAX:
+      if (!nf_parse_double(optarg, &o.relax_ns) || !(o.relax_ns >= 0 && o.relax_ns <= 100))
+        return cli_usage_error("search", "--relax: nanoseconds in [0, 100], not '%s'", optarg);
       break;
     case O_SEEDS:
       if (!nf_parse_long(optarg, &v) || v < 0 || v > 100) return cli_usage_error("search", "--seeds must be 0..100");

@@ -41,6 +41,7 @@ int nf_step_run_in(const char *exe, const char *const *args, const char *dir, co
 /* ---- Candidates --------------------------------------------------------- */
 #define NF_SEARCH_DEFAULT_SEED 42   /* nnfirm train's default training seed */
 #define NF_SEARCH_DEFAULT_EPOCHS 20 /* training epochs per candidate */
+#define NF_SEARCH_DEFAULT_RELAX_NS 3.0 /* nnfirm search --relax */
 
 typedef struct nf_search_candidate {
   char hidden[32]; /* "16,8" */
@@ -195,6 +196,12 @@ typedef struct nf_search_opts {
   double budget_s;       /* two thirds explore, the rest synthesizes */
   int jobs;              /* candidates side by side */
   int synth_k;           /* candidates synthesized (0: estimates only) */
+  double relax_ns;       /* > 0: a synthesized candidate's pipeline is placed first for
+                          * ClockPeriod + relax_ns a stage, then tightened until its netlist
+                          * meets ClockPeriod ('nnfirm convert --derate -relax_ns
+                          * --meet-timing'): the delay model is conservative for narrow
+                          * adders, so fewer stages and registers often meet the clock;
+                          * 0: the candidate's project as converted */
   int seeds;             /* retrain the winner this many times (0: none) */
   bool grid_only;        /* explore the grid alone, no evolutionary loop */
   double t0;             /* nf_now() at the start */

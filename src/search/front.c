@@ -91,6 +91,71 @@ int nf_search_load(const char *dir, nf_search_result **out, int *n, nf_error *er
 
 /* Yosys on one candidate's project (PROJECT/synth, replaced whole); the
  * figures go into its result.json. */
+/* One relaxed conversion into dir/project: the pipeline placed for
+ * ClockPeriod + relax a stage and tightened until the netlist meets
+ * ClockPeriod (the child 'nnfirm convert --derate -relax --meet-timing', log
+ * in dir/relax.log), then that last round's counts and timing read back from
+ * dir/project/synth; *meets false when no round met the clock. */
+static int relax_once(const nf_search_opts *o, const char *cand_dir, const char *dir, double relax, double clock_ns,
+                      double timeout, nf_synth_result *s, nf_error *err) {
+  char model[4300], cfg[4300], proj[4400], derate[32], limit[32], path[4500];
+  snprintf(model, sizeof model, "%s/model.nnf", cand_dir);
+  snprintf(cfg, sizeof cfg, "%s/config.json", cand_dir);
+  snprintf(proj, sizeof proj, "%s/project", dir);
+  snprintf(derate, sizeof derate, "%g", -relax);
+  snprintf(limit, sizeof limit, "%.0f", timeout > 1 ? timeout : 1);
+  const char *conv[] = {"convert", model,          "--config", cfg,         "-o",        proj,  "--derate",
+                        derate,    "--meet-timing", "--part",   o->job.part, "--timeout", limit, NULL};
+  int rc = nf_mkdir_p(dir, err);
+  if (!rc && nf_step_run_in(o->job.exe, conv, dir, "relax") != 0)
+    rc = nf_fail(err, NF_EINPUT, "the relaxed placement failed (see %s/relax.log)", dir);
+  memset(s, 0, sizeof *s);
+  const nf_device *dev = nf_device_find(o->job.part);
+  char *json = NULL;
+  snprintf(path, sizeof path, "%s/synth/stat.json", proj);
+  if (!rc) rc = dev ? nf_read_file(path, &json, NULL, err) : nf_fail(err, NF_EINPUT, "unknown part '%s'", o->job.part);
+  if (!rc) rc = nf_synth_parse_stat(json, dev, s, err);
+  free(json);
+  snprintf(path, sizeof path, "%s/synth/netlist.blif", proj);
+  if (!rc) rc = nf_synth_timing(path, NULL, clock_ns, s, err);
+  return rc;
+}
+
+/* The candidate converted again at two relaxations, relax_ns and half of it
+ * (dir/relax/<ns>/), each tightened until its netlist meets ClockPeriod; of
+ * those that meet it, the smaller LUT% + FF% replaces the candidate's project
+ * (a larger budget is not always smaller: it can leave activations
+ * unregistered and Yosys maps them with more LUTs). When neither meets, the
+ * project is left as converted and synthesized as it is (*done false). */
+static int relaxed(const nf_search_opts *o, const char *cand_dir, double clock_ns, double timeout,
+                   nf_synth_result *s, nf_search_result *r, bool *done, nf_error *err) {
+  double relax[2] = {o->relax_ns, o->relax_ns / 2};
+  nf_synth_result t[2];
+  char dirs[2][4400], proj[4300];
+  int best = -1, rc = NF_OK;
+  *done = false;
+  for (int k = 0; k < 2 && !rc; k++) {
+    snprintf(dirs[k], sizeof dirs[k], "%s/relax/%g", cand_dir, relax[k]);
+    rc = relax_once(o, cand_dir, dirs[k], relax[k], clock_ns, timeout, &t[k], err);
+    if (!rc && t[k].meets_timing &&
+        (best < 0 || t[k].lut_pct + t[k].ff_pct < t[best].lut_pct + t[best].ff_pct))
+      best = k;
+  }
+  if (rc || best < 0) return rc;
+  snprintf(proj, sizeof proj, "%s/project", cand_dir);
+  char from[4500];
+  snprintf(from, sizeof from, "%s/project", dirs[best]);
+  if (nf_rm_rf(proj) != 0 || rename(from, proj) != 0)
+    return nf_fail(err, NF_EINTERNAL, "%s: cannot replace it by %s", proj, from);
+  *s = t[best];
+  nf_project *p = NULL;
+  rc = nf_project_open(proj, &p, err);
+  if (!rc) r->latency_cycles = p->info.latency;
+  nf_project_free(p);
+  *done = !rc;
+  return rc;
+}
+
 static int synth_one(const nf_search_opts *o, const char *cand_dir, nf_search_result *r, double timeout,
                      nf_error *err) {
   char proj[4300], out_dir[4400], top[128], *tmp = NULL, **files = NULL;
@@ -100,11 +165,13 @@ static int synth_one(const nf_search_opts *o, const char *cand_dir, nf_search_re
   int rc = nf_project_open(proj, &p, err); /* checks the RTL against its checksums */
   double clock_ns = p && p->design->clock_period_ns > 0 ? p->design->clock_period_ns : 5.0; /* as 'nnfirm synth' */
   nf_project_free(p);
-  if (!rc) rc = nf_project_sources(proj, &files, top, sizeof top, err);
-  if (!rc) rc = nf_outdir_begin(out_dir, &tmp, err);
   nf_synth_result s;
   double t0 = nf_now();
-  if (!rc) {
+  bool relaxed_done = false;
+  if (!rc && o->relax_ns > 0 && o->relax_ns < clock_ns) rc = relaxed(o, cand_dir, clock_ns, timeout, &s, r, &relaxed_done, err);
+  if (!rc && !relaxed_done) rc = nf_project_sources(proj, &files, top, sizeof top, err);
+  if (!rc && !relaxed_done) rc = nf_outdir_begin(out_dir, &tmp, err);
+  if (!rc && !relaxed_done) {
     nf_synth_opts so = {.verilog_files = (const char *const *)files, .top = top, .part = o->job.part, .abc9 = true,
                         .timeout_s = timeout, .quiet = true, .work_dir = tmp, .clock_ns = clock_ns};
     rc = nf_synth_run(&so, &s, err);

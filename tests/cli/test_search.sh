@@ -105,6 +105,23 @@ tr -d ' \n\t' < "$T/one/search.json" > "$T/flat"
 cp_s=$(sed -n 's/.*"critical_path_ns":\([0-9.e+-]*\).*/\1/p' "$T/flat" | head -1)
 grep -q '"meets_timing":\(true\|false\)' "$T/flat" && pass || fail "winner's meets_timing not a boolean"
 sed -n 's/.*"fmax_mhz":\([0-9.e+-]*\).*/\1/p' "$T/flat" | grep -q '^[0-9]' && pass || fail "winner's fmax_mhz missing"
+# --relax (default 3 ns): the synthesized candidate was converted again with its
+# pipeline placed for ClockPeriod + 3 ns a stage and tightened until the netlist
+# met the clock; its result carries the latency of the project now on disk, and
+# the same candidate synthesized as converted (--relax 0) has no fewer cycles.
+W1=$T/one/candidates/h8_b4_p50_r1_i16
+ls "$W1"/relax/*/relax.log >/dev/null 2>&1 && grep -q '"pipeline_derate_ns"' "$W1/project/design.json" && pass || fail "no relaxed placement"
+lat_m=$(tr -d ' \n\t' < "$W1/project/manifest.json" | sed -n 's/.*"latency_cycles":\([0-9]*\).*/\1/p')
+lat_r=$(tr -d ' \n\t' < "$W1/result.json" | sed -n 's/.*"latency_cycles":\([0-9]*\).*/\1/p')
+[ -n "$lat_m" ] && [ "$lat_m" = "$lat_r" ] && pass || fail "result latency '$lat_r' is not the project's '$lat_m'"
+mkdir -p "$T/norelax/candidates" && cp -r "$T/one/candidates/h8_b4_p50_r1_i16" "$T/norelax/candidates/"
+"$NNFIRM" convert "$W1/model.nnf" --config "$W1/config.json" -o "$T/norelax/candidates/h8_b4_p50_r1_i16/project" >/dev/null
+rm -rf "$T/norelax/candidates/h8_b4_p50_r1_i16/relax"
+expect_status 0 "collect, --relax 0" -- "$NNFIRM" search --collect "$T/norelax" --synth 1 --relax 0 --min-accuracy 0.3 --quiet
+lat_0=$(tr -d ' \n\t' < "$T/norelax/candidates/h8_b4_p50_r1_i16/result.json" | sed -n 's/.*"latency_cycles":\([0-9]*\).*/\1/p')
+[ ! -d "$T/norelax/candidates/h8_b4_p50_r1_i16/relax" ] && [ -n "$lat_0" ] && [ "$lat_0" -ge "$lat_r" ] && pass ||
+  fail "--relax 0: latency '$lat_0' (relaxed '$lat_r') or a relax.log"
+expect_status 2 "bad --relax" -- "$NNFIRM" search --collect "$T/norelax" --relax -1 --quiet
 expect_status 0 "synth the winner's project" -- "$NNFIRM" synth "$T/one/candidates/h8_b4_p50_r1_i16/project" --json --quiet
 cp_y=$(sed -n 's/.*"critical_path_ns":[[:space:]]*\([0-9.e+-]*\).*/\1/p' "$T/out" | head -1)
 awk -v a="$cp_s" -v b="$cp_y" 'BEGIN { d = a - b; exit !(a > 0 && d < 1e-6 && d > -1e-6) }' && pass ||
