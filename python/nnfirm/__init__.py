@@ -509,7 +509,7 @@ def train(X, y, hidden=(64, 32, 32), epochs=30, batch=1024, lr=1e-3, seed=42, va
 
 
 def search(output_dir, data=None, candidates=None, part="xcvu9p", epochs=20, min_accuracy=0.74, budget=1200,
-           jobs=2, synth=3, seed=1):
+           jobs=2, synth=3, seed=1, relax=3.0):
     """The design-space search of ``nnfirm search`` (the course's
     competition): candidates (hidden widths x bits x sparsity x ReuseFactor
     x input bits) trained with QAT and pruning, converted, scored bit for
@@ -523,7 +523,10 @@ def search(output_dir, data=None, candidates=None, part="xcvu9p", epochs=20, min
     candidates: spec strings such as ``"hidden=16,8;bits=4;prune=0.8"``, run
     as given, or None for the default space (shuffled by seed, then evolved
     as ``nnfirm search --strategy evolve`` does). budget: seconds (two
-    thirds explore). Returns search.json's content as a dict (winner,
+    thirds explore). relax: nanoseconds, as ``nnfirm search --relax`` (a
+    synthesized candidate's pipeline placed for ClockPeriod + relax and +
+    relax/2 a stage, each tightened until its netlist meets the clock, the
+    cheaper kept; 0 = as converted). Returns search.json's content as a dict (winner,
     pareto, candidates, ...). Candidates run as child processes of the
     ``nnfirm`` executable beside libnnfirm.so (:data:`NNFIRM_EXECUTABLE`).
     """
@@ -535,5 +538,5 @@ def search(output_dir, data=None, candidates=None, part="xcvu9p", epochs=20, min
         data = os.path.abspath(os.fspath(data))
     specs = list(candidates) if candidates else []  # empty: the default space
     text = _core.search(output_dir, NNFIRM_EXECUTABLE, specs, data, part, int(epochs), float(min_accuracy),
-                        float(budget), int(jobs), int(synth), int(seed))
+                        float(budget), int(jobs), int(synth), int(seed), float(relax))
     return json.loads(text)

@@ -942,15 +942,16 @@ static PyObject *py_train(PyObject *self, PyObject *args) {
 
 /* ---- Search ----------------------------------------------------------------- */
 /* search(dir, exe, specs list, data or None, part, epochs, min_accuracy,
- * budget_s, jobs, synth_k, seed) -> search.json text */
+ * budget_s, jobs, synth_k, seed, relax_ns) -> search.json text */
 static PyObject *py_search(PyObject *self, PyObject *args) {
   const char *dir, *exe, *data, *part;
   PyObject *specs_o;
   int epochs, jobs, synth_k;
   double min_acc, budget;
   unsigned long long seed = 1;
-  if (!PyArg_ParseTuple(args, "ssO!zsiddii|K", &dir, &exe, &PyList_Type, &specs_o, &data, &part, &epochs, &min_acc,
-                        &budget, &jobs, &synth_k, &seed))
+  double relax = NF_SEARCH_DEFAULT_RELAX_NS;
+  if (!PyArg_ParseTuple(args, "ssO!zsiddii|Kd", &dir, &exe, &PyList_Type, &specs_o, &data, &part, &epochs, &min_acc,
+                        &budget, &jobs, &synth_k, &seed, &relax))
     return NULL;
   nf_error err = {0};
   int rc = NF_OK;
@@ -971,7 +972,7 @@ static PyObject *py_search(PyObject *self, PyObject *args) {
   if (!rc && n == 0) n = nf_search_default_space(cands, SPACE_MAX, seed);
   nf_search_opts o = {.dir = dir, .job = {.exe = exe, .data = data, .part = part, .epochs = epochs},
                       .min_accuracy = min_acc, .budget_s = budget, .jobs = jobs, .synth_k = synth_k,
-                      .grid_only = given};
+                      .relax_ns = relax, .grid_only = given};
   nf_search_outcome out;
   memset(&out, 0, sizeof out);
   char *json = NULL;

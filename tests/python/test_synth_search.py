@@ -69,6 +69,8 @@ def test_search(jets, tmp_path):
     for p in r["pareto"]:
         assert not any(c["accuracy_validation"] > p["accuracy_validation"]
                        and c["lut_pct"] + c["ff_pct"] < p["lut_pct"] + p["ff_pct"] for c in r["all"]), p["id"]
+    # relax=3 (the default): the winner's project was converted again, relaxed, and met its clock
+    assert os.path.isdir(os.path.join(os.path.dirname(w["project"]), "relax")) and w["meets_timing"] is True
     # the winner's model and project are real: its design predicts as its project's RTL does
     report = nnfirm.cosim(w["project"], X[:16], simulator="iverilog")
     assert report["mismatches"] == 0 and report["rows"] == 16
