@@ -72,6 +72,10 @@ int nf_rtl_levels_per_stage(double budget_ns);
 enum {
   NF_RTL_STYLE_NO_SHARE = 1, /* one product per weight, no sharing between outputs */
   NF_RTL_STYLE_MUL = 2,      /* constant products as `x * c`, left to Yosys */
+  /* A fully parallel Dense's constant matrix (default: whichever of the two the generator's cost
+   * says is cheaper, per layer; nf_design.cmm, the ConstantMatrix key): */
+  NF_RTL_STYLE_CSD = 4, /* CSD products shared per (input, odd weight), a balanced tree per output */
+  NF_RTL_STYLE_CSE = 8, /* one adder graph of sums shared between outputs (src/rtl/cse.c), where every product is exact */
 };
 
 /* What the generator produced: interface widths and timing. */

@@ -139,7 +139,44 @@ int nf_rtl_dense_input(rtl_gen *g, rtl_bus *in, int i, const nf_fixed_type *ti) 
   return x;
 }
 
-static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
+/* The layer's outputs as signed, shifted input digits (every product exact:
+ * x_i * w_ij = sign * (x_i * o) << shift, o's CSD digits), planned as one
+ * adder graph. bias_acc: scratch [n_out]. */
+static int plan_cmm(rtl_gen *g, const nf_design_layer *L, const pkey *keys, const wplan *plan, const int *xs,
+                    nf_code *bias_acc, rtl_cmm *cmm) {
+  const int n_in = L->n_in, n_out = L->n_out;
+  size_t n_terms = 0;
+  for (size_t q = 0; q < (size_t)n_in * n_out; q++) {
+    int sh[132], dg[132];
+    if (plan[q].key >= 0) n_terms += (size_t)nf_rtl_csd(keys[plan[q].key].c, sh, dg);
+  }
+  rtl_cref *terms = nf_calloc(n_terms + 1, sizeof *terms, g->err);
+  int *start = nf_calloc((size_t)n_out + 1, sizeof *start, g->err);
+  bool *has_bias = nf_calloc((size_t)n_out + 1, sizeof *has_bias, g->err);
+  int rc = terms && start && has_bias ? NF_OK : NF_EINTERNAL;
+  size_t nt = 0;
+  for (int j = 0; j < n_out && !rc; j++) {
+    start[j] = (int)nt;
+    bias_acc[j] = nf_fixed_cast_code(&L->accum_t, L->bias ? L->bias[j] : 0, nf_fixed_frac_bits(&L->bias_t));
+    has_bias[j] = bias_acc[j] != 0;
+    for (int i = 0; i < n_in; i++) {
+      const wplan *p = &plan[(size_t)i * n_out + j];
+      if (p->key < 0 || xs[i] < 0) continue;
+      int sh[132], dg[132], nd = nf_rtl_csd(keys[p->key].c, sh, dg);
+      for (int d = 0; d < nd; d++) terms[nt++] = (rtl_cref){.node = i, .shift = p->shift + sh[d], .sign = p->sign * dg[d]};
+    }
+  }
+  if (!rc) start[n_out] = (int)nt;
+  if (!rc) rc = nf_rtl_cmm_plan(n_in, n_out, terms, start, has_bias, cmm, g->err);
+  free(terms), free(start), free(has_bias);
+  return rc;
+}
+
+/* cmm: NULL, the CSD products and one balanced tree per output; else the
+ * layer as one shared adder graph (cse.c), planned into *cmm on the first
+ * call (the plan depends on the layer and its input ranges only) when every
+ * product is exact; *cse_ok says whether it was (else the CSD path is built). */
+static int emit_dense(rtl_gen *g, const nf_design_layer *L, rtl_cmm *cmm, bool *cse_ok, int *latency) {
   const int n_in = L->n_in, n_out = L->n_out;
   const nf_fixed_type *ti = &L->input_t, *ta = &L->accum_t;
   const int fi = nf_fixed_frac_bits(ti), fw = nf_fixed_frac_bits(&L->weight_t), fp = fi + fw;
@@ -244,6 +281,12 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
     }
   }
 
+  bool use_cse = cmm && n_bit_in == 0 && !(g->style & (NF_RTL_STYLE_MUL | NF_RTL_STYLE_NO_SHARE));
+  for (size_t q = 0; use_cse && q < (size_t)n_in * n_out; q++) use_cse = plan[q].key < 0 || plan[q].shift >= 0;
+  if (cse_ok) *cse_ok = use_cse;
+  nf_code *bias_acc = use_cse ? nf_calloc((size_t)n_out + 1, sizeof *bias_acc, g->err) : NULL;
+  if (use_cse && (!bias_acc || (!cmm->node && plan_cmm(g, L, keys, plan, xs, bias_acc, cmm)))) g->oom = true;
+
   /* x*(-c) when x*c is built anyway: one negation instead of a second tree
    * (keys are grouped by input, in input order: search only the group) */
   for (int q = 0, first = 0; q < nk; q++) {
@@ -253,8 +296,32 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
         if (keys[p].c == -keys[q].c) keys[q].alias = p;
   }
 
-  /* Phase 1: the distinct products, each a CSD shift-add tree of x_i. */
   int level = 0, stages = 0, nl = 0;
+  rtl_term *bit_root = NULL;
+  if (use_cse) {
+    fprintf(g->fp, "  // the products and sums as one adder graph: sums shared by several outputs <layer>_s<k>,\n"
+                   "  // then per output j a tree balanced by arrival depth <layer>_o<j>_l<level>_<k> (accum_t bias + terms)\n");
+    if (!bias_acc) bias_acc = nf_calloc((size_t)n_out + 1, sizeof *bias_acc, g->err);
+    rtl_term *roots = bias_acc ? nf_calloc((size_t)n_out + 1, sizeof *roots, g->err) : NULL;
+    if (!roots) g->oom = true;
+    for (int q = 0; q < nk && g->cost && keys[q].alias < 0; q++) {
+      int sh[132], dg[132];
+      g->cost->csd_digits += nf_rtl_csd(keys[q].c, sh, dg);
+    }
+    if (!g->oom) {
+      for (int j = 0; j < n_out; j++) bias_acc[j] = nf_fixed_cast_code(ta, L->bias ? L->bias[j] : 0, nf_fixed_frac_bits(&L->bias_t));
+      nf_rtl_cmm_emit(g, cmm, xs, bias_acc, roots, &level, &stages);
+    }
+    for (int j = 0; j < n_out && !g->oom; j++) {
+      gs[j].t = &leaves[j];
+      leaves[j] = roots[j];
+      gs[j].n = 1;
+    }
+    free(roots);
+    goto casts;
+  }
+
+  /* Phase 1: the distinct products, each a CSD shift-add tree of x_i. */
   fprintf(g->fp, "  // products x_i * c: canonical-signed-digit shift-add trees <layer>_x<i>_c<c>_l<level>_<k>,\n"
                  "  // one per input and odd |c| (cm<c>: -c), shared by every output that uses them\n");
   for (int q = 0; q < nk && !g->oom; q++) {
@@ -302,7 +369,7 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
     b->n = 1;
   }
   reduce(g, gs, nk + nb, &level, &stages);
-  rtl_term *bit_root = nf_calloc(2 * (size_t)n_in + 1, sizeof *bit_root, g->err);
+  bit_root = nf_calloc(2 * (size_t)n_in + 1, sizeof *bit_root, g->err);
   if (!bit_root) g->oom = true;
   for (int k = 0, q = nk; k < 2 * n_in && bit_root; k++)
     if (bits[k]) bit_root[k] = gs[q++].t[0];
@@ -369,6 +436,7 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
     if (gs[j].n == 0) leaves[nl++] = (rtl_term){.sig = -1, .sign = 1, .cval = 0}, gs[j].n = 1;
   }
   reduce(g, gs, n_out, &level, &stages);
+casts:
   g->levels = level;
 
   /* Casts to accum_t (wrap, or nothing when it cannot overflow) and result_t,
@@ -392,6 +460,7 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, int *latency) {
   nf_rtl_valid_pipe(g, stages);
   nf_rtl_sink(g, NULL);
   free(xs), free(keys), free(plan), free(leaves), free(gs), free(cast_sig), free(bit_in), free(bits), free(bit_root);
+  free(bias_acc);
   return g->oom ? NF_EINTERNAL : NF_OK;
 }
 
@@ -434,32 +503,71 @@ static void place_registers(const rtl_gen *g, const long *bits, int depth, bool 
   *worst_ns = worst;
 }
 
-/* Fully parallel (ReuseFactor 1): two passes, see place_registers. */
-static int emit_dense_parallel(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
-  (void)top, (void)k;
-  /* pass 1, into nowhere: the adder levels and the bits alive after each */
+/* One way of building the layer (cmm NULL: CSD products and a tree per
+ * output; else the shared adder graph) run into nowhere: pass 1 records the
+ * adder levels and the bits alive after each, place_registers chooses the
+ * registers (reg_at, *worst_ns); with `score`, a second pass with those
+ * registers counts the resources and *score is the generator's cost of
+ * them: LUT + FF as the estimate weighs its counts (a carry-chain xor bit
+ * one LUT, one folded into a multi-operand sum 3/4, a register bit one FF),
+ * in quarters. *cse_ok: whether the graph could be built (every product exact). */
+static int dense_trial(rtl_gen *g, const nf_design_layer *L, rtl_cmm *cmm, bool *cse_ok, bool *reg_at, double *worst_ns,
+                       long *score) {
   size_t n_ranges = (size_t)(L->n_in > L->n_out ? L->n_in : L->n_out);
   nf_code *lo = nf_calloc(n_ranges, sizeof *lo, g->err), *hi = nf_calloc(n_ranges, sizeof *hi, g->err);
   long *bits = nf_calloc(RTL_MAX_LEVELS, sizeof *bits, g->err);
-  bool *none = nf_calloc(RTL_MAX_LEVELS, sizeof *none, g->err), *reg_at = nf_calloc(RTL_MAX_LEVELS, sizeof *reg_at, g->err);
+  bool *none = nf_calloc(RTL_MAX_LEVELS, sizeof *none, g->err);
   FILE *null = fopen("/dev/null", "w");
-  int rc = !lo || !hi || !bits || !none || !reg_at ? NF_EINTERNAL : !null ? nf_fail(g->err, NF_EINTERNAL, "/dev/null: cannot open") : NF_OK;
-  if (!rc) {
+  int rc = !lo || !hi || !bits || !none ? NF_EINTERNAL : !null ? nf_fail(g->err, NF_EINTERNAL, "/dev/null: cannot open") : NF_OK;
+  for (int pass = 0; pass < (score ? 2 : 1) && !rc; pass++) {
     if (g->range_lo) memcpy(lo, g->range_lo, n_ranges * sizeof *lo), memcpy(hi, g->range_hi, n_ranges * sizeof *hi);
+    nf_rtl_cost c = {0};
     rtl_gen g1 = {.fp = null, .err = g->err, .range_lo = g->range_lo ? lo : NULL, .range_hi = g->range_hi ? hi : NULL,
-                  .style = g->style, .level_bits = bits, .reg_at = none, .layer = g->layer};
+                  .style = g->style, .level_bits = pass ? NULL : bits, .reg_at = pass ? reg_at : none, .layer = g->layer,
+                  .cost = pass ? &c : NULL, .in_act = g->in_act, .budget_ns = g->budget_ns};
     int lat;
-    rc = emit_dense(&g1, L, &lat);
+    rc = emit_dense(&g1, L, cmm, cse_ok, &lat);
+    int levels = g1.levels;
     nf_rtl_free(&g1);
-    if (!rc) place_registers(g, bits, g1.levels, reg_at, &g->stage_ns);
+    if (!rc && !pass) place_registers(g, bits, levels, reg_at, worst_ns);
+    if (!rc && pass) *score = 4 * (c.xor_bits + c.reg_bits) - c.merged_xor_bits;
+    if (cmm && cse_ok && !*cse_ok) break;
   }
   if (null) fclose(null);
+  free(lo), free(hi), free(bits), free(none);
+  return rc;
+}
+
+/* Fully parallel (ReuseFactor 1): the CSD products with a tree per output,
+ * or the shared adder graph of cse.c, whichever the generator's cost says is
+ * cheaper (NF_RTL_STYLE_CSD / _CSE force one), each with the registers
+ * place_registers chooses for it. */
+static int emit_dense_parallel(rtl_gen *g, const char *top, const nf_design_layer *L, int k, int *latency) {
+  (void)top, (void)k;
+  bool *reg_csd = nf_calloc(RTL_MAX_LEVELS, sizeof *reg_csd, g->err), *reg_cse = nf_calloc(RTL_MAX_LEVELS, sizeof *reg_cse, g->err);
+  if (!reg_csd || !reg_cse) {
+    free(reg_csd), free(reg_cse);
+    return NF_EINTERNAL;
+  }
+  rtl_cmm cmm = {0};
+  bool want_cse = !(g->style & NF_RTL_STYLE_CSD), want_csd = !(g->style & NF_RTL_STYLE_CSE), cse_ok = false;
+  double ns_csd = 0, ns_cse = 0;
+  long score_csd = 0, score_cse = 0;
+  int rc = NF_OK;
+  if (want_cse) rc = dense_trial(g, L, &cmm, &cse_ok, reg_cse, &ns_cse, want_csd ? &score_cse : NULL);
+  bool use_cse = want_cse && cse_ok;
+  if (!rc && (want_csd || !use_cse)) {
+    rc = dense_trial(g, L, NULL, NULL, reg_csd, &ns_csd, use_cse ? &score_csd : NULL);
+    use_cse = use_cse && score_cse < score_csd;
+  }
   if (!rc) {
-    g->reg_at = reg_at;
-    rc = emit_dense(g, L, latency);
+    g->reg_at = use_cse ? reg_cse : reg_csd;
+    g->stage_ns = use_cse ? ns_cse : ns_csd;
+    rc = emit_dense(g, L, use_cse ? &cmm : NULL, NULL, latency);
     g->reg_at = NULL;
   }
-  free(lo), free(hi), free(bits), free(none), free(reg_at);
+  nf_rtl_cmm_free(&cmm);
+  free(reg_csd), free(reg_cse);
   return rc;
 }
 

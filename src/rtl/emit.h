@@ -319,6 +319,40 @@ int nf_rtl_emit_collector(rtl_gen *g, const nf_rtl_unit *u, int *latency);
 int nf_rtl_stream_schedule(const nf_rtl_units *us, const int *lat, int par_latency, int par_ii, int *latency,
                            int *ii, nf_error *err);
 
+/* ---- Constant matrix multiplication as one shared adder graph (cse.c) ------
+ * A reference to a node: sign * (node << shift); node -1: zero. Nodes
+ * [0, n_in) are the inputs; a bias node is output `out`'s constant; every
+ * other node is a + b at depth (adder levels) 1 + its operands' deepest, a
+ * sum shared by several outputs (out -1) or a node of output out's tree. */
+typedef struct rtl_cref {
+  int node, shift, sign;
+} rtl_cref;
+typedef struct rtl_cnode {
+  rtl_cref a, b;
+  int depth, out;
+  bool bias;
+} rtl_cnode;
+typedef struct rtl_cmm {
+  int n_in, n_out, n_nodes;
+  rtl_cnode *node;
+  rtl_cref *root; /* [n_out]: each output's sum */
+  int depth;      /* the deepest node */
+  int shared;     /* shared sums extracted */
+} rtl_cmm;
+/* Plans the graph of outputs j = bias_j (when has_bias[j]; has_bias may be
+ * NULL) + the terms terms[start[j] .. start[j+1]) (node: the input, shift,
+ * sign), by greedy extraction of the most frequent two-term pattern (cse.c). */
+int nf_rtl_cmm_plan(int n_in, int n_out, const rtl_cref *terms, const int *start, const bool *has_bias, rtl_cmm *m,
+                    nf_error *err);
+/* The graph on integers: y[j] from inputs x and the bias values (NULL: 0). */
+int nf_rtl_cmm_eval(const rtl_cmm *m, const nf_code *x, const nf_code *bias, nf_code *y, nf_error *err);
+void nf_rtl_cmm_free(rtl_cmm *m);
+/* Emits the graph on input signals xs with bias constants bias[j], levels
+ * from *level + 1 (registers where g->reg_at says, counted in *stages; live
+ * bits per level into g->level_bits); out[j]: each output's sum. */
+int nf_rtl_cmm_emit(rtl_gen *g, const rtl_cmm *m, const int *xs, const nf_code *bias, rtl_term *out, int *level,
+                    int *stages);
+
 int nf_rtl_emit_dense_reuse(rtl_gen *g, const char *top, const nf_design_layer *L, int levels_per_stage,
                          int *latency);
 /* Bits a value of type t occupies in the interface (its code width). */
