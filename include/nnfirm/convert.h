@@ -179,9 +179,21 @@ typedef struct nf_design {
                                         ClockPeriod minus this (re-pipelining until the netlist timing meets the
                                         clock, nnfirm/project.h; negative: a longer budget than the clock) */
   unsigned rtl_style;                /* 0; NF_RTL_STYLE_* (nnfirm/rtl.h) for the generator's style comparisons */
+  int cmm;                           /* ConstantMatrix: how a fully parallel Dense's constant matrix is built
+                                        (NF_CMM_*; docs/firmware.md) */
   long line_bram_bits;               /* LineBufferBRAMBits: an io_stream line buffer whose line holds at least
                                         this many bits is block RAM; 0: NF_RTL_LINE_BRAM_BITS (nnfirm/rtl.h) */
 } nf_design;
+
+/* ConstantMatrix: a fully parallel Dense layer's products and sums as CSD
+ * products shared per (input, odd weight) with one balanced tree per output
+ * (csd), as one adder graph of sums shared between outputs (cse, where every
+ * product is exact; src/rtl/cse.c), or whichever of the two the generator's
+ * cost says is cheaper, per layer (auto, the default). */
+enum { NF_CMM_AUTO = 0, NF_CMM_CSE = 1, NF_CMM_CSD = 2 };
+/* "auto" / "cse" / "csd" -> NF_CMM_*, -1 for anything else; and back. */
+int nf_design_cmm_parse(const char *s);
+const char *nf_design_cmm_name(int cmm);
 
 /* The types of an HGQ FixedPointQuantizer node l (model.h): element j's
  * (width 0 when its bits are 0) and the type that holds all of them. */

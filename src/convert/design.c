@@ -159,6 +159,7 @@ int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, l
     snprintf(d->io_type, sizeof d->io_type, "%s", b.g.io_type[0] ? b.g.io_type : windowed ? "io_stream" : "io_parallel");
     d->clock_period_ns = b.g.clock_period_ns;
     d->line_bram_bits = b.g.line_bram_bits;
+    d->cmm = b.g.cmm;
   }
   d->n_inputs = m->n_features;
   /* An input quantizer fixes the input type: the rows are rounded once, as the model rounds them. */
@@ -264,3 +265,12 @@ int nf_design_find_layer(const nf_design *d, const char *name) {
     if (!strcmp(d->layers[i].name, name)) return i;
   return -1;
 }
+
+int nf_design_cmm_parse(const char *s) {
+  static const char *const names[] = {"auto", "cse", "csd"};
+  for (int k = 0; k < 3; k++)
+    if (!strcmp(s, names[k])) return k;
+  return -1;
+}
+
+const char *nf_design_cmm_name(int cmm) { return cmm == NF_CMM_CSE ? "cse" : cmm == NF_CMM_CSD ? "csd" : "auto"; }

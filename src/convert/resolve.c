@@ -12,7 +12,7 @@ const char *const NF_PRECISION_VAR_NAMES[N_VARS] = {"weight", "bias", "result", 
 static const char *const TOP_KEYS[] = {"Model", "LayerType", "LayerName", "IOType", "ClockPeriod", "Part",
                                        "ProjectName", "Softmax", "HLSConfig", "Backend", "OutputDir", "KerasJson",
                                        "KerasH5", "KerasModel", "OnnxModel", "InputData", "OutputPredictions",
-                                       "Stamp", "LineBufferBRAMBits", NULL};
+                                       "Stamp", "LineBufferBRAMBits", "ConstantMatrix", NULL};
 static const char *const LAYER_KEYS[] = {"Precision", "ReuseFactor", "Strategy", "Trace", "table_size",
                                          "exp_table_t", "inv_table_t", "table_t", "implementation", "BramFactor",
                                          "TraceOutput", "ParallelizationFactor", "ConvImplementation", NULL};
@@ -264,6 +264,11 @@ int nf_config_resolve_globals(const nf_config *c, nf_global_settings *g, nf_erro
         v->valuedouble != (double)(long)v->valuedouble)
       return bad_value(c, "LineBufferBRAMBits", v, "a whole number of bits in 1..2^30", err);
     g->line_bram_bits = (long)v->valuedouble;
+  }
+  if ((v = config_global(c, "ConstantMatrix"))) {
+    int k = !cJSON_IsString(v) ? -1 : nf_design_cmm_parse(v->valuestring);
+    if (k < 0) return bad_value(c, "ConstantMatrix", v, "auto, cse or csd", err);
+    g->cmm = k;
   }
   if ((v = config_global(c, "IOType"))) {
     if (!cJSON_IsString(v) || (strcmp(v->valuestring, "io_parallel") && strcmp(v->valuestring, "io_stream")))

@@ -397,7 +397,7 @@ int nf_rtl_cmm_plan(int n_in, int n_out, const rtl_cref *terms, const int *start
     int n = start[j + 1] - start[j] + (has_bias && has_bias[j]);
     max_terms = n > max_terms ? n : max_terms;
   }
-  P.cap_depth = tree_depth(max_terms) - 1;
+  P.cap_depth = tree_depth(max_terms);
   if (P.cap_depth < 1) P.cap_depth = 1;
   if (P.cap_depth > MAX_DEPTH_CAP) P.cap_depth = MAX_DEPTH_CAP;
   if (n_in + 1 >= (1 << NODE_BITS)) return nf_fail(err, NF_EINTERNAL, "constant matrix: %d inputs are too many", n_in);
