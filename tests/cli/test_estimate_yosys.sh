@@ -12,6 +12,8 @@
 # The default search's winner (16-24-12-5, QAT 5 bits, 70 % pruned, synthetic jets; model vendored in
 # tests/data/models/nnfirm) is one of them: its registered ReLUs' rounding and saturation were +15.3 %
 # (2,367 estimated against 2,053 Yosys LUT) before the cost pass counted them as the netlist builds them.
+# The cmm column says how a row's Dense layers were built (ConstantMatrix): csd for the designs synthesized
+# before the shared adder graph of src/rtl/cse.c, auto (the default) for qk3_cse and win_cse.
 . "$(dirname "$0")/lib.sh"
 
 TSV=$TESTDATA/estimate/yosys_counts.tsv
@@ -24,9 +26,9 @@ header=$(grep -v '^#' "$TSV" | head -1)
 col() { # <name>: 1-based column of the header
   printf '%s\n' "$header" | tr '\t' '\n' | grep -nx "$1" | cut -d: -f1
 }
-cd_=$(col design) cm=$(col model) cp_=$(col precision) cr=$(col reuse) cl=$(col yosys_lut) cf=$(col yosys_ff)
-[ -n "$cd_" ] && [ -n "$cm" ] && [ -n "$cp_" ] && [ -n "$cr" ] && [ -n "$cl" ] && [ -n "$cf" ] || {
-  fail "$TSV lacks a design/model/precision/reuse/yosys_lut/yosys_ff column"
+cd_=$(col design) cm=$(col model) cp_=$(col precision) cr=$(col reuse) cc=$(col cmm) cl=$(col yosys_lut) cf=$(col yosys_ff)
+[ -n "$cd_" ] && [ -n "$cm" ] && [ -n "$cp_" ] && [ -n "$cr" ] && [ -n "$cc" ] && [ -n "$cl" ] && [ -n "$cf" ] || {
+  fail "$TSV lacks a design/model/precision/reuse/cmm/yosys_lut/yosys_ff column"
   finish
 }
 features_header=$("$NNFIRM" estimate --features-header)
@@ -39,7 +41,7 @@ checked=0
 grep -v '^#' "$TSV" | tail -n +2 > "$T/rows"
 while IFS= read -r line; do
   f() { printf '%s\n' "$line" | cut -f"$1"; }
-  name=$(f "$cd_") model=$(f "$cm") prec=$(f "$cp_") reuse=$(f "$cr")
+  name=$(f "$cd_") model=$(f "$cm") prec=$(f "$cp_") reuse=$(f "$cr") cmm=$(f "$cc")
   case $model in
   k) src="$K/KERAS_3layer.json" w= ;;
   k70) src="$K/KERAS_3layer.json" w="$K/KERAS_3layer_70pruned_retrained_weights.h5" ;;
@@ -48,12 +50,13 @@ while IFS= read -r line; do
   cand) src="$WIN.nnf" w= ;; # the default search's winner, its own configuration
   *) continue ;; # a model trained by bench/calibrate_estimate: not in tests/data
   esac
+  # the row's RTL: its Dense layers built as the cmm column says (ConstantMatrix)
   case $prec in
-  h24x12_b5_p70) cfg="$WIN.config.json" ;;
-  shipped) cfg="$K/qkeras_3layer_config.yml" ;;
+  h24x12_b5_p70) cfg="$T/$name.json"; sed "s/}\$/, \"ConstantMatrix\": \"$cmm\"}/" "$WIN.config.json" > "$cfg" ;;
+  shipped) cfg="$T/$name.yml"; { cat "$K/qkeras_3layer_config.yml"; printf '\nConstantMatrix: %s\n' "$cmm"; } > "$cfg" ;;
   ap_fixed*)
     cfg="$T/$name.yml"
-    printf 'Model:\n  Precision: %s\n  ReuseFactor: %s\n  Strategy: Latency\nClockPeriod: 5\nPart: xcvu9p\n' "$prec" "$reuse" > "$cfg"
+    printf 'Model:\n  Precision: %s\n  ReuseFactor: %s\n  Strategy: Latency\nClockPeriod: 5\nPart: xcvu9p\nConstantMatrix: %s\n' "$prec" "$reuse" "$cmm" > "$cfg"
     ;;
   *) fail "$name: precision '$prec' unknown to this test"; continue ;;
   esac
@@ -85,7 +88,7 @@ while IFS= read -r line; do
   if [ "$ylut" -ge "$MIN_LUT" ]; then checked=$((checked + 1)); fi
 done < "$T/rows"
 # the designs issue 16 names, and enough of the file, were checked
-for must in qk3 k_w16 win; do
+for must in qk3 k_w16 win qk3_cse win_cse; do
   grep -q "^$must	" "$T/rows" && pass || fail "$TSV has no row '$must'"
 done
 [ "$checked" -ge 5 ] && pass || fail "only $checked designs of 2k LUT or more checked"
