@@ -14,7 +14,10 @@
  *
  * Constant products are canonical-signed-digit shift-and-add trees with every
  * adder as wide as the exact range of its value; products shared between
- * outputs (same input, same odd weight magnitude) are computed once. When
+ * outputs (same input, same odd weight magnitude) are computed once; or,
+ * where every product is exact, the layer is one adder graph of sums shared
+ * between outputs (src/rtl/cse.c), whichever the generator's cost says is
+ * cheaper (nf_design.cmm, the ConstantMatrix key). When
  * accum_t keeps all product bits, the products are added in one balanced
  * tree and wrapped at the end (two's-complement wrap commutes with
  * addition); when it drops bits, each product is first computed exactly and

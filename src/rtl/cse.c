@@ -18,10 +18,14 @@
  *  3. Greedily, the pattern with the most occurrences becomes one adder
  *     node (a new signal, depth 1 + its operands'), and every occurrence is
  *     replaced by one term (node << min(k1, k2), sign s1): in each output
- *     where it occurs, two terms become one, the counts of the pairs the
- *     two terms were in are decremented and those of the new term's pairs
- *     incremented. Nodes are terms like the inputs, so patterns of patterns
- *     follow. This repeats while the most frequent pattern occurs at least
+ *     where it occurs, two terms become one and the new term's pairs are
+ *     counted. The pairs the two old terms were in are not uncounted (two
+ *     more lookups per term of the output, per substitution): counts are
+ *     upper bounds, and the pattern at the top of the heap is counted
+ *     exactly (its disjoint occurrences) before it is taken; if it has
+ *     fewer, its exact count goes back into the heap. A pattern whose exact
+ *     count is the top bound is the most frequent. Nodes are terms like the
+ *     inputs, so patterns of patterns follow. This repeats while the most frequent pattern occurs at least
  *     twice: an extraction with k occurrences costs one adder and saves k
  *     (one in each output's tree), and the shared adder is no wider than
  *     the tree adders it replaces (those add it to more). Patterns deeper
@@ -56,8 +60,7 @@ typedef struct cterm {
 /* A pattern: its key and how many pairs of terms of one output match it. */
 typedef struct pat {
   uint64_t key;
-  int count;
-  bool banned; /* found to match fewer than two disjoint pairs (overlapping ones of one node) */
+  int count; /* an upper bound of its disjoint occurrences (exact when last counted, count_pair) */
 } pat;
 
 typedef struct heap_e {
@@ -92,7 +95,10 @@ typedef struct planner {
   /* patterns */
   pat *p;
   int n_p, cap_p;
-  int *p_tab; /* open addressing: pattern id + 1 */
+  struct tab_e {
+    uint64_t key;
+    int id; /* pattern id + 1; 0: empty */
+  } *p_tab; /* open addressing, the key beside the id (one cache line a probe) */
   size_t cap_tab;
   heap_e *h;
   int n_h, cap_h;
@@ -245,15 +251,15 @@ static heap_e heap_pop(planner *P) {
 static int pat_find(planner *P, uint64_t key, bool create) {
   if (create && 2 * ((size_t)P->n_p + 1) > P->cap_tab) {
     size_t cap = P->cap_tab ? 2 * P->cap_tab : 4096;
-    int *tab = nf_calloc(cap, sizeof *tab, P->err);
+    struct tab_e *tab = nf_calloc(cap, sizeof *tab, P->err);
     if (!tab) {
       P->oom = true;
       return -1;
     }
     for (int i = 0; i < P->n_p; i++) {
       size_t j = mix(P->p[i].key) & (cap - 1);
-      while (tab[j]) j = (j + 1) & (cap - 1);
-      tab[j] = i + 1;
+      while (tab[j].id) j = (j + 1) & (cap - 1);
+      tab[j] = (struct tab_e){.key = P->p[i].key, .id = i + 1};
     }
     free(P->p_tab);
     P->p_tab = tab;
@@ -261,23 +267,26 @@ static int pat_find(planner *P, uint64_t key, bool create) {
   }
   if (!P->cap_tab) return -1;
   size_t j = mix(key) & (P->cap_tab - 1);
-  for (; P->p_tab[j]; j = (j + 1) & (P->cap_tab - 1))
-    if (P->p[P->p_tab[j] - 1].key == key) return P->p_tab[j] - 1;
+  for (; P->p_tab[j].id; j = (j + 1) & (P->cap_tab - 1))
+    if (P->p_tab[j].key == key) return P->p_tab[j].id - 1;
   if (!create || !grow(P, (void **)&P->p, &P->cap_p, P->n_p + 1, sizeof *P->p)) return -1;
   P->p[P->n_p] = (pat){.key = key};
-  P->p_tab[j] = P->n_p + 1;
+  P->p_tab[j] = (struct tab_e){.key = key, .id = P->n_p + 1};
   return P->n_p++;
 }
 
-/* Counts (delta +1) or uncounts (-1) the pair of terms x, y; `push`: a
- * count that grows enters the heap. */
-static void count_pair(planner *P, int x, int y, int delta, bool push) {
+/* Counts the pair of terms x, y; `push`: the grown count enters the heap.
+ * Counts are never decremented when a term goes (that would be two more
+ * lookups for every term of the output at each substitution): a count is
+ * an upper bound of the pattern's occurrences, made exact when it reaches
+ * the top of the heap (see nf_rtl_cmm_plan). */
+static void count_pair(planner *P, int x, int y, bool push) {
   uint64_t k;
   if (!pair_key(P, &P->t[x], &P->t[y], &k)) return;
-  int id = pat_find(P, k, delta > 0);
+  int id = pat_find(P, k, true);
   if (id < 0) return;
-  P->p[id].count += delta;
-  if (push && delta > 0 && !P->p[id].banned && P->p[id].count >= 2) heap_push(P, P->p[id].count, id);
+  P->p[id].count++;
+  if (push && P->p[id].count >= 2) heap_push(P, P->p[id].count, id);
 }
 
 /* Removes dead entries from output j's term list when they are the most. */
@@ -294,21 +303,13 @@ static void compact(planner *P, int_list *l) {
 /* Terms u and v of one output become one term of node `node`. */
 static void substitute(planner *P, int u, int v, int node, int shift, int sign) {
   int out = P->t[u].out;
-  int_list *l = &P->of_out[out];
-  for (int i = 0; i < l->n; i++) {
-    int z = l->v[i];
-    if (!P->t[z].alive || z == u || z == v) continue;
-    count_pair(P, u, z, -1, false);
-    count_pair(P, v, z, -1, false);
-  }
-  count_pair(P, u, v, -1, false);
   P->t[u].alive = P->t[v].alive = false;
   int w = new_term(P, out, node, shift, sign);
   if (w < 0) return;
-  l = &P->of_out[out]; /* new_term may have moved it */
+  int_list *l = &P->of_out[out];
   for (int i = 0; i < l->n; i++) {
     int z = l->v[i];
-    if (P->t[z].alive && z != w) count_pair(P, w, z, +1, true);
+    if (P->t[z].alive && z != w) count_pair(P, w, z, true);
   }
   compact(P, l);
 }
@@ -411,7 +412,7 @@ int nf_rtl_cmm_plan(int n_in, int n_out, const rtl_cref *terms, const int *start
   for (int j = 0; j < n_out && !P.oom; j++) {
     const int_list *l = &P.of_out[j];
     for (int a = 0; a < l->n && !P.oom; a++)
-      for (int b = a + 1; b < l->n && !P.oom; b++) count_pair(&P, l->v[a], l->v[b], +1, false);
+      for (int b = a + 1; b < l->n && !P.oom; b++) count_pair(&P, l->v[a], l->v[b], false);
   }
   for (int id = 0; id < P.n_p && !P.oom; id++)
     if (P.p[id].count >= 2) heap_push(&P, P.p[id].count, id);
@@ -419,7 +420,6 @@ int nf_rtl_cmm_plan(int n_in, int n_out, const rtl_cref *terms, const int *start
   while (P.n_h > 0 && !P.oom && P.n_nodes + 1 < (1 << NODE_BITS)) {
     heap_e e = heap_pop(&P);
     pat *pt = &P.p[e.id];
-    if (pt->banned) continue;
     if (e.count != pt->count) {
       if (pt->count < e.count && pt->count >= 2) heap_push(&P, pt->count, e.id); /* stale high: its count now */
       continue;
@@ -427,10 +427,12 @@ int nf_rtl_cmm_plan(int n_in, int n_out, const rtl_cref *terms, const int *start
     if (e.count < 2) break;
     int *pairs = NULL;
     int n = occurrences(&P, e.id, &pairs);
-    if (n < 2) {
+    if (n < 0) break;
+    if (n < e.count) { /* the bound was high: the exact count goes back (or the pattern is gone) */
       free(pairs);
-      if (n < 0) break;
-      P.p[e.id].banned = true;
+      pt = &P.p[e.id];
+      pt->count = n;
+      if (n >= 2) heap_push(&P, n, e.id);
       continue;
     }
     uint64_t k = P.p[e.id].key;

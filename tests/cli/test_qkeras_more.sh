@@ -92,9 +92,12 @@ cmp -s "$T/px.csv" "$R/qkeras_mnist_dense.fixed.csv" && pass || fail "po2: fixed
 # hls4ml's exponent type of quantized_po2(4) overrides, as here): it converts, and the po2 weights keep their type
 expect_status 0 "po2 shipped config" -- "$NNFIRM" convert "$M" --config "$K/qkeras_mnist_dense_config.yml" -o "$T/ps"
 grep -q "weight_t ap_fixed<10,2" "$T/ps/rtl/myproject_q_dense_2.v" && pass || fail "po2 shipped config: weight type overridden"
-# the RTL: every po2 weight is a shift inside the adder tree, no product shift-add tree at all
-# (q_dense_3's 4-bit weights need some); the header's adder count is the sum trees' alone
-expect_status 0 "po2 convert" -- "$NNFIRM" convert "$M" --config "$T/pcfg.json" -o "$T/pp"
+# the RTL of the CSD path (ConstantMatrix csd; the default may build a layer as one shared adder
+# graph instead, which has no per-product trees at all): every po2 weight is a shift inside the adder
+# tree, no product shift-add tree at all (q_dense_3's 4-bit weights need some); the header's adder
+# count is the sum trees' alone
+sed '$ s/^}$/, "ConstantMatrix": "csd"}/' "$T/pcfg.json" > "$T/pcsd.json"
+expect_status 0 "po2 convert" -- "$NNFIRM" convert "$M" --config "$T/pcsd.json" -o "$T/pp"
 ntree=$(grep -c "q_dense_2_x[0-9]*_c[0-9m]*_l" "$T/pp/rtl/myproject_q_dense_2.v")
 expect_eq "$ntree" 0 "po2: product trees in q_dense_2"
 grep -q "q_dense_3_x[0-9]*_c[0-9m]*_l" "$T/pp/rtl/myproject_q_dense_3.v" && pass || fail "po2: q_dense_3 has no product tree (test blind?)"
@@ -102,6 +105,10 @@ nz=$(sed -n 's|^//   \([0-9]*\) of 15680 weights nonzero; \([0-9]*\) adders.*|\1
 set -- $nz
 # one output's sum of k nonzero terms (plus a nonzero bias) takes k - 1 (k) adders: at most 15680 for all 20
 [ -n "${2:-}" ] && [ "$2" -le "$1" ] && pass || fail "po2: adders '$nz' exceed one per nonzero weight"
+expect_status 0 "po2 convert (default)" -- "$NNFIRM" convert "$M" --config "$T/pcfg.json" -o "$T/pa"
+nz=$(sed -n 's|^//   \([0-9]*\) of 15680 weights nonzero; \([0-9]*\) adders.*|\1 \2|p' "$T/pa/rtl/myproject_q_dense_2.v")
+set -- $nz
+[ -n "${2:-}" ] && [ "$2" -le "$1" ] && pass || fail "po2 (default): adders '$nz' exceed one per nonzero weight"
 
 # Co-simulation of po2 weights, and of a row wider than the testbench reads at once (4096 bits):
 # qkeras_mnist_dense cut to its first 260 inputs and 1 unit of q_dense_2 (4,160 input bits; the
