@@ -37,7 +37,7 @@ grep -A12 '"name":[[:space:]]*"MatMul_1"' "$T/p/design.json" | grep -q '"weight_
 # model counts it (before, the netlist's path through one into the next Dense failed 5 ns)
 # (the Dense layers' CSD path, ConstantMatrix csd: 16 cycles; the default's shared sums make them shallower)
 printf 'Model:\n  Precision: ap_fixed<16,6>\nConstantMatrix: csd\n' > "$T/csd.yml"
-expect_status 0 "convert csd" -- "$NNFIRM" convert "$M" --config "$T/csd.yml" -o "$T/pc" --no-rtl
+expect_status 0 "convert csd" -- "$NNFIRM" convert "$M" --config "$T/csd.yml" -o "$T/pc"
 expect_eq "$(json_num latency_cycles "$T/pc/manifest.json")" 19 "latency: 16 + 3 registered quantizers"
 [ "$(json_num latency_cycles "$T/p/manifest.json")" -le 19 ] && pass || fail "default latency above the CSD path's"
 expect_status 0 "estimate" -- "$NNFIRM" estimate "$T/p" --json
