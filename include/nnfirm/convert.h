@@ -187,10 +187,11 @@ typedef struct nf_design {
 
 /* ConstantMatrix: a fully parallel Dense layer's products and sums as CSD
  * products shared per (input, odd weight) with one balanced tree per output
- * (csd), as one adder graph of sums shared between outputs (cse, where every
- * product is exact; src/rtl/cse.c), or whichever of the two the generator's
- * cost says is cheaper, per layer (auto, the default). */
-enum { NF_CMM_AUTO = 0, NF_CMM_CSE = 1, NF_CMM_CSD = 2 };
+ * (csd, the default), as one adder graph of sums shared between outputs (cse,
+ * where every product is exact; src/rtl/cse.c), or whichever of the two the
+ * generator's cost says is cheaper, per layer (auto). csd stays the default
+ * until the delay model is calibrated on shared sums (docs/firmware.md). */
+enum { NF_CMM_CSD = 0, NF_CMM_CSE = 1, NF_CMM_AUTO = 2 };
 /* "auto" / "cse" / "csd" -> NF_CMM_*, -1 for anything else; and back. */
 int nf_design_cmm_parse(const char *s);
 const char *nf_design_cmm_name(int cmm);

@@ -16,8 +16,8 @@
  * adder as wide as the exact range of its value; products shared between
  * outputs (same input, same odd weight magnitude) are computed once; or,
  * where every product is exact, the layer is one adder graph of sums shared
- * between outputs (src/rtl/cse.c), whichever the generator's cost says is
- * cheaper (nf_design.cmm, the ConstantMatrix key). When
+ * between outputs (src/rtl/cse.c), with ConstantMatrix auto whichever the
+ * generator's cost says is cheaper (nf_design.cmm; default csd). When
  * accum_t keeps all product bits, the products are added in one balanced
  * tree and wrapped at the end (two's-complement wrap commutes with
  * addition); when it drops bits, each product is first computed exactly and
@@ -75,8 +75,8 @@ int nf_rtl_levels_per_stage(double budget_ns);
 enum {
   NF_RTL_STYLE_NO_SHARE = 1, /* one product per weight, no sharing between outputs */
   NF_RTL_STYLE_MUL = 2,      /* constant products as `x * c`, left to Yosys */
-  /* A fully parallel Dense's constant matrix (default: whichever of the two the generator's cost
-   * says is cheaper, per layer; nf_design.cmm, the ConstantMatrix key): */
+  /* A fully parallel Dense's constant matrix (neither: whichever of the two the generator's cost
+   * says is cheaper, per layer; set from nf_design.cmm, the ConstantMatrix key, csd by default): */
   NF_RTL_STYLE_CSD = 4, /* CSD products shared per (input, odd weight), a balanced tree per output */
   NF_RTL_STYLE_CSE = 8, /* one adder graph of sums shared between outputs (src/rtl/cse.c), where every product is exact */
 };

@@ -34,7 +34,7 @@ typedef struct nf_global_settings {
                                 CNN examples run, else io_parallel) */
   double clock_period_ns;    /* ClockPeriod in (0, 1000], default 5 */
   long line_bram_bits;       /* LineBufferBRAMBits, an integer in 1..2^30; 0 when unset (the default) */
-  int cmm;                   /* ConstantMatrix: NF_CMM_AUTO (unset), NF_CMM_CSE or NF_CMM_CSD */
+  int cmm;                   /* ConstantMatrix: NF_CMM_CSD (unset), NF_CMM_CSE or NF_CMM_AUTO */
   bool softmax_in_hw;        /* Softmax: true puts the final softmax in hardware */
   const char *model_precision[N_VARS]; /* Model.Precision per variable, or NULL */
 } nf_global_settings;

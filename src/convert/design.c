@@ -267,10 +267,10 @@ int nf_design_find_layer(const nf_design *d, const char *name) {
 }
 
 int nf_design_cmm_parse(const char *s) {
-  static const char *const names[] = {"auto", "cse", "csd"};
+  static const char *const names[] = {"csd", "cse", "auto"};
   for (int k = 0; k < 3; k++)
     if (!strcmp(s, names[k])) return k;
   return -1;
 }
 
-const char *nf_design_cmm_name(int cmm) { return cmm == NF_CMM_CSE ? "cse" : cmm == NF_CMM_CSD ? "csd" : "auto"; }
+const char *nf_design_cmm_name(int cmm) { return cmm == NF_CMM_CSE ? "cse" : cmm == NF_CMM_AUTO ? "auto" : "csd"; }

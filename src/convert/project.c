@@ -138,7 +138,7 @@ int nf_design_save(const nf_design *d, const char *dir, nf_error *err) {
             cJSON_AddStringToObject(o, "part", d->part) && cJSON_AddNumberToObject(o, "clock_period_ns", d->clock_period_ns);
   if (ok && d->pipeline_derate_ns != 0) ok = cJSON_AddNumberToObject(o, "pipeline_derate_ns", d->pipeline_derate_ns) != NULL;
   if (ok && d->line_bram_bits != 0) ok = cJSON_AddNumberToObject(o, "line_bram_bits", (double)d->line_bram_bits) != NULL;
-  if (ok && d->cmm != NF_CMM_AUTO) ok = cJSON_AddStringToObject(o, "constant_matrix", nf_design_cmm_name(d->cmm)) != NULL;
+  if (ok && d->cmm != NF_CMM_CSD) ok = cJSON_AddStringToObject(o, "constant_matrix", nf_design_cmm_name(d->cmm)) != NULL;
   if (ok && d->scaler_mean) {
     cJSON_AddItemToObject(o, "scaler_mean", floats_json(d->scaler_mean, d->n_inputs));
     cJSON_AddItemToObject(o, "scaler_scale", floats_json(d->scaler_scale, d->n_inputs));
@@ -398,7 +398,7 @@ static void read_globals_back(const cJSON *o, nf_design *d) {
   v = cJSON_GetObjectItemCaseSensitive(o, "line_bram_bits");
   d->line_bram_bits = cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= (double)(1L << 30) ? (long)v->valuedouble : 0;
   v = cJSON_GetObjectItemCaseSensitive(o, "constant_matrix");
-  d->cmm = cJSON_IsString(v) && nf_design_cmm_parse(v->valuestring) > 0 ? nf_design_cmm_parse(v->valuestring) : NF_CMM_AUTO;
+  d->cmm = cJSON_IsString(v) && nf_design_cmm_parse(v->valuestring) > 0 ? nf_design_cmm_parse(v->valuestring) : NF_CMM_CSD;
 }
 
 int nf_design_load(const char *dir, nf_design **out, nf_error *err) {

@@ -1,7 +1,7 @@
 # The Dense layers' constant matrices (ConstantMatrix, issue 17): the shared adder graph of src/rtl/cse.c
-# (sums shared between outputs), CSD products with a tree per output, or the cheaper by the generator's
-# cost (auto, the default). On qkeras_3layer (every product exact) auto builds shared sums and is cheaper
-# than csd by the estimate; forced cse on the search winner (16-24-12-5, 5 bits, 70 % pruned) co-simulates
+# (sums shared between outputs), CSD products with a tree per output (csd, the default), or the cheaper by
+# the generator's cost (auto). On qkeras_3layer (every product exact) auto builds shared sums and is
+# cheaper than csd by the estimate, and the default is csd; forced cse on the search winner (16-24-12-5, 5 bits, 70 % pruned) co-simulates
 # with 0 mismatches under Verilator and lints clean; cse where the products drop bits (KERAS_3layer at
 # ap_fixed<16,6>) builds the CSD path byte for byte; a bad value is refused with nothing written.
 . "$(dirname "$0")/lib.sh"
@@ -11,17 +11,20 @@ X=$TESTDATA/refs/inputs16.csv
 ROWS=200
 [ -n "${NNFIRM_SANITIZED:-}" ] && ROWS=20
 
-for m in csd cse; do
+for m in csd cse auto; do
   { cat "$K/qkeras_3layer_config.yml"; printf '\nConstantMatrix: %s\n' "$m"; } > "$T/q_$m.yml"
 done
-expect_status 0 "qkeras_3layer auto" -- "$NNFIRM" convert "$K/qkeras_3layer.json" --config "$K/qkeras_3layer_config.yml" -o "$T/qa"
+expect_status 0 "qkeras_3layer auto" -- "$NNFIRM" convert "$K/qkeras_3layer.json" --config "$T/q_auto.yml" -o "$T/qa"
+expect_status 0 "qkeras_3layer default" -- "$NNFIRM" convert "$K/qkeras_3layer.json" --config "$K/qkeras_3layer_config.yml" -o "$T/qd"
 expect_status 0 "qkeras_3layer csd" -- "$NNFIRM" convert "$K/qkeras_3layer.json" --config "$T/q_csd.yml" -o "$T/qc"
 expect_status 0 "qkeras_3layer cse" -- "$NNFIRM" convert "$K/qkeras_3layer.json" --config "$T/q_cse.yml" -o "$T/qs"
 shared() { grep -cE "^  wire signed \[[0-9]+:0\] fc1_s[0-9]+ = " "$1"/rtl/myproject_fc1.v; }
 [ "$(shared "$T/qa")" -gt 10 ] && pass || fail "auto: fc1 has $(shared "$T/qa") shared sums"
 expect_eq "$(shared "$T/qc")" 0 "csd: shared sums in fc1"
-grep -q '"constant_matrix":[[:space:]]*"csd"' "$T/qc/design.json" && pass || fail "csd not in design.json"
-grep -q 'constant_matrix' "$T/qa/design.json" && fail "auto written into design.json" || pass
+grep -q 'constant_matrix' "$T/qc/design.json" && fail "csd (the default) written into design.json" || pass
+grep -q '"constant_matrix":[[:space:]]*"auto"' "$T/qa/design.json" && pass || fail "auto not in design.json"
+grep -q 'constant_matrix' "$T/qd/design.json" && fail "the default written into design.json" || pass
+diff -r "$T/qd/rtl" "$T/qc/rtl" >/dev/null && pass || fail "qkeras_3layer: the default is not csd"
 for p in qa qc; do
   "$NNFIRM" estimate "$T/$p" --json > "$T/$p.json" || fail "estimate $p"
 done

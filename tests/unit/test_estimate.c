@@ -73,8 +73,8 @@ static nf_design_layer int_dense(int n_in, int n_out, int64_t *w, int64_t *b) {
                         .input_t = x, .weight_t = wt, .bias_t = wt, .accum_t = acc, .result_t = acc, .reuse_factor = 1};
 }
 
-static nf_rtl_cost layer_cost_style(nf_design_layer *L, unsigned style) {
-  nf_design net = {.project = "t", .n_layers = 1, .n_hw = 1, .layers = L, .clock_period_ns = 5.0, .rtl_style = style};
+static nf_rtl_cost layer_cost_cmm(nf_design_layer *L, int cmm) {
+  nf_design net = {.project = "t", .n_layers = 1, .n_hw = 1, .layers = L, .clock_period_ns = 5.0, .cmm = cmm};
   nf_rtl_cost c;
   nf_error err = {0};
   int rc = nf_rtl_costs(&net, &c, &err);
@@ -83,15 +83,15 @@ static nf_rtl_cost layer_cost_style(nf_design_layer *L, unsigned style) {
   return c;
 }
 
-static nf_rtl_cost layer_cost(nf_design_layer *L) { return layer_cost_style(L, 0); }
+static nf_rtl_cost layer_cost(nf_design_layer *L) { return layer_cost_cmm(L, NF_CMM_CSD); }
 
 /* CSD digits by hand: 11 = 16 - 4 - 1 (3 digits), 7 = 8 - 1 (2), 5 = 4 + 1
  * (2), 3 = 4 - 1 (2), 1 (1); a product with d digits takes d - 1 adders,
  * and a negative weight alone on its output one negation more; but 85 =
  * (x + 4x) + ((x + 4x) << 4) builds x + 4x twice, which synthesis merges:
  * the cost counts it once (2 adders, not 3). These are the CSD path's counts
- * (ConstantMatrix csd); the shared adder graph (the default picks the
- * cheaper) finds the repeat in -45 = -(3x << 4) + 3x itself: 2 adders. */
+ * (ConstantMatrix csd, the default); with auto (the cheaper of the two) the
+ * shared adder graph finds the repeat in -45 = -(3x << 4) + 3x: 2 adders. */
 static void test_csd_digits(void **state) {
   (void)state;
   int64_t w[][1] = {{11}, {7}, {5}, {3}, {1}, {85} /* 1010101b: 4 digits */, {-45} /* 64-16-4+1: 4 */};
@@ -99,7 +99,7 @@ static void test_csd_digits(void **state) {
   for (size_t k = 0; k < sizeof want_digits / sizeof *want_digits; k++) {
     int64_t b = 0;
     nf_design_layer L = int_dense(1, 1, w[k], &b);
-    nf_rtl_cost c = layer_cost_style(&L, NF_RTL_STYLE_CSD), a = layer_cost(&L);
+    nf_rtl_cost c = layer_cost(&L), a = layer_cost_cmm(&L, NF_CMM_AUTO);
     assert_int_equal(c.csd_digits, want_digits[k]);
     assert_int_equal(c.nnz_weights, 1);
     assert_int_equal(c.adders, want_adders[k]); /* one output, no bias: no tree adders */
