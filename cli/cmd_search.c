@@ -36,26 +36,21 @@ static const char USAGE[] =
     "  --part P            target device (default xcvu9p)\n"
     "  --budget TIME       wall-clock budget, e.g. 900, 15m, 1h (default 20m); two thirds\n"
     "                      explore, the rest synthesizes\n"
-    "  --strategy S        evolve (default): the shuffled grid for a third of the budget, then\n"
-    "                      generations of neighbours of the front so far, off the grid\n"
-    "                      (narrower layers, one layer's bits -1/+1, sparser, narrower inputs,\n"
-    "                      HGQ's weight or activation bit penalty on or x3) until two\n"
-    "                      thirds; grid: the grid alone\n"
+    "  --strategy S        evolve (default): the shuffled grid for a third of the budget, then generations\n"
+    "                      of neighbours of the front so far, off the grid (narrower layers, one layer's\n"
+    "                      bits -1/+1, sparser, narrower inputs, HGQ's weight or activation bit penalty\n"
+    "                      on or x3) until two thirds; grid: the grid alone\n"
     "  --jobs N            candidates trained side by side (default 2)\n"
     "  --synth K           candidates synthesized with Yosys (default 3; 0 = estimates only)\n"
-    "  --relax NS          place a synthesized candidate's pipeline for ClockPeriod + NS a stage first,\n"
-    "                      then tighten it until the netlist meets ClockPeriod (convert --meet-timing;\n"
-    "                      fewer stages and registers where the delay model is conservative;\n"
-    "                      default 3, 0 = synthesize the project as converted)\n"
-    "  --seeds K           retrain the winner with K more training seeds and report the mean\n"
-    "                      and spread of its validation and test accuracy (default 0; outside\n"
-    "                      the budget)\n"
+    "  --relax NS          synthesize a candidate placed for ClockPeriod + NS and + NS/2 a stage, each tightened\n"
+    "                      until its netlist meets the clock, the cheaper kept (default 3; 0: as converted)\n"
+    "  --seeds K           retrain the winner with K more training seeds and report the mean and\n"
+    "                      spread of its validation and test accuracy (default 0; outside the budget)\n"
     "  --epochs N          training epochs per candidate (default 20)\n"
-    "  --emit slurm|condor|parallel  write DIR/jobs.txt and DIR/search.sbatch (a Slurm job\n"
-    "                      array), DIR/jobs.txt and DIR/search.sub (an HTCondor submit file, as\n"
-    "                      CERN's batch service runs) or DIR/jobs.parallel (for GNU parallel),\n"
-    "                      then stop; run them on the cluster into the shared DIR and merge\n"
-    "                      with --collect DIR\n"
+    "  --emit slurm|condor|parallel  write DIR/jobs.txt and DIR/search.sbatch (a Slurm job array),\n"
+    "                      DIR/jobs.txt and DIR/search.sub (an HTCondor submit file, as CERN's batch\n"
+    "                      service runs) or DIR/jobs.parallel (for GNU parallel), then stop; run them\n"
+    "                      on the cluster into the shared DIR and merge with --collect DIR\n"
     "  --collect DIR       merge finished candidates in DIR, synthesize, pick the winner\n"
     "  --json              stdout: {\"winner\": {...}, \"pareto\": [...], ...}\n"
     "Accuracy is always the bit-accurate emulator's. Yosys counts are not Vivado's;\n"
@@ -179,12 +174,10 @@ int cmd_search(int argc, char **argv) {
       {"candidate", required_argument, 0, O_CAND},  {"epochs", required_argument, 0, O_EPOCHS},
       {"seeds", required_argument, 0, O_SEEDS},     {"output", required_argument, 0, 'o'},
       {"strategy", required_argument, 0, O_STRATEGY}, {"json", no_argument, 0, 'j'},
-      {"relax", required_argument, 0, O_RELAX},
-      {"quiet", no_argument, 0, 'q'},
+      {"relax", required_argument, 0, O_RELAX},     {"quiet", no_argument, 0, 'q'},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
-  nf_search_opts o = {.dir = "nnfirm-search", .job = {.part = "xcvu9p", .epochs = NF_SEARCH_DEFAULT_EPOCHS},
-                      .min_accuracy = 0.74, .budget_s = 1200, .jobs = 2, .synth_k = 3,
-                      .relax_ns = NF_SEARCH_DEFAULT_RELAX_NS};
+  nf_search_opts o = {.dir = "nnfirm-search", .job = {.part = "xcvu9p", .epochs = NF_SEARCH_DEFAULT_EPOCHS}, .min_accuracy = 0.74,
+                      .budget_s = 1200, .jobs = 2, .synth_k = 3, .relax_ns = NF_SEARCH_DEFAULT_RELAX_NS};
   const char *emit = NULL, *collect = NULL, *cand = NULL;
   bool json = false, quiet = !isatty(2);
   long seed = 1, v;
