@@ -398,7 +398,8 @@ static void read_globals_back(const cJSON *o, nf_design *d) {
   v = cJSON_GetObjectItemCaseSensitive(o, "line_bram_bits");
   d->line_bram_bits = cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= (double)(1L << 30) ? (long)v->valuedouble : 0;
   v = cJSON_GetObjectItemCaseSensitive(o, "constant_matrix");
-  d->cmm = cJSON_IsString(v) && nf_design_cmm_parse(v->valuestring) > 0 ? nf_design_cmm_parse(v->valuestring) : NF_CMM_CSD;
+  int cmm = cJSON_IsString(v) ? nf_design_cmm_parse(v->valuestring) : -1;
+  d->cmm = cmm > 0 ? cmm : NF_CMM_CSD;
 }
 
 int nf_design_load(const char *dir, nf_design **out, nf_error *err) {

@@ -141,7 +141,7 @@ int nf_rtl_dense_input(rtl_gen *g, rtl_bus *in, int i, const nf_fixed_type *ti) 
 
 /* The layer's outputs as signed, shifted input digits (every product exact:
  * x_i * w_ij = sign * (x_i * o) << shift, o's CSD digits), planned as one
- * adder graph. bias_acc: scratch [n_out]. */
+ * adder graph. bias_acc: [n_out], the outputs' biases as accum_t codes. */
 static int plan_cmm(rtl_gen *g, const nf_design_layer *L, const pkey *keys, const wplan *plan, const int *xs,
                     nf_code *bias_acc, rtl_cmm *cmm) {
   const int n_in = L->n_in, n_out = L->n_out;
@@ -157,7 +157,6 @@ static int plan_cmm(rtl_gen *g, const nf_design_layer *L, const pkey *keys, cons
   size_t nt = 0;
   for (int j = 0; j < n_out && !rc; j++) {
     start[j] = (int)nt;
-    bias_acc[j] = nf_fixed_cast_code(&L->accum_t, L->bias ? L->bias[j] : 0, nf_fixed_frac_bits(&L->bias_t));
     has_bias[j] = bias_acc[j] != 0;
     for (int i = 0; i < n_in; i++) {
       const wplan *p = &plan[(size_t)i * n_out + j];
@@ -285,6 +284,8 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, rtl_cmm *cmm, bool *
   for (size_t q = 0; use_cse && q < (size_t)n_in * n_out; q++) use_cse = plan[q].key < 0 || plan[q].shift >= 0;
   if (cse_ok) *cse_ok = use_cse;
   nf_code *bias_acc = use_cse ? nf_calloc((size_t)n_out + 1, sizeof *bias_acc, g->err) : NULL;
+  for (int j = 0; bias_acc && j < n_out; j++)
+    bias_acc[j] = nf_fixed_cast_code(ta, L->bias ? L->bias[j] : 0, nf_fixed_frac_bits(&L->bias_t));
   if (use_cse && (!bias_acc || (!cmm->node && plan_cmm(g, L, keys, plan, xs, bias_acc, cmm)))) g->oom = true;
 
   /* x*(-c) when x*c is built anyway: one negation instead of a second tree
@@ -301,17 +302,13 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, rtl_cmm *cmm, bool *
   if (use_cse) {
     fprintf(g->fp, "  // the products and sums as one adder graph: sums shared by several outputs <layer>_s<k>,\n"
                    "  // then per output j a tree balanced by arrival depth <layer>_o<j>_l<level>_<k> (accum_t bias + terms)\n");
-    if (!bias_acc) bias_acc = nf_calloc((size_t)n_out + 1, sizeof *bias_acc, g->err);
     rtl_term *roots = bias_acc ? nf_calloc((size_t)n_out + 1, sizeof *roots, g->err) : NULL;
     if (!roots) g->oom = true;
     for (int q = 0; q < nk && g->cost && keys[q].alias < 0; q++) {
       int sh[132], dg[132];
       g->cost->csd_digits += nf_rtl_csd(keys[q].c, sh, dg);
     }
-    if (!g->oom) {
-      for (int j = 0; j < n_out; j++) bias_acc[j] = nf_fixed_cast_code(ta, L->bias ? L->bias[j] : 0, nf_fixed_frac_bits(&L->bias_t));
-      nf_rtl_cmm_emit(g, cmm, xs, bias_acc, roots, &level, &stages);
-    }
+    if (!g->oom) nf_rtl_cmm_emit(g, cmm, xs, bias_acc, roots, &level, &stages);
     for (int j = 0; j < n_out && !g->oom; j++) {
       gs[j].t = &leaves[j];
       leaves[j] = roots[j];

@@ -141,6 +141,11 @@ static int unit_interval(const nf_rtl_unit *u) { return u->collect ? 1 : interva
 /* Generates one unit's body into memory (body NULL: the text is only
  * counted, not kept, which planning and estimates need fast); returns its
  * latency. */
+/* ConstantMatrix as the generator's style bits: auto forces neither path. */
+static unsigned cmm_style(int cmm) {
+  return cmm == NF_CMM_AUTO ? 0u : cmm == NF_CMM_CSE ? NF_RTL_STYLE_CSE : NF_RTL_STYLE_CSD;
+}
+
 static int unit_body(const nf_design *d, const nf_rtl_unit *u, int k, nf_code *lo, nf_code *hi, char **body,
                      int *latency, long *adders, double *stage_ns, nf_rtl_cost *cost, nf_rtl_reads *reads,
                      nf_error *err) {
@@ -166,7 +171,7 @@ static int unit_body(const nf_design *d, const nf_rtl_unit *u, int k, nf_code *l
   /* binary_tanh and bipolar give each output one of two codes (minus or one), never between */
   bool in_binary = prev && (prev->act == NF_ACT_BINARY_TANH || prev->act == NF_ACT_BIPOLAR) &&
                    (prev->kind == NF_LAYER_ACTIVATION || prev->kind == NF_LAYER_BATCHNORM);
-  rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi, .style = d->rtl_style | (d->cmm == NF_CMM_AUTO ? 0u : d->cmm == NF_CMM_CSE ? NF_RTL_STYLE_CSE : NF_RTL_STYLE_CSD), .cost = cost, .reads = cost ? reads : NULL, .layer = L->name,
+  rtl_gen g = {.fp = mem, .err = err, .range_lo = lo, .range_hi = hi, .style = d->rtl_style | cmm_style(d->cmm), .cost = cost, .reads = cost ? reads : NULL, .layer = L->name,
              .reg_act = reg_act, .in_act = in_act, .in_binary = in_binary, .budget_ns = budget, .en = u->stream};
   *latency = 0;
   int rc = u->collect ? nf_rtl_emit_collector(&g, u, latency) : nf_rtl_ops_of(L)->emit(&g, d->project, L, k, latency);

@@ -89,13 +89,11 @@ int nf_search_load(const char *dir, nf_search_result **out, int *n, nf_error *er
   return load_dir(dir, "candidates", out, n, err);
 }
 
-/* Yosys on one candidate's project (PROJECT/synth, replaced whole); the
- * figures go into its result.json. */
 /* One relaxed conversion into dir/project: the pipeline placed for
  * ClockPeriod + relax a stage and tightened until the netlist meets
  * ClockPeriod (the child 'nnfirm convert --derate -relax --meet-timing', log
  * in dir/relax.log), then that last round's counts and timing read back from
- * dir/project/synth; *meets false when no round met the clock. */
+ * dir/project/synth (s->meets_timing false when no round met the clock). */
 static int relax_once(const nf_search_opts *o, const char *cand_dir, const char *dir, double relax, double clock_ns,
                       double timeout, nf_synth_result *s, nf_error *err) {
   char model[4300], cfg[4300], proj[4400], derate[32], limit[32], path[4500];
@@ -156,6 +154,8 @@ static int relaxed(const nf_search_opts *o, const char *cand_dir, double clock_n
   return rc;
 }
 
+/* Yosys on one candidate's project (PROJECT/synth, replaced whole), relaxed
+ * first when o->relax_ns says so; the figures go into its result.json. */
 static int synth_one(const nf_search_opts *o, const char *cand_dir, nf_search_result *r, double timeout,
                      nf_error *err) {
   char proj[4300], out_dir[4400], top[128], *tmp = NULL, **files = NULL;
@@ -169,14 +169,16 @@ static int synth_one(const nf_search_opts *o, const char *cand_dir, nf_search_re
   double t0 = nf_now();
   bool relaxed_done = false;
   if (!rc && o->relax_ns > 0 && o->relax_ns < clock_ns) rc = relaxed(o, cand_dir, clock_ns, timeout, &s, r, &relaxed_done, err);
-  if (!rc && !relaxed_done) rc = nf_project_sources(proj, &files, top, sizeof top, err);
-  if (!rc && !relaxed_done) rc = nf_outdir_begin(out_dir, &tmp, err);
-  if (!rc && !relaxed_done) {
-    nf_synth_opts so = {.verilog_files = (const char *const *)files, .top = top, .part = o->job.part, .abc9 = true,
-                        .timeout_s = timeout, .quiet = true, .work_dir = tmp, .clock_ns = clock_ns};
-    rc = nf_synth_run(&so, &s, err);
-    if (!rc) rc = nf_outdir_commit(tmp, out_dir, err);
-    else nf_outdir_abort(tmp);
+  if (!rc && !relaxed_done) { /* the project as converted */
+    rc = nf_project_sources(proj, &files, top, sizeof top, err);
+    if (!rc) rc = nf_outdir_begin(out_dir, &tmp, err);
+    if (!rc) {
+      nf_synth_opts so = {.verilog_files = (const char *const *)files, .top = top, .part = o->job.part, .abc9 = true,
+                          .timeout_s = timeout, .quiet = true, .work_dir = tmp, .clock_ns = clock_ns};
+      rc = nf_synth_run(&so, &s, err);
+      if (!rc) rc = nf_outdir_commit(tmp, out_dir, err);
+      else nf_outdir_abort(tmp);
+    }
   }
   free(tmp);
   nf_project_sources_free(files);

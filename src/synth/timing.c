@@ -758,7 +758,7 @@ int nf_timing_analyze(const char *netlist, const char *cell_lib, double route_ns
       t->setup_ns = best_setup / 1000.0;
       int routed = best_route > 0, cells = 0, luts = 0, carries = 0, start = best_node;
       size_t pl = 0;
-      /* a combinational loop (cut by arrival()) can close the chain of predecessors: walk each node once */
+      /* a combinational loop (cut by arrival()) can close the chain of predecessors: at most n_nodes steps */
       for (int v = best_node, steps = 0; v >= 0 && steps < N.n_nodes; v = N.nodes[v].pred, steps++) {
         tnode *nd = &N.nodes[v];
         start = v;
