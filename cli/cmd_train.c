@@ -66,6 +66,8 @@ static const char USAGE[] =
     "  --prune-schedule K begin=STEP,end=STEP,freq=STEPS,initial=S,final=S,power=P (default:\n"
     "                     from 20%% to 60%% of the training steps in 20 updates)\n"
     "  --prune-scope X    layer (default: each layer to its target) or global (one threshold)\n"
+    "  --fan-in F         at most F inputs per neuron in every Dense but the last (the largest\n"
+    "                     |w| at each mask update; LUT-native neurons, 'LutNeurons' in convert)\n"
     "  --plot-weights DIR per-layer weight histograms before/after pruning (PNG + SVG)\n"
     "                     Masks are fixed after the schedule ends; early stopping, the\n"
     "                     learning-rate plateau and the best-epoch restore wait for that.\n\n"
@@ -81,7 +83,7 @@ static const char USAGE[] =
 int cmd_train(int argc, char **argv) {
   enum { O_ROWS = 256, O_HIDDEN, O_BN, O_DROPOUT, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_L1, O_L2, O_PAT, O_LRPAT,
          O_VAL, O_TEST, O_SEED, O_THREADS, O_PLOTS, O_JSON, O_QUIET, O_BITS, O_QUANT, O_QCONFIG, O_PRUNE,
-         O_PSCHED, O_PSCOPE, O_PLOTW, O_HGQ, O_HGQ_LR, O_HGQ_ACT, O_HGQ_ACT_MODE };
+         O_PSCHED, O_PSCOPE, O_PLOTW, O_HGQ, O_HGQ_LR, O_HGQ_ACT, O_HGQ_ACT_MODE, O_FANIN };
   static const struct option opts[] = {
       {"data", required_argument, 0, 'd'},      {"rows", required_argument, 0, O_ROWS},
       {"hidden", required_argument, 0, O_HIDDEN}, {"batchnorm", no_argument, 0, O_BN},
@@ -99,7 +101,7 @@ int cmd_train(int argc, char **argv) {
       {"prune-schedule", required_argument, 0, O_PSCHED}, {"prune-scope", required_argument, 0, O_PSCOPE},
       {"plot-weights", required_argument, 0, O_PLOTW}, {"hgq", required_argument, 0, O_HGQ},
       {"hgq-lr", required_argument, 0, O_HGQ_LR}, {"hgq-act", required_argument, 0, O_HGQ_ACT},
-      {"hgq-act-mode", required_argument, 0, O_HGQ_ACT_MODE},
+      {"hgq-act-mode", required_argument, 0, O_HGQ_ACT_MODE}, {"fan-in", required_argument, 0, O_FANIN},
       {0}};
   if (cli_wants_help(argc, argv)) {
     fputs(USAGE, stdout);
@@ -107,7 +109,7 @@ int cmd_train(int argc, char **argv) {
   }
   const char *data_path = NULL, *out_path = NULL, *plots = NULL, *hidden_s = "64,32,32";
   const char *quant = NULL, *quant_config = NULL, *prune = NULL, *prune_sched = NULL, *plot_weights = NULL;
-  int bits = 0;
+  int bits = 0, fan_in = 0;
   double hgq_beta = -1, hgq_lr = 0.01, hgq_act = -1;
   bool hgq_lr_given = false, hgq_act_sat = true, hgq_mode_given = false;
   nf_prune_scope scope = NF_PRUNE_PER_LAYER;
@@ -152,6 +154,7 @@ int cmd_train(int argc, char **argv) {
     case O_QUANT: quant = optarg; break;
     case O_QCONFIG: quant_config = optarg; break;
     case O_PRUNE: prune = optarg; break;
+    case O_FANIN: if (!parse_num("--fan-in", optarg, 1, 1 << 20, &v, &st)) return st; fan_in = (int)v; break;
     case O_PSCHED: prune_sched = optarg; break;
     case O_PSCOPE:
       if (!strcmp(optarg, "layer")) scope = NF_PRUNE_PER_LAYER;
@@ -184,7 +187,7 @@ int cmd_train(int argc, char **argv) {
   nf_train_job job = {.data_path = data_path, .rows = (long)rows, .val_frac = val_frac, .test_frac = test_frac,
                       .hidden = hidden, .n_hidden = n_hidden, .batchnorm = batchnorm, .dropout = dropout,
                       .bits = bits, .quant_config = quant_config, .quant = quant, .prune = prune,
-                      .prune_schedule = prune_sched, .prune_scope = scope, .hgq_beta = hgq_beta, .hgq_lr = hgq_lr,
+                      .prune_schedule = prune_sched, .prune_scope = scope, .fan_in = fan_in, .hgq_beta = hgq_beta, .hgq_lr = hgq_lr,
                       .hgq_act = hgq_act >= 0, .hgq_act_beta = hgq_act, .hgq_act_sat = hgq_act_sat,
                       .opts = o, .out_path = out_path, .quiet = quiet || json};
   nf_train_job_result jr;

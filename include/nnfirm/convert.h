@@ -181,6 +181,9 @@ typedef struct nf_design {
   unsigned rtl_style;                /* 0; NF_RTL_STYLE_* (nnfirm/rtl.h) for the generator's style comparisons */
   int cmm;                           /* ConstantMatrix: how a fully parallel Dense's constant matrix is built
                                         (NF_CMM_*; docs/firmware.md) */
+  int lut_bits;                      /* LutNeurons: 0 off; else a fully parallel Dense followed by a ReLU whose
+                                        neurons each read at most this many input bits may be built as truth
+                                        tables, where the generator's cost says they are cheaper (nnfirm/rtl.h) */
   long line_bram_bits;               /* LineBufferBRAMBits: an io_stream line buffer whose line holds at least
                                         this many bits is block RAM; 0: NF_RTL_LINE_BRAM_BITS (nnfirm/rtl.h) */
 } nf_design;
@@ -192,6 +195,10 @@ typedef struct nf_design {
  * generator's cost says is cheaper, per layer (auto). csd stays the default
  * until the delay model is calibrated on shared sums (docs/firmware.md). */
 enum { NF_CMM_CSD = 0, NF_CMM_CSE = 1, NF_CMM_AUTO = 2 };
+/* LutNeurons: "off", "auto" (NF_LUT_BITS_DEFAULT index bits) or the most
+ * index bits of a neuron's truth table, 1..NF_LUT_BITS_MAX. */
+enum { NF_LUT_BITS_DEFAULT = 8, NF_LUT_BITS_MAX = 12 };
+
 /* "auto" / "cse" / "csd" -> NF_CMM_*, -1 for anything else; and back. */
 int nf_design_cmm_parse(const char *s);
 const char *nf_design_cmm_name(int cmm);

@@ -156,6 +156,8 @@ typedef struct nf_rtl_cost {
   long rom_entries;    /* entries per table */
   long reg_bits;       /* live data register bits (pipeline, output, input latch, accumulators) */
   long ctrl_bits;      /* valid pipelines, cycle counters and tags */
+  long table_luts;     /* LUT neurons' truth tables: LUT6 per output bit by its support (src/rtl/lut.c;
+                          counted, not fitted) */
   long bram18;         /* io_stream block-RAM line buffers: RAMB18E2 tiles as Yosys 0.23 maps them (not a
                           calibration feature: counted, not fitted) */
 } nf_rtl_cost;

@@ -53,6 +53,7 @@ typedef struct nf_search_candidate {
   int in_bits;     /* input quantizer quantized_bits(in_bits, 3); 16 = QAT's default (16, 5) */
   double hgq;      /* per-weight bit penalty (HGQ); 0 = uniform bits */
   double hgq_act;  /* per-neuron activation bit penalty (train --hgq-act); 0 = the layer's bits */
+  int fan_in;      /* inputs per hidden neuron at most (train --fan-in: LUT-native neurons); 0 = no cap */
   long seed;       /* training seed (NF_SEARCH_DEFAULT_SEED unless retrained for the spread) */
   char id[80];     /* "h16x8_b4_p80_r1_i8[_q1e-05][_a1e-05][_s43]": the candidate's directory name */
 } nf_search_candidate;

@@ -218,6 +218,10 @@ typedef struct nf_pruner nf_pruner;
 nf_pruner *nf_pruner_new(nf_model *m, const nf_prune_schedule *s, nf_prune_scope scope,
                          const double *final_per_layer, nf_error *err);
 void nf_pruner_on_step(nf_model *m, long step, void *pruner);
+/* Fan-in constraint (LUT-native neurons, LogicNets style): at every update,
+ * after the sparsity masks, each neuron of every pruned Dense but the
+ * model's last keeps at most fan_in inputs, its largest |w| (0: no cap). */
+void nf_pruner_set_fan_in(nf_pruner *p, int fan_in);
 /* Layer i's effective weights (quantized, masked) just before the first mask
  * update, for the before/after plots; NULL if pruning never began or layer
  * i is not pruned. */
@@ -325,6 +329,7 @@ typedef struct nf_train_job {
   const char *quant_config, *quant;   /* nf_qat_apply_config / nf_qat_apply_spec, or NULL */
   const char *prune, *prune_schedule; /* nf_prune_setup's texts, or NULL */
   nf_prune_scope prune_scope;
+  int fan_in;                         /* with prune: nf_pruner_set_fan_in (0: none) */
   double hgq_beta, hgq_lr;            /* per-weight bits when hgq_beta >= 0 */
   bool hgq_act;                       /* per-neuron activation bits (nf_hgq_act, step size hgq_lr) */
   double hgq_act_beta;                /* their penalty per bit per CSD digit reading the neuron */

@@ -281,6 +281,8 @@ typedef struct nf_rtl_unit {
   bool own_weights;     /* view.weights allocated here: a padded average pooling's real cells per window position
                            (raster order, view.filters positions) */
   char inst[NF_NAME_MAX + 16]; /* module and instance suffix */
+  bool lut;             /* a Dense with the ReLU after it (layer + 1) fused in, as truth tables (lut.c);
+                           view.result_t is the ReLU's */
 } nf_rtl_unit;
 
 typedef struct nf_rtl_units {
@@ -318,6 +320,16 @@ int nf_rtl_emit_collector(rtl_gen *g, const nf_rtl_unit *u, int *latency);
  * parallel layers after the stream. */
 int nf_rtl_stream_schedule(const nf_rtl_units *us, const int *lat, int par_latency, int par_ii, int *latency,
                            int *ii, nf_error *err);
+
+/* ---- LUT-native neurons (lut.c) ----------------------------------------------
+ * Whether layer l of d (a fully parallel Dense followed by a ReLU) may be
+ * built as truth tables (LutNeurons on, every neuron within d->lut_bits index
+ * bits by its input type), and whether the generator's cost says the tables
+ * are cheaper than adders (*fuse). */
+bool nf_rtl_lut_candidate(const nf_design *d, int l);
+int nf_rtl_lut_choose(const nf_design *d, int l, bool *fuse, nf_error *err);
+/* The body of the fused unit of Dense D and ReLU A: one table per neuron, its output register. */
+int nf_rtl_emit_lut(rtl_gen *g, const nf_design *d, const nf_design_layer *D, const nf_design_layer *A, int *latency);
 
 /* ---- Constant matrix multiplication as one shared adder graph (cse.c) ------
  * A reference to a node: sign * (node << shift); node -1: zero. Nodes

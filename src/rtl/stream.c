@@ -218,8 +218,12 @@ int nf_rtl_units_build(const nf_design *d, nf_rtl_units *us, nf_error *err) {
   if (is_stream(d)) {
     rc = stream_units(d, us, err);
   } else {
-    for (int l = 0; l < d->n_hw && !rc; l++)
-      if (!add_unit(us, d, l, err)) rc = NF_EINTERNAL;
+    for (int l = 0; l < d->n_hw && !rc; l++) {
+      nf_rtl_unit *u = add_unit(us, d, l, err);
+      bool fuse = false;
+      rc = !u ? NF_EINTERNAL : nf_rtl_lut_choose(d, l, &fuse, err);
+      if (!rc && fuse) u->lut = true, u->view.result_t = d->layers[++l].result_t; /* the ReLU: in the tables */
+    }
   }
   if (rc) nf_rtl_units_free(us);
   return rc;

@@ -23,12 +23,14 @@ static void candidate_id(nf_search_candidate *c) {
   }
   if (c->hgq > 0 && (size_t)k < n) k += snprintf(c->id + k, n - (size_t)k, "_q%.0e", c->hgq);
   if (c->hgq_act > 0 && (size_t)k < n) k += snprintf(c->id + k, n - (size_t)k, "_a%.0e", c->hgq_act);
+  if (c->fan_in > 0 && (size_t)k < n) k += snprintf(c->id + k, n - (size_t)k, "_f%d", c->fan_in);
   if (c->seed != NF_SEARCH_DEFAULT_SEED && (size_t)k < n) snprintf(c->id + k, n - (size_t)k, "_s%ld", c->seed);
 }
 
-static const char SPEC_FORM[] = "hidden=W[,W...];bits=B;prune=P[;lbits=B,B...][;reuse=R][;in=I][;hgq=BETA][;hgqa=BETA][;seed=S] "
+static const char SPEC_FORM[] = "hidden=W[,W...];bits=B;prune=P[;lbits=B,B...][;reuse=R][;in=I][;hgq=BETA][;hgqa=BETA][;fanin=F][;seed=S] "
                                 "(B 2..16, lbits one per Dense with the output, P in [0,1), R 1..4096, I 4..16 input "
-                                "bits, BETA in [0,1): hgq per-weight bit penalty, hgqa per-neuron activation bits' one)";
+                                "bits, BETA in [0,1): hgq per-weight bit penalty, hgqa per-neuron activation bits' one, F 1..64 "
+                                "inputs per hidden neuron at most)";
 
 /* Number of comma-separated items of s that are whole numbers in lo..hi, or -1. */
 static int count_list(const char *s, long lo, long hi) {
@@ -68,6 +70,7 @@ int nf_search_parse_spec(const char *s, nf_search_candidate *c, nf_error *err) {
     else if (!strcmp(kv, "in") && nf_parse_long(eq, &v) && v >= 4 && v <= 16) c->in_bits = (int)v;
     else if (!strcmp(kv, "hgq") && nf_parse_double(eq, &c->hgq) && c->hgq >= 0 && c->hgq < 1) continue;
     else if (!strcmp(kv, "hgqa") && nf_parse_double(eq, &c->hgq_act) && c->hgq_act >= 0 && c->hgq_act < 1) continue;
+    else if (!strcmp(kv, "fanin") && nf_parse_long(eq, &v) && v >= 1 && v <= 64) c->fan_in = (int)v;
     else if (!strcmp(kv, "seed") && nf_parse_long(eq, &c->seed) && c->seed >= 0) continue;
     else ok = false;
     if (!ok) return nf_fail(err, NF_EINPUT, "candidate '%s': bad item '%s=%s'; expected %s", s, kv, eq, SPEC_FORM);
@@ -86,6 +89,7 @@ void nf_search_format_spec(const nf_search_candidate *c, char *buf, size_t n) {
   if (c->lbits[0] && k >= 0 && (size_t)k < n) k += snprintf(buf + k, n - (size_t)k, ";lbits=%s", c->lbits);
   if (c->hgq > 0 && k >= 0 && (size_t)k < n) k += snprintf(buf + k, n - (size_t)k, ";hgq=%g", c->hgq);
   if (c->hgq_act > 0 && k >= 0 && (size_t)k < n) k += snprintf(buf + k, n - (size_t)k, ";hgqa=%g", c->hgq_act);
+  if (c->fan_in > 0 && k >= 0 && (size_t)k < n) k += snprintf(buf + k, n - (size_t)k, ";fanin=%d", c->fan_in);
   if (c->seed != NF_SEARCH_DEFAULT_SEED && k >= 0 && (size_t)k < n) snprintf(buf + k, n - (size_t)k, ";seed=%ld", c->seed);
 }
 
@@ -152,7 +156,8 @@ static int by_accuracy(const void *a, const void *b) {
   return c ? c : strcmp(x->id, y->id);
 }
 
-/* Mutation k (0..5) of parent p into *c; false when it changes nothing. */
+/* Mutation k (0 .. N_MUTATIONS - 1) of parent p into *c; false when it changes nothing. */
+enum { N_MUTATIONS = 7 };
 static bool mutate(const nf_search_candidate *p, bool feasible, int k, int layer, nf_search_candidate *c) {
   *c = *p;
   int widths[8], nw = 0, lb[9];
@@ -206,6 +211,10 @@ static bool mutate(const nf_search_candidate *p, bool feasible, int k, int layer
     c->hgq_act = p->hgq_act > 0 ? p->hgq_act * 3 : 1e-5;
     if (c->hgq_act >= 1e-2) return false;
     break;
+  case 6: /* fewer inputs per hidden neuron (LUT-native neurons where the tables are cheaper) */
+    c->fan_in = p->fan_in > 0 ? p->fan_in - 1 : 4;
+    if (c->fan_in < 1) return false;
+    break;
   default: return false;
   }
   c->seed = NF_SEARCH_DEFAULT_SEED;
@@ -243,13 +252,14 @@ int nf_search_mutate(const nf_search_result *r, int n, double min_acc, int paren
     nf_error e = {0};
     if (nf_search_parse_spec(par[i]->spec, &pc, &e)) continue;
     bool feasible = par[i]->accuracy_validation >= min_acc;
-    int order[6] = {0, 1, 2, 3, 4, 5};
-    for (int a = 5; a > 0; a--) {
+    int order[N_MUTATIONS];
+    for (int a = 0; a < N_MUTATIONS; a++) order[a] = a;
+    for (int a = N_MUTATIONS - 1; a > 0; a--) {
       int b = (int)(nf_rng_u64(&g) % (uint64_t)(a + 1)), t = order[a];
       order[a] = order[b], order[b] = t;
     }
     int layer = (int)(nf_rng_u64(&g) % 8);
-    for (int a = 0; a < 6 && m < max; a++) {
+    for (int a = 0; a < N_MUTATIONS && m < max; a++) {
       nf_search_candidate c;
       if (mutate(&pc, feasible, order[a], layer, &c) && !known(c.id, r, n, tried, n_tried, out, m)) out[m++] = c;
     }

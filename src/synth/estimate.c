@@ -20,7 +20,7 @@
  * The estimate is exactly, per layer, with the counts of nf_rtl_cost:
  *   LUT = xor * (xor_bits - merged_xor_bits) + merged * merged_xor_bits
  *         + sat * sat_bits + mux * mux_bits + relu_round_bits + sat_reg_luts
- *         + mul * mul_bits (0 with use_dsp) + ROM LUTs (rom_cost)
+ *         + mul * mul_bits (0 with use_dsp) + ROM LUTs (rom_cost) + table_luts
  *   FF  = reg * reg_bits + ctrl * ctrl_bits
  * What the mapped netlists show (per module, docs/firmware.md): a carry-chain
  * bit costs a LUT when its two operand bits are distinct variable bits (the
@@ -91,7 +91,9 @@ void nf_estimate_layer_from_cost(nf_estimate_layer *l, bool use_dsp) {
   double arith = K.xor * (double)(c->xor_bits - c->merged_xor_bits) + K.merged * (double)c->merged_xor_bits;
   /* a LUT multiplier is an array of adders */
   double mul = use_dsp ? 0 : K.mul * (double)c->mul_bits;
-  double logic = K.sat * (double)c->sat_bits + K.mux * (double)c->mux_bits + (double)(c->relu_round_bits + c->sat_reg_luts);
+  /* counted in LUTs, not fitted: a registered ReLU's rounding and saturation, LUT neurons' tables */
+  double logic = K.sat * (double)c->sat_bits + K.mux * (double)c->mux_bits +
+                 (double)(c->relu_round_bits + c->sat_reg_luts + c->table_luts);
   double rom_lut;
   rom_cost(c, &l->bram, &rom_lut);
   l->bram += 0.5 * (double)c->bram18; /* line buffers: a RAMB18 is half a 36 Kb block */

@@ -154,6 +154,7 @@ struct nf_pruner {
   float *scratch;   /* largest kernel (per layer) or all of them (global) */
   float **before;   /* [n_layers] effective weights before the first update */
   bool started;
+  int fan_in;       /* > 0: at most this many inputs per neuron in every pruned Dense but the last */
 };
 
 void nf_pruner_free(nf_pruner *p) {
@@ -234,6 +235,32 @@ static double layer_sparsity(const nf_pruner *p, int layer, long step) {
   return nf_prune_sparsity(&s, step);
 }
 
+/* Neuron j keeps its `fan_in` largest |w| (the lowest inputs first among
+ * equals); the others are masked. scratch holds n_in floats. */
+static void cap_fan_in(nf_layer *l, int fan_in, float *scratch) {
+  for (int j = 0; j < l->n_out; j++) {
+    int n = 0;
+    for (int i = 0; i < l->n_in; i++)
+      if (l->mask[(size_t)i * l->n_out + j]) scratch[n++] = fabsf(l->kernel[(size_t)i * l->n_out + j]);
+    if (n <= fan_in) continue;
+    qsort(scratch, (size_t)n, sizeof *scratch, descending);
+    float threshold = scratch[fan_in - 1];
+    int above = 0; /* kept strictly above the threshold; then ties in input order up to fan_in */
+    for (int q = 0; q < fan_in; q++) above += scratch[q] > threshold;
+    int ties = fan_in - above;
+    for (int i = 0; i < l->n_in; i++) {
+      size_t k = (size_t)i * l->n_out + j;
+      if (!l->mask[k]) continue;
+      float a = fabsf(l->kernel[k]);
+      bool keep = a > threshold || (a == threshold && ties-- > 0);
+      l->mask[k] = keep;
+      if (!keep) l->kernel[k] = 0;
+    }
+  }
+}
+
+void nf_pruner_set_fan_in(nf_pruner *p, int fan_in) { p->fan_in = fan_in > 0 ? fan_in : 0; }
+
 void nf_pruner_on_step(nf_model *m, long step, void *ctx) {
   nf_pruner *p = ctx;
   if (!nf_prune_updates_at(&p->s, step)) return;
@@ -243,10 +270,15 @@ void nf_pruner_on_step(nf_model *m, long step, void *ctx) {
   }
   if (p->scope == NF_PRUNE_GLOBAL) {
     mask_layers(m, p->pruned, p->n_pruned, nf_prune_sparsity(&p->s, step), p->scratch);
-    return;
+  } else {
+    for (int k = 0; k < p->n_pruned; k++)
+      mask_layers(m, &p->pruned[k], 1, layer_sparsity(p, p->pruned[k], step), p->scratch);
   }
-  for (int k = 0; k < p->n_pruned; k++)
-    mask_layers(m, &p->pruned[k], 1, layer_sparsity(p, p->pruned[k], step), p->scratch);
+  int last = -1; /* the last Dense of the model: its neurons are the outputs, never tables */
+  for (int l = 0; l < m->n_layers; l++)
+    if (m->layers[l].kind == NF_LAYER_DENSE) last = l;
+  for (int k = 0; p->fan_in > 0 && k < p->n_pruned; k++)
+    if (p->pruned[k] != last) cap_fan_in(&m->layers[p->pruned[k]], p->fan_in, p->scratch);
 }
 
 const float *nf_pruner_before(const nf_pruner *p, int layer) {

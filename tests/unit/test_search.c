@@ -101,9 +101,9 @@ static void test_mutations(void **state) {
   nf_error e = {0};
   assert_int_equal(nf_search_parse_spec("hidden=18,9;bits=4;prune=0.70;in=8", &tried[0], &e), 0);
   int m = nf_search_mutate(r, 4, 0.74, 1, tried, 1, 7, out, 64);
-  assert_int_equal(m, 6 + 6 - 1); /* parents 0 and 2, six mutations each; the narrower child of 0 was tried */
+  assert_int_equal(m, 7 + 7 - 1); /* parents 0 and 2, seven mutations each; the narrower child of 0 was tried */
   assert_int_equal(nf_search_mutate(r, 4, 0.74, 1, tried, 1, 7, again, 64), m);
-  int from0 = 0, from2 = 0, up = 0, down = 0, hgq = 0, hgqa = 0;
+  int from0 = 0, from2 = 0, up = 0, down = 0, hgq = 0, hgqa = 0, fan = 0;
   for (int i = 0; i < m; i++) {
     assert_string_equal(out[i].id, again[i].id);
     for (int j = 0; j < i; j++) assert_true(strcmp(out[i].id, out[j].id) != 0);
@@ -121,6 +121,8 @@ static void test_mutations(void **state) {
     }
     hgq += out[i].hgq > 0;
     hgqa += out[i].hgq_act > 0;
+    fan += out[i].fan_in > 0;
+    if (out[i].fan_in > 0) assert_int_equal(out[i].fan_in, 4), assert_non_null(strstr(out[i].id, "_f4"));
     if (out[i].hgq_act > 0) assert_non_null(strstr(out[i].id, "_a1e-05"));
     char spec[160];
     nf_search_candidate back;
@@ -128,15 +130,16 @@ static void test_mutations(void **state) {
     assert_int_equal(nf_search_parse_spec(spec, &back, &e), 0); /* a valid candidate */
     assert_string_equal(back.id, out[i].id);
   }
-  assert_int_equal(from0, 5);
-  assert_int_equal(from2, 6);
+  assert_int_equal(from0, 6);
+  assert_int_equal(from2, 7);
+  assert_int_equal(fan, 2); /* the fan-in cap on, once per parent */
   assert_int_equal(up, 1);
   assert_int_equal(down, 1);
   assert_int_equal(hgq, 2);
   assert_int_equal(hgqa, 2); /* the activation penalty switched on, once per parent */
   /* nothing above the floor: the most accurate below it is the parent (32-16), its bits go up */
   m = nf_search_mutate(r, 4, 0.99, 1, NULL, 0, 7, out, 64);
-  assert_int_equal(m, 5); /* its narrower child, 24-12 with the same settings, is r[0] */
+  assert_int_equal(m, 6); /* its narrower child, 24-12 with the same settings, is r[0] */
   for (int i = 0; i < m; i++) {
     assert_true(!strcmp(out[i].hidden, "32,16") || !strcmp(out[i].hidden, "24,12"));
     if (out[i].lbits[0]) assert_non_null(strstr(out[i].lbits, "5"));
