@@ -46,7 +46,7 @@ static const char USAGE[] =
     "                      until its netlist meets the clock, the cheaper kept (default 3; 0: as converted)\n"
     "  --seeds K           retrain the winner with K more training seeds and report the mean and\n"
     "                      spread of its validation and test accuracy (default 0; outside the budget)\n"
-    "  --epochs N          training epochs per candidate (default 20)\n"
+    "  --epochs N          training epochs per candidate (default 60)\n"
     "  --emit slurm|condor|parallel  write DIR/jobs.txt and DIR/search.sbatch (a Slurm job array),\n"
     "                      DIR/jobs.txt and DIR/search.sub (an HTCondor submit file, as CERN's batch\n"
     "                      service runs) or DIR/jobs.parallel (for GNU parallel), then stop; run them\n"

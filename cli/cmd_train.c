@@ -66,8 +66,9 @@ static const char USAGE[] =
     "  --prune-schedule K begin=STEP,end=STEP,freq=STEPS,initial=S,final=S,power=P (default:\n"
     "                     from 20%% to 60%% of the training steps in 20 updates)\n"
     "  --prune-scope X    layer (default: each layer to its target) or global (one threshold)\n"
-    "  --fan-in F         at most F inputs per neuron in every Dense but the last (the largest\n"
-    "                     |w| at each mask update; LUT-native neurons, 'LutNeurons' in convert)\n"
+    "  --fan-in F[,F..]   at most F inputs per neuron in every Dense but the last, or one F per\n"
+    "                     such layer (0 = none): the largest |w| at each mask update (LUT-native\n"
+    "                     neurons, 'LutNeurons' in convert)\n"
     "  --plot-weights DIR per-layer weight histograms before/after pruning (PNG + SVG)\n"
     "                     Masks are fixed after the schedule ends; early stopping, the\n"
     "                     learning-rate plateau and the best-epoch restore wait for that.\n\n"
@@ -109,7 +110,8 @@ int cmd_train(int argc, char **argv) {
   }
   const char *data_path = NULL, *out_path = NULL, *plots = NULL, *hidden_s = "64,32,32";
   const char *quant = NULL, *quant_config = NULL, *prune = NULL, *prune_sched = NULL, *plot_weights = NULL;
-  int bits = 0, fan_in = 0;
+  int bits = 0;
+  const char *fan_in = NULL;
   double hgq_beta = -1, hgq_lr = 0.01, hgq_act = -1;
   bool hgq_lr_given = false, hgq_act_sat = true, hgq_mode_given = false;
   nf_prune_scope scope = NF_PRUNE_PER_LAYER;
@@ -154,7 +156,7 @@ int cmd_train(int argc, char **argv) {
     case O_QUANT: quant = optarg; break;
     case O_QCONFIG: quant_config = optarg; break;
     case O_PRUNE: prune = optarg; break;
-    case O_FANIN: if (!parse_num("--fan-in", optarg, 1, 1 << 20, &v, &st)) return st; fan_in = (int)v; break;
+    case O_FANIN: fan_in = optarg; break;
     case O_PSCHED: prune_sched = optarg; break;
     case O_PSCOPE:
       if (!strcmp(optarg, "layer")) scope = NF_PRUNE_PER_LAYER;

@@ -40,7 +40,8 @@ int nf_step_run_in(const char *exe, const char *const *args, const char *dir, co
 
 /* ---- Candidates --------------------------------------------------------- */
 #define NF_SEARCH_DEFAULT_SEED 42   /* nnfirm train's default training seed */
-#define NF_SEARCH_DEFAULT_EPOCHS 20 /* training epochs per candidate */
+#define NF_SEARCH_DEFAULT_EPOCHS 60 /* training epochs per candidate (20 left small QAT designs 0.7-1.6 points short:
+                                       docs/training.md) */
 #define NF_SEARCH_DEFAULT_RELAX_NS 3.0 /* nnfirm search --relax */
 
 typedef struct nf_search_candidate {
@@ -53,7 +54,8 @@ typedef struct nf_search_candidate {
   int in_bits;     /* input quantizer quantized_bits(in_bits, 3); 16 = QAT's default (16, 5) */
   double hgq;      /* per-weight bit penalty (HGQ); 0 = uniform bits */
   double hgq_act;  /* per-neuron activation bit penalty (train --hgq-act); 0 = the layer's bits */
-  int fan_in;      /* inputs per hidden neuron at most (train --fan-in: LUT-native neurons); 0 = no cap */
+  char fan_in[24]; /* inputs per hidden neuron at most (train --fan-in: F, or F,F,... per hidden layer, 0 = no
+                      cap; LUT-native neurons); "" = no cap */
   long seed;       /* training seed (NF_SEARCH_DEFAULT_SEED unless retrained for the spread) */
   char id[80];     /* "h16x8_b4_p80_r1_i8[_q1e-05][_a1e-05][_s43]": the candidate's directory name */
 } nf_search_candidate;

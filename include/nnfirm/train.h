@@ -219,9 +219,11 @@ nf_pruner *nf_pruner_new(nf_model *m, const nf_prune_schedule *s, nf_prune_scope
                          const double *final_per_layer, nf_error *err);
 void nf_pruner_on_step(nf_model *m, long step, void *pruner);
 /* Fan-in constraint (LUT-native neurons, LogicNets style): at every update,
- * after the sparsity masks, each neuron of every pruned Dense but the
- * model's last keeps at most fan_in inputs, its largest |w| (0: no cap). */
-void nf_pruner_set_fan_in(nf_pruner *p, int fan_in);
+ * after the sparsity masks, each neuron of a capped Dense keeps at most F
+ * inputs, its largest |w| (the lowest inputs first among equals). text: "F"
+ * (F >= 1: every Dense but the model's last) or "F,F,..." (one per Dense
+ * before the last, 0 = no cap); NULL or "": none. Errors name the text. */
+int nf_pruner_set_fan_in(nf_pruner *p, const nf_model *m, const char *text, nf_error *err);
 /* Layer i's effective weights (quantized, masked) just before the first mask
  * update, for the before/after plots; NULL if pruning never began or layer
  * i is not pruned. */
@@ -329,7 +331,7 @@ typedef struct nf_train_job {
   const char *quant_config, *quant;   /* nf_qat_apply_config / nf_qat_apply_spec, or NULL */
   const char *prune, *prune_schedule; /* nf_prune_setup's texts, or NULL */
   nf_prune_scope prune_scope;
-  int fan_in;                         /* with prune: nf_pruner_set_fan_in (0: none) */
+  const char *fan_in;                 /* nf_pruner_set_fan_in's text, or NULL (alone: pruning to sparsity 0) */
   double hgq_beta, hgq_lr;            /* per-weight bits when hgq_beta >= 0 */
   bool hgq_act;                       /* per-neuron activation bits (nf_hgq_act, step size hgq_lr) */
   double hgq_act_beta;                /* their penalty per bit per CSD digit reading the neuron */

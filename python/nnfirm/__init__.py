@@ -508,7 +508,7 @@ def train(X, y, hidden=(64, 32, 32), epochs=30, batch=1024, lr=1e-3, seed=42, va
     return m
 
 
-def search(output_dir, data=None, candidates=None, part="xcvu9p", epochs=20, min_accuracy=0.74, budget=1200,
+def search(output_dir, data=None, candidates=None, part="xcvu9p", epochs=60, min_accuracy=0.74, budget=1200,
            jobs=2, synth=3, seed=1, relax=3.0):
     """The design-space search of ``nnfirm search`` (the course's
     competition): candidates (hidden widths x bits x sparsity x ReuseFactor

@@ -154,7 +154,7 @@ int nf_search_run_candidate(const nf_search_job *job, const nf_search_candidate 
   snprintf(model, sizeof model, "%s/model.nnf", dir);
   snprintf(proj, sizeof proj, "%s/project", dir);
   snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-  char text[300], bits[8], prune[16], epochs[16], quant[400], hgq[32], hgqa[32], seed[32], fan[16];
+  char text[300], bits[8], prune[16], epochs[16], quant[400], hgq[32], hgqa[32], seed[32];
   snprintf(text, sizeof text, "{\"Model\": {\"ReuseFactor\": %d}, \"Part\": \"%s\"}\n", c->reuse, job->part);
   if ((rc = nf_write_file_atomic(cfg, text, strlen(text), err))) return rc;
   snprintf(bits, sizeof bits, "%d", c->bits);
@@ -182,8 +182,7 @@ int nf_search_run_candidate(const nf_search_job *job, const nf_search_candidate 
   if (q > 0) train[n++] = "--quant", train[n++] = quant;
   if (c->hgq > 0) train[n++] = "--hgq", train[n++] = hgq;
   if (c->hgq_act > 0) train[n++] = "--hgq-act", train[n++] = hgqa;
-  snprintf(fan, sizeof fan, "%d", c->fan_in);
-  if (c->fan_in > 0) train[n++] = "--fan-in", train[n++] = fan;
+  if (c->fan_in[0]) train[n++] = "--fan-in", train[n++] = c->fan_in;
   if (c->seed != NF_SEARCH_DEFAULT_SEED) train[n++] = "--seed", train[n++] = seed;
   train[n] = NULL;
   const char *conv[] = {"convert", model, "--config", cfg, "-o", proj, NULL};

@@ -23,14 +23,18 @@ static void candidate_id(nf_search_candidate *c) {
   }
   if (c->hgq > 0 && (size_t)k < n) k += snprintf(c->id + k, n - (size_t)k, "_q%.0e", c->hgq);
   if (c->hgq_act > 0 && (size_t)k < n) k += snprintf(c->id + k, n - (size_t)k, "_a%.0e", c->hgq_act);
-  if (c->fan_in > 0 && (size_t)k < n) k += snprintf(c->id + k, n - (size_t)k, "_f%d", c->fan_in);
+  if (c->fan_in[0] && (size_t)k < n) {
+    k += snprintf(c->id + k, n - (size_t)k, "_f");
+    for (const char *p = c->fan_in; *p && (size_t)k + 1 < n; p++) c->id[k++] = *p == ',' ? 'x' : *p;
+    c->id[k] = '\0';
+  }
   if (c->seed != NF_SEARCH_DEFAULT_SEED && (size_t)k < n) snprintf(c->id + k, n - (size_t)k, "_s%ld", c->seed);
 }
 
 static const char SPEC_FORM[] = "hidden=W[,W...];bits=B;prune=P[;lbits=B,B...][;reuse=R][;in=I][;hgq=BETA][;hgqa=BETA][;fanin=F][;seed=S] "
                                 "(B 2..16, lbits one per Dense with the output, P in [0,1), R 1..4096, I 4..16 input "
                                 "bits, BETA in [0,1): hgq per-weight bit penalty, hgqa per-neuron activation bits' one, F 1..64 "
-                                "inputs per hidden neuron at most)";
+                                "inputs per hidden neuron at most, or one per hidden layer, 0 = no cap)";
 
 /* Number of comma-separated items of s that are whole numbers in lo..hi, or -1. */
 static int count_list(const char *s, long lo, long hi) {
@@ -70,7 +74,9 @@ int nf_search_parse_spec(const char *s, nf_search_candidate *c, nf_error *err) {
     else if (!strcmp(kv, "in") && nf_parse_long(eq, &v) && v >= 4 && v <= 16) c->in_bits = (int)v;
     else if (!strcmp(kv, "hgq") && nf_parse_double(eq, &c->hgq) && c->hgq >= 0 && c->hgq < 1) continue;
     else if (!strcmp(kv, "hgqa") && nf_parse_double(eq, &c->hgq_act) && c->hgq_act >= 0 && c->hgq_act < 1) continue;
-    else if (!strcmp(kv, "fanin") && nf_parse_long(eq, &v) && v >= 1 && v <= 64) c->fan_in = (int)v;
+    else if (!strcmp(kv, "fanin") && strlen(eq) < sizeof c->fan_in && count_list(eq, 0, 64) > 0 &&
+             (strchr(eq, ',') || atoi(eq) >= 1))
+      snprintf(c->fan_in, sizeof c->fan_in, "%s", eq);
     else if (!strcmp(kv, "seed") && nf_parse_long(eq, &c->seed) && c->seed >= 0) continue;
     else ok = false;
     if (!ok) return nf_fail(err, NF_EINPUT, "candidate '%s': bad item '%s=%s'; expected %s", s, kv, eq, SPEC_FORM);
@@ -78,6 +84,9 @@ int nf_search_parse_spec(const char *s, nf_search_candidate *c, nf_error *err) {
   if (seen != 7) return nf_fail(err, NF_EINPUT, "candidate '%s': hidden, bits and prune are required; expected %s", s, SPEC_FORM);
   if (c->lbits[0] && count_list(c->lbits, 2, 16) != count_list(c->hidden, 1, 1 << 20) + 1)
     return nf_fail(err, NF_EINPUT, "candidate '%s': lbits needs one bit width per Dense: %d hidden and the output", s,
+                   count_list(c->hidden, 1, 1 << 20));
+  if (strchr(c->fan_in, ',') && count_list(c->fan_in, 0, 64) != count_list(c->hidden, 1, 1 << 20))
+    return nf_fail(err, NF_EINPUT, "candidate '%s': fanin as a list needs one value per hidden layer (%d)", s,
                    count_list(c->hidden, 1, 1 << 20));
   candidate_id(c);
   return NF_OK;
@@ -89,11 +98,11 @@ void nf_search_format_spec(const nf_search_candidate *c, char *buf, size_t n) {
   if (c->lbits[0] && k >= 0 && (size_t)k < n) k += snprintf(buf + k, n - (size_t)k, ";lbits=%s", c->lbits);
   if (c->hgq > 0 && k >= 0 && (size_t)k < n) k += snprintf(buf + k, n - (size_t)k, ";hgq=%g", c->hgq);
   if (c->hgq_act > 0 && k >= 0 && (size_t)k < n) k += snprintf(buf + k, n - (size_t)k, ";hgqa=%g", c->hgq_act);
-  if (c->fan_in > 0 && k >= 0 && (size_t)k < n) k += snprintf(buf + k, n - (size_t)k, ";fanin=%d", c->fan_in);
+  if (c->fan_in[0] && k >= 0 && (size_t)k < n) k += snprintf(buf + k, n - (size_t)k, ";fanin=%s", c->fan_in);
   if (c->seed != NF_SEARCH_DEFAULT_SEED && k >= 0 && (size_t)k < n) snprintf(buf + k, n - (size_t)k, ";seed=%ld", c->seed);
 }
 
-/* The default space, centred where small QAT + pruned jet taggers stay
+/* The default space (the grid, then the LUT-neuron family below), centred where small QAT + pruned jet taggers stay
  * above 74% on synthetic jets (measured: 32-16 hidden, 3-4 bits, 75% sparse,
  * 8-bit inputs: ~74-75% at ~0.2% LUT+FF of a VU9P). ReuseFactor stays 1:
  * time-shared multipliers cost LUTs and latency here (docs/firmware.md). */
@@ -117,6 +126,20 @@ int nf_search_default_space(nf_search_candidate *out, int max, uint64_t seed) {
           c->seed = NF_SEARCH_DEFAULT_SEED;
           candidate_id(c);
         }
+  /* LUT-native neurons: the first hidden layer's inputs are wide (adders), every later hidden
+   * neuron reads two inputs (3 or 4 bits each: truth tables); 80 epochs of training bring such
+   * 3-bit 32-16 designs to ~73 % (docs/training.md "Fan-in caps") */
+  static const char *const lut_hidden[] = {"32,16", "48,16", "32,16,16"};
+  static const char *const lut_fan[] = {"0,2", "0,2", "0,2,2"};
+  for (size_t h = 0; h < sizeof lut_hidden / sizeof *lut_hidden; h++)
+    for (int b = 3; b <= 4 && n < max; b++) {
+      nf_search_candidate *c = &out[n++];
+      memset(c, 0, sizeof *c);
+      snprintf(c->hidden, sizeof c->hidden, "%s", lut_hidden[h]);
+      snprintf(c->fan_in, sizeof c->fan_in, "%s", lut_fan[h]);
+      c->bits = b, c->prune = 0.5, c->reuse = 1, c->in_bits = 6, c->seed = NF_SEARCH_DEFAULT_SEED;
+      candidate_id(c);
+    }
   /* A seeded shuffle: a budget that ends early still saw the whole space. */
   nf_rng r;
   nf_rng_seed(&r, seed);
@@ -157,7 +180,7 @@ static int by_accuracy(const void *a, const void *b) {
 }
 
 /* Mutation k (0 .. N_MUTATIONS - 1) of parent p into *c; false when it changes nothing. */
-enum { N_MUTATIONS = 7 };
+enum { N_MUTATIONS = 8 };
 static bool mutate(const nf_search_candidate *p, bool feasible, int k, int layer, nf_search_candidate *c) {
   *c = *p;
   int widths[8], nw = 0, lb[9];
@@ -211,9 +234,28 @@ static bool mutate(const nf_search_candidate *p, bool feasible, int k, int layer
     c->hgq_act = p->hgq_act > 0 ? p->hgq_act * 3 : 1e-5;
     if (c->hgq_act >= 1e-2) return false;
     break;
-  case 6: /* fewer inputs per hidden neuron (LUT-native neurons where the tables are cheaper) */
-    c->fan_in = p->fan_in > 0 ? p->fan_in - 1 : 4;
-    if (c->fan_in < 1) return false;
+  case 6: { /* fewer inputs per hidden neuron (LUT-native neurons where the tables are cheaper): on at 4, then
+             * every capped layer one fewer, down to 1 */
+    if (!p->fan_in[0]) {
+      snprintf(c->fan_in, sizeof c->fan_in, "4");
+      break;
+    }
+    int q = 0;
+    for (const char *f = p->fan_in; *f;) {
+      char *e;
+      long v = strtol(f, &e, 10);
+      if (v == 1) return false;
+      q += snprintf(c->fan_in + q, sizeof c->fan_in - (size_t)q, "%s%ld", q ? "," : "", v > 1 ? v - 1 : 0);
+      f = *e ? e + 1 : e;
+    }
+    break;
+  }
+  case 7: /* the first hidden layer uncapped, the later ones as capped (its inputs are wide: adders there) */
+    if (!p->fan_in[0] || strchr(p->fan_in, ',') || nw < 2) return false;
+    {
+      int q = snprintf(c->fan_in, sizeof c->fan_in, "0");
+      for (int i = 1; i < nw; i++) q += snprintf(c->fan_in + q, sizeof c->fan_in - (size_t)q, ",%s", p->fan_in);
+    }
     break;
   default: return false;
   }

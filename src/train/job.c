@@ -103,11 +103,11 @@ int nf_train_job_run(const nf_train_job *j, nf_train_job_result *res, nf_error *
   if (!rc) rc = nf_scaler_fit(&ds, split.train, split.n_train, &sc, err);
   if (!rc) rc = build_model(j, &ds, &sc, &res->model, err);
   r.batches = (split.n_train + o.batch - 1) / o.batch;
-  const char *prune = j->prune ? j->prune : j->fan_in > 0 ? "0" : NULL; /* a fan-in cap alone: no sparsity target */
+  const char *prune = j->prune ? j->prune : j->fan_in ? "0" : NULL; /* a fan-in cap alone: no sparsity target */
   if (!rc && prune)
     rc = nf_prune_setup(res->model, prune, j->prune_schedule, j->prune_scope, (long)o.epochs * r.batches, &o,
                         &res->schedule, &res->pruner, err);
-  if (!rc && res->pruner) nf_pruner_set_fan_in(res->pruner, j->fan_in);
+  if (!rc && res->pruner) rc = nf_pruner_set_fan_in(res->pruner, res->model, j->fan_in, err);
   if (!rc && j->hgq_beta >= 0) {
     if (!(res->hgq = nf_hgq_new(res->model, j->hgq_beta, j->hgq_lr, err))) rc = err->code ? err->code : NF_EINTERNAL;
     else nf_hgq_attach(res->hgq, &o);

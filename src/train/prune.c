@@ -154,7 +154,7 @@ struct nf_pruner {
   float *scratch;   /* largest kernel (per layer) or all of them (global) */
   float **before;   /* [n_layers] effective weights before the first update */
   bool started;
-  int fan_in;       /* > 0: at most this many inputs per neuron in every pruned Dense but the last */
+  int *fan_in;      /* NULL, or [n_layers]: at most this many inputs per neuron (0: no cap) */
 };
 
 void nf_pruner_free(nf_pruner *p) {
@@ -164,6 +164,7 @@ void nf_pruner_free(nf_pruner *p) {
   free(p->target);
   free(p->pruned);
   free(p->scratch);
+  free(p->fan_in);
   free(p);
 }
 
@@ -259,7 +260,41 @@ static void cap_fan_in(nf_layer *l, int fan_in, float *scratch) {
   }
 }
 
-void nf_pruner_set_fan_in(nf_pruner *p, int fan_in) { p->fan_in = fan_in > 0 ? fan_in : 0; }
+int nf_pruner_set_fan_in(nf_pruner *p, const nf_model *m, const char *text, nf_error *err) {
+  free(p->fan_in);
+  p->fan_in = NULL;
+  if (!text || !*text) return NF_OK;
+  int n = 0, last = -1, *f = nf_calloc((size_t)m->n_layers, sizeof *f, err);
+  if (!f) return NF_EINTERNAL;
+  for (int l = 0; l < m->n_layers; l++)
+    if (m->layers[l].kind == NF_LAYER_DENSE) last = l;
+  const char *q = text;
+  long v = 0;
+  bool one = !strchr(text, ','); /* one value: every Dense but the last */
+  for (int l = 0; l < last; l++) {
+    if (m->layers[l].kind != NF_LAYER_DENSE) continue;
+    if (!one || n == 0) {
+      char *e;
+      v = strtol(q, &e, 10);
+      if (e == q || v < 0 || v > 1 << 20 || (*e && *e != ',') || (one && v == 0)) {
+        free(f);
+        return nf_fail(err, NF_EINPUT, "--fan-in '%s': expected F >= 1 (every Dense but the last) or F,F,... (one per "
+                                       "such layer, 0 = no cap)", text);
+      }
+      q = *e ? e + 1 : e;
+    }
+    f[l] = (int)v;
+    n++;
+  }
+  int items = 1;
+  for (const char *c = text; *c; c++) items += *c == ',';
+  if (!one && items != n) {
+    free(f);
+    return nf_fail(err, NF_EINPUT, "--fan-in '%s': %d values for %d Dense layers before the output one", text, items, n);
+  }
+  p->fan_in = f;
+  return NF_OK;
+}
 
 void nf_pruner_on_step(nf_model *m, long step, void *ctx) {
   nf_pruner *p = ctx;
@@ -274,11 +309,8 @@ void nf_pruner_on_step(nf_model *m, long step, void *ctx) {
     for (int k = 0; k < p->n_pruned; k++)
       mask_layers(m, &p->pruned[k], 1, layer_sparsity(p, p->pruned[k], step), p->scratch);
   }
-  int last = -1; /* the last Dense of the model: its neurons are the outputs, never tables */
-  for (int l = 0; l < m->n_layers; l++)
-    if (m->layers[l].kind == NF_LAYER_DENSE) last = l;
-  for (int k = 0; p->fan_in > 0 && k < p->n_pruned; k++)
-    if (p->pruned[k] != last) cap_fan_in(&m->layers[p->pruned[k]], p->fan_in, p->scratch);
+  for (int k = 0; p->fan_in && k < p->n_pruned; k++)
+    if (p->fan_in[p->pruned[k]] > 0) cap_fan_in(&m->layers[p->pruned[k]], p->fan_in[p->pruned[k]], p->scratch);
 }
 
 const float *nf_pruner_before(const nf_pruner *p, int layer) {

@@ -15,8 +15,15 @@
 tail -n +2 "$T/jets.csv" | head -2000 | cut -d, -f1-16 > "$T/x.csv"
 
 train_refused "fan-in 0" "--fan-in" --bits 2 --fan-in 0
+train_refused "fan-in list too long" "--fan-in" --hidden 16,8 --bits 2 --fan-in 2,2,2
+train_refused "fan-in not a number" "--fan-in" --hidden 16,8 --bits 2 --fan-in two
 expect_status 0 "train" -- "$NNFIRM" train --data "$T/jets.csv" --hidden 16,8 --bits 2 --quant "input:a4i3" \
   --fan-in 3 --prune 0.5 --epochs 6 --quiet -o "$T/m.nnf"
+
+# one cap per hidden layer: fc1 uncapped (0), fc2 at most 2 inputs a neuron
+expect_status 0 "train (per-layer fan-in)" -- "$NNFIRM" train --data "$T/jets.csv" --hidden 16,8 --bits 2 \
+  --fan-in 0,2 --epochs 2 --quiet -o "$T/m02.nnf"
+expect_status 0 "convert (per-layer fan-in)" -- "$NNFIRM" convert "$T/m02.nnf" -o "$T/p02"
 
 printf '{"LutNeurons": "off"}\n' > "$T/off.json"
 expect_status 0 "convert (auto)" -- "$NNFIRM" convert "$T/m.nnf" -o "$T/p"
@@ -32,6 +39,11 @@ for l in fc1 fc2; do
   got=$(fanin "$T/p/design.json" $l)
   [ -n "$got" ] && [ "$got" -ge 1 ] && [ "$got" -le 3 ] && pass || fail "$l: a neuron reads '$got' inputs, at most 3 asked"
 done
+
+got=$(fanin "$T/p02/design.json" fc2)
+[ -n "$got" ] && [ "$got" -ge 1 ] && [ "$got" -le 2 ] && pass || fail "fc2 (fan-in 0,2): a neuron reads '$got' inputs"
+got=$(fanin "$T/p02/design.json" fc1)
+[ -n "$got" ] && [ "$got" -gt 3 ] && pass || fail "fc1 (fan-in 0,2: uncapped): its widest neuron reads only '$got' inputs"
 
 head -1 "$T/p/rtl/myproject_fc2.v" | grep -q "truth tables" && pass || fail "fc2 is not built as truth tables: $(head -1 "$T/p/rtl/myproject_fc2.v")"
 grep -q "localparam \[63:0\] fc2_o[0-9]*_tt" "$T/p/rtl/myproject_fc2.v" && pass || fail "fc2: no 64-entry table"

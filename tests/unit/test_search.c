@@ -66,6 +66,20 @@ static void test_layer_bits_spec(void **state) {
   nf_search_format_spec(&c, spec, sizeof spec);
   assert_int_equal(nf_search_parse_spec(spec, &d, &err), 0);
   assert_string_equal(d.id, c.id);
+  /* fan-in caps: one for every hidden layer, or one per hidden layer (0 = none) */
+  assert_int_equal(nf_search_parse_spec("hidden=32,16;bits=3;prune=0;in=6;fanin=0,2", &c, &err), 0);
+  assert_string_equal(c.fan_in, "0,2");
+  assert_string_equal(c.id, "h32x16_b3_p00_r1_i6_f0x2");
+  nf_search_format_spec(&c, spec, sizeof spec);
+  assert_non_null(strstr(spec, ";fanin=0,2"));
+  assert_int_equal(nf_search_parse_spec(spec, &d, &err), 0);
+  assert_string_equal(d.id, c.id);
+  const char *bad_fan[] = {"hidden=32,16;bits=3;prune=0;fanin=0", "hidden=32,16;bits=3;prune=0;fanin=2,2,2",
+                           "hidden=32,16;bits=3;prune=0;fanin=65", "hidden=32,16;bits=3;prune=0;fanin=x"};
+  for (size_t i = 0; i < sizeof bad_fan / sizeof *bad_fan; i++) {
+    nf_error e = {0};
+    assert_int_equal(nf_search_parse_spec(bad_fan[i], &c, &e), NF_EINPUT);
+  }
   const char *bad[] = {"hidden=24,12;bits=4;prune=0.7;lbits=4,3", "hidden=24,12;bits=4;prune=0.7;lbits=4,3,1",
                        "hidden=24;bits=4;prune=0.7;lbits=4,x", "hidden=24;bits=4;prune=0.7;lbits=4,,3"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -121,8 +135,8 @@ static void test_mutations(void **state) {
     }
     hgq += out[i].hgq > 0;
     hgqa += out[i].hgq_act > 0;
-    fan += out[i].fan_in > 0;
-    if (out[i].fan_in > 0) assert_int_equal(out[i].fan_in, 4), assert_non_null(strstr(out[i].id, "_f4"));
+    fan += out[i].fan_in[0] != 0;
+    if (out[i].fan_in[0]) assert_string_equal(out[i].fan_in, "4"), assert_non_null(strstr(out[i].id, "_f4"));
     if (out[i].hgq_act > 0) assert_non_null(strstr(out[i].id, "_a1e-05"));
     char spec[160];
     nf_search_candidate back;
@@ -137,6 +151,15 @@ static void test_mutations(void **state) {
   assert_int_equal(down, 1);
   assert_int_equal(hgq, 2);
   assert_int_equal(hgqa, 2); /* the activation penalty switched on, once per parent */
+  /* a capped parent: every capped layer one fewer, and the first hidden layer uncapped */
+  nf_search_result capped = fake_spec("hidden=32,16;bits=3;prune=0;in=6;fanin=3", 0.745, 0.10);
+  m = nf_search_mutate(&capped, 1, 0.74, 1, NULL, 0, 7, out, 64);
+  bool fewer = false, first_free = false;
+  for (int i = 0; i < m; i++) {
+    fewer |= !strcmp(out[i].fan_in, "2") && !strcmp(out[i].hidden, "32,16");
+    first_free |= !strcmp(out[i].fan_in, "0,3");
+  }
+  assert_true(fewer && first_free);
   /* nothing above the floor: the most accurate below it is the parent (32-16), its bits go up */
   m = nf_search_mutate(r, 4, 0.99, 1, NULL, 0, 7, out, 64);
   assert_int_equal(m, 6); /* its narrower child, 24-12 with the same settings, is r[0] */
@@ -152,7 +175,10 @@ static void test_default_space(void **state) {
   (void)state;
   nf_search_candidate a[256], b[256];
   int n = nf_search_default_space(a, 256, 1);
-  assert_int_equal(n, 7 * 3 * 4 * 2);
+  assert_int_equal(n, 7 * 3 * 4 * 2 + 3 * 2); /* the grid and the LUT-neuron family */
+  int capped = 0;
+  for (int i = 0; i < n; i++) capped += a[i].fan_in[0] != 0;
+  assert_int_equal(capped, 3 * 2);
   assert_int_equal(nf_search_default_space(b, 256, 1), n);
   int moved = 0;
   for (int i = 0; i < n; i++) {
