@@ -322,11 +322,10 @@ int nf_rtl_stream_schedule(const nf_rtl_units *us, const int *lat, int par_laten
                            int *ii, nf_error *err);
 
 /* ---- LUT-native neurons (lut.c) ----------------------------------------------
- * Whether layer l of d (a fully parallel Dense followed by a ReLU) may be
+ * *fuse: layer l of d (a fully parallel Dense followed by a ReLU) may be
  * built as truth tables (LutNeurons on, every neuron within d->lut_bits index
- * bits by its input type), and whether the generator's cost says the tables
- * are cheaper than adders (*fuse). */
-bool nf_rtl_lut_candidate(const nf_design *d, int l);
+ * bits by its input type) and the generator's cost says the tables are
+ * cheaper than adders. */
 int nf_rtl_lut_choose(const nf_design *d, int l, bool *fuse, nf_error *err);
 /* The body of the fused unit of Dense D and ReLU A: one table per neuron, its output register. */
 int nf_rtl_emit_lut(rtl_gen *g, const nf_design *d, const nf_design_layer *D, const nf_design_layer *A, int *latency);

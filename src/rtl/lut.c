@@ -40,10 +40,12 @@ typedef struct lut_neuron {
   int k;          /* index bits in all */
   nf_code *table; /* [1 << k] the ReLU's output codes */
   nf_code lo, hi; /* the range of the entries */
+  int w;          /* their two's-complement width (the output signal's) */
+  int *support;   /* [w] the index bits output bit b depends on; 0: a constant bit */
 } lut_neuron;
 
 static void lut_free(lut_neuron *t) {
-  free(t->in), free(t->bits), free(t->table);
+  free(t->in), free(t->bits), free(t->table), free(t->support);
   memset(t, 0, sizeof *t);
 }
 
@@ -64,6 +66,21 @@ static int neuron_bits(const nf_design_layer *D, int j, const nf_code *lo, const
     if (D->weights[(size_t)i * D->n_out + j])
       k += index_bits(lo ? lo[i] : nf_fixed_min_code(&D->input_t), hi ? hi[i] : nf_fixed_max_code(&D->input_t));
   return k;
+}
+
+/* Bit `bit` of entry p, as a two's-complement code. */
+static int entry_bit(const lut_neuron *t, long p, int bit) { return (int)(((uint64_t)t->table[p] >> bit) & 1); }
+
+/* The index bits output bit `bit` depends on (its support); 0: a constant. */
+static int support(const lut_neuron *t, int bit) {
+  int s = 0;
+  for (int q = 0; q < t->k; q++) {
+    bool dep = false;
+    for (long p = 0; p < (1L << t->k) && !dep; p++)
+      if (!(p >> q & 1)) dep = entry_bit(t, p, bit) != entry_bit(t, p | (1L << q), bit);
+    s += dep;
+  }
+  return s;
 }
 
 /* Builds neuron j's table (at most max_bits index bits, else NF_EINPUT). */
@@ -119,23 +136,13 @@ static int lut_build(const nf_design_layer *D, const nf_design_layer *A, int j, 
     if (p == 0 || ya > t->hi) t->hi = ya;
   }
   free(w), free(x), free(xlo), free(xhi);
+  if (!rc) {
+    t->w = nf_rtl_signed_width(t->lo, t->hi);
+    if (!(t->support = nf_calloc((size_t)t->w, sizeof *t->support, err))) rc = NF_EINTERNAL;
+    for (int b = 0; !rc && b < t->w; b++) t->support[b] = support(t, b);
+  }
   if (rc) lut_free(t);
   return rc;
-}
-
-/* Bit `bit` of entry p, as a two's-complement code. */
-static int entry_bit(const lut_neuron *t, long p, int bit) { return (int)(((uint64_t)t->table[p] >> bit) & 1); }
-
-/* The index bits output bit `bit` depends on (its support); 0: a constant. */
-static int support(const lut_neuron *t, int bit) {
-  int s = 0;
-  for (int q = 0; q < t->k; q++) {
-    bool dep = false;
-    for (long p = 0; p < (1L << t->k) && !dep; p++)
-      if (!(p >> q & 1)) dep = entry_bit(t, p, bit) != entry_bit(t, p | (1L << q), bit);
-    s += dep;
-  }
-  return s;
 }
 
 static long luts_of_support(int s) {
@@ -147,19 +154,20 @@ static long luts_of_support(int s) {
 
 static int levels_of_support(int s) { return s <= 6 ? 1 : s <= 8 ? 2 : 3; }
 
-/* The LUTs of a neuron's output bits (width: its output signal's) and its LUT levels. */
-static long lut_luts(const lut_neuron *t, int width, int *levels) {
+/* The LUTs of a neuron's output bits and its LUT levels. */
+static long lut_luts(const lut_neuron *t, int *levels) {
   long luts = 0;
   *levels = 0;
-  for (int b = 0; b < width; b++) {
-    int s = support(t, b);
+  for (int b = 0; b < t->w; b++) {
+    int s = t->support[b];
     luts += luts_of_support(s);
     if (s && levels_of_support(s) > *levels) *levels = levels_of_support(s);
   }
   return luts;
 }
 
-bool nf_rtl_lut_candidate(const nf_design *d, int l) {
+/* Layer l may be built as tables: nf_rtl_lut_choose's first condition. */
+static bool lut_candidate(const nf_design *d, int l) {
   if (d->lut_bits <= 0 || l + 1 >= d->n_hw) return false;
   const nf_design_layer *D = &d->layers[l], *A = &d->layers[l + 1];
   if (D->kind != NF_LAYER_DENSE || D->reuse_factor > 1 || !D->weights) return false;
@@ -199,15 +207,15 @@ static int arithmetic_score(const nf_design *d, int l, long *score, nf_error *er
 
 int nf_rtl_lut_choose(const nf_design *d, int l, bool *fuse, nf_error *err) {
   *fuse = false;
-  if (!nf_rtl_lut_candidate(d, l)) return NF_OK;
+  if (!lut_candidate(d, l)) return NF_OK;
   const nf_design_layer *D = &d->layers[l], *A = &d->layers[l + 1];
-  long tables = 0;
+  long tables = 0; /* with the input types' ranges: the units are chosen before the ranges are known */
   for (int j = 0; j < D->n_out; j++) {
     lut_neuron t;
     int rc = lut_build(D, A, j, NULL, NULL, d->lut_bits, &t, err);
     if (rc) return rc == NF_EINPUT ? NF_OK : rc;
-    int levels, w = nf_rtl_signed_width(t.lo, t.hi);
-    tables += 4 * (lut_luts(&t, w, &levels) + (t.lo == t.hi ? 0 : w - (t.lo >= 0 ? 1 : 0)));
+    int levels; /* the table's LUTs and its register's live bits */
+    tables += 4 * (lut_luts(&t, &levels) + (t.lo == t.hi ? 0 : t.w - (t.lo >= 0 ? 1 : 0)));
     lut_free(&t);
   }
   long arith = 0;
@@ -264,14 +272,13 @@ int nf_rtl_emit_lut(rtl_gen *g, const nf_design *d, const nf_design_layer *D, co
       lut_free(&t);
       break;
     }
-    int w = g->sigs[y].width, levels = 0;
-    if (g->cost) g->cost->table_luts += lut_luts(&t, w, &levels);
-    else lut_luts(&t, w, &levels);
+    int w = t.w, levels = 0; /* = g->sigs[y].width */
+    long luts = lut_luts(&t, &levels);
+    if (g->cost) g->cost->table_luts += luts;
     worst = levels > worst ? levels : worst;
     char idx[RTL_NAME + 8];
     snprintf(idx, sizeof idx, "%s_o%d_idx", g->layer, j);
-    bool varies = false; /* some output bit is not a constant: the index is read */
-    for (int b = 0; b < w && !varies; b++) varies = support(&t, b) > 0;
+    bool varies = luts > 0; /* some output bit is not a constant: the index is read */
     if (varies) {
       fprintf(g->fp, "  wire [%d:0] %s = {", t.k - 1, idx);
       for (int s = t.n - 1; s >= 0; s--) {
@@ -293,7 +300,7 @@ int nf_rtl_emit_lut(rtl_gen *g, const nf_design *d, const nf_design_layer *D, co
     } else {
       len += (size_t)snprintf(e + len, cap - len, "{");
       for (int b = w - 1; b >= 0; b--) {
-        int s = support(&t, b);
+        int s = t.support[b];
         if (s) write_table_bit(g, &t, j, b);
         if (s) len += (size_t)snprintf(e + len, cap - len, "%s_o%d_tt%d[%s]", g->layer, j, b, idx);
         else len += (size_t)snprintf(e + len, cap - len, "1'b%d", entry_bit(&t, 0, b));

@@ -264,19 +264,24 @@ int nf_pruner_set_fan_in(nf_pruner *p, const nf_model *m, const char *text, nf_e
   free(p->fan_in);
   p->fan_in = NULL;
   if (!text || !*text) return NF_OK;
-  int n = 0, last = -1, *f = nf_calloc((size_t)m->n_layers, sizeof *f, err);
-  if (!f) return NF_EINTERNAL;
+  int last = -1, n_capped = 0, items = 1; /* the capped layers: every Dense before the last */
   for (int l = 0; l < m->n_layers; l++)
     if (m->layers[l].kind == NF_LAYER_DENSE) last = l;
-  const char *q = text;
+  for (int l = 0; l < last; l++) n_capped += m->layers[l].kind == NF_LAYER_DENSE;
+  for (const char *c = text; *c; c++) items += *c == ',';
+  if (items > 1 && items != n_capped)
+    return nf_fail(err, NF_EINPUT, "--fan-in '%s': %d values for %d Dense layers before the output one", text, items,
+                   n_capped);
+  int *f = nf_calloc((size_t)m->n_layers, sizeof *f, err);
+  if (!f) return NF_EINTERNAL;
   long v = 0;
-  bool one = !strchr(text, ','); /* one value: every Dense but the last */
-  for (int l = 0; l < last; l++) {
+  const char *q = text;
+  for (int l = 0, k = 0; l < last; l++) {
     if (m->layers[l].kind != NF_LAYER_DENSE) continue;
-    if (!one || n == 0) {
+    if (k++ < items) { /* one value alone stands for every capped layer */
       char *e;
       v = strtol(q, &e, 10);
-      if (e == q || v < 0 || v > 1 << 20 || (*e && *e != ',') || (one && v == 0)) {
+      if (e == q || v < 0 || v > 1 << 20 || (*e && *e != ',') || (items == 1 && v == 0)) {
         free(f);
         return nf_fail(err, NF_EINPUT, "--fan-in '%s': expected F >= 1 (every Dense but the last) or F,F,... (one per "
                                        "such layer, 0 = no cap)", text);
@@ -284,13 +289,6 @@ int nf_pruner_set_fan_in(nf_pruner *p, const nf_model *m, const char *text, nf_e
       q = *e ? e + 1 : e;
     }
     f[l] = (int)v;
-    n++;
-  }
-  int items = 1;
-  for (const char *c = text; *c; c++) items += *c == ',';
-  if (!one && items != n) {
-    free(f);
-    return nf_fail(err, NF_EINPUT, "--fan-in '%s': %d values for %d Dense layers before the output one", text, items, n);
   }
   p->fan_in = f;
   return NF_OK;
