@@ -75,12 +75,19 @@ int nf_search_default_space(nf_search_candidate *out, int max, uint64_t seed);
  * the grid, of the parents among the finished results r[0..n): the
  * `parents` cheapest by estimated LUT% + FF% with validation accuracy >=
  * min_acc, and as many of the most accurate below the floor that are
- * cheaper than the cheapest above it. A child changes one thing: its hidden
- * widths shrink to 3/4, one layer's bits go down by one (up by one for a
- * parent below the floor), the sparsity goes up by 0.05, the input bits
- * down by one, or the HGQ bit penalty starts (1e-6) or triples. Children
- * already in r or tried[0..n_tried) (by id) are left out; seed orders the
- * mutations. Returns how many went into out[0..max). */
+ * cheaper than the cheapest above it. A child changes one thing. Above the
+ * floor it costs less: hidden widths to 3/4, one layer's bits down by one,
+ * sparsity up by 0.05, input bits down by one, the HGQ weight (1e-6) or
+ * activation (1e-5) bit penalty on or tripled, a fan-in cap on at 4 or one
+ * fewer. Below it, it buys accuracy back: widths x4/3, one layer's bits up
+ * by one, sparsity down by 0.05, the HGQ penalties a third (off under their
+ * starting values), every fan-in cap one more (uncapped from 4) and, within
+ * 0.3 points of the floor, training seeds NF_SEARCH_DEFAULT_SEED + 1 and + 2.
+ * Either side, a capped design's first hidden layer may go uncapped.
+ * Children already in r or tried[0..n_tried) (by id) are left out; when the
+ * parents have none left, twice as many parents each side, and so on. seed
+ * orders the mutations. Returns how many went into out[0..max): 0 only when
+ * no parent has a new child. */
 struct nf_search_result;
 int nf_search_mutate(const struct nf_search_result *r, int n, double min_acc, int parents,
                      const nf_search_candidate *tried, int n_tried, uint64_t seed, nf_search_candidate *out,

@@ -55,21 +55,48 @@ int nf_search_run_children(const nf_search_opts *o, const char *sub, const nf_se
   return NF_OK;
 }
 
+/* DIR/explore.json: when each phase ended against its share of the budget and why the evolutionary loop
+ * stopped ("budget", or "no child": every parent's neighbours tried), so a search that ends early says why. */
+static int write_explore(const nf_search_opts *o, int grid, double grid_end_s, int generations, int children,
+                         double end_s, const char *stopped, nf_error *err) {
+  char text[1024], path[4200];
+  int k = snprintf(text, sizeof text,
+                   "{\"budget_s\": %.1f, \"grid\": {\"size\": %d, \"ended_s\": %.1f, \"until_s\": %.1f},\n"
+                   " \"evolve\": {\"generations\": %d, \"children\": %d, \"ended_s\": %.1f, \"until_s\": %.1f, "
+                   "\"stopped\": \"%s\"}}\n",
+                   o->budget_s, grid, grid_end_s, o->budget_s * (o->grid_only ? 2.0 : 1.0) / 3, generations, children,
+                   end_s, o->budget_s * 2 / 3, stopped);
+  snprintf(path, sizeof path, "%s/explore.json", o->dir);
+  return nf_write_file_atomic(path, text, (size_t)k, err);
+}
+
 /* The grid for the first third of the budget (or two thirds with
  * o->grid_only), then the evolutionary loop until two thirds: each
  * generation mutates the front found so far (nf_search_mutate: 2 jobs' worth
- * of children from max(2, jobs) parents each side of the floor) and runs the
- * children; it stops early when no new child is left. */
+ * of children from max(2, jobs) parents each side of the floor, more parents
+ * when those have none left) and runs the children; it stops early only when
+ * no parent has a new child. */
 int nf_search_explore(const nf_search_opts *o, const nf_search_candidate *c, int n, nf_error *err) {
   int rc = nf_mkdir_p(o->dir, err);
   double grid_until = o->budget_s * (o->grid_only ? 2.0 : 1.0) / 3, until = o->budget_s * 2 / 3;
   if (!rc) rc = nf_search_run_children(o, "candidates", c, n, grid_until, NF_SEARCH_EXPLORING, err);
-  if (rc || o->grid_only) return rc;
-  int cap = n + 1024, n_tried = n, width = o->jobs > 1 ? o->jobs : 1;
+  double grid_end = nf_now() - o->t0;
+  if (rc) return rc;
+  if (o->grid_only) return write_explore(o, n, grid_end, 0, 0, grid_end, "grid only", err);
+  int cap = n + 256, n_tried = n, width = o->jobs > 1 ? o->jobs : 1, gen = 0;
+  const char *stopped = "budget";
   nf_search_candidate *tried = nf_calloc((size_t)cap, sizeof *tried, err);
   if (!tried) return NF_EINTERNAL;
   memcpy(tried, c, (size_t)n * sizeof *c);
-  for (int gen = 0; !rc && nf_now() - o->t0 < until && n_tried + 2 * width <= cap; gen++) {
+  for (; !rc && nf_now() - o->t0 < until; gen++) {
+    if (n_tried + 2 * width > cap) { /* a long budget outgrows any fixed count of children */
+      nf_search_candidate *t = nf_realloc(tried, (size_t)cap * 2 * sizeof *tried, err);
+      if (!t) {
+        rc = NF_EINTERNAL;
+        break;
+      }
+      tried = t, cap *= 2;
+    }
     nf_search_result *r = NULL;
     int nr = 0;
     nf_error e = {0};
@@ -77,11 +104,15 @@ int nf_search_explore(const nf_search_opts *o, const nf_search_candidate *c, int
     int m = nf_search_mutate(r, nr, o->min_accuracy, width < 2 ? 2 : width, tried, n_tried,
                              (uint64_t)gen * 0x9E3779B97F4A7C15u + 1, tried + n_tried, 2 * width);
     free(r);
-    if (m == 0) break;
+    if (m == 0) {
+      stopped = "no child";
+      break;
+    }
     rc = nf_search_run_children(o, "candidates", tried + n_tried, m, until, NF_SEARCH_EXPLORING, err);
     n_tried += m;
   }
   free(tried);
+  if (!rc) rc = write_explore(o, n, grid_end, gen, n_tried - n, nf_now() - o->t0, stopped, err);
   return rc;
 }
 

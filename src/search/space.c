@@ -179,10 +179,74 @@ static int by_accuracy(const void *a, const void *b) {
   return c ? c : strcmp(x->id, y->id);
 }
 
-/* Mutation k (0 .. N_MUTATIONS - 1) of parent p into *c; false when it changes nothing. */
-enum { N_MUTATIONS = 8 };
-static bool mutate(const nf_search_candidate *p, bool feasible, int k, int layer, nf_search_candidate *c) {
+/* The moves. A parent above the floor gets the ones that cut LUTs and FFs (it already passes: find the
+ * cheapest neighbour that still does); a parent below it, cheaper than the cheapest above, the ones that buy
+ * accuracy back at a small cost, since it is already where the search wants to be on cost. */
+enum {
+  NARROWER,        /* above: hidden widths to 3/4 (at least 4) */
+  LAYER_BITS,      /* one layer's bits, -1 above the floor, +1 below it */
+  SPARSER,         /* above: prune + 0.05 */
+  NARROWER_INPUTS, /* above: input bits - 1 */
+  HGQ_STRONGER,    /* above: per-weight bit penalty on (1e-6) or x3 */
+  HGQA_STRONGER,   /* above: per-neuron activation bit penalty on (1e-5) or x3 */
+  FEWER_FAN_IN,    /* above: fan-in cap on at 4, or one fewer */
+  FIRST_UNCAPPED,  /* both: the first hidden layer's cap lifted */
+  WIDER,           /* below: hidden widths x4/3 */
+  DENSER,          /* below: prune - 0.05 */
+  HGQ_WEAKER,      /* below: per-weight bit penalty /3, off under 1e-6 */
+  HGQA_WEAKER,     /* below: activation bit penalty /3, off under 1e-5 */
+  MORE_FAN_IN,     /* below: every cap one more, uncapped from 4 */
+  RESEED,          /* below, near the floor: training seed NF_SEARCH_DEFAULT_SEED + 1 */
+  RESEED_AGAIN,    /* below, near the floor: training seed NF_SEARCH_DEFAULT_SEED + 2 */
+  N_MUTATIONS
+};
+#define HGQ_MIN 1e-6  /* where HGQ_STRONGER switches the weight penalty on */
+#define HGQA_MIN 1e-5 /* and HGQA_STRONGER the activation one */
+#define RESEED_WITHIN 0.003 /* a below-floor parent this close to the floor may be retrained with another seed */
+
+/* Hidden widths to 3/4 (at least 4) or, wider, x4/3 rounded (each at least one wider), into c->hidden; false
+ * when none changes or the list does not fit. */
+static bool scale_widths(const int *widths, int nw, bool wider, nf_search_candidate *c) {
+  int q = 0;
+  bool changed = false;
+  for (int i = 0; i < nw; i++) {
+    int w = wider ? (int)lround(widths[i] * 4.0 / 3) : widths[i] * 3 / 4;
+    if (wider && w == widths[i]) w++;
+    if (!wider && w < 4) w = 4;
+    changed |= w != widths[i];
+    q += snprintf(c->hidden + q, sizeof c->hidden - (size_t)q, "%s%d", i ? "," : "", w);
+    if ((size_t)q >= sizeof c->hidden) return false;
+  }
+  return changed;
+}
+
+/* Every capped layer's fan-in moved by step (0 stays uncapped); below 1 refuses, from 4 up uncapped (the
+ * inverse of FEWER_FAN_IN's switching on at 4); "" when no layer keeps a cap. False for an uncapped parent. */
+static bool step_fan_in(const char *fan_in, int step, nf_search_candidate *c) {
+  if (!fan_in[0]) return false;
+  int q = 0;
+  bool capped = false;
+  for (const char *f = fan_in; *f;) {
+    char *e;
+    long v = strtol(f, &e, 10);
+    if (v > 0) {
+      v = step < 0 || v < 4 ? v + step : 0;
+      if (v < 1 && step < 0) return false;
+    }
+    capped |= v > 0;
+    q += snprintf(c->fan_in + q, sizeof c->fan_in - (size_t)q, "%s%ld", q ? "," : "", v);
+    f = *e ? e + 1 : e;
+  }
+  if (!capped) c->fan_in[0] = '\0';
+  return true;
+}
+
+/* Mutation k (0 .. N_MUTATIONS - 1) of parent p into *c, for a parent whose validation accuracy is short of
+ * the floor by short_by (<= 0: above it); false when the move does not apply or changes nothing. */
+static bool mutate(const nf_search_candidate *p, double short_by, int k, int layer, nf_search_candidate *c) {
+  bool feasible = short_by <= 0;
   *c = *p;
+  c->seed = NF_SEARCH_DEFAULT_SEED; /* a neighbour is a new design: the default seed unless reseeded */
   int widths[8], nw = 0, lb[9];
   for (const char *s = p->hidden; *s && nw < 8;) {
     widths[nw++] = atoi(s);
@@ -199,18 +263,10 @@ static bool mutate(const nf_search_candidate *p, bool feasible, int k, int layer
     s = comma + 1;
   }
   switch (k) {
-  case 0: { /* narrower */
-    int q = 0;
-    bool changed = false;
-    for (int i = 0; i < nw; i++) {
-      int w = widths[i] * 3 / 4 < 4 ? 4 : widths[i] * 3 / 4;
-      changed |= w != widths[i];
-      q += snprintf(c->hidden + q, sizeof c->hidden - (size_t)q, "%s%d", i ? "," : "", w);
-    }
-    if (!changed) return false;
+  case NARROWER: /* every hidden layer to 3/4, at least 4 wide */
+    if (!feasible || !scale_widths(widths, nw, false, c)) return false;
     break;
-  }
-  case 1: { /* one layer's bits, down (or up below the floor) */
+  case LAYER_BITS: { /* one layer's bits, down (or up below the floor) */
     int i = layer % (nw + 1), b = lb[i] + (feasible ? -1 : 1);
     if (b < 2 || b > 16) return false;
     lb[i] = b;
@@ -218,54 +274,91 @@ static bool mutate(const nf_search_candidate *p, bool feasible, int k, int layer
     for (int j = 0; j <= nw; j++) q += snprintf(c->lbits + q, sizeof c->lbits - (size_t)q, "%s%d", j ? "," : "", lb[j]);
     break;
   }
-  case 2: /* sparser */
-    if (p->prune + 0.05 > 0.951) return false;
+  case SPARSER:
+    if (!feasible || p->prune + 0.05 > 0.951) return false;
     c->prune = round((p->prune + 0.05) * 100) / 100;
     break;
-  case 3: /* narrower inputs */
-    if (p->in_bits <= 4) return false;
+  case NARROWER_INPUTS:
+    if (!feasible || p->in_bits <= 4) return false;
     c->in_bits = p->in_bits - 1;
     break;
-  case 4: /* HGQ's bit penalty on, or stronger */
-    c->hgq = p->hgq > 0 ? p->hgq * 3 : 1e-6;
-    if (c->hgq >= 1e-3) return false;
+  case HGQ_STRONGER: /* HGQ's bit penalty on, or stronger */
+    c->hgq = p->hgq > 0 ? p->hgq * 3 : HGQ_MIN;
+    if (!feasible || c->hgq >= 1e-3) return false;
     break;
-  case 5: /* HGQ's activation bit penalty on (per-neuron bits), or stronger */
-    c->hgq_act = p->hgq_act > 0 ? p->hgq_act * 3 : 1e-5;
-    if (c->hgq_act >= 1e-2) return false;
+  case HGQA_STRONGER: /* HGQ's activation bit penalty on (per-neuron bits), or stronger */
+    c->hgq_act = p->hgq_act > 0 ? p->hgq_act * 3 : HGQA_MIN;
+    if (!feasible || c->hgq_act >= 1e-2) return false;
     break;
-  case 6: { /* fewer inputs per hidden neuron (LUT-native neurons where the tables are cheaper): on at 4, then
-             * every capped layer one fewer, down to 1 */
-    if (!p->fan_in[0]) {
-      snprintf(c->fan_in, sizeof c->fan_in, "4");
-      break;
-    }
-    int q = 0;
-    for (const char *f = p->fan_in; *f;) {
-      char *e;
-      long v = strtol(f, &e, 10);
-      if (v == 1) return false;
-      q += snprintf(c->fan_in + q, sizeof c->fan_in - (size_t)q, "%s%ld", q ? "," : "", v > 1 ? v - 1 : 0);
-      f = *e ? e + 1 : e;
-    }
+  case FEWER_FAN_IN: /* fewer inputs per hidden neuron (LUT-native neurons where the tables are cheaper): on at 4,
+                      * then every capped layer one fewer, down to 1 */
+    if (!feasible) return false;
+    if (!p->fan_in[0]) snprintf(c->fan_in, sizeof c->fan_in, "4");
+    else if (!step_fan_in(p->fan_in, -1, c)) return false;
     break;
-  }
-  case 7: /* the first hidden layer uncapped, the later ones as capped (its inputs are wide: adders there) */
+  case FIRST_UNCAPPED: /* the first hidden layer uncapped, the later ones as capped (its inputs are wide: adders
+                        * there); both sides of the floor: it costs adders and buys accuracy */
     if (!p->fan_in[0] || strchr(p->fan_in, ',') || nw < 2) return false;
     {
       int q = snprintf(c->fan_in, sizeof c->fan_in, "0");
       for (int i = 1; i < nw; i++) q += snprintf(c->fan_in + q, sizeof c->fan_in - (size_t)q, ",%s", p->fan_in);
     }
     break;
+  case WIDER: /* every hidden layer x4/3 (rounded, at least one wider): the cheapest accuracy there is */
+    if (feasible || !scale_widths(widths, nw, true, c)) return false;
+    break;
+  case DENSER: /* 0.05 less sparse, not below none */
+    if (feasible || p->prune <= 0) return false;
+    c->prune = p->prune > 0.05 ? round((p->prune - 0.05) * 100) / 100 : 0;
+    break;
+  case HGQ_WEAKER: /* the weight bit penalty a third, off where it would fall under where it starts */
+    if (feasible || p->hgq <= 0) return false;
+    c->hgq = p->hgq / 3 < HGQ_MIN * 0.999 ? 0 : p->hgq / 3;
+    break;
+  case HGQA_WEAKER: /* the activation bit penalty likewise */
+    if (feasible || p->hgq_act <= 0) return false;
+    c->hgq_act = p->hgq_act / 3 < HGQA_MIN * 0.999 ? 0 : p->hgq_act / 3;
+    break;
+  case MORE_FAN_IN: /* one fan-in step back: every capped layer one more input, uncapped from 4 */
+    if (feasible || !step_fan_in(p->fan_in, 1, c)) return false;
+    break;
+  case RESEED:       /* the same design trained with another seed, at most two more per design (the id carries */
+  case RESEED_AGAIN: /* the seed, so a tried one is known). Honest: the choice is on the validation split, and the
+                      * winner's reported accuracy is on the test split, which no seed was picked on. Only for a
+                      * cheap design just short of the floor, where the seed's spread can carry it over */
+    if (feasible || short_by > RESEED_WITHIN + 1e-9) return false;
+    c->seed = NF_SEARCH_DEFAULT_SEED + (k == RESEED ? 1 : 2);
+    break;
   default: return false;
   }
-  c->seed = NF_SEARCH_DEFAULT_SEED;
   candidate_id(c);
   return true;
 }
 
+/* Parent p's children not yet known into out[*m..max), its mutations in an order drawn from g. */
+static void children_of(const nf_search_result *p, double min_acc, nf_rng *g, const nf_search_result *r, int n,
+                        const nf_search_candidate *tried, int n_tried, nf_search_candidate *out, int *m, int max) {
+  nf_search_candidate pc;
+  nf_error e = {0};
+  if (nf_search_parse_spec(p->spec, &pc, &e)) return;
+  int order[N_MUTATIONS];
+  for (int a = 0; a < N_MUTATIONS; a++) order[a] = a;
+  for (int a = N_MUTATIONS - 1; a > 0; a--) {
+    int b = (int)(nf_rng_u64(g) % (uint64_t)(a + 1)), t = order[a];
+    order[a] = order[b], order[b] = t;
+  }
+  int layer = (int)(nf_rng_u64(g) % 8);
+  for (int a = 0; a < N_MUTATIONS && *m < max; a++) {
+    nf_search_candidate c;
+    if (mutate(&pc, min_acc - p->accuracy_validation, order[a], layer, &c) &&
+        !known(c.id, r, n, tried, n_tried, out, *m))
+      out[(*m)++] = c;
+  }
+}
+
 int nf_search_mutate(const nf_search_result *r, int n, double min_acc, int parents, const nf_search_candidate *tried,
                      int n_tried, uint64_t seed, nf_search_candidate *out, int max) {
+  if (max < 1) return 0;
   const nf_search_result **feas = malloc((size_t)(n ? n : 1) * sizeof *feas), **below = malloc((size_t)(n ? n : 1) * sizeof *below);
   if (!feas || !below) {
     free(feas), free(below);
@@ -275,36 +368,27 @@ int nf_search_mutate(const nf_search_result *r, int n, double min_acc, int paren
   for (int i = 0; i < n; i++) {
     if (r[i].failed[0] || !isfinite(r[i].accuracy_validation) || !isfinite(r[i].est_lut_pct)) continue;
     if (r[i].accuracy_validation >= min_acc) feas[nf++] = &r[i];
-    else below[nb++] = &r[i];
   }
   qsort(feas, (size_t)nf, sizeof *feas, by_est_cost);
-  qsort(below, (size_t)nb, sizeof *below, by_accuracy);
+  /* below the floor, only those cheaper than the cheapest above it: a dearer one's children are dearer still
+   * than a design that already passes */
   double cheapest = nf ? feas[0]->est_lut_pct + feas[0]->est_ff_pct : INFINITY;
-  const nf_search_result *par[64];
-  int np = 0;
-  for (int i = 0; i < nf && np < parents && np < 64; i++) par[np++] = feas[i];
-  for (int i = 0, k = 0; i < nb && k < parents && np < 64; i++)
-    if (below[i]->est_lut_pct + below[i]->est_ff_pct < cheapest) par[np++] = below[i], k++;
+  for (int i = 0; i < n; i++)
+    if (!r[i].failed[0] && isfinite(r[i].accuracy_validation) && isfinite(r[i].est_lut_pct) &&
+        r[i].accuracy_validation < min_acc && r[i].est_lut_pct + r[i].est_ff_pct < cheapest)
+      below[nb++] = &r[i];
+  qsort(below, (size_t)nb, sizeof *below, by_accuracy);
   nf_rng g;
   nf_rng_seed(&g, seed);
   int m = 0;
-  /* parent by parent, cheapest first; mutations in a seeded order */
-  for (int i = 0; i < np && m < max; i++) {
-    nf_search_candidate pc;
-    nf_error e = {0};
-    if (nf_search_parse_spec(par[i]->spec, &pc, &e)) continue;
-    bool feasible = par[i]->accuracy_validation >= min_acc;
-    int order[N_MUTATIONS];
-    for (int a = 0; a < N_MUTATIONS; a++) order[a] = a;
-    for (int a = N_MUTATIONS - 1; a > 0; a--) {
-      int b = (int)(nf_rng_u64(&g) % (uint64_t)(a + 1)), t = order[a];
-      order[a] = order[b], order[b] = t;
-    }
-    int layer = (int)(nf_rng_u64(&g) % 8);
-    for (int a = 0; a < N_MUTATIONS && m < max; a++) {
-      nf_search_candidate c;
-      if (mutate(&pc, feasible, order[a], layer, &c) && !known(c.id, r, n, tried, n_tried, out, m)) out[m++] = c;
-    }
+  /* parent by parent, cheapest above the floor first, then the most accurate below it; mutations in a seeded
+   * order. When these parents have no new child (every neighbour tried), twice as many from each list, and so
+   * on until some child is found or every parent has been tried: the loop stops only when nothing reasonable
+   * is left, not when the nearest neighbourhood is used up. */
+  for (int fi = 0, bi = 0, want = parents > 0 ? parents : 1; m == 0 && (fi < nf || bi < nb); want *= 2) {
+    for (; fi < nf && fi < want && m < max; fi++) children_of(feas[fi], min_acc, &g, r, n, tried, n_tried, out, &m, max);
+    for (; bi < nb && bi < want && m < max; bi++) children_of(below[bi], min_acc, &g, r, n, tried, n_tried, out, &m, max);
+    if (want > n) want = n; /* no overflow: the lists are no longer than n */
   }
   free(feas), free(below);
   return m;

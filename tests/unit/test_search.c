@@ -115,7 +115,9 @@ static void test_mutations(void **state) {
   nf_error e = {0};
   assert_int_equal(nf_search_parse_spec("hidden=18,9;bits=4;prune=0.70;in=8", &tried[0], &e), 0);
   int m = nf_search_mutate(r, 4, 0.74, 1, tried, 1, 7, out, 64);
-  assert_int_equal(m, 7 + 7 - 1); /* parents 0 and 2, seven mutations each; the narrower child of 0 was tried */
+  /* parent 0: seven moves that cut cost, its narrower child tried; parent 2 (a point short, no reseed): wider,
+   * bits up, less sparse */
+  assert_int_equal(m, 6 + 3);
   assert_int_equal(nf_search_mutate(r, 4, 0.74, 1, tried, 1, 7, again, 64), m);
   int from0 = 0, from2 = 0, up = 0, down = 0, hgq = 0, hgqa = 0, fan = 0;
   for (int i = 0; i < m; i++) {
@@ -124,8 +126,13 @@ static void test_mutations(void **state) {
     for (int k = 0; k < 4; k++) assert_true(strcmp(out[i].id, r[k].id) != 0);
     assert_true(strcmp(out[i].id, tried[0].id) != 0);
     assert_true(strcmp(out[i].hidden, "64,32") != 0);
+    assert_int_equal(out[i].seed, NF_SEARCH_DEFAULT_SEED);
     bool p0 = !strcmp(out[i].hidden, "24,12") || !strcmp(out[i].hidden, "18,9");
     from0 += p0, from2 += !p0;
+    if (!p0) { /* below the floor: nothing that costs accuracy */
+      assert_true(!strcmp(out[i].hidden, "16,8") || !strcmp(out[i].hidden, "21,11"));
+      assert_true(out[i].prune <= 0.80 + 1e-9 && out[i].in_bits == 6 && out[i].hgq == 0 && !out[i].fan_in[0]);
+    }
     if (out[i].lbits[0]) { /* one layer's bits moved by one: down above the floor, up below */
       int a[3];
       assert_int_equal(sscanf(out[i].lbits, "%d,%d,%d", &a[0], &a[1], &a[2]), 3);
@@ -145,12 +152,12 @@ static void test_mutations(void **state) {
     assert_string_equal(back.id, out[i].id);
   }
   assert_int_equal(from0, 6);
-  assert_int_equal(from2, 7);
-  assert_int_equal(fan, 2); /* the fan-in cap on, once per parent */
+  assert_int_equal(from2, 3);
+  assert_int_equal(fan, 1); /* the fan-in cap on, for the parent above the floor */
   assert_int_equal(up, 1);
   assert_int_equal(down, 1);
-  assert_int_equal(hgq, 2);
-  assert_int_equal(hgqa, 2); /* the activation penalty switched on, once per parent */
+  assert_int_equal(hgq, 1);
+  assert_int_equal(hgqa, 1); /* the activation penalty switched on, above the floor */
   /* a capped parent: every capped layer one fewer, and the first hidden layer uncapped */
   nf_search_result capped = fake_spec("hidden=32,16;bits=3;prune=0;in=6;fanin=3", 0.745, 0.10);
   m = nf_search_mutate(&capped, 1, 0.74, 1, NULL, 0, 7, out, 64);
@@ -160,15 +167,124 @@ static void test_mutations(void **state) {
     first_free |= !strcmp(out[i].fan_in, "0,3");
   }
   assert_true(fewer && first_free);
-  /* nothing above the floor: the most accurate below it is the parent (32-16), its bits go up */
+  /* nothing above the floor: the most accurate below it is the parent (32-16), it gets the moves that buy
+   * accuracy: wider, bits up, less sparse */
   m = nf_search_mutate(r, 4, 0.99, 1, NULL, 0, 7, out, 64);
-  assert_int_equal(m, 6); /* its narrower child, 24-12 with the same settings, is r[0] */
+  assert_int_equal(m, 3);
+  bool wider = false, denser = false;
   for (int i = 0; i < m; i++) {
-    assert_true(!strcmp(out[i].hidden, "32,16") || !strcmp(out[i].hidden, "24,12"));
+    assert_true(!strcmp(out[i].hidden, "32,16") || !strcmp(out[i].hidden, "43,21"));
     if (out[i].lbits[0]) assert_non_null(strstr(out[i].lbits, "5"));
+    wider |= !strcmp(out[i].hidden, "43,21");
+    denser |= fabs(out[i].prune - 0.65) < 1e-9;
   }
+  assert_true(wider && denser);
   /* no finished candidate: no child */
   assert_int_equal(nf_search_mutate(r, 0, 0.74, 2, NULL, 0, 7, out, 64), 0);
+}
+
+/* A parent below the floor (cheaper than any above it) gets the moves that buy accuracy back and none that
+ * cost it: wider, bits up, less sparse, weaker HGQ penalties, one more fan-in, the first layer uncapped and,
+ * 0.2 points short, two more training seeds; a parent above the floor gets none of those. */
+static void test_mutations_below_floor(void **state) {
+  (void)state;
+  nf_search_result r[2] = {fake_spec("hidden=24,12;bits=4;prune=0.75;in=6;hgq=3e-06;hgqa=1e-05;fanin=3", 0.738, 0.05),
+                           fake_spec("hidden=64,32;bits=5;prune=0.50;in=8", 0.750, 0.90)};
+  nf_search_candidate out[64];
+  int m = nf_search_mutate(r, 2, 0.74, 1, NULL, 0, 3, out, 64);
+  int from_below = 0, seeds = 0, seen = 0;
+  for (int i = 0; i < m; i++) {
+    const nf_search_candidate *c = &out[i];
+    if (!strcmp(c->hidden, "64,32") || !strcmp(c->hidden, "48,24")) { /* the feasible parent's: cheaper only */
+      assert_true(c->prune >= 0.50 - 1e-9 && c->in_bits <= 8 && c->seed == NF_SEARCH_DEFAULT_SEED);
+      continue;
+    }
+    from_below++;
+    assert_true(c->in_bits == 6 && c->prune <= 0.75 + 1e-9 && c->hgq <= 3e-6 * 1.0001 && c->hgq_act <= 1e-5);
+    seen |= !strcmp(c->hidden, "32,16") << 0;                                /* x4/3 */
+    seen |= (fabs(c->prune - 0.70) < 1e-9) << 1;                             /* 0.05 less sparse */
+    seen |= (fabs(c->hgq - 1e-6) < 1e-12) << 2;                              /* a third */
+    seen |= (c->hgq_act == 0 && c->hgq > 0) << 3;                            /* off under 1e-5 */
+    seen |= !strcmp(c->fan_in, "4") << 4;                                    /* one more */
+    seen |= !strcmp(c->fan_in, "0,3") << 5;                                  /* first layer uncapped */
+    seen |= (c->lbits[0] && strstr(c->lbits, "5") != NULL) << 6;             /* bits up */
+    if (c->seed != NF_SEARCH_DEFAULT_SEED) {
+      seeds++;
+      assert_true(c->seed == NF_SEARCH_DEFAULT_SEED + 1 || c->seed == NF_SEARCH_DEFAULT_SEED + 2);
+      assert_string_equal(c->hidden, "24,12");
+      assert_non_null(strstr(c->id, "_s"));
+    }
+  }
+  assert_int_equal(seen, 0x7f);
+  assert_int_equal(seeds, 2);
+  assert_int_equal(from_below, 7 + 2);
+  /* the seeds once tried are known: none again */
+  nf_search_candidate tried[64];
+  memcpy(tried, out, (size_t)m * sizeof *out);
+  assert_int_equal(nf_search_mutate(r, 2, 0.74, 1, tried, m, 3, out, 64), 0);
+  /* a cap of 4 raised is no cap; no sparsity to take away */
+  nf_search_result lut = fake_spec("hidden=32,16;bits=3;prune=0;in=6;fanin=0,4", 0.70, 0.05);
+  m = nf_search_mutate(&lut, 1, 0.74, 1, NULL, 0, 3, out, 64);
+  assert_int_equal(m, 3); /* wider, bits up, uncapped */
+  bool uncapped = false;
+  for (int i = 0; i < m; i++) {
+    assert_true(out[i].prune == 0 && out[i].seed == NF_SEARCH_DEFAULT_SEED);
+    uncapped |= !out[i].fan_in[0] && !strcmp(out[i].hidden, "32,16") && !out[i].lbits[0];
+  }
+  assert_true(uncapped);
+}
+
+/* The nearest parents' neighbours all tried: the next ones down both lists are taken, not nothing. */
+static void test_mutations_widen(void **state) {
+  (void)state;
+  nf_search_result r[4] = {fake_spec("hidden=24,12;bits=4;prune=0.70;in=8", 0.745, 0.20),   /* A: cheapest above */
+                           fake_spec("hidden=40,20;bits=4;prune=0.70;in=8", 0.750, 0.40),   /* B: second above */
+                           fake_spec("hidden=16,8;bits=3;prune=0.80;in=6", 0.735, 0.05),    /* X: best below */
+                           fake_spec("hidden=10,5;bits=3;prune=0.80;in=6", 0.720, 0.08)};  /* Y: second below */
+  nf_search_result first[2] = {r[0], r[2]};
+  nf_search_candidate tried[128], out[64];
+  /* with one parent each side A and X are the parents: their children, drawn with the same seed, all tried */
+  int nt = nf_search_mutate(first, 2, 0.74, 1, NULL, 0, 5, tried, 64);
+  assert_true(nt > 6);
+  int m = nf_search_mutate(r, 4, 0.74, 1, tried, nt, 5, out, 64);
+  assert_true(m > 0);
+  bool from_b = false, from_y = false;
+  for (int i = 0; i < m; i++) {
+    for (int j = 0; j < nt; j++) assert_true(strcmp(out[i].id, tried[j].id) != 0);
+    bool b = !strcmp(out[i].hidden, "40,20") || !strcmp(out[i].hidden, "30,15");
+    bool y = !strcmp(out[i].hidden, "10,5") || !strcmp(out[i].hidden, "13,7");
+    assert_true(b || y);
+    from_b |= b, from_y |= y;
+  }
+  assert_true(from_b && from_y);
+  /* B's and Y's tried too: nothing is left anywhere */
+  memcpy(tried + nt, out, (size_t)m * sizeof *out);
+  assert_int_equal(nf_search_mutate(r, 4, 0.74, 1, tried, nt + m, 5, out, 64), 0);
+}
+
+/* 0 only when truly exhausted: one result whose every child (any seed's draw of the layer whose bits move)
+ * is tried gives none, and leaving any one of them out gives exactly that one back. */
+static void test_mutations_exhausted(void **state) {
+  (void)state;
+  nf_search_result one = fake_spec("hidden=16;bits=4;prune=0.50;in=8;fanin=3", 0.75, 0.10);
+  nf_search_candidate all[64], out[64];
+  int n = 0;
+  for (uint64_t seed = 1; seed <= 32; seed++) { /* the union over seeds: both layers' bits */
+    int m = nf_search_mutate(&one, 1, 0.74, 2, all, n, seed, all + n, 64 - n);
+    n += m;
+  }
+  assert_int_equal(n, 8); /* narrower, bits down in fc1 or the output, sparser, inputs, HGQ, HGQ act, fan-in 2 */
+  for (uint64_t seed = 1; seed <= 32; seed++) assert_int_equal(nf_search_mutate(&one, 1, 0.74, 2, all, n, seed, out, 64), 0);
+  for (int k = 0; k < n; k++) {
+    nf_search_candidate rest[64];
+    int nr = 0;
+    for (int i = 0; i < n; i++)
+      if (i != k) rest[nr++] = all[i];
+    int found = 0;
+    for (uint64_t seed = 1; seed <= 32 && !found; seed++)
+      if (nf_search_mutate(&one, 1, 0.74, 2, rest, nr, seed, out, 64) == 1) found = !strcmp(out[0].id, all[k].id);
+    assert_true(found);
+  }
 }
 
 static void test_default_space(void **state) {
@@ -351,7 +467,9 @@ static void test_job_files(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_spec_round_trip), cmocka_unit_test(test_layer_bits_spec),
-      cmocka_unit_test(test_mutations),       cmocka_unit_test(test_default_space),
+      cmocka_unit_test(test_mutations),       cmocka_unit_test(test_mutations_below_floor),
+      cmocka_unit_test(test_mutations_widen), cmocka_unit_test(test_mutations_exhausted),
+      cmocka_unit_test(test_default_space),
       cmocka_unit_test(test_front_and_winner), cmocka_unit_test(test_winner_meets_timing),
       cmocka_unit_test(test_result_files),
       cmocka_unit_test(test_job_files),
