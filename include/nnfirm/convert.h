@@ -184,6 +184,9 @@ typedef struct nf_design {
   int lut_bits;                      /* LutNeurons: 0 off; else a fully parallel Dense followed by a ReLU whose
                                         neurons each read at most this many input bits may be built as truth
                                         tables, where the generator's cost says they are cheaper (nnfirm/rtl.h) */
+  bool relu_fusion;                  /* ReLUFusion (default on): a fully parallel Dense and the ReLU after it are
+                                        one module, the ReLU's rounding in the sums and its clip before the
+                                        register (nf_rtl_relu_fold, src/rtl/emit.h); off: two modules */
   long line_bram_bits;               /* LineBufferBRAMBits: an io_stream line buffer whose line holds at least
                                         this many bits is block RAM; 0: NF_RTL_LINE_BRAM_BITS (nnfirm/rtl.h) */
 } nf_design;

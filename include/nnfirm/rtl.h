@@ -32,7 +32,9 @@
  *   NF_RTL_REG_NS + n * NF_RTL_ADDER_NS
  *   + NF_RTL_ACT_NS   when it starts behind an unregistered activation
  *                     (ReLU's compare-and-select, its rounding, saturating cast)
- *   + NF_RTL_CAST_NS  when it ends in the Dense layer's output casts.
+ *   + NF_RTL_CAST_NS  when it ends in the Dense layer's output casts
+ *   + NF_RTL_CLIP_NS  when the ReLU after the Dense is fused in (its clip
+ *                     before the output register; src/rtl/emit.h).
  * Activations end in a register of their own when an unregistered one and a
  * single adder level would not fit B; a Dense layer's registers go where
  * every stage fits B (a stage of one level where none fits: then nnfirm
@@ -55,6 +57,7 @@
 #define NF_RTL_ADDER_NS 1.65
 #define NF_RTL_ACT_NS 4.2
 #define NF_RTL_CAST_NS 0.6
+#define NF_RTL_CLIP_NS 1.0
 
 /* The placement's per-stage budget for d (ClockPeriod, 5 ns when unset,
  * minus d->pipeline_derate_ns), whether activations are registered at it,

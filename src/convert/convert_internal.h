@@ -36,6 +36,7 @@ typedef struct nf_global_settings {
   long line_bram_bits;       /* LineBufferBRAMBits, an integer in 1..2^30; 0 when unset (the default) */
   int cmm;                   /* ConstantMatrix: NF_CMM_CSD (unset), NF_CMM_CSE or NF_CMM_AUTO */
   int lut_bits;              /* LutNeurons: 0 off, else the most index bits of a neuron's table */
+  bool relu_fusion;          /* ReLUFusion: on (default) or off */
   bool softmax_in_hw;        /* Softmax: true puts the final softmax in hardware */
   const char *model_precision[N_VARS]; /* Model.Precision per variable, or NULL */
 } nf_global_settings;

@@ -161,6 +161,7 @@ int nf_design_build(const nf_model *m, const nf_config *c, const float *calib, l
     d->line_bram_bits = b.g.line_bram_bits;
     d->cmm = b.g.cmm;
     d->lut_bits = b.g.lut_bits;
+    d->relu_fusion = b.g.relu_fusion;
   }
   d->n_inputs = m->n_features;
   /* An input quantizer fixes the input type: the rows are rounded once, as the model rounds them. */

@@ -140,6 +140,7 @@ int nf_design_save(const nf_design *d, const char *dir, nf_error *err) {
   if (ok && d->line_bram_bits != 0) ok = cJSON_AddNumberToObject(o, "line_bram_bits", (double)d->line_bram_bits) != NULL;
   if (ok && d->cmm != NF_CMM_CSD) ok = cJSON_AddStringToObject(o, "constant_matrix", nf_design_cmm_name(d->cmm)) != NULL;
   if (ok) ok = cJSON_AddNumberToObject(o, "lut_neuron_bits", d->lut_bits) != NULL;
+  if (ok) ok = cJSON_AddBoolToObject(o, "relu_fusion", d->relu_fusion) != NULL;
   if (ok && d->scaler_mean) {
     cJSON_AddItemToObject(o, "scaler_mean", floats_json(d->scaler_mean, d->n_inputs));
     cJSON_AddItemToObject(o, "scaler_scale", floats_json(d->scaler_scale, d->n_inputs));
@@ -403,6 +404,7 @@ static void read_globals_back(const cJSON *o, nf_design *d) {
   d->cmm = cmm > 0 ? cmm : NF_CMM_CSD;
   v = cJSON_GetObjectItemCaseSensitive(o, "lut_neuron_bits"); /* absent (older projects): off */
   d->lut_bits = cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= NF_LUT_BITS_MAX ? (int)v->valuedouble : 0;
+  d->relu_fusion = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "relu_fusion")); /* absent (older projects): off */
 }
 
 int nf_design_load(const char *dir, nf_design **out, nf_error *err) {

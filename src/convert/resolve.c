@@ -12,7 +12,7 @@ const char *const NF_PRECISION_VAR_NAMES[N_VARS] = {"weight", "bias", "result", 
 static const char *const TOP_KEYS[] = {"Model", "LayerType", "LayerName", "IOType", "ClockPeriod", "Part",
                                        "ProjectName", "Softmax", "HLSConfig", "Backend", "OutputDir", "KerasJson",
                                        "KerasH5", "KerasModel", "OnnxModel", "InputData", "OutputPredictions",
-                                       "Stamp", "LineBufferBRAMBits", "ConstantMatrix", "LutNeurons", NULL};
+                                       "Stamp", "LineBufferBRAMBits", "ConstantMatrix", "LutNeurons", "ReLUFusion", NULL};
 static const char *const LAYER_KEYS[] = {"Precision", "ReuseFactor", "Strategy", "Trace", "table_size",
                                          "exp_table_t", "inv_table_t", "table_t", "implementation", "BramFactor",
                                          "TraceOutput", "ParallelizationFactor", "ConvImplementation", NULL};
@@ -277,6 +277,12 @@ int nf_config_resolve_globals(const nf_config *c, nf_global_settings *g, nf_erro
                 v->valuedouble == (double)(int)v->valuedouble;
     if (!off && !on && !bits) return bad_value(c, "LutNeurons", v, "off, auto or the most index bits of a table (1..12)", err);
     g->lut_bits = off ? 0 : on ? NF_LUT_BITS_DEFAULT : (int)v->valuedouble;
+  }
+  g->relu_fusion = true;
+  if ((v = config_global(c, "ReLUFusion"))) {
+    bool off = cJSON_IsString(v) && !strcmp(v->valuestring, "off"), on = cJSON_IsString(v) && !strcmp(v->valuestring, "on");
+    if (!off && !on) return bad_value(c, "ReLUFusion", v, "on or off", err);
+    g->relu_fusion = on;
   }
   if ((v = config_global(c, "IOType"))) {
     if (!cJSON_IsString(v) || (strcmp(v->valuestring, "io_parallel") && strcmp(v->valuestring, "io_stream")))

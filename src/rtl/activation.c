@@ -20,6 +20,79 @@ static const nf_rtl_layer_ops *activation_resolve(const nf_design_layer *L) {
 
 const nf_rtl_layer_ops nf_rtl_activation_ops = {.what = "Activation", .resolve = activation_resolve};
 
+/* max(x, 0) of signal x (x itself when it cannot be negative), named <name><suffix>. */
+static int relu_max(rtl_gen *g, int x, const char *name, const char *suffix) {
+  nf_code xlo = g->sigs[x].lo, xhi = g->sigs[x].hi;
+  if (xlo >= 0) return x;
+  int m = nf_rtl_new_sig(g, 0, xhi < 0 ? 0 : xhi, "%s%s", name, suffix);
+  if (g->oom) return m;
+  int wm = g->sigs[m].width;
+  char e[3 * RTL_NAME + 120], keep[2 * RTL_NAME + 80];
+  /* a comparison, not the sign bit: Verilator 5.006 mis-optimizes the
+   * bit-select form feeding a rounding cast (found by co-simulation) */
+  if (xhi < 0) {
+    snprintf(e, sizeof e, "%d'sd0", wm); /* never positive: the constant 0 */
+  } else {
+    nf_rtl_ext(g, keep, sizeof keep, x, 0, 0, wm);
+    snprintf(e, sizeof e, "(%s < %d'sd0) ? %d'sd0 : %s", nf_rtl_ref(g, x), g->sigs[x].width, wm, keep);
+  }
+  nf_rtl_wire(g, m, e);
+  return m;
+}
+
+/* Half to even from the floor fl of m's d dropped bits (m = sum + half):
+ * a tie (those d bits of m all zero) clears bit 0, the odd floor down to
+ * the even one; then t's overflow. */
+static int tie_mask(rtl_gen *g, int m, int fl, int d, const nf_fixed_type *t, const char *name) {
+  char e[4 * RTL_NAME + 200], rest[RTL_NAME + 32], b0[RTL_NAME + 16], low[RTL_NAME + 32];
+  nf_code lo = g->sigs[fl].lo, hi = g->sigs[fl].hi;
+  int ev = nf_rtl_new_sig(g, lo - (lo & 1), hi, "%s_even", name);
+  if (g->oom) return ev;
+  int w = g->sigs[ev].width;
+  nf_rtl_bit(g, b0, sizeof b0, fl, 0);
+  int wm = g->sigs[m].width; /* m >= 0: its bits above its width are zeros */
+  nf_rtl_slice(g, low, sizeof low, m, (d < wm ? d : wm) - 1, 0);
+  if (w > 1) {
+    nf_rtl_ext(g, rest, sizeof rest, fl, 1, 0, w - 1);
+    snprintf(e, sizeof e, "{%s, %s & (|%s)}", rest, b0, low);
+  } else {
+    snprintf(e, sizeof e, "%s & (|%s)", b0, low);
+  }
+  nf_rtl_wire(g, ev, e);
+  return nf_rtl_cast(g, ev, nf_fixed_frac_bits(t), t, true, name);
+}
+
+/* LUT6s of the fused clip in front of its register, counted (not fitted;
+ * nf_rtl_cost.sat_reg_luts): per live output bit one LUT of the sign, the
+ * overflow and the bit (bit 0's tie mask fits the same LUT), plus the OR
+ * tree of the floor's live bits above the type's top (the overflow). */
+static long clip_luts(const rtl_gen *g, int fl, int out, const nf_fixed_type *t) {
+  nf_code mx = nf_fixed_max_code(t), qhi = g->sigs[fl].hi;
+  int k = 0, lq = 0;
+  while (k < 100 && ((nf_code)1 << k) <= mx) k++;
+  while (lq < 100 && ((nf_code)1 << lq) <= qhi) lq++;
+  int over = lq > k ? lq - k : 0;
+  return nf_rtl_live_bits(g, out) + (over > 1 ? (over - 1 + 4) / 5 : 0);
+}
+
+int nf_rtl_relu_clip(rtl_gen *g, int y, int frac, const nf_design_layer *A, bool tie_even, const char *name) {
+  nf_rtl_cost *cost = g->cost;
+  g->cost = NULL; /* counted whole below, not as the general casts' compares */
+  int m = relu_max(g, y, name, "_m");
+  nf_fixed_type t = A->result_t;
+  t.q = NF_Q_TRN; /* the rounding is in the sum's offset */
+  int d = frac - nf_fixed_frac_bits(&t), out;
+  char nm[RTL_NAME];
+  snprintf(nm, sizeof nm, "%s_fl", name);
+  int fl = g->oom ? 0 : nf_rtl_cast(g, m, frac, &t, false, nm);
+  if (g->oom) out = 0;
+  else if (!tie_even || d < 1) out = nf_rtl_cast(g, fl, nf_fixed_frac_bits(&t), &t, true, name);
+  else out = tie_mask(g, m, fl, d, &t, name);
+  g->cost = cost;
+  if (cost && !g->oom) cost->relu_bits += nf_rtl_live_bits(g, m), cost->sat_reg_luts += clip_luts(g, fl, out, &t);
+  return out;
+}
+
 /* ---- ReLU: y = (result_t) max(x, 0); registered when g->reg_act ---------------
  * (the pipeline placement's choice, docs/firmware.md: at a fast clock the
  * compare-and-select and the rounding, saturating cast take a stage of their
@@ -34,22 +107,11 @@ static int relu_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int 
   for (int i = 0; i < L->n_in && !g->oom; i++) {
     int x = nf_rtl_dense_input(g, in, i, ti);
     nf_code xlo = g->sigs[x].lo, xhi = g->sigs[x].hi;
-    int m = x;
-    if (xlo < 0) {
-      m = nf_rtl_new_sig(g, 0, xhi < 0 ? 0 : xhi, "%s_m%d", g->layer, i);
-      if (g->oom) break;
-      int wm = g->sigs[m].width;
-      char e[3 * RTL_NAME + 120], keep[2 * RTL_NAME + 80];
-      /* a comparison, not the sign bit: Verilator 5.006 mis-optimizes the
-       * bit-select form feeding a rounding cast (found by co-simulation) */
-      if (xhi < 0) {
-        snprintf(e, sizeof e, "%d'sd0", wm); /* never positive: the constant 0 */
-      } else {
-        nf_rtl_ext(g, keep, sizeof keep, x, 0, 0, wm);
-        snprintf(e, sizeof e, "(%s < %d'sd0) ? %d'sd0 : %s", nf_rtl_ref(g, x), g->sigs[x].width, wm, keep);
-      }
-      nf_rtl_wire(g, m, e);
-    }
+    char mn[RTL_NAME], suffix[24];
+    snprintf(mn, sizeof mn, "%s", g->layer);
+    snprintf(suffix, sizeof suffix, "_m%d", i);
+    int m = relu_max(g, x, mn, suffix);
+    if (g->oom) break;
     if (g->cost) g->cost->relu_bits += nf_rtl_live_bits(g, m);
     char nm[RTL_NAME], ye[2 * RTL_NAME + 80];
     snprintf(nm, sizeof nm, "%s_y%d", g->layer, i);

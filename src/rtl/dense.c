@@ -285,7 +285,8 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, rtl_cmm *cmm, bool *
   if (cse_ok) *cse_ok = use_cse;
   nf_code *bias_acc = use_cse ? nf_calloc((size_t)n_out + 1, sizeof *bias_acc, g->err) : NULL;
   for (int j = 0; bias_acc && j < n_out; j++)
-    bias_acc[j] = nf_fixed_cast_code(ta, L->bias ? L->bias[j] : 0, nf_fixed_frac_bits(&L->bias_t));
+    bias_acc[j] = nf_fixed_cast_code(ta, L->bias ? L->bias[j] : 0, nf_fixed_frac_bits(&L->bias_t)) +
+                  (g->relu_offset ? g->relu_offset[j] : 0);
   if (use_cse && (!bias_acc || (!cmm->node && plan_cmm(g, L, keys, plan, xs, bias_acc, cmm)))) g->oom = true;
 
   /* x*(-c) when x*c is built anyway: one negation instead of a second tree
@@ -387,7 +388,7 @@ static int emit_dense(rtl_gen *g, const nf_design_layer *L, rtl_cmm *cmm, bool *
     gs[j].n = 0;
     snprintf(gs[j].name, sizeof gs[j].name, "%s_o%d", g->layer, j);
     nf_code b = L->bias ? L->bias[j] : 0;
-    nf_code bacc = nf_fixed_cast_code(ta, b, nf_fixed_frac_bits(&L->bias_t));
+    nf_code bacc = nf_fixed_cast_code(ta, b, nf_fixed_frac_bits(&L->bias_t)) + (g->relu_offset ? g->relu_offset[j] : 0);
     for (int i = 0; i < n_in; i++)
       if (plan[(size_t)i * n_out + j].key == BIT_TERM) bacc += plan[(size_t)i * n_out + j].cst;
     if (bacc != 0) leaves[nl++] = (rtl_term){.sig = -1, .sign = 1, .cval = bacc}, gs[j].n++;
@@ -437,9 +438,10 @@ casts:
   g->levels = level;
 
   /* Casts to accum_t (wrap, or nothing when it cannot overflow) and result_t,
-   * then the output register. */
-  const nf_fixed_type *tr = &L->result_t;
-  fprintf(g->fp, "  // casts to accum_t (<layer>_o<j>_acc) and result_t (<layer>_o<j>_res), output registers\n");
+   * [the fused ReLU's clip,] then the output register. */
+  const nf_fixed_type *tr = g->fused_relu ? &g->fused_relu->input_t : &L->result_t;
+  fprintf(g->fp, "  // casts to accum_t (<layer>_o<j>_acc) and result_t (<layer>_o<j>_res), %soutput registers\n",
+          g->fused_relu ? "the ReLU's clip (<layer>_o<j>_relu: the sum holds its rounding offset), " : "");
   for (int j = 0; j < n_out && !g->oom; j++) {
     char nm[RTL_NAME];
     snprintf(nm, sizeof nm, "%s_o%d_sum", g->layer, j);
@@ -448,8 +450,13 @@ casts:
     int acc = nf_rtl_cast(g, v, fa, ta, true, nm);
     snprintf(nm, sizeof nm, "%s_o%d_res", g->layer, j);
     int y = nf_rtl_cast(g, acc, fa, tr, true, nm);
+    if (g->fused_relu && !g->oom) {
+      snprintf(nm, sizeof nm, "%s_o%d_relu", g->layer, j);
+      bool tie_even = g->fused_relu->result_t.q == NF_Q_RND_CONV && g->relu_offset && g->relu_offset[j] > 0;
+      y = nf_rtl_relu_clip(g, y, nf_fixed_frac_bits(tr), g->fused_relu, tie_even, nm);
+    }
     if (g->oom) break;
-    nf_rtl_output_reg(g, j, y, tr);
+    nf_rtl_output_reg(g, j, y, g->fused_relu ? &g->fused_relu->result_t : tr);
   }
   stages++;
   if (g->cost) g->cost->ctrl_bits += stages;
@@ -465,7 +472,7 @@ casts:
  * a tree of depth levels (nnfirm/rtl.h). */
 static double stage_ns(const rtl_gen *g, int p, int l, int depth) {
   return NF_RTL_REG_NS + (p == 0 && g->in_act ? NF_RTL_ACT_NS : 0) + (l - p) * NF_RTL_ADDER_NS +
-         (l == depth ? NF_RTL_CAST_NS : 0);
+         (l == depth ? NF_RTL_CAST_NS + g->tail_ns : 0);
 }
 
 /* Chooses the register levels: every stage within g->budget_ns by the delay
@@ -521,7 +528,8 @@ static int dense_trial(rtl_gen *g, const nf_design_layer *L, rtl_cmm *cmm, bool 
     nf_rtl_cost c = {0};
     rtl_gen g1 = {.fp = null, .err = g->err, .range_lo = g->range_lo ? lo : NULL, .range_hi = g->range_hi ? hi : NULL,
                   .style = g->style, .level_bits = pass ? NULL : bits, .reg_at = pass ? reg_at : none, .layer = g->layer,
-                  .cost = pass ? &c : NULL, .in_act = g->in_act, .budget_ns = g->budget_ns};
+                  .cost = pass ? &c : NULL, .in_act = g->in_act, .budget_ns = g->budget_ns,
+                  .fused_relu = g->fused_relu, .relu_offset = g->relu_offset, .tail_ns = g->tail_ns};
     int lat;
     rc = emit_dense(&g1, L, cmm, cse_ok, &lat);
     int levels = g1.levels;
@@ -568,6 +576,60 @@ static int emit_dense_parallel(rtl_gen *g, const char *top, const nf_design_laye
   return rc;
 }
 
+/* The range of input i's product with weight w as accum_t codes (the
+ * product's own cast), the input in [xlo, xhi]. */
+static void product_range(const nf_design_layer *L, nf_code w, nf_code xlo, nf_code xhi, nf_code *lo, nf_code *hi) {
+  int fp = nf_fixed_frac_bits(&L->input_t) + nf_fixed_frac_bits(&L->weight_t);
+  nf_code plo = w > 0 ? xlo * w : xhi * w, phi = w > 0 ? xhi * w : xlo * w;
+  nf_rtl_cast_range(plo, phi, fp, &L->accum_t, true, lo, hi);
+}
+
+/* The offset of rounding mode q dropping d bits of a value x >= 0 (the sum
+ * of the fused ReLU's emit.h comment); -1: a mode not fused. */
+static nf_code fold_offset(nf_qmode q, int d) {
+  if (d <= 0) return 0; /* nothing dropped: every mode is exact */
+  nf_code h = (nf_code)1 << (d - 1);
+  switch (q) {
+  case NF_Q_TRN:
+  case NF_Q_TRN_ZERO: return 0;
+  case NF_Q_RND:
+  case NF_Q_RND_INF:
+  case NF_Q_RND_CONV: return h;
+  case NF_Q_RND_ZERO:
+  case NF_Q_RND_MIN_INF: return h - 1;
+  }
+  return -1;
+}
+
+bool nf_rtl_relu_fold(const nf_design_layer *D, const nf_design_layer *A, const nf_code *in_lo, const nf_code *in_hi,
+                      nf_code *offset) {
+  const nf_fixed_type *ta = &D->accum_t, *tr = &D->result_t, *ty = &A->result_t;
+  int fa = nf_fixed_frac_bits(ta), fr = nf_fixed_frac_bits(tr), d = fa - nf_fixed_frac_bits(ty);
+  if (D->kind != NF_LAYER_DENSE || !D->weights || D->reuse_factor > 1 || A->kind != NF_LAYER_ACTIVATION ||
+      A->act != NF_ACT_RELU || A->n_in != D->n_out || !nf_fixed_type_equal(&A->input_t, tr) || fr < fa ||
+      fr - fa > 16)
+    return false;
+  nf_code off = fold_offset(ty->q, d);
+  if (off < 0) return false;
+  nf_code alo = nf_fixed_min_code(ta), ahi = nf_fixed_max_code(ta), rlo = nf_fixed_min_code(tr), rhi = nf_fixed_max_code(tr);
+  for (int j = 0; j < D->n_out; j++) {
+    nf_code b = D->bias ? D->bias[j] : 0;
+    nf_code lo = nf_fixed_cast_code(ta, b, nf_fixed_frac_bits(&D->bias_t)) + off, hi = lo;
+    for (int i = 0; i < D->n_in; i++) {
+      nf_code w = D->weights[(size_t)i * D->n_out + j], clo, chi;
+      if (w == 0) continue;
+      product_range(D, w, in_lo ? in_lo[i] : nf_fixed_min_code(&D->input_t), in_hi ? in_hi[i] : nf_fixed_max_code(&D->input_t),
+                    &clo, &chi);
+      lo += clo, hi += chi;
+    }
+    /* the casts to accum_t and result_t change nothing: no bit dropped, no overflow */
+    nf_code slo = lo * ((nf_code)1 << (fr - fa)), shi = hi * ((nf_code)1 << (fr - fa));
+    if (lo < alo || hi > ahi || slo < rlo || shi > rhi) return false;
+    if (offset) offset[j] = off;
+  }
+  return true;
+}
+
 /* With a saturating accumulator, the tree is exact only if no partial sum
  * of the sequential order (bias first, then inputs 0..n-1) can leave the
  * accum_t range; then saturation never acts and the order is irrelevant. */
@@ -576,15 +638,13 @@ static int check_saturation(const nf_design_layer *L, nf_error *err) {
   if (ta->o == NF_O_WRAP) return NF_OK;
   nf_code alo = nf_fixed_min_code(ta), ahi = nf_fixed_max_code(ta);
   nf_code xlo = nf_fixed_min_code(&L->input_t), xhi = nf_fixed_max_code(&L->input_t);
-  int fp = nf_fixed_frac_bits(&L->input_t) + nf_fixed_frac_bits(&L->weight_t);
   for (int j = 0; j < L->n_out; j++) {
     nf_code b = L->bias ? L->bias[j] : 0;
     nf_code lo = nf_fixed_cast_code(ta, b, nf_fixed_frac_bits(&L->bias_t)), hi = lo;
     for (int i = 0; i < L->n_in; i++) {
-      nf_code w = L->weights[(size_t)i * L->n_out + j];
+      nf_code w = L->weights[(size_t)i * L->n_out + j], clo, chi;
       if (w == 0) continue;
-      nf_code plo = w > 0 ? xlo * w : xhi * w, phi = w > 0 ? xhi * w : xlo * w, clo, chi;
-      nf_rtl_cast_range(plo, phi, fp, ta, true, &clo, &chi);
+      product_range(L, w, xlo, xhi, &clo, &chi);
       lo += clo;
       hi += chi;
       if (lo < alo || hi > ahi) {

@@ -78,6 +78,13 @@ typedef struct rtl_gen {
    * flip-flops (nf_rtl_cast counts relu_round_bits and sat_reg_luts). */
   bool relu_into_reg;
   bool in_act;  /* this layer's input comes straight from an unregistered activation */
+  /* A Dense with the ReLU after it fused in (nf_rtl_unit.relu): that ReLU layer
+   * (its input_t is the Dense's own result type, its result_t the unit's
+   * output), the constant added to each output's sum (nf_rtl_relu_fold:
+   * [n_out]) and the delay its clip adds to the last stage (tail_ns). */
+  const nf_design_layer *fused_relu;
+  const nf_code *relu_offset;
+  double tail_ns;
   bool in_binary; /* every input takes only its range's two ends (binary_tanh's -1 / +1) */
   double budget_ns; /* the placement's per-stage budget (nf_rtl_stage_budget_ns) */
   double stage_ns;  /* out: the delay model's longest stage in this layer (0: none; < 0: not modelled) */
@@ -205,6 +212,30 @@ nf_code nf_rtl_quantize(nf_code v, int drop, nf_qmode q);
  * read from in_data (type ti), the bits read marked in `in`. */
 int nf_rtl_dense_input(rtl_gen *g, rtl_bus *in, int i, const nf_fixed_type *ti);
 
+/* ---- A ReLU fused into the Dense before it ---------------------------------
+ * y = (result_t) max(x, 0) of a Dense output x costs a rounding adder and a
+ * register of x's width when built as a layer of its own. Fused, each sum
+ * gets the rounding's half step (offset) as part of its bias constant, so
+ * the cast only truncates: for x >= 0, RND(x) = floor((x + h) / 2^d),
+ * RND_CONV(x) the same with bit 0 cleared when the d dropped bits of x + h
+ * are all zero (a tie; an odd result then loses 1, without a carry), and
+ * the modes that differ only below zero map onto these (TRN_ZERO = TRN,
+ * RND_INF = RND, RND_ZERO = RND_MIN_INF = floor((x + h - 1) / 2^d)). A
+ * negative x + offset clips to 0 (x >= -h there, so its floor is 0 too).
+ * The clip (a sign select, the overflow OR, bit 0's tie mask) ends the
+ * Dense's last stage and the register holds the ReLU's narrow result. */
+/* Whether ReLU A may be fused into Dense D: its rounding mode is one of the
+ * above and every output's sum plus its offset passes D's accum_t and
+ * result_t casts unchanged (ranges from the input ranges in_lo/in_hi, NULL
+ * for D's input type); offset[j] (may be NULL) gets output j's constant in
+ * accum_t codes. */
+bool nf_rtl_relu_fold(const nf_design_layer *D, const nf_design_layer *A, const nf_code *in_lo, const nf_code *in_hi,
+                      nf_code *offset);
+/* The fused ReLU's output for the Dense output y (its sum plus offset, with
+ * `frac` fraction bits) cast to A's result_t, named <name>; tie_even: A
+ * rounds half to even and the offset is a half step (bit 0's tie mask). */
+int nf_rtl_relu_clip(rtl_gen *g, int y, int frac, const nf_design_layer *A, bool tie_even, const char *name);
+
 /* Average pooling's constant divider: floor(a / d) = (a * m) >> s for every
  * 0 <= a <= M (conv.c proves it); the smallest such s. */
 int nf_rtl_div_plan(nf_code M, nf_code d, nf_code *m, int *s);
@@ -283,6 +314,10 @@ typedef struct nf_rtl_unit {
   char inst[NF_NAME_MAX + 16]; /* module and instance suffix */
   bool lut;             /* a Dense with the ReLU after it (layer + 1) fused in, as truth tables (lut.c);
                            view.result_t is the ReLU's */
+  bool relu;            /* a Dense with the ReLU after it (layer + 1) fused in as a clip of its sums
+                           (nf_rtl_relu_fold); view.result_t is the ReLU's */
+  bool reads_reg;       /* its input is a fused unit's register (not the unregistered activation its
+                           design layer before it would suggest) */
 } nf_rtl_unit;
 
 typedef struct nf_rtl_units {

@@ -177,9 +177,10 @@ static bool lut_candidate(const nf_design *d, int l) {
   return true;
 }
 
-/* The generator's cost of the two layers built with adders, in quarter LUTs
- * (as dense.c's trial weighs its counts: a carry-chain xor bit or a register
- * bit one, a folded xor bit 3/4), with the input types' ranges. */
+/* The generator's cost of the two layers built with adders (one fused module
+ * where ReLUFusion takes them), in quarter LUTs (as dense.c's trial weighs
+ * its counts: a carry-chain xor bit or a register bit one, a folded xor bit
+ * 3/4), with the input types' ranges. */
 static int arithmetic_score(const nf_design *d, int l, long *score, nf_error *err) {
   const nf_design_layer *D = &d->layers[l], *A = &d->layers[l + 1];
   int width = D->n_in > D->n_out ? D->n_in : D->n_out;
@@ -189,11 +190,15 @@ static int arithmetic_score(const nf_design *d, int l, long *score, nf_error *er
   double budget = nf_rtl_stage_budget_ns(d);
   bool reg_act = nf_rtl_registers_activations(budget);
   for (int i = 0; i < D->n_in && !rc; i++) lo[i] = nf_fixed_min_code(&D->input_t), hi[i] = nf_fixed_max_code(&D->input_t);
+  nf_code *offset = rc ? NULL : nf_calloc((size_t)D->n_out, sizeof *offset, err);
+  if (!rc && !offset) rc = NF_EINTERNAL;
+  bool fused = !rc && d->relu_fusion && nf_rtl_relu_fold(D, A, NULL, NULL, offset);
   nf_rtl_cost c = {0};
-  for (int s = 0; s < 2 && !rc; s++) {
+  for (int s = 0; s < (fused ? 1 : 2) && !rc; s++) {
     const nf_design_layer *L = s ? A : D;
     rtl_gen g = {.fp = null, .err = err, .range_lo = lo, .range_hi = hi, .style = d->rtl_style, .cost = &c,
                  .layer = L->name, .reg_act = reg_act, .budget_ns = budget};
+    if (fused) g.fused_relu = A, g.relu_offset = offset, g.tail_ns = NF_RTL_CLIP_NS;
     int lat;
     rc = nf_rtl_ops_of(L)->emit(&g, d->project, L, nf_rtl_levels_per_stage(budget), &lat);
     if (g.oom && !rc) rc = NF_EINTERNAL;
@@ -201,7 +206,7 @@ static int arithmetic_score(const nf_design *d, int l, long *score, nf_error *er
   }
   if (null) fclose(null);
   *score = 4 * (c.xor_bits + c.reg_bits + c.sat_bits + c.relu_round_bits + c.sat_reg_luts) - c.merged_xor_bits;
-  free(lo), free(hi);
+  free(lo), free(hi), free(offset);
   return rc;
 }
 

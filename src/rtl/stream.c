@@ -218,11 +218,19 @@ int nf_rtl_units_build(const nf_design *d, nf_rtl_units *us, nf_error *err) {
   if (is_stream(d)) {
     rc = stream_units(d, us, err);
   } else {
+    bool after_fused = false;
     for (int l = 0; l < d->n_hw && !rc; l++) {
       nf_rtl_unit *u = add_unit(us, d, l, err);
       bool fuse = false;
       rc = !u ? NF_EINTERNAL : nf_rtl_lut_choose(d, l, &fuse, err);
-      if (!rc && fuse) u->lut = true, u->view.result_t = d->layers[++l].result_t; /* the ReLU: in the tables */
+      if (rc) break;
+      u->reads_reg = after_fused;
+      if (fuse) u->lut = true; /* the ReLU: in the tables */
+      else if (l + 1 < d->n_hw && d->relu_fusion &&
+               nf_rtl_relu_fold(&d->layers[l], &d->layers[l + 1], NULL, NULL, NULL))
+        u->relu = true; /* the ReLU: its rounding in the sums, its clip before the register */
+      after_fused = u->lut || u->relu;
+      if (after_fused) u->view.result_t = d->layers[++l].result_t;
     }
   }
   if (rc) nf_rtl_units_free(us);

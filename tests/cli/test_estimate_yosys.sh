@@ -14,8 +14,9 @@
 # (2,367 estimated against 2,053 Yosys LUT) before the cost pass counted them as the netlist builds them.
 # The cmm column says how a row's Dense layers were built (ConstantMatrix): csd for the designs synthesized
 # before the shared adder graph of src/rtl/cse.c, auto (the default) for qk3_cse and win_cse. Every row's
-# Dense layers are adders (LutNeurons off): the stored counts are of that RTL; the truth tables' LUTs are
-# counted, not fitted (src/rtl/lut.c).
+# Dense layers are adders (LutNeurons off) and its ReLUs modules of their own (ReLUFusion off): the stored
+# counts are of that RTL; the truth tables' and the fused ReLUs' clip LUTs are counted, not fitted
+# (src/rtl/lut.c, src/rtl/activation.c).
 . "$(dirname "$0")/lib.sh"
 
 TSV=$TESTDATA/estimate/yosys_counts.tsv
@@ -54,11 +55,11 @@ while IFS= read -r line; do
   esac
   # the row's RTL: its Dense layers built as the cmm column says (ConstantMatrix)
   case $prec in
-  h24x12_b5_p70) cfg="$T/$name.json"; sed "s/}\$/, \"ConstantMatrix\": \"$cmm\", \"LutNeurons\": \"off\"}/" "$WIN.config.json" > "$cfg" ;;
-  shipped) cfg="$T/$name.yml"; { cat "$K/qkeras_3layer_config.yml"; printf '\nConstantMatrix: %s\nLutNeurons: off\n' "$cmm"; } > "$cfg" ;;
+  h24x12_b5_p70) cfg="$T/$name.json"; sed "s/}\$/, \"ConstantMatrix\": \"$cmm\", \"LutNeurons\": \"off\", \"ReLUFusion\": \"off\"}/" "$WIN.config.json" > "$cfg" ;;
+  shipped) cfg="$T/$name.yml"; { cat "$K/qkeras_3layer_config.yml"; printf '\nConstantMatrix: %s\nLutNeurons: off\nReLUFusion: off\n' "$cmm"; } > "$cfg" ;;
   ap_fixed*)
     cfg="$T/$name.yml"
-    printf 'Model:\n  Precision: %s\n  ReuseFactor: %s\n  Strategy: Latency\nClockPeriod: 5\nPart: xcvu9p\nConstantMatrix: %s\nLutNeurons: off\n' "$prec" "$reuse" "$cmm" > "$cfg"
+    printf 'Model:\n  Precision: %s\n  ReuseFactor: %s\n  Strategy: Latency\nClockPeriod: 5\nPart: xcvu9p\nConstantMatrix: %s\nLutNeurons: off\nReLUFusion: off\n' "$prec" "$reuse" "$cmm" > "$cfg"
     ;;
   *) fail "$name: precision '$prec' unknown to this test"; continue ;;
   esac

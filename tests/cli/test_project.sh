@@ -24,7 +24,10 @@ expect_eq "$(json_num mismatches "$T/out")" "0" "version-1 project: mismatches"
 expect_eq "$(json_num latency_cycles "$T/out")" "$(json_num latency_cycles "$T/v1/manifest.json")" "version-1 project: latency"
 expect_status 0 "estimate of version 1" -- "$NNFIRM" estimate "$T/v1" --json
 cp "$T/out" "$T/e1.json"
-expect_status 0 "estimate of version 2" -- "$NNFIRM" estimate "$T/v2" --json
+# a version-1 design.json names neither ReLUFusion nor LutNeurons: both off, its RTL as it was built
+printf '{"ReLUFusion": "off", "LutNeurons": "off"}\n' > "$T/v1like.json"
+expect_status 0 "convert as version 1 built" -- "$NNFIRM" convert "$P/tiny.nnf" --config "$T/v1like.json" -o "$T/v2off"
+expect_status 0 "estimate of version 2" -- "$NNFIRM" estimate "$T/v2off" --json
 expect_eq "$(json_num lut "$T/e1.json")" "$(json_num lut "$T/out")" "the same model in both versions: same LUT estimate"
 expect_eq "$(json_num ff "$T/e1.json")" "$(json_num ff "$T/out")" "the same model in both versions: same FF estimate"
 expect_status 0 "eval of version 1" -- "$NNFIRM" eval "$T/v1" --rows 2000 --json
