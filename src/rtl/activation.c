@@ -67,12 +67,7 @@ static int tie_mask(rtl_gen *g, int m, int fl, int d, const nf_fixed_type *t, co
  * overflow and the bit (bit 0's tie mask fits the same LUT), plus the OR
  * tree of the floor's live bits above the type's top (the overflow). */
 static long clip_luts(const rtl_gen *g, int fl, int out, const nf_fixed_type *t) {
-  nf_code mx = nf_fixed_max_code(t), qhi = g->sigs[fl].hi;
-  int k = 0, lq = 0;
-  while (k < 100 && ((nf_code)1 << k) <= mx) k++;
-  while (lq < 100 && ((nf_code)1 << lq) <= qhi) lq++;
-  int over = lq > k ? lq - k : 0;
-  return nf_rtl_live_bits(g, out) + (over > 1 ? (over - 1 + 4) / 5 : 0);
+  return nf_rtl_live_bits(g, out) + nf_rtl_overflow_luts(nf_fixed_max_code(t), g->sigs[fl].hi);
 }
 
 int nf_rtl_relu_clip(rtl_gen *g, int y, int frac, const nf_design_layer *A, bool tie_even, const char *name) {
@@ -107,10 +102,9 @@ static int relu_emit(rtl_gen *g, const char *top, const nf_design_layer *L, int 
   for (int i = 0; i < L->n_in && !g->oom; i++) {
     int x = nf_rtl_dense_input(g, in, i, ti);
     nf_code xlo = g->sigs[x].lo, xhi = g->sigs[x].hi;
-    char mn[RTL_NAME], suffix[24];
-    snprintf(mn, sizeof mn, "%s", g->layer);
+    char suffix[24];
     snprintf(suffix, sizeof suffix, "_m%d", i);
-    int m = relu_max(g, x, mn, suffix);
+    int m = relu_max(g, x, g->layer, suffix);
     if (g->oom) break;
     if (g->cost) g->cost->relu_bits += nf_rtl_live_bits(g, m);
     char nm[RTL_NAME], ye[2 * RTL_NAME + 80];

@@ -778,6 +778,13 @@ static void round_expr(rtl_gen *g, char *buf, size_t n, nf_qmode q, int e, int w
  * the first takes six, every further one five more. */
 static long lut6_tree(int n) { return n <= 1 ? 0 : (n - 1 + 4) / 5; }
 
+long nf_rtl_overflow_luts(nf_code mx, nf_code qhi) {
+  int k = 0, lq = 0;
+  while (k < 62 && ((nf_code)1 << k) <= mx) k++;
+  while (lq < 62 && ((nf_code)1 << lq) <= qhi) lq++;
+  return lq > k ? lut6_tree(lq - k) : 0;
+}
+
 /* Hardware ap_fixed cast. Quantization: keep the high bits (floor) and add
  * the mode's round-up bit; overflow: slice (wrap) or compare-and-select
  * (saturation), only where the value range can actually overflow. */
@@ -880,11 +887,7 @@ int nf_rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool over
   if (can_over) snprintf(cmp_over, sizeof cmp_over, "(%s > %s)", qc, lmax);
   if (can_under) snprintf(cmp_under, sizeof cmp_under, "(%s < %s)", qc, lmin);
   if (g->cost && relu_rounds && !can_under && qlo >= 0) {
-    /* q >= 0 and mx = 2^k - 1: q > mx is the OR of q's live bits from k on */
-    int k = 0, lq = 0;
-    while (k < 62 && ((nf_code)1 << k) <= mx) k++;
-    while (lq < 62 && ((nf_code)1 << lq) <= qhi) lq++;
-    g->cost->sat_reg_luts += lut6_tree(lq - k);
+    g->cost->sat_reg_luts += nf_rtl_overflow_luts(mx, qhi);
   } else if (g->cost) {
     g->cost->sat_bits += (long)wq * (can_over + can_under) + nf_rtl_live_bits(g, out);
   }

@@ -202,6 +202,9 @@ void nf_rtl_cost_multiplier(rtl_gen *g, int x, int y);
  * `name` (intermediate steps: name_ext, name_up, name_q, name_wrap), or sig
  * itself when the cast changes nothing. */
 int nf_rtl_cast(rtl_gen *g, int sig, int frac, const nf_fixed_type *t, bool overflow, const char *name);
+/* LUT6s of the overflow test q > mx of a value 0 <= q <= qhi with mx = 2^k - 1:
+ * the OR tree of q's live bits from k on (0 for one bit, a wire). */
+long nf_rtl_overflow_luts(nf_code mx, nf_code qhi);
 /* Exact range of the cast of [lo, hi] (monotone quantization; overflow
  * widens to the type's range unless the values fit). */
 void nf_rtl_cast_range(nf_code lo, nf_code hi, int frac, const nf_fixed_type *t, bool overflow, nf_code *olo,
