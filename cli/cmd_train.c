@@ -54,6 +54,9 @@ static const char USAGE[] =
     "                     per weight (e.g. 1e-5; 0 = no penalty); a weight left with no bits\n"
     "                     is 0. Exported as each weight quantized to its own bits inside the\n"
     "                     layer's widest type (the RTL builds only the digits each weight has)\n"
+    "  --hgq-penalty P    what BETA weighs: bits (default: every weight's bits) or ops (the bit\n"
+    "                     operations the RTL builds: per weight its input's bits times its\n"
+    "                     nonzero signed digits, one shift-add operand each)\n"
     "  --hgq-lr X         Adam step size of the bit parameters (default 0.01)\n"
     "  --hgq-act BETA     learn each hidden ReLU neuron's fractional bits (integer bits from the\n"
     "                     range seen in training), penalty BETA per bit per nonzero signed digit\n"
@@ -61,6 +64,8 @@ static const char USAGE[] =
     "                     each ReLU with one exact type per neuron (needs --bits/--quant kernels)\n"
     "  --hgq-act-mode M   rnd-sat (default: round half up, saturate; replaces the ReLU) or\n"
     "                     trn-wrap (truncate, wrap beyond the range; a bit slice in the RTL)\n"
+    "  --hgq-act-range R  seen (default: integer bits from the range seen in training) or relu\n"
+    "                     (rnd-sat: at most the ReLU quantizer's, saturating where it did)\n"
     "Magnitude pruning (TensorFlow Model Optimization's polynomial decay, power 3):\n"
     "  --prune S          final sparsity in [0,1) of every Dense, or per layer \"fc1:0.8,fc2:0.5\"\n"
     "  --prune-schedule K begin=STEP,end=STEP,freq=STEPS,initial=S,final=S,power=P (default:\n"
@@ -84,7 +89,7 @@ static const char USAGE[] =
 int cmd_train(int argc, char **argv) {
   enum { O_ROWS = 256, O_HIDDEN, O_BN, O_DROPOUT, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_L1, O_L2, O_PAT, O_LRPAT,
          O_VAL, O_TEST, O_SEED, O_THREADS, O_PLOTS, O_JSON, O_QUIET, O_BITS, O_QUANT, O_QCONFIG, O_PRUNE,
-         O_PSCHED, O_PSCOPE, O_PLOTW, O_HGQ, O_HGQ_LR, O_HGQ_ACT, O_HGQ_ACT_MODE, O_FANIN };
+         O_PSCHED, O_PSCOPE, O_PLOTW, O_HGQ, O_HGQ_LR, O_HGQ_ACT, O_HGQ_ACT_MODE, O_FANIN, O_HGQ_PEN, O_HGQ_RANGE };
   static const struct option opts[] = {
       {"data", required_argument, 0, 'd'},      {"rows", required_argument, 0, O_ROWS},
       {"hidden", required_argument, 0, O_HIDDEN}, {"batchnorm", no_argument, 0, O_BN},
@@ -103,6 +108,7 @@ int cmd_train(int argc, char **argv) {
       {"plot-weights", required_argument, 0, O_PLOTW}, {"hgq", required_argument, 0, O_HGQ},
       {"hgq-lr", required_argument, 0, O_HGQ_LR}, {"hgq-act", required_argument, 0, O_HGQ_ACT},
       {"hgq-act-mode", required_argument, 0, O_HGQ_ACT_MODE}, {"fan-in", required_argument, 0, O_FANIN},
+      {"hgq-penalty", required_argument, 0, O_HGQ_PEN}, {"hgq-act-range", required_argument, 0, O_HGQ_RANGE},
       {0}};
   if (cli_wants_help(argc, argv)) {
     fputs(USAGE, stdout);
@@ -113,7 +119,9 @@ int cmd_train(int argc, char **argv) {
   int bits = 0;
   const char *fan_in = NULL;
   double hgq_beta = -1, hgq_lr = 0.01, hgq_act = -1;
-  bool hgq_lr_given = false, hgq_act_sat = true, hgq_mode_given = false;
+  bool hgq_lr_given = false, hgq_act_sat = true, hgq_mode_given = false, hgq_pen_given = false;
+  nf_hgq_penalty hgq_pen = NF_HGQ_PENALTY_BITS;
+  bool hgq_relu_range = false, hgq_range_given = false;
   nf_prune_scope scope = NF_PRUNE_PER_LAYER;
   bool batchnorm = false, json = false, quiet = false;
   double rows = NF_TRAIN_DEFAULT_ROWS, dropout = 0, val_frac = NF_SPLIT_VAL_FRAC,
@@ -167,6 +175,18 @@ int cmd_train(int argc, char **argv) {
     case O_HGQ: if (!parse_num("--hgq", optarg, 0, 1e3, &hgq_beta, &st)) return st; break;
     case O_HGQ_LR: if (!parse_num("--hgq-lr", optarg, 1e-9, 10, &hgq_lr, &st)) return st; hgq_lr_given = true; break;
     case O_HGQ_ACT: if (!parse_num("--hgq-act", optarg, 0, 1e3, &hgq_act, &st)) return st; break;
+    case O_HGQ_PEN:
+      if (!strcmp(optarg, "bits")) hgq_pen = NF_HGQ_PENALTY_BITS;
+      else if (!strcmp(optarg, "ops")) hgq_pen = NF_HGQ_PENALTY_OPS;
+      else return cli_usage_error("train", "--hgq-penalty '%s': expected bits or ops", optarg);
+      hgq_pen_given = true;
+      break;
+    case O_HGQ_RANGE:
+      if (!strcmp(optarg, "seen")) hgq_relu_range = false;
+      else if (!strcmp(optarg, "relu")) hgq_relu_range = true;
+      else return cli_usage_error("train", "--hgq-act-range '%s': expected seen or relu", optarg);
+      hgq_range_given = true;
+      break;
     case O_HGQ_ACT_MODE:
       if (!strcmp(optarg, "trn-wrap")) hgq_act_sat = false;
       else if (!strcmp(optarg, "rnd-sat")) hgq_act_sat = true;
@@ -180,6 +200,9 @@ int cmd_train(int argc, char **argv) {
   if (!out_path) return cli_usage_error("train", "-o MODEL is required");
   if (val_frac + test_frac > 0.9) return cli_usage_error("train", "--val-frac + --test-frac must leave training rows");
   if (hgq_beta < 0 && hgq_act < 0 && hgq_lr_given) return cli_usage_error("train", "--hgq-lr goes with --hgq or --hgq-act");
+  if (hgq_beta < 0 && hgq_pen_given) return cli_usage_error("train", "--hgq-penalty goes with --hgq");
+  if (hgq_act < 0 && hgq_range_given) return cli_usage_error("train", "--hgq-act-range goes with --hgq-act");
+  if (hgq_relu_range && !hgq_act_sat) return cli_usage_error("train", "--hgq-act-range relu needs --hgq-act-mode rnd-sat");
   if (hgq_act < 0 && hgq_mode_given) return cli_usage_error("train", "--hgq-act-mode goes with --hgq-act");
   if ((prune_sched || plot_weights) && !prune)
     return cli_usage_error("train", "--prune-schedule and --plot-weights go with --prune");
@@ -189,8 +212,8 @@ int cmd_train(int argc, char **argv) {
   nf_train_job job = {.data_path = data_path, .rows = (long)rows, .val_frac = val_frac, .test_frac = test_frac,
                       .hidden = hidden, .n_hidden = n_hidden, .batchnorm = batchnorm, .dropout = dropout,
                       .bits = bits, .quant_config = quant_config, .quant = quant, .prune = prune,
-                      .prune_schedule = prune_sched, .prune_scope = scope, .fan_in = fan_in, .hgq_beta = hgq_beta, .hgq_lr = hgq_lr,
-                      .hgq_act = hgq_act >= 0, .hgq_act_beta = hgq_act, .hgq_act_sat = hgq_act_sat,
+                      .prune_schedule = prune_sched, .prune_scope = scope, .fan_in = fan_in, .hgq_beta = hgq_beta, .hgq_lr = hgq_lr, .hgq_penalty = hgq_pen,
+                      .hgq_act = hgq_act >= 0, .hgq_act_beta = hgq_act, .hgq_act_sat = hgq_act_sat, .hgq_act_relu_range = hgq_relu_range,
                       .opts = o, .out_path = out_path, .quiet = quiet || json};
   nf_train_job_result jr;
   int rc = nf_train_job_run(&job, &jr, &err);

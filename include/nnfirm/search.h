@@ -52,7 +52,7 @@ typedef struct nf_search_candidate {
   double prune;    /* final sparsity in [0, 1) */
   int reuse;       /* ReuseFactor */
   int in_bits;     /* input quantizer quantized_bits(in_bits, 3); 16 = QAT's default (16, 5) */
-  double hgq;      /* per-weight bit penalty (HGQ); 0 = uniform bits */
+  double hgq;      /* per-weight bits (HGQ), penalty per bit operation the RTL builds (train --hgq-penalty ops); 0 = uniform bits */
   double hgq_act;  /* per-neuron activation bit penalty (train --hgq-act); 0 = the layer's bits */
   char fan_in[24]; /* inputs per hidden neuron at most (train --fan-in: F, or F,F,... per hidden layer, 0 = no
                       cap; LUT-native neurons); "" = no cap */

@@ -102,6 +102,10 @@ typedef struct nf_train_opts {
   void (*act_forward)(const nf_model *m, int layer, float *y, int n, bool train, void *ctx);
   void (*act_backward)(nf_model *m, int layer, const float *x, const float *y, const float *dy, int n,
                        const float *w_next, int n_next, void *ctx);
+  /* After that layer's backward pass (may be NULL): dx[n][w] the gradient at
+   * its input x, which the hook zeroes where its quantizer saturated (the
+   * clipped straight-through gradient, as quantized_relu's). */
+  void (*act_clip)(const nf_model *m, int layer, const float *x, float *dx, int n, void *ctx);
   void *act_ctx;
 } nf_train_opts;
 
@@ -243,15 +247,36 @@ int nf_prune_setup(nf_model *m, const char *targets, const char *schedule, nf_pr
  * F = round(f), inside its layer's integer range (the kernel quantizer's
  * `integer` bits and sign). f learns from the loss through HGQ's surrogate
  * gradient — the quantization error d = w_q - w shrinks like 2^-f, so
- * dd/df = -ln2 d and dL/df = -ln2 d dL/dw_q — plus a bit penalty
- * beta * (bits of every weight), which pulls precision away where the loss
- * does not need it; a weight whose grid no longer reaches it becomes 0.
- * The weights themselves keep the straight-through gradient. */
+ * dd/df = -ln2 d and dL/df = -ln2 d dL/dw_q — plus a penalty's slope in f,
+ * which pulls precision away where the loss does not need it; a weight whose
+ * grid no longer reaches it becomes 0. The weights themselves keep the
+ * straight-through gradient. The penalty is
+ *   NF_HGQ_PENALTY_BITS: beta * (bits of every weight), slope beta;
+ *   NF_HGQ_PENALTY_OPS:  beta * sum_k b_k D(w_q,k), the bit operations the
+ *     RTL generator builds: it multiplies by a constant with shifts and adds,
+ *     one adder operand per nonzero canonical-signed-digit digit D of the
+ *     weight, as wide as the b_k bits of the input the weight reads (the
+ *     quantized input, a quantized ReLU, HGQ activations' per-neuron bits
+ *     when nf_hgq_set_act links them; NF_HGQ_FLOAT_BITS for a float input);
+ *     its slope is what the last bit costs, b (D(w at F) - D(w at F-1)),
+ *     all of b D when one bit less is zero, at least b / 3 (the mean
+ *     density of NAF digits), nf_hgq_ops_slope. The same count as HGQ
+ *     activations' beta b_j D_j, from the weights' side. */
 typedef struct nf_hgq nf_hgq;
+typedef struct nf_hgq_act nf_hgq_act;
+typedef enum { NF_HGQ_PENALTY_BITS, NF_HGQ_PENALTY_OPS } nf_hgq_penalty;
+#define NF_HGQ_FLOAT_BITS 16
 /* Every quantized Dense (quantized_bits kernel) gets per-weight bits,
- * starting at the quantizer's full precision. beta: penalty per bit per
- * weight in loss units (e.g. 1e-5); lr: Adam step size for f (bits). */
-nf_hgq *nf_hgq_new(nf_model *m, double beta, double lr, nf_error *err);
+ * starting at the quantizer's full precision. beta: the penalty's weight in
+ * loss units per bit or per bit operation (e.g. 1e-5); lr: Adam step size
+ * for f (bits). */
+nf_hgq *nf_hgq_new(nf_model *m, double beta, double lr, nf_hgq_penalty penalty, nf_error *err);
+/* The ops penalty reads its inputs' current per-neuron bits from a (NULL:
+ * their quantizers' bits at nf_hgq_new). */
+void nf_hgq_set_act(nf_hgq *h, const nf_hgq_act *a);
+/* The ops penalty's slope for weight w at grid F (fraction bits) in a kernel
+ * of `integer` integer bits (and a sign), reading b bits (exposed for tests). */
+float nf_hgq_ops_slope(float w, int F, int integer, bool sign, int b);
 /* Hooks it into training (transform, on_gradients). */
 void nf_hgq_attach(nf_hgq *h, nf_train_opts *o);
 /* Remembers the current bits (call when the weights are kept as the best
@@ -283,10 +308,19 @@ void nf_hgq_free(nf_hgq *h);
  * and its RTL compute what training computed.
  * The ReLUs' own quantizers are replaced (nf_hgq_act_new clears them); f
  * starts at their fraction bits (8 without one). */
-typedef struct nf_hgq_act nf_hgq_act;
 nf_hgq_act *nf_hgq_act_new(nf_model *m, double beta, double lr, bool sat, nf_error *err);
-/* Hooks it into training (act_forward, act_backward). */
+/* Hooks it into training (act_forward, act_backward, act_clip). */
 void nf_hgq_act_attach(nf_hgq_act *h, nf_train_opts *o);
+/* Under RND/SAT: each neuron's integer bits at most its ReLU quantizer's
+ * (quantized_relu(b, I): I), so the neuron saturates where the QAT ReLU
+ * did (and, as its straight-through gradient, passes none above its grid's
+ * top) and HGQ takes fraction bits away from there; NF_EINPUT under
+ * TRN/WRAP. A ReLU without a quantizer keeps the range seen. */
+#define NF_HGQ_ACT_NO_CAP 64
+int nf_hgq_act_keep_relu_range(nf_hgq_act *h, nf_error *err);
+/* Neuron j's bits now (I_j + F_j; 0 for one that never turned positive);
+ * -1 when layer is not one of its ReLUs. */
+int nf_hgq_act_neuron_bits(const nf_hgq_act *h, int layer, int j);
 /* After every epoch (after nf_hgq_act_snapshot): the range window moves on. */
 void nf_hgq_act_epoch(nf_hgq_act *h);
 /* Remembers the current bits and ranges (the kept epoch's). */
@@ -303,8 +337,9 @@ int nf_hgq_act_bits(int integer, int F);
 float nf_hgq_act_quantize(float y, int integer, int F, bool sat);
 /* HGQ's surrogate dL/df_j over n rows of width w (without the penalty):
  * sum_r -ln2 (y_q - relu(x)) dy, x the ReLU's input, y_q its output, dy the
- * loss gradient at y_q. */
-float nf_hgq_act_f_grad(const float *x, const float *y_q, const float *dy, int n, int w, int j);
+ * loss gradient at y_q, over the rows with x <= top (above it the value
+ * saturates: INFINITY when it never does). */
+float nf_hgq_act_f_grad(const float *x, const float *y_q, const float *dy, int n, int w, int j, float top);
 /* Nonzero canonical-signed-digit digits of w's code on its own grid. */
 int nf_hgq_csd_digits(float w);
 /* Total bits of the per-element FixedPointQuantizers after the first layer
@@ -333,9 +368,11 @@ typedef struct nf_train_job {
   nf_prune_scope prune_scope;
   const char *fan_in;                 /* nf_pruner_set_fan_in's text, or NULL (alone: pruning to sparsity 0) */
   double hgq_beta, hgq_lr;            /* per-weight bits when hgq_beta >= 0 */
+  nf_hgq_penalty hgq_penalty;         /* what hgq_beta weighs: bits (0) or bit operations */
   bool hgq_act;                       /* per-neuron activation bits (nf_hgq_act, step size hgq_lr) */
   double hgq_act_beta;                /* their penalty per bit per CSD digit reading the neuron */
   bool hgq_act_sat;                   /* their modes: RND/SAT (nnfirm train's default), else TRN/WRAP */
+  bool hgq_act_relu_range;            /* RND/SAT: integer bits at most the ReLU quantizer's (nf_hgq_act_keep_relu_range) */
   nf_train_opts opts;                 /* its callbacks are the job's own */
   const char *out_path;
   bool quiet;

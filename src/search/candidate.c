@@ -175,12 +175,13 @@ int nf_search_run_candidate(const nf_search_job *job, const nf_search_candidate 
   snprintf(hgq, sizeof hgq, "%g", c->hgq);
   snprintf(hgqa, sizeof hgqa, "%g", c->hgq_act);
   snprintf(seed, sizeof seed, "%ld", c->seed);
-  const char *train[24] = {"train", "--hidden", c->hidden, "--bits", bits, "--epochs", epochs, "--quiet", "-o", model};
+  const char *train[32] = {"train", "--hidden", c->hidden, "--bits", bits, "--epochs", epochs, "--quiet", "-o", model};
   int n = 10;
   if (job->data) train[n++] = "--data", train[n++] = job->data;
   if (c->prune > 0) train[n++] = "--prune", train[n++] = prune;
   if (q > 0) train[n++] = "--quant", train[n++] = quant;
-  if (c->hgq > 0) train[n++] = "--hgq", train[n++] = hgq;
+  /* the weights' penalty counts the bit operations the RTL builds (train.h) */
+  if (c->hgq > 0) train[n++] = "--hgq", train[n++] = hgq, train[n++] = "--hgq-penalty", train[n++] = "ops";
   if (c->hgq_act > 0) train[n++] = "--hgq-act", train[n++] = hgqa;
   if (c->fan_in[0]) train[n++] = "--fan-in", train[n++] = c->fan_in;
   if (c->seed != NF_SEARCH_DEFAULT_SEED) train[n++] = "--seed", train[n++] = seed;

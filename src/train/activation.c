@@ -252,6 +252,7 @@ static void activation_backward(const net *nt, tlayer *t, const float *x, const 
   const nf_layer *l = t->l;
   ACT_OPS[l->act]->backward(l, x, t->y, dy, dx, n, l->n_out);
   quantizer_backward(t, x, dx, (long)n * l->n_out);
+  if (nt->act_clip) nt->act_clip(nt->m, (int)(t - nt->t), x, dx, n, nt->act_ctx);
 }
 
 static bool activation_init(net *nt, tlayer *t, nf_error *err) {

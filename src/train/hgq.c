@@ -2,7 +2,8 @@
  * (HGQ, Sun et al., arXiv 2308.04723) for Dense kernels. Each weight has a
  * real fractional-bit parameter f; the forward pass uses the weight rounded
  * to its own grid 2^-round(f); f follows HGQ's surrogate gradient of the
- * loss plus a per-bit penalty, with its own Adam. */
+ * loss plus a penalty, with its own Adam: beta per bit of every weight, or
+ * beta per bit operation the generator will build for it (train.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@ typedef struct hgq_layer {
   float *f;      /* [n] fractional bits (real; used rounded) */
   float *f_best; /* [n] f at the last snapshot (the best epoch) */
   float *m, *v;  /* Adam moments */
+  int prev;      /* the layer whose outputs it reads (ops penalty), or -1 */
+  int *in_bits;  /* [n_in] their bits at the start (ops penalty) */
 } hgq_layer;
 
 struct nf_hgq {
@@ -26,6 +29,8 @@ struct nf_hgq {
   int first;         /* the first layer with per-weight bits (counts Adam's steps) */
   hgq_layer *l;
   double beta, lr;
+  nf_hgq_penalty penalty;
+  const nf_hgq_act *act; /* per-neuron bits of the inputs (ops penalty), or NULL */
   long t; /* Adam steps of f (counted on the first layer) */
   bool snapshot; /* f_best holds a snapshot */
 };
@@ -58,14 +63,29 @@ void nf_hgq_free(nf_hgq *h) {
     free(h->l[i].f_best);
     free(h->l[i].m);
     free(h->l[i].v);
+    free(h->l[i].in_bits);
   }
   free(h->l);
   free(h);
 }
 
-nf_hgq *nf_hgq_new(nf_model *m, double beta, double lr, nf_error *err) {
+/* Bits of the value element j of layer p's output holds: a quantized
+ * activation's (the input layer, a quantized ReLU), else NF_HGQ_FLOAT_BITS
+ * (a float input: the converter's default width). */
+static int output_bits(const nf_layer *p) {
+  const nf_quantizer *q = &p->act_q;
+  if (p->kind == NF_LAYER_ACTIVATION && (q->kind == NF_QUANT_BITS || q->kind == NF_QUANT_RELU) && q->bits > 0)
+    return q->bits;
+  return NF_HGQ_FLOAT_BITS;
+}
+
+nf_hgq *nf_hgq_new(nf_model *m, double beta, double lr, nf_hgq_penalty penalty, nf_error *err) {
   if (!(beta >= 0) || !(lr > 0)) {
     nf_fail(err, NF_EINPUT, "HGQ: the bit penalty must be >= 0 and the step size > 0 (got %g, %g)", beta, lr);
+    return NULL;
+  }
+  if (penalty != NF_HGQ_PENALTY_BITS && penalty != NF_HGQ_PENALTY_OPS) {
+    nf_fail(err, NF_EINPUT, "HGQ: unknown penalty %d", (int)penalty);
     return NULL;
   }
   nf_hgq *h = nf_calloc(1, sizeof *h, err);
@@ -74,6 +94,7 @@ nf_hgq *nf_hgq_new(nf_model *m, double beta, double lr, nf_error *err) {
   h->n_layers = m->n_layers;
   h->beta = beta;
   h->lr = lr;
+  h->penalty = penalty;
   h->l = nf_calloc((size_t)m->n_layers, sizeof *h->l, err);
   bool ok = h->l != NULL, any = false;
   for (int i = 0; ok && i < m->n_layers; i++) {
@@ -89,8 +110,10 @@ nf_hgq *nf_hgq_new(nf_model *m, double beta, double lr, nf_error *err) {
     hl->f_max = q->bits - (q->keep_negative ? 1 : 0) - q->integer;
     ok = (hl->f = nf_malloc(n * sizeof *hl->f, err)) && (hl->f_best = nf_malloc(n * sizeof *hl->f, err)) &&
          (hl->m = nf_calloc(n, sizeof *hl->m, err)) &&
-         (hl->v = nf_calloc(n, sizeof *hl->v, err));
+         (hl->v = nf_calloc(n, sizeof *hl->v, err)) && (hl->in_bits = nf_malloc((size_t)l->n_in * sizeof *hl->in_bits, err));
     for (size_t k = 0; ok && k < n; k++) hl->f[k] = (float)hl->f_max;
+    hl->prev = i - 1;
+    for (int r = 0; ok && r < l->n_in; r++) hl->in_bits[r] = i > 0 ? output_bits(&m->layers[i - 1]) : NF_HGQ_FLOAT_BITS;
   }
   if (ok && !any) ok = !nf_fail(err, NF_EINPUT, "HGQ needs quantized_bits kernels (e.g. --bits 8) to start from");
   if (!ok) {
@@ -114,8 +137,36 @@ static void hgq_transform(const nf_layer *l, const float *w, float *w_eff, long 
   for (long k = 0; k < n; k++) w_eff[k] = quantize_weight(hl, w[k], rounded_f(hl, hl->f[k]));
 }
 
-/* dL/df = -ln2 (w_q - w) dL/dw_q + beta (HGQ's surrogate gradient and the
- * bit penalty), then an Adam step on f (Keras' constants). */
+void nf_hgq_set_act(nf_hgq *h, const nf_hgq_act *a) { h->act = a; }
+
+/* Bits of input r of layer hl: the per-neuron bits HGQ activations give it
+ * now, else its quantizer's. */
+static int input_bits(const nf_hgq *h, const hgq_layer *hl, int r) {
+  int b = h->act && hl->prev >= 0 ? nf_hgq_act_neuron_bits(h->act, hl->prev, r) : -1;
+  return b >= 0 ? b : hl->in_bits[r];
+}
+
+/* The ops penalty's slope in f for weight w at grid F reading b bits: the
+ * bit operations b D(w_q) the last bit costs, b (D(w at F) - D(w at F-1))
+ * (all of b D(w_q) when one bit less is zero; for a zero weight, what the
+ * first bit would cost), at least b / 3 (a NAF digit per three bits on
+ * average: the expected cost of a bit where this one's digit is 0). */
+static float ops_slope(const hgq_layer *hl, float w, int F, int b) {
+  int lo = f_lo(hl);
+  float d_at = (float)nf_hgq_csd_digits(quantize_weight(hl, w, F < lo ? lo : F));
+  float d_less = F < lo ? 0.0f : (float)nf_hgq_csd_digits(quantize_weight(hl, w, F - 1));
+  float slope = (float)b * (d_at - d_less), least = (float)b / 3.0f;
+  return slope > least ? slope : least;
+}
+
+float nf_hgq_ops_slope(float w, int F, int integer, bool sign, int b) {
+  hgq_layer hl = {.integer = integer, .sign = sign};
+  return ops_slope(&hl, w, F, b);
+}
+
+/* dL/df = -ln2 (w_q - w) dL/dw_q + beta s (HGQ's surrogate gradient and the
+ * penalty's slope: s = 1 per bit, or ops_slope), then an Adam step on f
+ * (Keras' constants). */
 static void hgq_gradients(nf_model *m, int layer, const float *w_eff, const float *dw, void *ctx) {
   nf_hgq *h = ctx;
   hgq_layer *hl = &h->l[layer];
@@ -126,9 +177,11 @@ static void hgq_gradients(nf_model *m, int layer, const float *w_eff, const floa
   float lr_t = (float)(h->lr * sqrt(1 - pow(b2, (double)h->t)) / (1 - pow(b1, (double)h->t)));
   float lo = (float)(f_lo(hl) - 1) - 0.49f, hi = (float)hl->f_max + 0.49f, beta = (float)h->beta;
   const float ln2 = 0.69314718f;
+  bool ops = h->penalty == NF_HGQ_PENALTY_OPS;
   for (long k = 0; k < (long)l->n_in * l->n_out; k++) {
     if (l->mask && !l->mask[k]) continue;
-    float g = -ln2 * (w_eff[k] - l->kernel[k]) * dw[k] + beta;
+    float s = ops ? ops_slope(hl, l->kernel[k], rounded_f(hl, hl->f[k]), input_bits(h, hl, (int)(k / l->n_out))) : 1.0f;
+    float g = -ln2 * (w_eff[k] - l->kernel[k]) * dw[k] + beta * s;
     hl->m[k] = 0.9f * hl->m[k] + 0.1f * g;
     hl->v[k] = 0.999f * hl->v[k] + 0.001f * g * g;
     float f = hl->f[k] - lr_t * hl->m[k] / (sqrtf(hl->v[k]) + 1e-7f);

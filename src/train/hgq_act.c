@@ -49,6 +49,7 @@ typedef struct act_layer {
   float *max_prev, *max_cur;  /* [n] largest output: the previous epoch, this one so far */
   float *max_best;            /* [n] the range at the snapshot */
   float *digits;              /* [n] D_j of the last backward pass */
+  int relu_integer;           /* the ReLU quantizer's integer bits (NF_HGQ_ACT_NO_CAP: none) */
 } act_layer;
 
 struct nf_hgq_act {
@@ -58,6 +59,7 @@ struct nf_hgq_act {
   act_layer *l;
   double beta, lr, margin;
   bool sat; /* RND/SAT, else TRN/WRAP */
+  bool relu_range; /* integer bits at most the ReLU quantizer's (nf_hgq_act_keep_relu_range) */
   long t;
   bool snapshot;
 };
@@ -98,11 +100,12 @@ int nf_hgq_csd_digits(float w) {
   return n;
 }
 
-float nf_hgq_act_f_grad(const float *x, const float *y_q, const float *dy, int n, int w, int j) {
+float nf_hgq_act_f_grad(const float *x, const float *y_q, const float *dy, int n, int w, int j, float top) {
   const float ln2 = 0.69314718f;
   float g = 0;
   for (int r = 0; r < n; r++) {
     size_t e = (size_t)r * w + j;
+    if (x[e] > top) continue; /* saturated: an error no fraction bit changes */
     float y = x[e] > 0 ? x[e] : 0; /* relu(x): the value before its quantization */
     g += -ln2 * (y_q[e] - y) * dy[e];
   }
@@ -180,6 +183,7 @@ nf_hgq_act *nf_hgq_act_new(nf_model *m, double beta, double lr, bool sat, nf_err
     a->dense = dense_after(m, i);
     /* start at the ReLU quantizer's fraction bits (--bits N: N), else 8 */
     a->f_max = l->act_q.kind == NF_QUANT_RELU ? l->act_q.bits - l->act_q.integer : 8;
+    a->relu_integer = l->act_q.kind == NF_QUANT_RELU ? l->act_q.integer : NF_HGQ_ACT_NO_CAP;
     if (a->f_max < 1) a->f_max = 1;
     h->last = i;
     ok = alloc_layer(a, a->n, err);
@@ -206,7 +210,20 @@ static int rounded_f(const act_layer *a, float f) {
 
 static int neuron_integer(const nf_hgq_act *h, const act_layer *a, int j, bool best) {
   float mx = best ? a->max_best[j] : a->max_prev[j] > a->max_cur[j] ? a->max_prev[j] : a->max_cur[j];
-  return nf_hgq_act_integer_bits(mx, h->margin);
+  int I = nf_hgq_act_integer_bits(mx, h->margin);
+  return h->relu_range && I > a->relu_integer ? a->relu_integer : I;
+}
+
+/* the top of neuron j's grid at integer bits I: (2^(I+F) - 1) 2^-F (0 without bits) */
+static float neuron_top(const act_layer *a, int j, int I) {
+  int F = rounded_f(a, a->f[j]);
+  return nf_hgq_act_bits(I, F) > 0 ? ldexpf(1.0f, I) - ldexpf(1.0f, -F) : 0.0f;
+}
+
+int nf_hgq_act_keep_relu_range(nf_hgq_act *h, nf_error *err) {
+  if (!h->sat) return nf_fail(err, NF_EINPUT, "HGQ activations: the ReLU's range needs RND/SAT (a wrap is no clip)");
+  h->relu_range = true;
+  return NF_OK;
 }
 
 /* y[n][w]: the range first (training rows only), then each value on its grid */
@@ -242,8 +259,8 @@ static void act_backward(nf_model *m, int layer, const float *x, const float *y,
     float D = 0;
     for (int k = 0; w_next && k < n_next; k++) D += (float)nf_hgq_csd_digits(w_next[(size_t)j * n_next + k]);
     a->digits[j] = D;
-    float g = nf_hgq_act_f_grad(x, y, dy, n, w, j) + (float)h->beta * D;
     int I = neuron_integer(h, a, j, false);
+    float g = nf_hgq_act_f_grad(x, y, dy, n, w, j, h->relu_range ? neuron_top(a, j, I) : INFINITY) + (float)h->beta * D;
     if (I <= -64) continue; /* never positive yet: no bits, nothing to learn */
     a->m[j] = 0.9f * a->m[j] + 0.1f * g;
     a->v[j] = 0.999f * a->v[j] + 0.001f * g * g;
@@ -254,9 +271,32 @@ static void act_backward(nf_model *m, int layer, const float *x, const float *y,
   }
 }
 
+int nf_hgq_act_neuron_bits(const nf_hgq_act *h, int layer, int j) {
+  if (!h || layer < 0 || layer >= h->n_layers || !h->l[layer].on || j < 0 || j >= h->l[layer].n) return -1;
+  const act_layer *a = &h->l[layer];
+  int I = neuron_integer(h, a, j, false);
+  return I <= -64 ? 0 : nf_hgq_act_bits(I, rounded_f(a, a->f[j]));
+}
+
+/* With the ReLU's range: no gradient where x is past neuron j's top,
+ * (2^(I+F) - 1) 2^-F (it saturates there), as quantized_relu's x_u
+ * (activation.c). */
+static void act_clip(const nf_model *m, int layer, const float *x, float *dx, int n, void *ctx) {
+  (void)m;
+  const nf_hgq_act *h = ctx;
+  const act_layer *a = &h->l[layer];
+  if (!a->on || !h->relu_range) return;
+  for (int j = 0; j < a->n; j++) {
+    float top = neuron_top(a, j, neuron_integer(h, a, j, false));
+    for (int r = 0; r < n; r++)
+      if (x[(size_t)r * a->n + j] > top) dx[(size_t)r * a->n + j] = 0;
+  }
+}
+
 void nf_hgq_act_attach(nf_hgq_act *h, nf_train_opts *o) {
   o->act_forward = act_forward;
   o->act_backward = act_backward;
+  o->act_clip = act_clip;
   o->act_ctx = h;
 }
 
@@ -367,7 +407,7 @@ int nf_hgq_act_export(const nf_hgq_act *h, nf_model *m, nf_error *err) {
     added++;
     const float *f = h->snapshot ? a->f_best : a->f;
     for (int j = 0; j < a->n; j++) {
-      int I = h->snapshot ? nf_hgq_act_integer_bits(a->max_best[j], h->margin) : neuron_integer(h, a, j, false);
+      int I = neuron_integer(h, a, j, h->snapshot);
       int F = rounded_f(a, f[j]), b = nf_hgq_act_bits(I, F);
       if (b > 32 || (b && (I < -64 || I > 64)))
         return nf_fail(err, NF_EINPUT, "layer '%s': neuron %d needs %d bits (integer %d): more than a quantizer holds",

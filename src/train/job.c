@@ -109,13 +109,15 @@ int nf_train_job_run(const nf_train_job *j, nf_train_job_result *res, nf_error *
                         &res->schedule, &res->pruner, err);
   if (!rc && res->pruner) rc = nf_pruner_set_fan_in(res->pruner, res->model, j->fan_in, err);
   if (!rc && j->hgq_beta >= 0) {
-    if (!(res->hgq = nf_hgq_new(res->model, j->hgq_beta, j->hgq_lr, err))) rc = err->code ? err->code : NF_EINTERNAL;
+    if (!(res->hgq = nf_hgq_new(res->model, j->hgq_beta, j->hgq_lr, j->hgq_penalty, err))) rc = err->code ? err->code : NF_EINTERNAL;
     else nf_hgq_attach(res->hgq, &o);
   }
   if (!rc && j->hgq_act) {
     if (!(res->hgq_act = nf_hgq_act_new(res->model, j->hgq_act_beta, j->hgq_lr, j->hgq_act_sat, err)))
       rc = err->code ? err->code : NF_EINTERNAL;
     else nf_hgq_act_attach(res->hgq_act, &o);
+    if (res->hgq_act && j->hgq_act_relu_range) rc = nf_hgq_act_keep_relu_range(res->hgq_act, err);
+    if (res->hgq_act && res->hgq) nf_hgq_set_act(res->hgq, res->hgq_act);
   }
   res->n_train = split.n_train, res->n_val = split.n_val, res->n_test = split.n_test;
   if (!rc) {

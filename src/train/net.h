@@ -50,10 +50,11 @@ typedef struct net {
   long n_params;
   nf_weight_transform transform;
   void *transform_ctx;
-  /* per-neuron activation quantization (nf_train_opts.act_forward/backward) */
+  /* per-neuron activation quantization (nf_train_opts.act_forward/backward/clip) */
   void (*act_forward)(const nf_model *m, int layer, float *y, int n, bool train, void *ctx);
   void (*act_backward)(nf_model *m, int layer, const float *x, const float *y, const float *dy, int n,
                        const float *w_next, int n_next, void *ctx);
+  void (*act_clip)(const nf_model *m, int layer, const float *x, float *dx, int n, void *ctx);
   void *act_ctx;
 } net;
 

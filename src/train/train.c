@@ -285,6 +285,7 @@ int nf_train(nf_model *m, const float *x, const int *y, const long *train, long 
   tr.nt.transform_ctx = o->transform_ctx;
   tr.nt.act_forward = o->act_forward;
   tr.nt.act_backward = o->act_backward;
+  tr.nt.act_clip = o->act_clip;
   tr.nt.act_ctx = o->act_ctx;
   tr.op = (optim){o->optimizer, o->lr, o->momentum, 0, NULL, NULL};
   tr.op.m = nf_calloc((size_t)tr.nt.n_params, sizeof(float), err);

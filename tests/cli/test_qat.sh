@@ -91,6 +91,8 @@ expect_eq "$per" '"sparsity_per_layer":{"fc1":0.5,"fc2":0.89990234375,"fc3":0,"o
 # ---- Per-weight bits (HGQ) ----
 train_refused "HGQ without quantized kernels" "HGQ needs quantized_bits kernels" --hgq 1e-5
 train_refused "--hgq-lr alone" "--hgq-lr goes with --hgq" --hgq-lr 0.1
+train_refused "--hgq-penalty alone" "--hgq-penalty goes with --hgq" --hgq-penalty ops
+train_refused "unknown --hgq-penalty" "expected bits or ops" --bits 8 --hgq 1e-5 --hgq-penalty luts
 expect_status 0 "HGQ training" -- "$NNFIRM" train --data "$T/jets.csv" --epochs 3 --bits 8 --hgq 1e-4 --hgq-lr 0.1 --json --quiet \
   -o "$T/h.nnf"
 b1=$(sed -n 's/.*"weight_bits_per_layer":{"fc1":\([0-9.]*\).*/\1/p' "$T/out")
@@ -102,4 +104,14 @@ expect_status 0 "eval the HGQ model" -- "$NNFIRM" eval "$T/h.nnf" --data "$T/jet
 hacc=$(json_num "$T/out" accuracy)
 expect_status 0 "eval the HGQ project" -- "$NNFIRM" eval "$T/ph" --data "$T/jets.csv" --split test --json
 expect_eq "$(json_num "$T/out" accuracy)" "$hacc" "HGQ design accuracy equals the model's"
+# the penalty per bit operation the RTL builds (input bits x nonzero signed digits)
+expect_status 0 "HGQ training, ops penalty" -- "$NNFIRM" train --data "$T/jets.csv" --epochs 3 --bits 8 --hgq 3e-5 \
+  --hgq-penalty ops --hgq-lr 0.1 --json --quiet -o "$T/ho.nnf"
+b1=$(sed -n 's/.*"weight_bits_per_layer":{"fc1":\([0-9.]*\).*/\1/p' "$T/out")
+awk -v b="$b1" 'BEGIN { exit !(b > 1 && b < 6) }' && pass || fail "HGQ (ops) fc1 mean bits '$b1' not well below the 8 bits"
+expect_status 0 "convert the HGQ (ops) model" -- "$NNFIRM" convert "$T/ho.nnf" --config default -o "$T/pho"
+expect_status 0 "eval the HGQ (ops) model" -- "$NNFIRM" eval "$T/ho.nnf" --data "$T/jets.csv" --split test --json
+hacc=$(json_num "$T/out" accuracy)
+expect_status 0 "eval the HGQ (ops) project" -- "$NNFIRM" eval "$T/pho" --data "$T/jets.csv" --split test --json
+expect_eq "$(json_num "$T/out" accuracy)" "$hacc" "HGQ (ops) design accuracy equals the model's"
 finish

@@ -1,3 +1,7 @@
+
+
+
+
 /* Quantization-aware training and pruning:
  *   - QKeras' quantizers on grids of inputs (ties included), against values
  *     derived here from QKeras' formulas (quantizers.py), written out
@@ -715,7 +719,7 @@ static double hgq_run(double beta, nf_model **out, float *x, int *y, long *rows)
   nf_error err = {0};
   nf_train_opts o;
   nf_model *m = qat8_mlp(21, &o, 8);
-  nf_hgq *h = nf_hgq_new(m, beta, 0.05, &err);
+  nf_hgq *h = nf_hgq_new(m, beta, 0.05, NF_HGQ_PENALTY_BITS, &err);
   assert_non_null(h);
   nf_hgq_attach(h, &o);
   train_blobs(m, &o, x, y, rows);
@@ -760,9 +764,64 @@ static void test_hgq(void **state) {
   nf_model_free(tight);
   /* a model without quantized_bits kernels has nothing to learn bits for */
   nf_model *m = random_mlp(3);
-  assert_null(nf_hgq_new(m, 1e-5, 0.01, &err));
+  assert_null(nf_hgq_new(m, 1e-5, 0.01, NF_HGQ_PENALTY_BITS, &err));
   assert_int_equal(err.code, NF_EINPUT);
   nf_model_free(m);
+  free(x);
+  free(y);
+}
+
+/* The ops penalty's slope: the bit operations b D the weight's last bit
+ * costs (b the input's bits, D its nonzero NAF digits). */
+static void test_hgq_ops_slope(void **state) {
+  (void)state;
+  /* kernel quantized_bits with integer 0 and a sign: the coarsest kept grid is F = 1 */
+  assert_float_equal(nf_hgq_ops_slope(0.75f, 2, 0, true, 6), 6.0f, 1e-6); /* 3/4 = 1-1/4 (2 digits) -> 1/2 (1) */
+  assert_float_equal(nf_hgq_ops_slope(0.75f, 2, 0, true, 3), 3.0f, 1e-6); /* half as wide an input, half the cost */
+  assert_float_equal(nf_hgq_ops_slope(0.5f, 2, 0, true, 6), 2.0f, 1e-6);  /* the bit's digit is 0: the mean, b / 3 */
+  assert_float_equal(nf_hgq_ops_slope(0.5f, 1, 0, true, 6), 6.0f, 1e-6);  /* one bit less is 0: all of b D */
+  assert_float_equal(nf_hgq_ops_slope(0.3f, 0, 0, true, 6), 6.0f, 1e-6);  /* zero now: the first bit's cost */
+  assert_float_equal(nf_hgq_ops_slope(0.1f, 0, 0, true, 6), 2.0f, 1e-6);  /* that bit rounds it to 0 too: b / 3 */
+  assert_float_equal(nf_hgq_ops_slope(-0.875f, 3, 0, true, 9), 9.0f, 1e-6); /* -7/8 = -1+1/8 (2) -> -1 (1) */
+}
+
+/* Weights reading a wide input cost more under the ops penalty: fc1 reads
+ * the 16-bit input, fc2 the 8-bit ReLUs. Per bit, both layers keep about as
+ * many weight bits (nonzero weights times their mean bits); per bit
+ * operation, fc1 keeps clearly fewer than fc2. */
+static double kept_bits(const nf_model *m, const char *name) {
+  const nf_layer *l = layer(m, name);
+  double s = nf_model_sparsity(m, nf_model_find_layer(m, name), NULL, NULL);
+  return (1 - s) * l->n_in * l->n_out * nf_layer_mean_weight_bits(l);
+}
+
+static void test_hgq_ops_penalty(void **state) {
+  (void)state;
+  enum { N = 600 };
+  float *x = malloc(N * 10 * sizeof *x);
+  int *y = malloc(N * sizeof *y);
+  long rows[N];
+  for (long i = 0; i < N; i++) rows[i] = i;
+  blob_data(x, y, N, 9);
+  double ratio[2];
+  for (int pen = 0; pen < 2; pen++) {
+    nf_error err = {0};
+    nf_train_opts o;
+    nf_model *m = qat8_mlp(21, &o, 40);
+    assert_int_equal(m->layers[nf_model_find_layer(m, NF_QAT_INPUT_LAYER)].act_q.bits, 16);
+    /* about as many bits taken in all (fc1 + fc2 keep 630-690 of their 4,224) */
+    nf_hgq *h = nf_hgq_new(m, pen ? 3e-5 : 2e-4, 0.05, pen ? NF_HGQ_PENALTY_OPS : NF_HGQ_PENALTY_BITS, &err);
+    assert_non_null(h);
+    nf_hgq_attach(h, &o);
+    train_blobs(m, &o, x, y, rows);
+    nf_hgq_export(h, m);
+    nf_hgq_free(h);
+    double k1 = kept_bits(m, "fc1"), k2 = kept_bits(m, "fc2");
+    print_message("%s penalty: weight bits kept fc1 %.0f, fc2 %.0f\n", pen ? "ops" : "bits", k1, k2);
+    ratio[pen] = k1 / k2;
+    nf_model_free(m);
+  }
+  assert_true(ratio[0] > 0.8 && ratio[1] < 0.8 * ratio[0]);
   free(x);
   free(y);
 }
@@ -848,7 +907,7 @@ static void test_hgq_act_surrogate(void **state) {
       yq[k] = nf_hgq_act_quantize(y, 3, F, false);
       dy[k] = yq[k] - y;
     }
-    double ratio = L[0] / L[1], g = nf_hgq_act_f_grad(x, yq, dy, N, W, 1) / (L[0] / W);
+    double ratio = L[0] / L[1], g = nf_hgq_act_f_grad(x, yq, dy, N, W, 1, INFINITY) / (L[0] / W);
     if (fabs(ratio - 4) > 0.4 || fabs(g + 2 * log(2)) > 0.15)
       fail_msg("F %d: L(F)/L(F+1) %g (about 4), surrogate d ln L/df %g (about %g)", F, ratio, g, -2 * log(2));
   }
@@ -968,7 +1027,7 @@ int main(void) {
       cmocka_unit_test(test_pruner_steps),         cmocka_unit_test(test_pruner_scopes),
       cmocka_unit_test(test_prune_in_training),    cmocka_unit_test(test_qat_uniform_and_spec),
       cmocka_unit_test(test_qat_spec_errors),      cmocka_unit_test(test_qat_config_file),
-      cmocka_unit_test(test_qat_model_roundtrip),  cmocka_unit_test(test_hgq),
+      cmocka_unit_test(test_qat_model_roundtrip),  cmocka_unit_test(test_hgq),  cmocka_unit_test(test_hgq_ops_slope), cmocka_unit_test(test_hgq_ops_penalty),
       cmocka_unit_test(test_hgq_act_quantizer),    cmocka_unit_test(test_hgq_csd_digits),
       cmocka_unit_test(test_hgq_act_surrogate),    cmocka_unit_test(test_hgq_act_training),
   };
