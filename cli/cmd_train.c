@@ -54,9 +54,8 @@ static const char USAGE[] =
     "                     per weight (e.g. 1e-5; 0 = no penalty); a weight left with no bits\n"
     "                     is 0. Exported as each weight quantized to its own bits inside the\n"
     "                     layer's widest type (the RTL builds only the digits each weight has)\n"
-    "  --hgq-penalty P    what BETA weighs: bits (default: every weight's bits) or ops (the bit\n"
-    "                     operations the RTL builds: per weight its input's bits times its\n"
-    "                     nonzero signed digits, one shift-add operand each)\n"
+    "  --hgq-penalty P    bits (default: BETA per bit of every weight) or ops (per bit operation\n"
+    "                     the RTL builds: the input's bits times the weight's nonzero signed digits)\n"
     "  --hgq-lr X         Adam step size of the bit parameters (default 0.01)\n"
     "  --hgq-act BETA     learn each hidden ReLU neuron's fractional bits (integer bits from the\n"
     "                     range seen in training), penalty BETA per bit per nonzero signed digit\n"
@@ -85,6 +84,13 @@ static const char USAGE[] =
 
 /* --opt VALUE: a number in [lo, hi], else the usage error's status */
 #define parse_num(opt, s, lo, hi, out, status) cli_parse_num("train", opt, s, lo, hi, out, status)
+
+/* A two-way option: *v = false for `no`, true for `yes`; false for neither. */
+static bool pick(const char *arg, const char *no, const char *yes, bool *v, bool *given) {
+  if (strcmp(arg, no) && strcmp(arg, yes)) return false;
+  *v = !strcmp(arg, yes), *given = true;
+  return true;
+}
 
 int cmd_train(int argc, char **argv) {
   enum { O_ROWS = 256, O_HIDDEN, O_BN, O_DROPOUT, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_L1, O_L2, O_PAT, O_LRPAT,
@@ -115,12 +121,10 @@ int cmd_train(int argc, char **argv) {
     return 0;
   }
   const char *data_path = NULL, *out_path = NULL, *plots = NULL, *hidden_s = "64,32,32";
-  const char *quant = NULL, *quant_config = NULL, *prune = NULL, *prune_sched = NULL, *plot_weights = NULL;
+  const char *quant = NULL, *quant_config = NULL, *prune = NULL, *prune_sched = NULL, *plot_weights = NULL, *fan_in = NULL;
   int bits = 0;
-  const char *fan_in = NULL;
   double hgq_beta = -1, hgq_lr = 0.01, hgq_act = -1;
-  bool hgq_lr_given = false, hgq_act_sat = true, hgq_mode_given = false, hgq_pen_given = false;
-  nf_hgq_penalty hgq_pen = NF_HGQ_PENALTY_BITS;
+  bool hgq_lr_given = false, hgq_act_sat = true, hgq_mode_given = false, hgq_pen_given = false, hgq_ops = false;
   bool hgq_relu_range = false, hgq_range_given = false;
   nf_prune_scope scope = NF_PRUNE_PER_LAYER;
   bool batchnorm = false, json = false, quiet = false;
@@ -176,22 +180,16 @@ int cmd_train(int argc, char **argv) {
     case O_HGQ_LR: if (!parse_num("--hgq-lr", optarg, 1e-9, 10, &hgq_lr, &st)) return st; hgq_lr_given = true; break;
     case O_HGQ_ACT: if (!parse_num("--hgq-act", optarg, 0, 1e3, &hgq_act, &st)) return st; break;
     case O_HGQ_PEN:
-      if (!strcmp(optarg, "bits")) hgq_pen = NF_HGQ_PENALTY_BITS;
-      else if (!strcmp(optarg, "ops")) hgq_pen = NF_HGQ_PENALTY_OPS;
-      else return cli_usage_error("train", "--hgq-penalty '%s': expected bits or ops", optarg);
-      hgq_pen_given = true;
+      if (!pick(optarg, "bits", "ops", &hgq_ops, &hgq_pen_given))
+        return cli_usage_error("train", "--hgq-penalty '%s': expected bits or ops", optarg);
       break;
     case O_HGQ_RANGE:
-      if (!strcmp(optarg, "seen")) hgq_relu_range = false;
-      else if (!strcmp(optarg, "relu")) hgq_relu_range = true;
-      else return cli_usage_error("train", "--hgq-act-range '%s': expected seen or relu", optarg);
-      hgq_range_given = true;
+      if (!pick(optarg, "seen", "relu", &hgq_relu_range, &hgq_range_given))
+        return cli_usage_error("train", "--hgq-act-range '%s': expected seen or relu", optarg);
       break;
     case O_HGQ_ACT_MODE:
-      if (!strcmp(optarg, "trn-wrap")) hgq_act_sat = false;
-      else if (!strcmp(optarg, "rnd-sat")) hgq_act_sat = true;
-      else return cli_usage_error("train", "--hgq-act-mode '%s': expected trn-wrap or rnd-sat", optarg);
-      hgq_mode_given = true;
+      if (!pick(optarg, "trn-wrap", "rnd-sat", &hgq_act_sat, &hgq_mode_given))
+        return cli_usage_error("train", "--hgq-act-mode '%s': expected trn-wrap or rnd-sat", optarg);
       break;
     default: return cli_usage_error("train", "unknown option");
     }
@@ -200,10 +198,9 @@ int cmd_train(int argc, char **argv) {
   if (!out_path) return cli_usage_error("train", "-o MODEL is required");
   if (val_frac + test_frac > 0.9) return cli_usage_error("train", "--val-frac + --test-frac must leave training rows");
   if (hgq_beta < 0 && hgq_act < 0 && hgq_lr_given) return cli_usage_error("train", "--hgq-lr goes with --hgq or --hgq-act");
-  if (hgq_beta < 0 && hgq_pen_given) return cli_usage_error("train", "--hgq-penalty goes with --hgq");
-  if (hgq_act < 0 && hgq_range_given) return cli_usage_error("train", "--hgq-act-range goes with --hgq-act");
+  if ((hgq_beta < 0 && hgq_pen_given) || (hgq_act < 0 && (hgq_range_given || hgq_mode_given)))
+    return cli_usage_error("train", "--hgq-penalty goes with --hgq, --hgq-act-mode / -range goes with --hgq-act");
   if (hgq_relu_range && !hgq_act_sat) return cli_usage_error("train", "--hgq-act-range relu needs --hgq-act-mode rnd-sat");
-  if (hgq_act < 0 && hgq_mode_given) return cli_usage_error("train", "--hgq-act-mode goes with --hgq-act");
   if ((prune_sched || plot_weights) && !prune)
     return cli_usage_error("train", "--prune-schedule and --plot-weights go with --prune");
   nf_error err = {0};
@@ -212,8 +209,10 @@ int cmd_train(int argc, char **argv) {
   nf_train_job job = {.data_path = data_path, .rows = (long)rows, .val_frac = val_frac, .test_frac = test_frac,
                       .hidden = hidden, .n_hidden = n_hidden, .batchnorm = batchnorm, .dropout = dropout,
                       .bits = bits, .quant_config = quant_config, .quant = quant, .prune = prune,
-                      .prune_schedule = prune_sched, .prune_scope = scope, .fan_in = fan_in, .hgq_beta = hgq_beta, .hgq_lr = hgq_lr, .hgq_penalty = hgq_pen,
-                      .hgq_act = hgq_act >= 0, .hgq_act_beta = hgq_act, .hgq_act_sat = hgq_act_sat, .hgq_act_relu_range = hgq_relu_range,
+                      .prune_schedule = prune_sched, .prune_scope = scope, .fan_in = fan_in, .hgq_beta = hgq_beta,
+                      .hgq_lr = hgq_lr, .hgq_penalty = hgq_ops ? NF_HGQ_PENALTY_OPS : NF_HGQ_PENALTY_BITS,
+                      .hgq_act = hgq_act >= 0, .hgq_act_beta = hgq_act, .hgq_act_sat = hgq_act_sat,
+                      .hgq_act_relu_range = hgq_relu_range,
                       .opts = o, .out_path = out_path, .quiet = quiet || json};
   nf_train_job_result jr;
   int rc = nf_train_job_run(&job, &jr, &err);

@@ -53,7 +53,7 @@ typedef struct nf_search_candidate {
   int reuse;       /* ReuseFactor */
   int in_bits;     /* input quantizer quantized_bits(in_bits, 3); 16 = QAT's default (16, 5) */
   double hgq;      /* per-weight bits (HGQ), penalty per bit operation the RTL builds (train --hgq-penalty ops); 0 = uniform bits */
-  double hgq_act;  /* per-neuron activation bit penalty (train --hgq-act); 0 = the layer's bits */
+  double hgq_act;  /* per-neuron activation bit penalty (train --hgq-act --hgq-act-range relu); 0 = the layer's bits */
   char fan_in[24]; /* inputs per hidden neuron at most (train --fan-in: F, or F,F,... per hidden layer, 0 = no
                       cap; LUT-native neurons); "" = no cap */
   long seed;       /* training seed (NF_SEARCH_DEFAULT_SEED unless retrained for the spread) */

@@ -70,11 +70,11 @@ static long clip_luts(const rtl_gen *g, int fl, int out, const nf_fixed_type *t)
   return nf_rtl_live_bits(g, out) + nf_rtl_overflow_luts(nf_fixed_max_code(t), g->sigs[fl].hi);
 }
 
-int nf_rtl_relu_clip(rtl_gen *g, int y, int frac, const nf_design_layer *A, bool tie_even, const char *name) {
+int nf_rtl_relu_clip(rtl_gen *g, int y, int frac, const nf_fixed_type *ty, bool tie_even, const char *name) {
   nf_rtl_cost *cost = g->cost;
   g->cost = NULL; /* counted whole below, not as the general casts' compares */
   int m = relu_max(g, y, name, "_m");
-  nf_fixed_type t = A->result_t;
+  nf_fixed_type t = *ty;
   t.q = NF_Q_TRN; /* the rounding is in the sum's offset */
   int d = frac - nf_fixed_frac_bits(&t), out;
   char nm[RTL_NAME];

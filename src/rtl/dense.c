@@ -439,24 +439,36 @@ casts:
 
   /* Casts to accum_t (wrap, or nothing when it cannot overflow) and result_t,
    * [the fused ReLU's clip,] then the output register. */
-  const nf_fixed_type *tr = g->fused_relu ? &g->fused_relu->input_t : &L->result_t;
+  const nf_design_layer *A = g->fused_relu;
+  const nf_fixed_type *tr = A ? &A->input_t : &L->result_t;
   fprintf(g->fp, "  // casts to accum_t (<layer>_o<j>_acc) and result_t (<layer>_o<j>_res), %soutput registers\n",
-          g->fused_relu ? "the ReLU's clip (<layer>_o<j>_relu: the sum holds its rounding offset), " : "");
+          !A ? "" : A->kind == NF_LAYER_QUANT ? "the quantizer's clip to each element's type (<layer>_o<j>_relu: the sum holds "
+                                                "its rounding offset; placed in the quantizer's result_t), "
+                                              : "the ReLU's clip (<layer>_o<j>_relu: the sum holds its rounding offset), ");
   for (int j = 0; j < n_out && !g->oom; j++) {
     char nm[RTL_NAME];
+    if (A && nf_rtl_fused_dead(A, j)) { /* the constant 0 (its weights and bias are zero in the unit's view) */
+      fprintf(g->fp, "  assign out_data[%d +: %d] = %d'd0;\n", j * A->result_t.width, A->result_t.width,
+              A->result_t.width);
+      if (g->range_lo) g->range_lo[j] = g->range_hi[j] = 0;
+      continue;
+    }
     snprintf(nm, sizeof nm, "%s_o%d_sum", g->layer, j);
     int v = nf_rtl_materialize(g, gs[j].t[0], nm);
     snprintf(nm, sizeof nm, "%s_o%d_acc", g->layer, j);
     int acc = nf_rtl_cast(g, v, fa, ta, true, nm);
     snprintf(nm, sizeof nm, "%s_o%d_res", g->layer, j);
     int y = nf_rtl_cast(g, acc, fa, tr, true, nm);
-    if (g->fused_relu && !g->oom) {
+    int shift = 0; /* a quantizer's element: its code at result_t's scale */
+    if (A && !g->oom) {
+      const nf_fixed_type *ty = nf_rtl_fused_type(A, j);
       snprintf(nm, sizeof nm, "%s_o%d_relu", g->layer, j);
-      bool tie_even = g->fused_relu->result_t.q == NF_Q_RND_CONV && g->relu_offset && g->relu_offset[j] > 0;
-      y = nf_rtl_relu_clip(g, y, nf_fixed_frac_bits(tr), g->fused_relu, tie_even, nm);
+      bool tie_even = ty->q == NF_Q_RND_CONV && g->relu_offset && g->relu_offset[j] > 0;
+      y = nf_rtl_relu_clip(g, y, nf_fixed_frac_bits(tr), ty, tie_even, nm);
+      shift = nf_fixed_frac_bits(&A->result_t) - nf_fixed_frac_bits(ty);
     }
     if (g->oom) break;
-    nf_rtl_output_reg(g, j, y, g->fused_relu ? &g->fused_relu->result_t : tr);
+    nf_rtl_output_reg_at(g, j, y, A ? &A->result_t : tr, shift);
   }
   stages++;
   if (g->cost) g->cost->ctrl_bits += stages;
@@ -601,18 +613,41 @@ static nf_code fold_offset(nf_qmode q, int d) {
   return -1;
 }
 
+const nf_fixed_type *nf_rtl_fused_type(const nf_design_layer *A, int j) {
+  return A->kind == NF_LAYER_QUANT ? &A->elem_t[j] : &A->result_t;
+}
+
+bool nf_rtl_fused_dead(const nf_design_layer *A, int j) { return A->kind == NF_LAYER_QUANT && !A->elem_t[j].width; }
+
+/* A may be fused: a ReLU, or a FixedPointQuantizer whose every element is
+ * unsigned and saturating (the constant 0 of width 0 too): its clip at 0 is
+ * the ReLU, at the top the saturation. */
+static bool fusable_after(const nf_design_layer *A) {
+  if (A->kind == NF_LAYER_ACTIVATION) return A->act == NF_ACT_RELU;
+  if (A->kind != NF_LAYER_QUANT || !A->elem_t) return false;
+  for (int j = 0; j < A->n_out; j++) {
+    const nf_fixed_type *t = &A->elem_t[j];
+    if (t->width && (t->is_signed || t->o != NF_O_SAT)) return false;
+  }
+  return true;
+}
+
 bool nf_rtl_relu_fold(const nf_design_layer *D, const nf_design_layer *A, const nf_code *in_lo, const nf_code *in_hi,
                       nf_code *offset) {
-  const nf_fixed_type *ta = &D->accum_t, *tr = &D->result_t, *ty = &A->result_t;
-  int fa = nf_fixed_frac_bits(ta), fr = nf_fixed_frac_bits(tr), d = fa - nf_fixed_frac_bits(ty);
-  if (D->kind != NF_LAYER_DENSE || !D->weights || D->reuse_factor > 1 || A->kind != NF_LAYER_ACTIVATION ||
-      A->act != NF_ACT_RELU || A->n_in != D->n_out || !nf_fixed_type_equal(&A->input_t, tr) || fr < fa ||
-      fr - fa > 16)
+  const nf_fixed_type *ta = &D->accum_t, *tr = &D->result_t;
+  int fa = nf_fixed_frac_bits(ta), fr = nf_fixed_frac_bits(tr);
+  if (D->kind != NF_LAYER_DENSE || !D->weights || D->reuse_factor > 1 || !fusable_after(A) || A->n_in != D->n_out ||
+      !nf_fixed_type_equal(&A->input_t, tr) || fr < fa || fr - fa > 16)
     return false;
-  nf_code off = fold_offset(ty->q, d);
-  if (off < 0) return false;
   nf_code alo = nf_fixed_min_code(ta), ahi = nf_fixed_max_code(ta), rlo = nf_fixed_min_code(tr), rhi = nf_fixed_max_code(tr);
   for (int j = 0; j < D->n_out; j++) {
+    if (nf_rtl_fused_dead(A, j)) { /* the constant 0: no sum is built */
+      if (offset) offset[j] = 0;
+      continue;
+    }
+    const nf_fixed_type *ty = nf_rtl_fused_type(A, j);
+    nf_code off = fold_offset(ty->q, fa - nf_fixed_frac_bits(ty));
+    if (off < 0) return false;
     nf_code b = D->bias ? D->bias[j] : 0;
     nf_code lo = nf_fixed_cast_code(ta, b, nf_fixed_frac_bits(&D->bias_t)) + off, hi = lo;
     for (int i = 0; i < D->n_in; i++) {

@@ -978,17 +978,23 @@ int nf_rtl_csd(nf_code c, int *shift, int *digit) {
   return n;
 }
 
-void nf_rtl_output_reg(rtl_gen *g, int i, int y, const nf_fixed_type *tr) {
+void nf_rtl_output_reg_at(rtl_gen *g, int i, int y, const nf_fixed_type *tr, int shift) {
   char ye[2 * RTL_NAME + 80];
-  nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, tr->width);
-  fprintf(g->fp, "  reg [%d:0] %s_y%d; %s %s_y%d <= %s;\n", tr->width - 1, g->layer, i, nf_rtl_clocked(g), g->layer, i,
-          ye);
-  fprintf(g->fp, "  assign out_data[%d +: %d] = %s_y%d;\n", i * tr->width, tr->width, g->layer, i);
-  g->regs += tr->width;
+  int w = tr->width - shift; /* the register: the code's bits; the `shift` low zeros are wiring */
+  nf_rtl_ext(g, ye, sizeof ye, y, 0, 0, w);
+  fprintf(g->fp, "  reg [%d:0] %s_y%d; %s %s_y%d <= %s;\n", w - 1, g->layer, i, nf_rtl_clocked(g), g->layer, i, ye);
+  if (shift > 0)
+    fprintf(g->fp, "  assign out_data[%d +: %d] = {%s_y%d, %d'd0};\n", i * tr->width, tr->width, g->layer, i, shift);
+  else
+    fprintf(g->fp, "  assign out_data[%d +: %d] = %s_y%d;\n", i * tr->width, tr->width, g->layer, i);
+  g->regs += w;
   /* bits above the value's width copy its sign: synthesis merges their registers */
-  if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, y) < tr->width ? nf_rtl_live_bits(g, y) : tr->width;
+  if (g->cost) g->cost->reg_bits += nf_rtl_live_bits(g, y) < w ? nf_rtl_live_bits(g, y) : w;
   rtl_out_range(g, i, y);
+  if (g->range_lo && shift > 0) g->range_lo[i] *= (nf_code)1 << shift, g->range_hi[i] *= (nf_code)1 << shift;
 }
+
+void nf_rtl_output_reg(rtl_gen *g, int i, int y, const nf_fixed_type *tr) { nf_rtl_output_reg_at(g, i, y, tr, 0); }
 
 void nf_rtl_valid_one(rtl_gen *g) {
   if (g->cost) g->cost->ctrl_bits += 1;

@@ -127,6 +127,9 @@ int nf_rtl_csd(nf_code c, int *shift, int *digit);
  * tr's code width; the value fits), its out_data slice, the register and
  * cost counts, and the range the next layer reads. */
 void nf_rtl_output_reg(rtl_gen *g, int i, int y, const nf_fixed_type *tr);
+/* The same for a code `shift` bits above tr's scale (a fused quantizer's
+ * element): the register holds the code, out_data the code and shift zeros. */
+void nf_rtl_output_reg_at(rtl_gen *g, int i, int y, const nf_fixed_type *tr, int shift);
 /* The valid of a layer of one register stage: valid_r, out_valid. */
 void nf_rtl_valid_one(rtl_gen *g);
 /* The valid of a layer of `stages` register stages (>= 1): the shift
@@ -227,17 +230,28 @@ int nf_rtl_dense_input(rtl_gen *g, rtl_bus *in, int i, const nf_fixed_type *ti);
  * negative x + offset clips to 0 (x >= -h there, so its floor is 0 too).
  * The clip (a sign select, the overflow OR, bit 0's tie mask) ends the
  * Dense's last stage and the register holds the ReLU's narrow result. */
-/* Whether ReLU A may be fused into Dense D: its rounding mode is one of the
- * above and every output's sum plus its offset passes D's accum_t and
- * result_t casts unchanged (ranges from the input ranges in_lo/in_hi, NULL
- * for D's input type); offset[j] (may be NULL) gets output j's constant in
- * accum_t codes. */
+/* HGQ's FixedPointQuantizer after a Dense (nnfirm train --hgq-act, RND/SAT:
+ * it replaces the ReLU) is fused the same way when every element's type is
+ * unsigned and saturating: output j's rounding offset is its own element's
+ * (its fraction bits), its clip its element's range, and the register holds
+ * the element's code (placed in the quantizer's result_t with low zeros);
+ * an element of width 0 is the constant 0, with no sum built for it. */
+/* Whether A (a ReLU, or such a quantizer) may be fused into Dense D: the
+ * rounding modes are among the above and every output's sum plus its offset
+ * passes D's accum_t and result_t casts unchanged (ranges from the input
+ * ranges in_lo/in_hi, NULL for D's input type); offset[j] (may be NULL) gets
+ * output j's constant in accum_t codes. */
 bool nf_rtl_relu_fold(const nf_design_layer *D, const nf_design_layer *A, const nf_code *in_lo, const nf_code *in_hi,
                       nf_code *offset);
-/* The fused ReLU's output for the Dense output y (its sum plus offset, with
- * `frac` fraction bits) cast to A's result_t, named <name>; tie_even: A
- * rounds half to even and the offset is a half step (bit 0's tie mask). */
-int nf_rtl_relu_clip(rtl_gen *g, int y, int frac, const nf_design_layer *A, bool tie_even, const char *name);
+/* The type output j of a unit fused with A takes (A's result_t, or the
+ * quantizer's element type), and whether it is the constant 0. */
+const nf_fixed_type *nf_rtl_fused_type(const nf_design_layer *A, int j);
+bool nf_rtl_fused_dead(const nf_design_layer *A, int j);
+/* The fused clip's output for the Dense output y (its sum plus offset, with
+ * `frac` fraction bits) cast to ty (nf_rtl_fused_type), named <name>;
+ * tie_even: ty rounds half to even and the offset is a half step (bit 0's
+ * tie mask). */
+int nf_rtl_relu_clip(rtl_gen *g, int y, int frac, const nf_fixed_type *ty, bool tie_even, const char *name);
 
 /* Average pooling's constant divider: floor(a / d) = (a * m) >> s for every
  * 0 <= a <= M (conv.c proves it); the smallest such s. */
@@ -319,6 +333,7 @@ typedef struct nf_rtl_unit {
                            view.result_t is the ReLU's */
   bool relu;            /* a Dense with the ReLU after it (layer + 1) fused in as a clip of its sums
                            (nf_rtl_relu_fold); view.result_t is the ReLU's */
+  bool fused_quant;     /* relu, with a FixedPointQuantizer in the ReLU's place (its elements' clips) */
   bool reads_reg;       /* its input is a fused unit's register (not the unregistered activation its
                            design layer before it would suggest) */
 } nf_rtl_unit;

@@ -211,6 +211,27 @@ static int stream_units(const nf_design *d, nf_rtl_units *us, nf_error *err) {
   return NF_OK;
 }
 
+/* A fused quantizer's elements of width 0 are the constant 0: the unit's
+ * view gets its own weights and bias with those outputs' zero, so no sum is
+ * built (or costed) for them. */
+static int dead_outputs(nf_rtl_unit *u, const nf_design_layer *A, nf_error *err) {
+  nf_design_layer *v = &u->view;
+  int dead = 0;
+  for (int j = 0; j < v->n_out; j++) dead += nf_rtl_fused_dead(A, j);
+  if (!dead) return NF_OK;
+  size_t nw = (size_t)v->n_in * v->n_out;
+  int64_t *w = nf_malloc(nw * sizeof *w, err), *b = v->bias ? nf_malloc((size_t)v->n_out * sizeof *b, err) : NULL;
+  if (!w || (v->bias && !b)) {
+    free(w), free(b);
+    return NF_EINTERNAL;
+  }
+  for (size_t k = 0; k < nw; k++) w[k] = nf_rtl_fused_dead(A, (int)(k % (size_t)v->n_out)) ? 0 : v->weights[k];
+  for (int j = 0; b && j < v->n_out; j++) b[j] = nf_rtl_fused_dead(A, j) ? 0 : v->bias[j];
+  v->weights = w, u->own_weights = true;
+  if (b) v->bias = b, u->own_bias = true;
+  return NF_OK;
+}
+
 int nf_rtl_units_build(const nf_design *d, nf_rtl_units *us, nf_error *err) {
   memset(us, 0, sizeof *us);
   us->in_beats = 1, us->pixel_ii = 1;
@@ -228,7 +249,9 @@ int nf_rtl_units_build(const nf_design *d, nf_rtl_units *us, nf_error *err) {
       if (fuse) u->lut = true; /* the ReLU: in the tables */
       else if (l + 1 < d->n_hw && d->relu_fusion &&
                nf_rtl_relu_fold(&d->layers[l], &d->layers[l + 1], NULL, NULL, NULL))
-        u->relu = true; /* the ReLU: its rounding in the sums, its clip before the register */
+        u->relu = true; /* the ReLU (or quantizer): its rounding in the sums, its clip before the register */
+      u->fused_quant = u->relu && d->layers[l + 1].kind == NF_LAYER_QUANT;
+      if (u->relu && (rc = dead_outputs(u, &d->layers[l + 1], err))) break;
       after_fused = u->lut || u->relu;
       if (after_fused) u->view.result_t = d->layers[++l].result_t;
     }

@@ -182,7 +182,8 @@ int nf_search_run_candidate(const nf_search_job *job, const nf_search_candidate 
   if (q > 0) train[n++] = "--quant", train[n++] = quant;
   /* the weights' penalty counts the bit operations the RTL builds (train.h) */
   if (c->hgq > 0) train[n++] = "--hgq", train[n++] = hgq, train[n++] = "--hgq-penalty", train[n++] = "ops";
-  if (c->hgq_act > 0) train[n++] = "--hgq-act", train[n++] = hgqa;
+  /* per-neuron activation bits within the layer's quantized_relu range (RND/SAT: fused into the Dense) */
+  if (c->hgq_act > 0) train[n++] = "--hgq-act", train[n++] = hgqa, train[n++] = "--hgq-act-range", train[n++] = "relu";
   if (c->fan_in[0]) train[n++] = "--fan-in", train[n++] = c->fan_in;
   if (c->seed != NF_SEARCH_DEFAULT_SEED) train[n++] = "--seed", train[n++] = seed;
   train[n] = NULL;

@@ -91,7 +91,7 @@ expect_eq "$per" '"sparsity_per_layer":{"fc1":0.5,"fc2":0.89990234375,"fc3":0,"o
 # ---- Per-weight bits (HGQ) ----
 train_refused "HGQ without quantized kernels" "HGQ needs quantized_bits kernels" --hgq 1e-5
 train_refused "--hgq-lr alone" "--hgq-lr goes with --hgq" --hgq-lr 0.1
-train_refused "--hgq-penalty alone" "--hgq-penalty goes with --hgq" --hgq-penalty ops
+train_refused "--hgq-penalty alone" "--hgq-penalty goes with --hgq," --hgq-penalty ops
 train_refused "unknown --hgq-penalty" "expected bits or ops" --bits 8 --hgq 1e-5 --hgq-penalty luts
 expect_status 0 "HGQ training" -- "$NNFIRM" train --data "$T/jets.csv" --epochs 3 --bits 8 --hgq 1e-4 --hgq-lr 0.1 --json --quiet \
   -o "$T/h.nnf"

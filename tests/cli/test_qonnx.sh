@@ -36,9 +36,15 @@ grep -A12 '"name":[[:space:]]*"MatMul_1"' "$T/p/design.json" | grep -q '"weight_
 # the quantizers round and saturate: at 5 ns each is registered (a stage of its own) and the delay
 # model counts it (before, the netlist's path through one into the next Dense failed 5 ns)
 # (the Dense layers' CSD path, ConstantMatrix csd: 16 cycles; the default's shared sums make them shallower)
-printf 'Model:\n  Precision: ap_fixed<16,6>\nConstantMatrix: csd\n' > "$T/csd.yml"
+# (ReLUFusion off: with it, the three unsigned saturating quantizers fuse into their Dense layers, a cycle
+# less each but for MatMul_1, whose clip after its sums takes the stage back: 17 cycles)
+printf 'Model:\n  Precision: ap_fixed<16,6>\nConstantMatrix: csd\nReLUFusion: off\n' > "$T/csd.yml"
 expect_status 0 "convert csd" -- "$NNFIRM" convert "$M" --config "$T/csd.yml" -o "$T/pc"
 expect_eq "$(json_num latency_cycles "$T/pc/manifest.json")" 19 "latency: 16 + 3 registered quantizers"
+printf 'Model:\n  Precision: ap_fixed<16,6>\nConstantMatrix: csd\n' > "$T/csdf.yml"
+expect_status 0 "convert csd, fused" -- "$NNFIRM" convert "$M" --config "$T/csdf.yml" -o "$T/pcf"
+expect_eq "$(json_num latency_cycles "$T/pcf/manifest.json")" 17 "latency: three quantizers fused into their Dense"
+expect_eq "$(grep -l 'and the FixedPointQuantizer after it' "$T/pcf"/rtl/*.v | wc -l | tr -d ' ')" 3 "fused modules"
 [ "$(json_num latency_cycles "$T/p/manifest.json")" -le 19 ] && pass || fail "default latency above the CSD path's"
 expect_status 0 "estimate" -- "$NNFIRM" estimate "$T/p" --json
 grep -q '"critical_path_partial":[[:space:]]*false' "$T/out" && pass || fail "the delay model leaves out a quantizer"
@@ -46,6 +52,7 @@ grep -q '"meets_timing":[[:space:]]*true' "$T/out" && pass || fail "the predicte
 ROWS=30
 [ -n "${NNFIRM_SANITIZED:-}" ] && ROWS=10
 if command -v iverilog >/dev/null 2>&1; then cosim_expect "qonnx_jettagging" "$T/p" "$X" iverilog "$ROWS"; fi
+if command -v iverilog >/dev/null 2>&1; then cosim_expect "qonnx_jettagging csd" "$T/pcf" "$X" iverilog "$ROWS"; fi
 if command -v verilator >/dev/null 2>&1; then lint_ok "qonnx_jettagging" "$T/p"; fi
 
 # nnfirm_qonnx_modes.onnx (written for these tests): the rounding modes HALF_UP, FLOOR, ROUND,

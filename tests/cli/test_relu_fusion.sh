@@ -7,7 +7,10 @@
 # the emulator (co-simulation, 0 mismatches), lint-clean, one module and one
 # cycle per Dense + ReLU fewer than with ReLUFusion off; a Dense whose result
 # type drops bits of its sum keeps its ReLU apart, and is exact too. Fused is
-# cheaper by Yosys than apart on the same design. Bad ReLUFusion values exit 2.
+# cheaper by Yosys than apart on the same design. HGQ's FixedPointQuantizer
+# in the ReLU's place (train --hgq-act, RND/SAT: unsigned, saturating, a type
+# per neuron, some neurons the constant 0) fuses the same way, exact and
+# lint-clean. Bad ReLUFusion values exit 2.
 . "$SRCDIR/tests/cli/lib.sh"
 
 "$NNFIRM" data synth -n 6000 --seed 11 -o "$T/jets.csv" >/dev/null 2>&1 || fail "data synth"
@@ -56,12 +59,39 @@ fused "$T/narrow" fc1 relu1 && fail "fc1 fused although its result type drops bi
 fused "$T/narrow" fc2 relu2 && pass || fail "narrow fc1: fc2 and relu2 not fused"
 cosim_expect "narrow fc1" "$T/narrow" "$T/x.csv" verilator 1500
 
+# HGQ activations (RND/SAT, the ReLU's range): the quantizers fuse into fc1 and fc2, each neuron clipped to
+# its own type, the dead ones (width 0) the constant 0 with no sum
+expect_status 0 "train (HGQ activations)" -- "$NNFIRM" train --data "$T/jets.csv" --hidden 16,8 --bits 4 \
+  --quant "input:a6i3" --prune 0.5 --epochs 6 --hgq-act 3e-4 --hgq-lr 0.15 --hgq-act-range relu --quiet -o "$T/h.nnf"
+expect_status 0 "convert (HGQ activations)" -- "$NNFIRM" convert "$T/h.nnf" -o "$T/ph"
+expect_status 0 "convert (HGQ activations, off)" -- "$NNFIRM" convert "$T/h.nnf" --config "$T/off.json" -o "$T/phoff"
+tr -d '\n\t ' < "$T/ph/design.json" | grep -o '"elem_t":\[[^]]*\]' > "$T/helem"
+expect_eq "$(wc -l < "$T/helem" | tr -d ' ')" 2 "HGQ activations: two quantizers"
+grep -q null "$T/helem" && pass || fail "HGQ activations: no neuron of width 0 (the constant-0 path untested): $(cat "$T/helem")"
+[ "$(grep -o 'ap_ufixed<[0-9]*,[-0-9]*,AP_RND,AP_SAT>' "$T/helem" | sort -u | wc -l)" -gt 1 ] && pass ||
+  fail "HGQ activations: one type for every neuron: $(cat "$T/helem")"
+for q in "fc1 relu1_quantizer" "fc2 relu2_quantizer"; do
+  set -- $q
+  head -1 "$T/ph/rtl/myproject_$1.v" | grep -q "and the FixedPointQuantizer after it" && [ ! -e "$T/ph/rtl/myproject_$2.v" ] &&
+    pass || fail "HGQ activations: $1 not fused with $2"
+done
+expect_eq "$(($(json_num latency_cycles "$T/phoff/manifest.json") - 2))" "$(json_num latency_cycles "$T/ph/manifest.json")" \
+  "HGQ activations: each fused Dense + quantizer one cycle shorter"
+lint_ok "HGQ activations" "$T/ph"
+cosim_expect "HGQ activations" "$T/ph" "$T/x.csv" verilator 1500
+cosim_expect "HGQ activations" "$T/ph" "$T/x.csv" iverilog 300
+cosim_expect "HGQ activations, off" "$T/phoff" "$T/x.csv" verilator 1500
+
 # Yosys: fused against apart, the same design
 lutff() { echo $(($(json_num lut "$1/synth/report.json") + $(json_num ff "$1/synth/report.json"))); }
 expect_status 0 "synth (fused)" -- "$NNFIRM" synth "$T/p" --quiet
 expect_status 0 "synth (apart)" -- "$NNFIRM" synth "$T/off" --quiet
 a=$(lutff "$T/p") o=$(lutff "$T/off")
 [ "$a" -lt "$o" ] && pass || fail "Yosys LUT + FF fused $a, not below apart's $o"
+expect_status 0 "synth (HGQ activations, fused)" -- "$NNFIRM" synth "$T/ph" --quiet
+expect_status 0 "synth (HGQ activations, apart)" -- "$NNFIRM" synth "$T/phoff" --quiet
+a=$(lutff "$T/ph") o=$(lutff "$T/phoff")
+[ "$a" -lt "$o" ] && pass || fail "HGQ activations: Yosys LUT + FF fused $a, not below apart's $o"
 
 # bad ReLUFusion: exit 2, the key named, no project
 for bad in '"yes"' 1 true; do
