@@ -713,20 +713,35 @@ static void train_blobs(nf_model *m, const nf_train_opts *o, const float *x, con
   free(res.history);
 }
 
-/* Trains an 8-bit QAT MLP with per-weight bits under penalty beta, exports,
- * and returns the mean bits of the nonzero weights of fc1. */
-static double hgq_run(double beta, nf_model **out, float *x, int *y, long *rows) {
+/* Trains an 8-bit QAT MLP for `epochs` with per-weight bits under penalty
+ * beta of kind pen, and exports the bits into it. */
+static nf_model *hgq_train(double beta, nf_hgq_penalty pen, int epochs, const float *x, const int *y, const long *rows) {
   nf_error err = {0};
   nf_train_opts o;
-  nf_model *m = qat8_mlp(21, &o, 8);
-  nf_hgq *h = nf_hgq_new(m, beta, 0.05, NF_HGQ_PENALTY_BITS, &err);
+  nf_model *m = qat8_mlp(21, &o, epochs);
+  nf_hgq *h = nf_hgq_new(m, beta, 0.05, pen, &err);
   assert_non_null(h);
   nf_hgq_attach(h, &o);
   train_blobs(m, &o, x, y, rows);
   nf_hgq_export(h, m);
   nf_hgq_free(h);
-  *out = m;
-  return nf_layer_mean_weight_bits(layer(m, "fc1"));
+  return m;
+}
+
+/* hgq_train for 8 epochs under the bits penalty; the mean bits of fc1's nonzero weights. */
+static double hgq_run(double beta, nf_model **out, const float *x, const int *y, const long *rows) {
+  *out = hgq_train(beta, NF_HGQ_PENALTY_BITS, 8, x, y, rows);
+  return nf_layer_mean_weight_bits(layer(*out, "fc1"));
+}
+
+/* 600 rows of blob_data(seed 9): rows[0..500) train, the rest held out. */
+enum { N_BLOBS = 600 };
+static void blobs(float **x, int **y, long *rows) {
+  *x = malloc(N_BLOBS * 10 * sizeof **x);
+  *y = malloc(N_BLOBS * sizeof **y);
+  assert_true(*x && *y);
+  for (long i = 0; i < N_BLOBS; i++) rows[i] = i;
+  blob_data(*x, *y, N_BLOBS, 9);
 }
 
 /* The penalty takes bits away (and zeroes weights); without it the weights
@@ -735,12 +750,10 @@ static double hgq_run(double beta, nf_model **out, float *x, int *y, long *rows)
  * exported model computes exactly what training computed. */
 static void test_hgq(void **state) {
   (void)state;
-  enum { N = 600 };
-  float *x = malloc(N * 10 * sizeof *x);
-  int *y = malloc(N * sizeof *y);
-  long rows[N];
-  for (long i = 0; i < N; i++) rows[i] = i;
-  blob_data(x, y, N, 9);
+  float *x;
+  int *y;
+  long rows[N_BLOBS];
+  blobs(&x, &y, rows);
   nf_model *free_bits, *tight;
   double b0 = hgq_run(0, &free_bits, x, y, rows), b1 = hgq_run(3e-3, &tight, x, y, rows);
   assert_true(b0 > 6.5);      /* no penalty: close to the 8 bits */
@@ -797,25 +810,15 @@ static double kept_bits(const nf_model *m, const char *name) {
 
 static void test_hgq_ops_penalty(void **state) {
   (void)state;
-  enum { N = 600 };
-  float *x = malloc(N * 10 * sizeof *x);
-  int *y = malloc(N * sizeof *y);
-  long rows[N];
-  for (long i = 0; i < N; i++) rows[i] = i;
-  blob_data(x, y, N, 9);
+  float *x;
+  int *y;
+  long rows[N_BLOBS];
+  blobs(&x, &y, rows);
   double ratio[2];
   for (int pen = 0; pen < 2; pen++) {
-    nf_error err = {0};
-    nf_train_opts o;
-    nf_model *m = qat8_mlp(21, &o, 40);
-    assert_int_equal(m->layers[nf_model_find_layer(m, NF_QAT_INPUT_LAYER)].act_q.bits, 16);
     /* about as many bits taken in all (fc1 + fc2 keep 630-690 of their 4,224) */
-    nf_hgq *h = nf_hgq_new(m, pen ? 3e-5 : 2e-4, 0.05, pen ? NF_HGQ_PENALTY_OPS : NF_HGQ_PENALTY_BITS, &err);
-    assert_non_null(h);
-    nf_hgq_attach(h, &o);
-    train_blobs(m, &o, x, y, rows);
-    nf_hgq_export(h, m);
-    nf_hgq_free(h);
+    nf_model *m = hgq_train(pen ? 3e-5 : 2e-4, pen ? NF_HGQ_PENALTY_OPS : NF_HGQ_PENALTY_BITS, 40, x, y, rows);
+    assert_int_equal(m->layers[nf_model_find_layer(m, NF_QAT_INPUT_LAYER)].act_q.bits, 16);
     double k1 = kept_bits(m, "fc1"), k2 = kept_bits(m, "fc2");
     print_message("%s penalty: weight bits kept fc1 %.0f, fc2 %.0f\n", pen ? "ops" : "bits", k1, k2);
     ratio[pen] = k1 / k2;
