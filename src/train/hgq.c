@@ -20,7 +20,7 @@ typedef struct hgq_layer {
   float *f_best; /* [n] f at the last snapshot (the best epoch) */
   float *m, *v;  /* Adam moments */
   int prev;      /* the layer whose outputs it reads (ops penalty), or -1 */
-  int *in_bits;  /* [n_in] their bits at the start (ops penalty) */
+  int in_bits;   /* their quantizer's bits (ops penalty) */
 } hgq_layer;
 
 struct nf_hgq {
@@ -63,13 +63,12 @@ void nf_hgq_free(nf_hgq *h) {
     free(h->l[i].f_best);
     free(h->l[i].m);
     free(h->l[i].v);
-    free(h->l[i].in_bits);
   }
   free(h->l);
   free(h);
 }
 
-/* Bits of the value element j of layer p's output holds: a quantized
+/* Bits of the values layer p outputs: a quantized
  * activation's (the input layer, a quantized ReLU), else NF_HGQ_FLOAT_BITS
  * (a float input: the converter's default width). */
 static int output_bits(const nf_layer *p) {
@@ -110,10 +109,10 @@ nf_hgq *nf_hgq_new(nf_model *m, double beta, double lr, nf_hgq_penalty penalty, 
     hl->f_max = q->bits - (q->keep_negative ? 1 : 0) - q->integer;
     ok = (hl->f = nf_malloc(n * sizeof *hl->f, err)) && (hl->f_best = nf_malloc(n * sizeof *hl->f, err)) &&
          (hl->m = nf_calloc(n, sizeof *hl->m, err)) &&
-         (hl->v = nf_calloc(n, sizeof *hl->v, err)) && (hl->in_bits = nf_malloc((size_t)l->n_in * sizeof *hl->in_bits, err));
+         (hl->v = nf_calloc(n, sizeof *hl->v, err));
     for (size_t k = 0; ok && k < n; k++) hl->f[k] = (float)hl->f_max;
     hl->prev = i - 1;
-    for (int r = 0; ok && r < l->n_in; r++) hl->in_bits[r] = i > 0 ? output_bits(&m->layers[i - 1]) : NF_HGQ_FLOAT_BITS;
+    hl->in_bits = i > 0 ? output_bits(&m->layers[i - 1]) : NF_HGQ_FLOAT_BITS;
   }
   if (ok && !any) ok = !nf_fail(err, NF_EINPUT, "HGQ needs quantized_bits kernels (e.g. --bits 8) to start from");
   if (!ok) {
@@ -143,7 +142,7 @@ void nf_hgq_set_act(nf_hgq *h, const nf_hgq_act *a) { h->act = a; }
  * now, else its quantizer's. */
 static int input_bits(const nf_hgq *h, const hgq_layer *hl, int r) {
   int b = h->act && hl->prev >= 0 ? nf_hgq_act_neuron_bits(h->act, hl->prev, r) : -1;
-  return b >= 0 ? b : hl->in_bits[r];
+  return b >= 0 ? b : hl->in_bits;
 }
 
 /* The ops penalty's slope in f for weight w at grid F reading b bits: the
